@@ -1,0 +1,40 @@
+//===- Pipelines.h - prune-opt pass pipelines -------------------*- C++ -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_PIPELINES_PIPELINES_H
+#define PRUNE_OPT_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::prune {
+
+/// Options of the `nn-lower-cpu` pipeline.
+struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
+  PassOptions::Option<int32_t> vectorLength{
+      *this, "vl", llvm::cl::desc("Vector length of sparse loops (0: scalar)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> reassociateFPReductions{
+      *this, "reassociate-fp-reductions",
+      llvm::cl::desc("Allow reassociation of floating-point reductions"),
+      llvm::cl::init(false)};
+  PassOptions::Option<bool> enableIndexOptimizations{
+      *this, "enable-index-optimizations",
+      llvm::cl::desc("Use 32-bit vector indices where possible"),
+      llvm::cl::init(false)};
+};
+
+/// From a (pruned, sparsified) linalg-on-tensors module to the LLVM dialect,
+/// public functions exported with `_mlir_ciface_` wrappers. Built on the
+/// upstream sparsifier, without its runtime library.
+void buildLowerCpuPipeline(OpPassManager &pm, const LowerCpuOptions &options);
+
+/// Registers `nn-lower-cpu` (and future pipelines) with the global registry.
+void registerPipelines();
+
+} // namespace mlir::prune
+
+#endif // PRUNE_OPT_PIPELINES_PIPELINES_H

@@ -1,0 +1,123 @@
+//===- Passes.td - prune-opt pass declarations -------------*- tablegen -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_TRANSFORMS_PASSES
+#define PRUNE_OPT_TRANSFORMS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
+  let summary = "Prune the constant weights that feed contractions";
+  let description = [{
+    Finds every constant weight consumed by a contraction (matmul, batch_matmul,
+    matvec, vecmat, convolutions, contraction-shaped `linalg.generic`) through
+    transposes, broadcasts, reshapes, casts and calls to private functions
+    (see `WeightAnalysis`), and zeroes exactly `round(sparsity * n)` of its
+    elements (existing zeros count; ties broken by element index).
+
+    The pruned values are written back as a new `dense_resource` blob (no
+    `DenseElementsAttr` is created for a weight) and the decision is recorded
+    on the constant as a dictionary attribute `nn.prune`:
+
+    ```mlir
+    %w = arith.constant {nn.prune = {criterion = "magnitude", elements = 48000 : i64,
+                          pattern = "unstructured", sparsity = 8.000000e-01 : f64,
+                          zeros = 38400 : i64}} dense_resource<w_pruned> : tensor<120x400xf32>
+    ```
+
+    Weights are named by their `NameLoc`, else their resource key, else
+    `w<N>` in walk order; `exclude` and `layer-sparsity` match a weight when
+    the pattern equals its name or id, is a substring of its name or
+    location, or equals its consumer's op name (e.g. `linalg.conv_2d_nchw_fchw`).
+
+    Example: `prune-opt --nn-prune="sparsity=0.8 scope=global exclude=linalg.conv_2d_nchw_fchw" m.mlir`
+  }];
+  let options = [
+    Option<"sparsity", "sparsity", "double", "0.5",
+           "Fraction of the elements of each weight to set to zero (0 <= s < 1)">,
+    Option<"criterion", "criterion", "mlir::prune::Criterion",
+           "mlir::prune::Criterion::Magnitude",
+           "Which elements to remove first",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::Criterion::Magnitude, "magnitude",
+                        "Smallest |w| first"),
+             clEnumValN(mlir::prune::Criterion::Random, "random",
+                        "Uniformly random (see `seed`)"))}]>,
+    Option<"seed", "seed", "uint64_t", "0",
+           "Seed of the random criterion">,
+    Option<"scope", "scope", "mlir::prune::Scope", "mlir::prune::Scope::Layer",
+           "Where the sparsity target applies",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::Scope::Layer, "layer",
+                        "Every weight gets the target sparsity"),
+             clEnumValN(mlir::prune::Scope::Global, "global",
+                        "One threshold over all prunable weights together"))}]>,
+    Option<"minElements", "min-elements", "int64_t", "0",
+           "Leave weights with fewer elements than this untouched">,
+    ListOption<"exclude", "exclude", "std::string",
+               "Weights to leave untouched (name, id, location substring or consumer op name)">,
+    ListOption<"layerSparsity", "layer-sparsity", "std::string",
+               "Per-weight overrides `PATTERN:SPARSITY` (e.g. `w0:0.5,linalg.matmul:0.9`)">
+  ];
+  let statistics = [
+    Statistic<"numWeightsPruned", "num-weights-pruned", "Number of weights pruned">,
+    Statistic<"numZeros", "num-zeros", "Number of zero elements in the pruned weights">
+  ];
+}
+
+def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
+  let summary = "Give pruned weights a sparse_tensor encoding, compressed at compile time";
+  let description = [{
+    For every weight that `nn-prune` pruned (it carries `nn.prune`), rewrites
+    each contraction that consumes it to take a `sparse_tensor`-encoded
+    operand built by `sparse_tensor.assemble` from constant positions,
+    coordinates and values arrays (computed here, at compile time), so the
+    generated code neither converts at run time nor needs the sparse runtime
+    library.
+
+    The level order puts the weight's output dimensions first and its
+    reduction dimensions last (so a `[in, out]` matmul operand is stored as
+    CSC, i.e. CSR of `W[out, in]`, and the kernel is a sparse dot product per
+    output); output dimensions are `dense`, reduction dimensions `compressed`.
+    Transposes and reshapes between the constant and the consumer are folded
+    into the assembled operand. Weights reached through a broadcast or a
+    call are left dense with a remark.
+
+    The assembled value carries the decision: `nn.prune` plus
+    `format = "csr"`. Weights whose achieved sparsity is below
+    `min-sparsity` stay dense (and get `format = "dense"`).
+  }];
+  let options = [
+    Option<"format", "format", "mlir::prune::SparseFormat",
+           "mlir::prune::SparseFormat::CSR", "Storage of pruned weights",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::SparseFormat::Dense, "dense",
+                        "Keep every weight dense (the masked model)"),
+             clEnumValN(mlir::prune::SparseFormat::CSR, "csr",
+                        "Output levels dense, reduction levels compressed"))}]>,
+    Option<"minSparsity", "min-sparsity", "double", "0.0",
+           "Weights sparser than this are compressed; others stay dense">,
+    Option<"indexWidth", "index-width", "unsigned", "32",
+           "Bit width of positions and coordinates (0 = index, 8, 16, 32, 64)">
+  ];
+  let dependentDialects = ["mlir::sparse_tensor::SparseTensorDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numSparsified", "num-sparsified", "Number of weight uses rewritten to sparse operands">
+  ];
+}
+
+def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::ModuleOp"> {
+  let summary = "Mark public functions with `llvm.emit_c_interface`";
+  let description = [{
+    Adds `llvm.emit_c_interface` to every public `func.func` with a body, so
+    that lowering to LLVM emits `_mlir_ciface_<name>` wrappers taking memref
+    descriptors by pointer. Part of `nn-lower-cpu`.
+  }];
+}
+
+#endif // PRUNE_OPT_TRANSFORMS_PASSES

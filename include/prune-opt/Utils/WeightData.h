@@ -1,0 +1,55 @@
+//===- WeightData.h - Read and write weight constants -----------*- C++ -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Reads the elements of a weight constant (hex or decimal `dense<>`,
+// `dense_resource<>` blobs) into a plain buffer without materialising a
+// DenseElementsAttr, and writes buffers back as `dense_resource` blobs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_UTILS_WEIGHTDATA_H
+#define PRUNE_OPT_UTILS_WEIGHTDATA_H
+
+#include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Location.h"
+#include "mlir/Support/LLVM.h"
+
+#include <vector>
+
+namespace mlir::prune {
+
+/// True for the float element types weights may have (f16, bf16, f32, f64).
+bool isSupportedWeightElementType(Type type);
+
+/// Raw bytes of a non-splat dense or resource attribute, or failure (with a
+/// diagnostic at `loc`) when the data is missing (elided resource).
+FailureOr<ArrayRef<char>> getRawWeightBytes(ElementsAttr attr, Location loc);
+
+/// Reads all elements as doubles (splats are expanded). Emits an error at
+/// `loc` and fails for unsupported element types or missing data.
+FailureOr<std::vector<double>> readWeight(ElementsAttr attr, Location loc);
+
+/// Creates a `dense_resource` attribute of `type` holding `values` converted
+/// to the element type of `type`. `blobName` is a hint: the resource manager
+/// makes it unique.
+ElementsAttr writeWeight(RankedTensorType type, ArrayRef<double> values,
+                         StringRef blobName);
+
+/// Creates a `dense_resource` attribute of a 1-D integer tensor.
+ElementsAttr writeIntArray(MLIRContext *ctx, unsigned bitWidth,
+                           bool isIndex, ArrayRef<int64_t> values,
+                           StringRef blobName);
+
+/// Returns the value attribute of a weight-defining op (arith.constant or
+/// tosa.const), or null.
+ElementsAttr getConstantValue(Operation *op);
+/// Replaces the value attribute of a weight-defining op.
+void setConstantValue(Operation *op, ElementsAttr value);
+
+} // namespace mlir::prune
+
+#endif // PRUNE_OPT_UTILS_WEIGHTDATA_H

@@ -1,0 +1,203 @@
+//===- Prune.cpp - The nn-prune pass --------------------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Policy only: chooses which elements of each weight become zero and writes
+// the masked weight back as a dense_resource blob, recording the decision in
+// an `nn.prune` attribute. Storage (sparse formats) is nn-sparsify's job.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Criteria/Criteria.h"
+#include "prune-opt/Transforms/Passes.h"
+#include "prune-opt/Utils/WeightData.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Debug.h"
+
+#include <cmath>
+
+#define DEBUG_TYPE "nn-prune"
+
+namespace mlir::prune {
+#define GEN_PASS_DEF_NNPRUNE
+#include "prune-opt/Transforms/Passes.h.inc"
+} // namespace mlir::prune
+
+using namespace mlir;
+using namespace mlir::prune;
+
+static StringRef stringifyCriterion(Criterion c) {
+  switch (c) {
+  case Criterion::Magnitude:
+    return "magnitude";
+  case Criterion::Random:
+    return "random";
+  }
+  llvm_unreachable("unknown criterion");
+}
+
+/// A resource key made of characters every MLIR printer accepts unquoted.
+static std::string blobKeyFor(StringRef name) {
+  std::string key;
+  for (char c : name)
+    key.push_back(llvm::isAlnum(c) || c == '_' || c == '.' ? c : '_');
+  return key + "_pruned";
+}
+
+namespace {
+struct Override {
+  std::string pattern;
+  double sparsity;
+};
+
+struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
+  using Base::Base;
+
+  LogicalResult parseOverrides(SmallVectorImpl<Override> &overrides) {
+    for (const std::string &entry : layerSparsity) {
+      auto [pattern, value] = StringRef(entry).rsplit(':');
+      double s;
+      if (pattern.empty() || value.empty() || value.getAsDouble(s) ||
+          !(s >= 0.0 && s < 1.0))
+        return getOperation().emitError()
+               << "nn-prune: bad layer-sparsity entry '" << entry
+               << "': expected PATTERN:SPARSITY with 0 <= SPARSITY < 1";
+      overrides.push_back({pattern.str(), s});
+    }
+    return success();
+  }
+
+  std::vector<double> scoresFor(ArrayRef<double> values, unsigned weightId) {
+    switch (criterion) {
+    case Criterion::Magnitude:
+      return magnitudeScores(values);
+    case Criterion::Random:
+      // Each weight gets its own stream so pruning one layer does not change
+      // the choice in another.
+      return randomScores(values, seed * 0x100000001B3ull + weightId);
+    }
+    llvm_unreachable("unknown criterion");
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (!(sparsity >= 0.0 && sparsity < 1.0)) {
+      module.emitError() << "nn-prune: option 'sparsity' must be in [0, 1), got "
+                         << sparsity;
+      return signalPassFailure();
+    }
+    if (minElements < 0) {
+      module.emitError() << "nn-prune: option 'min-elements' must be >= 0";
+      return signalPassFailure();
+    }
+    SmallVector<Override> overrides;
+    if (failed(parseOverrides(overrides)))
+      return signalPassFailure();
+
+    auto &analysis = getAnalysis<WeightAnalysis>();
+
+    struct Candidate {
+      const WeightInfo *weight;
+      std::vector<double> values;
+      std::vector<double> scores;
+      double target;
+      bool global;
+      std::vector<uint8_t> keep;
+    };
+    std::vector<Candidate> candidates;
+    bool hadError = false;
+    for (const WeightInfo &w : analysis.getWeights()) {
+      if (llvm::any_of(exclude,
+                       [&](const std::string &p) { return w.matches(p); }))
+        continue;
+      if (w.numElements() < minElements)
+        continue;
+      if (!isSupportedWeightElementType(w.type.getElementType())) {
+        w.constOp->emitRemark()
+            << "nn-prune: weight '" << w.name << "' left untouched: element "
+            << "type " << w.type.getElementType() << " is not supported";
+        continue;
+      }
+      FailureOr<std::vector<double>> values =
+          readWeight(w.value, w.constOp->getLoc());
+      if (failed(values)) {
+        hadError = true;
+        continue;
+      }
+      if (llvm::any_of(*values, [](double v) { return !std::isfinite(v); })) {
+        w.constOp->emitError() << "nn-prune: weight '" << w.name
+                               << "' contains NaN or infinite values";
+        hadError = true;
+        continue;
+      }
+      Candidate c{&w, std::move(*values), {}, sparsity, scope == Scope::Global,
+                  {}};
+      for (const Override &o : overrides)
+        if (w.matches(o.pattern)) {
+          c.target = o.sparsity;
+          c.global = false;
+        }
+      c.scores = scoresFor(c.values, w.id);
+      candidates.push_back(std::move(c));
+    }
+    if (hadError)
+      return signalPassFailure();
+
+    // Layer-wise selection.
+    std::vector<size_t> pooled;
+    int64_t pooledElements = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      Candidate &c = candidates[i];
+      if (c.global) {
+        pooled.push_back(i);
+        pooledElements += c.values.size();
+        continue;
+      }
+      c.keep = selectLowest(c.scores, targetZeros(c.values.size(), c.target));
+    }
+    // Global selection: one threshold over all pooled weights.
+    if (!pooled.empty()) {
+      std::vector<std::vector<double>> scores;
+      for (size_t i : pooled)
+        scores.push_back(std::move(candidates[i].scores));
+      auto masks =
+          selectLowestGlobal(scores, targetZeros(pooledElements, sparsity));
+      for (auto [j, i] : llvm::enumerate(pooled))
+        candidates[i].keep = std::move(masks[j]);
+    }
+
+    Builder b(&getContext());
+    for (Candidate &c : candidates) {
+      const WeightInfo &w = *c.weight;
+      int64_t zeros = 0;
+      for (size_t i = 0; i < c.values.size(); ++i) {
+        if (!c.keep[i])
+          c.values[i] = 0.0;
+        zeros += c.values[i] == 0.0;
+      }
+      setConstantValue(w.constOp,
+                       writeWeight(w.type, c.values, blobKeyFor(w.name)));
+      SmallVector<NamedAttribute> decision = {
+          b.getNamedAttr("criterion",
+                         b.getStringAttr(stringifyCriterion(criterion))),
+          b.getNamedAttr("pattern", b.getStringAttr("unstructured")),
+          b.getNamedAttr("scope", b.getStringAttr(c.global ? "global" : "layer")),
+          b.getNamedAttr("sparsity", b.getF64FloatAttr(c.target)),
+          b.getNamedAttr("zeros", b.getI64IntegerAttr(zeros)),
+          b.getNamedAttr("elements", b.getI64IntegerAttr(c.values.size())),
+      };
+      w.constOp->setAttr(kPruneAttrName, b.getDictionaryAttr(decision));
+      ++numWeightsPruned;
+      numZeros += zeros;
+      LLVM_DEBUG(llvm::dbgs() << "pruned " << w.name << ": " << zeros << "/"
+                              << c.values.size() << " zeros\n");
+    }
+  }
+};
+} // namespace

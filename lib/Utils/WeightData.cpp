@@ -1,0 +1,151 @@
+//===- WeightData.cpp - Read and write weight constants -------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Utils/WeightData.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::prune;
+
+bool mlir::prune::isSupportedWeightElementType(Type type) {
+  return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
+}
+
+FailureOr<ArrayRef<char>> mlir::prune::getRawWeightBytes(ElementsAttr attr,
+                                                         Location loc) {
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    return dense.getRawData();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    DenseResourceElementsHandle handle = resource.getRawHandle();
+    AsmResourceBlob *blob = handle.getBlob();
+    if (!blob)
+      return emitError(loc) << "weight data is missing: resource '"
+                            << handle.getKey()
+                            << "' has no blob (elided or absent from the "
+                               "file's dialect_resources)";
+    return blob->getData();
+  }
+  return emitError(loc) << "unsupported weight attribute kind "
+                        << attr.getType();
+}
+
+static double loadElement(const char *p, Type elt) {
+  if (elt.isF32()) {
+    float f;
+    std::memcpy(&f, p, sizeof(f));
+    return f;
+  }
+  if (elt.isF64()) {
+    double d;
+    std::memcpy(&d, p, sizeof(d));
+    return d;
+  }
+  uint16_t bits;
+  std::memcpy(&bits, p, sizeof(bits));
+  const llvm::fltSemantics &sem =
+      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
+  llvm::APFloat v(sem, llvm::APInt(16, bits));
+  return v.convertToDouble();
+}
+
+static void storeElement(char *p, Type elt, double value) {
+  if (elt.isF32()) {
+    float f = static_cast<float>(value);
+    std::memcpy(p, &f, sizeof(f));
+    return;
+  }
+  if (elt.isF64()) {
+    std::memcpy(p, &value, sizeof(value));
+    return;
+  }
+  const llvm::fltSemantics &sem =
+      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
+  llvm::APFloat v(value);
+  bool losesInfo;
+  v.convert(sem, llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  uint16_t bits = v.bitcastToAPInt().getZExtValue();
+  std::memcpy(p, &bits, sizeof(bits));
+}
+
+FailureOr<std::vector<double>> mlir::prune::readWeight(ElementsAttr attr,
+                                                       Location loc) {
+  auto type = cast<ShapedType>(attr.getType());
+  Type elt = type.getElementType();
+  if (!isSupportedWeightElementType(elt))
+    return emitError(loc) << "unsupported weight element type " << elt
+                          << " (expected f16, bf16, f32 or f64)";
+  FailureOr<ArrayRef<char>> bytes = getRawWeightBytes(attr, loc);
+  if (failed(bytes))
+    return failure();
+  int64_t n = type.getNumElements();
+  size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
+  bool splat = false;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    splat = dense.isSplat();
+  if (!splat && bytes->size() != static_cast<size_t>(n) * eltBytes)
+    return emitError(loc) << "weight data has " << bytes->size()
+                          << " bytes, expected " << n * eltBytes << " for "
+                          << type;
+  std::vector<double> values(n);
+  for (int64_t i = 0; i < n; ++i)
+    values[i] = loadElement(bytes->data() + (splat ? 0 : i * eltBytes), elt);
+  return values;
+}
+
+ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
+                                      ArrayRef<double> values,
+                                      StringRef blobName) {
+  Type elt = type.getElementType();
+  size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
+  std::vector<char> bytes(values.size() * eltBytes);
+  for (size_t i = 0; i < values.size(); ++i)
+    storeElement(bytes.data() + i * eltBytes, elt, values[i]);
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      bytes, /*align=*/std::max<size_t>(eltBytes, 4));
+  return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+}
+
+ElementsAttr mlir::prune::writeIntArray(MLIRContext *ctx, unsigned bitWidth,
+                                        bool isIndex, ArrayRef<int64_t> values,
+                                        StringRef blobName) {
+  Type elt = isIndex ? Type(IndexType::get(ctx))
+                     : Type(IntegerType::get(ctx, bitWidth));
+  unsigned storeBits = isIndex ? 64 : bitWidth;
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, elt);
+  size_t eltBytes = storeBits / 8;
+  std::vector<char> bytes(values.size() * eltBytes);
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint64_t v = static_cast<uint64_t>(values[i]);
+    std::memcpy(bytes.data() + i * eltBytes, &v, eltBytes); // little endian
+  }
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      bytes, std::max<size_t>(eltBytes, 4));
+  return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+}
+
+ElementsAttr mlir::prune::getConstantValue(Operation *op) {
+  if (auto cst = dyn_cast<arith::ConstantOp>(op))
+    return dyn_cast<ElementsAttr>(cst.getValue());
+  if (auto cst = dyn_cast<tosa::ConstOp>(op))
+    return cst.getValuesAttr();
+  return nullptr;
+}
+
+void mlir::prune::setConstantValue(Operation *op, ElementsAttr value) {
+  if (auto cst = dyn_cast<arith::ConstantOp>(op))
+    return cst.setValueAttr(cast<TypedAttr>(value));
+  if (auto cst = dyn_cast<tosa::ConstOp>(op))
+    return cst.setValuesAttr(value);
+  llvm_unreachable("not a weight-defining op");
+}
