@@ -44,6 +44,8 @@ static StringRef stringifyCriterion(Criterion c) {
 
 /// A resource key made of characters every MLIR printer accepts unquoted.
 static std::string blobKeyFor(StringRef name) {
+  if (name.ends_with("_pruned"))
+    return name.str();
   std::string key;
   for (char c : name)
     key.push_back(llvm::isAlnum(c) || c == '_' || c == '.' ? c : '_');
@@ -65,7 +67,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       double s;
       if (pattern.empty() || value.empty() || value.getAsDouble(s) ||
           !(s >= 0.0 && s < 1.0))
-        return getOperation().emitError()
+        return emitError(getOperation().getLoc())
                << "nn-prune: bad layer-sparsity entry '" << entry
                << "': expected PATTERN:SPARSITY with 0 <= SPARSITY < 1";
       overrides.push_back({pattern.str(), s});
@@ -88,12 +90,12 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (!(sparsity >= 0.0 && sparsity < 1.0)) {
-      module.emitError() << "nn-prune: option 'sparsity' must be in [0, 1), got "
+      emitError(module.getLoc()) << "nn-prune: option 'sparsity' must be in [0, 1), got "
                          << sparsity;
       return signalPassFailure();
     }
     if (minElements < 0) {
-      module.emitError() << "nn-prune: option 'min-elements' must be >= 0";
+      emitError(module.getLoc()) << "nn-prune: option 'min-elements' must be >= 0";
       return signalPassFailure();
     }
     SmallVector<Override> overrides;
@@ -131,7 +133,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         continue;
       }
       if (llvm::any_of(*values, [](double v) { return !std::isfinite(v); })) {
-        w.constOp->emitError() << "nn-prune: weight '" << w.name
+        emitError(w.constOp->getLoc()) << "nn-prune: weight '" << w.name
                                << "' contains NaN or infinite values";
         hadError = true;
         continue;
@@ -181,8 +183,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           c.values[i] = 0.0;
         zeros += c.values[i] == 0.0;
       }
-      setConstantValue(w.constOp,
-                       writeWeight(w.type, c.values, blobKeyFor(w.name)));
+      setConstantValue(w.constOp, writeWeightReusing(w.value, w.type, c.values,
+                                                     blobKeyFor(w.name)));
       SmallVector<NamedAttribute> decision = {
           b.getNamedAttr("criterion",
                          b.getStringAttr(stringifyCriterion(criterion))),

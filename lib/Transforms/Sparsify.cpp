@@ -176,9 +176,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (!llvm::is_contained({0u, 8u, 16u, 32u, 64u}, unsigned(indexWidth))) {
-      module.emitError() << "nn-sparsify: option 'index-width' must be one "
+      emitError(module.getLoc()) << "nn-sparsify: option 'index-width' must be one "
                             "of 0, 8, 16, 32, 64, got "
-                         << indexWidth;
+                         << unsigned(indexWidth);
       return signalPassFailure();
     }
     auto &analysis = getAnalysis<WeightAnalysis>();

@@ -116,6 +116,25 @@ ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
   return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
 }
 
+ElementsAttr mlir::prune::writeWeightReusing(ElementsAttr current,
+                                            RankedTensorType type,
+                                            ArrayRef<double> values,
+                                            StringRef blobName) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(current);
+  if (!resource || resource.getType() != type ||
+      resource.getRawHandle().getKey() != blobName)
+    return writeWeight(type, values, blobName);
+  // Rewrite the blob this pass created before (keeps its name stable when
+  // pruning runs again).
+  ElementsAttr fresh = writeWeight(type, values, blobName);
+  AsmResourceBlob *blob =
+      cast<DenseResourceElementsAttr>(fresh).getRawHandle().getBlob();
+  resource.getRawHandle().getResource()->setBlob(
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(
+          blob->getData(), blob->getDataAlignment()));
+  return resource;
+}
+
 ElementsAttr mlir::prune::writeIntArray(MLIRContext *ctx, unsigned bitWidth,
                                         bool isIndex, ArrayRef<int64_t> values,
                                         StringRef blobName) {

@@ -14,8 +14,13 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+namespace mlir::prune::test {
+void registerTestPasses();
+} // namespace mlir::prune::test
+
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::prune::test::registerTestPasses();
   mlir::prune::registerAllPruneOptPasses();
   mlir::DialectRegistry registry;
   mlir::prune::registerAllUpstream(registry);

@@ -39,6 +39,12 @@ FailureOr<std::vector<double>> readWeight(ElementsAttr attr, Location loc);
 ElementsAttr writeWeight(RankedTensorType type, ArrayRef<double> values,
                          StringRef blobName);
 
+/// Like writeWeight, but if `current` is already the resource `blobName`
+/// (written by an earlier run of the same pass), overwrites its blob so the
+/// name stays stable.
+ElementsAttr writeWeightReusing(ElementsAttr current, RankedTensorType type,
+                                ArrayRef<double> values, StringRef blobName);
+
 /// Creates a `dense_resource` attribute of a 1-D integer tensor.
 ElementsAttr writeIntArray(MLIRContext *ctx, unsigned bitWidth,
                            bool isIndex, ArrayRef<int64_t> values,

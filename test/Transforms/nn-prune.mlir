@@ -1,0 +1,60 @@
+// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 | FileCheck %s
+// Pruning is idempotent: existing zeros count towards the target.
+// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-prune=sparsity=0.5 | FileCheck %s
+// RUN: prune-opt %s -split-input-file --nn-prune="sparsity=0.5 scope=global" | FileCheck %s --check-prefix=GLOBAL
+// RUN: prune-opt %s -split-input-file --nn-prune="sparsity=0.5 exclude=linalg.matvec layer-sparsity=first:0.25" | FileCheck %s --check-prefix=SELECT
+// RUN: prune-opt %s -split-input-file --nn-prune="sparsity=0.5 min-elements=3" | FileCheck %s --check-prefix=MINEL
+// RUN: prune-opt %s -split-input-file --nn-prune="sparsity=0.5 criterion=random seed=3" | FileCheck %s --check-prefix=RANDOM
+
+// Exactly round(0.5 * 4) = 2 zeros, the two smallest |w|; the pruned
+// weight is a new dense_resource blob.
+// CHECK-LABEL: func.func @one_layer
+// CHECK: arith.constant {nn.prune = {criterion = "magnitude", elements = 4 : i64, pattern = "unstructured", scope = "layer", sparsity = 5.000000e-01 : f64, zeros = 2 : i64}} dense_resource<w0_pruned> : tensor<2x2xf32>
+// CHECK: w0_pruned: "0x0400000000000000000000C00000404000000000"
+// RANDOM-LABEL: func.func @one_layer
+// RANDOM: zeros = 2 : i64
+func.func @one_layer(%x: tensor<1x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[1.0, -2.0], [3.0, -0.5]]> : tensor<2x2xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<1x2xf32>, tensor<2x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// Two layers; `scope=global` puts one threshold over both (3 of 6 zeros,
+// all in the small-valued layer). Weights are named by their NameLoc.
+// CHECK-LABEL: func.func @two_layers
+// CHECK: nn.prune = {{{.*}}zeros = 2 : i64}} dense_resource<first_pruned> : tensor<4x1xf32>
+// CHECK: nn.prune = {{{.*}}zeros = 1 : i64}} dense_resource<second_pruned> : tensor<2x1xf32>
+// GLOBAL-LABEL: func.func @two_layers
+// GLOBAL: nn.prune = {{{.*}}scope = "global", sparsity = 5.000000e-01 : f64, zeros = 3 : i64}} dense_resource<first_pruned>
+// GLOBAL: nn.prune = {{{.*}}scope = "global", sparsity = 5.000000e-01 : f64, zeros = 0 : i64}} dense_resource<second_pruned>
+// SELECT-LABEL: func.func @two_layers
+// SELECT: nn.prune = {{{.*}}sparsity = 2.500000e-01 : f64, zeros = 1 : i64}} dense_resource<first_pruned>
+// SELECT: arith.constant dense<{{\[}}[1.000000e+01], [2.000000e+01]]>
+// MINEL-LABEL: func.func @two_layers
+// MINEL: nn.prune = {{{.*}}zeros = 2 : i64}} dense_resource<first_pruned>
+// MINEL: arith.constant dense<{{\[}}[1.000000e+01], [2.000000e+01]]>
+func.func @two_layers(%x: tensor<4xf32>, %init: tensor<1xf32>, %init2: tensor<2xf32>) -> tensor<2xf32> {
+  %w = arith.constant dense<[[0.1], [0.2], [0.3], [0.4]]> : tensor<4x1xf32> loc("first")
+  %w2 = arith.constant dense<[[10.0], [20.0]]> : tensor<2x1xf32> loc("second")
+  %y = linalg.vecmat ins(%x, %w : tensor<4xf32>, tensor<4x1xf32>) outs(%init : tensor<1xf32>) -> tensor<1xf32>
+  %z = linalg.matvec ins(%w2, %y : tensor<2x1xf32>, tensor<1xf32>) outs(%init2 : tensor<2xf32>) -> tensor<2xf32>
+  return %z : tensor<2xf32>
+}
+
+// -----
+
+// Biases and constants used only elementwise are not weights.
+// CHECK-LABEL: func.func @bias_only
+// CHECK-NOT: nn.prune
+#id = affine_map<(d0) -> (d0)>
+func.func @bias_only(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %b = arith.constant dense<[0.1, 0.2, 0.3, 0.4]> : tensor<4xf32>
+  %y = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]} ins(%x, %b : tensor<4xf32>, tensor<4xf32>) outs(%x : tensor<4xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}

@@ -1,0 +1,38 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "PRUNE_OPT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.excludes = ["Inputs", "lib", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.prune_opt_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tools = ["prune-opt", "prune-run", "mlir-runner", "mlir-opt", "mlir-translate"]
+llvm_config.add_tool_substitutions(
+    tools, [config.prune_opt_tools_dir, config.llvm_tools_dir])
+
+config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+config.substitutions.append(
+    ("%runner_libs",
+     ",".join(os.path.join(config.mlir_lib_dir, lib) for lib in
+              ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
+
+# Real models live beside the repository in ../shared/models (not part of
+# it). Tests that need them say `REQUIRES: models` and are reported as
+# UNSUPPORTED (skipped) when the folder is absent.
+models = os.environ.get(
+    "PRUNE_OPT_MODELS",
+    os.path.join(config.prune_opt_src_root, "..", "shared", "models"))
+models = os.path.abspath(models)
+if os.path.exists(os.path.join(models, "heir_lenet.mlir")):
+    config.available_features.add("models")
+else:
+    lit_config.note("../shared/models not found: model tests are skipped")
+config.substitutions.append(("%models", models))
