@@ -17,6 +17,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -265,8 +266,14 @@ static std::string weightName(Operation *constOp, ElementsAttr value,
                               unsigned id) {
   if (auto nameLoc = dyn_cast<NameLoc>(constOp->getLoc()))
     return nameLoc.getName().str();
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
-    return resource.getRawHandle().getKey().str();
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    // nn-prune writes `<name>_pruned`: keep the name stable across passes.
+    StringRef key = resource.getRawHandle().getKey();
+    key.consume_back("_pruned");
+    if (!key.empty() && !(key.starts_with("w") && key.drop_front().size() &&
+                          llvm::all_of(key.drop_front(), llvm::isDigit)))
+      return key.str();
+  }
   return "w" + std::to_string(id);
 }
 
