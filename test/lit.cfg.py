@@ -14,11 +14,14 @@ config.test_exec_root = os.path.join(config.prune_opt_obj_root, "test")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["prune-opt", "prune-run", "mlir-runner", "mlir-opt", "mlir-translate"]
+tools = ["prune-opt", "prune-run", "mlir-runner", "mlir-opt", "mlir-translate",
+         "mlir-tblgen"]
 llvm_config.add_tool_substitutions(
     tools, [config.prune_opt_tools_dir, config.llvm_tools_dir])
 
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
+config.substitutions.append(("%llvm_include", config.llvm_include_dir))
+config.substitutions.append(("%prune_src", config.prune_opt_src_root))
 config.substitutions.append(
     ("%runner_libs",
      ",".join(os.path.join(config.mlir_lib_dir, lib) for lib in

@@ -24,12 +24,19 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
 
     ```mlir
     %w = arith.constant {nn.prune = {criterion = "magnitude", elements = 48000 : i64,
-                          pattern = "unstructured", sparsity = 8.000000e-01 : f64,
-                          zeros = 38400 : i64}} dense_resource<w_pruned> : tensor<120x400xf32>
+                          pattern = "unstructured", scope = "layer",
+                          sparsity = 8.000000e-01 : f64, zeros = 38400 : i64}}
+                          dense_resource<fc1_pruned> : tensor<120x400xf32>
     ```
 
+    `zeros` is the achieved count (it can exceed the target when the weight
+    already had more zeros). With `scope=global`, all weights without a
+    `layer-sparsity` override share one magnitude threshold and
+    `round(sparsity * total)` zeros. Bad option values, NaN/Inf weights and
+    missing resource data are errors with a location.
+
     Weights are named by their `NameLoc`, else their resource key, else
-    `w<N>` in walk order; `exclude` and `layer-sparsity` match a weight when
+    `w<N>` (N = position in the order the contractions appear); `exclude` and `layer-sparsity` match a weight when
     the pattern equals its name or id, is a substring of its name or
     location, or equals its consumer's op name (e.g. `linalg.conv_2d_nchw_fchw`).
 

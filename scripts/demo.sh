@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# README command (1): install what is missing, build, and run the main job:
+# prune a bundled example model, show what was pruned, compile it sparse and
+# compare it with the dense model; then the same on LeNet/MNIST when
+# ../shared/models is there.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+"$root/scripts/install-deps.sh"
+"$root/scripts/build.sh" --target prune-opt prune-run
+bin="${BUILD_DIR:-$root/build}/bin"
+out="$(mktemp -d)"
+
+echo
+echo "== prune-opt --nn-prune=sparsity=0.8 examples/mlp.mlir"
+"$bin/prune-opt" --nn-prune=sparsity=0.8 "$root/examples/mlp.mlir" -o "$out/mlp-pruned.mlir"
+grep -o 'nn.prune = {.*}} dense_resource<[^>]*> : tensor<[^>]*>' "$out/mlp-pruned.mlir" \
+  | sed -E 's/nn.prune = \{criterion = "([a-z]+)", elements = ([0-9]+) : i64.*sparsity = ([0-9.e+-]+) : f64, zeros = ([0-9]+) : i64\}\} dense_resource<([^>]*)> : (.*)/  \5 \6: \4 of \2 elements zero (target sparsity \3, \1)/'
+
+echo
+echo "== dense vs pruned 80% + sparsified (CSR), same inputs, one run"
+"$bin/prune-run" "$root/examples/mlp.mlir" --inputs="$root/examples/mlp_inputs.npy" \
+  --compare-pipeline="nn-prune{sparsity=0.8},nn-sparsify" --bench=200
+
+models="${PRUNE_OPT_MODELS:-$root/../shared/models}"
+if [ -f "$models/heir_lenet.mlir" ]; then
+  echo
+  echo "== LeNet-5 on the 10,000 MNIST test images: dense vs 50% magnitude-pruned + sparsified"
+  "$bin/prune-run" "$models/heir_lenet.mlir" \
+    --images="$models/mnist/t10k-images-idx3-ubyte.gz" \
+    --labels="$models/mnist/t10k-labels-idx1-ubyte.gz" \
+    --preprocess=scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw \
+    --compare-pipeline="nn-prune{sparsity=0.5},nn-sparsify" --bench=200
+else
+  echo "(../shared/models not found: skipping the LeNet/MNIST part)"
+fi
+rm -rf "$out"
