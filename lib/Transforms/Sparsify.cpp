@@ -287,12 +287,12 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       numDense = rank - 1;
     bool permuted = !llvm::equal(lvlToDim, llvm::seq<int64_t>(0, rank));
 
-    // Upstream MLIR 22 fails to lower some contractions whose sparse operand
-    // has a permuted dimToLvl map (CSC): "failed to legalize unresolved
-    // materialization ... storage_specifier" (see
-    // test/Upstream/csc-operand-materialization.mlir). So the data is
-    // permuted here, at compile time, into level order, the encoding is the
-    // identity, and the permutation moves into the consumer's indexing map.
+    // The encoding is always the identity: the data is permuted here, at
+    // compile time, into level order and the permutation moves into the
+    // consumer's indexing map. A permuted dimToLvl (CSC) would send the
+    // kernel through upstream's sparse-reinterpret-map, where MLIR 22 has
+    // known crashes for non-trivial maps (docs/Design.md); the named op is
+    // kept whenever no permutation is needed.
     if (permuted) {
       auto linalgOp = cast<linalg::LinalgOp>(consumer);
       AffineMap oldMap = linalgOp.getIndexingMapsArray()[use.operandIndex];
