@@ -8,6 +8,7 @@
 
 #include "prune-opt/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -16,10 +17,16 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
+#include <dlfcn.h>
 
 using namespace mlir;
 using namespace mlir::prune;
@@ -29,8 +36,14 @@ static llvm::Error fail(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-static Expected<std::vector<int64_t>> staticF32Shape(Type type,
-                                                     const llvm::Twine &what) {
+std::string TensorSpec::str() const {
+  std::string s;
+  for (int64_t d : shape)
+    s += std::to_string(d) + "x";
+  return s + elementKindName(kind).str();
+}
+
+static Expected<TensorSpec> specOf(Type type, const llvm::Twine &what) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -38,16 +51,103 @@ static Expected<std::vector<int64_t>> staticF32Shape(Type type,
   if (!tensor || !tensor.hasStaticShape())
     return fail(what + " has type " + s +
                 "; only statically shaped ranked tensors are supported");
-  if (!tensor.getElementType().isF32())
-    return fail(what + " has type " + s + "; only f32 is supported");
-  return std::vector<int64_t>(tensor.getShape().begin(),
-                              tensor.getShape().end());
+  Type elt = tensor.getElementType();
+  TensorSpec spec;
+  if (elt.isF32())
+    spec.kind = ElementKind::F32;
+  else if (elt.isF64())
+    spec.kind = ElementKind::F64;
+  else if (elt.isF16())
+    spec.kind = ElementKind::F16;
+  else if (elt.isBF16())
+    spec.kind = ElementKind::BF16;
+  else if (elt.isInteger(8))
+    spec.kind = ElementKind::I8;
+  else if (elt.isInteger(32))
+    spec.kind = ElementKind::I32;
+  else if (elt.isInteger(64))
+    spec.kind = ElementKind::I64;
+  else
+    return fail(what + " has type " + s +
+                "; supported element types: f32, f64, f16, bf16, i8, i32, "
+                "i64");
+  spec.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  return spec;
 }
 
 CompiledModel::~CompiledModel() = default;
 
+/// Builds a shared library from the LLVM-dialect module with clang-22 and
+/// returns the address of `symbol` in it.
+static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return fail("translating the lowered module to LLVM IR failed");
+  llvm::SmallString<128> irPath, soPath;
+  if (auto ec = llvm::sys::fs::createTemporaryFile("prune-run", "ll", irPath))
+    return fail("cannot create a temporary file: " + ec.message());
+  if (auto ec = llvm::sys::fs::createTemporaryFile("prune-run", "so", soPath))
+    return fail("cannot create a temporary file: " + ec.message());
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(irPath, ec);
+    if (ec)
+      return fail("cannot write " + irPath + ": " + ec.message());
+    llvmModule->print(os, nullptr);
+  }
+  auto clang = llvm::sys::findProgramByName("clang-22");
+  if (!clang)
+    clang = llvm::sys::findProgramByName("clang", {"/usr/lib/llvm-22/bin"});
+  if (!clang)
+    return fail("AOT mode needs clang-22 on PATH");
+  std::string err;
+  // -Bsymbolic: calls inside the library bind to its own functions, not to
+  // a same-named function of another model loaded earlier.
+  llvm::SmallVector<StringRef> args = {*clang,   "-O3",         "-march=native",
+                                       "-shared", "-fPIC",       "-w",
+                                       "-Wl,-Bsymbolic", irPath, "-o",
+                                       soPath,   "-lm",
+                                       "-L" PRUNE_OPT_LLVM_LIB_DIR,
+                                       "-Wl,-rpath," PRUNE_OPT_LLVM_LIB_DIR,
+                                       "-lmlir_c_runner_utils",
+                                       "-lmlir_runner_utils"};
+  int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,
+                                     &err);
+  llvm::sys::fs::remove(irPath);
+  if (rc != 0) {
+    llvm::sys::fs::remove(soPath);
+    return fail("clang-22 failed to build the model library" +
+                (err.empty() ? "" : ": " + err));
+  }
+  // RTLD_LOCAL: every model keeps its own symbols.
+  void *lib = ::dlopen(soPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  llvm::sys::fs::remove(soPath); // stays mapped
+  if (!lib)
+    return fail(llvm::Twine("cannot load the model library: ") + ::dlerror());
+  void *addr = ::dlsym(lib, symbol.str().c_str());
+  if (!addr)
+    return fail("symbol '" + symbol + "' not found in the model library");
+  return addr;
+}
+
+static int64_t constantTensorBytes(ModuleOp module) {
+  int64_t bytes = 0;
+  module.walk([&](arith::ConstantOp op) {
+    auto type = dyn_cast<RankedTensorType>(op.getType());
+    if (!type || !type.hasStaticShape())
+      return;
+    Type elt = type.getElementType();
+    int64_t bits = elt.isIndex() ? 64 : elt.getIntOrFloatBitWidth();
+    bytes += type.getNumElements() * ((bits + 7) / 8);
+  });
+  return bytes;
+}
+
 Expected<std::unique_ptr<CompiledModel>>
-CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline) {
+CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
+                       CompileMode mode) {
   std::unique_ptr<CompiledModel> model(new CompiledModel());
   model->entry = entry.str();
   auto func = module.lookupSymbol<func::FuncOp>(entry);
@@ -56,28 +156,35 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline) {
   if (!func.isPublic())
     return fail("function '" + entry + "' is not public");
   for (auto [i, t] : llvm::enumerate(func.getArgumentTypes())) {
-    auto shape = staticF32Shape(t, "argument #" + llvm::Twine(i));
-    if (!shape)
-      return shape.takeError();
-    model->inShapes.push_back(*shape);
+    auto spec = specOf(t, "argument #" + llvm::Twine(i));
+    if (!spec)
+      return spec.takeError();
+    model->inSpecs.push_back(*spec);
   }
   for (auto [i, t] : llvm::enumerate(func.getResultTypes())) {
-    auto shape = staticF32Shape(t, "result #" + llvm::Twine(i));
-    if (!shape)
-      return shape.takeError();
-    model->outShapes.push_back(*shape);
+    auto spec = specOf(t, "result #" + llvm::Twine(i));
+    if (!spec)
+      return spec.takeError();
+    model->outSpecs.push_back(*spec);
   }
 
   OwningOpRef<ModuleOp> clone(module.clone());
   MLIRContext *ctx = module.getContext();
-  PassManager pm(ctx);
   std::string diag;
   llvm::raw_string_ostream diagOs(diag);
-  if (!pipeline.empty() && failed(parsePassPipeline(pipeline, pm, diagOs)))
-    return fail("bad pipeline '" + pipeline + "': " + diag);
-  buildLowerCpuPipeline(pm, LowerCpuOptions());
-  if (failed(pm.run(*clone)))
-    return fail("compiling the module failed (see diagnostics above)");
+  if (!pipeline.empty()) {
+    PassManager pm(ctx);
+    if (failed(parsePassPipeline(pipeline, pm, diagOs)))
+      return fail("bad pipeline '" + pipeline + "': " + diag);
+    if (failed(pm.run(*clone)))
+      return fail("pipeline '" + pipeline +
+                  "' failed (see diagnostics above)");
+  }
+  model->paramBytes = constantTensorBytes(*clone);
+  PassManager lower(ctx);
+  buildLowerCpuPipeline(lower, LowerCpuOptions());
+  if (failed(lower.run(*clone)))
+    return fail("lowering the module failed (see diagnostics above)");
 
   static bool targetInit = [] {
     llvm::InitializeNativeTarget();
@@ -88,12 +195,27 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline) {
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);
 
+  if (mode == CompileMode::AOT) {
+    auto addr = buildAndLoad(*clone, "_mlir_ciface_" + model->entry);
+    if (!addr)
+      return addr.takeError();
+    model->ciface = *addr;
+    return model;
+  }
   ExecutionEngineOptions options;
   // (function_ref: the transformer must outlive create().)
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(3, 0, nullptr);
   options.transformer = transformer;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // MLIR's runner utilities (printMemrefF32, ...) so modules that print run
+  // too, as under mlir-runner.
+  std::vector<StringRef> libs;
+  for (StringRef lib : {PRUNE_OPT_LLVM_LIB_DIR "/libmlir_runner_utils.so",
+                        PRUNE_OPT_LLVM_LIB_DIR "/libmlir_c_runner_utils.so"})
+    if (llvm::sys::fs::exists(lib))
+      libs.push_back(lib);
+  options.sharedLibPaths = libs;
   auto engine = ExecutionEngine::create(*clone, options);
   if (!engine)
     return engine.takeError();
@@ -105,73 +227,106 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline) {
   return model;
 }
 
-namespace {
-/// A memref descriptor of any rank: {allocated, aligned, offset,
-/// sizes[rank], strides[rank]}, all 8-byte fields.
-struct Descriptor {
-  std::vector<int64_t> words;
-  explicit Descriptor(size_t rank) : words(3 + 2 * rank, 0) {}
-  static Descriptor forTensor(const HostTensor &t) {
-    Descriptor d(t.shape.size());
-    auto ptr = reinterpret_cast<int64_t>(t.data.data());
-    d.words[0] = d.words[1] = ptr;
-    int64_t stride = 1;
-    for (int64_t i = t.shape.size() - 1; i >= 0; --i) {
-      d.words[3 + i] = t.shape[i];
-      d.words[3 + t.shape.size() + i] = stride;
-      stride *= t.shape[i];
-    }
-    return d;
+/// Calls a C function taking `args.size()` pointers.
+static llvm::Error callWithPointers(void *fn, std::vector<void *> &a) {
+  using P = void *;
+  switch (a.size()) {
+#define PRUNE_CALL(N, ...)                                                     \
+  case N:                                                                      \
+    reinterpret_cast<void (*)(__VA_ARGS__)>(fn)
+    PRUNE_CALL(1, P)(a[0]);
+    return llvm::Error::success();
+    PRUNE_CALL(2, P, P)(a[0], a[1]);
+    return llvm::Error::success();
+    PRUNE_CALL(3, P, P, P)(a[0], a[1], a[2]);
+    return llvm::Error::success();
+    PRUNE_CALL(4, P, P, P, P)(a[0], a[1], a[2], a[3]);
+    return llvm::Error::success();
+    PRUNE_CALL(5, P, P, P, P, P)(a[0], a[1], a[2], a[3], a[4]);
+    return llvm::Error::success();
+    PRUNE_CALL(6, P, P, P, P, P, P)(a[0], a[1], a[2], a[3], a[4], a[5]);
+    return llvm::Error::success();
+    PRUNE_CALL(7, P, P, P, P, P, P, P)(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    return llvm::Error::success();
+    PRUNE_CALL(8, P, P, P, P, P, P, P, P)
+    (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+    return llvm::Error::success();
+#undef PRUNE_CALL
+  default:
+    return fail("AOT mode supports up to 8 memref arguments plus results");
   }
-};
-} // namespace
+}
 
 Expected<std::vector<HostTensor>>
 CompiledModel::run(llvm::ArrayRef<HostTensor> inputs) {
-  if (inputs.size() != inShapes.size())
-    return fail("'" + entry + "' takes " + llvm::Twine(inShapes.size()) +
+  if (inputs.size() != inSpecs.size())
+    return fail("'" + entry + "' takes " + llvm::Twine(inSpecs.size()) +
                 " inputs, got " + llvm::Twine(inputs.size()));
-  for (auto [i, in] : llvm::enumerate(inputs))
-    if (in.shape != inShapes[i] ||
-        in.data.size() != static_cast<size_t>(in.numElements()))
-      return fail("input #" + llvm::Twine(i) + " has the wrong shape for '" +
-                  entry + "'");
-  // Results: one descriptor, or a struct of descriptors, passed first.
+  // Converted copies where the element kind differs.
+  std::vector<HostTensor> converted;
+  converted.reserve(inputs.size());
+  std::vector<const HostTensor *> args;
+  for (auto [i, in] : llvm::enumerate(inputs)) {
+    if (in.shape != inSpecs[i].shape)
+      return fail("input #" + llvm::Twine(i) + " of '" + entry + "' must be " +
+                  inSpecs[i].str());
+    if (in.kind != inSpecs[i].kind) {
+      converted.push_back(in.convertTo(inSpecs[i].kind));
+      args.push_back(&converted.back());
+    } else {
+      args.push_back(&in);
+    }
+  }
+  // Memref descriptors {allocated, aligned, offset, sizes[R], strides[R]},
+  // 8-byte fields. Results come first: one descriptor, or a struct of them.
   std::vector<int64_t> resultWords;
   std::vector<size_t> resultOffsets;
-  for (const auto &shape : outShapes) {
+  for (const TensorSpec &spec : outSpecs) {
     resultOffsets.push_back(resultWords.size());
-    resultWords.resize(resultWords.size() + 3 + 2 * shape.size(), 0);
+    resultWords.resize(resultWords.size() + 3 + 2 * spec.shape.size(), 0);
   }
-  std::vector<Descriptor> inDescs;
-  for (const HostTensor &in : inputs)
-    inDescs.push_back(Descriptor::forTensor(in));
+  std::vector<std::vector<int64_t>> inDescs;
+  for (const HostTensor *in : args) {
+    size_t rank = in->shape.size();
+    std::vector<int64_t> d(3 + 2 * rank, 0);
+    d[0] = d[1] = reinterpret_cast<int64_t>(in->data());
+    int64_t stride = 1;
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      d[3 + i] = in->shape[i];
+      d[3 + rank + i] = stride;
+      stride *= in->shape[i];
+    }
+    inDescs.push_back(std::move(d));
+  }
   std::vector<void *> pointers;
-  if (!outShapes.empty())
+  if (!outSpecs.empty())
     pointers.push_back(resultWords.data());
-  for (Descriptor &d : inDescs)
-    pointers.push_back(d.words.data());
-  std::vector<void *> args;
-  for (void *&p : pointers)
-    args.push_back(&p);
-  packed(args.data());
+  for (auto &d : inDescs)
+    pointers.push_back(d.data());
+  if (packed) {
+    std::vector<void *> packedArgs;
+    for (void *&p : pointers)
+      packedArgs.push_back(&p);
+    packed(packedArgs.data());
+  } else if (auto err = callWithPointers(ciface, pointers)) {
+    return std::move(err);
+  }
 
   std::vector<HostTensor> outputs;
-  for (auto [r, shape] : llvm::enumerate(outShapes)) {
+  for (auto [r, spec] : llvm::enumerate(outSpecs)) {
     const int64_t *w = resultWords.data() + resultOffsets[r];
-    const float *base = reinterpret_cast<const float *>(w[1]) + w[2];
-    HostTensor out;
-    out.shape = shape;
-    out.data.resize(out.numElements());
-    size_t rank = shape.size();
+    size_t esz = elementSize(spec.kind);
+    const uint8_t *base = reinterpret_cast<const uint8_t *>(w[1]) + w[2] * esz;
+    HostTensor out(spec.kind, spec.shape);
+    size_t rank = spec.shape.size();
     std::vector<int64_t> idx(rank, 0);
-    for (size_t linear = 0; linear < out.data.size(); ++linear) {
+    for (int64_t linear = 0, e = out.numElements(); linear < e; ++linear) {
       int64_t off = 0;
       for (size_t i = 0; i < rank; ++i)
         off += idx[i] * w[3 + rank + i];
-      out.data[linear] = base[off];
+      std::memcpy(out.bytes.data() + linear * esz, base + off * esz, esz);
       for (int64_t i = rank - 1; i >= 0; --i) {
-        if (++idx[i] < shape[i])
+        if (++idx[i] < spec.shape[i])
           break;
         idx[i] = 0;
       }

@@ -6,12 +6,15 @@
 
 #include "prune-opt/Execution/TensorIO.h"
 
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <cstring>
+#include <optional>
 #include <zlib.h>
 
 using namespace mlir::prune;
@@ -20,11 +23,145 @@ using llvm::Error;
 using llvm::Expected;
 using llvm::StringRef;
 
+size_t mlir::prune::elementSize(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F64:
+  case ElementKind::I64:
+    return 8;
+  case ElementKind::F32:
+  case ElementKind::I32:
+    return 4;
+  case ElementKind::F16:
+  case ElementKind::BF16:
+    return 2;
+  case ElementKind::I8:
+    return 1;
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+llvm::StringRef mlir::prune::elementKindName(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return "f32";
+  case ElementKind::F64:
+    return "f64";
+  case ElementKind::F16:
+    return "f16";
+  case ElementKind::BF16:
+    return "bf16";
+  case ElementKind::I8:
+    return "i8";
+  case ElementKind::I32:
+    return "i32";
+  case ElementKind::I64:
+    return "i64";
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+HostTensor::HostTensor(ElementKind kind, std::vector<int64_t> shape)
+    : kind(kind), shape(std::move(shape)) {
+  bytes.assign(numElements() * elementSize(kind), 0);
+}
+
 int64_t HostTensor::numElements() const {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
   return n;
+}
+
+double HostTensor::get(int64_t i) const {
+  const uint8_t *p = bytes.data() + i * elementSize(kind);
+  switch (kind) {
+  case ElementKind::F32: {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  case ElementKind::F64: {
+    double d;
+    std::memcpy(&d, p, 8);
+    return d;
+  }
+  case ElementKind::F16:
+  case ElementKind::BF16: {
+    uint16_t bits;
+    std::memcpy(&bits, p, 2);
+    llvm::APFloat v(kind == ElementKind::F16 ? llvm::APFloat::IEEEhalf()
+                                             : llvm::APFloat::BFloat(),
+                    llvm::APInt(16, bits));
+    return v.convertToDouble();
+  }
+  case ElementKind::I8:
+    return static_cast<int8_t>(*p);
+  case ElementKind::I32: {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case ElementKind::I64: {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return static_cast<double>(v);
+  }
+  }
+  llvm_unreachable("unknown element kind");
+}
+
+void HostTensor::set(int64_t i, double value) {
+  uint8_t *p = bytes.data() + i * elementSize(kind);
+  switch (kind) {
+  case ElementKind::F32: {
+    float f = static_cast<float>(value);
+    std::memcpy(p, &f, 4);
+    return;
+  }
+  case ElementKind::F64:
+    std::memcpy(p, &value, 8);
+    return;
+  case ElementKind::F16:
+  case ElementKind::BF16: {
+    llvm::APFloat v(value);
+    bool losesInfo;
+    v.convert(kind == ElementKind::F16 ? llvm::APFloat::IEEEhalf()
+                                       : llvm::APFloat::BFloat(),
+              llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+    uint16_t bits = v.bitcastToAPInt().getZExtValue();
+    std::memcpy(p, &bits, 2);
+    return;
+  }
+  case ElementKind::I8:
+    *p = static_cast<uint8_t>(static_cast<int8_t>(std::lround(value)));
+    return;
+  case ElementKind::I32: {
+    int32_t v = static_cast<int32_t>(std::lround(value));
+    std::memcpy(p, &v, 4);
+    return;
+  }
+  case ElementKind::I64: {
+    int64_t v = std::llround(value);
+    std::memcpy(p, &v, 8);
+    return;
+  }
+  }
+}
+
+HostTensor HostTensor::convertTo(ElementKind to) const {
+  if (to == kind)
+    return *this;
+  HostTensor out(to, shape);
+  for (int64_t i = 0, e = numElements(); i < e; ++i)
+    out.set(i, get(i));
+  return out;
+}
+
+HostTensor HostTensor::slice(int64_t begin, std::vector<int64_t> newShape) const {
+  HostTensor out(kind, std::move(newShape));
+  size_t esz = elementSize(kind);
+  std::memcpy(out.bytes.data(), bytes.data() + begin * esz, out.bytes.size());
+  return out;
 }
 
 static Error fail(const llvm::Twine &msg) {
@@ -76,10 +213,18 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
     return fail("'" + path + "': truncated .npy header");
   StringRef header(reinterpret_cast<const char *>(bytes.data()) + offset,
                    headerLen);
-  bool f64 = header.contains("'<f8'");
-  if (!f64 && !header.contains("'<f4'"))
-    return fail("'" + path + "': only little-endian float32/float64 .npy "
-                "files are supported (header: " + header.trim() + ")");
+  static const std::pair<const char *, ElementKind> dtypes[] = {
+      {"'<f4'", ElementKind::F32}, {"'<f8'", ElementKind::F64},
+      {"'<f2'", ElementKind::F16}, {"'|i1'", ElementKind::I8},
+      {"'<i4'", ElementKind::I32}, {"'<i8'", ElementKind::I64}};
+  std::optional<ElementKind> kind;
+  for (auto [name, k] : dtypes)
+    if (header.contains(name))
+      kind = k;
+  if (!kind)
+    return fail("'" + path + "': unsupported dtype (supported: little-endian "
+                "float32, float64, float16, int8, int32, int64; header: " +
+                header.trim() + ")");
   if (header.contains("'fortran_order': True"))
     return fail("'" + path + "': Fortran-ordered arrays are not supported");
   size_t open = header.find("'shape': (");
@@ -87,7 +232,7 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
     return fail("'" + path + "': no shape in .npy header");
   StringRef rest = header.drop_front(open + 10);
   StringRef dims = rest.take_until([](char c) { return c == ')'; });
-  HostTensor t;
+  std::vector<int64_t> shape;
   llvm::SmallVector<StringRef> parts;
   dims.split(parts, ',', -1, /*KeepEmpty=*/false);
   for (StringRef p : parts) {
@@ -97,29 +242,42 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
     int64_t d;
     if (p.getAsInteger(10, d) || d < 0)
       return fail("'" + path + "': bad shape in .npy header");
-    t.shape.push_back(d);
+    shape.push_back(d);
   }
   size_t dataOffset = offset + headerLen;
-  int64_t n = t.numElements();
-  size_t eltBytes = f64 ? 8 : 4;
-  if (bytes.size() - dataOffset < size_t(n) * eltBytes)
+  HostTensor t(*kind, shape);
+  if (bytes.size() - dataOffset < t.bytes.size())
     return fail("'" + path + "': file holds fewer elements than its shape");
-  t.data.resize(n);
-  const uint8_t *src = bytes.data() + dataOffset;
-  for (int64_t i = 0; i < n; ++i) {
-    if (f64) {
-      double d;
-      std::memcpy(&d, src + i * 8, 8);
-      t.data[i] = static_cast<float>(d);
-    } else {
-      std::memcpy(&t.data[i], src + i * 4, 4);
-    }
-  }
+  std::memcpy(t.bytes.data(), bytes.data() + dataOffset, t.bytes.size());
   return t;
 }
 
-Error mlir::prune::writeNpy(StringRef path, const HostTensor &t) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+Error mlir::prune::writeNpy(StringRef path, const HostTensor &tensor) {
+  HostTensor t = tensor.kind == ElementKind::BF16
+                     ? tensor.convertTo(ElementKind::F32)
+                     : tensor;
+  const char *descr = "<f4";
+  switch (t.kind) {
+  case ElementKind::F64:
+    descr = "<f8";
+    break;
+  case ElementKind::F16:
+    descr = "<f2";
+    break;
+  case ElementKind::I8:
+    descr = "|i1";
+    break;
+  case ElementKind::I32:
+    descr = "<i4";
+    break;
+  case ElementKind::I64:
+    descr = "<i8";
+    break;
+  default:
+    break;
+  }
+  std::string header = std::string("{'descr': '") + descr +
+                       "', 'fortran_order': False, 'shape': (";
   for (int64_t d : t.shape)
     header += std::to_string(d) + ", ";
   if (t.shape.size() > 1)
@@ -143,8 +301,7 @@ Error mlir::prune::writeNpy(StringRef path, const HostTensor &t) {
     os << "\x93NUMPY" << char(1) << char(0);
     os << char(header.size() & 0xff) << char(header.size() >> 8);
     os << header;
-    os.write(reinterpret_cast<const char *>(t.data.data()),
-             t.data.size() * sizeof(float));
+    os.write(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size());
     if (os.has_error())
       return fail("cannot write '" + path + "'");
   }
@@ -245,13 +402,12 @@ Expected<HostTensor> mlir::prune::makeImageInput(const IdxImages &images,
                 "preprocessing give " + want +
                 " (check pad= and layout=)");
   }
-  HostTensor t;
-  t.shape = expect;
-  t.data.assign(h * w, 0.0f);
+  HostTensor t(ElementKind::F32, expect);
   const uint8_t *img = images.pixels.data() + index * images.rows * images.cols;
   for (int64_t r = 0; r < images.rows; ++r)
     for (int64_t c = 0; c < images.cols; ++c)
-      t.data[(r + p.pad) * w + (c + p.pad)] = static_cast<float>(
-          (img[r * images.cols + c] / p.scale - p.mean) / p.std);
+      t.set((r + p.pad) * w + (c + p.pad),
+            static_cast<float>((img[r * images.cols + c] / p.scale - p.mean) /
+                               p.std));
   return t;
 }

@@ -4,10 +4,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Compiles a model under one or two pass pipelines (e.g. dense vs
-// "nn-prune{sparsity=0.9},nn-sparsify"), runs both on real inputs (idx images
-// or .npy arrays), and prints accuracy, agreement with a reference and with
-// each other, and per-inference latency measured alternately in one run.
+// Compiles a model under one or two pass pipelines (or two model files), runs
+// them on real inputs (idx images or .npy arrays), and prints accuracy,
+// agreement with a reference and with each other, parameter bytes as stored,
+// and per-inference latency measured alternately in one run. `--sweep`
+// applies a list of sparsities (and pipelines) to one dense model and writes
+// a table and a plot.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,71 +24,118 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <sys/resource.h>
 
 using namespace mlir;
 using namespace mlir::prune;
 namespace cl = llvm::cl;
 
+static cl::OptionCategory category("prune-run options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.mlir>"));
-static cl::opt<std::string> entry("entry", cl::desc("Entry function"),
-                                  cl::init(""));
+                                      cl::desc("<model.mlir>"),
+                                      cl::cat(category));
+static cl::opt<std::string> entry("entry",
+                                  cl::desc("Entry function (default: the "
+                                           "first public function)"),
+                                  cl::init(""), cl::cat(category));
 static cl::opt<std::string>
     pipelineA("pipeline",
               cl::desc("Pass pipeline applied before nn-lower-cpu (model A), "
                        "e.g. 'nn-prune{sparsity=0.9},nn-sparsify'"),
-              cl::init(""));
+              cl::init(""), cl::cat(category));
 static cl::opt<std::string> pipelineB(
     "compare-pipeline",
-    cl::desc("Second pipeline (model B), compared with model A"),
-    cl::init(""));
+    cl::desc("Pipeline of model B (the same model file unless "
+             "--compare-model); B is compared with A"),
+    cl::init(""), cl::cat(category));
+static cl::opt<std::string>
+    compareModel("compare-model",
+                 cl::desc("Model B from another file (same entry)"),
+                 cl::init(""), cl::cat(category));
 static cl::opt<bool> compare("compare",
-                             cl::desc("Run model B (--compare-pipeline)"),
-                             cl::init(false));
+                             cl::desc("Also run model B (implied by "
+                                      "--compare-pipeline/--compare-model)"),
+                             cl::init(false), cl::cat(category));
+static cl::opt<CompileMode> mode(
+    "mode", cl::desc("How models are compiled"), cl::init(CompileMode::JIT),
+    cl::values(clEnumValN(CompileMode::JIT, "jit", "MLIR ExecutionEngine"),
+               clEnumValN(CompileMode::AOT, "aot",
+                          "clang-22 -O3 -march=native shared library")),
+    cl::cat(category));
 static cl::opt<std::string> images("images",
                                    cl::desc("MNIST-style idx3 images (.gz ok)"),
-                                   cl::init(""));
+                                   cl::init(""), cl::cat(category));
 static cl::opt<std::string> labels("labels",
                                    cl::desc("idx1 labels (.gz ok)"),
-                                   cl::init(""));
+                                   cl::init(""), cl::cat(category));
 static cl::opt<std::string>
     preprocess("preprocess",
                cl::desc("Image preprocessing: scale=255,mean=M,std=S,pad=P,"
                         "layout=nchw|nhwc"),
-               cl::init("scale=255"));
+               cl::init("scale=255"), cl::cat(category));
 static cl::list<std::string>
-    inputs("inputs", cl::desc("One .npy per argument, leading batch axis"),
-           cl::CommaSeparated);
-static cl::opt<int64_t> first("first", cl::desc("First sample"), cl::init(0));
+    inputs("inputs", cl::desc("One .npy per argument, optional leading batch "
+                              "axis"),
+           cl::CommaSeparated, cl::cat(category));
+static cl::opt<int64_t> first("first", cl::desc("First sample"), cl::init(0),
+                              cl::cat(category));
 static cl::opt<int64_t> limit("limit", cl::desc("Number of samples (-1: all)"),
-                              cl::init(-1));
+                              cl::init(-1), cl::cat(category));
 static cl::opt<std::string> reference("reference",
                                       cl::desc(".npy with reference outputs "
                                                "of model A ([N, ...])"),
-                                      cl::init(""));
+                                      cl::init(""), cl::cat(category));
 static cl::opt<double>
     tolerance("tolerance",
-              cl::desc("Fail if model A differs from the reference, or "
+              cl::desc("Exit 1 if model A differs from the reference, or "
                        "model B from model A, by more than this"),
-              cl::init(-1.0));
+              cl::init(-1.0), cl::cat(category));
 static cl::opt<std::string> output("output",
-                                   cl::desc("Write model A outputs to .npy"),
-                                   cl::init(""));
+                                   cl::desc("Write model A's first output for "
+                                            "every sample to this .npy"),
+                                   cl::init(""), cl::cat(category));
 static cl::opt<int> bench("bench",
-                          cl::desc("Time this many calls per model (0: none)"),
-                          cl::init(0));
+                          cl::desc("Time this many calls per model (0: none; "
+                                   "--sweep default 200)"),
+                          cl::init(-1), cl::cat(category));
+static cl::opt<bool> printOutputs("print",
+                                  cl::desc("Print every output of each model"),
+                                  cl::init(false), cl::cat(category));
+static cl::list<double>
+    sweep("sweep",
+          cl::desc("Sparsities to sweep, e.g. 0,0.5,0.8,0.9,0.95: each "
+                   "--sweep-pipeline with $S replaced is compared with the "
+                   "dense model (--pipeline)"),
+          cl::CommaSeparated, cl::cat(category));
+static cl::list<std::string> sweepPipelines(
+    "sweep-pipeline",
+    cl::desc("Pipeline template with $S for the sparsity (repeatable; "
+             "default 'nn-prune{sparsity=$S},nn-sparsify')"),
+    cl::cat(category));
+static cl::opt<std::string>
+    sweepOut("sweep-out",
+             cl::desc("Write the sweep table to PREFIX.md and PREFIX.tsv and "
+                      "the plot to PREFIX.png (gnuplot)"),
+             cl::init(""), cl::cat(category));
 
 namespace {
+/// One compiled model and what it produced.
 struct Model {
-  std::string name, pipeline;
+  std::string name, file, pipeline;
   std::unique_ptr<CompiledModel> compiled;
   std::vector<HostTensor> outputs; // first result per sample
   int64_t correct = 0;
@@ -96,27 +145,41 @@ struct Model {
 struct Diff {
   double maxAbs = 0, sumAbs = 0;
   int64_t count = 0, agree = 0, samples = 0;
-  void add(const HostTensor &a, const float *b) {
-    for (size_t i = 0; i < a.data.size(); ++i) {
-      double d = std::fabs(double(a.data[i]) - b[i]);
+  void add(const HostTensor &a, const HostTensor &b, int64_t bOffset = 0) {
+    int64_t n = a.numElements();
+    int64_t argA = 0, argB = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double x = a.get(i), y = b.get(bOffset + i);
+      double d = std::fabs(x - y);
       if (std::isnan(d))
         d = INFINITY;
       maxAbs = std::max(maxAbs, d);
       sumAbs += d;
+      if (x > a.get(argA))
+        argA = i;
+      if (y > b.get(bOffset + argB))
+        argB = i;
     }
-    count += a.data.size();
-    auto argmaxA = std::max_element(a.data.begin(), a.data.end()) - a.data.begin();
-    auto argmaxB = std::max_element(b, b + a.data.size()) - b;
-    agree += argmaxA == argmaxB;
+    count += n;
+    agree += argA == argB;
     ++samples;
   }
+  double agreement() const { return samples ? double(agree) / samples : 0; }
   void print(llvm::raw_ostream &os) const {
     os << llvm::format("max-abs-diff %.3e mean-abs-diff %.3e "
                        "top1-agreement %.4f (%lld/%lld)\n",
-                       maxAbs, count ? sumAbs / count : 0.0,
-                       samples ? double(agree) / samples : 0.0,
+                       maxAbs, count ? sumAbs / count : 0.0, agreement(),
                        (long long)agree, (long long)samples);
   }
+};
+
+/// Where the inputs come from.
+struct Inputs {
+  std::optional<IdxImages> idx;
+  Preprocess pre;
+  std::vector<HostTensor> npys;
+  std::vector<int64_t> labels;
+  int64_t begin = 0, count = 0;
 };
 } // namespace
 
@@ -126,14 +189,124 @@ static int failWith(const llvm::Twine &msg) {
 }
 
 static double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
+  return v[v.size() / 2];
 }
+
+static int64_t argmax(const HostTensor &t) {
+  int64_t best = 0;
+  for (int64_t i = 1, e = t.numElements(); i < e; ++i)
+    if (t.get(i) > t.get(best))
+      best = i;
+  return best;
+}
+
+static llvm::Expected<std::vector<HostTensor>>
+makeArgs(const Inputs &in, llvm::ArrayRef<TensorSpec> specs, int64_t s) {
+  std::vector<HostTensor> args;
+  if (in.idx) {
+    auto t = makeImageInput(*in.idx, s, in.pre, specs[0].shape);
+    if (!t)
+      return t.takeError();
+    args.push_back(std::move(*t));
+    return args;
+  }
+  for (auto [i, t] : llvm::enumerate(in.npys)) {
+    int64_t n = 1;
+    for (int64_t d : specs[i].shape)
+      n *= d;
+    int64_t offset = t.shape == specs[i].shape ? 0 : s * n;
+    args.push_back(t.slice(offset, specs[i].shape));
+  }
+  return args;
+}
+
+static llvm::Error evaluate(Model &m, const Inputs &in) {
+  m.outputs.clear();
+  m.correct = 0;
+  for (int64_t s = in.begin; s < in.begin + in.count; ++s) {
+    auto args = makeArgs(in, m.compiled->inputSpecs(), s);
+    if (!args)
+      return args.takeError();
+    auto outs = m.compiled->run(*args);
+    if (!outs)
+      return outs.takeError();
+    HostTensor &o = (*outs)[0];
+    if (!in.labels.empty())
+      m.correct += argmax(o) == in.labels[s];
+    m.outputs.push_back(std::move(o));
+  }
+  return llvm::Error::success();
+}
+
+/// Times `calls` calls of each model on sample `in.begin`, alternating the
+/// models call by call so they see the same machine state.
+static llvm::Error benchmark(llvm::MutableArrayRef<Model *> models,
+                             const Inputs &in, int calls) {
+  auto args = makeArgs(in, models[0]->compiled->inputSpecs(), in.begin);
+  if (!args)
+    return args.takeError();
+  for (Model *m : models) {
+    m->latencies.clear();
+    for (int i = 0; i < 10; ++i) // warm-up
+      if (auto outs = m->compiled->run(*args); !outs)
+        return outs.takeError();
+  }
+  for (int i = 0; i < calls; ++i)
+    for (Model *m : models) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto outs = m->compiled->run(*args);
+      auto t1 = std::chrono::steady_clock::now();
+      if (!outs)
+        return outs.takeError();
+      m->latencies.push_back(
+          std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+  return llvm::Error::success();
+}
+
+static llvm::Expected<OwningOpRef<ModuleOp>>
+loadModule(MLIRContext &context, llvm::SourceMgr &sourceMgr,
+           llvm::StringRef path) {
+  std::string errorMessage;
+  auto file = openInputFile(path, &errorMessage);
+  if (!file)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   errorMessage);
+  // (parseSourceFile parses the SourceMgr's main file: one SourceMgr per
+  // model file.)
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot parse '" + path + "'");
+  return module;
+}
+
+static long peakRssKiB() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+static std::string humanBytes(int64_t b) {
+  if (b >= (1 << 20))
+    return llvm::formatv("{0:F2} MiB", b / 1048576.0).str();
+  if (b >= 1024)
+    return llvm::formatv("{0:F1} KiB", b / 1024.0).str();
+  return std::to_string(b) + " B";
+}
+
+static int runSweep(ModuleOp module, StringRef entryName, Inputs &in);
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAllPasses();
   registerAllPruneOptPasses();
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "prune-run: compile, run and compare dense and pruned models\n");
@@ -144,18 +317,13 @@ int main(int argc, char **argv) {
   context.loadAllAvailableDialects();
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  std::string errorMessage;
-  auto file = openInputFile(modelPath, &errorMessage);
-  if (!file)
-    return failWith(errorMessage);
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  auto module = loadModule(context, sourceMgr, modelPath);
   if (!module)
-    return failWith("cannot parse '" + modelPath + "'");
+    return failWith(llvm::toString(module.takeError()));
 
   std::string entryName = entry;
   if (entryName.empty()) {
-    for (auto func : module->getOps<func::FuncOp>())
+    for (auto func : (*module)->getOps<func::FuncOp>())
       if (func.isPublic() && !func.isExternal()) {
         entryName = func.getName().str();
         break;
@@ -164,142 +332,148 @@ int main(int argc, char **argv) {
       return failWith("the module has no public function");
   }
 
+  // Model A decides the input signature; B must match it.
   std::vector<Model> models;
-  models.push_back({"A", pipelineA, nullptr, {}, 0, {}});
-  if (compare || !pipelineB.empty())
-    models.push_back({"B", pipelineB, nullptr, {}, 0, {}});
-  for (Model &m : models) {
-    auto compiled = CompiledModel::compile(*module, entryName, m.pipeline);
-    if (!compiled)
-      return failWith("model " + m.name + ": " +
-                      llvm::toString(compiled.takeError()));
-    m.compiled = std::move(*compiled);
-  }
-  auto inShapes = models[0].compiled->inputShapes();
+  models.push_back({"A", modelPath, pipelineA, nullptr, {}, 0, {}});
+  auto compiledA =
+      CompiledModel::compile(**module, entryName, pipelineA, mode);
+  if (!compiledA)
+    return failWith("model A: " + llvm::toString(compiledA.takeError()));
+  models[0].compiled = std::move(*compiledA);
+  auto specs = models[0].compiled->inputSpecs();
 
-  // Inputs: a function from sample index to argument list.
+  // Inputs.
+  Inputs in;
   int64_t available = 1;
-  std::optional<IdxImages> idx;
-  std::vector<HostTensor> npys;
-  Preprocess pre;
   if (!images.empty()) {
     auto loaded = readIdxImages(images);
     if (!loaded)
       return failWith(llvm::toString(loaded.takeError()));
-    idx = std::move(*loaded);
-    available = idx->count;
+    in.idx = std::move(*loaded);
+    available = in.idx->count;
     auto parsed = parsePreprocess(preprocess);
     if (!parsed)
       return failWith(llvm::toString(parsed.takeError()));
-    pre = *parsed;
-    if (inShapes.size() != 1)
+    in.pre = *parsed;
+    if (specs.size() != 1)
       return failWith("--images needs an entry with exactly one argument");
+    if (auto t = makeImageInput(*in.idx, 0, in.pre, specs[0].shape); !t)
+      return failWith(llvm::toString(t.takeError()));
   } else if (!inputs.empty()) {
-    if (inputs.size() != inShapes.size())
+    if (inputs.size() != specs.size())
       return failWith("'" + entryName + "' takes " +
-                      llvm::Twine(inShapes.size()) + " arguments but " +
+                      llvm::Twine(specs.size()) + " arguments but " +
                       llvm::Twine(inputs.size()) + " --inputs were given");
     for (auto [i, path] : llvm::enumerate(inputs)) {
       auto t = readNpy(path);
       if (!t)
         return failWith(llvm::toString(t.takeError()));
-      const auto &want = inShapes[i];
+      const auto &want = specs[i].shape;
       int64_t n;
       if (t->shape == want)
         n = 1;
       else if (t->shape.size() == want.size() + 1 &&
                std::equal(want.begin(), want.end(), t->shape.begin() + 1))
         n = t->shape[0];
-      else
-        return failWith("'" + path + "' has the wrong shape for argument #" +
-                        llvm::Twine(i) + " of '" + entryName + "'");
+      else {
+        std::string got;
+        for (int64_t d : t->shape)
+          got += std::to_string(d) + "x";
+        return failWith("'" + path + "' holds " + got +
+                        elementKindName(t->kind) + " but argument #" +
+                        llvm::Twine(i) + " of '" + entryName + "' is " +
+                        specs[i].str() + " (optionally with a leading batch "
+                        "axis)");
+      }
       available = i == 0 ? n : std::min(available, n);
-      npys.push_back(std::move(*t));
+      in.npys.push_back(std::move(*t));
     }
   } else {
     return failWith("give inputs with --images or --inputs");
   }
-  int64_t begin = first, count = limit < 0 ? available - begin : limit;
-  if (begin < 0 || count < 0 || begin + count > available)
-    return failWith("samples [" + llvm::Twine(begin) + ", " +
-                    llvm::Twine(begin + count) + ") are out of range (" +
+  in.begin = first;
+  in.count = limit < 0 ? available - in.begin : limit;
+  if (in.begin < 0 || in.count <= 0 || in.begin + in.count > available)
+    return failWith("samples [" + llvm::Twine(in.begin) + ", " +
+                    llvm::Twine(in.begin + in.count) + ") are out of range (" +
                     llvm::Twine(available) + " available)");
-
-  auto makeArgs = [&](int64_t s) -> llvm::Expected<std::vector<HostTensor>> {
-    std::vector<HostTensor> args;
-    if (idx) {
-      auto t = makeImageInput(*idx, s, pre, inShapes[0]);
-      if (!t)
-        return t.takeError();
-      args.push_back(std::move(*t));
-      return args;
-    }
-    for (auto [i, t] : llvm::enumerate(npys)) {
-      HostTensor arg;
-      arg.shape = inShapes[i];
-      int64_t n = arg.numElements();
-      int64_t offset = t.shape == inShapes[i] ? 0 : s * n;
-      arg.data.assign(t.data.begin() + offset, t.data.begin() + offset + n);
-      args.push_back(std::move(arg));
-    }
-    return args;
-  };
-
-  std::vector<int64_t> labelData;
   if (!labels.empty()) {
     auto l = readIdxLabels(labels);
     if (!l)
       return failWith(llvm::toString(l.takeError()));
-    labelData = std::move(*l);
-    if (int64_t(labelData.size()) < begin + count)
+    in.labels = std::move(*l);
+    if (int64_t(in.labels.size()) < in.begin + in.count)
       return failWith("fewer labels than samples");
   }
-  std::optional<HostTensor> ref;
-  if (!reference.empty()) {
-    auto r = readNpy(reference);
-    if (!r)
-      return failWith(llvm::toString(r.takeError()));
-    ref = std::move(*r);
+
+  if (!sweep.empty())
+    return runSweep(**module, entryName, in);
+
+  std::optional<OwningOpRef<ModuleOp>> moduleB;
+  llvm::SourceMgr sourceMgrB;
+  SourceMgrDiagnosticHandler handlerB(sourceMgrB, &context);
+  if (compare || !pipelineB.empty() || !compareModel.empty()) {
+    Model b{"B", compareModel.empty() ? std::string(modelPath) : compareModel,
+            pipelineB, nullptr, {}, 0, {}};
+    ModuleOp source = **module;
+    if (!compareModel.empty()) {
+      auto loaded = loadModule(context, sourceMgrB, compareModel);
+      if (!loaded)
+        return failWith(llvm::toString(loaded.takeError()));
+      moduleB = std::move(*loaded);
+      source = **moduleB;
+    }
+    auto compiled = CompiledModel::compile(source, entryName, pipelineB, mode);
+    if (!compiled)
+      return failWith("model B: " + llvm::toString(compiled.takeError()));
+    b.compiled = std::move(*compiled);
+    if (b.compiled->inputSpecs().size() != specs.size())
+      return failWith("models A and B take different inputs");
+    for (auto [x, y] : llvm::zip(specs, b.compiled->inputSpecs()))
+      if (x.shape != y.shape)
+        return failWith("models A and B take different inputs");
+    models.push_back(std::move(b));
   }
 
-  for (int64_t s = begin; s < begin + count; ++s) {
-    auto args = makeArgs(s);
-    if (!args)
-      return failWith(llvm::toString(args.takeError()));
-    for (Model &m : models) {
-      auto outs = m.compiled->run(*args);
-      if (!outs)
-        return failWith(llvm::toString(outs.takeError()));
-      HostTensor &o = (*outs)[0];
-      if (!labelData.empty()) {
-        auto argmax = std::max_element(o.data.begin(), o.data.end()) -
-                      o.data.begin();
-        m.correct += argmax == labelData[s];
-      }
-      m.outputs.push_back(std::move(o));
-    }
-  }
+  for (Model &m : models)
+    if (auto err = evaluate(m, in))
+      return failWith(llvm::toString(std::move(err)));
 
   llvm::outs() << "model: " << modelPath << " entry: " << entryName
-               << " samples: " << count << "\n";
+               << " samples: " << in.count << "\n";
   bool failed = false;
   for (Model &m : models) {
     llvm::outs() << "[" << m.name << "] pipeline: "
-                 << (m.pipeline.empty() ? "(none)" : m.pipeline) << "\n";
-    if (!labelData.empty())
+                 << (m.pipeline.empty() ? "(none)" : m.pipeline)
+                 << (m.file != modelPath.getValue() ? " on " + m.file : "")
+                 << "\n";
+    llvm::outs() << "[" << m.name << "] parameters as stored: "
+                 << humanBytes(m.compiled->constantBytes()) << " ("
+                 << m.compiled->constantBytes() << " bytes)\n";
+    if (!in.labels.empty())
       llvm::outs() << "[" << m.name << "] "
                    << llvm::format("accuracy: %.4f (%lld/%lld)\n",
-                                   count ? double(m.correct) / count : 0.0,
-                                   (long long)m.correct, (long long)count);
+                                   double(m.correct) / in.count,
+                                   (long long)m.correct, (long long)in.count);
   }
-  if (ref) {
-    Diff d;
-    int64_t per = models[0].outputs.empty() ? 0
-                                            : models[0].outputs[0].numElements();
-    if (ref->numElements() < (begin + count) * per)
+  if (printOutputs)
+    for (Model &m : models)
+      for (auto [s, o] : llvm::enumerate(m.outputs)) {
+        llvm::outs() << "[" << m.name << "] sample " << in.begin + s << ":";
+        for (int64_t i = 0, e = o.numElements(); i < e; ++i)
+          llvm::outs() << llvm::format(" %.7g", o.get(i));
+        llvm::outs() << "\n";
+      }
+  if (!reference.empty()) {
+    auto ref = readNpy(reference);
+    if (!ref)
+      return failWith(llvm::toString(ref.takeError()));
+    int64_t per = models[0].outputs[0].numElements();
+    if (ref->numElements() < (in.begin + in.count) * per)
       return failWith("reference has fewer rows than samples");
-    for (int64_t s = 0; s < count; ++s)
-      d.add(models[0].outputs[s], ref->data.data() + (begin + s) * per);
+    Diff d;
+    for (int64_t s = 0; s < in.count; ++s)
+      d.add(models[0].outputs[s], *ref, (in.begin + s) * per);
     llvm::outs() << "[A vs reference] ";
     d.print(llvm::outs());
     if (tolerance >= 0 && d.maxAbs > tolerance) {
@@ -311,8 +485,8 @@ int main(int argc, char **argv) {
   }
   if (models.size() == 2) {
     Diff d;
-    for (int64_t s = 0; s < count; ++s)
-      d.add(models[1].outputs[s], models[0].outputs[s].data.data());
+    for (int64_t s = 0; s < in.count; ++s)
+      d.add(models[1].outputs[s], models[0].outputs[s]);
     llvm::outs() << "[B vs A] ";
     d.print(llvm::outs());
     if (tolerance >= 0 && d.maxAbs > tolerance) {
@@ -322,24 +496,12 @@ int main(int argc, char **argv) {
       failed = true;
     }
   }
-  if (bench > 0 && count > 0) {
-    auto args = makeArgs(begin);
-    if (!args)
-      return failWith(llvm::toString(args.takeError()));
-    for (Model &m : models) // warm-up
-      for (int i = 0; i < 10; ++i)
-        (void)m.compiled->run(*args);
-    // Alternate the models call by call so they see the same machine state.
-    for (int i = 0; i < bench; ++i)
-      for (Model &m : models) {
-        auto t0 = std::chrono::steady_clock::now();
-        auto outs = m.compiled->run(*args);
-        auto t1 = std::chrono::steady_clock::now();
-        if (!outs)
-          return failWith(llvm::toString(outs.takeError()));
-        m.latencies.push_back(
-            std::chrono::duration<double, std::micro>(t1 - t0).count());
-      }
+  if (bench > 0) {
+    std::vector<Model *> ptrs;
+    for (Model &m : models)
+      ptrs.push_back(&m);
+    if (auto err = benchmark(ptrs, in, bench))
+      return failWith(llvm::toString(std::move(err)));
     for (Model &m : models)
       llvm::outs() << "[" << m.name << "] "
                    << llvm::format("latency-us: median %.2f min %.2f max "
@@ -355,16 +517,196 @@ int main(int argc, char **argv) {
                                    median(models[0].latencies) /
                                        median(models[1].latencies));
   }
+  llvm::outs() << "peak-rss: " << humanBytes(peakRssKiB() * 1024) << "\n";
   if (!output.empty()) {
-    HostTensor all;
-    if (!models[0].outputs.empty()) {
-      all.shape = models[0].outputs[0].shape;
-      all.shape.insert(all.shape.begin(), count);
-      for (const HostTensor &o : models[0].outputs)
-        all.data.insert(all.data.end(), o.data.begin(), o.data.end());
+    std::vector<int64_t> shape = models[0].outputs[0].shape;
+    shape.insert(shape.begin(), in.count);
+    HostTensor all(models[0].outputs[0].kind, shape);
+    size_t off = 0;
+    for (const HostTensor &o : models[0].outputs) {
+      std::copy(o.bytes.begin(), o.bytes.end(), all.bytes.begin() + off);
+      off += o.bytes.size();
     }
     if (auto err = writeNpy(output, all))
       return failWith(llvm::toString(std::move(err)));
   }
   return failed ? 1 : 0;
+}
+
+//===----------------------------------------------------------------------===//
+// --sweep
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct SweepRow {
+  std::string templ, pipeline;
+  double sparsity;
+  double accuracy = NAN, agreement, maxDiff;
+  double latency, baseLatency;
+  int64_t bytes;
+};
+} // namespace
+
+static void writeSweepFiles(StringRef prefix, StringRef title,
+                            const Model &base, double baseAccuracy,
+                            ArrayRef<SweepRow> rows, bool haveLabels) {
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream tsv((prefix + ".tsv").str(), ec);
+    tsv << "template\tpipeline\tsparsity\taccuracy\ttop1_agreement\t"
+           "max_abs_diff\tlatency_us\tdense_latency_us\tspeedup\t"
+           "param_bytes\n";
+    for (const SweepRow &r : rows)
+      tsv << r.templ << "\t" << r.pipeline << "\t"
+          << llvm::format("%g", r.sparsity) << "\t"
+          << (haveLabels ? llvm::formatv("{0:F4}", r.accuracy).str() : "")
+          << "\t" << llvm::formatv("{0:F4}", r.agreement) << "\t"
+          << llvm::formatv("{0:E3}", r.maxDiff) << "\t"
+          << llvm::formatv("{0:F2}", r.latency) << "\t"
+          << llvm::formatv("{0:F2}", r.baseLatency) << "\t"
+          << llvm::formatv("{0:F2}", r.baseLatency / r.latency) << "\t"
+          << r.bytes << "\n";
+  }
+  {
+    llvm::raw_fd_ostream md((prefix + ".md").str(), ec);
+    md << "# " << title << "\n\n"
+       << "Dense: accuracy "
+       << (haveLabels ? llvm::formatv("{0:F4}", baseAccuracy).str() : "n/a")
+       << ", parameters " << humanBytes(base.compiled->constantBytes())
+       << ".\n\n"
+       << "| pipeline | sparsity | accuracy | top-1 agreement with dense | "
+          "latency µs (median) | dense µs | speedup | parameters |\n"
+       << "|---|---|---|---|---|---|---|---|\n";
+    for (const SweepRow &r : rows)
+      md << "| `" << r.pipeline << "` | " << llvm::format("%g", r.sparsity)
+         << " | "
+         << (haveLabels ? llvm::formatv("{0:F4}", r.accuracy).str() : "n/a")
+         << " | " << llvm::formatv("{0:F4}", r.agreement) << " | "
+         << llvm::formatv("{0:F2}", r.latency) << " | "
+         << llvm::formatv("{0:F2}", r.baseLatency) << " | "
+         << llvm::formatv("{0:F2}x", r.baseLatency / r.latency) << " | "
+         << humanBytes(r.bytes) << " |\n";
+  }
+  // Plot with gnuplot when it is installed (Debian: gnuplot-nox).
+  auto gnuplot = llvm::sys::findProgramByName("gnuplot");
+  if (!gnuplot) {
+    llvm::errs() << "prune-run: gnuplot not found: no plot (apt-get install "
+                    "gnuplot-nox)\n";
+    return;
+  }
+  std::string script = (prefix + ".gp").str();
+  {
+    llvm::raw_fd_ostream gp(script, ec);
+    gp << "set terminal pngcairo size 1100,450 noenhanced\n"
+       << "set output '" << prefix << ".png'\n"
+       << "set datafile separator '\\t'\n"
+       << "set multiplot layout 1,2 title '" << title << "'\n"
+       << "set key bottom left\nset grid\nset xlabel 'sparsity'\n"
+       << "set xtics 0.1\n"
+       << "set ylabel '" << (haveLabels ? "accuracy" : "top-1 agreement")
+       << "'\nset yrange [0:1.02]\n";
+    int col = haveLabels ? 4 : 5;
+    std::vector<std::string> pipes; // one series per template
+    for (const SweepRow &r : rows)
+      if (!llvm::is_contained(pipes, r.templ))
+        pipes.push_back(r.templ);
+    auto plotLines = [&](const std::string &using_) {
+      for (auto [i, p] : llvm::enumerate(pipes)) {
+        gp << (i ? ", " : "plot ") << "'" << prefix << ".tsv' every ::"
+           << 1 << " using (strcol(1) eq '" << p << "' ? $3 : NaN):"
+           << using_ << " with linespoints lw 2 title '" << p << "'";
+      }
+    };
+    plotLines(std::to_string(col));
+    if (haveLabels)
+      gp << ", " << baseAccuracy << " with lines dt 2 title 'dense'";
+    gp << "\nset ylabel 'latency (µs, median)'\nset yrange [0:*]\n"
+       << "set key top right\n";
+    plotLines("7");
+    gp << ", '" << prefix << ".tsv' every ::1 using 3:8 with points pt 1 "
+       << "title 'dense (same run)'\nunset multiplot\n";
+  }
+  std::string err;
+  int rc = llvm::sys::ExecuteAndWait(*gnuplot, {*gnuplot, script},
+                                     std::nullopt, {}, 0, 0, &err);
+  if (rc == 0)
+    llvm::sys::fs::remove(script);
+  if (rc != 0)
+    llvm::errs() << "prune-run: gnuplot failed: " << err << "\n";
+}
+
+static int runSweep(ModuleOp module, StringRef entryName, Inputs &in) {
+  std::vector<std::string> templates(sweepPipelines.begin(),
+                                     sweepPipelines.end());
+  if (templates.empty())
+    templates.push_back("nn-prune{sparsity=$S},nn-sparsify");
+  int calls = bench < 0 ? 200 : bench.getValue();
+
+  Model base{"dense", modelPath, pipelineA, nullptr, {}, 0, {}};
+  auto compiled = CompiledModel::compile(module, entryName, pipelineA, mode);
+  if (!compiled)
+    return failWith("dense model: " + llvm::toString(compiled.takeError()));
+  base.compiled = std::move(*compiled);
+  if (auto err = evaluate(base, in))
+    return failWith(llvm::toString(std::move(err)));
+  double baseAccuracy = double(base.correct) / in.count;
+
+  std::vector<SweepRow> rows;
+  size_t total = templates.size() * sweep.size(), done = 0;
+  for (const std::string &tmpl : templates) {
+    for (double s : sweep) {
+      std::string sparsity = llvm::formatv("{0}", s).str();
+      while (sparsity.size() > 3 && sparsity.back() == '0')
+        sparsity.pop_back(); // 0.50 -> 0.5
+      std::string pipeline = tmpl;
+      for (size_t pos; (pos = pipeline.find("$S")) != std::string::npos;)
+        pipeline.replace(pos, 2, sparsity);
+      llvm::errs() << llvm::formatv("[{0}/{1}] {2} ...\n", ++done, total,
+                                    pipeline);
+      Model m{"B", modelPath, pipeline, nullptr, {}, 0, {}};
+      auto c = CompiledModel::compile(module, entryName, pipeline, mode);
+      if (!c)
+        return failWith(pipeline + ": " + llvm::toString(c.takeError()));
+      m.compiled = std::move(*c);
+      if (auto err = evaluate(m, in))
+        return failWith(llvm::toString(std::move(err)));
+      Diff d;
+      for (int64_t i = 0; i < in.count; ++i)
+        d.add(m.outputs[i], base.outputs[i]);
+      Model *pair[] = {&base, &m};
+      if (auto err = benchmark(pair, in, calls))
+        return failWith(llvm::toString(std::move(err)));
+      rows.push_back({tmpl, pipeline, s, double(m.correct) / in.count,
+                      d.agreement(), d.maxAbs, median(m.latencies),
+                      median(base.latencies), m.compiled->constantBytes()});
+    }
+  }
+  bool haveLabels = !in.labels.empty();
+  llvm::outs() << "model: " << modelPath << " entry: " << entryName
+               << " samples: " << in.count << " latency: median of "
+               << calls << " calls, alternating with dense\n";
+  llvm::outs() << llvm::formatv(
+      "dense: accuracy {0} parameters {1} latency-us {2:F2}\n",
+      haveLabels ? llvm::formatv("{0:F4}", baseAccuracy).str() : "n/a",
+      humanBytes(base.compiled->constantBytes()), median(base.latencies));
+  llvm::outs() << llvm::formatv("{0,-44} {1,8} {2,8} {3,9} {4,10} {5,10} "
+                                "{6,8} {7,11}\n",
+                                "pipeline", "sparsity", "accuracy", "agree",
+                                "sparse-us", "dense-us", "speedup", "params");
+  for (const SweepRow &r : rows)
+    llvm::outs() << llvm::formatv(
+        "{0,-44} {1,8} {2,8} {3,9:F4} {4,10:F2} {5,10:F2} {6,7:F2}x {7,11}\n",
+        r.pipeline, r.sparsity,
+        haveLabels ? llvm::formatv("{0:F4}", r.accuracy).str() : "n/a",
+        r.agreement, r.latency, r.baseLatency, r.baseLatency / r.latency,
+        humanBytes(r.bytes));
+  if (!sweepOut.empty()) {
+    std::string title =
+        (llvm::sys::path::filename(modelPath) + ": dense vs pruned").str();
+    writeSweepFiles(sweepOut, title, base, baseAccuracy, rows, haveLabels);
+    llvm::outs() << "wrote " << sweepOut << ".md, " << sweepOut << ".tsv"
+                 << (llvm::sys::findProgramByName("gnuplot") ? ", " + sweepOut + ".png" : std::string())
+                 << "\n";
+  }
+  return 0;
 }

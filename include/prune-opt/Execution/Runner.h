@@ -5,10 +5,12 @@
 //===----------------------------------------------------------------------===//
 //
 // Compiles a linalg-on-tensors module through a pass pipeline and
-// nn-lower-cpu, JITs it with MLIR's ExecutionEngine and calls an entry
-// function through its C interface with host tensors. Nothing is tied to one
-// model's signature: the entry's ranked, statically shaped f32 tensor
-// arguments and results are marshalled as memref descriptors of their rank.
+// nn-lower-cpu, then either JITs it with MLIR's ExecutionEngine or builds a
+// shared library with clang-22 (AOT, the same code path a deployment uses)
+// and loads it, and calls an entry function through its C interface with
+// host tensors. Nothing is tied to one model's signature: the entry's
+// statically shaped tensor arguments and results (f32, f64, f16, bf16, i8,
+// i32, i64) are marshalled as memref descriptors of their rank.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,7 +19,6 @@
 
 #include "prune-opt/Execution/TensorIO.h"
 
-#include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -26,28 +27,42 @@
 
 namespace mlir {
 class ExecutionEngine;
-class MLIRContext;
 class ModuleOp;
 
 namespace prune {
+
+/// Element kind and static shape of an entry argument or result.
+struct TensorSpec {
+  ElementKind kind = ElementKind::F32;
+  std::vector<int64_t> shape;
+  std::string str() const; // e.g. "1x1x32x32xf32"
+};
+
+/// How a module is turned into machine code.
+enum class CompileMode {
+  JIT, ///< MLIR ExecutionEngine (ORC JIT, -O3).
+  AOT, ///< mlir-to-LLVM-IR, clang-22 -O3 -march=native -shared, dlopen.
+};
 
 class CompiledModel {
 public:
   /// Clones `module`, runs `pipeline` (textual, e.g.
   /// "nn-prune{sparsity=0.9},nn-sparsify"; may be empty) and nn-lower-cpu,
-  /// and JITs the result. `entry` must be a public function whose arguments
-  /// and results are static f32 tensors.
+  /// and compiles the result. `entry` must be a public function whose
+  /// arguments and results are statically shaped tensors.
   static llvm::Expected<std::unique_ptr<CompiledModel>>
-  compile(ModuleOp module, llvm::StringRef entry, llvm::StringRef pipeline);
+  compile(ModuleOp module, llvm::StringRef entry, llvm::StringRef pipeline,
+          CompileMode mode = CompileMode::JIT);
   ~CompiledModel();
 
-  llvm::ArrayRef<std::vector<int64_t>> inputShapes() const {
-    return inShapes;
-  }
-  llvm::ArrayRef<std::vector<int64_t>> outputShapes() const {
-    return outShapes;
-  }
-  /// Calls the entry; checks the input shapes.
+  llvm::ArrayRef<TensorSpec> inputSpecs() const { return inSpecs; }
+  llvm::ArrayRef<TensorSpec> outputSpecs() const { return outSpecs; }
+  /// Bytes of all constant tensors (weights, biases, sparse arrays) in the
+  /// module after `pipeline`: the model's parameters as stored.
+  int64_t constantBytes() const { return paramBytes; }
+
+  /// Calls the entry. Inputs must have the entry's shapes; their element
+  /// kinds are converted when they differ.
   llvm::Expected<std::vector<HostTensor>>
   run(llvm::ArrayRef<HostTensor> inputs);
 
@@ -55,8 +70,10 @@ private:
   CompiledModel() = default;
   std::unique_ptr<ExecutionEngine> engine;
   std::string entry;
-  std::vector<std::vector<int64_t>> inShapes, outShapes;
-  void (*packed)(void **) = nullptr;
+  std::vector<TensorSpec> inSpecs, outSpecs;
+  int64_t paramBytes = 0;
+  void (*packed)(void **) = nullptr; // JIT: packed wrapper
+  void *ciface = nullptr;            // AOT: _mlir_ciface_<entry>
 };
 
 } // namespace prune

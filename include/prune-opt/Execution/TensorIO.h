@@ -21,16 +21,39 @@
 
 namespace mlir::prune {
 
-/// A dense row-major float32 tensor on the host.
+/// Element types a host tensor (and a model entry's memrefs) may have.
+enum class ElementKind { F32, F64, F16, BF16, I8, I32, I64 };
+
+/// Size in bytes and name (`f32`, `bf16`, ...) of an element kind.
+size_t elementSize(ElementKind kind);
+llvm::StringRef elementKindName(ElementKind kind);
+
+/// A dense row-major tensor on the host: raw little-endian bytes.
 struct HostTensor {
+  ElementKind kind = ElementKind::F32;
   std::vector<int64_t> shape;
-  std::vector<float> data;
+  std::vector<uint8_t> bytes;
+
+  HostTensor() = default;
+  HostTensor(ElementKind kind, std::vector<int64_t> shape);
   int64_t numElements() const;
+  /// Element `i` converted to double / stored from double (rounding to the
+  /// element type; integers round to nearest).
+  double get(int64_t i) const;
+  void set(int64_t i, double value);
+  void *data() { return bytes.data(); }
+  const void *data() const { return bytes.data(); }
+  /// The same values in another element kind.
+  HostTensor convertTo(ElementKind to) const;
+  /// Elements [begin, begin + count) of the flattened tensor, with `shape`.
+  HostTensor slice(int64_t begin, std::vector<int64_t> shape) const;
 };
 
-/// Reads a .npy file holding float32 (or float64, converted) in C order.
+/// Reads a .npy file (C order, little endian) of dtype float32, float64,
+/// float16, int8, int32 or int64.
 llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
-/// Writes a float32 .npy file.
+/// Writes a .npy file; bf16 is written as float32 (numpy has no bf16). The
+/// file is written to a temporary name and renamed: no partial output.
 llvm::Error writeNpy(llvm::StringRef path, const HostTensor &tensor);
 
 /// Reads a whole file, gunzipping it if it starts with the gzip magic.
