@@ -35,6 +35,7 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
       llvm::report_fatal_error("nn-lower-cpu: malformed built-in pipeline");
   };
   pm.addPass(createNNExportCInterface());
+  pm.addPass(createNNFoldWeightTransposes());
   addText("func.func(linalg-generalize-named-ops)");
   // (The textual form of this pass cannot turn the runtime library off.)
   pm.addPass(createSparsificationAndBufferizationPass(

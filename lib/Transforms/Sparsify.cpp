@@ -14,6 +14,7 @@
 
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Transforms/Passes.h"
+#include "prune-opt/Utils/LinalgUtils.h"
 #include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -293,31 +294,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     // kernel through upstream's sparse-reinterpret-map, where MLIR 22 has
     // known crashes for non-trivial maps (docs/Design.md); the named op is
     // kept whenever no permutation is needed.
-    if (permuted) {
-      auto linalgOp = cast<linalg::LinalgOp>(consumer);
-      AffineMap oldMap = linalgOp.getIndexingMapsArray()[use.operandIndex];
-      if (!isa<linalg::GenericOp>(consumer)) {
-        rewriter.setInsertionPoint(consumer);
-        FailureOr<linalg::GenericOp> generic =
-            linalg::generalizeNamedOp(rewriter, linalgOp);
-        if (failed(generic))
-          return consumer;
-        consumer = *generic;
-      }
-      SmallVector<AffineExpr> exprs;
-      for (int64_t d : lvlToDim)
-        exprs.push_back(oldMap.getResult(d));
-      auto generic = cast<linalg::GenericOp>(consumer);
-      SmallVector<Attribute> maps(generic.getIndexingMaps().getValue());
-      maps[use.operandIndex] = AffineMapAttr::get(
-          AffineMap::get(oldMap.getNumDims(), oldMap.getNumSymbols(), exprs,
-                         ctx));
-      rewriter.modifyOpInPlace(generic, [&] {
-        generic.setIndexingMapsAttr(rewriter.getArrayAttr(maps));
-      });
+    if (permuted)
       buf = permute(buf, lvlToDim);
-    }
-
     SmallVector<LevelType> lvlTypes;
     for (unsigned l = 0; l < rank; ++l)
       lvlTypes.push_back(l < numDense ? LevelType(LevelFormat::Dense)
@@ -354,10 +332,14 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     NamedAttrList attrs(decision);
     attrs.set("format", rewriter.getStringAttr("csr"));
     op->setAttr(kPruneAttrName, attrs.getDictionary(ctx));
-    rewriter.modifyOpInPlace(consumer, [&] {
-      consumer->setOperand(use.operandIndex, op.getResult());
-    });
-    return consumer;
+    FailureOr<linalg::LinalgOp> reader =
+        readPermutedInput(rewriter, cast<linalg::LinalgOp>(consumer),
+                          use.operandIndex, op.getResult(), lvlToDim);
+    if (failed(reader)) {
+      rewriter.eraseOp(op);
+      return consumer;
+    }
+    return reader->getOperation();
   }
 };
 } // namespace

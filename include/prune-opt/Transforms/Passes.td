@@ -118,6 +118,23 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
   ];
 }
 
+def NNFoldWeightTransposes : Pass<"nn-fold-weight-transposes", "mlir::ModuleOp"> {
+  let summary = "Read transposed constant weights through the indexing map";
+  let description = [{
+    A `linalg.transpose` of a constant weight feeding a contraction (the
+    torch `x @ W.T` idiom) is copied on every call once lowered. This pass
+    makes the contraction read the constant directly, with the permutation
+    moved into its indexing map (named ops become `linalg.generic`), so the
+    dense path moves no weight data at run time. The data is not touched.
+    First step of `nn-lower-cpu`; `nn-sparsify` does the same for the
+    weights it compresses.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+  let statistics = [
+    Statistic<"numFolded", "num-folded", "Number of transposes folded">
+  ];
+}
+
 def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::ModuleOp"> {
   let summary = "Mark public functions with `llvm.emit_c_interface`";
   let description = [{
