@@ -18,6 +18,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
@@ -202,10 +203,20 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
     model->ciface = *addr;
     return model;
   }
+  // The optimizer needs the host target machine: without it LLVM's cost
+  // models assume no vector unit and nothing is vectorized (measured: the
+  // dense MNIST MLP ran 8x slower than the same code built with clang).
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return tmBuilder.takeError();
+  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto targetMachine = tmBuilder->createTargetMachine();
+  if (!targetMachine)
+    return targetMachine.takeError();
   ExecutionEngineOptions options;
   // (function_ref: the transformer must outlive create().)
   std::function<llvm::Error(llvm::Module *)> transformer =
-      makeOptimizingTransformer(3, 0, nullptr);
+      makeOptimizingTransformer(3, 0, targetMachine->get());
   options.transformer = transformer;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // MLIR's runner utilities (printMemrefF32, ...) so modules that print run
@@ -216,7 +227,8 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
     if (llvm::sys::fs::exists(lib))
       libs.push_back(lib);
   options.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(*clone, options);
+  auto engine =
+      ExecutionEngine::create(*clone, options, std::move(*targetMachine));
   if (!engine)
     return engine.takeError();
   model->engine = std::move(*engine);

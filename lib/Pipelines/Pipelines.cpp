@@ -37,6 +37,7 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   pm.addPass(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
   addText("func.func(linalg-generalize-named-ops)");
+  pm.addPass(createNNDenseLoopOrder());
   // (The textual form of this pass cannot turn the runtime library off.)
   pm.addPass(createSparsificationAndBufferizationPass(
       getBufferizationOptionsForSparsification(/*analysisOnly=*/false),
