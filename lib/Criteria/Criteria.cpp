@@ -90,3 +90,105 @@ mlir::prune::selectLowestGlobal(llvm::ArrayRef<std::vector<double>> scores,
     keep[order[i].first][order[i].second] = 0;
   return keep;
 }
+
+MatrixLayout mlir::prune::makeMatrixLayout(llvm::ArrayRef<int64_t> shape,
+                                           llvm::ArrayRef<bool> isReduction) {
+  size_t rank = shape.size();
+  std::vector<size_t> order; // output dims, then reduction dims
+  bool anyReduction = false;
+  for (size_t d = 0; d < rank; ++d)
+    anyReduction |= isReduction[d];
+  auto reduces = [&](size_t d) {
+    return anyReduction ? bool(isReduction[d]) : d + 1 == rank;
+  };
+  for (size_t d = 0; d < rank; ++d)
+    if (!reduces(d))
+      order.push_back(d);
+  size_t numOutputs = order.size();
+  for (size_t d = 0; d < rank; ++d)
+    if (reduces(d))
+      order.push_back(d);
+
+  MatrixLayout layout;
+  layout.rows = 1;
+  layout.cols = 1;
+  for (size_t l = 0; l < rank; ++l)
+    (l < numOutputs ? layout.rows : layout.cols) *= shape[order[l]];
+  std::vector<int64_t> strides(rank, 1);
+  for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  int64_t total = layout.rows * layout.cols;
+  layout.index.resize(total);
+  std::vector<int64_t> idx(rank, 0); // multi-index in `order`
+  for (int64_t p = 0; p < total; ++p) {
+    int64_t src = 0;
+    for (size_t l = 0; l < rank; ++l)
+      src += idx[l] * strides[order[l]];
+    layout.index[p] = src;
+    for (int64_t l = static_cast<int64_t>(rank) - 1; l >= 0; --l) {
+      if (++idx[l] < shape[order[l]])
+        break;
+      idx[l] = 0;
+    }
+  }
+  return layout;
+}
+
+std::vector<uint8_t> mlir::prune::selectNM(llvm::ArrayRef<double> scores,
+                                           const MatrixLayout &layout,
+                                           unsigned n, unsigned m) {
+  std::vector<uint8_t> keep(scores.size(), 1);
+  std::vector<int64_t> group(m);
+  for (int64_t r = 0; r < layout.rows; ++r) {
+    for (int64_t c0 = 0; c0 + m <= layout.cols; c0 += m) {
+      for (unsigned j = 0; j < m; ++j)
+        group[j] = layout.index[r * layout.cols + c0 + j];
+      // Lowest (score, index) first; prune the first m - n.
+      std::sort(group.begin(), group.end(), [&](int64_t a, int64_t b) {
+        return std::tie(scores[a], a) < std::tie(scores[b], b);
+      });
+      for (unsigned j = 0; j < m - n; ++j)
+        keep[group[j]] = 0;
+    }
+  }
+  return keep;
+}
+
+std::vector<int64_t> mlir::prune::blockGroups(const MatrixLayout &layout,
+                                              int64_t blockRows,
+                                              int64_t blockCols,
+                                              int64_t &numGroups) {
+  int64_t blocksPerRow = (layout.cols + blockCols - 1) / blockCols;
+  int64_t blockRowCount = (layout.rows + blockRows - 1) / blockRows;
+  numGroups = blocksPerRow * blockRowCount;
+  std::vector<int64_t> groupOf(layout.index.size());
+  for (int64_t r = 0; r < layout.rows; ++r)
+    for (int64_t c = 0; c < layout.cols; ++c)
+      groupOf[layout.index[r * layout.cols + c]] =
+          (r / blockRows) * blocksPerRow + c / blockCols;
+  return groupOf;
+}
+
+std::vector<double> mlir::prune::groupScores(llvm::ArrayRef<double> scores,
+                                             llvm::ArrayRef<int64_t> groupOf,
+                                             int64_t numGroups) {
+  std::vector<double> sum(numGroups, 0.0);
+  std::vector<int64_t> count(numGroups, 0);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    double s = std::max(scores[i], 0.0);
+    sum[groupOf[i]] += s * s;
+    ++count[groupOf[i]];
+  }
+  for (int64_t g = 0; g < numGroups; ++g)
+    sum[g] = count[g] ? sum[g] / count[g] : 0.0;
+  return sum;
+}
+
+std::vector<uint8_t>
+mlir::prune::expandGroupMask(llvm::ArrayRef<uint8_t> groupKeep,
+                             llvm::ArrayRef<int64_t> groupOf) {
+  std::vector<uint8_t> keep(groupOf.size());
+  for (size_t i = 0; i < groupOf.size(); ++i)
+    keep[i] = groupKeep[groupOf[i]];
+  return keep;
+}

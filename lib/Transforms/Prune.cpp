@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Debug.h"
 
 #include <cmath>
@@ -31,6 +32,20 @@ namespace mlir::prune {
 
 using namespace mlir;
 using namespace mlir::prune;
+
+static StringRef stringifyPattern(PrunePattern p) {
+  switch (p) {
+  case PrunePattern::Unstructured:
+    return "unstructured";
+  case PrunePattern::NM:
+    return "nm";
+  case PrunePattern::Block:
+    return "block";
+  case PrunePattern::Channel:
+    return "channel";
+  }
+  llvm_unreachable("unknown pattern");
+}
 
 static StringRef stringifyCriterion(Criterion c) {
   switch (c) {
@@ -101,16 +116,36 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     SmallVector<Override> overrides;
     if (failed(parseOverrides(overrides)))
       return signalPassFailure();
+    if (pattern == PrunePattern::NM && !(nmM > 0 && nmN < nmM)) {
+      emitError(module.getLoc())
+          << "nn-prune: N:M needs 0 <= n < m, got n=" << unsigned(nmN)
+          << " m=" << unsigned(nmM);
+      return signalPassFailure();
+    }
+    int64_t blockRows = 1, blockCols = 1;
+    if (pattern == PrunePattern::Block) {
+      auto [r, c] = StringRef(block).split('x');
+      if (r.getAsInteger(10, blockRows) || c.getAsInteger(10, blockCols) ||
+          blockRows <= 0 || blockCols <= 0) {
+        emitError(module.getLoc())
+            << "nn-prune: option 'block' must be OUTxIN with positive sizes "
+               "(e.g. 4x1), got '"
+            << block << "'";
+        return signalPassFailure();
+      }
+    }
 
     auto &analysis = getAnalysis<WeightAnalysis>();
 
     struct Candidate {
       const WeightInfo *weight;
       std::vector<double> values;
-      std::vector<double> scores;
+      std::vector<double> scores; // per element, or per group
       double target;
       bool global;
       std::vector<uint8_t> keep;
+      std::vector<int64_t> groupOf; // block / channel: element -> group
+      MatrixLayout layout;
     };
     std::vector<Candidate> candidates;
     bool hadError = false;
@@ -139,13 +174,38 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         continue;
       }
       Candidate c{&w, std::move(*values), {}, sparsity, scope == Scope::Global,
-                  {}};
+                  {}, {}, {}};
       for (const Override &o : overrides)
         if (w.matches(o.pattern)) {
           c.target = o.sparsity;
           c.global = false;
         }
       c.scores = scoresFor(c.values, w.id);
+      if (pattern != PrunePattern::Unstructured) {
+        SmallVector<bool> isReduction;
+        for (DimRole role : w.roles())
+          isReduction.push_back(role == DimRole::Reduction);
+        c.layout = makeMatrixLayout(w.type.getShape(), isReduction);
+      }
+      if (pattern == PrunePattern::NM) {
+        if (c.layout.cols % nmM != 0) {
+          w.constOp->emitRemark()
+              << "nn-prune: weight '" << w.name << "' left untouched: its "
+              << "reduction size " << c.layout.cols << " is not a multiple "
+              << "of m=" << unsigned(nmM);
+          continue;
+        }
+        c.target = 1.0 - double(nmN) / double(nmM);
+        c.global = false; // N:M is the same everywhere
+        c.keep = selectNM(c.scores, c.layout, nmN, nmM);
+      } else if (pattern != PrunePattern::Unstructured) {
+        int64_t numGroups = c.layout.rows;
+        if (pattern == PrunePattern::Block)
+          c.groupOf = blockGroups(c.layout, blockRows, blockCols, numGroups);
+        else
+          c.groupOf = blockGroups(c.layout, 1, c.layout.cols, numGroups);
+        c.scores = groupScores(c.scores, c.groupOf, numGroups);
+      }
       candidates.push_back(std::move(c));
     }
     if (hadError)
@@ -154,14 +214,17 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     // Layer-wise selection.
     std::vector<size_t> pooled;
     int64_t pooledElements = 0;
+    // Units are elements (unstructured) or groups (block, channel).
     for (size_t i = 0; i < candidates.size(); ++i) {
       Candidate &c = candidates[i];
+      if (!c.keep.empty())
+        continue; // N:M, already chosen
       if (c.global) {
         pooled.push_back(i);
-        pooledElements += c.values.size();
+        pooledElements += c.scores.size();
         continue;
       }
-      c.keep = selectLowest(c.scores, targetZeros(c.values.size(), c.target));
+      c.keep = selectLowest(c.scores, targetZeros(c.scores.size(), c.target));
     }
     // Global selection: one threshold over all pooled weights.
     if (!pooled.empty()) {
@@ -173,6 +236,9 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       for (auto [j, i] : llvm::enumerate(pooled))
         candidates[i].keep = std::move(masks[j]);
     }
+    for (Candidate &c : candidates)
+      if (!c.groupOf.empty())
+        c.keep = expandGroupMask(c.keep, c.groupOf);
 
     Builder b(&getContext());
     for (Candidate &c : candidates) {
@@ -188,12 +254,23 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       SmallVector<NamedAttribute> decision = {
           b.getNamedAttr("criterion",
                          b.getStringAttr(stringifyCriterion(criterion))),
-          b.getNamedAttr("pattern", b.getStringAttr("unstructured")),
+          b.getNamedAttr("name", b.getStringAttr(w.name)),
+          b.getNamedAttr("pattern",
+                         b.getStringAttr(stringifyPattern(pattern))),
           b.getNamedAttr("scope", b.getStringAttr(c.global ? "global" : "layer")),
           b.getNamedAttr("sparsity", b.getF64FloatAttr(c.target)),
           b.getNamedAttr("zeros", b.getI64IntegerAttr(zeros)),
           b.getNamedAttr("elements", b.getI64IntegerAttr(c.values.size())),
       };
+      if (pattern == PrunePattern::NM) {
+        decision.push_back(b.getNamedAttr("n", b.getI64IntegerAttr(nmN)));
+        decision.push_back(b.getNamedAttr("m", b.getI64IntegerAttr(nmM)));
+      } else if (pattern == PrunePattern::Block) {
+        decision.push_back(b.getNamedAttr(
+            "block", b.getStringAttr(llvm::formatv("{0}x{1}", blockRows,
+                                                   blockCols)
+                                         .str())));
+      }
       w.constOp->setAttr(kPruneAttrName, b.getDictionaryAttr(decision));
       ++numWeightsPruned;
       numZeros += zeros;

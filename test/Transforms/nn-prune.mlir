@@ -9,7 +9,7 @@
 // Exactly round(0.5 * 4) = 2 zeros, the two smallest |w|; the pruned
 // weight is a new dense_resource blob.
 // CHECK-LABEL: func.func @one_layer
-// CHECK: arith.constant {nn.prune = {criterion = "magnitude", elements = 4 : i64, pattern = "unstructured", scope = "layer", sparsity = 5.000000e-01 : f64, zeros = 2 : i64}} dense_resource<w0_pruned> : tensor<2x2xf32>
+// CHECK: arith.constant {nn.prune = {criterion = "magnitude", elements = 4 : i64, name = "w0", pattern = "unstructured", scope = "layer", sparsity = 5.000000e-01 : f64, zeros = 2 : i64}} dense_resource<w0_pruned> : tensor<2x2xf32>
 // CHECK: w0_pruned: "0x0400000000000000000000C00000404000000000"
 // RANDOM-LABEL: func.func @one_layer
 // RANDOM: zeros = 2 : i64

@@ -90,3 +90,67 @@ TEST(Criteria, GlobalSelectionUsesOneThreshold) {
   EXPECT_EQ(tie[0], (std::vector<uint8_t>{0, 0}));
   EXPECT_EQ(tie[1], (std::vector<uint8_t>{1}));
 }
+
+TEST(Patterns, MatrixLayoutPutsOutputsFirst) {
+  // W[in=3, out=2] (keras): rows are outputs, columns inputs.
+  MatrixLayout l = makeMatrixLayout({3, 2}, {true, false});
+  EXPECT_EQ(l.rows, 2);
+  EXPECT_EQ(l.cols, 3);
+  EXPECT_EQ(l.index, (std::vector<int64_t>{0, 2, 4, 1, 3, 5}));
+  // Conv FCHW: F x (C*KH*KW), identity order.
+  MatrixLayout conv = makeMatrixLayout({2, 1, 2, 2}, {false, true, true, true});
+  EXPECT_EQ(conv.rows, 2);
+  EXPECT_EQ(conv.cols, 4);
+  EXPECT_EQ(conv.index[5], 5);
+}
+
+TEST(Patterns, NMKeepsAtMostNPerGroupAlongTheReduction) {
+  // 3 outputs x 8 inputs, random-ish values.
+  std::vector<double> w(24);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = std::cos(3.7 * i) * (1 + i % 5);
+  MatrixLayout l = makeMatrixLayout({3, 8}, {false, true});
+  for (auto [n, m] : {std::pair<unsigned, unsigned>{2, 4}, {1, 4}, {4, 8}}) {
+    auto keep = selectNM(magnitudeScores(w), l, n, m);
+    for (int64_t r = 0; r < 3; ++r)
+      for (int64_t g = 0; g < 8; g += m) {
+        int kept = 0;
+        double minKept = 1e300, maxPruned = 0;
+        for (unsigned j = 0; j < m; ++j) {
+          int64_t i = r * 8 + g + j;
+          kept += keep[i];
+          if (keep[i])
+            minKept = std::min(minKept, std::fabs(w[i]));
+          else
+            maxPruned = std::max(maxPruned, std::fabs(w[i]));
+        }
+        EXPECT_EQ(kept, int(n));
+        EXPECT_LE(maxPruned, minKept);
+      }
+  }
+}
+
+TEST(Patterns, BlocksAndChannelsAreWhole) {
+  MatrixLayout l = makeMatrixLayout({4, 6}, {false, true});
+  int64_t numGroups;
+  auto groups = blockGroups(l, 4, 1, numGroups); // 4x1 blocks
+  EXPECT_EQ(numGroups, 6);
+  EXPECT_EQ(groups[0], 0);
+  EXPECT_EQ(groups[6], 0); // same column, next row
+  EXPECT_EQ(groups[1], 1);
+  auto edge = blockGroups(l, 3, 4, numGroups); // ragged edges
+  EXPECT_EQ(numGroups, 4);
+  EXPECT_EQ(edge[23], 3);
+  std::vector<double> w(24, 1.0);
+  w[2] = w[8] = w[14] = w[20] = 0.1; // column 2 is weak
+  auto scores = groupScores(magnitudeScores(w), groups, 6);
+  auto keep = expandGroupMask(selectLowest(scores, 1), groups);
+  for (int64_t r = 0; r < 4; ++r)
+    for (int64_t c = 0; c < 6; ++c)
+      EXPECT_EQ(keep[r * 6 + c], c == 2 ? 0 : 1);
+  // Channels: rows. Mean squares do not favour larger groups.
+  auto rows = blockGroups(l, 1, 6, numGroups);
+  EXPECT_EQ(numGroups, 4);
+  EXPECT_DOUBLE_EQ(groupScores(magnitudeScores(w), rows, 4)[1],
+                   (5 + 0.01) / 6);
+}

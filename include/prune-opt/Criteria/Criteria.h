@@ -26,6 +26,21 @@ namespace mlir::prune {
 
 enum class Criterion { Magnitude, Random };
 enum class Scope { Layer, Global };
+enum class PrunePattern { Unstructured, NM, Block, Channel };
+
+/// A weight seen as a matrix [rows = outputs, cols = reduction]: matrix
+/// element (r, c) is weight element `index[r * cols + c]` (output dimensions
+/// first, reduction dimensions last, each in the weight's own order).
+struct MatrixLayout {
+  int64_t rows = 0, cols = 0;
+  std::vector<int64_t> index;
+};
+
+/// The layout of a row-major tensor of `shape` whose dimensions
+/// `isReduction[d]` are reduction dimensions. With no reduction dimension,
+/// the innermost one is used.
+MatrixLayout makeMatrixLayout(llvm::ArrayRef<int64_t> shape,
+                              llvm::ArrayRef<bool> isReduction);
 
 /// Number of zeros for a tensor of `n` elements at `sparsity`:
 /// round-half-away-from-zero of `sparsity * n`, clamped to [0, n].
@@ -49,6 +64,31 @@ std::vector<uint8_t> selectLowest(llvm::ArrayRef<double> scores,
 std::vector<std::vector<uint8_t>>
 selectLowestGlobal(llvm::ArrayRef<std::vector<double>> scores,
                    int64_t numZeros);
+
+/// N:M: in every group of `m` consecutive columns of each row, keep the `n`
+/// elements with the highest (score, -index) and prune the others (existing
+/// zeros go first). Requires `layout.cols % m == 0` and n < m. Returns a
+/// keep-mask in weight element order.
+std::vector<uint8_t> selectNM(llvm::ArrayRef<double> scores,
+                              const MatrixLayout &layout, unsigned n,
+                              unsigned m);
+
+/// Group ids (in weight element order) of `blockRows` x `blockCols` blocks of
+/// the matrix (edge blocks may be smaller); `numGroups` is set.
+std::vector<int64_t> blockGroups(const MatrixLayout &layout,
+                                 int64_t blockRows, int64_t blockCols,
+                                 int64_t &numGroups);
+
+/// Group score: the mean of max(score, 0)^2 over the group's elements (for
+/// magnitude scores, the mean squared weight: an L2 criterion that does not
+/// favour big groups).
+std::vector<double> groupScores(llvm::ArrayRef<double> scores,
+                                llvm::ArrayRef<int64_t> groupOf,
+                                int64_t numGroups);
+
+/// Element keep-mask from a group keep-mask.
+std::vector<uint8_t> expandGroupMask(llvm::ArrayRef<uint8_t> groupKeep,
+                                     llvm::ArrayRef<int64_t> groupOf);
 
 } // namespace mlir::prune
 

@@ -30,7 +30,18 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     ```
 
     `zeros` is the achieved count (it can exceed the target when the weight
-    already had more zeros). With `scope=global`, all weights without a
+    already had more zeros).
+
+    Structured patterns see each weight as a matrix W[out, in] (output
+    dimensions first, reduction dimensions last, each in their own order;
+    a conv filter FCHW is F x (C*KH*KW)). `pattern=nm` keeps the n largest
+    of every m consecutive inputs of each output (weights whose reduction
+    size is not a multiple of m are left untouched, with a remark);
+    `pattern=block` removes `round(sparsity * blocks)` whole `block`-shaped
+    blocks, `pattern=channel` `round(sparsity * outputs)` whole outputs,
+    both by lowest mean squared score (so with `scope=global` layers of
+    different sizes compete fairly). The decision records `n`/`m` or
+    `block`. With `scope=global`, all weights without a
     `layer-sparsity` override share one magnitude threshold and
     `round(sparsity * total)` zeros. Bad option values, NaN/Inf weights and
     missing resource data are errors with a location.
@@ -55,6 +66,26 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
                         "Uniformly random (see `seed`)"))}]>,
     Option<"seed", "seed", "uint64_t", "0",
            "Seed of the random criterion">,
+    Option<"pattern", "pattern", "mlir::prune::PrunePattern",
+           "mlir::prune::PrunePattern::Unstructured",
+           "Granularity of what is removed",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::PrunePattern::Unstructured, "unstructured",
+                        "Any element"),
+             clEnumValN(mlir::prune::PrunePattern::NM, "nm",
+                        "N:M: at most n of every m consecutive inputs of an "
+                        "output are kept (sparsity fixed at 1 - n/m)"),
+             clEnumValN(mlir::prune::PrunePattern::Block, "block",
+                        "Whole blocks (see `block`) of W[out, in], by mean "
+                        "squared score"),
+             clEnumValN(mlir::prune::PrunePattern::Channel, "channel",
+                        "Whole outputs (FC rows, conv filters), by mean "
+                        "squared score"))}]>,
+    Option<"nmN", "n", "unsigned", "2", "N of N:M: weights kept per group">,
+    Option<"nmM", "m", "unsigned", "4",
+           "M of N:M: group size along the reduction dimension">,
+    Option<"block", "block", "std::string", "\"4x1\"",
+           "Block shape OUTxIN over W[out, in] for pattern=block">,
     Option<"scope", "scope", "mlir::prune::Scope", "mlir::prune::Scope::Layer",
            "Where the sparsity target applies",
            [{::llvm::cl::values(
