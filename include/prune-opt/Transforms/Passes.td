@@ -191,6 +191,27 @@ def NNDenseLoopOrder : Pass<"nn-dense-loop-order", "mlir::ModuleOp"> {
   ];
 }
 
+def NNReport : Pass<"nn-report", "mlir::ModuleOp"> {
+  let summary = "Report every weight: pruning decision, storage, bytes, FLOPs";
+  let description = [{
+    Reads the decisions recorded by `nn-prune` / `nn-sparsify` (it never
+    recomputes them) and reports, per weight: name and id, location,
+    consumer ops, shape and element type, criterion, pattern, target and
+    achieved sparsity, storage format and index widths, bytes dense vs as
+    stored (values + coordinates + positions) and dense vs executed FLOPs
+    (2 per multiply-add; a sparse weight executes the nonzero share), plus
+    totals. Unpruned weights are listed too. The table goes to stderr
+    (`table=false` to silence it); `json=FILE` writes the same as JSON
+    (schema in docs/UserGuide.md; written to a temporary file and renamed).
+    The IR is not changed.
+  }];
+  let options = [
+    Option<"jsonFile", "json", "std::string", "\"\"",
+           "Write the report as JSON to this file">,
+    Option<"table", "table", "bool", "true", "Print the table to stderr">
+  ];
+}
+
 def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::ModuleOp"> {
   let summary = "Mark public functions with `llvm.emit_c_interface`";
   let description = [{

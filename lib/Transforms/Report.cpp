@@ -1,0 +1,328 @@
+//===- Report.cpp - The nn-report pass ------------------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Transforms/Passes.h"
+#include "prune-opt/Utils/WeightData.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::prune {
+#define GEN_PASS_DEF_NNREPORT
+#include "prune-opt/Transforms/Passes.h.inc"
+} // namespace mlir::prune
+
+using namespace mlir;
+using namespace mlir::prune;
+
+namespace {
+struct Row {
+  std::string name, id, location, consumers, shape, elementType;
+  std::string criterion, pattern, format = "dense";
+  std::optional<int64_t> n, m;
+  std::string block;
+  std::string patternText() const {
+    if (pattern.empty())
+      return "-";
+    if (n)
+      return llvm::formatv("{0} {1}:{2}", pattern, *n, *m).str();
+    if (!block.empty())
+      return pattern + " " + block;
+    return pattern;
+  }
+  std::optional<double> target;
+  int64_t elements = 0, zeros = 0;
+  std::optional<unsigned> posWidth, crdWidth;
+  int64_t bytesDense = 0, bytesStored = 0;
+  int64_t flopsDense = 0, flopsExecuted = 0;
+  double sparsity() const { return elements ? double(zeros) / elements : 0; }
+};
+} // namespace
+
+static std::string formatLocation(Location loc) {
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return llvm::formatv("{0}:{1}:{2}", file.getFilename().getValue(),
+                         file.getLine(), file.getColumn())
+        .str();
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  loc.print(os);
+  return s;
+}
+
+static std::string shapeString(ShapedType type) {
+  std::string s;
+  for (int64_t d : type.getShape())
+    s += std::to_string(d) + "x";
+  if (!s.empty())
+    s.pop_back();
+  return s;
+}
+
+static std::string typeString(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+static int64_t bytesOf(ShapedType type) {
+  Type elt = type.getElementType();
+  int64_t bits = elt.isIndex() ? 64 : elt.getIntOrFloatBitWidth();
+  return type.getNumElements() * ((bits + 7) / 8);
+}
+
+static int64_t flopsOf(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp)
+    return 0;
+  int64_t flops = 2;
+  for (int64_t r : linalgOp.getStaticLoopRanges()) {
+    if (ShapedType::isDynamic(r))
+      return 0;
+    flops *= r;
+  }
+  return flops;
+}
+
+static void readDecision(DictionaryAttr d, Row &row) {
+  if (auto s = d.getAs<StringAttr>("name"))
+    row.name = s.str();
+  if (auto s = d.getAs<StringAttr>("criterion"))
+    row.criterion = s.str();
+  if (auto s = d.getAs<StringAttr>("pattern"))
+    row.pattern = s.str();
+  if (auto n = d.getAs<IntegerAttr>("n"))
+    row.n = n.getInt();
+  if (auto m = d.getAs<IntegerAttr>("m"))
+    row.m = m.getInt();
+  if (auto b = d.getAs<StringAttr>("block"))
+    row.block = b.str();
+  if (auto s = d.getAs<FloatAttr>("sparsity"))
+    row.target = s.getValueAsDouble();
+  if (auto z = d.getAs<IntegerAttr>("zeros"))
+    row.zeros = z.getInt();
+  if (auto f = d.getAs<StringAttr>("format"))
+    row.format = f.str();
+}
+
+static std::string humanBytes(int64_t b) {
+  if (b >= (1 << 20))
+    return llvm::formatv("{0:F2}MiB", b / 1048576.0).str();
+  if (b >= 1024)
+    return llvm::formatv("{0:F1}KiB", b / 1024.0).str();
+  return std::to_string(b) + "B";
+}
+
+static std::string humanCount(int64_t n) {
+  if (n >= 1000000)
+    return llvm::formatv("{0:F2}M", n / 1e6).str();
+  if (n >= 1000)
+    return llvm::formatv("{0:F1}K", n / 1e3).str();
+  return std::to_string(n);
+}
+
+namespace {
+struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::vector<Row> rows;
+    // Weights still held as constants (dense, pruned or not).
+    auto &analysis = getAnalysis<WeightAnalysis>();
+    for (const WeightInfo &w : analysis.getWeights()) {
+      Row row;
+      row.name = w.name;
+      row.id = w.idString();
+      row.location = formatLocation(w.constOp->getLoc());
+      row.shape = shapeString(w.type);
+      row.elementType = typeString(w.type.getElementType());
+      row.elements = w.numElements();
+      row.bytesDense = row.bytesStored = bytesOf(w.type);
+      SmallVector<std::string> consumers;
+      for (const WeightUse &use : w.uses) {
+        consumers.push_back(use.consumer->getName().getStringRef().str());
+        row.flopsDense += std::max<int64_t>(use.denseFlops, 0);
+      }
+      row.consumers = llvm::join(consumers, ",");
+      row.flopsExecuted = row.flopsDense;
+      if (auto d = w.constOp->getAttrOfType<DictionaryAttr>(kPruneAttrName)) {
+        readDecision(d, row);
+        row.format = "dense"; // still a dense constant
+      } else if (w.hasData()) {
+        if (auto values = readWeight(w.value, w.constOp->getLoc());
+            succeeded(values))
+          row.zeros = llvm::count(*values, 0.0);
+      }
+      rows.push_back(std::move(row));
+    }
+    // Weights nn-sparsify compressed.
+    getOperation().walk([&](sparse_tensor::AssembleOp op) {
+      auto d = op->getAttrOfType<DictionaryAttr>(kPruneAttrName);
+      if (!d)
+        return;
+      Row row;
+      readDecision(d, row);
+      auto type = cast<RankedTensorType>(op.getType());
+      row.location = formatLocation(op->getLoc());
+      row.shape = shapeString(type);
+      row.elementType = typeString(type.getElementType());
+      row.elements = type.getNumElements();
+      row.bytesDense = bytesOf(type);
+      for (Value v : op->getOperands())
+        row.bytesStored += bytesOf(cast<ShapedType>(v.getType()));
+      auto enc = sparse_tensor::getSparseTensorEncoding(type);
+      row.posWidth = enc.getPosWidth() ? enc.getPosWidth() : 64;
+      row.crdWidth = enc.getCrdWidth() ? enc.getCrdWidth() : 64;
+      int64_t nnz =
+          cast<ShapedType>(op.getValues().getType()).getNumElements();
+      row.zeros = row.elements - nnz;
+      SmallVector<std::string> consumers;
+      for (Operation *user : op->getUsers()) {
+        consumers.push_back(user->getName().getStringRef().str());
+        int64_t f = flopsOf(user);
+        row.flopsDense += f;
+        row.flopsExecuted += row.elements ? f * nnz / row.elements : 0;
+      }
+      row.consumers = llvm::join(consumers, ",");
+      rows.push_back(std::move(row));
+    });
+
+    if (table)
+      printTable(rows, llvm::errs());
+    if (!jsonFile.empty() && failed(writeJson(rows)))
+      return signalPassFailure();
+    markAllAnalysesPreserved();
+  }
+
+  void printTable(ArrayRef<Row> rows, llvm::raw_ostream &os) {
+    os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7} {6,-6} "
+                        "{7,5} {8,10} {9,10} {10,9} {11,9}\n",
+                        "weight", "consumer", "shape", "pattern", "target",
+                        "actual", "format", "idx", "bytes", "stored",
+                        "MFLOP", "executed");
+    int64_t bytes = 0, stored = 0, flops = 0, executed = 0, elements = 0,
+            zeros = 0;
+    for (const Row &r : rows) {
+      std::string target = r.target ? llvm::formatv("{0:P1}", *r.target).str()
+                                    : std::string("-");
+      std::string idx = r.crdWidth ? llvm::formatv("{0}/{1}", *r.posWidth,
+                                                   *r.crdWidth)
+                                         .str()
+                                   : std::string("-");
+      os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} "
+                          "{6,-6} {7,5} {8,10} {9,10} {10,9:F3} {11,9:F3}\n",
+                          r.name, r.consumers, r.shape, r.patternText(), target,
+                          r.sparsity(), r.format, idx, humanBytes(r.bytesDense),
+                          humanBytes(r.bytesStored), r.flopsDense / 1e6,
+                          r.flopsExecuted / 1e6);
+      bytes += r.bytesDense;
+      stored += r.bytesStored;
+      flops += r.flopsDense;
+      executed += r.flopsExecuted;
+      elements += r.elements;
+      zeros += r.zeros;
+    }
+    os << llvm::formatv(
+        "total: {0} weights, {1} parameters, {2:P1} zero; {3} -> {4} "
+        "({5:F2}x smaller); {6:F3} -> {7:F3} MFLOP\n",
+        rows.size(), humanCount(elements),
+        elements ? double(zeros) / elements : 0.0, humanBytes(bytes),
+        humanBytes(stored), stored ? double(bytes) / stored : 0.0,
+        flops / 1e6, executed / 1e6);
+  }
+
+  LogicalResult writeJson(ArrayRef<Row> rows) {
+    std::string tmp = jsonFile + ".tmp";
+    std::error_code ec;
+    {
+      llvm::raw_fd_ostream file(tmp, ec);
+      if (ec)
+        return emitError(getOperation().getLoc())
+               << "nn-report: cannot write '" << jsonFile
+               << "': " << ec.message();
+      llvm::json::OStream j(file, 2);
+      int64_t bytes = 0, stored = 0, flops = 0, executed = 0, elements = 0,
+              zeros = 0, pruned = 0;
+      j.object([&] {
+        j.attribute("version", 1);
+        j.attributeArray("weights", [&] {
+          for (const Row &r : rows) {
+            j.object([&] {
+              j.attribute("name", r.name);
+              j.attribute("id", r.id.empty() ? llvm::json::Value(nullptr)
+                                             : llvm::json::Value(r.id));
+              j.attribute("location", r.location);
+              j.attribute("consumers", r.consumers);
+              j.attribute("shape", r.shape);
+              j.attribute("element_type", r.elementType);
+              auto orNull = [](const std::string &s) {
+                return s.empty() ? llvm::json::Value(nullptr)
+                                 : llvm::json::Value(s);
+              };
+              j.attribute("criterion", orNull(r.criterion));
+              j.attribute("pattern", orNull(r.pattern));
+              if (r.n) {
+                j.attribute("n", *r.n);
+                j.attribute("m", *r.m);
+              }
+              if (!r.block.empty())
+                j.attribute("block", r.block);
+              j.attribute("target_sparsity",
+                          r.target ? llvm::json::Value(*r.target)
+                                   : llvm::json::Value(nullptr));
+              j.attribute("elements", r.elements);
+              j.attribute("zeros", r.zeros);
+              j.attribute("sparsity", r.sparsity());
+              j.attribute("format", r.format);
+              j.attribute("pos_width", r.posWidth
+                                           ? llvm::json::Value(*r.posWidth)
+                                           : llvm::json::Value(nullptr));
+              j.attribute("crd_width", r.crdWidth
+                                           ? llvm::json::Value(*r.crdWidth)
+                                           : llvm::json::Value(nullptr));
+              j.attribute("bytes_dense", r.bytesDense);
+              j.attribute("bytes_stored", r.bytesStored);
+              j.attribute("flops_dense", r.flopsDense);
+              j.attribute("flops_executed", r.flopsExecuted);
+            });
+            bytes += r.bytesDense;
+            stored += r.bytesStored;
+            flops += r.flopsDense;
+            executed += r.flopsExecuted;
+            elements += r.elements;
+            zeros += r.zeros;
+            pruned += !r.criterion.empty();
+          }
+        });
+        j.attributeObject("totals", [&] {
+          j.attribute("weights", int64_t(rows.size()));
+          j.attribute("pruned", pruned);
+          j.attribute("elements", elements);
+          j.attribute("zeros", zeros);
+          j.attribute("bytes_dense", bytes);
+          j.attribute("bytes_stored", stored);
+          j.attribute("flops_dense", flops);
+          j.attribute("flops_executed", executed);
+        });
+      });
+      file << "\n";
+    }
+    if (auto err = llvm::sys::fs::rename(tmp, jsonFile))
+      return emitError(getOperation().getLoc())
+             << "nn-report: cannot write '" << jsonFile
+             << "': " << err.message();
+    return success();
+  }
+};
+} // namespace

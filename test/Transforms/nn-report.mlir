@@ -1,0 +1,54 @@
+// RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir --nn-prune=sparsity=0.5 --nn-sparsify="min-sparsity=0.55" \
+// RUN:   --nn-report=json=%t.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=TABLE
+// RUN: FileCheck %s --check-prefix=JSON < %t.json
+// RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir --nn-prune="pattern=nm n=1 m=3" --nn-sparsify=min-sparsity=0 \
+// RUN:   --nn-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NM
+// Unpruned weights are listed with their existing zeros; the IR is unchanged.
+// RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir --nn-report=table=false | FileCheck %s --check-prefix=IR
+
+// Both weights are exactly 50 % zero after pruning, below min-sparsity=0.55,
+// so both stay dense; the totals add up.
+// TABLE: weight consumer shape pattern target actual format idx bytes stored MFLOP executed
+// TABLE-NEXT: w0 linalg.matmul 3x4 unstructured 50.0% 50.0% dense - 48B 48B 0.000 0.000
+// TABLE-NEXT: w1 linalg.matmul 3x2 unstructured 50.0% 50.0% dense - 24B 24B 0.000 0.000
+// TABLE-NEXT: total: 2 weights, 18 parameters, 50.0% zero; 72B -> 72B (1.00x smaller); 0.000 -> 0.000 MFLOP
+
+// JSON: "version": 1,
+// JSON: "name": "w0",
+// JSON-NEXT: "id": "w0",
+// JSON-NEXT: "location": "{{.*}}two-layer.mlir:7:9",
+// JSON-NEXT: "consumers": "linalg.matmul",
+// JSON-NEXT: "shape": "3x4",
+// JSON-NEXT: "element_type": "f32",
+// JSON-NEXT: "criterion": "magnitude",
+// JSON-NEXT: "pattern": "unstructured",
+// JSON-NEXT: "target_sparsity": 0.5,
+// JSON-NEXT: "elements": 12,
+// JSON-NEXT: "zeros": 6,
+// JSON-NEXT: "sparsity": 0.5,
+// JSON-NEXT: "format": "dense",
+// JSON-NEXT: "pos_width": null,
+// JSON-NEXT: "crd_width": null,
+// JSON-NEXT: "bytes_dense": 48,
+// JSON-NEXT: "bytes_stored": 48,
+// JSON-NEXT: "flops_dense": 24,
+// JSON-NEXT: "flops_executed": 24
+// JSON: "totals": {
+// JSON-NEXT: "weights": 2,
+// JSON-NEXT: "pruned": 2,
+// JSON-NEXT: "elements": 18,
+// JSON-NEXT: "zeros": 9,
+// JSON-NEXT: "bytes_dense": 72,
+// JSON-NEXT: "bytes_stored": 72,
+// JSON-NEXT: "flops_dense": 36,
+// JSON-NEXT: "flops_executed": 36
+
+// 1:3 keeps 1 of every 3 inputs; W1's 4 inputs are not a multiple of 3 (left
+// alone), W2's 3 are: stored as CSR of W2[out=2, in=3] with 2 nonzeros:
+// values 8 B + coordinates 8 B + positions 12 B.
+// NM: w0 linalg.matmul 3x4 - - 0.0% dense -
+// NM-NEXT: w1 linalg.generic 2x3 nm 1:3 66.7% 66.7% csr 32/32 24B 28B 0.000 0.000
+// NM-NEXT: total: 2 weights, 18 parameters, 22.2% zero; 72B -> 76B (0.95x smaller)
+
+// IR: arith.constant dense<{{\[}}[1.000000e+00, -2.000000e+00
+// IR-NOT: nn.prune
