@@ -1,0 +1,238 @@
+//===- DataAware.cpp - Pruning criteria that use calibration data ---------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Criteria/DataAware.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <tuple>
+
+using namespace mlir::prune;
+using RowMatrix =
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+static Eigen::Map<const RowMatrix> gramMap(llvm::ArrayRef<double> gram,
+                                           int64_t cols) {
+  return Eigen::Map<const RowMatrix>(gram.data(), cols, cols);
+}
+
+std::vector<double> mlir::prune::obdScores(const Matrix &w,
+                                           llvm::ArrayRef<double> gram) {
+  std::vector<double> s(w.data.size());
+  for (int64_t r = 0; r < w.rows; ++r)
+    for (int64_t c = 0; c < w.cols; ++c) {
+      double v = w.at(r, c);
+      s[r * w.cols + c] = 0.5 * gram[c * w.cols + c] * v * v;
+    }
+  return s;
+}
+
+std::vector<double> mlir::prune::wandaScores(const Matrix &w,
+                                             llvm::ArrayRef<double> gram) {
+  std::vector<double> s(w.data.size());
+  for (int64_t r = 0; r < w.rows; ++r)
+    for (int64_t c = 0; c < w.cols; ++c)
+      s[r * w.cols + c] =
+          std::fabs(w.at(r, c)) * std::sqrt(std::max(gram[c * w.cols + c], 0.0));
+  return s;
+}
+
+std::vector<uint8_t> mlir::prune::selectLowestPerRow(const Matrix &scores,
+                                                     int64_t zerosPerRow) {
+  std::vector<uint8_t> keep(scores.data.size(), 1);
+  zerosPerRow = std::clamp<int64_t>(zerosPerRow, 0, scores.cols);
+  std::vector<int64_t> order(scores.cols);
+  for (int64_t r = 0; r < scores.rows; ++r) {
+    std::iota(order.begin(), order.end(), 0);
+    auto less = [&](int64_t a, int64_t b) {
+      return std::tie(scores.data[r * scores.cols + a], a) <
+             std::tie(scores.data[r * scores.cols + b], b);
+    };
+    if (zerosPerRow < scores.cols)
+      std::nth_element(order.begin(), order.begin() + zerosPerRow,
+                       order.end(), less);
+    for (int64_t i = 0; i < zerosPerRow; ++i)
+      keep[r * scores.cols + order[i]] = 0;
+  }
+  return keep;
+}
+
+Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
+                              const SparseGPTOptions &options, bool *failed) {
+  const int64_t rows = input.rows, cols = input.cols;
+  RowMatrix W = Eigen::Map<const RowMatrix>(input.data.data(), rows, cols);
+  Eigen::MatrixXd H = gramMap(gram, cols);
+  if (failed)
+    *failed = false;
+
+  // Inputs never seen: their weights cannot matter to the layer loss; pin
+  // the diagonal so H stays invertible and prune them first.
+  std::vector<uint8_t> dead(cols, 0);
+  for (int64_t c = 0; c < cols; ++c)
+    if (!(H(c, c) > 0)) {
+      dead[c] = 1;
+      H.row(c).setZero();
+      H.col(c).setZero();
+      H(c, c) = 1;
+    }
+  double meanDiag = H.diagonal().mean();
+  H.diagonal().array() += options.damp * meanDiag;
+
+  // U: upper Cholesky factor of H^-1 (H^-1 = U^T U).
+  Eigen::LLT<Eigen::MatrixXd> llt(H);
+  if (llt.info() != Eigen::Success) {
+    H.diagonal().array() += meanDiag; // one heavier retry
+    llt.compute(H);
+  }
+  if (llt.info() != Eigen::Success) {
+    if (failed)
+      *failed = true;
+    return input;
+  }
+  Eigen::MatrixXd Hinv =
+      llt.solve(Eigen::MatrixXd::Identity(cols, cols));
+  Hinv = 0.5 * (Hinv + Hinv.transpose());
+  Eigen::LLT<Eigen::MatrixXd> lltInv(Hinv);
+  if (lltInv.info() != Eigen::Success) {
+    if (failed)
+      *failed = true;
+    return input;
+  }
+  Eigen::MatrixXd U = lltInv.matrixU();
+
+  // Zeros per block, exactly round(sparsity * rows * cols) in total.
+  const int64_t bs = std::max<int64_t>(options.blockSize, 1);
+  const int64_t numBlocks = (cols + bs - 1) / bs;
+  std::vector<int64_t> blockZeros(numBlocks, 0);
+  if (options.nmM == 0) {
+    int64_t total = static_cast<int64_t>(
+        std::llround(options.sparsity * double(rows * cols)));
+    int64_t assigned = 0;
+    for (int64_t b = 0; b < numBlocks; ++b) {
+      int64_t width = std::min(bs, cols - b * bs);
+      blockZeros[b] = total * rows * width / (rows * cols);
+      assigned += blockZeros[b];
+    }
+    for (int64_t b = 0; assigned < total; b = (b + 1) % numBlocks) {
+      int64_t width = std::min(bs, cols - b * bs);
+      if (blockZeros[b] < rows * width) {
+        ++blockZeros[b];
+        ++assigned;
+      }
+    }
+  }
+
+  std::vector<uint8_t> keep(rows * cols, 1);
+  for (int64_t b = 0; b < numBlocks; ++b) {
+    const int64_t i1 = b * bs, i2 = std::min(cols, i1 + bs), count = i2 - i1;
+    RowMatrix W1 = W.block(0, i1, rows, count);
+    RowMatrix Err1 = RowMatrix::Zero(rows, count);
+    Eigen::MatrixXd U1 = U.block(i1, i1, count, count);
+
+    if (options.nmM == 0) {
+      // Mask for the whole block: lowest w^2 / [U]_qq^2; dead inputs first.
+      std::vector<std::tuple<double, int64_t>> order;
+      order.reserve(rows * count);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < count; ++j) {
+          double d = U1(j, j);
+          double score = dead[i1 + j] ? -1.0 : W1(r, j) * W1(r, j) / (d * d);
+          order.emplace_back(score, r * cols + i1 + j);
+        }
+      int64_t k = blockZeros[b];
+      if (k < int64_t(order.size()))
+        std::nth_element(order.begin(), order.begin() + k, order.end());
+      for (int64_t i = 0; i < k; ++i)
+        keep[std::get<1>(order[i])] = 0;
+    }
+    for (int64_t j = 0; j < count; ++j) {
+      const int64_t c = i1 + j;
+      if (options.nmM != 0 && (c % options.nmM) == 0) {
+        // N:M: choose this group's mask now, on the updated weights.
+        int64_t width = std::min<int64_t>(options.nmM, cols - c);
+        for (int64_t r = 0; r < rows; ++r) {
+          std::vector<std::tuple<double, int64_t>> group;
+          for (int64_t g = 0; g < width; ++g) {
+            int64_t jj = j + g;
+            double score;
+            if (jj < count) {
+              double d = U1(jj, jj);
+              score = dead[c + g] ? -1.0 : W1(r, jj) * W1(r, jj) / (d * d);
+            } else {
+              double d = U(c + g, c + g);
+              score = dead[c + g] ? -1.0
+                                  : W(r, c + g) * W(r, c + g) / (d * d);
+            }
+            group.emplace_back(score, c + g);
+          }
+          std::sort(group.begin(), group.end());
+          int64_t prune = width == int64_t(options.nmM)
+                              ? int64_t(options.nmM - options.nmN)
+                              : 0;
+          for (int64_t g = 0; g < prune; ++g)
+            keep[r * cols + std::get<1>(group[g])] = 0;
+        }
+      }
+      const double d = U1(j, j);
+      for (int64_t r = 0; r < rows; ++r) {
+        double w = W1(r, j);
+        double q = keep[r * cols + c] ? w : 0.0;
+        double err = (w - q) / d;
+        // Update the remaining columns of the block.
+        for (int64_t jj = j + 1; jj < count; ++jj)
+          W1(r, jj) -= err * U1(j, jj);
+        W1(r, j) = q;
+        Err1(r, j) = err;
+      }
+    }
+    W.block(0, i1, rows, count) = W1;
+    if (i2 < cols)
+      W.block(0, i2, rows, cols - i2) -=
+          Err1 * U.block(i1, i2, count, cols - i2);
+  }
+  Matrix out{rows, cols, std::vector<double>(rows * cols)};
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out.at(r, c) = keep[r * cols + c] ? W(r, c) : 0.0;
+  return out;
+}
+
+Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
+                             llvm::ArrayRef<double> gram, double damp) {
+  const int64_t cols = w.cols;
+  auto H = gramMap(gram, cols);
+  Matrix out{w.rows, cols, std::vector<double>(w.data.size(), 0.0)};
+  std::vector<int64_t> kept;
+  for (int64_t r = 0; r < w.rows; ++r) {
+    kept.clear();
+    for (int64_t c = 0; c < cols; ++c)
+      if (keep[r * cols + c])
+        kept.push_back(c);
+    if (kept.empty())
+      continue;
+    const int64_t k = kept.size();
+    Eigen::MatrixXd A(k, k);
+    Eigen::VectorXd rhs(k);
+    Eigen::Map<const Eigen::VectorXd> wr(&w.data[r * cols], cols);
+    for (int64_t a = 0; a < k; ++a) {
+      for (int64_t b = 0; b < k; ++b)
+        A(a, b) = H(kept[a], kept[b]);
+      rhs(a) = H.row(kept[a]).dot(wr);
+    }
+    double mean = A.diagonal().mean();
+    A.diagonal().array() += damp * (mean > 0 ? mean : 1.0);
+    Eigen::LDLT<Eigen::MatrixXd> ldlt(A);
+    Eigen::VectorXd x = ldlt.solve(rhs);
+    bool ok = ldlt.info() == Eigen::Success && x.allFinite();
+    for (int64_t a = 0; a < k; ++a)
+      out.at(r, kept[a]) = ok ? x(a) : w.at(r, kept[a]);
+  }
+  return out;
+}
