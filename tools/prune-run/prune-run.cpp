@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prune-opt/Execution/Inputs.h"
 #include "prune-opt/Execution/Runner.h"
 #include "prune-opt/Execution/TensorIO.h"
 #include "prune-opt/InitAll.h"
@@ -173,11 +174,9 @@ struct Diff {
   }
 };
 
-/// Where the inputs come from.
+/// Where the inputs come from, and which samples run.
 struct Inputs {
-  std::optional<IdxImages> idx;
-  Preprocess pre;
-  std::vector<HostTensor> npys;
+  std::optional<InputSource> source;
   std::vector<int64_t> labels;
   int64_t begin = 0, count = 0;
 };
@@ -204,23 +203,8 @@ static int64_t argmax(const HostTensor &t) {
 }
 
 static llvm::Expected<std::vector<HostTensor>>
-makeArgs(const Inputs &in, llvm::ArrayRef<TensorSpec> specs, int64_t s) {
-  std::vector<HostTensor> args;
-  if (in.idx) {
-    auto t = makeImageInput(*in.idx, s, in.pre, specs[0].shape);
-    if (!t)
-      return t.takeError();
-    args.push_back(std::move(*t));
-    return args;
-  }
-  for (auto [i, t] : llvm::enumerate(in.npys)) {
-    int64_t n = 1;
-    for (int64_t d : specs[i].shape)
-      n *= d;
-    int64_t offset = t.shape == specs[i].shape ? 0 : s * n;
-    args.push_back(t.slice(offset, specs[i].shape));
-  }
-  return args;
+makeArgs(const Inputs &in, llvm::ArrayRef<TensorSpec>, int64_t s) {
+  return in.source->sample(s);
 }
 
 static llvm::Error evaluate(Model &m, const Inputs &in) {
@@ -344,59 +328,24 @@ int main(int argc, char **argv) {
 
   // Inputs.
   Inputs in;
-  int64_t available = 1;
   if (!images.empty()) {
-    auto loaded = readIdxImages(images);
-    if (!loaded)
-      return failWith(llvm::toString(loaded.takeError()));
-    in.idx = std::move(*loaded);
-    available = in.idx->count;
-    auto parsed = parsePreprocess(preprocess);
-    if (!parsed)
-      return failWith(llvm::toString(parsed.takeError()));
-    in.pre = *parsed;
-    if (specs.size() != 1)
-      return failWith("--images needs an entry with exactly one argument");
-    if (auto t = makeImageInput(*in.idx, 0, in.pre, specs[0].shape); !t)
-      return failWith(llvm::toString(t.takeError()));
+    auto source = InputSource::fromImages(images, preprocess, specs);
+    if (!source)
+      return failWith(llvm::toString(source.takeError()));
+    in.source = std::move(*source);
   } else if (!inputs.empty()) {
-    if (inputs.size() != specs.size())
-      return failWith("'" + entryName + "' takes " +
-                      llvm::Twine(specs.size()) + " arguments but " +
-                      llvm::Twine(inputs.size()) + " --inputs were given");
-    for (auto [i, path] : llvm::enumerate(inputs)) {
-      auto t = readNpy(path);
-      if (!t)
-        return failWith(llvm::toString(t.takeError()));
-      const auto &want = specs[i].shape;
-      int64_t n;
-      if (t->shape == want)
-        n = 1;
-      else if (t->shape.size() == want.size() + 1 &&
-               std::equal(want.begin(), want.end(), t->shape.begin() + 1))
-        n = t->shape[0];
-      else {
-        std::string got;
-        for (int64_t d : t->shape)
-          got += std::to_string(d) + "x";
-        return failWith("'" + path + "' holds " + got +
-                        elementKindName(t->kind) + " but argument #" +
-                        llvm::Twine(i) + " of '" + entryName + "' is " +
-                        specs[i].str() + " (optionally with a leading batch "
-                        "axis)");
-      }
-      available = i == 0 ? n : std::min(available, n);
-      in.npys.push_back(std::move(*t));
-    }
+    std::vector<std::string> paths(inputs.begin(), inputs.end());
+    auto source = InputSource::fromNpy(paths, specs, entryName);
+    if (!source)
+      return failWith(llvm::toString(source.takeError()));
+    in.source = std::move(*source);
   } else {
     return failWith("give inputs with --images or --inputs");
   }
   in.begin = first;
-  in.count = limit < 0 ? available - in.begin : limit;
-  if (in.begin < 0 || in.count <= 0 || in.begin + in.count > available)
-    return failWith("samples [" + llvm::Twine(in.begin) + ", " +
-                    llvm::Twine(in.begin + in.count) + ") are out of range (" +
-                    llvm::Twine(available) + " available)");
+  in.count = limit < 0 ? in.source->size() - in.begin : limit;
+  if (auto err = in.source->checkRange(in.begin, in.count))
+    return failWith(llvm::toString(std::move(err)));
   if (!labels.empty()) {
     auto l = readIdxLabels(labels);
     if (!l)
