@@ -12,6 +12,7 @@
 
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Criteria/Criteria.h"
+#include "prune-opt/Criteria/DataAware.h"
 #include "prune-opt/Transforms/Passes.h"
 #include "prune-opt/Utils/WeightData.h"
 
@@ -53,8 +54,37 @@ static StringRef stringifyCriterion(Criterion c) {
     return "magnitude";
   case Criterion::Random:
     return "random";
+  case Criterion::OBD:
+    return "obd";
+  case Criterion::Wanda:
+    return "wanda";
+  case Criterion::SparseGPT:
+    return "sparsegpt";
   }
   llvm_unreachable("unknown criterion");
+}
+
+static bool isDataAware(Criterion c) {
+  return c == Criterion::OBD || c == Criterion::Wanda ||
+         c == Criterion::SparseGPT;
+}
+
+/// The weight as a W[rows, cols] matrix in `layout` order.
+static Matrix toMatrix(ArrayRef<double> values, const MatrixLayout &layout) {
+  Matrix m{layout.rows, layout.cols, std::vector<double>(values.size())};
+  for (size_t p = 0; p < values.size(); ++p)
+    m.data[p] = values[layout.index[p]];
+  return m;
+}
+
+/// Back from layout order to the weight's element order.
+template <typename T>
+static std::vector<T> fromLayout(const std::vector<T> &m,
+                                 const MatrixLayout &layout) {
+  std::vector<T> out(m.size());
+  for (size_t p = 0; p < m.size(); ++p)
+    out[layout.index[p]] = m[p];
+  return out;
 }
 
 /// A resource key made of characters every MLIR printer accepts unquoted.
@@ -90,16 +120,71 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return success();
   }
 
-  std::vector<double> scoresFor(ArrayRef<double> values, unsigned weightId) {
+  /// Element scores (lower = pruned first).
+  std::vector<double> scoresFor(ArrayRef<double> values, unsigned weightId,
+                                const MatrixLayout &layout,
+                                ArrayRef<double> gram) {
     switch (criterion) {
     case Criterion::Magnitude:
+    case Criterion::SparseGPT: // (its own mask; magnitude as a fallback)
       return magnitudeScores(values);
     case Criterion::Random:
       // Each weight gets its own stream so pruning one layer does not change
       // the choice in another.
       return randomScores(values, seed * 0x100000001B3ull + weightId);
+    case Criterion::OBD:
+      return fromLayout(obdScores(toMatrix(values, layout), gram), layout);
+    case Criterion::Wanda:
+      return fromLayout(wandaScores(toMatrix(values, layout), gram), layout);
     }
     llvm_unreachable("unknown criterion");
+  }
+
+  /// Runs OBS / SparseGPT on a candidate: sets its mask and updated weights.
+  template <typename CandidateT>
+  LogicalResult runSparseGPT(CandidateT &c, const SparseGPTOptions &opts) {
+    bool failedSolve = false;
+    Matrix pruned =
+        sparseGPT(toMatrix(c.values, c.layout), c.gram, opts, &failedSolve);
+    if (failedSolve)
+      return emitError(c.weight->constOp->getLoc())
+             << "nn-prune: the calibration Hessian of weight '"
+             << c.weight->name
+             << "' is not positive definite even after dampening (raise "
+                "damp=)";
+    c.updated = fromLayout(pruned.data, c.layout);
+    c.keep.assign(c.updated.size(), 1);
+    for (size_t i = 0; i < c.updated.size(); ++i)
+      c.keep[i] = c.updated[i] != 0.0;
+    return success();
+  }
+
+  /// The weight-order mask `keep` in layout order.
+  static std::vector<uint8_t> layoutKeep(const std::vector<uint8_t> &keep,
+                                         const MatrixLayout &layout) {
+    std::vector<uint8_t> m(keep.size());
+    for (size_t p = 0; p < keep.size(); ++p)
+      m[p] = keep[layout.index[p]];
+    return m;
+  }
+
+  /// The calibration Gram matrix of `w` (cols x cols), or failure with a
+  /// diagnostic.
+  FailureOr<std::vector<double>> readGram(const WeightInfo &w, int64_t cols) {
+    auto calib = w.constOp->getAttrOfType<DictionaryAttr>("nn.calib");
+    auto gram = calib ? calib.getAs<ElementsAttr>("gram") : ElementsAttr();
+    if (!gram)
+      return emitError(w.constOp->getLoc())
+             << "nn-prune: weight '" << w.name
+             << "' has no calibration statistics (nn.calib): run "
+                "--nn-calibrate first";
+    auto type = cast<ShapedType>(gram.getType());
+    if (type.getRank() != 2 || type.getDimSize(0) != cols ||
+        type.getDimSize(1) != cols)
+      return emitError(w.constOp->getLoc())
+             << "nn-prune: the calibration statistics of weight '" << w.name
+             << "' are " << type << ", expected " << cols << "x" << cols;
+    return readWeight(gram, w.constOp->getLoc());
   }
 
   void runOnOperation() override {
@@ -135,6 +220,21 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       }
     }
 
+    bool needsCalibration = isDataAware(criterion) || refit == Refit::LSQ;
+    if (criterion == Criterion::SparseGPT &&
+        (scope == Scope::Global ||
+         (pattern != PrunePattern::Unstructured &&
+          pattern != PrunePattern::NM))) {
+      emitError(module.getLoc())
+          << "nn-prune: criterion=sparsegpt supports pattern=unstructured|nm "
+             "with scope=layer";
+      return signalPassFailure();
+    }
+    if (obsBlock <= 0) {
+      emitError(module.getLoc()) << "nn-prune: option 'obs-block' must be > 0";
+      return signalPassFailure();
+    }
+
     auto &analysis = getAnalysis<WeightAnalysis>();
 
     struct Candidate {
@@ -146,6 +246,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       std::vector<uint8_t> keep;
       std::vector<int64_t> groupOf; // block / channel: element -> group
       MatrixLayout layout;
+      std::vector<double> gram;     // data-aware: H = X^T X, layout order
+      std::vector<double> updated;  // OBS: weights after compensation
     };
     std::vector<Candidate> candidates;
     bool hadError = false;
@@ -174,19 +276,27 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         continue;
       }
       Candidate c{&w, std::move(*values), {}, sparsity, scope == Scope::Global,
-                  {}, {}, {}};
+                  {}, {}, {}, {}, {}};
       for (const Override &o : overrides)
         if (w.matches(o.pattern)) {
           c.target = o.sparsity;
           c.global = false;
         }
-      c.scores = scoresFor(c.values, w.id);
-      if (pattern != PrunePattern::Unstructured) {
+      if (pattern != PrunePattern::Unstructured || needsCalibration) {
         SmallVector<bool> isReduction;
         for (DimRole role : w.roles())
           isReduction.push_back(role == DimRole::Reduction);
         c.layout = makeMatrixLayout(w.type.getShape(), isReduction);
       }
+      if (needsCalibration) {
+        FailureOr<std::vector<double>> gram = readGram(w, c.layout.cols);
+        if (failed(gram)) {
+          hadError = true;
+          continue;
+        }
+        c.gram = std::move(*gram);
+      }
+      c.scores = scoresFor(c.values, w.id, c.layout, c.gram);
       if (pattern == PrunePattern::NM) {
         if (c.layout.cols % nmM != 0) {
           w.constOp->emitRemark()
@@ -197,7 +307,38 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         }
         c.target = 1.0 - double(nmN) / double(nmM);
         c.global = false; // N:M is the same everywhere
-        c.keep = selectNM(c.scores, c.layout, nmN, nmM);
+        if (criterion == Criterion::SparseGPT) {
+          SparseGPTOptions opts;
+          opts.nmN = nmN;
+          opts.nmM = nmM;
+          opts.damp = damp;
+          opts.blockSize = obsBlock;
+          if (failed(runSparseGPT(c, opts))) {
+            hadError = true;
+            continue;
+          }
+        } else {
+          c.keep = selectNM(c.scores, c.layout, nmN, nmM);
+        }
+      } else if (pattern == PrunePattern::Unstructured &&
+                 criterion == Criterion::SparseGPT) {
+        c.global = false;
+        SparseGPTOptions opts;
+        opts.sparsity = c.target;
+        opts.damp = damp;
+        opts.blockSize = obsBlock;
+        if (failed(runSparseGPT(c, opts))) {
+          hadError = true;
+          continue;
+        }
+      } else if (pattern == PrunePattern::Unstructured &&
+                 criterion == Criterion::Wanda && !c.global) {
+        // Wanda compares within each output: the same count per row.
+        Matrix scores{c.layout.rows, c.layout.cols,
+                      toMatrix(c.scores, c.layout).data};
+        c.keep = fromLayout(
+            selectLowestPerRow(scores, targetZeros(c.layout.cols, c.target)),
+            c.layout);
       } else if (pattern != PrunePattern::Unstructured) {
         int64_t numGroups = c.layout.rows;
         if (pattern == PrunePattern::Block)
@@ -243,6 +384,14 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     Builder b(&getContext());
     for (Candidate &c : candidates) {
       const WeightInfo &w = *c.weight;
+      if (refit == Refit::LSQ) {
+        // Fit the kept weights to the *original* layer outputs.
+        Matrix fitted = lsqRefit(toMatrix(c.values, c.layout),
+                                 layoutKeep(c.keep, c.layout), c.gram);
+        c.updated = fromLayout(fitted.data, c.layout);
+      }
+      if (!c.updated.empty())
+        c.values = std::move(c.updated);
       int64_t zeros = 0;
       for (size_t i = 0; i < c.values.size(); ++i) {
         if (!c.keep[i])
@@ -262,6 +411,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           b.getNamedAttr("zeros", b.getI64IntegerAttr(zeros)),
           b.getNamedAttr("elements", b.getI64IntegerAttr(c.values.size())),
       };
+      if (refit == Refit::LSQ)
+        decision.push_back(b.getNamedAttr("refit", b.getStringAttr("lsq")));
       if (pattern == PrunePattern::NM) {
         decision.push_back(b.getNamedAttr("n", b.getI64IntegerAttr(nmN)));
         decision.push_back(b.getNamedAttr("m", b.getI64IntegerAttr(nmM)));

@@ -24,7 +24,8 @@
 
 namespace mlir::prune {
 
-enum class Criterion { Magnitude, Random };
+enum class Criterion { Magnitude, Random, OBD, Wanda, SparseGPT };
+enum class Refit { None, LSQ };
 enum class Scope { Layer, Global };
 enum class PrunePattern { Unstructured, NM, Block, Channel };
 

@@ -46,6 +46,14 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     `round(sparsity * total)` zeros. Bad option values, NaN/Inf weights and
     missing resource data are errors with a location.
 
+    Data-aware criteria read the statistics `nn-calibrate` attached to each
+    weight (`nn.calib`; a weight without them is an error): `obd` and
+    `wanda` only score (with `pattern=unstructured`, `wanda` keeps the same
+    number of weights in every output, as Wanda does), `sparsegpt` (alias
+    `obs`; unstructured or N:M, layer scope) also updates the kept weights
+    to compensate, and `refit=lsq` re-solves the kept weights of every output
+    by least squares after any criterion.
+
     Weights are named by their `NameLoc`, else their resource key, else
     `w<N>` (N = position in the order the contractions appear); `exclude` and `layer-sparsity` match a weight when
     the pattern equals its name or id, is a substring of its name or
@@ -63,7 +71,29 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
              clEnumValN(mlir::prune::Criterion::Magnitude, "magnitude",
                         "Smallest |w| first"),
              clEnumValN(mlir::prune::Criterion::Random, "random",
-                        "Uniformly random (see `seed`)"))}]>,
+                        "Uniformly random (see `seed`)"),
+             clEnumValN(mlir::prune::Criterion::OBD, "obd",
+                        "Optimal Brain Damage: 1/2 H_qq w_q^2 (needs "
+                        "nn-calibrate)"),
+             clEnumValN(mlir::prune::Criterion::Wanda, "wanda",
+                        "|W_ij| * ||X_j||, compared within each output "
+                        "(needs nn-calibrate)"),
+             clEnumValN(mlir::prune::Criterion::SparseGPT, "sparsegpt",
+                        "Optimal Brain Surgeon as in SparseGPT, with weight "
+                        "update (needs nn-calibrate)"),
+             clEnumValN(mlir::prune::Criterion::SparseGPT, "obs",
+                        "Same as sparsegpt"))}]>,
+    Option<"refit", "refit", "mlir::prune::Refit", "mlir::prune::Refit::None",
+           "Update the kept weights after choosing the mask",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::Refit::None, "none", "No update"),
+             clEnumValN(mlir::prune::Refit::LSQ, "lsq",
+                        "Least-squares refit of each output's kept weights "
+                        "on the calibration data (needs nn-calibrate)"))}]>,
+    Option<"damp", "damp", "double", "0.01",
+           "OBS dampening: fraction of the mean Hessian diagonal added to it">,
+    Option<"obsBlock", "obs-block", "int64_t", "16",
+           "OBS: columns per mask-selection / lazy-update block">,
     Option<"seed", "seed", "uint64_t", "0",
            "Seed of the random criterion">,
     Option<"pattern", "pattern", "mlir::prune::PrunePattern",
@@ -103,6 +133,56 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
   let statistics = [
     Statistic<"numWeightsPruned", "num-weights-pruned", "Number of weights pruned">,
     Statistic<"numZeros", "num-zeros", "Number of zero elements in the pruned weights">
+  ];
+}
+
+def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
+  let summary = "Record input statistics of every weight by running the model";
+  let description = [{
+    Runs the model in the compiler (JIT, through the project's execution
+    library) on calibration inputs and records, for every weight, the Gram
+    matrix of its layer inputs H = X^T X (float64, over all calibration rows;
+    a conv contributes one row per output position, i.e. its im2col
+    patches), in the weight's W[out, in] column order. The statistics are
+    attached to the weight as `nn.calib = {gram = dense_resource<...> :
+    tensor<CxCxf64>, rows = R, samples = S}`, so the data-aware criteria of
+    `nn-prune` (`obd`, `wanda`, `sparsegpt`, `refit=lsq`) stay pure
+    functions of the IR.
+
+    Inputs: `images=` (idx3, with `preprocess=` as in prune-run) or
+    `inputs=` (one .npy per entry argument, leading batch axis); samples
+    [`first`, `first + limit`). Weights whose consumer is not in the entry
+    function's body, that reach it through anything but transposes and
+    casts, or that have batch-like dimensions are skipped with a remark.
+    Errors (unreadable file, wrong shape, NaN data) have a location.
+    Progress goes to stderr for runs longer than a second.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", "\"\"",
+           "Entry function (default: the first public function)">,
+    ListOption<"inputs", "inputs", "std::string",
+               "One .npy per entry argument, leading batch axis">,
+    Option<"images", "images", "std::string", "\"\"",
+           "MNIST-style idx3 images (.gz ok)">,
+    Option<"preprocess", "preprocess", "std::string", "\"scale=255\"",
+           "Image preprocessing: scale=,mean=,std=,pad=,layout=nchw|nhwc">,
+    Option<"first", "first", "int64_t", "0", "First calibration sample">,
+    Option<"limit", "limit", "int64_t", "256", "Number of calibration samples">
+  ];
+  // The JIT lowers a clone of the module: every dialect on the way to LLVM
+  // must be loaded before the pass runs.
+  let dependentDialects = [
+    "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+    "mlir::bufferization::BufferizationDialect", "mlir::cf::ControlFlowDialect",
+    "mlir::func::FuncDialect", "mlir::index::IndexDialect",
+    "mlir::linalg::LinalgDialect", "mlir::LLVM::LLVMDialect",
+    "mlir::math::MathDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::sparse_tensor::SparseTensorDialect",
+    "mlir::tensor::TensorDialect", "mlir::vector::VectorDialect",
+    "mlir::complex::ComplexDialect", "mlir::ub::UBDialect"
+  ];
+  let statistics = [
+    Statistic<"numCalibrated", "num-calibrated", "Number of weights with statistics">
   ];
 }
 

@@ -1,0 +1,383 @@
+//===- Calibrate.cpp - The nn-calibrate pass ------------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Runs the model on calibration inputs inside the compiler and records the
+// Gram matrix of every weight's layer inputs. The model is instrumented (the
+// activation operand of each contraction becomes an extra result of the
+// entry), JIT-compiled by the execution library, and the activations are
+// turned into rows of X (im2col for convolutions) on the host.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Criteria/Criteria.h"
+#include "prune-opt/Execution/Inputs.h"
+#include "prune-opt/Execution/Runner.h"
+#include "prune-opt/Transforms/Passes.h"
+#include "prune-opt/Utils/WeightData.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Complex/IR/Complex.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <Eigen/Dense>
+
+#include <chrono>
+
+namespace mlir::prune {
+#define GEN_PASS_DEF_NNCALIBRATE
+#include "prune-opt/Transforms/Passes.h.inc"
+} // namespace mlir::prune
+
+using namespace mlir;
+using namespace mlir::prune;
+
+namespace {
+/// How to turn one captured activation into rows of X for one weight use.
+struct Capture {
+  const WeightInfo *weight;
+  Operation *consumer;
+  unsigned actOperand;
+  unsigned result = 0; // extra result of the instrumented entry
+  int64_t cols = 1;
+  SmallVector<int64_t> redLoops, redExtents; // weight reduction dims order
+  SmallVector<int64_t> rowLoops, rowExtents; // loops that make rows of X
+  // Activation dim a = sum_l coeff[a][l] * loop_l + offset[a].
+  SmallVector<SmallVector<int64_t>> coeff;
+  SmallVector<int64_t> offset, actStrides;
+};
+} // namespace
+
+/// Decomposes `e` into sum(coeff[l] * d_l) + offset; false if not affine-
+/// linear in the dims.
+static bool linearize(AffineExpr e, MutableArrayRef<int64_t> coeff,
+                      int64_t &offset, int64_t scale = 1) {
+  if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+    coeff[dim.getPosition()] += scale;
+    return true;
+  }
+  if (auto cst = dyn_cast<AffineConstantExpr>(e)) {
+    offset += scale * cst.getValue();
+    return true;
+  }
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return false;
+  if (bin.getKind() == AffineExprKind::Add)
+    return linearize(bin.getLHS(), coeff, offset, scale) &&
+           linearize(bin.getRHS(), coeff, offset, scale);
+  if (bin.getKind() == AffineExprKind::Mul) {
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS()))
+      return linearize(bin.getLHS(), coeff, offset, scale * c.getValue());
+    if (auto c = dyn_cast<AffineConstantExpr>(bin.getLHS()))
+      return linearize(bin.getRHS(), coeff, offset, scale * c.getValue());
+  }
+  return false;
+}
+
+/// Plans the capture of `use`, or returns a reason why it cannot be done.
+static FailureOr<Capture> planCapture(const WeightInfo &w, const WeightUse &use,
+                                      func::FuncOp entry, std::string &why) {
+  Operation *consumer = use.consumer;
+  if (consumer->getBlock() != &entry.front()) {
+    why = "its consumer is not in the entry function's body";
+    return failure();
+  }
+  auto op = cast<linalg::LinalgOp>(consumer);
+  if (op.getNumDpsInputs() != 2) {
+    why = "its consumer does not have exactly two inputs";
+    return failure();
+  }
+  Capture c;
+  c.weight = &w;
+  c.consumer = consumer;
+  c.actOperand = use.operandIndex == 0 ? 1 : 0;
+  auto actType =
+      dyn_cast<RankedTensorType>(consumer->getOperand(c.actOperand).getType());
+  if (!actType || !actType.hasStaticShape()) {
+    why = "its activation is not a statically shaped tensor";
+    return failure();
+  }
+  // Constant dim -> consumed operand dim, through transposes and casts.
+  unsigned rank = w.type.getRank();
+  SmallVector<int64_t> operandDim = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  for (Operation *view : use.viewChain) {
+    if (auto t = dyn_cast<linalg::TransposeOp>(view)) {
+      ArrayRef<int64_t> perm = t.getPermutation();
+      for (int64_t &d : operandDim)
+        d = llvm::find(perm, d) - perm.begin();
+    } else if (!isa<tensor::CastOp>(view)) {
+      why = "it reaches its consumer through a reshape, broadcast or call";
+      return failure();
+    }
+  }
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  AffineMap weightMap = maps[use.operandIndex];
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (int64_t r : ranges)
+    if (ShapedType::isDynamic(r)) {
+      why = "its consumer has dynamic loop bounds";
+      return failure();
+    }
+  SmallVector<DimRole> roles = w.roles();
+  llvm::SmallBitVector weightLoops(ranges.size());
+  bool anyReduction = llvm::is_contained(roles, DimRole::Reduction);
+  for (unsigned d = 0; d < rank; ++d) {
+    auto dim = dyn_cast<AffineDimExpr>(weightMap.getResult(operandDim[d]));
+    if (!dim) {
+      why = "its consumer indexes it with a non-trivial expression";
+      return failure();
+    }
+    weightLoops.set(dim.getPosition());
+    if (roles[d] == DimRole::Batch || roles[d] == DimRole::Mixed) {
+      why = "it has batch-like dimensions";
+      return failure();
+    }
+    bool reduces = anyReduction ? roles[d] == DimRole::Reduction
+                                : d + 1 == rank;
+    if (reduces) {
+      c.redLoops.push_back(dim.getPosition());
+      c.redExtents.push_back(ranges[dim.getPosition()]);
+      c.cols *= ranges[dim.getPosition()];
+    }
+  }
+  AffineMap actMap = maps[c.actOperand];
+  c.coeff.assign(actMap.getNumResults(),
+                 SmallVector<int64_t>(ranges.size(), 0));
+  c.offset.assign(actMap.getNumResults(), 0);
+  for (auto [a, e] : llvm::enumerate(actMap.getResults()))
+    if (!linearize(e, c.coeff[a], c.offset[a])) {
+      why = "its activation is indexed non-linearly";
+      return failure();
+    }
+  for (unsigned l = 0; l < ranges.size(); ++l) {
+    bool usedByAct = llvm::any_of(c.coeff, [&](auto &row) { return row[l]; });
+    bool isRed = llvm::is_contained(c.redLoops, int64_t(l));
+    if (usedByAct && !isRed) {
+      if (weightLoops.test(l)) {
+        why = "an output dimension of it also indexes the activation";
+        return failure();
+      }
+      c.rowLoops.push_back(l);
+      c.rowExtents.push_back(ranges[l]);
+    }
+  }
+  ArrayRef<int64_t> shape = actType.getShape();
+  c.actStrides.assign(shape.size(), 1);
+  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+    c.actStrides[d] = c.actStrides[d + 1] * shape[d + 1];
+  return c;
+}
+
+/// Appends the rows of X for one sample to `x` (rows x cols, row-major).
+static void gatherRows(const Capture &c, const HostTensor &act,
+                       Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
+                                     Eigen::RowMajor> &x) {
+  int64_t numRows = 1;
+  for (int64_t e : c.rowExtents)
+    numRows *= e;
+  x.resize(numRows, c.cols);
+  size_t numLoops = c.coeff.empty() ? 0 : c.coeff[0].size();
+  SmallVector<int64_t> loops(numLoops, 0);
+  SmallVector<int64_t> rowIdx(c.rowLoops.size(), 0);
+  SmallVector<int64_t> redIdx(c.redLoops.size(), 0);
+  for (int64_t r = 0; r < numRows; ++r) {
+    for (size_t i = 0; i < c.rowLoops.size(); ++i)
+      loops[c.rowLoops[i]] = rowIdx[i];
+    std::fill(redIdx.begin(), redIdx.end(), 0);
+    for (int64_t col = 0; col < c.cols; ++col) {
+      for (size_t i = 0; i < c.redLoops.size(); ++i)
+        loops[c.redLoops[i]] = redIdx[i];
+      int64_t linear = 0;
+      for (size_t a = 0; a < c.coeff.size(); ++a) {
+        int64_t v = c.offset[a];
+        for (size_t l = 0; l < numLoops; ++l)
+          v += c.coeff[a][l] * loops[l];
+        linear += v * c.actStrides[a];
+      }
+      x(r, col) = act.get(linear);
+      for (int64_t i = int64_t(redIdx.size()) - 1; i >= 0; --i) {
+        if (++redIdx[i] < c.redExtents[i])
+          break;
+        redIdx[i] = 0;
+      }
+    }
+    for (int64_t i = int64_t(rowIdx.size()) - 1; i >= 0; --i) {
+      if (++rowIdx[i] < c.rowExtents[i])
+        break;
+      rowIdx[i] = 0;
+    }
+  }
+}
+
+namespace {
+struct NNCalibratePass
+    : public prune::impl::NNCalibrateBase<NNCalibratePass> {
+  using Base::Base;
+
+  LogicalResult fail(const llvm::Twine &msg) {
+    emitError(getOperation().getLoc()) << "nn-calibrate: " << msg;
+    return failure();
+  }
+
+  void runOnOperation() override {
+    if (failed(calibrate()))
+      signalPassFailure();
+  }
+
+  LogicalResult calibrate() {
+    ModuleOp module = getOperation();
+    func::FuncOp entryFunc;
+    for (auto func : module.getOps<func::FuncOp>())
+      if ((entry.empty() && func.isPublic() && !func.isExternal()) ||
+          func.getName() == entry) {
+        entryFunc = func;
+        break;
+      }
+    if (!entryFunc || entryFunc.isExternal())
+      return fail(entry.empty() ? llvm::Twine("the module has no public "
+                                              "function to run")
+                                : "no function named '" + entry +
+                                      "' with a body");
+    if (images.empty() == inputs.empty())
+      return fail("give calibration inputs with exactly one of images= or "
+                  "inputs=");
+    if (limit <= 0 || first < 0)
+      return fail("first must be >= 0 and limit > 0");
+
+    auto &analysis = getAnalysis<WeightAnalysis>();
+    std::vector<Capture> captures;
+    for (const WeightInfo &w : analysis.getWeights()) {
+      if (!isSupportedWeightElementType(w.type.getElementType()))
+        continue;
+      for (const WeightUse &use : w.uses) {
+        std::string why;
+        FailureOr<Capture> c = planCapture(w, use, entryFunc, why);
+        if (failed(c)) {
+          w.constOp->emitRemark()
+              << "nn-calibrate: no statistics for weight '" << w.name
+              << "': " << why;
+          continue;
+        }
+        captures.push_back(std::move(*c));
+      }
+    }
+
+    // Instrument a clone: every captured activation becomes a result.
+    OwningOpRef<ModuleOp> clone(module.clone());
+    SmallVector<Operation *> origOps, cloneOps;
+    module->walk<WalkOrder::PreOrder>([&](Operation *op) { origOps.push_back(op); });
+    clone->walk<WalkOrder::PreOrder>([&](Operation *op) { cloneOps.push_back(op); });
+    llvm::DenseMap<Operation *, Operation *> toClone;
+    for (auto [a, b] : llvm::zip(origOps, cloneOps))
+      toClone[a] = b;
+    auto cloneEntry = cast<func::FuncOp>(toClone[entryFunc]);
+    auto ret = cast<func::ReturnOp>(cloneEntry.front().getTerminator());
+    SmallVector<Value> results(ret.getOperands());
+    unsigned numOriginal = results.size();
+    for (Capture &c : captures) {
+      c.result = results.size();
+      results.push_back(toClone[c.consumer]->getOperand(c.actOperand));
+    }
+    ret->setOperands(results);
+    cloneEntry.setFunctionType(FunctionType::get(
+        &getContext(), cloneEntry.getArgumentTypes(),
+        ValueRange(results).getTypes()));
+    // The instrumented entry gets a name of its own; an untouched copy keeps
+    // the original name for any caller.
+    std::string instrumented = ("__nn_calibrate_" + entryFunc.getName()).str();
+    cloneEntry.setName(instrumented);
+    cloneEntry.setPublic();
+    OpBuilder(cloneEntry).clone(*entryFunc);
+
+    auto compiled = CompiledModel::compile(*clone, instrumented, "");
+    if (!compiled)
+      return fail("cannot run the model: " +
+                  llvm::toString(compiled.takeError()));
+    auto specs = (*compiled)->inputSpecs();
+    llvm::Expected<InputSource> source =
+        images.empty()
+            ? InputSource::fromNpy(std::vector<std::string>(inputs.begin(),
+                                                            inputs.end()),
+                                   specs, entryFunc.getName())
+            : InputSource::fromImages(images, preprocess, specs);
+    if (!source)
+      return fail(llvm::toString(source.takeError()));
+    int64_t count = std::min<int64_t>(limit, source->size() - first);
+    if (auto err = source->checkRange(first, count))
+      return fail(llvm::toString(std::move(err)));
+
+    // One Gram matrix per weight (summed over its uses).
+    llvm::DenseMap<const WeightInfo *, Eigen::MatrixXd> grams;
+    llvm::DenseMap<const WeightInfo *, int64_t> rows;
+    for (const Capture &c : captures)
+      if (!grams.count(c.weight)) {
+        grams[c.weight] = Eigen::MatrixXd::Zero(c.cols, c.cols);
+        rows[c.weight] = 0;
+      }
+    auto start = std::chrono::steady_clock::now();
+    auto lastReport = start;
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x;
+    for (int64_t s = first; s < first + count; ++s) {
+      auto args = source->sample(s);
+      if (!args)
+        return fail(llvm::toString(args.takeError()));
+      auto outs = (*compiled)->run(*args);
+      if (!outs)
+        return fail(llvm::toString(outs.takeError()));
+      for (const Capture &c : captures) {
+        gatherRows(c, (*outs)[c.result], x);
+        if (!x.allFinite())
+          return fail("the activations of weight '" + c.weight->name +
+                      "' contain NaN or infinite values");
+        grams[c.weight].selfadjointView<Eigen::Lower>().rankUpdate(
+            x.transpose());
+        rows[c.weight] += x.rows();
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (now - lastReport > std::chrono::seconds(1)) {
+        llvm::errs() << llvm::formatv("nn-calibrate: {0}/{1} samples\n",
+                                      s - first + 1, count);
+        lastReport = now;
+      }
+    }
+    (void)numOriginal;
+
+    Builder b(&getContext());
+    for (const WeightInfo &w : analysis.getWeights()) {
+      auto it = grams.find(&w);
+      if (it == grams.end())
+        continue;
+      Eigen::MatrixXd h = it->second.selfadjointView<Eigen::Lower>();
+      int64_t cols = h.rows();
+      std::vector<double> data(h.data(), h.data() + cols * cols);
+      auto type = RankedTensorType::get({cols, cols}, b.getF64Type());
+      ElementsAttr gram = writeWeight(type, data, w.name + "_gram");
+      w.constOp->setAttr(
+          "nn.calib",
+          b.getDictionaryAttr(
+              {b.getNamedAttr("gram", cast<Attribute>(gram)),
+               b.getNamedAttr("rows", b.getI64IntegerAttr(rows[&w])),
+               b.getNamedAttr("samples", b.getI64IntegerAttr(count))}));
+      ++numCalibrated;
+    }
+    return success();
+  }
+};
+} // namespace
