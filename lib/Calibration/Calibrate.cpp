@@ -270,7 +270,7 @@ struct NNCalibratePass
         std::string why;
         FailureOr<Capture> c = planCapture(w, use, entryFunc, why);
         if (failed(c)) {
-          w.constOp->emitRemark()
+          emitRemark(w.constOp->getLoc())
               << "nn-calibrate: no statistics for weight '" << w.name
               << "': " << why;
           continue;

@@ -258,7 +258,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       if (w.numElements() < minElements)
         continue;
       if (!isSupportedWeightElementType(w.type.getElementType())) {
-        w.constOp->emitRemark()
+        emitRemark(w.constOp->getLoc())
             << "nn-prune: weight '" << w.name << "' left untouched: element "
             << "type " << w.type.getElementType() << " is not supported";
         continue;
@@ -299,7 +299,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       c.scores = scoresFor(c.values, w.id, c.layout, c.gram);
       if (pattern == PrunePattern::NM) {
         if (c.layout.cols % nmM != 0) {
-          w.constOp->emitRemark()
+          emitRemark(w.constOp->getLoc())
               << "nn-prune: weight '" << w.name << "' left untouched: its "
               << "reduction size " << c.layout.cols << " is not a multiple "
               << "of m=" << unsigned(nmM);
@@ -387,7 +387,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       if (refit == Refit::LSQ) {
         // Fit the kept weights to the *original* layer outputs.
         Matrix fitted = lsqRefit(toMatrix(c.values, c.layout),
-                                 layoutKeep(c.keep, c.layout), c.gram);
+                                 layoutKeep(c.keep, c.layout), c.gram, damp);
         c.updated = fromLayout(fitted.data, c.layout);
       }
       if (!c.updated.empty())

@@ -213,7 +213,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       bool allRewritten = true;
       for (const WeightUse &use : w.uses) {
         if (!use.isDirectView()) {
-          use.consumer->emitRemark()
+          emitRemark(use.consumer->getLoc())
               << "nn-sparsify: weight '" << w.name
               << "' left dense here: it reaches this op through a broadcast "
                  "or a call (run --inline first)";

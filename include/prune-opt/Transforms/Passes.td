@@ -91,7 +91,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
                         "Least-squares refit of each output's kept weights "
                         "on the calibration data (needs nn-calibrate)"))}]>,
     Option<"damp", "damp", "double", "0.01",
-           "OBS dampening: fraction of the mean Hessian diagonal added to it">,
+           "Dampening of OBS and of the least-squares refit: fraction of the "
+           "mean Hessian diagonal added to it (regularizes few calibration "
+           "samples)">,
     Option<"obsBlock", "obs-block", "int64_t", "16",
            "OBS: columns per mask-selection / lazy-update block">,
     Option<"seed", "seed", "uint64_t", "0",
