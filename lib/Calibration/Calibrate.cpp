@@ -33,6 +33,8 @@
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -237,8 +239,34 @@ struct NNCalibratePass
   }
 
   void runOnOperation() override {
-    if (failed(calibrate()))
-      signalPassFailure();
+    if (sequentialPrune.empty()) {
+      if (failed(calibrate()))
+        signalPassFailure();
+      return;
+    }
+    // Sequential: calibrate, prune one weight, repeat on the pruned model.
+    std::vector<std::string> ids;
+    for (const WeightInfo &w : getAnalysis<WeightAnalysis>().getWeights())
+      ids.push_back(w.idString());
+    for (auto [k, id] : llvm::enumerate(ids)) {
+      if (failed(calibrate()))
+        return signalPassFailure();
+      OpPassManager pm(ModuleOp::getOperationName());
+      std::string text =
+          "nn-prune{" + sequentialPrune.getValue() + " only=" + id + "}";
+      std::string diag;
+      llvm::raw_string_ostream os(diag);
+      if (failed(parsePassPipeline(text, pm, os))) {
+        emitError(getOperation().getLoc())
+            << "nn-calibrate: bad sequential-prune options '"
+            << sequentialPrune << "': " << diag;
+        return signalPassFailure();
+      }
+      if (failed(runPipeline(pm, getOperation())))
+        return signalPassFailure();
+      llvm::errs() << llvm::formatv("nn-calibrate: pruned {0} ({1}/{2})\n",
+                                    id, k + 1, ids.size());
+    }
   }
 
   LogicalResult calibrate() {
@@ -261,7 +289,8 @@ struct NNCalibratePass
     if (limit <= 0 || first < 0)
       return fail("first must be >= 0 and limit > 0");
 
-    auto &analysis = getAnalysis<WeightAnalysis>();
+    // (Recomputed on every call: sequential mode prunes in between.)
+    WeightAnalysis analysis(module);
     std::vector<Capture> captures;
     for (const WeightInfo &w : analysis.getWeights()) {
       if (!isSupportedWeightElementType(w.type.getElementType()))

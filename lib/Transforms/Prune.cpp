@@ -252,6 +252,10 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     std::vector<Candidate> candidates;
     bool hadError = false;
     for (const WeightInfo &w : analysis.getWeights()) {
+      if (!only.empty() && llvm::none_of(only, [&](const std::string &p) {
+            return p == w.idString() || p == w.name;
+          }))
+        continue;
       if (llvm::any_of(exclude,
                        [&](const std::string &p) { return w.matches(p); }))
         continue;

@@ -16,3 +16,14 @@
 // OBS: criterion = "sparsegpt"{{.*}}zeros = 6 : i64
 // OBS: criterion = "sparsegpt"{{.*}}zeros = 3 : i64
 // WANDA: criterion = "wanda"{{.*}}refit = "lsq"{{.*}}zeros = 6 : i64
+
+// Sequential mode: calibrate, prune one weight, recalibrate on the pruned
+// model, prune the next.
+// RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir \
+// RUN:   "--nn-calibrate=entry=mlp inputs=%S/../Integration/Inputs/x2.npy sequential-prune='sparsity=0.5 criterion=sparsegpt'" \
+// RUN:   -o %t.seq.mlir 2>&1 | FileCheck %s --check-prefix=PROGRESS
+// RUN: FileCheck %s --check-prefix=SEQ < %t.seq.mlir
+// PROGRESS: nn-calibrate: pruned w0 (1/2)
+// PROGRESS-NEXT: nn-calibrate: pruned w1 (2/2)
+// SEQ: criterion = "sparsegpt"{{.*}}zeros = 6 : i64
+// SEQ: criterion = "sparsegpt"{{.*}}zeros = 3 : i64

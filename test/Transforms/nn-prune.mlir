@@ -58,3 +58,19 @@ func.func @bias_only(%x: tensor<4xf32>) -> tensor<4xf32> {
   } -> tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// `only` prunes exactly the named weights (exact id or name match).
+// RUN: prune-opt %s -split-input-file --nn-prune="sparsity=0.5 only=w1" | FileCheck %s --check-prefix=ONLY
+// ONLY-LABEL: func.func @only
+// CHECK-LABEL: func.func @only
+// ONLY: arith.constant dense<{{\[}}[1.000000e+00, 2.000000e+00]]>
+// ONLY: nn.prune = {{{.*}}name = "w1"{{.*}}zeros = 1 : i64
+func.func @only(%x: tensor<1x1xf32>, %i1: tensor<1x2xf32>, %i2: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  %w0 = arith.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+  %w1 = arith.constant dense<[[3.0], [4.0]]> : tensor<2x1xf32>
+  %y = linalg.matmul ins(%x, %w0 : tensor<1x1xf32>, tensor<1x2xf32>) outs(%i1 : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %z = linalg.matmul ins(%y, %w1 : tensor<1x2xf32>, tensor<2x1xf32>) outs(%i2 : tensor<1x1xf32>) -> tensor<1x1xf32>
+  return %z : tensor<1x1xf32>
+}

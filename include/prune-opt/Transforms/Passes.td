@@ -127,6 +127,8 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
                         "One threshold over all prunable weights together"))}]>,
     Option<"minElements", "min-elements", "int64_t", "0",
            "Leave weights with fewer elements than this untouched">,
+    ListOption<"only", "only", "std::string",
+               "Prune only these weights (exact id `w<N>` or name)">,
     ListOption<"exclude", "exclude", "std::string",
                "Weights to leave untouched (name, id, location substring or consumer op name)">,
     ListOption<"layerSparsity", "layer-sparsity", "std::string",
@@ -158,6 +160,11 @@ def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
     casts, or that have batch-like dimensions are skipped with a remark.
     Errors (unreadable file, wrong shape, NaN data) have a location.
     Progress goes to stderr for runs longer than a second.
+
+    Sequential mode (`sequential-prune=OPTIONS`, as SparseGPT does): for
+    each weight in model order, calibrate on the current (partly pruned)
+    model, then run `nn-prune{OPTIONS only=<that weight>}`, so every layer
+    compensates for the errors of the pruned layers before it.
   }];
   let options = [
     Option<"entry", "entry", "std::string", "\"\"",
@@ -169,7 +176,12 @@ def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
     Option<"preprocess", "preprocess", "std::string", "\"scale=255\"",
            "Image preprocessing: scale=,mean=,std=,pad=,layout=nchw|nhwc">,
     Option<"first", "first", "int64_t", "0", "First calibration sample">,
-    Option<"limit", "limit", "int64_t", "256", "Number of calibration samples">
+    Option<"limit", "limit", "int64_t", "256", "Number of calibration samples">,
+    Option<"sequentialPrune", "sequential-prune", "std::string", "\"\"",
+           "Sequential mode: nn-prune options (e.g. 'sparsity=0.8 "
+           "criterion=sparsegpt'); weights are calibrated and pruned one at "
+           "a time in model order, each on the outputs of the already pruned "
+           "layers before it">
   ];
   // The JIT lowers a clone of the module: every dialect on the way to LLVM
   // must be loaded before the pass runs.
