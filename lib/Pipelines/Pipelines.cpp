@@ -8,6 +8,7 @@
 
 #include "prune-opt/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/SparseTensor/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -38,9 +39,16 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   pm.addPass(createNNFoldWeightTransposes());
   addText("func.func(linalg-generalize-named-ops)");
   pm.addPass(createNNDenseLoopOrder());
+  pm.addPass(createNNSplitEmptyTensors());
   // (The textual form of this pass cannot turn the runtime library off.)
+  // Recurrent models yield a freshly computed state from scf.for; let the
+  // loop return it in a new buffer instead of failing to bufferize
+  // ("Yield operand #0 is not equivalent to the corresponding iter bbArg").
+  bufferization::OneShotBufferizationOptions bufferizationOptions =
+      getBufferizationOptionsForSparsification(/*analysisOnly=*/false);
+  bufferizationOptions.allowReturnAllocsFromLoops = true;
   pm.addPass(createSparsificationAndBufferizationPass(
-      getBufferizationOptionsForSparsification(/*analysisOnly=*/false),
+      bufferizationOptions,
       SparsificationOptions(SparseParallelizationStrategy::kNone,
                             SparseEmitStrategy::kFunctional,
                             /*enableRT=*/false),

@@ -306,6 +306,20 @@ def NNReport : Pass<"nn-report", "mlir::ModuleOp"> {
   ];
 }
 
+def NNSplitEmptyTensors : Pass<"nn-split-empty-tensors", "mlir::ModuleOp"> {
+  let summary = "Give every use of a tensor.empty its own tensor.empty";
+  let description = [{
+    `tensor.empty` carries no data, so one per use is semantically the same
+    program. Bufferizing a loop whose body writes several results into one
+    `tensor.empty` defined outside the loop, with
+    `allow-return-allocs-from-loops`, makes MLIR 22 reuse one buffer for a
+    value that is still live (an RNN cell computed wrong results); with an
+    empty per use, placed right before its user, it bufferizes correctly.
+    Part of `nn-lower-cpu`.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::ModuleOp"> {
   let summary = "Mark public functions with `llvm.emit_c_interface`";
   let description = [{
