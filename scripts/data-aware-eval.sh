@@ -14,7 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
 declare -A pre=(
   [heir_lenet]="scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw"
   [iree_mnist_mlp_linalg]="scale=255,layout=nhwc")
-criteria=("magnitude" "obd" "wanda" "sparsegpt" "magnitude refit=lsq" "sparsegpt refit=lsq")
+criteria=("magnitude" "obd" "wanda" "sparsegpt" "magnitude refit=lsq" "sparsegpt refit=lsq"
+          "magnitude scope=adaptive" "sparsegpt scope=adaptive" "sparsegpt refit=lsq scope=adaptive")
 settings=("sparsity=0.5" "sparsity=0.7" "sparsity=0.8" "sparsity=0.9" "pattern=nm n=2 m=4")
 now() { date +%s.%N; }
 accuracy() { # model.mlir
@@ -27,13 +28,17 @@ for m in heir_lenet iree_mnist_mlp_linalg; do
     "--nn-calibrate=images=$images preprocess=${pre[$m]} limit=256" -o "$tmp/cal.mlir"
   t1=$(now)
   echo "== $m: dense accuracy $(accuracy "$models/$m.mlir") on t10k[256:]; calibration (256 images) $(printf %.2f "$(echo "$t1 - $t0" | bc)") s"
-  printf "%-22s" "criterion"
+  printf "%-36s" "criterion"
   for s in "${settings[@]}"; do printf " %-14s" "${s/pattern=nm n=2 m=4/2:4}"; done
   printf " %s\n" "prune-time(s, at 0.8)"
   for c in "${criteria[@]}"; do
-    printf "%-22s" "$c"
+    printf "%-36s" "$c"
     ptime=""
     for s in "${settings[@]}"; do
+      if [[ "$c" == *adaptive* && "$s" == pattern=* ]]; then
+        printf " %-14s" "n/a"
+        continue
+      fi
       t0=$(now)
       "$bin/prune-opt" "$tmp/cal.mlir" "--nn-prune=$s criterion=$c" -o "$tmp/p.mlir" 2>/dev/null
       t1=$(now)

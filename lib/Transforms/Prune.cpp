@@ -159,6 +159,134 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return success();
   }
 
+  /// Unstructured layer-wise selection at sparsity `s` with the criterion:
+  /// sets the candidate's mask (and updated weights for OBS).
+  template <typename CandidateT>
+  LogicalResult selectUnstructured(CandidateT &c, double s) {
+    c.updated.clear();
+    if (criterion == Criterion::SparseGPT) {
+      SparseGPTOptions opts;
+      opts.sparsity = s;
+      opts.damp = damp;
+      opts.blockSize = obsBlock;
+      return runSparseGPT(c, opts);
+    }
+    if (criterion == Criterion::Wanda) {
+      Matrix scores{c.layout.rows, c.layout.cols,
+                    toMatrix(c.scores, c.layout).data};
+      c.keep = fromLayout(
+          selectLowestPerRow(scores, targetZeros(c.layout.cols, s)), c.layout);
+      return success();
+    }
+    c.keep = selectLowest(c.scores, targetZeros(c.values.size(), s));
+    return success();
+  }
+
+  /// ||(W - W')X^T||^2 / ||W X^T||^2 for the candidate's current mask.
+  template <typename CandidateT>
+  double relativeError(const CandidateT &c) {
+    std::vector<double> pruned =
+        c.updated.empty() ? c.values : c.updated;
+    if (refit == Refit::LSQ)
+      pruned = fromLayout(lsqRefit(toMatrix(c.values, c.layout),
+                                   layoutKeep(c.keep, c.layout), c.gram, damp)
+                              .data,
+                          c.layout);
+    for (size_t i = 0; i < pruned.size(); ++i)
+      if (!c.keep[i])
+        pruned[i] = 0.0;
+    Matrix w = toMatrix(c.values, c.layout);
+    Matrix d = toMatrix(pruned, c.layout);
+    for (size_t i = 0; i < d.data.size(); ++i)
+      d.data[i] = w.data[i] - d.data[i];
+    auto quad = [&](const Matrix &m) { // sum_r m_r H m_r^T
+      double total = 0;
+      for (int64_t r = 0; r < m.rows; ++r)
+        for (int64_t a = 0; a < m.cols; ++a) {
+          double ma = m.at(r, a);
+          if (ma == 0.0)
+            continue;
+          double dot = 0;
+          for (int64_t b = 0; b < m.cols; ++b)
+            dot += c.gram[a * m.cols + b] * m.at(r, b);
+          total += ma * dot;
+        }
+      return total;
+    };
+    double base = quad(w);
+    return base > 0 ? quad(d) / base : 0.0;
+  }
+
+  /// Chooses per-layer sparsities (c.target) reaching round(sparsity * total)
+  /// zeros with the least total relative error, greedily on a grid.
+  template <typename CandidateT>
+  LogicalResult allocateAdaptively(std::vector<CandidateT> &candidates) {
+    std::vector<double> grid;
+    for (int i = 0; i <= 19; ++i)
+      grid.push_back(0.05 * i);
+    grid.push_back(0.98);
+    size_t numLayers = candidates.size();
+    // err[l][g]: relative error of layer l at grid point g.
+    std::vector<std::vector<double>> err(numLayers);
+    int64_t total = 0;
+    for (size_t l = 0; l < numLayers; ++l) {
+      auto &c = candidates[l];
+      total += c.values.size();
+      for (double s : grid) {
+        if (failed(selectUnstructured(c, s)))
+          return failure();
+        err[l].push_back(relativeError(c));
+      }
+    }
+    int64_t want = targetZeros(total, sparsity);
+    std::vector<size_t> at(numLayers, 0);
+    auto zerosAt = [&](size_t l, size_t g) {
+      return targetZeros(candidates[l].values.size(), grid[g]);
+    };
+    int64_t have = 0;
+    size_t last = numLayers;
+    while (have < want) {
+      size_t best = numLayers, bestNext = 0;
+      double bestCost = 0;
+      for (size_t l = 0; l < numLayers; ++l) {
+        // The next grid point that removes more weights (small layers can
+        // have equal counts at neighbouring points).
+        size_t next = at[l] + 1;
+        while (next < grid.size() && zerosAt(l, next) <= zerosAt(l, at[l]))
+          ++next;
+        if (next >= grid.size())
+          continue;
+        int64_t gain = zerosAt(l, next) - zerosAt(l, at[l]);
+        double cost = (err[l][next] - err[l][at[l]]) / gain;
+        if (best == numLayers || cost < bestCost) {
+          best = l;
+          bestNext = next;
+          bestCost = cost;
+        }
+      }
+      if (best == numLayers)
+        break; // every layer at the top of the grid
+      have += zerosAt(best, bestNext) - zerosAt(best, at[best]);
+      at[best] = bestNext;
+      last = best;
+    }
+    // The last step may overshoot: hand the surplus back to the layer that
+    // took it, as a sparsity between grid points.
+    std::vector<int64_t> zeros(numLayers);
+    for (size_t l = 0; l < numLayers; ++l)
+      zeros[l] = zerosAt(l, at[l]);
+    if (have > want && last < numLayers)
+      zeros[last] -= have - want;
+    if (have < want)
+      emitWarning(getOperation().getLoc())
+          << "nn-prune: adaptive allocation stops at 98% per layer: "
+          << have << " of the requested " << want << " zeros";
+    for (size_t l = 0; l < numLayers; ++l)
+      candidates[l].target =
+          double(zeros[l]) / double(candidates[l].values.size());
+    return success();
+  }
+
   /// The weight-order mask `keep` in layout order.
   static std::vector<uint8_t> layoutKeep(const std::vector<uint8_t> &keep,
                                          const MatrixLayout &layout) {
@@ -220,7 +348,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       }
     }
 
-    bool needsCalibration = isDataAware(criterion) || refit == Refit::LSQ;
+    bool needsCalibration = isDataAware(criterion) || refit == Refit::LSQ ||
+                            scope == Scope::Adaptive;
+    if (scope == Scope::Adaptive && pattern != PrunePattern::Unstructured) {
+      emitError(module.getLoc())
+          << "nn-prune: scope=adaptive supports pattern=unstructured";
+      return signalPassFailure();
+    }
     if (criterion == Criterion::SparseGPT &&
         (scope == Scope::Global ||
          (pattern != PrunePattern::Unstructured &&
@@ -301,6 +435,11 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         c.gram = std::move(*gram);
       }
       c.scores = scoresFor(c.values, w.id, c.layout, c.gram);
+      if (scope == Scope::Adaptive) {
+        c.global = false; // allocated below
+        candidates.push_back(std::move(c));
+        continue;
+      }
       if (pattern == PrunePattern::NM) {
         if (c.layout.cols % nmM != 0) {
           emitRemark(w.constOp->getLoc())
@@ -356,6 +495,14 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     if (hadError)
       return signalPassFailure();
 
+    if (scope == Scope::Adaptive) {
+      if (failed(allocateAdaptively(candidates)))
+        return signalPassFailure();
+      for (auto &c : candidates)
+        if (failed(selectUnstructured(c, c.target)))
+          return signalPassFailure();
+    }
+
     // Layer-wise selection.
     std::vector<size_t> pooled;
     int64_t pooledElements = 0;
@@ -410,7 +557,10 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           b.getNamedAttr("name", b.getStringAttr(w.name)),
           b.getNamedAttr("pattern",
                          b.getStringAttr(stringifyPattern(pattern))),
-          b.getNamedAttr("scope", b.getStringAttr(c.global ? "global" : "layer")),
+          b.getNamedAttr("scope",
+                         b.getStringAttr(scope == Scope::Adaptive ? "adaptive"
+                                         : c.global             ? "global"
+                                                                : "layer")),
           b.getNamedAttr("sparsity", b.getF64FloatAttr(c.target)),
           b.getNamedAttr("zeros", b.getI64IntegerAttr(zeros)),
           b.getNamedAttr("elements", b.getI64IntegerAttr(c.values.size())),

@@ -27,3 +27,9 @@
 // PROGRESS-NEXT: nn-calibrate: pruned w1 (2/2)
 // SEQ: criterion = "sparsegpt"{{.*}}zeros = 6 : i64
 // SEQ: criterion = "sparsegpt"{{.*}}zeros = 3 : i64
+
+// Adaptive allocation: per-layer sparsities chosen from the calibration data
+// so that together the weights hold exactly round(0.5 * 18) = 9 zeros.
+// RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir "--nn-calibrate=entry=mlp inputs=%S/../Integration/Inputs/x2.npy" \
+// RUN:   "--nn-prune=sparsity=0.5 scope=adaptive criterion=sparsegpt" --nn-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=ADAPTIVE
+// ADAPTIVE: total: 2 weights, 18 parameters, 50.0% zero

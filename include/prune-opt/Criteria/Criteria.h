@@ -26,7 +26,7 @@ namespace mlir::prune {
 
 enum class Criterion { Magnitude, Random, OBD, Wanda, SparseGPT };
 enum class Refit { None, LSQ };
-enum class Scope { Layer, Global };
+enum class Scope { Layer, Global, Adaptive };
 enum class PrunePattern { Unstructured, NM, Block, Channel };
 
 /// A weight seen as a matrix [rows = outputs, cols = reduction]: matrix
