@@ -63,6 +63,11 @@ struct Capture {
   // Activation dim a = sum_l coeff[a][l] * loop_l + offset[a].
   SmallVector<SmallVector<int64_t>> coeff;
   SmallVector<int64_t> offset, actStrides;
+  // Per-output-channel statistics of the layer's output after its
+  // elementwise tail (bias, activation function), when it can be found.
+  Value postAct;
+  unsigned postActResult = 0;
+  int64_t channelDim = -1, channels = 0;
 };
 } // namespace
 
@@ -91,6 +96,24 @@ static bool linearize(AffineExpr e, MutableArrayRef<int64_t> coeff,
       return linearize(bin.getRHS(), coeff, offset, scale * c.getValue());
   }
   return false;
+}
+
+/// Follows `v` through its single-use chain of elementwise linalg.generic
+/// ops that read and write it with identity maps (bias add, activation):
+/// the layer's output "after the activation".
+static Value followElementwise(Value v) {
+  while (v.hasOneUse()) {
+    OpOperand &use = *v.getUses().begin();
+    auto g = dyn_cast<linalg::GenericOp>(use.getOwner());
+    if (!g || g.getNumDpsInits() != 1 || !g.isDpsInput(&use) ||
+        g->getResult(0).getType() != v.getType() ||
+        g.getNumParallelLoops() != g.getNumLoops() ||
+        !g.getMatchingIndexingMap(&use).isIdentity() ||
+        !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity())
+      break;
+    v = g->getResult(0);
+  }
+  return v;
 }
 
 /// Plans the capture of `use`, or returns a reason why it cannot be done.
@@ -180,6 +203,23 @@ static FailureOr<Capture> planCapture(const WeightInfo &w, const WeightUse &use,
       c.rowExtents.push_back(ranges[l]);
     }
   }
+  // The output channel: the output-map position of the weight's one output
+  // loop.
+  SmallVector<int64_t> outputLoops;
+  for (unsigned d = 0; d < rank; ++d)
+    if (roles[d] == DimRole::Output)
+      outputLoops.push_back(
+          cast<AffineDimExpr>(weightMap.getResult(operandDim[d])).getPosition());
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (outputLoops.size() == 1 && consumer->getNumResults() == 1)
+    for (auto [i, e] : llvm::enumerate(outMap.getResults()))
+      if (auto dim = dyn_cast<AffineDimExpr>(e);
+          dim && dim.getPosition() == outputLoops[0]) {
+        c.channelDim = i;
+        c.channels = ranges[outputLoops[0]];
+        c.postAct = followElementwise(consumer->getResult(0));
+      }
+
   ArrayRef<int64_t> shape = actType.getShape();
   c.actStrides.assign(shape.size(), 1);
   for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
@@ -323,6 +363,12 @@ struct NNCalibratePass
     for (Capture &c : captures) {
       c.result = results.size();
       results.push_back(toClone[c.consumer]->getOperand(c.actOperand));
+      if (c.postAct) {
+        c.postActResult = results.size();
+        Operation *def = c.postAct.getDefiningOp();
+        results.push_back(
+            toClone[def]->getResult(cast<OpResult>(c.postAct).getResultNumber()));
+      }
     }
     ret->setOperands(results);
     cloneEntry.setFunctionType(FunctionType::get(
@@ -360,6 +406,12 @@ struct NNCalibratePass
         grams[c.weight] = Eigen::MatrixXd::Zero(c.cols, c.cols);
         rows[c.weight] = 0;
       }
+    // Post-activation values per output channel (subsampled to bound
+    // memory), for the activation and entropy criteria.
+    llvm::DenseMap<const WeightInfo *, std::vector<std::vector<float>>> acts;
+    for (const Capture &c : captures)
+      if (c.postAct && !acts.count(c.weight))
+        acts[c.weight].resize(c.channels);
     auto start = std::chrono::steady_clock::now();
     auto lastReport = start;
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x;
@@ -378,6 +430,18 @@ struct NNCalibratePass
         grams[c.weight].selfadjointView<Eigen::Lower>().rankUpdate(
             x.transpose());
         rows[c.weight] += x.rows();
+        if (c.postAct) {
+          const HostTensor &out = (*outs)[c.postActResult];
+          auto &perChannel = acts[c.weight];
+          int64_t inner = 1;
+          for (size_t d = c.channelDim + 1; d < out.shape.size(); ++d)
+            inner *= out.shape[d];
+          int64_t total = out.numElements();
+          // At most ~4096 values per channel and sample.
+          int64_t step = std::max<int64_t>(1, total / c.channels / 4096);
+          for (int64_t i = 0; i < total; i += step)
+            perChannel[(i / inner) % c.channels].push_back(out.get(i));
+        }
       }
       auto now = std::chrono::steady_clock::now();
       if (now - lastReport > std::chrono::seconds(1)) {
@@ -398,12 +462,29 @@ struct NNCalibratePass
       std::vector<double> data(h.data(), h.data() + cols * cols);
       auto type = RankedTensorType::get({cols, cols}, b.getF64Type());
       ElementsAttr gram = writeWeight(type, data, w.name + "_gram");
-      w.constOp->setAttr(
-          "nn.calib",
-          b.getDictionaryAttr(
-              {b.getNamedAttr("gram", cast<Attribute>(gram)),
-               b.getNamedAttr("rows", b.getI64IntegerAttr(rows[&w])),
-               b.getNamedAttr("samples", b.getI64IntegerAttr(count))}));
+      SmallVector<NamedAttribute> calib = {
+          b.getNamedAttr("gram", cast<Attribute>(gram)),
+          b.getNamedAttr("rows", b.getI64IntegerAttr(rows[&w])),
+          b.getNamedAttr("samples", b.getI64IntegerAttr(count))};
+      if (auto a = acts.find(&w); a != acts.end()) {
+        std::vector<double> mean, zeros, entropy;
+        for (const std::vector<float> &v : a->second) {
+          ChannelStats st = channelStats(v);
+          mean.push_back(st.meanAbs);
+          zeros.push_back(st.zeroFraction);
+          entropy.push_back(st.entropy);
+        }
+        auto vecType = RankedTensorType::get({int64_t(mean.size())},
+                                             b.getF64Type());
+        calib.push_back(b.getNamedAttr(
+            "act_mean", writeWeight(vecType, mean, w.name + "_act_mean")));
+        calib.push_back(b.getNamedAttr(
+            "act_zeros", writeWeight(vecType, zeros, w.name + "_act_zeros")));
+        calib.push_back(b.getNamedAttr(
+            "act_entropy",
+            writeWeight(vecType, entropy, w.name + "_act_entropy")));
+      }
+      w.constOp->setAttr("nn.calib", b.getDictionaryAttr(calib));
       ++numCalibrated;
     }
     return success();

@@ -192,3 +192,33 @@ mlir::prune::expandGroupMask(llvm::ArrayRef<uint8_t> groupKeep,
     keep[i] = groupKeep[groupOf[i]];
   return keep;
 }
+
+ChannelStats mlir::prune::channelStats(llvm::ArrayRef<float> values) {
+  ChannelStats st;
+  if (values.empty())
+    return st;
+  double lo = values[0], hi = values[0], sumAbs = 0;
+  int64_t zeros = 0;
+  for (float v : values) {
+    lo = std::min<double>(lo, v);
+    hi = std::max<double>(hi, v);
+    sumAbs += std::fabs(v);
+    zeros += v == 0.0f;
+  }
+  st.meanAbs = sumAbs / values.size();
+  st.zeroFraction = double(zeros) / values.size();
+  if (hi > lo) {
+    constexpr int kBins = 32;
+    int64_t counts[kBins] = {};
+    for (float v : values) {
+      int bin = static_cast<int>((v - lo) / (hi - lo) * kBins);
+      ++counts[std::clamp(bin, 0, kBins - 1)];
+    }
+    for (int64_t c : counts)
+      if (c) {
+        double p = double(c) / values.size();
+        st.entropy -= p * std::log(p);
+      }
+  }
+  return st;
+}

@@ -60,13 +60,21 @@ static StringRef stringifyCriterion(Criterion c) {
     return "wanda";
   case Criterion::SparseGPT:
     return "sparsegpt";
+  case Criterion::Activation:
+    return "activation";
+  case Criterion::Entropy:
+    return "entropy";
   }
   llvm_unreachable("unknown criterion");
 }
 
+static bool isChannelCriterion(Criterion c) {
+  return c == Criterion::Activation || c == Criterion::Entropy;
+}
+
 static bool isDataAware(Criterion c) {
   return c == Criterion::OBD || c == Criterion::Wanda ||
-         c == Criterion::SparseGPT;
+         c == Criterion::SparseGPT || isChannelCriterion(c);
 }
 
 /// The weight as a W[rows, cols] matrix in `layout` order.
@@ -127,6 +135,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     switch (criterion) {
     case Criterion::Magnitude:
     case Criterion::SparseGPT: // (its own mask; magnitude as a fallback)
+    case Criterion::Activation: // (channel scores are read separately)
+    case Criterion::Entropy:
       return magnitudeScores(values);
     case Criterion::Random:
       // Each weight gets its own stream so pruning one layer does not change
@@ -296,6 +306,26 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return m;
   }
 
+  /// Per-output activation statistic for the channel criteria.
+  FailureOr<std::vector<double>> readChannelStats(const WeightInfo &w,
+                                                  int64_t rows) {
+    auto calib = w.constOp->getAttrOfType<DictionaryAttr>("nn.calib");
+    StringRef key = criterion == Criterion::Activation ? "act_mean"
+                                                       : "act_entropy";
+    auto stats = calib ? calib.getAs<ElementsAttr>(key) : ElementsAttr();
+    if (!stats)
+      return emitError(w.constOp->getLoc())
+             << "nn-prune: weight '" << w.name
+             << "' has no activation statistics (" << key
+             << "): nn-calibrate records them when the layer's output is in "
+                "the entry function";
+    if (cast<ShapedType>(stats.getType()).getNumElements() != rows)
+      return emitError(w.constOp->getLoc())
+             << "nn-prune: the activation statistics of weight '" << w.name
+             << "' do not match its " << rows << " outputs";
+    return readWeight(stats, w.constOp->getLoc());
+  }
+
   /// The calibration Gram matrix of `w` (cols x cols), or failure with a
   /// diagnostic.
   FailureOr<std::vector<double>> readGram(const WeightInfo &w, int64_t cols) {
@@ -350,6 +380,12 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
 
     bool needsCalibration = isDataAware(criterion) || refit == Refit::LSQ ||
                             scope == Scope::Adaptive;
+    if (isChannelCriterion(criterion) && pattern != PrunePattern::Channel) {
+      emitError(module.getLoc())
+          << "nn-prune: criterion=" << stringifyCriterion(criterion)
+          << " removes whole outputs: use pattern=channel";
+      return signalPassFailure();
+    }
     if (scope == Scope::Adaptive && pattern != PrunePattern::Unstructured) {
       emitError(module.getLoc())
           << "nn-prune: scope=adaptive supports pattern=unstructured";
@@ -488,7 +524,16 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           c.groupOf = blockGroups(c.layout, blockRows, blockCols, numGroups);
         else
           c.groupOf = blockGroups(c.layout, 1, c.layout.cols, numGroups);
-        c.scores = groupScores(c.scores, c.groupOf, numGroups);
+        if (isChannelCriterion(criterion)) {
+          FailureOr<std::vector<double>> stats = readChannelStats(w, c.layout.rows);
+          if (failed(stats)) {
+            hadError = true;
+            continue;
+          }
+          c.scores = std::move(*stats);
+        } else {
+          c.scores = groupScores(c.scores, c.groupOf, numGroups);
+        }
       }
       candidates.push_back(std::move(c));
     }

@@ -11,6 +11,7 @@
 // RUN: not prune-opt %s "--nn-prune=criterion=sparsegpt pattern=block" 2>&1 | FileCheck %s --check-prefix=OBSPATTERN
 // RUN: not prune-opt %s "--nn-prune=scope=adaptive pattern=nm" 2>&1 | FileCheck %s --check-prefix=ADAPTIVEPATTERN
 // RUN: not prune-opt %s "--nn-prune=scope=adaptive" 2>&1 | FileCheck %s --check-prefix=UNCALIBRATED
+// RUN: not prune-opt %s "--nn-prune=criterion=activation" 2>&1 | FileCheck %s --check-prefix=CHANNELCRIT
 
 // MISSING: error: nn-calibrate: cannot read '{{.*}}missing.npy'
 // SHAPE: error: nn-calibrate: '{{.*}}x_bad.npy' holds 1x5xf32 but argument #0 of 'f' is 1x4xf32
@@ -20,6 +21,7 @@
 // RANGE: error: nn-calibrate: samples [5, 2) are out of range (2 available)
 // UNCALIBRATED: nn-prune: weight 'w0' has no calibration statistics (nn.calib): run --nn-calibrate first
 // OBSPATTERN: error: nn-prune: criterion=sparsegpt supports pattern=unstructured|nm with scope=layer
+// CHANNELCRIT: error: nn-prune: criterion=activation removes whole outputs: use pattern=channel
 // ADAPTIVEPATTERN: error: nn-prune: scope=adaptive supports pattern=unstructured
 
 func.func @f(%x: tensor<1x4xf32>) -> tensor<1x3xf32> {

@@ -2,7 +2,7 @@
 
 // A weight used inside a called function gets no statistics (run --inline
 // first); the others still do.
-// CHECK: arith.constant {nn.calib = {gram = dense_resource<{{.*}}> : tensor<4x4xf64>, rows = 2 : i64, samples = 2 : i64}}
+// CHECK: arith.constant {nn.calib = {act_entropy = {{.*}}, gram = dense_resource<{{.*}}> : tensor<4x4xf64>, rows = 2 : i64, samples = 2 : i64}}
 func.func private @g(%x: tensor<1x4xf32>, %w: tensor<4x3xf32>) -> tensor<1x3xf32> {
   %z = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x3xf32>

@@ -154,3 +154,18 @@ TEST(Patterns, BlocksAndChannelsAreWhole) {
   EXPECT_DOUBLE_EQ(groupScores(magnitudeScores(w), rows, 4)[1],
                    (5 + 0.01) / 6);
 }
+
+TEST(Criteria, ChannelStats) {
+  std::vector<float> spread(32);
+  for (int i = 0; i < 32; ++i)
+    spread[i] = i;
+  ChannelStats st = channelStats(spread);
+  EXPECT_NEAR(st.entropy, std::log(32.0), 1e-9); // one value per bin
+  EXPECT_DOUBLE_EQ(st.zeroFraction, 1.0 / 32);
+  EXPECT_DOUBLE_EQ(st.meanAbs, 15.5);
+  ChannelStats dead = channelStats(std::vector<float>(10, 0.0f));
+  EXPECT_EQ(dead.entropy, 0.0);
+  EXPECT_EQ(dead.zeroFraction, 1.0);
+  ChannelStats twoValued = channelStats({0, 0, 1, 1});
+  EXPECT_NEAR(twoValued.entropy, std::log(2.0), 1e-12);
+}

@@ -24,7 +24,15 @@
 
 namespace mlir::prune {
 
-enum class Criterion { Magnitude, Random, OBD, Wanda, SparseGPT };
+enum class Criterion {
+  Magnitude,
+  Random,
+  OBD,
+  Wanda,
+  SparseGPT,
+  Activation,
+  Entropy
+};
 enum class Refit { None, LSQ };
 enum class Scope { Layer, Global, Adaptive };
 enum class PrunePattern { Unstructured, NM, Block, Channel };
@@ -90,6 +98,15 @@ std::vector<double> groupScores(llvm::ArrayRef<double> scores,
 /// Element keep-mask from a group keep-mask.
 std::vector<uint8_t> expandGroupMask(llvm::ArrayRef<uint8_t> groupKeep,
                                      llvm::ArrayRef<int64_t> groupOf);
+
+/// Statistics of one output channel's activations.
+struct ChannelStats {
+  double meanAbs = 0;      ///< Mean |a|.
+  double zeroFraction = 0; ///< Fraction of exact zeros (dead ReLU outputs).
+  double entropy = 0;      ///< Entropy (nats) of a 32-bin histogram over
+                           ///< [min, max]; 0 for a constant channel.
+};
+ChannelStats channelStats(llvm::ArrayRef<float> values);
 
 } // namespace mlir::prune
 

@@ -91,7 +91,14 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
                         "Optimal Brain Surgeon as in SparseGPT, with weight "
                         "update (needs nn-calibrate)"),
              clEnumValN(mlir::prune::Criterion::SparseGPT, "obs",
-                        "Same as sparsegpt"))}]>,
+                        "Same as sparsegpt"),
+             clEnumValN(mlir::prune::Criterion::Activation, "activation",
+                        "Outputs whose activations (after bias and "
+                        "activation function) have the lowest mean |a| "
+                        "(pattern=channel; needs nn-calibrate)"),
+             clEnumValN(mlir::prune::Criterion::Entropy, "entropy",
+                        "Outputs whose activation histogram has the lowest "
+                        "entropy (pattern=channel; needs nn-calibrate)"))}]>,
     Option<"refit", "refit", "mlir::prune::Refit", "mlir::prune::Refit::None",
            "Update the kept weights after choosing the mask",
            [{::llvm::cl::values(
