@@ -269,17 +269,21 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
 }
 
 def NNFoldWeightTransposes : Pass<"nn-fold-weight-transposes", "mlir::ModuleOp"> {
-  let summary = "Read transposed constant weights through the indexing map";
+  let summary = "Transpose constant weights at compile time";
   let description = [{
     A `linalg.transpose` of a constant weight feeding a contraction (the
     torch `x @ W.T` idiom) is copied on every call once lowered. This pass
-    makes the contraction read the constant directly, with the permutation
-    moved into its indexing map (named ops become `linalg.generic`), so the
-    dense path moves no weight data at run time. The data is not touched.
-    First step of `nn-lower-cpu`; `nn-sparsify` does the same for the
-    weights it compresses.
+    replaces it by a new constant holding the transposed data (a
+    `dense_resource` blob), so the dense path moves no weight data at run
+    time and reads the weight in the layout the contraction wants: with
+    `nn-dense-loop-order`, a matmul's innermost loop then runs along
+    contiguous rows of W^T. (Folding the permutation into the indexing map
+    instead, as `nn-sparsify` does for compressed weights, makes the dense
+    inner loop stride through W: measured 12x slower than OpenBLAS on a
+    1024x1024 layer.) First step of `nn-lower-cpu`.
   }];
-  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect"];
   let statistics = [
     Statistic<"numFolded", "num-folded", "Number of transposes folded">
   ];
