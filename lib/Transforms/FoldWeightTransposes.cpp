@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::prune {
@@ -77,9 +78,13 @@ struct NNFoldWeightTransposesPass
         std::vector<double> transposed = transposeData(
             *data, value.getShapedType().getShape(), transpose.getPermutation());
         rewriter.setInsertionPoint(source);
+        // Keep the weight's name recognisable: `<resource key>_t`.
+        std::string key = "weight_t";
+        if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
+          key = (resource.getRawHandle().getKey() + "_t").str();
         auto folded = arith::ConstantOp::create(
             rewriter, source->getLoc(),
-            cast<TypedAttr>(writeWeight(type, transposed, "weight_t")));
+            cast<TypedAttr>(writeWeight(type, transposed, key)));
         folded->setDiscardableAttrs(source->getDiscardableAttrDictionary());
         rewriter.modifyOpInPlace(op, [&] { op->setOperand(i, folded); });
         ++numFolded;

@@ -220,6 +220,40 @@ def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
   ];
 }
 
+def NNShrinkChannels : Pass<"nn-shrink-channels", "mlir::ModuleOp"> {
+  let summary = "Remove pruned output channels from the graph";
+  let description = [{
+    For every weight pruned with `pattern=channel`, removes its all-zero
+    outputs from the graph: the weight loses those rows, the producer's
+    result and init (fill / broadcast bias) lose those channels, and so do
+    the ops that carry them to the next contraction — elementwise
+    `linalg.generic`s (bias add, activation; their per-channel constants are
+    sliced), NCHW pooling, and `tensor.collapse_shape` (a flattened channel
+    is a block of features) — and the next contraction's weight loses the
+    matching input slices. The result is a smaller dense model.
+
+    A removed channel must contribute nothing for this to preserve the
+    masked model: its bias is removed with it, so the shrunk model equals
+    the masked model with those channels' outputs zeroed (which is what
+    `zero-only=true` produces: it zeroes the dead channels' biases and
+    changes no shape — the reference for equivalence tests). Where removal
+    cannot be proven safe (a result with several users, e.g. a residual
+    add; an op it cannot see through; the end of the function) the weight is
+    left alone with a remark saying why. Transposed weights must be folded
+    first (`--nn-fold-weight-transposes`).
+  }];
+  let options = [
+    Option<"zeroOnly", "zero-only", "bool", "false",
+           "Only zero the dead channels' biases (no shape change)">
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numChannelsRemoved", "num-channels-removed", "Output channels removed">
+  ];
+}
+
 def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
   let summary = "Give pruned weights a sparse_tensor encoding, compressed at compile time";
   let description = [{
