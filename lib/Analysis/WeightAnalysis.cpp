@@ -274,7 +274,10 @@ static std::string weightName(Operation *constOp, ElementsAttr value,
     // nn-prune writes `<name>_pruned`: keep the name stable across passes.
     StringRef key = resource.getRawHandle().getKey();
     key.consume_back("_pruned");
-    if (!key.empty() && !(key.starts_with("w") && key.drop_front().size() &&
+    key.consume_back("_t"); // nn-fold-weight-transposes: `<key>_t`
+    // Keys starting with `nn_` are prune-opt's own blobs, not names.
+    if (!key.empty() && !key.starts_with("nn_") &&
+        !(key.starts_with("w") && key.drop_front().size() &&
                           llvm::all_of(key.drop_front(), llvm::isDigit)))
       return key.str();
   }

@@ -79,7 +79,7 @@ struct NNFoldWeightTransposesPass
             *data, value.getShapedType().getShape(), transpose.getPermutation());
         rewriter.setInsertionPoint(source);
         // Keep the weight's name recognisable: `<resource key>_t`.
-        std::string key = "weight_t";
+        std::string key = "nn_transposed";
         if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
           key = (resource.getRawHandle().getKey() + "_t").str();
         auto folded = arith::ConstantOp::create(
