@@ -4,7 +4,7 @@
 // the matmul reads W^T[in, out] = [[1,5,9],[2,6,10],[3,7,11],[4,8,12]].
 // CHECK-LABEL: func.func @linear
 // CHECK-NOT: linalg.transpose
-// CHECK: %[[WT:.*]] = arith.constant dense_resource<[[BLOB:weight_t[_0-9]*]]> : tensor<4x3xf32>
+// CHECK: %[[WT:.*]] = arith.constant dense_resource<[[BLOB:nn_transposed[_0-9]*]]> : tensor<4x3xf32>
 // CHECK: linalg.matmul ins(%{{.*}}, %[[WT]] : tensor<1x4xf32>, tensor<4x3xf32>)
 // CHECK: [[BLOB]]: "0x040000000000803F0000A04000001041000000400000C04000002041000040400000E04000003041000080400000004100004041"
 func.func @linear(%x: tensor<1x4xf32>, %init: tensor<1x3xf32>) -> tensor<1x3xf32> {
