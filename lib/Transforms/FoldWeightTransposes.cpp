@@ -21,33 +21,6 @@ namespace mlir::prune {
 using namespace mlir;
 using namespace mlir::prune;
 
-/// Row-major transpose of `values` (shape `shape`) by `perm`: result dim i
-/// is input dim perm[i].
-static std::vector<double> transposeData(ArrayRef<double> values,
-                                         ArrayRef<int64_t> shape,
-                                         ArrayRef<int64_t> perm) {
-  size_t rank = shape.size();
-  SmallVector<int64_t> inStrides(rank, 1), outShape;
-  for (int64_t d = int64_t(rank) - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * shape[d + 1];
-  for (int64_t p : perm)
-    outShape.push_back(shape[p]);
-  std::vector<double> out(values.size());
-  SmallVector<int64_t> idx(rank, 0);
-  for (size_t linear = 0; linear < out.size(); ++linear) {
-    int64_t src = 0;
-    for (size_t i = 0; i < rank; ++i)
-      src += idx[i] * inStrides[perm[i]];
-    out[linear] = values[src];
-    for (int64_t i = int64_t(rank) - 1; i >= 0; --i) {
-      if (++idx[i] < outShape[i])
-        break;
-      idx[i] = 0;
-    }
-  }
-  return out;
-}
-
 namespace {
 struct NNFoldWeightTransposesPass
     : public prune::impl::NNFoldWeightTransposesBase<
@@ -75,7 +48,7 @@ struct NNFoldWeightTransposesPass
         if (failed(data))
           continue; // (missing data: leave the transpose to run)
         auto type = cast<RankedTensorType>(transpose.getResult()[0].getType());
-        std::vector<double> transposed = transposeData(
+        std::vector<double> transposed = permuteDims(
             *data, value.getShapedType().getShape(), transpose.getPermutation());
         rewriter.setInsertionPoint(source);
         // Keep the weight's name recognisable: `<resource key>_t`.

@@ -6,6 +6,7 @@
 
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Transforms/Passes.h"
+#include "prune-opt/Utils/Format.h"
 #include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -116,13 +117,6 @@ static void readDecision(DictionaryAttr d, Row &row) {
     row.format = f.str();
 }
 
-static std::string humanBytes(int64_t b) {
-  if (b >= (1 << 20))
-    return llvm::formatv("{0:F2}MiB", b / 1048576.0).str();
-  if (b >= 1024)
-    return llvm::formatv("{0:F1}KiB", b / 1024.0).str();
-  return std::to_string(b) + "B";
-}
 
 static std::string humanCount(int64_t n) {
   if (n >= 1000000)
@@ -223,8 +217,8 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
       os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} "
                           "{6,-6} {7,5} {8,10} {9,10} {10,9:F3} {11,9:F3}\n",
                           r.name, r.consumers, r.shape, r.patternText(), target,
-                          r.sparsity(), r.format, idx, humanBytes(r.bytesDense),
-                          humanBytes(r.bytesStored), r.flopsDense / 1e6,
+                          r.sparsity(), r.format, idx, formatBytes(r.bytesDense, /*compact=*/true),
+                          formatBytes(r.bytesStored, /*compact=*/true), r.flopsDense / 1e6,
                           r.flopsExecuted / 1e6);
       bytes += r.bytesDense;
       stored += r.bytesStored;
@@ -237,8 +231,8 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
         "total: {0} weights, {1} parameters, {2:P1} zero; {3} -> {4} "
         "({5:F2}x smaller); {6:F3} -> {7:F3} MFLOP\n",
         rows.size(), humanCount(elements),
-        elements ? double(zeros) / elements : 0.0, humanBytes(bytes),
-        humanBytes(stored), stored ? double(bytes) / stored : 0.0,
+        elements ? double(zeros) / elements : 0.0, formatBytes(bytes, /*compact=*/true),
+        formatBytes(stored, /*compact=*/true), stored ? double(bytes) / stored : 0.0,
         flops / 1e6, executed / 1e6);
   }
 

@@ -66,20 +66,7 @@ static Buffer permute(const Buffer &buf, ArrayRef<int64_t> order) {
   Buffer out;
   for (int64_t d : order)
     out.shape.push_back(buf.shape[d]);
-  out.data.resize(buf.data.size());
-  SmallVector<int64_t> inStrides = stridesOf(buf.shape);
-  SmallVector<int64_t> idx(order.size(), 0);
-  for (size_t linear = 0; linear < out.data.size(); ++linear) {
-    int64_t src = 0;
-    for (size_t i = 0; i < idx.size(); ++i)
-      src += idx[i] * inStrides[order[i]];
-    out.data[linear] = buf.data[src];
-    for (int64_t i = static_cast<int64_t>(idx.size()) - 1; i >= 0; --i) {
-      if (++idx[i] < out.shape[i])
-        break;
-      idx[i] = 0;
-    }
-  }
+  out.data = permuteDims(buf.data, buf.shape, order);
   return out;
 }
 

@@ -168,3 +168,28 @@ void mlir::prune::setConstantValue(Operation *op, ElementsAttr value) {
     return cst.setValuesAttr(value);
   llvm_unreachable("not a weight-defining op");
 }
+
+std::vector<double> mlir::prune::permuteDims(ArrayRef<double> values,
+                                             ArrayRef<int64_t> shape,
+                                             ArrayRef<int64_t> order) {
+  size_t rank = shape.size();
+  SmallVector<int64_t> inStrides(rank, 1), outShape;
+  for (int64_t d = int64_t(rank) - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * shape[d + 1];
+  for (int64_t d : order)
+    outShape.push_back(shape[d]);
+  std::vector<double> out(values.size());
+  SmallVector<int64_t> idx(rank, 0);
+  for (size_t linear = 0; linear < out.size(); ++linear) {
+    int64_t src = 0;
+    for (size_t i = 0; i < rank; ++i)
+      src += idx[i] * inStrides[order[i]];
+    out[linear] = values[src];
+    for (int64_t i = int64_t(rank) - 1; i >= 0; --i) {
+      if (++idx[i] < outShape[i])
+        break;
+      idx[i] = 0;
+    }
+  }
+  return out;
+}

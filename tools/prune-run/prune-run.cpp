@@ -17,6 +17,7 @@
 #include "prune-opt/Execution/Runner.h"
 #include "prune-opt/Execution/TensorIO.h"
 #include "prune-opt/InitAll.h"
+#include "prune-opt/Utils/Format.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -276,13 +277,6 @@ static long peakRssKiB() {
   return usage.ru_maxrss;
 }
 
-static std::string humanBytes(int64_t b) {
-  if (b >= (1 << 20))
-    return llvm::formatv("{0:F2} MiB", b / 1048576.0).str();
-  if (b >= 1024)
-    return llvm::formatv("{0:F1} KiB", b / 1024.0).str();
-  return std::to_string(b) + " B";
-}
 
 static int runSweep(ModuleOp module, StringRef entryName, Inputs &in);
 
@@ -397,7 +391,7 @@ int main(int argc, char **argv) {
                  << (m.file != modelPath.getValue() ? " on " + m.file : "")
                  << "\n";
     llvm::outs() << "[" << m.name << "] parameters as stored: "
-                 << humanBytes(m.compiled->constantBytes()) << " ("
+                 << formatBytes(m.compiled->constantBytes()) << " ("
                  << m.compiled->constantBytes() << " bytes)\n";
     if (!in.labels.empty())
       llvm::outs() << "[" << m.name << "] "
@@ -466,7 +460,7 @@ int main(int argc, char **argv) {
                                    median(models[0].latencies) /
                                        median(models[1].latencies));
   }
-  llvm::outs() << "peak-rss: " << humanBytes(peakRssKiB() * 1024) << "\n";
+  llvm::outs() << "peak-rss: " << formatBytes(peakRssKiB() * 1024) << "\n";
   if (!output.empty()) {
     std::vector<int64_t> shape = models[0].outputs[0].shape;
     shape.insert(shape.begin(), in.count);
@@ -521,7 +515,7 @@ static void writeSweepFiles(StringRef prefix, StringRef title,
     md << "# " << title << "\n\n"
        << "Dense: accuracy "
        << (haveLabels ? llvm::formatv("{0:F4}", baseAccuracy).str() : "n/a")
-       << ", parameters " << humanBytes(base.compiled->constantBytes())
+       << ", parameters " << formatBytes(base.compiled->constantBytes())
        << ".\n\n"
        << "| pipeline | sparsity | accuracy | top-1 agreement with dense | "
           "latency µs (median) | dense µs | speedup | parameters |\n"
@@ -534,7 +528,7 @@ static void writeSweepFiles(StringRef prefix, StringRef title,
          << llvm::formatv("{0:F2}", r.latency) << " | "
          << llvm::formatv("{0:F2}", r.baseLatency) << " | "
          << llvm::formatv("{0:F2}x", r.baseLatency / r.latency) << " | "
-         << humanBytes(r.bytes) << " |\n";
+         << formatBytes(r.bytes) << " |\n";
   }
   // Plot with gnuplot when it is installed (Debian: gnuplot-nox).
   auto gnuplot = llvm::sys::findProgramByName("gnuplot");
@@ -637,7 +631,7 @@ static int runSweep(ModuleOp module, StringRef entryName, Inputs &in) {
   llvm::outs() << llvm::formatv(
       "dense: accuracy {0} parameters {1} latency-us {2:F2}\n",
       haveLabels ? llvm::formatv("{0:F4}", baseAccuracy).str() : "n/a",
-      humanBytes(base.compiled->constantBytes()), median(base.latencies));
+      formatBytes(base.compiled->constantBytes()), median(base.latencies));
   llvm::outs() << llvm::formatv("{0,-44} {1,8} {2,8} {3,9} {4,10} {5,10} "
                                 "{6,8} {7,11}\n",
                                 "pipeline", "sparsity", "accuracy", "agree",
@@ -648,7 +642,7 @@ static int runSweep(ModuleOp module, StringRef entryName, Inputs &in) {
         r.pipeline, r.sparsity,
         haveLabels ? llvm::formatv("{0:F4}", r.accuracy).str() : "n/a",
         r.agreement, r.latency, r.baseLatency, r.baseLatency / r.latency,
-        humanBytes(r.bytes));
+        formatBytes(r.bytes));
   if (!sweepOut.empty()) {
     std::string title =
         (llvm::sys::path::filename(modelPath) + ": dense vs pruned").str();

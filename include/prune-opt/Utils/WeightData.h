@@ -50,6 +50,13 @@ ElementsAttr writeIntArray(MLIRContext *ctx, unsigned bitWidth,
                            bool isIndex, ArrayRef<int64_t> values,
                            StringRef blobName);
 
+/// The row-major data of a tensor of `shape` with its dimensions reordered:
+/// result dimension i is dimension `order[i]` of the input (the semantics of
+/// linalg.transpose's permutation).
+std::vector<double> permuteDims(ArrayRef<double> values,
+                                ArrayRef<int64_t> shape,
+                                ArrayRef<int64_t> order);
+
 /// Returns the value attribute of a weight-defining op (arith.constant or
 /// tosa.const), or null.
 ElementsAttr getConstantValue(Operation *op);
