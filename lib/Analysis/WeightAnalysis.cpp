@@ -240,8 +240,10 @@ static void traceToConstants(Value value, SmallVector<Operation *> chain,
     return;
   if (ElementsAttr attr = getConstantValue(def)) {
     auto type = dyn_cast<RankedTensorType>(attr.getType());
+    // Integer (quantized) weights are found too; passes that cannot handle
+    // their element type leave them alone with a remark.
     if (type && type.hasStaticShape() &&
-        isa<FloatType>(type.getElementType()))
+        type.getElementType().isIntOrFloat())
       results.push_back({def, std::move(chain)});
     return;
   }

@@ -153,7 +153,8 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
       if (auto d = w.constOp->getAttrOfType<DictionaryAttr>(kPruneAttrName)) {
         readDecision(d, row);
         row.format = "dense"; // still a dense constant
-      } else if (w.hasData()) {
+      } else if (w.hasData() &&
+                 isSupportedWeightElementType(w.type.getElementType())) {
         if (auto values = readWeight(w.value, w.constOp->getLoc());
             succeeded(values))
           row.zeros = llvm::count(*values, 0.0);
