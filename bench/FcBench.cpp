@@ -239,7 +239,7 @@ int main(int argc, char **argv) {
       for (double s : sparsityList)
         variants.push_back(
             {llvm::formatv("CSR {0:P0}", s).str(),
-             llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{min-sparsity=0}",
+             llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{format=csr}",
                            s)
                  .str()});
       for (auto &[name, pipeline] : variants) {

@@ -20,12 +20,12 @@ for m in heir_lenet iree_mnist_mlp_linalg; do
   for s in "${sparsities[@]}"; do
     outp=$("$bin/prune-run" "$models/$m.mlir" --images="$images" --labels="$labels" \
       --preprocess="${pre[$m]}" --pipeline="nn-prune{sparsity=$s}" \
-      --compare-pipeline="nn-prune{sparsity=$s},nn-sparsify{min-sparsity=0}" --tolerance=1e-4)
+      --compare-pipeline="nn-prune{sparsity=$s},nn-sparsify{format=csr}" --tolerance=1e-4)
     acc=$(echo "$outp" | sed -n 's/^\[B\] accuracy: \([0-9.]*\).*/\1/p')
     agree=$(echo "$outp" | sed -n 's/^\[B vs A\].*top1-agreement \([0-9.]*\).*/\1/p')
     diff=$(echo "$outp" | sed -n 's/^\[B vs A\] max-abs-diff \([0-9.e+-]*\).*/\1/p')
     lat=$("$bin/prune-run" "$models/$m.mlir" --images="$images" --limit=1 \
-      --preprocess="${pre[$m]}" --compare-pipeline="nn-prune{sparsity=$s},nn-sparsify{min-sparsity=0}" --bench=500)
+      --preprocess="${pre[$m]}" --compare-pipeline="nn-prune{sparsity=$s},nn-sparsify{format=csr}" --bench=500)
     da=$(echo "$lat" | sed -n 's/^\[A\] latency-us: median \([0-9.]*\).*/\1/p')
     db=$(echo "$lat" | sed -n 's/^\[B\] latency-us: median \([0-9.]*\).*/\1/p')
     ratio=$(echo "$lat" | sed -n 's/^\[A\/B\] median latency ratio: \([0-9.]*x\).*/\1/p')

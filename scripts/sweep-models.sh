@@ -14,7 +14,7 @@ mkdir -p "$out"
 sparsities=0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,0.95
 # The default (CSR only where it measured faster) and CSR everywhere.
 templates=(--sweep-pipeline='nn-prune{sparsity=$S},nn-sparsify'
-           --sweep-pipeline='nn-prune{sparsity=$S},nn-sparsify{min-sparsity=0}')
+           --sweep-pipeline='nn-prune{sparsity=$S},nn-sparsify{format=csr}')
 mnist="--images=$models/mnist/t10k-images-idx3-ubyte.gz --labels=$models/mnist/t10k-labels-idx1-ubyte.gz"
 "$bin/prune-run" "$models/heir_lenet.mlir" $mnist \
   --preprocess=scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw \

@@ -25,6 +25,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/Debug.h"
 
+#include <cmath>
+
 #define DEBUG_TYPE "nn-sparsify"
 
 namespace mlir::prune {
@@ -187,6 +189,11 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       double achieved = static_cast<double>(zeros) / elements;
       bool keepDense =
           format == SparseFormat::Dense || achieved < minSparsity;
+      if (!keepDense && format == SparseFormat::Auto) {
+        auto [dense, csr] = estimateCosts(w, elements - zeros);
+        decision = withCosts(decision, dense, csr);
+        keepDense = !(csr < 0.9 * dense);
+      }
       if (keepDense) {
         w.constOp->setAttr(kPruneAttrName, withFormat(decision, "dense"));
         continue;
@@ -246,6 +253,52 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     }
     if (hadError)
       signalPassFailure();
+  }
+
+  /// Cost model of format=auto (ns per call, summed over the weight's
+  /// uses); see the pass description and docs/Design.md.
+  std::pair<double, double> estimateCosts(const WeightInfo &w, int64_t nnz) {
+    double n = w.numElements();
+    double bytes = n * w.type.getElementTypeBitWidth() / 8.0;
+    bool resident = bytes <= cacheKiB * 1024.0;
+    double dense = 0, csr = 0;
+    for (const WeightUse &use : w.uses) {
+      auto op = cast<linalg::LinalgOp>(use.consumer);
+      // Reuse: extents of the parallel loops the weight is not indexed by.
+      AffineMap wMap = op.getMatchingIndexingMap(
+          &op->getOpOperand(use.operandIndex));
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+      double reuse = 1;
+      for (unsigned l = 0; l < ranges.size(); ++l)
+        if (iters[l] == utils::IteratorType::parallel &&
+            !wMap.isFunctionOfDim(l))
+          reuse *= ShapedType::isDynamic(ranges[l]) ? 1 : ranges[l];
+      double outputs = 1;
+      int64_t reductionDims = 0;
+      for (auto [d, role] : llvm::enumerate(use.operandRoles)) {
+        if (role == DimRole::Reduction)
+          ++reductionDims;
+        else
+          outputs *= cast<ShapedType>(
+                         op->getOperand(use.operandIndex).getType())
+                         .getDimSize(d);
+      }
+      double cMac = reuse > 1 ? 0.25 : 0.10;
+      double cNnz = reuse > 1 ? 0.75 : (resident ? 0.5 : 1.2);
+      dense += n * std::max(reuse * cMac, resident ? 0.0 : 0.45);
+      csr += nnz * reuse * cNnz * (reductionDims > 1 ? 3.0 : 1.0) +
+             outputs * reuse * 2.0;
+    }
+    return {dense, csr};
+  }
+
+  DictionaryAttr withCosts(DictionaryAttr decision, double dense, double csr) {
+    NamedAttrList attrs(decision);
+    Builder b(&getContext());
+    attrs.set("cost_dense_ns", b.getF64FloatAttr(std::round(dense)));
+    attrs.set("cost_csr_ns", b.getF64FloatAttr(std::round(csr)));
+    return attrs.getDictionary(&getContext());
   }
 
   DictionaryAttr withFormat(DictionaryAttr decision, StringRef fmt) {

@@ -1,4 +1,4 @@
-// RUN: prune-opt %s --nn-prune=sparsity=0.5 --nn-sparsify=min-sparsity=0 --nn-lower-cpu | FileCheck %s
+// RUN: prune-opt %s --nn-prune=sparsity=0.5 --nn-sparsify=format=csr --nn-lower-cpu | FileCheck %s
 // RUN: prune-opt %s --nn-lower-cpu=vl=8 | FileCheck %s --check-prefix=VL
 
 // Public functions get C interface wrappers; private ones do not; nothing of

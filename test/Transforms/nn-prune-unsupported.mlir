@@ -1,5 +1,5 @@
 // Bad or unusual inputs: never a crash; a diagnostic with a location.
-// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=min-sparsity=0 -verify-diagnostics | FileCheck %s
+// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=format=csr -verify-diagnostics | FileCheck %s
 // RUN: not prune-opt %S/Inputs/malformed.mlir --nn-prune=sparsity=0.5 -o %t.out 2>&1 | FileCheck %s --check-prefix=PARSE
 // RUN: not test -e %t.out
 // PARSE: malformed.mlir:{{[0-9]+}}:{{[0-9]+}}: error:

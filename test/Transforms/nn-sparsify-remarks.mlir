@@ -1,4 +1,4 @@
-// RUN: prune-opt %s --nn-prune=sparsity=0.5 --nn-sparsify=min-sparsity=0 -verify-diagnostics | FileCheck %s
+// RUN: prune-opt %s --nn-prune=sparsity=0.5 --nn-sparsify=format=csr -verify-diagnostics | FileCheck %s
 
 // A weight broadcast into a batch_matmul is left dense, with a remark.
 // CHECK-LABEL: func.func @broadcast

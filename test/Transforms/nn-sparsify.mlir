@@ -1,11 +1,11 @@
-// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=min-sparsity=0 | FileCheck %s
+// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=format=csr | FileCheck %s
 // Idempotent on its own output:
-// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=min-sparsity=0 --nn-sparsify=min-sparsity=0 | FileCheck %s
+// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=format=csr --nn-sparsify=format=csr | FileCheck %s
 // RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=format=dense | FileCheck %s --check-prefix=DENSE
 // RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=min-sparsity=0.6 | FileCheck %s --check-prefix=DENSE
 // The default keeps weights below 90% sparsity dense:
 // RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify | FileCheck %s --check-prefix=DENSE
-// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 "--nn-sparsify=index-width=16 min-sparsity=0" | FileCheck %s --check-prefix=I16
+// RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 "--nn-sparsify=index-width=16 format=csr" | FileCheck %s --check-prefix=I16
 
 // A torch-style linear layer, W[out=3, in=4] transposed into the matmul.
 // The weight is stored CSR over [out, in] (each output is a sparse dot

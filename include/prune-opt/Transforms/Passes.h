@@ -18,7 +18,7 @@
 namespace mlir::prune {
 
 /// Storage a pruned weight is given by nn-sparsify.
-enum class SparseFormat { Dense, CSR };
+enum class SparseFormat { Auto, Dense, CSR };
 
 /// Name of the discardable attribute recording a pruning decision.
 inline constexpr llvm::StringLiteral kPruneAttrName = "nn.prune";

@@ -273,24 +273,37 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     call are left dense with a remark.
 
     The assembled value carries the decision: `nn.prune` plus
-    `format = "csr"`. Weights whose achieved sparsity is below
-    `min-sparsity` (default 0.9, the measured break-even of the CSR kernels
-    against the vectorized dense path) stay dense (and get
-    `format = "dense"`), so sparsifying never makes a layer slower than the
-    measurements say it would be dense.
+    `format = "csr"`; weights kept dense get `format = "dense"`.
+
+    `format=auto` (the default) decides per weight with a cost model
+    calibrated on this project's measurements (docs/Design.md): for every
+    use, with R the number of times the consumer reuses each weight element
+    (batch x output positions) and the weight "resident" when it fits in
+    `cache-kib`,
+      dense = n * max(R * c_mac, resident ? 0 : c_mem)
+      csr   = nnz * R * c_nnz * (conv-like CSF ? 3 : 1) + outputs * R * 2 ns
+    with c_mac = 0.10 ns (R = 1) or 0.25 ns, c_mem = 0.45 ns per element,
+    c_nnz = 0.5 ns (resident, R = 1), 1.2 ns (from memory, R = 1) or
+    0.75 ns (R > 1). CSR is chosen only if it is below 0.9 x dense for every
+    use, so a pruned model is not made slower. The estimates are recorded
+    as `cost_dense_ns` / `cost_csr_ns`. `format=csr` compresses every
+    pruned weight at least `min-sparsity` sparse; `format=dense` none.
   }];
   let options = [
     Option<"format", "format", "mlir::prune::SparseFormat",
-           "mlir::prune::SparseFormat::CSR", "Storage of pruned weights",
+           "mlir::prune::SparseFormat::Auto", "Storage of pruned weights",
            [{::llvm::cl::values(
+             clEnumValN(mlir::prune::SparseFormat::Auto, "auto",
+                        "Per weight, whatever the cost model says is faster"),
              clEnumValN(mlir::prune::SparseFormat::Dense, "dense",
                         "Keep every weight dense (the masked model)"),
              clEnumValN(mlir::prune::SparseFormat::CSR, "csr",
                         "Output levels dense, reduction levels compressed"))}]>,
-    Option<"minSparsity", "min-sparsity", "double", "0.9",
-           "Weights at least this sparse are compressed; others stay dense "
-           "(measured break-even of CSR against the dense path, batch 1: "
-           "between 80% and 90% on both MNIST models; docs/Results.md)">,
+    Option<"minSparsity", "min-sparsity", "double", "0.0",
+           "Weights less sparse than this always stay dense">,
+    Option<"cacheKiB", "cache-kib", "int64_t", "2048",
+           "auto: weights up to this size are assumed cache-resident "
+           "(default: this machine's L2)">,
     Option<"indexWidth", "index-width", "unsigned", "32",
            "Bit width of positions and coordinates (0 = index, 8, 16, 32, 64)">
   ];
