@@ -17,19 +17,22 @@ grep -o 'nn.prune = {.*}} dense_resource<[^>]*> : tensor<[^>]*>' "$out/mlp-prune
   | sed -E 's/nn.prune = \{criterion = "([a-z]+)", elements = ([0-9]+) : i64.*sparsity = ([0-9.e+-]+) : f64, zeros = ([0-9]+) : i64\}\} dense_resource<([^>]*)> : (.*)/  \5 \6: \4 of \2 elements zero (target sparsity \3, \1)/'
 
 echo
-echo "== dense vs pruned 80% + sparsified (CSR), same inputs, one run"
+echo "== dense vs pruned 95% + nn-sparsify (storage chosen per weight), same inputs, one run"
 "$bin/prune-run" "$root/examples/mlp.mlir" --inputs="$root/examples/mlp_inputs.npy" \
-  --compare-pipeline="nn-prune{sparsity=0.8},nn-sparsify" --bench=200
+  --compare-pipeline="nn-prune{sparsity=0.95},nn-sparsify" --bench=200
 
 models="${PRUNE_OPT_MODELS:-$root/../shared/models}"
 if [ -f "$models/heir_lenet.mlir" ]; then
   echo
-  echo "== LeNet-5 on the 10,000 MNIST test images: dense vs 50% magnitude-pruned + sparsified"
-  "$bin/prune-run" "$models/heir_lenet.mlir" \
-    --images="$models/mnist/t10k-images-idx3-ubyte.gz" \
-    --labels="$models/mnist/t10k-labels-idx1-ubyte.gz" \
-    --preprocess=scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw \
-    --compare-pipeline="nn-prune{sparsity=0.5},nn-sparsify" --bench=200
+  echo "== LeNet-5, 80% of its weights pruned: calibrated in the compiler on the first"
+  echo "   256 MNIST test images, OBS with adaptive per-layer sparsity, then nn-sparsify;"
+  echo "   scored on the other 9,744 images against the dense model"
+  images="$models/mnist/t10k-images-idx3-ubyte.gz"
+  pre=scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw
+  "$bin/prune-run" "$models/heir_lenet.mlir" --images="$images" \
+    --labels="$models/mnist/t10k-labels-idx1-ubyte.gz" --preprocess=$pre --first=256 \
+    --compare-pipeline="nn-calibrate{images=$images preprocess=$pre limit=256},nn-prune{sparsity=0.8 criterion=sparsegpt scope=adaptive},nn-sparsify" \
+    --bench=200
 else
   echo "(../shared/models not found: skipping the LeNet/MNIST part)"
 fi
