@@ -53,6 +53,10 @@ static cl::list<double> sparsities("sparsities", cl::desc("Sparsities"),
                                    cl::CommaSeparated);
 static cl::opt<int> reps("reps", cl::desc("Timed calls per case"),
                          cl::init(15));
+static cl::opt<int> vectorLength("vl",
+                                  cl::desc("nn-lower-cpu vector length for "
+                                           "the sparse kernels"),
+                                  cl::init(0));
 static cl::opt<std::string> markdown("markdown",
                                      cl::desc("Also write the table here"),
                                      cl::init(""));
@@ -243,7 +247,9 @@ int main(int argc, char **argv) {
                            s)
                  .str()});
       for (auto &[name, pipeline] : variants) {
-        auto compiled = CompiledModel::compile(*module, "fc", pipeline);
+        auto compiled = CompiledModel::compile(
+            *module, "fc", pipeline, CompileMode::JIT,
+            pipeline.empty() ? 0 : vectorLength.getValue());
         if (!compiled) {
           llvm::errs() << name << ": " << llvm::toString(compiled.takeError())
                        << "\n";

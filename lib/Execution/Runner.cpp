@@ -148,7 +148,7 @@ static int64_t constantTensorBytes(ModuleOp module) {
 
 Expected<std::unique_ptr<CompiledModel>>
 CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
-                       CompileMode mode) {
+                       CompileMode mode, int32_t vectorLength) {
   std::unique_ptr<CompiledModel> model(new CompiledModel());
   model->entry = entry.str();
   auto func = module.lookupSymbol<func::FuncOp>(entry);
@@ -183,7 +183,9 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   }
   model->paramBytes = constantTensorBytes(*clone);
   PassManager lower(ctx);
-  buildLowerCpuPipeline(lower, LowerCpuOptions());
+  LowerCpuOptions lowerOptions;
+  lowerOptions.vectorLength = vectorLength;
+  buildLowerCpuPipeline(lower, lowerOptions);
   if (failed(lower.run(*clone)))
     return fail("lowering the module failed (see diagnostics above)");
 

@@ -48,11 +48,12 @@ class CompiledModel {
 public:
   /// Clones `module`, runs `pipeline` (textual, e.g.
   /// "nn-prune{sparsity=0.9},nn-sparsify"; may be empty) and nn-lower-cpu,
-  /// and compiles the result. `entry` must be a public function whose
+  /// and compiles the result (`vectorLength`: nn-lower-cpu's `vl`). `entry`
+  /// must be a public function whose
   /// arguments and results are statically shaped tensors.
   static llvm::Expected<std::unique_ptr<CompiledModel>>
   compile(ModuleOp module, llvm::StringRef entry, llvm::StringRef pipeline,
-          CompileMode mode = CompileMode::JIT);
+          CompileMode mode = CompileMode::JIT, int32_t vectorLength = 0);
   ~CompiledModel();
 
   llvm::ArrayRef<TensorSpec> inputSpecs() const { return inSpecs; }
