@@ -359,7 +359,6 @@ struct NNCalibratePass
     auto cloneEntry = cast<func::FuncOp>(toClone[entryFunc]);
     auto ret = cast<func::ReturnOp>(cloneEntry.front().getTerminator());
     SmallVector<Value> results(ret.getOperands());
-    unsigned numOriginal = results.size();
     for (Capture &c : captures) {
       c.result = results.size();
       results.push_back(toClone[c.consumer]->getOperand(c.actOperand));
@@ -450,7 +449,6 @@ struct NNCalibratePass
         lastReport = now;
       }
     }
-    (void)numOriginal;
 
     Builder b(&getContext());
     for (const WeightInfo &w : analysis.getWeights()) {

@@ -344,7 +344,6 @@ struct NNShrinkChannelsPass
   SmallVector<Operation *> maybeDead;
 
   LogicalResult apply(IRRewriter &rewriter, Plan &plan) {
-    MLIRContext *ctx = &getContext();
     int64_t kept = plan.keep.size();
     // Constants: sliced (shrink) or bias entries zeroed (zero-only).
     for (ConstSlice &s : plan.slices) {
@@ -436,7 +435,6 @@ struct NNShrinkChannelsPass
       });
     }
     numChannelsRemoved += plan.channels - kept;
-    (void)ctx;
     return success();
   }
 };
