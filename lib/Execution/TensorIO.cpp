@@ -6,7 +6,8 @@
 
 #include "prune-opt/Execution/TensorIO.h"
 
-#include "llvm/ADT/APFloat.h"
+#include "prune-opt/Utils/WeightData.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -89,10 +90,7 @@ double HostTensor::get(int64_t i) const {
   case ElementKind::BF16: {
     uint16_t bits;
     std::memcpy(&bits, p, 2);
-    llvm::APFloat v(kind == ElementKind::F16 ? llvm::APFloat::IEEEhalf()
-                                             : llvm::APFloat::BFloat(),
-                    llvm::APInt(16, bits));
-    return v.convertToDouble();
+    return halfBitsToDouble(bits, kind == ElementKind::BF16);
   }
   case ElementKind::I8:
     return static_cast<int8_t>(*p);
@@ -123,12 +121,7 @@ void HostTensor::set(int64_t i, double value) {
     return;
   case ElementKind::F16:
   case ElementKind::BF16: {
-    llvm::APFloat v(value);
-    bool losesInfo;
-    v.convert(kind == ElementKind::F16 ? llvm::APFloat::IEEEhalf()
-                                       : llvm::APFloat::BFloat(),
-              llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-    uint16_t bits = v.bitcastToAPInt().getZExtValue();
+    uint16_t bits = doubleToHalfBits(value, kind == ElementKind::BF16);
     std::memcpy(p, &bits, 2);
     return;
   }
@@ -190,6 +183,13 @@ Expected<std::vector<uint8_t>> mlir::prune::readMaybeGzip(StringRef path) {
   return out;
 }
 
+/// .npy dtype strings of the element kinds (bf16 has none; it is written as
+/// f32).
+static const std::pair<const char *, ElementKind> kNpyDtypes[] = {
+    {"<f4", ElementKind::F32}, {"<f8", ElementKind::F64},
+    {"<f2", ElementKind::F16}, {"|i1", ElementKind::I8},
+    {"<i4", ElementKind::I32}, {"<i8", ElementKind::I64}};
+
 Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
   auto bytesOr = readMaybeGzip(path);
   if (!bytesOr)
@@ -213,13 +213,9 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
     return fail("'" + path + "': truncated .npy header");
   StringRef header(reinterpret_cast<const char *>(bytes.data()) + offset,
                    headerLen);
-  static const std::pair<const char *, ElementKind> dtypes[] = {
-      {"'<f4'", ElementKind::F32}, {"'<f8'", ElementKind::F64},
-      {"'<f2'", ElementKind::F16}, {"'|i1'", ElementKind::I8},
-      {"'<i4'", ElementKind::I32}, {"'<i8'", ElementKind::I64}};
   std::optional<ElementKind> kind;
-  for (auto [name, k] : dtypes)
-    if (header.contains(name))
+  for (auto [name, k] : kNpyDtypes)
+    if (header.contains(("'" + llvm::Twine(name) + "'").str()))
       kind = k;
   if (!kind)
     return fail("'" + path + "': unsupported dtype (supported: little-endian "
@@ -256,26 +252,10 @@ Error mlir::prune::writeNpy(StringRef path, const HostTensor &tensor) {
   HostTensor t = tensor.kind == ElementKind::BF16
                      ? tensor.convertTo(ElementKind::F32)
                      : tensor;
-  const char *descr = "<f4";
-  switch (t.kind) {
-  case ElementKind::F64:
-    descr = "<f8";
-    break;
-  case ElementKind::F16:
-    descr = "<f2";
-    break;
-  case ElementKind::I8:
-    descr = "|i1";
-    break;
-  case ElementKind::I32:
-    descr = "<i4";
-    break;
-  case ElementKind::I64:
-    descr = "<i8";
-    break;
-  default:
-    break;
-  }
+  const char *descr = nullptr;
+  for (auto [name, k] : kNpyDtypes)
+    if (k == t.kind)
+      descr = name;
   std::string header = std::string("{'descr': '") + descr +
                        "', 'fortran_order': False, 'shape': (";
   for (int64_t d : t.shape)

@@ -96,6 +96,23 @@ static int64_t flopsOf(Operation *op) {
   return flops;
 }
 
+/// Sums over all rows, shared by the table and the JSON.
+struct Totals {
+  int64_t bytes = 0, stored = 0, flops = 0, executed = 0, elements = 0,
+          zeros = 0, pruned = 0;
+  explicit Totals(ArrayRef<Row> rows) {
+    for (const Row &r : rows) {
+      bytes += r.bytesDense;
+      stored += r.bytesStored;
+      flops += r.flopsDense;
+      executed += r.flopsExecuted;
+      elements += r.elements;
+      zeros += r.zeros;
+      pruned += !r.criterion.empty();
+    }
+  }
+};
+
 static void readDecision(DictionaryAttr d, Row &row) {
   if (auto s = d.getAs<StringAttr>("name"))
     row.name = s.str();
@@ -206,8 +223,6 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
                         "weight", "consumer", "shape", "pattern", "target",
                         "actual", "format", "idx", "bytes", "stored",
                         "MFLOP", "executed");
-    int64_t bytes = 0, stored = 0, flops = 0, executed = 0, elements = 0,
-            zeros = 0;
     for (const Row &r : rows) {
       std::string target = r.target ? llvm::formatv("{0:P1}", *r.target).str()
                                     : std::string("-");
@@ -221,20 +236,17 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
                           r.sparsity(), r.format, idx, formatBytes(r.bytesDense, /*compact=*/true),
                           formatBytes(r.bytesStored, /*compact=*/true), r.flopsDense / 1e6,
                           r.flopsExecuted / 1e6);
-      bytes += r.bytesDense;
-      stored += r.bytesStored;
-      flops += r.flopsDense;
-      executed += r.flopsExecuted;
-      elements += r.elements;
-      zeros += r.zeros;
     }
+    Totals t(rows);
     os << llvm::formatv(
         "total: {0} weights, {1} parameters, {2:P1} zero; {3} -> {4} "
         "({5:F2}x smaller); {6:F3} -> {7:F3} MFLOP\n",
-        rows.size(), humanCount(elements),
-        elements ? double(zeros) / elements : 0.0, formatBytes(bytes, /*compact=*/true),
-        formatBytes(stored, /*compact=*/true), stored ? double(bytes) / stored : 0.0,
-        flops / 1e6, executed / 1e6);
+        rows.size(), humanCount(t.elements),
+        t.elements ? double(t.zeros) / t.elements : 0.0,
+        formatBytes(t.bytes, /*compact=*/true),
+        formatBytes(t.stored, /*compact=*/true),
+        t.stored ? double(t.bytes) / t.stored : 0.0, t.flops / 1e6,
+        t.executed / 1e6);
   }
 
   LogicalResult writeJson(ArrayRef<Row> rows) {
@@ -247,8 +259,7 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
                << "nn-report: cannot write '" << jsonFile
                << "': " << ec.message();
       llvm::json::OStream j(file, 2);
-      int64_t bytes = 0, stored = 0, flops = 0, executed = 0, elements = 0,
-              zeros = 0, pruned = 0;
+      Totals t(rows);
       j.object([&] {
         j.attribute("version", 1);
         j.attributeArray("weights", [&] {
@@ -291,24 +302,17 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
               j.attribute("flops_dense", r.flopsDense);
               j.attribute("flops_executed", r.flopsExecuted);
             });
-            bytes += r.bytesDense;
-            stored += r.bytesStored;
-            flops += r.flopsDense;
-            executed += r.flopsExecuted;
-            elements += r.elements;
-            zeros += r.zeros;
-            pruned += !r.criterion.empty();
           }
         });
         j.attributeObject("totals", [&] {
           j.attribute("weights", int64_t(rows.size()));
-          j.attribute("pruned", pruned);
-          j.attribute("elements", elements);
-          j.attribute("zeros", zeros);
-          j.attribute("bytes_dense", bytes);
-          j.attribute("bytes_stored", stored);
-          j.attribute("flops_dense", flops);
-          j.attribute("flops_executed", executed);
+          j.attribute("pruned", t.pruned);
+          j.attribute("elements", t.elements);
+          j.attribute("zeros", t.zeros);
+          j.attribute("bytes_dense", t.bytes);
+          j.attribute("bytes_stored", t.stored);
+          j.attribute("flops_dense", t.flops);
+          j.attribute("flops_executed", t.executed);
         });
       });
       file << "\n";

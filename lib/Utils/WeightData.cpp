@@ -40,6 +40,20 @@ FailureOr<ArrayRef<char>> mlir::prune::getRawWeightBytes(ElementsAttr attr,
                         << attr.getType();
 }
 
+double mlir::prune::halfBitsToDouble(uint16_t bits, bool bf16) {
+  llvm::APFloat v(bf16 ? llvm::APFloat::BFloat() : llvm::APFloat::IEEEhalf(),
+                  llvm::APInt(16, bits));
+  return v.convertToDouble();
+}
+
+uint16_t mlir::prune::doubleToHalfBits(double value, bool bf16) {
+  llvm::APFloat v(value);
+  bool losesInfo;
+  v.convert(bf16 ? llvm::APFloat::BFloat() : llvm::APFloat::IEEEhalf(),
+            llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  return v.bitcastToAPInt().getZExtValue();
+}
+
 static double loadElement(const char *p, Type elt) {
   if (elt.isF32()) {
     float f;
@@ -53,10 +67,7 @@ static double loadElement(const char *p, Type elt) {
   }
   uint16_t bits;
   std::memcpy(&bits, p, sizeof(bits));
-  const llvm::fltSemantics &sem =
-      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
-  llvm::APFloat v(sem, llvm::APInt(16, bits));
-  return v.convertToDouble();
+  return halfBitsToDouble(bits, elt.isBF16());
 }
 
 static void storeElement(char *p, Type elt, double value) {
@@ -69,12 +80,7 @@ static void storeElement(char *p, Type elt, double value) {
     std::memcpy(p, &value, sizeof(value));
     return;
   }
-  const llvm::fltSemantics &sem =
-      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
-  llvm::APFloat v(value);
-  bool losesInfo;
-  v.convert(sem, llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-  uint16_t bits = v.bitcastToAPInt().getZExtValue();
+  uint16_t bits = doubleToHalfBits(value, elt.isBF16());
   std::memcpy(p, &bits, sizeof(bits));
 }
 

@@ -22,6 +22,11 @@
 
 namespace mlir::prune {
 
+/// 16-bit float bits (IEEE half, or bfloat16 when `bf16`) to double and back
+/// (round to nearest even).
+double halfBitsToDouble(uint16_t bits, bool bf16);
+uint16_t doubleToHalfBits(double value, bool bf16);
+
 /// True for the float element types weights may have (f16, bf16, f32, f64).
 bool isSupportedWeightElementType(Type type);
 
