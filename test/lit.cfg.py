@@ -22,10 +22,14 @@ llvm_config.add_tool_substitutions(
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%llvm_include", config.llvm_include_dir))
 config.substitutions.append(("%prune_src", config.prune_opt_src_root))
+# The kernel library nn-lower-kernels calls (`nn-lower-cpu` default).
+kernels_dir = os.path.join(config.prune_opt_obj_root, "lib")
+config.substitutions.append(("%kernels_lib_dir", kernels_dir))
 config.substitutions.append(
     ("%runner_libs",
-     ",".join(os.path.join(config.mlir_lib_dir, lib) for lib in
-              ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
+     ",".join([os.path.join(config.mlir_lib_dir, lib) for lib in
+               ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"]] +
+              [os.path.join(kernels_dir, "libPruneOptKernels.so")])))
 
 # Real models live beside the repository in ../shared/models (not part of
 # it). Tests that need them say `REQUIRES: models` and are reported as

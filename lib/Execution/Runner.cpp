@@ -113,7 +113,10 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
                                        "-L" PRUNE_OPT_LLVM_LIB_DIR,
                                        "-Wl,-rpath," PRUNE_OPT_LLVM_LIB_DIR,
                                        "-lmlir_c_runner_utils",
-                                       "-lmlir_runner_utils"};
+                                       "-lmlir_runner_utils",
+                                       "-L" PRUNE_OPT_KERNELS_DIR,
+                                       "-Wl,-rpath," PRUNE_OPT_KERNELS_DIR,
+                                       "-lPruneOptKernels"};
   int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,
                                      &err);
   llvm::sys::fs::remove(irPath);
@@ -224,8 +227,10 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   // MLIR's runner utilities (printMemrefF32, ...) so modules that print run
   // too, as under mlir-runner.
   std::vector<StringRef> libs;
+  // And the kernels nn-lower-kernels calls.
   for (StringRef lib : {PRUNE_OPT_LLVM_LIB_DIR "/libmlir_runner_utils.so",
-                        PRUNE_OPT_LLVM_LIB_DIR "/libmlir_c_runner_utils.so"})
+                        PRUNE_OPT_LLVM_LIB_DIR "/libmlir_c_runner_utils.so",
+                        PRUNE_OPT_KERNELS_DIR "/libPruneOptKernels.so"})
     if (llvm::sys::fs::exists(lib))
       libs.push_back(lib);
   options.sharedLibPaths = libs;

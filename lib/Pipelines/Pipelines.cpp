@@ -37,6 +37,8 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   };
   pm.addPass(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
+  if (options.kernels)
+    pm.addPass(createNNLowerKernels());
   addText("func.func(linalg-generalize-named-ops)");
   pm.addPass(createNNDenseLoopOrder());
   pm.addPass(createNNSplitEmptyTensors());

@@ -6,6 +6,7 @@
 
 #include "prune-opt/Utils/LinalgUtils.h"
 
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "llvm/ADT/Sequence.h"
 
@@ -44,4 +45,55 @@ mlir::prune::readPermutedInput(RewriterBase &rewriter, linalg::LinalgOp op,
     generic->setOperand(operandIndex, newInput);
   });
   return cast<linalg::LinalgOp>(generic.getOperation());
+}
+
+std::optional<FullyConnected>
+mlir::prune::matchFullyConnected(linalg::LinalgOp op, unsigned weightOperand) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      weightOperand > 1 || !op.hasPureTensorSemantics() ||
+      !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+      return std::nullopt;
+    if (!op.getMatchingIndexingMap(&operand).isProjectedPermutation())
+      return std::nullopt;
+  }
+  unsigned inputOperand = 1 - weightOperand;
+  AffineMap wMap = op.getIndexingMapsArray()[weightOperand];
+  AffineMap xMap = op.getIndexingMapsArray()[inputOperand];
+  AffineMap yMap = op.getIndexingMapsArray()[2];
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t k = -1, n = -1, m = -1;
+  for (unsigned d = 0; d < ranges.size(); ++d) {
+    bool inW = wMap.isFunctionOfDim(d), inX = xMap.isFunctionOfDim(d),
+         inY = yMap.isFunctionOfDim(d);
+    if (inW && inX && !inY && k < 0)
+      k = d;
+    else if (inW && inY && !inX && n < 0)
+      n = d;
+    else if (inX && inY && !inW && m < 0)
+      m = d;
+    else
+      return std::nullopt;
+  }
+  if (k < 0 || n < 0 || wMap.getNumResults() != 2 ||
+      xMap.getNumResults() != (m < 0 ? 1u : 2u) ||
+      yMap.getNumResults() != (m < 0 ? 1u : 2u))
+    return std::nullopt;
+  auto dimAt = [](AffineMap map, unsigned i) {
+    return cast<AffineDimExpr>(map.getResult(i)).getPosition();
+  };
+  FullyConnected fc;
+  fc.weightOperand = weightOperand;
+  fc.inputOperand = inputOperand;
+  fc.outputs = ranges[n];
+  fc.reduction = ranges[k];
+  fc.batch = m < 0 ? 1 : ranges[m];
+  fc.vector = m < 0;
+  fc.weightKN = dimAt(wMap, 0) == static_cast<unsigned>(k);
+  fc.inputKM = m >= 0 && dimAt(xMap, 0) == static_cast<unsigned>(k);
+  fc.outputNM = m >= 0 && dimAt(yMap, 0) == static_cast<unsigned>(n);
+  return fc;
 }

@@ -9,6 +9,11 @@
 // RUN:   | mlir-runner -e main -entry-point-result=void -shared-libs=%runner_libs | FileCheck %s
 // RUN: prune-opt %S/Inputs/two-layer.mlir --nn-lower-cpu \
 // RUN:   | mlir-runner -e main -entry-point-result=void -shared-libs=%runner_libs | FileCheck %s --check-prefix=DENSE
+// Upstream's sparsifier alone (kernels=0) gives the same numbers.
+// RUN: prune-opt %S/Inputs/two-layer.mlir --nn-prune=sparsity=0.5 --nn-sparsify=format=csr --nn-lower-cpu=kernels=0 \
+// RUN:   | mlir-runner -e main -entry-point-result=void -shared-libs=%runner_libs | FileCheck %s
+// RUN: prune-opt %S/Inputs/two-layer.mlir --nn-lower-cpu=kernels=0 \
+// RUN:   | mlir-runner -e main -entry-point-result=void -shared-libs=%runner_libs | FileCheck %s --check-prefix=DENSE
 //
 // The sparse path uses no runtime library and converts nothing at run time.
 // RUN: prune-opt %S/Inputs/two-layer.mlir --nn-prune=sparsity=0.5 --nn-sparsify=format=csr --nn-lower-cpu | FileCheck %s --check-prefix=IR

@@ -21,6 +21,12 @@ struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
       *this, "reassociate-fp-reductions",
       llvm::cl::desc("Allow reassociation of floating-point reductions"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> kernels{
+      *this, "kernels",
+      llvm::cl::desc("Lower fully connected layers with constant weights to "
+                     "prune-opt's kernels (nn-lower-kernels); models then "
+                     "link libPruneOptKernels"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> enableIndexOptimizations{
       *this, "enable-index-optimizations",
       llvm::cl::desc("Use 32-bit vector indices where possible"),

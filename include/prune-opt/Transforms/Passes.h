@@ -10,6 +10,9 @@
 #include "prune-opt/Criteria/Criteria.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -18,7 +21,7 @@
 namespace mlir::prune {
 
 /// Storage a pruned weight is given by nn-sparsify.
-enum class SparseFormat { Auto, Dense, CSR };
+enum class SparseFormat { Auto, Dense, CSR, Bitmask, BSR, NM };
 
 /// Name of the discardable attribute recording a pruning decision.
 inline constexpr llvm::StringLiteral kPruneAttrName = "nn.prune";

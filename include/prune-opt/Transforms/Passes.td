@@ -298,14 +298,23 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
              clEnumValN(mlir::prune::SparseFormat::Dense, "dense",
                         "Keep every weight dense (the masked model)"),
              clEnumValN(mlir::prune::SparseFormat::CSR, "csr",
-                        "Output levels dense, reduction levels compressed"))}]>,
+                        "Output levels dense, reduction levels compressed"),
+             clEnumValN(mlir::prune::SparseFormat::Bitmask, "bitmask",
+                        "Fully connected: 1-bit mask + packed values"),
+             clEnumValN(mlir::prune::SparseFormat::BSR, "bsr",
+                        "Fully connected: blocks of the pruning block shape"),
+             clEnumValN(mlir::prune::SparseFormat::NM, "nm",
+                        "Fully connected: N:M values + in-group offsets"))}]>,
     Option<"minSparsity", "min-sparsity", "double", "0.0",
            "Weights less sparse than this always stay dense">,
     Option<"cacheKiB", "cache-kib", "int64_t", "2048",
            "auto: weights up to this size are assumed cache-resident "
            "(default: this machine's L2)">,
     Option<"indexWidth", "index-width", "unsigned", "32",
-           "Bit width of positions and coordinates (0 = index, 8, 16, 32, 64)">
+           "Bit width of positions and coordinates (0 = index, 8, 16, 32, 64)">,
+    Option<"bandwidthGBs", "bandwidth-gbs", "double", "12.0",
+           "auto: memory read bandwidth of one core (GB/s) for the kernel "
+           "cost model (measured by prune-bench)">
   ];
   let dependentDialects = ["mlir::sparse_tensor::SparseTensorDialect",
                            "mlir::arith::ArithDialect",
@@ -401,3 +410,43 @@ def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::ModuleOp"> {
 }
 
 #endif // PRUNE_OPT_TRANSFORMS_PASSES
+
+def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
+  let summary = "Lower fully connected layers with constant weights to prune-opt's micro-kernels";
+  let description = [{
+    Rewrites every fully connected contraction `y = x W^T (+ y)` (matmul,
+    matvec, vecmat or a generic of that form, any operand layout, f32,
+    static shapes) whose weight is a constant into a call of the project's
+    kernel library (`libPruneOptKernels`, `_mlir_ciface_prune_mr_*`), with
+    the weight packed here, at compile time, into the kernel's format:
+
+      - a dense constant (`format = "dense"` or not pruned): 16-output
+        panels, an AVX-512 register-blocked GEMV/GEMM;
+      - a `sparse_tensor.assemble` of constants from `nn-sparsify`: the
+        format its `nn.prune` decision names: `csr` (u16 columns when they
+        fit), `bitmask` (1 bit per weight + packed values, expanded with
+        `vexpandps`), `bsr` (the pruning block shape) or `nm` (N:M values +
+        2-bit offsets for 2:4, selected with one `vpermt2ps` per 16 values).
+
+    The rewrite happens on tensors (`bufferization.to_buffer` of the input,
+    a fresh output buffer, `bufferization.to_tensor` of the result), so it
+    composes with one-shot bufferization; `nn-lower-cpu` runs it first when
+    `kernels=true` (the default). Ops that do not match (convolutions,
+    batched matmuls, dynamic shapes, other element types) are left to the
+    sparsifier. Where a weight cannot be packed in the requested format
+    (e.g. a block shape that does not divide it) it falls back to CSR with
+    a remark. Every rewritten op gets `nn.kernel = "<format>"` on the call.
+  }];
+  let options = [
+    Option<"lowerDense", "dense", "bool", "true",
+           "Also lower dense constant weights (the dense kernel)">
+  ];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numLowered", "num-lowered", "Number of contractions lowered to kernels">
+  ];
+}

@@ -23,6 +23,23 @@ FailureOr<linalg::LinalgOp> readPermutedInput(RewriterBase &rewriter,
                                               Value newInput,
                                               ArrayRef<int64_t> order);
 
+/// A contraction y = x W^T (+ y) in linalg form: one reduction loop k, one
+/// weight-output loop n, at most one batch loop m, f32 everywhere, static
+/// shapes, each operand indexed by a permutation of its loops.
+struct FullyConnected {
+  unsigned weightOperand = 0, inputOperand = 0;
+  int64_t batch = 1, outputs = 0, reduction = 0;
+  bool weightKN = false; // weight indexed [k, n] (else [n, k])
+  bool inputKM = false;  // input indexed [k, m] (else [m, k] or [k])
+  bool outputNM = false; // output indexed [n, m] (else [m, n] or [n])
+  bool vector = false;   // no batch loop: input [k], output [n]
+};
+
+/// Matches `op` as a fully connected layer whose weight is input
+/// `weightOperand`.
+std::optional<FullyConnected> matchFullyConnected(linalg::LinalgOp op,
+                                                  unsigned weightOperand);
+
 } // namespace mlir::prune
 
 #endif // PRUNE_OPT_UTILS_LINALGUTILS_H

@@ -1,0 +1,113 @@
+//===- Kernels.h - Micro-kernels for pruned fully connected layers -*- C++ -*-//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The runtime half of `nn-lower-kernels`: y[b, o] (+)= sum_k x[b, k] W[o, k]
+// for a constant W stored in one of the formats below, packed at compile
+// time by the functions in this header and read by the `prune_fc_*` entry
+// points that compiled models call (through MLIR's C interface,
+// `_mlir_ciface_prune_fc_*`). The library has no LLVM/MLIR dependency: an
+// AOT-compiled model links only it. AVX-512 kernels are selected at run
+// time; portable C++ kernels run everywhere else (and in tests, through
+// prune_kernels_set_isa(0)).
+//
+// Formats (W is [O, K], "row" = output):
+//   dense    values: panels of 16 outputs, [ceil(O/16)][K][16], zero padded.
+//   csr      rowPtr[O+1] (i32), col[nnz] (u16 if K <= 65536, else i32),
+//            values[nnz (+16 padding)].
+//   bitmask  rowPtr[O+1] (i32, into values), masks[O][ceil(K/16)] (u16: bit
+//            j of mask c is W[o, 16c+j] != 0), packed values (+16 padding).
+//            0.125 bytes of index per weight, any sparsity.
+//   bsr      R x C blocks: rowPtr[O/R+1] (i32), col[nblocks] (block column;
+//            u16 or i32), values[nblocks][R][C].
+//   nm       N:M along K, exactly N entries per group (zeros padded):
+//            values[O][K/M*N]; codes: for 2:4, one u32 per 16 values holding
+//            2-bit in-group offsets; otherwise one u8 offset per value.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_RUNTIME_KERNELS_H
+#define PRUNE_OPT_RUNTIME_KERNELS_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace prune::kernels {
+
+enum class Format { Dense, CSR, Bitmask, BSR, NM };
+
+/// A weight packed for one of the kernels.
+struct PackedWeight {
+  Format format = Format::Dense;
+  int64_t rows = 0, cols = 0;  // O, K
+  int64_t blockRows = 1, blockCols = 1; // bsr
+  int64_t n = 0, m = 0;        // nm
+  bool wideIndex = false;      // csr/bsr column index is i32, not u16
+  std::vector<float> values;
+  std::vector<int32_t> rowPtr;
+  std::vector<uint16_t> col16;
+  std::vector<int32_t> col32;
+  std::vector<uint16_t> masks;
+  std::vector<uint8_t> codes;
+  int64_t nnz = 0; // stored entries (before padding)
+
+  /// Bytes the kernel reads for the weight (values + indices + positions).
+  int64_t bytes() const;
+};
+
+/// Packs the row-major W[rows, cols]. packBSR fails (returns false) when
+/// the shape is not a multiple of the block; packNM when some group of m
+/// has more than n nonzeros or cols % m != 0.
+PackedWeight packDense(const float *w, int64_t rows, int64_t cols);
+PackedWeight packCSR(const float *w, int64_t rows, int64_t cols);
+PackedWeight packBitmask(const float *w, int64_t rows, int64_t cols);
+bool packBSR(const float *w, int64_t rows, int64_t cols, int64_t r,
+             int64_t c, PackedWeight &out);
+bool packNM(const float *w, int64_t rows, int64_t cols, int64_t n, int64_t m,
+            PackedWeight &out);
+
+/// Runs y (+)= x W^T with the raw arrays of `w`; x is [batch, cols] with
+/// row stride `xStride`, y is [batch, rows] with row stride `yStride`.
+void run(const PackedWeight &w, const float *x, int64_t xStride, float *y,
+         int64_t yStride, int64_t batch, bool accumulate);
+
+} // namespace prune::kernels
+
+extern "C" {
+/// Threads the kernels may use (default: PRUNE_NUM_THREADS, else all
+/// hardware threads). Small layers always run on the calling thread.
+void prune_kernels_set_num_threads(int32_t n);
+int32_t prune_kernels_get_num_threads();
+/// 1 = use AVX-512 where the CPU has it (default), 0 = portable kernels.
+void prune_kernels_set_isa(int32_t avx512);
+int32_t prune_kernels_has_avx512();
+/// Multiply-adds below which a call stays on one thread (tests set 0).
+void prune_kernels_set_parallel_threshold(double work);
+
+// Raw entry points (the C-interface wrappers below call these). Index
+// arrays: `col` is u16 when wide == 0, i32 otherwise.
+void prune_fc_dense(float *y, int64_t ys, const float *x, int64_t xs,
+                    int64_t batch, int64_t rows, int64_t cols,
+                    const float *panels, int32_t acc);
+void prune_fc_csr(float *y, int64_t ys, const float *x, int64_t xs,
+                  int64_t batch, int64_t rows, int64_t cols,
+                  const int32_t *rowPtr, const void *col, int32_t wide,
+                  const float *values, int32_t acc);
+void prune_fc_bitmask(float *y, int64_t ys, const float *x, int64_t xs,
+                      int64_t batch, int64_t rows, int64_t cols,
+                      const int32_t *rowPtr, const uint16_t *masks,
+                      const float *values, int32_t acc);
+void prune_fc_bsr(float *y, int64_t ys, const float *x, int64_t xs,
+                  int64_t batch, int64_t rows, int64_t cols, int64_t r,
+                  int64_t c, const int32_t *rowPtr, const void *col,
+                  int32_t wide, const float *values, int32_t acc);
+void prune_fc_nm(float *y, int64_t ys, const float *x, int64_t xs,
+                 int64_t batch, int64_t rows, int64_t cols, int64_t n,
+                 int64_t m, const uint8_t *codes, const float *values,
+                 int32_t acc);
+}
+
+#endif // PRUNE_OPT_RUNTIME_KERNELS_H

@@ -1,0 +1,1229 @@
+//===- Kernels.cpp - Micro-kernels for pruned fully connected layers ------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// See Kernels.h for the formats. Design notes (numbers in docs/Benchmarks.md):
+// - batch 1 is memory bound: the kernels read each weight byte once, with
+//   the narrowest index that fits (u16 columns, 1-bit masks, 2-bit codes);
+// - batch > 1 vectorizes along the batch: x is transposed once per call into
+//   xT[K][16*nv] so that every stored weight costs nv FMAs, with no gathers;
+// - threads split the output rows; layers with little work stay on the
+//   calling thread (waking a thread costs more than a small layer).
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Runtime/Kernels.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define PRUNE_X86 1
+#else
+#define PRUNE_X86 0
+#endif
+
+using namespace prune::kernels;
+
+//===----------------------------------------------------------------------===//
+// Threads
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A fixed set of worker threads; parallelFor runs chunk 0 on the caller.
+class Pool {
+public:
+  static Pool &get() {
+    static Pool pool;
+    return pool;
+  }
+  int threads() const { return numThreads.load(); }
+  void setThreads(int n) {
+    n = std::max(1, std::min(n, 256));
+    std::lock_guard<std::mutex> lock(mutex);
+    while (static_cast<int>(workers.size()) < n - 1) {
+      int id = workers.size() + 1;
+      workers.emplace_back([this, id] { workerLoop(id); });
+    }
+    numThreads = n;
+  }
+
+  /// Calls fn(chunk, numChunks) for every chunk, in parallel.
+  void run(int numChunks, const std::function<void(int, int)> &fn) {
+    if (numChunks <= 1) {
+      fn(0, 1);
+      return;
+    }
+    std::unique_lock<std::mutex> callLock(callMutex);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      job = &fn;
+      chunks = numChunks;
+      pending = numChunks - 1;
+      ++generation;
+    }
+    wake.notify_all();
+    fn(0, numChunks);
+    // Workers finish quickly; spin before sleeping.
+    for (int spin = 0; pending.load(std::memory_order_acquire) != 0; ++spin)
+      if (spin > 4096)
+        std::this_thread::yield();
+  }
+
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+      ++generation;
+    }
+    wake.notify_all();
+    for (auto &t : workers)
+      t.join();
+  }
+
+private:
+  Pool() {
+    int n = std::thread::hardware_concurrency();
+    if (const char *env = std::getenv("PRUNE_NUM_THREADS"))
+      n = std::atoi(env);
+    setThreads(n > 0 ? n : 1);
+  }
+
+  void workerLoop(int id) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int, int)> *fn;
+      int n;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        wake.wait(lock, [&] { return generation != seen; });
+        seen = generation;
+        if (stop)
+          return;
+        fn = job;
+        n = chunks;
+      }
+      if (id < n) {
+        (*fn)(id, n);
+        pending.fetch_sub(1, std::memory_order_release);
+      }
+    }
+  }
+
+  std::mutex mutex, callMutex;
+  std::condition_variable wake;
+  std::vector<std::thread> workers;
+  std::atomic<int> numThreads{1};
+  std::atomic<int> pending{0};
+  const std::function<void(int, int)> *job = nullptr;
+  int chunks = 0;
+  uint64_t generation = 0;
+  bool stop = false;
+};
+
+std::atomic<int> useAvx512{-1};
+/// Multiply-adds below which a layer runs on the calling thread: waking a
+/// thread costs ~5 us, about 100k multiply-adds of these kernels.
+std::atomic<double> minParallelWork{200000.0};
+
+bool haveAvx512() {
+#if PRUNE_X86
+  int v = useAvx512.load();
+  if (v < 0) {
+    __builtin_cpu_init();
+    v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl");
+    useAvx512 = v;
+  }
+  return v != 0;
+#else
+  return false;
+#endif
+}
+
+/// Splits [0, units) over the pool when `work` (multiply-adds) is large
+/// enough to pay for waking threads; fn(begin, end) gets unit ranges.
+void parallelUnits(int64_t units, double work,
+                   const std::function<void(int64_t, int64_t)> &fn) {
+  Pool &pool = Pool::get();
+  int threads = pool.threads();
+  if (threads > 1 && work < minParallelWork.load())
+    threads = 1;
+  threads = std::min<int64_t>(threads, units);
+  if (threads <= 1) {
+    fn(0, units);
+    return;
+  }
+  pool.run(threads, [&](int chunk, int n) {
+    int64_t begin = units * chunk / n, end = units * (chunk + 1) / n;
+    if (begin < end)
+      fn(begin, end);
+  });
+}
+
+inline float finish(float v, const float *y, bool acc) {
+  return acc ? *y + v : v;
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Packing
+//===----------------------------------------------------------------------===//
+
+int64_t PackedWeight::bytes() const {
+  return static_cast<int64_t>(nnz) * 4 + rowPtr.size() * 4 + col16.size() * 2 +
+         col32.size() * 4 + masks.size() * 2 + codes.size() +
+         (format == Format::Dense ? (int64_t)values.size() * 4 - nnz * 4 : 0);
+}
+
+PackedWeight prune::kernels::packDense(const float *w, int64_t rows,
+                                       int64_t cols) {
+  PackedWeight p;
+  p.format = Format::Dense;
+  p.rows = rows;
+  p.cols = cols;
+  int64_t panels = (rows + 15) / 16;
+  p.values.assign(panels * cols * 16, 0.0f);
+  for (int64_t o = 0; o < rows; ++o)
+    for (int64_t k = 0; k < cols; ++k)
+      p.values[((o / 16) * cols + k) * 16 + o % 16] = w[o * cols + k];
+  p.nnz = rows * cols;
+  return p;
+}
+
+static void setColumns(PackedWeight &p, const std::vector<int32_t> &cols,
+                       int64_t maxCol) {
+  p.wideIndex = maxCol > 65536;
+  if (p.wideIndex)
+    p.col32 = cols;
+  else
+    p.col16.assign(cols.begin(), cols.end());
+}
+
+PackedWeight prune::kernels::packCSR(const float *w, int64_t rows,
+                                     int64_t cols) {
+  PackedWeight p;
+  p.format = Format::CSR;
+  p.rows = rows;
+  p.cols = cols;
+  p.rowPtr.push_back(0);
+  std::vector<int32_t> col;
+  for (int64_t o = 0; o < rows; ++o) {
+    for (int64_t k = 0; k < cols; ++k)
+      if (w[o * cols + k] != 0.0f) {
+        col.push_back(k);
+        p.values.push_back(w[o * cols + k]);
+      }
+    p.rowPtr.push_back(p.values.size());
+  }
+  p.nnz = p.values.size();
+  setColumns(p, col, cols);
+  p.values.resize(p.nnz + 16, 0.0f);
+  return p;
+}
+
+PackedWeight prune::kernels::packBitmask(const float *w, int64_t rows,
+                                         int64_t cols) {
+  PackedWeight p;
+  p.format = Format::Bitmask;
+  p.rows = rows;
+  p.cols = cols;
+  int64_t chunks = (cols + 15) / 16;
+  p.masks.assign(rows * chunks, 0);
+  p.rowPtr.push_back(0);
+  for (int64_t o = 0; o < rows; ++o) {
+    for (int64_t k = 0; k < cols; ++k)
+      if (w[o * cols + k] != 0.0f) {
+        p.masks[o * chunks + k / 16] |= uint16_t(1u << (k % 16));
+        p.values.push_back(w[o * cols + k]);
+      }
+    p.rowPtr.push_back(p.values.size());
+  }
+  p.nnz = p.values.size();
+  p.values.resize(p.nnz + 16, 0.0f);
+  return p;
+}
+
+bool prune::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
+                             int64_t r, int64_t c, PackedWeight &p) {
+  if (r <= 0 || c <= 0 || rows % r || cols % c)
+    return false;
+  p = PackedWeight();
+  p.format = Format::BSR;
+  p.rows = rows;
+  p.cols = cols;
+  p.blockRows = r;
+  p.blockCols = c;
+  p.rowPtr.push_back(0);
+  std::vector<int32_t> col;
+  for (int64_t br = 0; br < rows / r; ++br) {
+    for (int64_t bc = 0; bc < cols / c; ++bc) {
+      bool any = false;
+      for (int64_t i = 0; i < r && !any; ++i)
+        for (int64_t j = 0; j < c && !any; ++j)
+          any = w[(br * r + i) * cols + bc * c + j] != 0.0f;
+      if (!any)
+        continue;
+      col.push_back(bc);
+      for (int64_t i = 0; i < r; ++i)
+        for (int64_t j = 0; j < c; ++j)
+          p.values.push_back(w[(br * r + i) * cols + bc * c + j]);
+    }
+    p.rowPtr.push_back(col.size());
+  }
+  p.nnz = p.values.size();
+  setColumns(p, col, cols / c);
+  p.values.resize(p.nnz + 16, 0.0f);
+  return true;
+}
+
+bool prune::kernels::packNM(const float *w, int64_t rows, int64_t cols,
+                            int64_t n, int64_t m, PackedWeight &p) {
+  if (n <= 0 || m <= n || m > 256 || cols % m)
+    return false;
+  p = PackedWeight();
+  p.format = Format::NM;
+  p.rows = rows;
+  p.cols = cols;
+  p.n = n;
+  p.m = m;
+  bool is24 = n == 2 && m == 4;
+  int64_t perRow = cols / m * n;
+  // 2:4 codes come in u32 words of 16 values: pad each row to 16 values.
+  int64_t stride = is24 ? (perRow + 15) / 16 * 16 : perRow;
+  p.values.assign(rows * stride + 16, 0.0f);
+  std::vector<uint8_t> offsets(rows * stride, 0);
+  for (int64_t o = 0; o < rows; ++o)
+    for (int64_t g = 0; g < cols / m; ++g) {
+      int64_t kept = 0;
+      const float *group = w + o * cols + g * m;
+      for (int64_t j = 0; j < m; ++j)
+        if (group[j] != 0.0f) {
+          if (kept == n)
+            return false;
+          p.values[o * stride + g * n + kept] = group[j];
+          offsets[o * stride + g * n + kept++] = j;
+        }
+      // Pad with explicit zeros at unused offsets (kept sorted).
+      for (int64_t j = 0; kept < n && j < m; ++j)
+        if (group[j] == 0.0f) {
+          bool used = false;
+          for (int64_t q = 0; q < kept; ++q)
+            used |= offsets[o * stride + g * n + q] == j;
+          if (!used) {
+            offsets[o * stride + g * n + kept] = j;
+            p.values[o * stride + g * n + kept++] = 0.0f;
+          }
+        }
+    }
+  p.nnz = rows * perRow;
+  if (!is24) {
+    p.codes = std::move(offsets);
+    return true;
+  }
+  p.codes.assign(rows * stride / 16 * 4, 0);
+  for (int64_t i = 0; i < rows * stride; ++i)
+    p.codes[i / 16 * 4 + (i % 16) / 4] |= uint8_t(offsets[i] << (2 * (i % 4)));
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Portable kernels
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct Args {
+  float *y;
+  int64_t ys;
+  const float *x;
+  int64_t xs;
+  int64_t batch, rows, cols;
+  bool acc;
+};
+
+inline int64_t colAt(const void *col, bool wide, int64_t i) {
+  return wide ? static_cast<const int32_t *>(col)[i]
+              : static_cast<const uint16_t *>(col)[i];
+}
+
+void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t o = o0; o < o1; ++o) {
+      const float *wp = panels + (o / 16) * a.cols * 16 + o % 16;
+      const float *x = a.x + b * a.xs;
+      float s = 0;
+      for (int64_t k = 0; k < a.cols; ++k)
+        s += wp[k * 16] * x[k];
+      float *y = a.y + b * a.ys + o;
+      *y = finish(s, y, a.acc);
+    }
+}
+
+void csrRef(const Args &a, const int32_t *rowPtr, const void *col, bool wide,
+            const float *values, int64_t o0, int64_t o1) {
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t o = o0; o < o1; ++o) {
+      const float *x = a.x + b * a.xs;
+      float s = 0;
+      for (int64_t i = rowPtr[o]; i < rowPtr[o + 1]; ++i)
+        s += values[i] * x[colAt(col, wide, i)];
+      float *y = a.y + b * a.ys + o;
+      *y = finish(s, y, a.acc);
+    }
+}
+
+void bitmaskRef(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
+                const float *values, int64_t o0, int64_t o1) {
+  int64_t chunks = (a.cols + 15) / 16;
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t o = o0; o < o1; ++o) {
+      const float *x = a.x + b * a.xs;
+      const float *v = values + rowPtr[o];
+      float s = 0;
+      for (int64_t c = 0; c < chunks; ++c)
+        for (uint32_t mk = masks[o * chunks + c]; mk; mk &= mk - 1)
+          s += *v++ * x[16 * c + __builtin_ctz(mk)];
+      float *y = a.y + b * a.ys + o;
+      *y = finish(s, y, a.acc);
+    }
+}
+
+void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
+            const void *col, bool wide, const float *values, int64_t br0,
+            int64_t br1) {
+  std::vector<float> s(r);
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t br = br0; br < br1; ++br) {
+      const float *x = a.x + b * a.xs;
+      std::fill(s.begin(), s.end(), 0.0f);
+      for (int64_t i = rowPtr[br]; i < rowPtr[br + 1]; ++i) {
+        const float *xb = x + colAt(col, wide, i) * c;
+        const float *v = values + i * r * c;
+        for (int64_t ii = 0; ii < r; ++ii)
+          for (int64_t j = 0; j < c; ++j)
+            s[ii] += v[ii * c + j] * xb[j];
+      }
+      for (int64_t ii = 0; ii < r; ++ii) {
+        float *y = a.y + b * a.ys + br * r + ii;
+        *y = finish(s[ii], y, a.acc);
+      }
+    }
+}
+
+/// In-group offset of stored value `i` of a row (see packNM).
+inline int64_t nmOffset(const uint8_t *codes, bool is24, int64_t i) {
+  if (!is24)
+    return codes[i];
+  return (codes[i / 16 * 4 + (i % 16) / 4] >> (2 * (i % 4))) & 3;
+}
+
+inline int64_t nmStride(int64_t cols, int64_t n, int64_t m) {
+  int64_t perRow = cols / m * n;
+  return n == 2 && m == 4 ? (perRow + 15) / 16 * 16 : perRow;
+}
+
+void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
+           const float *values, int64_t o0, int64_t o1) {
+  bool is24 = n == 2 && m == 4;
+  int64_t stride = nmStride(a.cols, n, m), perRow = a.cols / m * n;
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t o = o0; o < o1; ++o) {
+      const float *x = a.x + b * a.xs;
+      float s = 0;
+      for (int64_t i = 0; i < perRow; ++i)
+        s += values[o * stride + i] *
+             x[(i / n) * m + nmOffset(codes, is24, o * stride + i)];
+      float *y = a.y + b * a.ys + o;
+      *y = finish(s, y, a.acc);
+    }
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// AVX-512 kernels
+//===----------------------------------------------------------------------===//
+
+#if PRUNE_X86
+#define AVX512                                                                 \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,popcnt")))
+
+namespace {
+/// Software prefetch distance: the hardware prefetchers of the VMs measured
+/// here do not keep up with one stream per row (2:4 went from 3.7 to 2.7 ms
+/// on 4096x4096 with it).
+constexpr int64_t kPrefetchFloats = 512;
+
+AVX512 inline __mmask16 tailMask(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+}
+
+/// Stores 16 outputs y[o..o+16) (masked at the end of the row).
+AVX512 inline void storeOut(float *y, __m512 v, __mmask16 mask, bool acc) {
+  if (acc)
+    v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, y));
+  _mm512_mask_storeu_ps(y, mask, v);
+}
+
+// Dense: R batch rows x P panels of 16 outputs, the whole K per call.
+template <int R, int P>
+AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
+                       int64_t b0) {
+  __m512 c[R][P];
+  for (int r = 0; r < R; ++r)
+    for (int p = 0; p < P; ++p)
+      c[r][p] = _mm512_setzero_ps();
+  const float *w = panels + p0 * a.cols * 16;
+  const float *x[R];
+  for (int r = 0; r < R; ++r)
+    x[r] = a.x + (b0 + r) * a.xs;
+  for (int64_t k = 0; k < a.cols; ++k) {
+    __m512 wv[P];
+    for (int p = 0; p < P; ++p) {
+      _mm_prefetch(reinterpret_cast<const char *>(w + (p * a.cols + k) * 16 +
+                                                  kPrefetchFloats),
+                   _MM_HINT_T0);
+      wv[p] = _mm512_loadu_ps(w + (p * a.cols + k) * 16);
+    }
+    for (int r = 0; r < R; ++r) {
+      __m512 xb = _mm512_set1_ps(x[r][k]);
+      for (int p = 0; p < P; ++p)
+        c[r][p] = _mm512_fmadd_ps(wv[p], xb, c[r][p]);
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    int64_t o = (p0 + p) * 16;
+    __mmask16 mask = tailMask(a.rows - o);
+    for (int r = 0; r < R; ++r)
+      storeOut(a.y + (b0 + r) * a.ys + o, c[r][p], mask, a.acc);
+  }
+}
+
+template <int P>
+AVX512 void denseRowsP(const Args &a, const float *panels, int64_t p0,
+                       int64_t b0, int64_t r) {
+  switch (r) {
+  case 1: return denseBlock<1, P>(a, panels, p0, b0);
+  case 2: return denseBlock<2, P>(a, panels, p0, b0);
+  case 3: return denseBlock<3, P>(a, panels, p0, b0);
+  case 4: return denseBlock<4, P>(a, panels, p0, b0);
+  case 5: return denseBlock<5, P>(a, panels, p0, b0);
+  case 6: return denseBlock<6, P>(a, panels, p0, b0);
+  case 7: return denseBlock<7, P>(a, panels, p0, b0);
+  default: return denseBlock<8, P>(a, panels, p0, b0);
+  }
+}
+
+AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
+                     int64_t p1) {
+  // Panel groups outside, batch chunks inside: a group's panels stay in L2
+  // while every batch chunk reads them.
+  int64_t group = a.batch <= 2 ? 4 : 2;
+  for (int64_t p = p0; p < p1; p += group) {
+    int64_t np = std::min(group, p1 - p);
+    for (int64_t b0 = 0; b0 < a.batch; b0 += 8) {
+      int64_t r = std::min<int64_t>(8, a.batch - b0);
+      if (np == 4 && r <= 2) {
+        if (r == 1)
+          denseBlock<1, 4>(a, panels, p, b0);
+        else
+          denseBlock<2, 4>(a, panels, p, b0);
+      } else if (np == 2) {
+        denseRowsP<2>(a, panels, p, b0, r);
+      } else {
+        for (int64_t q = p; q < p + np; ++q)
+          denseRowsP<1>(a, panels, q, b0, r);
+      }
+    }
+  }
+}
+
+template <bool Wide>
+AVX512 inline __m512i loadCols(const void *col, int64_t i) {
+  if constexpr (Wide)
+    return _mm512_loadu_si512(static_cast<const int32_t *>(col) + i);
+  else
+    return _mm512_cvtepu16_epi32(_mm256_loadu_si256(
+        reinterpret_cast<const __m256i *>(static_cast<const uint16_t *>(col) + i)));
+}
+
+template <bool Wide>
+AVX512 inline __m512i loadColsMasked(const void *col, int64_t i,
+                                     __mmask16 m) {
+  if constexpr (Wide)
+    return _mm512_maskz_loadu_epi32(m, static_cast<const int32_t *>(col) + i);
+  else
+    return _mm512_cvtepu16_epi32(
+        _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(col) + i));
+}
+
+// CSR, one batch row: 16 nonzeros per gather.
+template <bool Wide>
+AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
+                     const void *col, const float *values, int64_t o0,
+                     int64_t o1) {
+  const float *x = a.x + b * a.xs;
+  float *yRow = a.y + b * a.ys;
+  for (int64_t o = o0; o < o1; ++o) {
+    int64_t i = rowPtr[o], e = rowPtr[o + 1];
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (; i + 32 <= e; i += 32) {
+      _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats),
+                   _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats + 16),
+                   _MM_HINT_T0);
+      _mm_prefetch(static_cast<const char *>(col) +
+                       (i + kPrefetchFloats) * (Wide ? 4 : 2),
+                   _MM_HINT_T0);
+      __m512 g0 = _mm512_i32gather_ps(loadCols<Wide>(col, i), x, 4);
+      __m512 g1 = _mm512_i32gather_ps(loadCols<Wide>(col, i + 16), x, 4);
+      acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i), g0, acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i + 16), g1, acc1);
+    }
+    for (; i < e; i += 16) {
+      __mmask16 m = tailMask(e - i);
+      __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
+                                          loadColsMasked<Wide>(col, i, m), x, 4);
+      acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + i), g, acc0);
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    yRow[o] = finish(s, yRow + o, a.acc);
+  }
+}
+
+/// x[b0 .. b0+nb) transposed into xT[K][16*nv] (zero padded).
+AVX512 void transposeX(const Args &a, int64_t b0, int64_t nb, int nv,
+                       std::vector<float> &xT) {
+  int64_t w = 16 * nv;
+  xT.assign(a.cols * w, 0.0f);
+  for (int64_t b = 0; b < nb; ++b) {
+    const float *x = a.x + (b0 + b) * a.xs;
+    for (int64_t k = 0; k < a.cols; ++k)
+      xT[k * w + b] = x[k];
+  }
+}
+
+/// Writes the nb valid lanes of acc[nv] to column o of y rows b0.. .
+template <int NV>
+AVX512 inline void storeColumn(const Args &a, int64_t b0, int64_t nb,
+                               int64_t o, const __m512 *acc) {
+  alignas(64) float tmp[16 * NV];
+  for (int j = 0; j < NV; ++j)
+    _mm512_store_ps(tmp + 16 * j, acc[j]);
+  for (int64_t b = 0; b < nb; ++b) {
+    float *y = a.y + (b0 + b) * a.ys + o;
+    *y = finish(tmp[b], y, a.acc);
+  }
+}
+
+/// Batched row kernel shared by csr and nm: `colOf(i)` gives the input
+/// column of stored entry i; entries [i, e) of row o.
+template <int NV, typename ColOf>
+AVX512 inline void batchedRow(const Args &a, const float *xT, int64_t b0,
+                              int64_t nb, int64_t o, int64_t i, int64_t e,
+                              const float *values, ColOf colOf,
+                              const char *colBytes = nullptr,
+                              int colWidth = 0) {
+  constexpr int U = NV == 1 ? 4 : 2;
+  __m512 acc[U][NV];
+  for (int u = 0; u < U; ++u)
+    for (int j = 0; j < NV; ++j)
+      acc[u][j] = _mm512_setzero_ps();
+  for (; i + U <= e; i += U) {
+    if ((i & 15) < U) { // once per cache line of values
+      _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats),
+                   _MM_HINT_T0);
+      if (colBytes)
+        _mm_prefetch(colBytes + (i + kPrefetchFloats) * colWidth, _MM_HINT_T0);
+    }
+    for (int u = 0; u < U; ++u) {
+      __m512 v = _mm512_set1_ps(values[i + u]);
+      const float *xr = xT + colOf(i + u) * (16 * NV);
+      for (int j = 0; j < NV; ++j)
+        acc[u][j] = _mm512_fmadd_ps(v, _mm512_loadu_ps(xr + 16 * j), acc[u][j]);
+    }
+  }
+  for (; i < e; ++i) {
+    __m512 v = _mm512_set1_ps(values[i]);
+    const float *xr = xT + colOf(i) * (16 * NV);
+    for (int j = 0; j < NV; ++j)
+      acc[0][j] = _mm512_fmadd_ps(v, _mm512_loadu_ps(xr + 16 * j), acc[0][j]);
+  }
+  for (int u = 1; u < U; ++u)
+    for (int j = 0; j < NV; ++j)
+      acc[0][j] = _mm512_add_ps(acc[0][j], acc[u][j]);
+  storeColumn<NV>(a, b0, nb, o, acc[0]);
+}
+
+// Bitmask, one batch row: expand 16 weights per mask, 4 chunks in flight.
+AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
+                         const uint16_t *masks, const float *values,
+                         int64_t o0, int64_t o1) {
+  const float *x = a.x + b * a.xs;
+  float *yRow = a.y + b * a.ys;
+  int64_t chunks = (a.cols + 15) / 16, full = a.cols / 16;
+  __mmask16 lastMask = tailMask(a.cols - full * 16);
+  for (int64_t o = o0; o < o1; ++o) {
+    const float *v = values + rowPtr[o];
+    const uint16_t *mk = masks + o * chunks;
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(),
+                     _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t c = 0;
+    for (; c + 4 <= full; c += 4) {
+      _mm_prefetch(reinterpret_cast<const char *>(v + kPrefetchFloats),
+                   _MM_HINT_T0);
+      for (int u = 0; u < 4; ++u) {
+        unsigned m = mk[c + u];
+        __m512 w = _mm512_maskz_expand_ps(m, _mm512_loadu_ps(v));
+        v += __builtin_popcount(m);
+        acc[u] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + 16 * (c + u)), acc[u]);
+      }
+    }
+    for (; c < chunks; ++c) {
+      unsigned m = mk[c];
+      __m512 w = _mm512_maskz_expand_ps(m, _mm512_loadu_ps(v));
+      v += __builtin_popcount(m);
+      __m512 xv = c < full ? _mm512_loadu_ps(x + 16 * c)
+                           : _mm512_maskz_loadu_ps(lastMask, x + 16 * c);
+      acc[0] = _mm512_fmadd_ps(w, xv, acc[0]);
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
+                                                 _mm512_add_ps(acc[2], acc[3])));
+    yRow[o] = finish(s, yRow + o, a.acc);
+  }
+}
+
+// BSR, one batch row: U blocks in flight, R x C unrolled at compile time.
+template <int R, int C, bool Wide>
+AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
+                     const void *col, const float *values, int64_t br0,
+                     int64_t br1) {
+  constexpr int U = R * C >= 16 ? 1 : 4;
+  const float *x = a.x + b * a.xs;
+  float *yRow = a.y + b * a.ys;
+  for (int64_t br = br0; br < br1; ++br) {
+    float s[U][R][C] = {};
+    int64_t i = rowPtr[br], e = rowPtr[br + 1];
+    for (; i + U <= e; i += U) {
+      _mm_prefetch(reinterpret_cast<const char *>(values + i * R * C +
+                                                  kPrefetchFloats),
+                   _MM_HINT_T0);
+      for (int u = 0; u < U; ++u) {
+        const float *xb = x + colAt(col, Wide, i + u) * C;
+        const float *v = values + (i + u) * R * C;
+        for (int ii = 0; ii < R; ++ii)
+          for (int j = 0; j < C; ++j)
+            s[u][ii][j] += v[ii * C + j] * xb[j];
+      }
+    }
+    for (; i < e; ++i) {
+      const float *xb = x + colAt(col, Wide, i) * C;
+      const float *v = values + i * R * C;
+      for (int ii = 0; ii < R; ++ii)
+        for (int j = 0; j < C; ++j)
+          s[0][ii][j] += v[ii * C + j] * xb[j];
+    }
+    for (int ii = 0; ii < R; ++ii) {
+      float t = 0;
+      for (int u = 0; u < U; ++u)
+        for (int j = 0; j < C; ++j)
+          t += s[u][ii][j];
+      float *y = yRow + br * R + ii;
+      *y = finish(t, y, a.acc);
+    }
+  }
+}
+
+// BSR, batched: every block entry is NV FMAs along the batch.
+template <int R, int C, int NV, bool Wide>
+AVX512 void bsrBatched(const Args &a, const float *xT, int64_t b0, int64_t nb,
+                       const int32_t *rowPtr, const void *col,
+                       const float *values, int64_t br0, int64_t br1) {
+  for (int64_t br = br0; br < br1; ++br) {
+    __m512 acc[R][NV];
+    for (int ii = 0; ii < R; ++ii)
+      for (int j = 0; j < NV; ++j)
+        acc[ii][j] = _mm512_setzero_ps();
+    for (int64_t i = rowPtr[br]; i < rowPtr[br + 1]; ++i) {
+      const float *v = values + i * R * C;
+      _mm_prefetch(reinterpret_cast<const char *>(v + kPrefetchFloats),
+                   _MM_HINT_T0);
+      const float *xb = xT + colAt(col, Wide, i) * C * (16 * NV);
+      for (int jj = 0; jj < C; ++jj) {
+        __m512 xv[NV];
+        for (int j = 0; j < NV; ++j)
+          xv[j] = _mm512_loadu_ps(xb + jj * 16 * NV + 16 * j);
+        for (int ii = 0; ii < R; ++ii) {
+          __m512 w = _mm512_set1_ps(v[ii * C + jj]);
+          for (int j = 0; j < NV; ++j)
+            acc[ii][j] = _mm512_fmadd_ps(w, xv[j], acc[ii][j]);
+        }
+      }
+    }
+    for (int ii = 0; ii < R; ++ii)
+      storeColumn<NV>(a, b0, nb, br * R + ii, acc[ii]);
+  }
+}
+
+// 2:4: 16 values cover 32 inputs; one permute per batch row selects them.
+// NB batch rows share each decoded chunk (batch register blocking).
+template <int NB>
+AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
+                     const float *values, int64_t o0, int64_t o1) {
+  int64_t stride = nmStride(a.cols, 2, 4), words = stride / 16;
+  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                           20, 22, 24, 26, 28, 30);
+  const __m512i base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20,
+                                         20, 24, 24, 28, 28);
+  const __m512i three = _mm512_set1_epi32(3);
+  const float *x[NB];
+  for (int b = 0; b < NB; ++b)
+    x[b] = a.x + (b0 + b) * a.xs;
+  constexpr int U = NB == 1 ? 2 : 1;
+  for (int64_t o = o0; o < o1; ++o) {
+    const float *v = values + o * stride;
+    const uint8_t *cw = codes + o * words * 4;
+    __m512 acc[U][NB];
+    for (int u = 0; u < U; ++u)
+      for (int b = 0; b < NB; ++b)
+        acc[u][b] = _mm512_setzero_ps();
+    for (int64_t q = 0; q < words; ++q) {
+      uint32_t word;
+      std::memcpy(&word, cw + 4 * q, 4);
+      _mm_prefetch(reinterpret_cast<const char *>(v + 16 * q + kPrefetchFloats),
+                   _MM_HINT_T0);
+      __m512i idx = _mm512_add_epi32(
+          _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(word), shifts),
+                           three),
+          base);
+      __m512 w = _mm512_loadu_ps(v + 16 * q);
+      int64_t k = 32 * q;
+      bool full = k + 32 <= a.cols;
+      __mmask16 mLo = tailMask(a.cols - k),
+                mHi = tailMask(std::max<int64_t>(a.cols - k - 16, 0));
+      for (int b = 0; b < NB; ++b) {
+        __m512 lo, hi;
+        if (full) {
+          lo = _mm512_loadu_ps(x[b] + k);
+          hi = _mm512_loadu_ps(x[b] + k + 16);
+        } else {
+          lo = _mm512_maskz_loadu_ps(mLo, x[b] + k);
+          hi = _mm512_maskz_loadu_ps(mHi, x[b] + k + 16);
+        }
+        __m512 g = _mm512_permutex2var_ps(lo, idx, hi);
+        acc[q % U][b] = _mm512_fmadd_ps(w, g, acc[q % U][b]);
+      }
+    }
+    for (int b = 0; b < NB; ++b) {
+      __m512 t = acc[0][b];
+      for (int u = 1; u < U; ++u)
+        t = _mm512_add_ps(t, acc[u][b]);
+      float *y = a.y + (b0 + b) * a.ys + o;
+      *y = finish(_mm512_reduce_add_ps(t), y, a.acc);
+    }
+  }
+}
+
+AVX512 void nm24Block(const Args &a, int64_t b0, int64_t nb,
+                      const uint8_t *codes, const float *values, int64_t o0,
+                      int64_t o1) {
+  switch (nb) {
+  case 1: return nm24Rows<1>(a, b0, codes, values, o0, o1);
+  case 2: return nm24Rows<2>(a, b0, codes, values, o0, o1);
+  case 3: return nm24Rows<3>(a, b0, codes, values, o0, o1);
+  case 4: return nm24Rows<4>(a, b0, codes, values, o0, o1);
+  case 5: return nm24Rows<5>(a, b0, codes, values, o0, o1);
+  case 6: return nm24Rows<6>(a, b0, codes, values, o0, o1);
+  case 7: return nm24Rows<7>(a, b0, codes, values, o0, o1);
+  default: return nm24Rows<8>(a, b0, codes, values, o0, o1);
+  }
+}
+} // namespace
+#endif // PRUNE_X86
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+namespace {
+bool avx512() {
+#if PRUNE_X86
+  return haveAvx512();
+#else
+  return false;
+#endif
+}
+
+/// Batched paths: transposes x in chunks of up to 32 rows and calls
+/// fn(b0, nb, nv, xT) for each.
+template <typename Fn> void forBatchChunks(const Args &a, Fn fn) {
+#if PRUNE_X86
+  thread_local std::vector<float> xT;
+  for (int64_t b0 = 0; b0 < a.batch; b0 += 32) {
+    int64_t nb = std::min<int64_t>(32, a.batch - b0);
+    int nv = nb > 16 ? 2 : 1;
+    transposeX(a, b0, nb, nv, xT);
+    fn(b0, nb, nv, xT.data());
+  }
+#else
+  (void)a;
+  (void)fn;
+#endif
+}
+
+/// Batches below this run the one-row kernels once per row.
+constexpr int64_t kBatchedFrom = 4;
+} // namespace
+
+extern "C" {
+void prune_kernels_set_num_threads(int32_t n) { Pool::get().setThreads(n); }
+int32_t prune_kernels_get_num_threads() { return Pool::get().threads(); }
+void prune_kernels_set_isa(int32_t avx) {
+  if (!avx) {
+    useAvx512 = 0;
+    return;
+  }
+  useAvx512 = -1;
+  haveAvx512();
+}
+int32_t prune_kernels_has_avx512() { return avx512(); }
+void prune_kernels_set_parallel_threshold(double work) {
+  minParallelWork = work;
+}
+
+void prune_fc_dense(float *y, int64_t ys, const float *x, int64_t xs,
+                    int64_t batch, int64_t rows, int64_t cols,
+                    const float *panels, int32_t acc) {
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  double work = double(batch) * rows * cols;
+  if (!avx512()) {
+    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+      denseRef(a, panels, o0, o1);
+    });
+    return;
+  }
+#if PRUNE_X86
+  int64_t numPanels = (rows + 15) / 16;
+  int64_t group = batch <= 2 ? 4 : 2;
+  int64_t units = (numPanels + group - 1) / group;
+  parallelUnits(units, work, [&](int64_t u0, int64_t u1) {
+    denseAvx(a, panels, u0 * group, std::min(u1 * group, numPanels));
+  });
+#endif
+}
+
+void prune_fc_csr(float *y, int64_t ys, const float *x, int64_t xs,
+                  int64_t batch, int64_t rows, int64_t cols,
+                  const int32_t *rowPtr, const void *col, int32_t wide,
+                  const float *values, int32_t acc) {
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  double work = double(batch) * rowPtr[rows] * 2;
+  if (!avx512()) {
+    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+      csrRef(a, rowPtr, col, wide, values, o0, o1);
+    });
+    return;
+  }
+#if PRUNE_X86
+  if (batch < kBatchedFrom) {
+    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+      for (int64_t b = 0; b < batch; ++b)
+        wide ? csrRows1<true>(a, b, rowPtr, col, values, o0, o1)
+             : csrRows1<false>(a, b, rowPtr, col, values, o0, o1);
+    });
+    return;
+  }
+  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT) {
+    parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        auto run = [&](auto colOf) {
+          const char *cb = static_cast<const char *>(col);
+          int cw = wide ? 4 : 2;
+          if (nv == 1)
+            batchedRow<1>(a, xT, b0, nb, o, rowPtr[o], rowPtr[o + 1], values,
+                          colOf, cb, cw);
+          else
+            batchedRow<2>(a, xT, b0, nb, o, rowPtr[o], rowPtr[o + 1], values,
+                          colOf, cb, cw);
+        };
+        if (wide)
+          run([&](int64_t i) {
+            return int64_t(static_cast<const int32_t *>(col)[i]);
+          });
+        else
+          run([&](int64_t i) {
+            return int64_t(static_cast<const uint16_t *>(col)[i]);
+          });
+      }
+    });
+  });
+#endif
+}
+
+void prune_fc_bitmask(float *y, int64_t ys, const float *x, int64_t xs,
+                      int64_t batch, int64_t rows, int64_t cols,
+                      const int32_t *rowPtr, const uint16_t *masks,
+                      const float *values, int32_t acc) {
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  double work = double(batch) * rows * cols / 8;
+  parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+#if PRUNE_X86
+    if (avx512()) {
+      for (int64_t b = 0; b < batch; ++b)
+        bitmaskRows1(a, b, rowPtr, masks, values, o0, o1);
+      return;
+    }
+#endif
+    bitmaskRef(a, rowPtr, masks, values, o0, o1);
+  });
+}
+
+void prune_fc_bsr(float *y, int64_t ys, const float *x, int64_t xs,
+                  int64_t batch, int64_t rows, int64_t cols, int64_t r,
+                  int64_t c, const int32_t *rowPtr, const void *col,
+                  int32_t wide, const float *values, int32_t acc) {
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  int64_t blockRows = rows / r;
+  double work = double(batch) * rowPtr[blockRows] * r * c * 2;
+  auto portable = [&] {
+    parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
+      bsrRef(a, r, c, rowPtr, col, wide, values, b0, b1);
+    });
+  };
+  if (!avx512())
+    return portable();
+#if PRUNE_X86
+  // Fast paths for the common block shapes; others run the portable code.
+  auto dispatch = [&](auto R, auto C) {
+    constexpr int kR = decltype(R)::value, kC = decltype(C)::value;
+    if (batch < kBatchedFrom) {
+      parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = 0; b < batch; ++b)
+          wide ? bsrRows1<kR, kC, true>(a, b, rowPtr, col, values, b0, b1)
+               : bsrRows1<kR, kC, false>(a, b, rowPtr, col, values, b0, b1);
+      });
+      return;
+    }
+    forBatchChunks(a, [&](int64_t bb, int64_t nb, int nv, const float *xT) {
+      parallelUnits(blockRows, work * nb / batch, [&](int64_t b0, int64_t b1) {
+        if (nv == 1)
+          wide ? bsrBatched<kR, kC, 1, true>(a, xT, bb, nb, rowPtr, col, values, b0, b1)
+               : bsrBatched<kR, kC, 1, false>(a, xT, bb, nb, rowPtr, col, values, b0, b1);
+        else
+          wide ? bsrBatched<kR, kC, 2, true>(a, xT, bb, nb, rowPtr, col, values, b0, b1)
+               : bsrBatched<kR, kC, 2, false>(a, xT, bb, nb, rowPtr, col, values, b0, b1);
+      });
+    });
+  };
+  using I1 = std::integral_constant<int, 1>;
+  using I2 = std::integral_constant<int, 2>;
+  using I4 = std::integral_constant<int, 4>;
+  using I8 = std::integral_constant<int, 8>;
+  using I16 = std::integral_constant<int, 16>;
+  if (r == 4 && c == 1) return dispatch(I4(), I1());
+  if (r == 8 && c == 1) return dispatch(I8(), I1());
+  if (r == 16 && c == 1) return dispatch(I16(), I1());
+  if (r == 2 && c == 1) return dispatch(I2(), I1());
+  if (r == 1 && c == 2) return dispatch(I1(), I2());
+  if (r == 1 && c == 4) return dispatch(I1(), I4());
+  if (r == 1 && c == 8) return dispatch(I1(), I8());
+  if (r == 1 && c == 16) return dispatch(I1(), I16());
+  if (r == 2 && c == 2) return dispatch(I2(), I2());
+  if (r == 4 && c == 4) return dispatch(I4(), I4());
+  if (r == 8 && c == 8) return dispatch(I8(), I8());
+  portable();
+#endif
+}
+
+void prune_fc_nm(float *y, int64_t ys, const float *x, int64_t xs,
+                 int64_t batch, int64_t rows, int64_t cols, int64_t n,
+                 int64_t m, const uint8_t *codes, const float *values,
+                 int32_t acc) {
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  bool is24 = n == 2 && m == 4;
+  double work = double(batch) * rows * (cols / m * n) * 2;
+  if (!avx512() || (!is24 && batch < kBatchedFrom)) {
+    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+      nmRef(a, n, m, codes, values, o0, o1);
+    });
+    return;
+  }
+#if PRUNE_X86
+  if (is24) {
+    // Rows outside, batch blocks of 8 inside: a row's values stay in L1.
+    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+      for (int64_t r0 = o0; r0 < o1; r0 += 64)
+        for (int64_t b = 0; b < batch; b += 8)
+          nm24Block(a, b, std::min<int64_t>(8, batch - b), codes, values, r0,
+                    std::min(r0 + 64, o1));
+    });
+    return;
+  }
+  int64_t stride = nmStride(cols, n, m), perRow = cols / m * n;
+  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT) {
+    parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
+      // Columns of one row, decoded once per row (no divisions inside).
+      std::vector<int32_t> cols(perRow);
+      for (int64_t o = o0; o < o1; ++o) {
+        int64_t base = o * stride;
+        for (int64_t j = 0, g = 0, q = 0; j < perRow; ++j) {
+          cols[j] = g + nmOffset(codes, is24, base + j);
+          if (++q == n) {
+            q = 0;
+            g += m;
+          }
+        }
+        const float *v = values + base;
+        auto colOf = [&](int64_t j) { return int64_t(cols[j]); };
+        if (nv == 1)
+          batchedRow<1>(a, xT, b0, nb, o, 0, perRow, v, colOf);
+        else
+          batchedRow<2>(a, xT, b0, nb, o, 0, perRow, v, colOf);
+      }
+    });
+  });
+#endif
+}
+} // extern "C"
+
+void prune::kernels::run(const PackedWeight &w, const float *x,
+                         int64_t xStride, float *y, int64_t yStride,
+                         int64_t batch, bool accumulate) {
+  const void *col = w.wideIndex ? static_cast<const void *>(w.col32.data())
+                                : static_cast<const void *>(w.col16.data());
+  switch (w.format) {
+  case Format::Dense:
+    return prune_fc_dense(y, yStride, x, xStride, batch, w.rows, w.cols,
+                          w.values.data(), accumulate);
+  case Format::CSR:
+    return prune_fc_csr(y, yStride, x, xStride, batch, w.rows, w.cols,
+                        w.rowPtr.data(), col, w.wideIndex, w.values.data(),
+                        accumulate);
+  case Format::Bitmask:
+    return prune_fc_bitmask(y, yStride, x, xStride, batch, w.rows, w.cols,
+                            w.rowPtr.data(), w.masks.data(), w.values.data(),
+                            accumulate);
+  case Format::BSR:
+    return prune_fc_bsr(y, yStride, x, xStride, batch, w.rows, w.cols,
+                        w.blockRows, w.blockCols, w.rowPtr.data(), col,
+                        w.wideIndex, w.values.data(), accumulate);
+  case Format::NM:
+    return prune_fc_nm(y, yStride, x, xStride, batch, w.rows, w.cols, w.n,
+                       w.m, w.codes.data(), w.values.data(), accumulate);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// MLIR C interface (what nn-lower-kernels calls)
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The memref descriptor of MLIR's C interface (StridedMemRefType).
+template <typename T, int N> struct MemRef {
+  T *allocated;
+  T *aligned;
+  int64_t offset;
+  int64_t sizes[N];
+  int64_t strides[N];
+  T *data() const { return aligned + offset; }
+};
+
+/// Calls fn(y, ys, x, xs) with unit inner strides, copying when the
+/// memrefs have other layouts.
+template <typename Fn>
+void withRows(MemRef<float, 2> *y, MemRef<float, 2> *x, Fn fn) {
+  int64_t batch = y->sizes[0], rows = y->sizes[1], cols = x->sizes[1];
+  std::vector<float> xCopy, yCopy;
+  const float *xp = x->data();
+  int64_t xs = x->strides[0];
+  if (x->strides[1] != 1 && cols > 1) {
+    xCopy.resize(batch * cols);
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t k = 0; k < cols; ++k)
+        xCopy[b * cols + k] = xp[b * x->strides[0] + k * x->strides[1]];
+    xp = xCopy.data();
+    xs = cols;
+  }
+  if (y->strides[1] == 1 || rows == 1) {
+    fn(y->data(), y->strides[0], xp, xs);
+    return;
+  }
+  float *yp = y->data();
+  yCopy.resize(batch * rows);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t o = 0; o < rows; ++o)
+      yCopy[b * rows + o] = yp[b * y->strides[0] + o * y->strides[1]];
+  fn(yCopy.data(), rows, xp, xs);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t o = 0; o < rows; ++o)
+      yp[b * y->strides[0] + o * y->strides[1]] = yCopy[b * rows + o];
+}
+} // namespace
+
+extern "C" {
+void _mlir_ciface_prune_mr_dense(MemRef<float, 2> *y, MemRef<float, 2> *x,
+                                 MemRef<float, 1> *panels, int32_t acc) {
+  withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {
+    prune_fc_dense(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1],
+                   panels->data(), acc);
+  });
+}
+
+#define PRUNE_CSR_CIFACE(NAME, T, WIDE)                                        \
+  void _mlir_ciface_prune_mr_##NAME(                                           \
+      MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,   \
+      MemRef<T, 1> *col, MemRef<float, 1> *values, int32_t acc) {              \
+    withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {   \
+      prune_fc_csr(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1],      \
+                   rowPtr->data(), col->data(), WIDE, values->data(), acc);    \
+    });                                                                        \
+  }
+PRUNE_CSR_CIFACE(csr16, int16_t, 0)
+PRUNE_CSR_CIFACE(csr32, int32_t, 1)
+#undef PRUNE_CSR_CIFACE
+
+#define PRUNE_BSR_CIFACE(NAME, T, WIDE)                                        \
+  void _mlir_ciface_prune_mr_##NAME(                                           \
+      MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,   \
+      MemRef<T, 1> *col, MemRef<float, 1> *values, int64_t r, int64_t c,      \
+      int32_t acc) {                                                           \
+    withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {   \
+      prune_fc_bsr(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1], r,   \
+                   c, rowPtr->data(), col->data(), WIDE, values->data(), acc); \
+    });                                                                        \
+  }
+PRUNE_BSR_CIFACE(bsr16, int16_t, 0)
+PRUNE_BSR_CIFACE(bsr32, int32_t, 1)
+#undef PRUNE_BSR_CIFACE
+
+void _mlir_ciface_prune_mr_bitmask(MemRef<float, 2> *y, MemRef<float, 2> *x,
+                                   MemRef<int32_t, 1> *rowPtr,
+                                   MemRef<int16_t, 1> *masks,
+                                   MemRef<float, 1> *values, int32_t acc) {
+  withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {
+    prune_fc_bitmask(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1],
+                     rowPtr->data(),
+                     reinterpret_cast<const uint16_t *>(masks->data()),
+                     values->data(), acc);
+  });
+}
+
+void _mlir_ciface_prune_mr_nm(MemRef<float, 2> *y, MemRef<float, 2> *x,
+                              MemRef<int8_t, 1> *codes,
+                              MemRef<float, 1> *values, int64_t n, int64_t m,
+                              int32_t acc) {
+  withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {
+    prune_fc_nm(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1], n, m,
+                reinterpret_cast<const uint8_t *>(codes->data()),
+                values->data(), acc);
+  });
+}
+} // extern "C"
