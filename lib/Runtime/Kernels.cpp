@@ -32,7 +32,7 @@
 #define PRUNE_X86 0
 #endif
 
-using namespace prune::kernels;
+using namespace pruneopt::kernels;
 
 //===----------------------------------------------------------------------===//
 // Threads
@@ -185,7 +185,7 @@ int64_t PackedWeight::bytes() const {
          (format == Format::Dense ? (int64_t)values.size() * 4 - nnz * 4 : 0);
 }
 
-PackedWeight prune::kernels::packDense(const float *w, int64_t rows,
+PackedWeight pruneopt::kernels::packDense(const float *w, int64_t rows,
                                        int64_t cols) {
   PackedWeight p;
   p.format = Format::Dense;
@@ -209,7 +209,7 @@ static void setColumns(PackedWeight &p, const std::vector<int32_t> &cols,
     p.col16.assign(cols.begin(), cols.end());
 }
 
-PackedWeight prune::kernels::packCSR(const float *w, int64_t rows,
+PackedWeight pruneopt::kernels::packCSR(const float *w, int64_t rows,
                                      int64_t cols) {
   PackedWeight p;
   p.format = Format::CSR;
@@ -231,7 +231,7 @@ PackedWeight prune::kernels::packCSR(const float *w, int64_t rows,
   return p;
 }
 
-PackedWeight prune::kernels::packBitmask(const float *w, int64_t rows,
+PackedWeight pruneopt::kernels::packBitmask(const float *w, int64_t rows,
                                          int64_t cols) {
   PackedWeight p;
   p.format = Format::Bitmask;
@@ -253,7 +253,7 @@ PackedWeight prune::kernels::packBitmask(const float *w, int64_t rows,
   return p;
 }
 
-bool prune::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
+bool pruneopt::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
                              int64_t r, int64_t c, PackedWeight &p) {
   if (r <= 0 || c <= 0 || rows % r || cols % c)
     return false;
@@ -286,7 +286,7 @@ bool prune::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
   return true;
 }
 
-bool prune::kernels::packNM(const float *w, int64_t rows, int64_t cols,
+bool pruneopt::kernels::packNM(const float *w, int64_t rows, int64_t cols,
                             int64_t n, int64_t m, PackedWeight &p) {
   if (n <= 0 || m <= n || m > 256 || cols % m)
     return false;
@@ -341,6 +341,9 @@ bool prune::kernels::packNM(const float *w, int64_t rows, int64_t cols,
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// y(b, o) = y[b * ys + o * yo] and x(b, k) = x[b * xs + k * xk]: the
+/// kernels read transposed inputs and write transposed outputs in place
+/// (convolutions lowered by im2col produce both).
 struct Args {
   float *y;
   int64_t ys;
@@ -348,6 +351,7 @@ struct Args {
   int64_t xs;
   int64_t batch, rows, cols;
   bool acc;
+  int64_t yo = 1, xk = 1;
 };
 
 inline int64_t colAt(const void *col, bool wide, int64_t i) {
@@ -362,8 +366,8 @@ void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
       const float *x = a.x + b * a.xs;
       float s = 0;
       for (int64_t k = 0; k < a.cols; ++k)
-        s += wp[k * 16] * x[k];
-      float *y = a.y + b * a.ys + o;
+        s += wp[k * 16] * x[k * a.xk];
+      float *y = a.y + b * a.ys + o * a.yo;
       *y = finish(s, y, a.acc);
     }
 }
@@ -375,8 +379,8 @@ void csrRef(const Args &a, const int32_t *rowPtr, const void *col, bool wide,
       const float *x = a.x + b * a.xs;
       float s = 0;
       for (int64_t i = rowPtr[o]; i < rowPtr[o + 1]; ++i)
-        s += values[i] * x[colAt(col, wide, i)];
-      float *y = a.y + b * a.ys + o;
+        s += values[i] * x[colAt(col, wide, i) * a.xk];
+      float *y = a.y + b * a.ys + o * a.yo;
       *y = finish(s, y, a.acc);
     }
 }
@@ -391,8 +395,8 @@ void bitmaskRef(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
       float s = 0;
       for (int64_t c = 0; c < chunks; ++c)
         for (uint32_t mk = masks[o * chunks + c]; mk; mk &= mk - 1)
-          s += *v++ * x[16 * c + __builtin_ctz(mk)];
-      float *y = a.y + b * a.ys + o;
+          s += *v++ * x[(16 * c + __builtin_ctz(mk)) * a.xk];
+      float *y = a.y + b * a.ys + o * a.yo;
       *y = finish(s, y, a.acc);
     }
 }
@@ -406,14 +410,14 @@ void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
       const float *x = a.x + b * a.xs;
       std::fill(s.begin(), s.end(), 0.0f);
       for (int64_t i = rowPtr[br]; i < rowPtr[br + 1]; ++i) {
-        const float *xb = x + colAt(col, wide, i) * c;
+        const float *xb = x + colAt(col, wide, i) * c * a.xk;
         const float *v = values + i * r * c;
         for (int64_t ii = 0; ii < r; ++ii)
           for (int64_t j = 0; j < c; ++j)
-            s[ii] += v[ii * c + j] * xb[j];
+            s[ii] += v[ii * c + j] * xb[j * a.xk];
       }
       for (int64_t ii = 0; ii < r; ++ii) {
-        float *y = a.y + b * a.ys + br * r + ii;
+        float *y = a.y + b * a.ys + (br * r + ii) * a.yo;
         *y = finish(s[ii], y, a.acc);
       }
     }
@@ -441,8 +445,8 @@ void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
       float s = 0;
       for (int64_t i = 0; i < perRow; ++i)
         s += values[o * stride + i] *
-             x[(i / n) * m + nmOffset(codes, is24, o * stride + i)];
-      float *y = a.y + b * a.ys + o;
+             x[((i / n) * m + nmOffset(codes, is24, o * stride + i)) * a.xk];
+      float *y = a.y + b * a.ys + o * a.yo;
       *y = finish(s, y, a.acc);
     }
 }
@@ -494,7 +498,7 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
       wv[p] = _mm512_loadu_ps(w + (p * a.cols + k) * 16);
     }
     for (int r = 0; r < R; ++r) {
-      __m512 xb = _mm512_set1_ps(x[r][k]);
+      __m512 xb = _mm512_set1_ps(x[r][k * a.xk]);
       for (int p = 0; p < P; ++p)
         c[r][p] = _mm512_fmadd_ps(wv[p], xb, c[r][p]);
     }
@@ -502,8 +506,17 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
   for (int p = 0; p < P; ++p) {
     int64_t o = (p0 + p) * 16;
     __mmask16 mask = tailMask(a.rows - o);
-    for (int r = 0; r < R; ++r)
-      storeOut(a.y + (b0 + r) * a.ys + o, c[r][p], mask, a.acc);
+    for (int r = 0; r < R; ++r) {
+      float *y = a.y + (b0 + r) * a.ys + o * a.yo;
+      if (a.yo == 1) {
+        storeOut(y, c[r][p], mask, a.acc);
+        continue;
+      }
+      alignas(64) float tmp[16];
+      _mm512_store_ps(tmp, c[r][p]);
+      for (int64_t j = 0; j < std::min<int64_t>(16, a.rows - o); ++j)
+        y[j * a.yo] = finish(tmp[j], y + j * a.yo, a.acc);
+    }
   }
 }
 
@@ -595,44 +608,92 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
       acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + i), g, acc0);
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    yRow[o] = finish(s, yRow + o, a.acc);
+    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a.acc);
   }
 }
 
-/// x[b0 .. b0+nb) transposed into xT[K][16*nv] (zero padded).
-AVX512 void transposeX(const Args &a, int64_t b0, int64_t nb, int nv,
-                       std::vector<float> &xT) {
+/// x[b0 .. b0+nb) transposed into xT[K][16*nv] (zero padded), 64-byte
+/// aligned: unaligned rows split every load across two cache lines, which
+/// made the batched kernels 2x slower.
+AVX512 float *transposeX(const Args &a, int64_t b0, int64_t nb, int nv,
+                         std::vector<float> &buf) {
   int64_t w = 16 * nv;
-  xT.assign(a.cols * w, 0.0f);
+  buf.resize(a.cols * w + 16);
+  float *xT = reinterpret_cast<float *>(
+      (reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t(63));
+  std::fill(xT, xT + a.cols * w, 0.0f);
   for (int64_t b = 0; b < nb; ++b) {
     const float *x = a.x + (b0 + b) * a.xs;
     for (int64_t k = 0; k < a.cols; ++k)
-      xT[k * w + b] = x[k];
+      xT[k * w + b] = x[k * a.xk];
   }
+  return xT;
 }
 
-/// Writes the nb valid lanes of acc[nv] to column o of y rows b0.. .
-template <int NV>
-AVX512 inline void storeColumn(const Args &a, int64_t b0, int64_t nb,
-                               int64_t o, const __m512 *acc) {
-  alignas(64) float tmp[16 * NV];
-  for (int j = 0; j < NV; ++j)
-    _mm512_store_ps(tmp + 16 * j, acc[j]);
-  for (int64_t b = 0; b < nb; ++b) {
-    float *y = a.y + (b0 + b) * a.ys + o;
-    *y = finish(tmp[b], y, a.acc);
-  }
+AVX512 inline __m512 loadLanes(const float *p, __mmask16 lanes, bool masked) {
+  return masked ? _mm512_maskz_loadu_ps(lanes, p) : _mm512_loadu_ps(p);
 }
+
+/// Collects the columns the batched kernels produce (one output row o, nb
+/// batch rows) and writes them to y 16 rows at a time. Writing each column
+/// straight to y touches nb lines `ys` floats apart: with ys a multiple of
+/// 1024 they all map to one L1 set, and above 12 batch rows every store
+/// missed (batch 16 ran 2x slower than batch 12).
+template <int NV> struct ColumnTile {
+  const Args &a;
+  int64_t b0, nb;
+  int64_t o0 = 0;
+  int n = 0;
+  alignas(64) float buf[16][16 * NV];
+
+  ColumnTile(const Args &a, int64_t b0, int64_t nb) : a(a), b0(b0), nb(nb) {}
+  /// True when x is the caller's transposed input (no padding) and this
+  /// chunk has fewer than 16*NV rows: loads must not run past them.
+  bool partialGiven() const {
+    return a.xs == 1 && a.xk >= a.batch && nb < 16 * NV;
+  }
+  AVX512 void put(int64_t o, const __m512 *acc) {
+    if (a.ys == 1) { // transposed output: the column is contiguous
+      float *y = a.y + b0 + o * a.yo;
+      for (int j = 0; j < NV; ++j)
+        storeOut(y + 16 * j, acc[j],
+                 tailMask(std::max<int64_t>(nb - 16 * j, 0)), a.acc);
+      return;
+    }
+    if (n == 16 || (n > 0 && o != o0 + n))
+      flush();
+    if (n == 0)
+      o0 = o;
+    for (int j = 0; j < NV; ++j)
+      _mm512_store_ps(buf[n] + 16 * j, acc[j]);
+    ++n;
+  }
+  AVX512 void flush() {
+    for (int64_t b = 0; b < nb; ++b) {
+      float *y = a.y + (b0 + b) * a.ys + o0 * a.yo;
+      for (int r = 0; r < n; ++r)
+        y[r * a.yo] = finish(buf[r][b], y + r * a.yo, a.acc);
+    }
+    n = 0;
+  }
+};
 
 /// Batched row kernel shared by csr and nm: `colOf(i)` gives the input
 /// column of stored entry i; entries [i, e) of row o.
 template <int NV, typename ColOf>
-AVX512 inline void batchedRow(const Args &a, const float *xT, int64_t b0,
-                              int64_t nb, int64_t o, int64_t i, int64_t e,
+AVX512 inline void batchedRow(ColumnTile<NV> &tile, const float *xT,
+                              int64_t ldx, int64_t nb, int64_t o, int64_t i,
+                              int64_t e,
                               const float *values, ColOf colOf,
                               const char *colBytes = nullptr,
                               int colWidth = 0) {
   constexpr int U = NV == 1 ? 4 : 2;
+  __mmask16 lanes[NV];
+  for (int j = 0; j < NV; ++j)
+    lanes[j] = tailMask(std::max<int64_t>(nb - 16 * j, 0));
+  // Masked loads cost ~1.5x here; only a partial chunk of a caller's xT
+  // (not our padded copy) needs them.
+  bool masked = tile.partialGiven();
   __m512 acc[U][NV];
   for (int u = 0; u < U; ++u)
     for (int j = 0; j < NV; ++j)
@@ -646,21 +707,23 @@ AVX512 inline void batchedRow(const Args &a, const float *xT, int64_t b0,
     }
     for (int u = 0; u < U; ++u) {
       __m512 v = _mm512_set1_ps(values[i + u]);
-      const float *xr = xT + colOf(i + u) * (16 * NV);
+      const float *xr = xT + colOf(i + u) * ldx;
       for (int j = 0; j < NV; ++j)
-        acc[u][j] = _mm512_fmadd_ps(v, _mm512_loadu_ps(xr + 16 * j), acc[u][j]);
+        acc[u][j] = _mm512_fmadd_ps(v, loadLanes(xr + 16 * j, lanes[j], masked),
+                                    acc[u][j]);
     }
   }
   for (; i < e; ++i) {
     __m512 v = _mm512_set1_ps(values[i]);
-    const float *xr = xT + colOf(i) * (16 * NV);
+    const float *xr = xT + colOf(i) * ldx;
     for (int j = 0; j < NV; ++j)
-      acc[0][j] = _mm512_fmadd_ps(v, _mm512_loadu_ps(xr + 16 * j), acc[0][j]);
+      acc[0][j] = _mm512_fmadd_ps(v, loadLanes(xr + 16 * j, lanes[j], masked),
+                                  acc[0][j]);
   }
   for (int u = 1; u < U; ++u)
     for (int j = 0; j < NV; ++j)
       acc[0][j] = _mm512_add_ps(acc[0][j], acc[u][j]);
-  storeColumn<NV>(a, b0, nb, o, acc[0]);
+  tile.put(o, acc[0]);
 }
 
 // Bitmask, one batch row: expand 16 weights per mask, 4 chunks in flight.
@@ -697,7 +760,7 @@ AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
                                                  _mm512_add_ps(acc[2], acc[3])));
-    yRow[o] = finish(s, yRow + o, a.acc);
+    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a.acc);
   }
 }
 
@@ -736,7 +799,7 @@ AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
       for (int u = 0; u < U; ++u)
         for (int j = 0; j < C; ++j)
           t += s[u][ii][j];
-      float *y = yRow + br * R + ii;
+      float *y = yRow + (br * R + ii) * a.yo;
       *y = finish(t, y, a.acc);
     }
   }
@@ -744,9 +807,14 @@ AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
 
 // BSR, batched: every block entry is NV FMAs along the batch.
 template <int R, int C, int NV, bool Wide>
-AVX512 void bsrBatched(const Args &a, const float *xT, int64_t b0, int64_t nb,
-                       const int32_t *rowPtr, const void *col,
+AVX512 void bsrBatched(const Args &a, const float *xT, int64_t ldx, int64_t b0,
+                       int64_t nb, const int32_t *rowPtr, const void *col,
                        const float *values, int64_t br0, int64_t br1) {
+  __mmask16 lanes[NV];
+  for (int j = 0; j < NV; ++j)
+    lanes[j] = tailMask(std::max<int64_t>(nb - 16 * j, 0));
+  ColumnTile<NV> tile(a, b0, nb);
+  bool masked = tile.partialGiven();
   for (int64_t br = br0; br < br1; ++br) {
     __m512 acc[R][NV];
     for (int ii = 0; ii < R; ++ii)
@@ -756,11 +824,11 @@ AVX512 void bsrBatched(const Args &a, const float *xT, int64_t b0, int64_t nb,
       const float *v = values + i * R * C;
       _mm_prefetch(reinterpret_cast<const char *>(v + kPrefetchFloats),
                    _MM_HINT_T0);
-      const float *xb = xT + colAt(col, Wide, i) * C * (16 * NV);
+      const float *xb = xT + colAt(col, Wide, i) * C * ldx;
       for (int jj = 0; jj < C; ++jj) {
         __m512 xv[NV];
         for (int j = 0; j < NV; ++j)
-          xv[j] = _mm512_loadu_ps(xb + jj * 16 * NV + 16 * j);
+          xv[j] = loadLanes(xb + jj * ldx + 16 * j, lanes[j], masked);
         for (int ii = 0; ii < R; ++ii) {
           __m512 w = _mm512_set1_ps(v[ii * C + jj]);
           for (int j = 0; j < NV; ++j)
@@ -769,8 +837,9 @@ AVX512 void bsrBatched(const Args &a, const float *xT, int64_t b0, int64_t nb,
       }
     }
     for (int ii = 0; ii < R; ++ii)
-      storeColumn<NV>(a, b0, nb, br * R + ii, acc[ii]);
+      tile.put(br * R + ii, acc[ii]);
   }
+  tile.flush();
 }
 
 // 2:4: 16 values cover 32 inputs; one permute per batch row selects them.
@@ -826,7 +895,7 @@ AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
       __m512 t = acc[0][b];
       for (int u = 1; u < U; ++u)
         t = _mm512_add_ps(t, acc[u][b]);
-      float *y = a.y + (b0 + b) * a.ys + o;
+      float *y = a.y + (b0 + b) * a.ys + o * a.yo;
       *y = finish(_mm512_reduce_add_ps(t), y, a.acc);
     }
   }
@@ -867,11 +936,15 @@ bool avx512() {
 template <typename Fn> void forBatchChunks(const Args &a, Fn fn) {
 #if PRUNE_X86
   thread_local std::vector<float> xT;
+  bool given = a.xs == 1 && a.xk >= a.batch; // x arrives as xT[K][batch]
   for (int64_t b0 = 0; b0 < a.batch; b0 += 32) {
     int64_t nb = std::min<int64_t>(32, a.batch - b0);
     int nv = nb > 16 ? 2 : 1;
-    transposeX(a, b0, nb, nv, xT);
-    fn(b0, nb, nv, xT.data());
+    if (given) {
+      fn(b0, nb, nv, a.x + b0, a.xk);
+      continue;
+    }
+    fn(b0, nb, nv, transposeX(a, b0, nb, nv, xT), int64_t(16 * nv));
   }
 #else
   (void)a;
@@ -881,6 +954,19 @@ template <typename Fn> void forBatchChunks(const Args &a, Fn fn) {
 
 /// Batches below this run the one-row kernels once per row.
 constexpr int64_t kBatchedFrom = 4;
+
+/// The one-row kernels read x with unit stride along k: copy otherwise.
+void ensureUnitK(Args &a, std::vector<float> &buf) {
+  if (a.xk == 1)
+    return;
+  buf.resize(a.batch * a.cols);
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t k = 0; k < a.cols; ++k)
+      buf[b * a.cols + k] = a.x[b * a.xs + k * a.xk];
+  a.x = buf.data();
+  a.xs = a.cols;
+  a.xk = 1;
+}
 } // namespace
 
 extern "C" {
@@ -899,10 +985,11 @@ void prune_kernels_set_parallel_threshold(double work) {
   minParallelWork = work;
 }
 
-void prune_fc_dense(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                     int64_t batch, int64_t rows, int64_t cols,
                     const float *panels, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rows * cols;
   if (!avx512()) {
     parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
@@ -920,11 +1007,12 @@ void prune_fc_dense(float *y, int64_t ys, const float *x, int64_t xs,
 #endif
 }
 
-void prune_fc_csr(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols,
                   const int32_t *rowPtr, const void *col, int32_t wide,
                   const float *values, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rowPtr[rows] * 2;
   if (!avx512()) {
     parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
@@ -933,7 +1021,9 @@ void prune_fc_csr(float *y, int64_t ys, const float *x, int64_t xs,
     return;
   }
 #if PRUNE_X86
+  std::vector<float> xCopy;
   if (batch < kBatchedFrom) {
+    ensureUnitK(a, xCopy);
     parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
       for (int64_t b = 0; b < batch; ++b)
         wide ? csrRows1<true>(a, b, rowPtr, col, values, o0, o1)
@@ -941,39 +1031,48 @@ void prune_fc_csr(float *y, int64_t ys, const float *x, int64_t xs,
     });
     return;
   }
-  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT) {
+  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT,
+                          int64_t ldx) {
     parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
-      for (int64_t o = o0; o < o1; ++o) {
-        auto run = [&](auto colOf) {
-          const char *cb = static_cast<const char *>(col);
-          int cw = wide ? 4 : 2;
-          if (nv == 1)
-            batchedRow<1>(a, xT, b0, nb, o, rowPtr[o], rowPtr[o + 1], values,
-                          colOf, cb, cw);
-          else
-            batchedRow<2>(a, xT, b0, nb, o, rowPtr[o], rowPtr[o + 1], values,
-                          colOf, cb, cw);
-        };
+      const char *cb = static_cast<const char *>(col);
+      int cw = wide ? 4 : 2;
+      auto rowsNV = [&](auto nvTag, auto colOf) {
+        constexpr int NV = decltype(nvTag)::value;
+        ColumnTile<NV> tile(a, b0, nb);
+        for (int64_t o = o0; o < o1; ++o)
+          batchedRow<NV>(tile, xT, ldx, nb, o, rowPtr[o], rowPtr[o + 1],
+                         values, colOf, cb, cw);
+        tile.flush();
+      };
+      auto byWidth = [&](auto nvTag) {
         if (wide)
-          run([&](int64_t i) {
+          rowsNV(nvTag, [&](int64_t i) {
             return int64_t(static_cast<const int32_t *>(col)[i]);
           });
         else
-          run([&](int64_t i) {
+          rowsNV(nvTag, [&](int64_t i) {
             return int64_t(static_cast<const uint16_t *>(col)[i]);
           });
-      }
+      };
+      if (nv == 1)
+        byWidth(std::integral_constant<int, 1>());
+      else
+        byWidth(std::integral_constant<int, 2>());
     });
   });
 #endif
 }
 
-void prune_fc_bitmask(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                       int64_t batch, int64_t rows, int64_t cols,
                       const int32_t *rowPtr, const uint16_t *masks,
                       const float *values, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rows * cols / 8;
+  std::vector<float> xCopy;
+  if (avx512())
+    ensureUnitK(a, xCopy);
   parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
 #if PRUNE_X86
     if (avx512()) {
@@ -986,11 +1085,12 @@ void prune_fc_bitmask(float *y, int64_t ys, const float *x, int64_t xs,
   });
 }
 
-void prune_fc_bsr(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols, int64_t r,
                   int64_t c, const int32_t *rowPtr, const void *col,
                   int32_t wide, const float *values, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   int64_t blockRows = rows / r;
   double work = double(batch) * rowPtr[blockRows] * r * c * 2;
   auto portable = [&] {
@@ -1005,6 +1105,8 @@ void prune_fc_bsr(float *y, int64_t ys, const float *x, int64_t xs,
   auto dispatch = [&](auto R, auto C) {
     constexpr int kR = decltype(R)::value, kC = decltype(C)::value;
     if (batch < kBatchedFrom) {
+      std::vector<float> xCopy;
+      ensureUnitK(a, xCopy);
       parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
         for (int64_t b = 0; b < batch; ++b)
           wide ? bsrRows1<kR, kC, true>(a, b, rowPtr, col, values, b0, b1)
@@ -1012,14 +1114,15 @@ void prune_fc_bsr(float *y, int64_t ys, const float *x, int64_t xs,
       });
       return;
     }
-    forBatchChunks(a, [&](int64_t bb, int64_t nb, int nv, const float *xT) {
+    forBatchChunks(a, [&](int64_t bb, int64_t nb, int nv, const float *xT,
+                          int64_t ldx) {
       parallelUnits(blockRows, work * nb / batch, [&](int64_t b0, int64_t b1) {
         if (nv == 1)
-          wide ? bsrBatched<kR, kC, 1, true>(a, xT, bb, nb, rowPtr, col, values, b0, b1)
-               : bsrBatched<kR, kC, 1, false>(a, xT, bb, nb, rowPtr, col, values, b0, b1);
+          wide ? bsrBatched<kR, kC, 1, true>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1)
+               : bsrBatched<kR, kC, 1, false>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1);
         else
-          wide ? bsrBatched<kR, kC, 2, true>(a, xT, bb, nb, rowPtr, col, values, b0, b1)
-               : bsrBatched<kR, kC, 2, false>(a, xT, bb, nb, rowPtr, col, values, b0, b1);
+          wide ? bsrBatched<kR, kC, 2, true>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1)
+               : bsrBatched<kR, kC, 2, false>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1);
       });
     });
   };
@@ -1043,11 +1146,12 @@ void prune_fc_bsr(float *y, int64_t ys, const float *x, int64_t xs,
 #endif
 }
 
-void prune_fc_nm(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                  int64_t batch, int64_t rows, int64_t cols, int64_t n,
                  int64_t m, const uint8_t *codes, const float *values,
                  int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0};
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   bool is24 = n == 2 && m == 4;
   double work = double(batch) * rows * (cols / m * n) * 2;
   if (!avx512() || (!is24 && batch < kBatchedFrom)) {
@@ -1058,6 +1162,8 @@ void prune_fc_nm(float *y, int64_t ys, const float *x, int64_t xs,
   }
 #if PRUNE_X86
   if (is24) {
+    std::vector<float> xCopy;
+    ensureUnitK(a, xCopy);
     // Rows outside, batch blocks of 8 inside: a row's values stay in L1.
     parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
       for (int64_t r0 = o0; r0 < o1; r0 += 64)
@@ -1068,10 +1174,13 @@ void prune_fc_nm(float *y, int64_t ys, const float *x, int64_t xs,
     return;
   }
   int64_t stride = nmStride(cols, n, m), perRow = cols / m * n;
-  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT) {
+  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT,
+                          int64_t ldx) {
     parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
       // Columns of one row, decoded once per row (no divisions inside).
       std::vector<int32_t> cols(perRow);
+      ColumnTile<1> tile1(a, b0, nb);
+      ColumnTile<2> tile2(a, b0, nb);
       for (int64_t o = o0; o < o1; ++o) {
         int64_t base = o * stride;
         for (int64_t j = 0, g = 0, q = 0; j < perRow; ++j) {
@@ -1084,39 +1193,49 @@ void prune_fc_nm(float *y, int64_t ys, const float *x, int64_t xs,
         const float *v = values + base;
         auto colOf = [&](int64_t j) { return int64_t(cols[j]); };
         if (nv == 1)
-          batchedRow<1>(a, xT, b0, nb, o, 0, perRow, v, colOf);
+          batchedRow<1>(tile1, xT, ldx, nb, o, 0, perRow, v, colOf);
         else
-          batchedRow<2>(a, xT, b0, nb, o, 0, perRow, v, colOf);
+          batchedRow<2>(tile2, xT, ldx, nb, o, 0, perRow, v, colOf);
       }
+      tile1.flush();
+      tile2.flush();
     });
   });
 #endif
 }
 } // extern "C"
 
-void prune::kernels::run(const PackedWeight &w, const float *x,
-                         int64_t xStride, float *y, int64_t yStride,
-                         int64_t batch, bool accumulate) {
+void pruneopt::kernels::run(const PackedWeight &w, const float *x,
+                            int64_t xStride, float *y, int64_t yStride,
+                            int64_t batch, bool accumulate) {
+  runStrided(w, x, xStride, 1, y, yStride, 1, batch, accumulate);
+}
+
+void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
+                                   int64_t xs, int64_t xk, float *y,
+                                   int64_t ys, int64_t yo, int64_t batch,
+                                   bool accumulate) {
+  int64_t xStride = xs, yStride = ys;
   const void *col = w.wideIndex ? static_cast<const void *>(w.col32.data())
                                 : static_cast<const void *>(w.col16.data());
   switch (w.format) {
   case Format::Dense:
-    return prune_fc_dense(y, yStride, x, xStride, batch, w.rows, w.cols,
+    return prune_fc_dense(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                           w.values.data(), accumulate);
   case Format::CSR:
-    return prune_fc_csr(y, yStride, x, xStride, batch, w.rows, w.cols,
+    return prune_fc_csr(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                         w.rowPtr.data(), col, w.wideIndex, w.values.data(),
                         accumulate);
   case Format::Bitmask:
-    return prune_fc_bitmask(y, yStride, x, xStride, batch, w.rows, w.cols,
+    return prune_fc_bitmask(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                             w.rowPtr.data(), w.masks.data(), w.values.data(),
                             accumulate);
   case Format::BSR:
-    return prune_fc_bsr(y, yStride, x, xStride, batch, w.rows, w.cols,
+    return prune_fc_bsr(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                         w.blockRows, w.blockCols, w.rowPtr.data(), col,
                         w.wideIndex, w.values.data(), accumulate);
   case Format::NM:
-    return prune_fc_nm(y, yStride, x, xStride, batch, w.rows, w.cols, w.n,
+    return prune_fc_nm(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols, w.n,
                        w.m, w.codes.data(), w.values.data(), accumulate);
   }
 }
@@ -1136,43 +1255,19 @@ template <typename T, int N> struct MemRef {
   T *data() const { return aligned + offset; }
 };
 
-/// Calls fn(y, ys, x, xs) with unit inner strides, copying when the
-/// memrefs have other layouts.
+/// Calls fn(y, ys, yo, x, xs, xk): the kernels take any strides.
 template <typename Fn>
 void withRows(MemRef<float, 2> *y, MemRef<float, 2> *x, Fn fn) {
-  int64_t batch = y->sizes[0], rows = y->sizes[1], cols = x->sizes[1];
-  std::vector<float> xCopy, yCopy;
-  const float *xp = x->data();
-  int64_t xs = x->strides[0];
-  if (x->strides[1] != 1 && cols > 1) {
-    xCopy.resize(batch * cols);
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t k = 0; k < cols; ++k)
-        xCopy[b * cols + k] = xp[b * x->strides[0] + k * x->strides[1]];
-    xp = xCopy.data();
-    xs = cols;
-  }
-  if (y->strides[1] == 1 || rows == 1) {
-    fn(y->data(), y->strides[0], xp, xs);
-    return;
-  }
-  float *yp = y->data();
-  yCopy.resize(batch * rows);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t o = 0; o < rows; ++o)
-      yCopy[b * rows + o] = yp[b * y->strides[0] + o * y->strides[1]];
-  fn(yCopy.data(), rows, xp, xs);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t o = 0; o < rows; ++o)
-      yp[b * y->strides[0] + o * y->strides[1]] = yCopy[b * rows + o];
+  fn(y->data(), y->strides[0], y->strides[1], x->data(), x->strides[0],
+     x->strides[1]);
 }
 } // namespace
 
 extern "C" {
 void _mlir_ciface_prune_mr_dense(MemRef<float, 2> *y, MemRef<float, 2> *x,
                                  MemRef<float, 1> *panels, int32_t acc) {
-  withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {
-    prune_fc_dense(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1],
+  withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {
+    prune_fc_dense(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1],
                    panels->data(), acc);
   });
 }
@@ -1181,8 +1276,8 @@ void _mlir_ciface_prune_mr_dense(MemRef<float, 2> *y, MemRef<float, 2> *x,
   void _mlir_ciface_prune_mr_##NAME(                                           \
       MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,   \
       MemRef<T, 1> *col, MemRef<float, 1> *values, int32_t acc) {              \
-    withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {   \
-      prune_fc_csr(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1],      \
+    withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {   \
+      prune_fc_csr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1],      \
                    rowPtr->data(), col->data(), WIDE, values->data(), acc);    \
     });                                                                        \
   }
@@ -1195,8 +1290,8 @@ PRUNE_CSR_CIFACE(csr32, int32_t, 1)
       MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,   \
       MemRef<T, 1> *col, MemRef<float, 1> *values, int64_t r, int64_t c,      \
       int32_t acc) {                                                           \
-    withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {   \
-      prune_fc_bsr(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1], r,   \
+    withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {   \
+      prune_fc_bsr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1], r,   \
                    c, rowPtr->data(), col->data(), WIDE, values->data(), acc); \
     });                                                                        \
   }
@@ -1208,8 +1303,8 @@ void _mlir_ciface_prune_mr_bitmask(MemRef<float, 2> *y, MemRef<float, 2> *x,
                                    MemRef<int32_t, 1> *rowPtr,
                                    MemRef<int16_t, 1> *masks,
                                    MemRef<float, 1> *values, int32_t acc) {
-  withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {
-    prune_fc_bitmask(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1],
+  withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {
+    prune_fc_bitmask(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1],
                      rowPtr->data(),
                      reinterpret_cast<const uint16_t *>(masks->data()),
                      values->data(), acc);
@@ -1220,8 +1315,8 @@ void _mlir_ciface_prune_mr_nm(MemRef<float, 2> *y, MemRef<float, 2> *x,
                               MemRef<int8_t, 1> *codes,
                               MemRef<float, 1> *values, int64_t n, int64_t m,
                               int32_t acc) {
-  withRows(y, x, [&](float *yp, int64_t ys, const float *xp, int64_t xs) {
-    prune_fc_nm(yp, ys, xp, xs, y->sizes[0], y->sizes[1], x->sizes[1], n, m,
+  withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {
+    prune_fc_nm(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1], n, m,
                 reinterpret_cast<const uint8_t *>(codes->data()),
                 values->data(), acc);
   });

@@ -31,7 +31,7 @@ namespace mlir::prune {
 
 using namespace mlir;
 using namespace mlir::prune;
-namespace kernels = ::prune::kernels;
+namespace kernels = ::pruneopt::kernels;
 
 static constexpr StringLiteral kKernelAttrName = "nn.kernel";
 
@@ -62,39 +62,83 @@ static FailureOr<std::vector<int64_t>> readIntArray(Value value,
   return out;
 }
 
-/// The dense [rows, cols] weight of an assembled CSR operand (levels dense,
-/// compressed; identity map), or failure.
+/// The dense row-major data of an assembled operand from nn-sparsify:
+/// identity map, dense levels then compressed levels, constant arrays.
 static FailureOr<std::vector<float>>
 decodeAssembled(sparse_tensor::AssembleOp op) {
   auto type = cast<RankedTensorType>(op.getType());
   auto enc = sparse_tensor::getSparseTensorEncoding(type);
-  if (!enc || type.getRank() != 2 || !enc.isIdentity() ||
-      !sparse_tensor::isDenseLT(enc.getLvlType(0)) ||
-      !sparse_tensor::isCompressedLT(enc.getLvlType(1)) ||
-      op.getLevels().size() != 2)
+  if (!enc || !enc.isIdentity() || !type.hasStaticShape())
+    return failure();
+  unsigned rank = type.getRank(), numDense = 0;
+  while (numDense < rank && sparse_tensor::isDenseLT(enc.getLvlType(numDense)))
+    ++numDense;
+  for (unsigned l = numDense; l < rank; ++l)
+    if (!sparse_tensor::isCompressedLT(enc.getLvlType(l)))
+      return failure();
+  unsigned numCompressed = rank - numDense;
+  if (op.getLevels().size() != 2 * numCompressed)
     return failure();
   Location loc = op.getLoc();
-  auto pos = readIntArray(op.getLevels()[0], loc);
-  auto crd = readIntArray(op.getLevels()[1], loc);
+  SmallVector<std::vector<int64_t>> pos, crd;
+  for (unsigned c = 0; c < numCompressed; ++c) {
+    auto p = readIntArray(op.getLevels()[2 * c], loc);
+    auto q = readIntArray(op.getLevels()[2 * c + 1], loc);
+    if (failed(p) || failed(q))
+      return failure();
+    pos.push_back(std::move(*p));
+    crd.push_back(std::move(*q));
+  }
   Operation *valDef = op.getValues().getDefiningOp();
   ElementsAttr valAttr = valDef ? getConstantValue(valDef) : nullptr;
-  if (failed(pos) || failed(crd) || !valAttr)
+  if (!valAttr)
     return failure();
   FailureOr<std::vector<double>> vals = readWeight(valAttr, loc);
   if (failed(vals))
     return failure();
-  int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-  if (static_cast<int64_t>(pos->size()) != rows + 1)
+  ArrayRef<int64_t> shape = type.getShape();
+  std::vector<float> out(type.getNumElements(), 0.0f);
+  bool bad = false;
+  // Walks level `l` under segment `parent`; `linear` is the row-major
+  // offset of the coordinates so far.
+  std::function<void(unsigned, int64_t, int64_t)> walk =
+      [&](unsigned l, int64_t parent, int64_t linear) {
+        if (bad)
+          return;
+        if (l < numDense) {
+          for (int64_t i = 0; i < shape[l]; ++i)
+            walk(l + 1, parent * shape[l] + i, linear * shape[l] + i);
+          return;
+        }
+        unsigned c = l - numDense;
+        if (parent + 1 >= static_cast<int64_t>(pos[c].size())) {
+          bad = true;
+          return;
+        }
+        for (int64_t p = pos[c][parent]; p < pos[c][parent + 1]; ++p) {
+          if (p < 0 || p >= static_cast<int64_t>(crd[c].size()) ||
+              crd[c][p] < 0 || crd[c][p] >= shape[l]) {
+            bad = true;
+            return;
+          }
+          int64_t next = linear * shape[l] + crd[c][p];
+          if (l + 1 == rank) {
+            if (p >= static_cast<int64_t>(vals->size())) {
+              bad = true;
+              return;
+            }
+            out[next] = (*vals)[p];
+          } else {
+            walk(l + 1, p, next);
+          }
+        }
+      };
+  if (numCompressed == 0)
     return failure();
-  std::vector<float> w(rows * cols, 0.0f);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t p = (*pos)[r]; p < (*pos)[r + 1]; ++p) {
-      if (p < 0 || p >= static_cast<int64_t>(vals->size()) ||
-          (*crd)[p] < 0 || (*crd)[p] >= cols)
-        return failure();
-      w[r * cols + (*crd)[p]] = (*vals)[p];
-    }
-  return w;
+  walk(0, 0, 0);
+  if (bad)
+    return failure();
+  return out;
 }
 
 /// True if `value` is a linalg.fill of 0.0.
@@ -124,55 +168,171 @@ struct NNLowerKernelsPass
       signalPassFailure();
   }
 
+  /// The weight operand's data as the op sees it (row-major), its
+  /// decision and kernel format; nullopt if it is not a constant.
+  struct WeightData {
+    std::vector<float> data;
+    DictionaryAttr decision;
+    std::string format = "dense";
+    Operation *def = nullptr;
+  };
+  FailureOr<std::optional<WeightData>> readOperandWeight(Value weight) {
+    WeightData wd;
+    wd.def = weight.getDefiningOp();
+    if (!wd.def)
+      return std::optional<WeightData>();
+    if (auto assemble = dyn_cast<sparse_tensor::AssembleOp>(wd.def)) {
+      FailureOr<std::vector<float>> decoded = decodeAssembled(assemble);
+      if (failed(decoded))
+        return std::optional<WeightData>();
+      wd.data = std::move(*decoded);
+      wd.decision = assemble->getAttrOfType<DictionaryAttr>(kPruneAttrName);
+      wd.format = "csr";
+      if (wd.decision)
+        if (auto f = wd.decision.getAs<StringAttr>("format"))
+          wd.format = f.getValue().str();
+      return std::optional<WeightData>(std::move(wd));
+    }
+    ElementsAttr attr = getConstantValue(wd.def);
+    if (!attr || !lowerDense || !attr.getElementType().isF32())
+      return std::optional<WeightData>();
+    FailureOr<std::vector<double>> values = readWeight(attr, wd.def->getLoc());
+    if (failed(values))
+      return failure();
+    wd.data.assign(values->begin(), values->end());
+    wd.decision = wd.def->getAttrOfType<DictionaryAttr>(kPruneAttrName);
+    return std::optional<WeightData>(std::move(wd));
+  }
+
   /// Returns true if lowered, false if not applicable, failure on error.
   FailureOr<bool> tryLower(linalg::LinalgOp op) {
+    if (std::optional<ConvAsFullyConnected> conv =
+            matchConvAsFullyConnected(op, 1)) {
+      auto wd = readOperandWeight(op->getOperand(1));
+      if (failed(wd))
+        return failure();
+      if (!*wd)
+        return false;
+      lowerConv(op, *conv, **wd);
+      ++numLowered;
+      if ((*wd)->def->use_empty())
+        eraseWithConstants((*wd)->def);
+      return true;
+    }
     for (unsigned w = 0; w < 2; ++w) {
       std::optional<FullyConnected> fc = matchFullyConnected(op, w);
       if (!fc)
         continue;
-      Value weight = op->getOperand(w);
-      Operation *def = weight.getDefiningOp();
-      if (!def)
+      auto wd = readOperandWeight(op->getOperand(w));
+      if (failed(wd))
+        return failure();
+      if (!*wd)
         continue;
-      std::vector<float> dense;
-      DictionaryAttr decision;
-      StringRef format = "dense";
-      if (auto assemble = dyn_cast<sparse_tensor::AssembleOp>(def)) {
-        FailureOr<std::vector<float>> decoded = decodeAssembled(assemble);
-        if (failed(decoded))
-          continue;
-        if (fc->weightKN)
-          continue; // nn-sparsify always stores [out, in]
-        dense = std::move(*decoded);
-        decision = assemble->getAttrOfType<DictionaryAttr>(kPruneAttrName);
-        format = "csr";
-        if (decision)
-          if (auto f = decision.getAs<StringAttr>("format"))
-            format = f.getValue();
-      } else if (ElementsAttr attr = getConstantValue(def)) {
-        if (!lowerDense || !attr.getElementType().isF32())
-          continue;
-        FailureOr<std::vector<double>> values = readWeight(attr, def->getLoc());
-        if (failed(values))
-          return failure();
-        int64_t rows = fc->outputs, cols = fc->reduction;
-        dense.resize(rows * cols);
+      WeightData &data = **wd;
+      int64_t rows = fc->outputs, cols = fc->reduction;
+      if (fc->weightKN) { // to [out, in]
+        std::vector<float> t(rows * cols);
         for (int64_t o = 0; o < rows; ++o)
           for (int64_t k = 0; k < cols; ++k)
-            dense[o * cols + k] =
-                (*values)[fc->weightKN ? k * rows + o : o * cols + k];
-        decision = def->getAttrOfType<DictionaryAttr>(kPruneAttrName);
-      } else {
-        continue;
+            t[o * cols + k] = data.data[k * rows + o];
+        data.data = std::move(t);
       }
-      if (failed(emitCall(op, *fc, dense, format, decision)))
-        return failure();
+      lowerFullyConnected(op, *fc, data);
       ++numLowered;
-      if (def->use_empty())
-        eraseWithConstants(def);
+      if (data.def->use_empty())
+        eraseWithConstants(data.def);
       return true;
     }
     return false;
+  }
+
+  void lowerFullyConnected(linalg::LinalgOp op, const FullyConnected &fc,
+                           const WeightData &wd) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Type f32 = b.getF32Type();
+    Value x = op->getOperand(fc.inputOperand);
+    Value init = op.getDpsInits()[0];
+    SmallVector<int64_t> outShape =
+        fc.outputNM ? SmallVector<int64_t>{fc.outputs, fc.batch}
+                    : SmallVector<int64_t>{fc.batch, fc.outputs};
+    if (fc.vector) {
+      x = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get({1, fc.reduction}, f32), x,
+          ArrayRef<ReassociationIndices>{{0, 1}});
+      if (!isZeroFill(init))
+        init = tensor::ExpandShapeOp::create(
+            b, loc, RankedTensorType::get(outShape, f32), init,
+            ArrayRef<ReassociationIndices>{{0, 1}});
+    }
+    Value result = emitCall(b, loc, op, fc, wd, x, init);
+    if (fc.vector)
+      result = tensor::CollapseShapeOp::create(
+          b, loc, op->getResult(0).getType(), result,
+          ArrayRef<ReassociationIndices>{{0, 1}});
+    replaceAndClean(op, result);
+  }
+
+  /// im2col, transposed: patches[(c*KH+kh)*KW+kw, oh*OW+ow] =
+  /// in[0, c, oh*sh + kh*dh, ow*sw + kw*dw], then the FC kernel with the
+  /// filter as [F, C*KH*KW] writing out[F, OH*OW]. Both layouts have the
+  /// output positions innermost, which is how the batched kernels read
+  /// and write them: no transposition at run time.
+  void lowerConv(linalg::LinalgOp op, const ConvAsFullyConnected &conv,
+                 const WeightData &wd) {
+    MLIRContext *ctx = &getContext();
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Type f32 = b.getF32Type();
+    Value in = op->getOperand(0);
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    // Loops (c, kh, kw, oh, ow).
+    AffineMap inMap = AffineMap::get(
+        5, 0,
+        {getAffineConstantExpr(0, ctx), d(0),
+         d(3) * conv.strideH + d(1) * conv.dilationH,
+         d(4) * conv.strideW + d(2) * conv.dilationW},
+        ctx);
+    AffineMap outMap = AffineMap::getMultiDimIdentityMap(5, ctx);
+    auto patchType = RankedTensorType::get(
+        {conv.channels, conv.kh, conv.kw, conv.oh, conv.ow}, f32);
+    Value empty = tensor::EmptyOp::create(b, loc, patchType.getShape(), f32);
+    auto gather = linalg::GenericOp::create(
+        b, loc, patchType, ValueRange{in}, ValueRange{empty},
+        ArrayRef<AffineMap>{inMap, outMap},
+        SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+        [](OpBuilder &nb, Location nl, ValueRange args) {
+          linalg::YieldOp::create(nb, nl, args[0]);
+        });
+    Value patches = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({conv.fc.reduction, conv.fc.batch}, f32),
+        gather.getResult(0), ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4}});
+    FullyConnected fc = conv.fc;
+    fc.inputKM = true;
+    Value init = op.getDpsInits()[0];
+    if (!isZeroFill(init))
+      init = tensor::CollapseShapeOp::create(
+          b, loc, RankedTensorType::get({conv.filters, conv.fc.batch}, f32),
+          init, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
+    Value result = emitCall(b, loc, op, fc, wd, patches, init);
+    result = tensor::ExpandShapeOp::create(
+        b, loc, op->getResult(0).getType(), result,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
+    replaceAndClean(op, result);
+  }
+
+  void replaceAndClean(linalg::LinalgOp op, Value result) {
+    Value init = op.getDpsInits()[0];
+    op->getResult(0).replaceAllUsesWith(result);
+    Operation *initDef = init.getDefiningOp();
+    op->erase();
+    if (initDef && initDef->use_empty() && isa<linalg::FillOp>(initDef)) {
+      Value dest = cast<linalg::FillOp>(initDef).getOutputs()[0];
+      initDef->erase();
+      if (Operation *e = dest.getDefiningOp())
+        if (e->use_empty() && isa<tensor::EmptyOp>(e))
+          e->erase();
+    }
   }
 
   void eraseWithConstants(Operation *def) {
@@ -260,37 +420,30 @@ struct NNLowerKernelsPass
         b, loc, MemRefType::get({ShapedType::kDynamic}, elt), buf);
   }
 
-  LogicalResult emitCall(linalg::LinalgOp op, const FullyConnected &fc,
-                         const std::vector<float> &w, StringRef format,
-                         DictionaryAttr decision) {
+  /// Emits the kernel call for x ([batch, in], or [in, batch] when
+  /// fc.inputKM) and init (a zero fill, or a tensor in the output layout);
+  /// returns the result tensor in the output layout.
+  Value emitCall(OpBuilder &b, Location loc, Operation *op,
+                 const FullyConnected &fc, const WeightData &wd, Value x,
+                 Value init) {
     MLIRContext *ctx = &getContext();
-    OpBuilder b(op);
-    Location loc = op.getLoc();
     Type f32 = b.getF32Type();
     int64_t rows = fc.outputs, cols = fc.reduction, batch = fc.batch;
-    kernels::PackedWeight packed = pack(op, w, rows, cols, format, decision);
+    DictionaryAttr decision = wd.decision;
+    kernels::PackedWeight packed =
+        pack(op, wd.data, rows, cols, wd.format, decision);
 
-    auto dynLayout = StridedLayoutAttr::get(
+    auto dynStrided = StridedLayoutAttr::get(
         ctx, ShapedType::kDynamic, {ShapedType::kDynamic, ShapedType::kDynamic});
     auto dyn2d = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
-                                 f32, dynLayout);
+                                 f32, dynStrided);
     auto perm = AffineMapAttr::get(
         AffineMap::getPermutationMap(ArrayRef<unsigned>{1, 0}, ctx));
 
-    // Input as a [batch, cols] view.
-    Value x = op->getOperand(fc.inputOperand);
-    if (fc.vector)
-      x = tensor::ExpandShapeOp::create(
-          b, loc, RankedTensorType::get({1, cols}, f32), x,
-          ArrayRef<ReassociationIndices>{{0, 1}});
     auto xType = cast<RankedTensorType>(x.getType());
     Value xBuf = bufferization::ToBufferOp::create(
-        b, loc,
-        MemRefType::get(xType.getShape(), f32,
-                        StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
-                                               {ShapedType::kDynamic,
-                                                ShapedType::kDynamic})),
-        x, /*readOnly=*/true);
+        b, loc, MemRefType::get(xType.getShape(), f32, dynStrided), x,
+        /*readOnly=*/true);
     if (fc.inputKM)
       xBuf = memref::TransposeOp::create(b, loc, xBuf, perm);
     xBuf = memref::CastOp::create(b, loc, dyn2d, xBuf);
@@ -299,23 +452,12 @@ struct NNLowerKernelsPass
     SmallVector<int64_t> outShape =
         fc.outputNM ? SmallVector<int64_t>{rows, batch}
                     : SmallVector<int64_t>{batch, rows};
-    auto outType = MemRefType::get(outShape, f32);
-    Value out = memref::AllocOp::create(b, loc, outType);
-    Value init = op.getDpsInits()[0];
+    Value out = memref::AllocOp::create(b, loc, MemRefType::get(outShape, f32));
     bool accumulate = !isZeroFill(init);
     if (accumulate) {
-      Value initT = init;
-      if (fc.vector)
-        initT = tensor::ExpandShapeOp::create(
-            b, loc, RankedTensorType::get(outShape, f32), init,
-            ArrayRef<ReassociationIndices>{{0, 1}});
       Value initBuf = bufferization::ToBufferOp::create(
-          b, loc,
-          MemRefType::get(outShape, f32,
-                          StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
-                                                 {ShapedType::kDynamic,
-                                                  ShapedType::kDynamic})),
-          initT, /*readOnly=*/true);
+          b, loc, MemRefType::get(outShape, f32, dynStrided), init,
+          /*readOnly=*/true);
       memref::CopyOp::create(b, loc, initBuf, out);
     }
     Value outView = out;
@@ -387,24 +529,9 @@ struct NNLowerKernelsPass
                   b.getStringAttr(names[static_cast<int>(packed.format)]));
     call->setAttr("nn.kernel_bytes", b.getI64IntegerAttr(packed.bytes()));
 
-    Value result = bufferization::ToTensorOp::create(
+    return bufferization::ToTensorOp::create(
         b, loc, RankedTensorType::get(outShape, f32), out, /*restrict=*/true,
         /*writable=*/true);
-    if (fc.vector)
-      result = tensor::CollapseShapeOp::create(
-          b, loc, op->getResult(0).getType(), result,
-          ArrayRef<ReassociationIndices>{{0, 1}});
-    op->getResult(0).replaceAllUsesWith(result);
-    Operation *initDef = init.getDefiningOp();
-    op->erase();
-    if (initDef && initDef->use_empty() && isa<linalg::FillOp>(initDef)) {
-      Value dest = cast<linalg::FillOp>(initDef).getOutputs()[0];
-      initDef->erase();
-      if (Operation *e = dest.getDefiningOp())
-        if (e->use_empty() && isa<tensor::EmptyOp>(e))
-          e->erase();
-    }
-    return success();
   }
 };
 } // namespace

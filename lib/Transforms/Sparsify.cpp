@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Runtime/Kernels.h"
 #include "prune-opt/Transforms/Passes.h"
 #include "prune-opt/Utils/LinalgUtils.h"
 #include "prune-opt/Utils/WeightData.h"
@@ -37,6 +38,7 @@ namespace mlir::prune {
 using namespace mlir;
 using namespace mlir::prune;
 using sparse_tensor::LevelFormat;
+namespace kernels = ::pruneopt::kernels;
 using sparse_tensor::LevelType;
 
 namespace {
@@ -189,7 +191,29 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       double achieved = static_cast<double>(zeros) / elements;
       bool keepDense =
           format == SparseFormat::Dense || achieved < minSparsity;
-      if (!keepDense && format == SparseFormat::Auto) {
+      // Fully connected uses: the kernel formats of nn-lower-kernels.
+      std::string kernelFormat = "csr";
+      if (!keepDense) {
+        FailureOr<std::optional<KernelChoice>> choice =
+            chooseKernelFormat(w, decision);
+        if (failed(choice)) {
+          hadError = true;
+          continue;
+        }
+        if (*choice) {
+          decision = (*choice)->decision;
+          kernelFormat = (*choice)->format;
+          keepDense = kernelFormat == "dense";
+        } else if (format == SparseFormat::Bitmask ||
+                   format == SparseFormat::BSR || format == SparseFormat::NM) {
+          emitRemark(w.constOp->getLoc())
+              << "nn-sparsify: weight '" << w.name
+              << "' is not only used by fully connected layers; the "
+                 "bitmask/bsr/nm kernels are for those, using csr";
+        }
+      }
+      if (!keepDense && format == SparseFormat::Auto &&
+          kernelFormat == "csr" && !decision.get("cost_dense_ns")) {
         auto [dense, csr] = estimateCosts(w, elements - zeros);
         decision = withCosts(decision, dense, csr);
         keepDense = !(csr < 0.9 * dense);
@@ -225,8 +249,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         Operation *consumer = replaced.lookup(use.consumer);
         if (!consumer)
           consumer = use.consumer;
-        Operation *newConsumer =
-            sparsifyUse(rewriter, consumer, use, std::move(buf), decision);
+        Operation *newConsumer = sparsifyUse(rewriter, consumer, use,
+                                             std::move(buf), decision,
+                                             kernelFormat);
         // (generalizeNamedOp already replaced the named op.)
         if (newConsumer != consumer)
           replaced[use.consumer] = newConsumer;
@@ -253,6 +278,183 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     }
     if (hadError)
       signalPassFailure();
+  }
+
+  struct KernelChoice {
+    std::string format;
+    DictionaryAttr decision;
+  };
+
+  /// For a weight whose every use is a fully connected layer (the ops
+  /// nn-lower-kernels lowers), picks the kernel format: the one `format`
+  /// names, or for `auto` the cheapest by the kernel cost model. Returns
+  /// nullopt for other weights, failure on unreadable data.
+  FailureOr<std::optional<KernelChoice>>
+  chooseKernelFormat(const WeightInfo &w, DictionaryAttr decision) {
+    // Convolutions run as FC over transposed im2col patches (nn-lower-kernels).
+    SmallVector<FullyConnected> fcs;
+    for (const WeightUse &use : w.uses) {
+      auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
+      if (!op || !use.isDirectView())
+        return std::optional<KernelChoice>();
+      std::optional<FullyConnected> fc =
+          matchFullyConnected(op, use.operandIndex);
+      if (!fc)
+        if (auto conv = matchConvAsFullyConnected(op, use.operandIndex)) {
+          fc = conv->fc;
+          fc->inputKM = true;
+        }
+      if (!fc || (!fcs.empty() && (fc->outputs != fcs.front().outputs ||
+                                   fc->reduction != fcs.front().reduction)))
+        return std::optional<KernelChoice>();
+      fcs.push_back(*fc);
+    }
+    if (fcs.empty())
+      return std::optional<KernelChoice>();
+    FailureOr<std::vector<double>> values =
+        readWeight(w.value, w.constOp->getLoc());
+    if (failed(values))
+      return failure();
+    // W[out, in] as the first use sees it.
+    const WeightUse &use = w.uses.front();
+    Buffer buf{SmallVector<int64_t>(w.type.getShape()), *values};
+    for (Operation *view : use.viewChain)
+      buf = applyView(view, std::move(buf));
+    if (fcs.front().weightKN)
+      buf = permute(buf, {1, 0});
+    int64_t rows = fcs.front().outputs, cols = fcs.front().reduction;
+    std::vector<float> wf(buf.data.begin(), buf.data.end());
+
+    auto pattern = decision.getAs<StringAttr>("pattern");
+    StringRef pat = pattern ? pattern.getValue() : "";
+    SmallVector<std::pair<std::string, kernels::PackedWeight>> candidates;
+    auto add = [&](StringRef name) {
+      kernels::PackedWeight p;
+      if (name == "dense")
+        p = kernels::packDense(wf.data(), rows, cols);
+      else if (name == "csr")
+        p = kernels::packCSR(wf.data(), rows, cols);
+      else if (name == "bitmask")
+        p = kernels::packBitmask(wf.data(), rows, cols);
+      else if (name == "bsr") {
+        int64_t r = 0, c = 0;
+        if (auto block = decision.getAs<StringAttr>("block")) {
+          auto [rs, cs] = block.getValue().split('x');
+          (void)rs.getAsInteger(10, r);
+          (void)cs.getAsInteger(10, c);
+        }
+        if (!kernels::packBSR(wf.data(), rows, cols, r, c, p))
+          return false;
+      } else if (name == "nm") {
+        auto n = decision.getAs<IntegerAttr>("n");
+        auto m = decision.getAs<IntegerAttr>("m");
+        if (!n || !m ||
+            !kernels::packNM(wf.data(), rows, cols, n.getInt(), m.getInt(), p))
+          return false;
+      }
+      candidates.push_back({name.str(), std::move(p)});
+      return true;
+    };
+    switch (format) {
+    case SparseFormat::Auto:
+      add("dense");
+      add("csr");
+      add("bitmask");
+      if (pat == "block")
+        add("bsr");
+      if (pat == "nm")
+        add("nm");
+      break;
+    case SparseFormat::Dense:
+      add("dense");
+      break;
+    case SparseFormat::CSR:
+      add("csr");
+      break;
+    case SparseFormat::Bitmask:
+      add("bitmask");
+      break;
+    case SparseFormat::BSR:
+    case SparseFormat::NM: {
+      StringRef name = format == SparseFormat::BSR ? "bsr" : "nm";
+      if (!add(name)) {
+        emitRemark(w.constOp->getLoc())
+            << "nn-sparsify: weight '" << w.name << "' has no " << name
+            << " structure (pattern '" << pat << "'); using csr";
+        add("csr");
+      }
+      break;
+    }
+    }
+    Builder b(&getContext());
+    NamedAttrList attrs(decision);
+    double bestCost = 0, denseCost = 0;
+    size_t best = 0;
+    for (auto [i, cand] : llvm::enumerate(candidates)) {
+      double cost = 0;
+      for (const FullyConnected &fc : fcs)
+        cost += kernelCost(cand.second, fc.batch, fc.inputKM);
+      attrs.set(("cost_" + cand.first + "_ns"),
+                b.getF64FloatAttr(std::round(cost)));
+      if (cand.first == "dense")
+        denseCost = cost;
+      // A sparse format must beat dense by 10%: the model's error margin.
+      double effective = cand.first == "dense" || denseCost == 0
+                             ? cost
+                             : cost / 0.9;
+      if (i == 0 || effective < bestCost) {
+        bestCost = effective;
+        best = i;
+      }
+    }
+    attrs.set("kernel_bytes", b.getI64IntegerAttr(candidates[best].second.bytes()));
+    return std::optional<KernelChoice>(
+        KernelChoice{candidates[best].first, attrs.getDictionary(&getContext())});
+  }
+
+  /// Expected ns of one call of a kernel (docs/Design.md, "Kernel cost
+  /// model"): the larger of the time to stream its bytes and its compute
+  /// time, with per-element costs measured by prune-bench on the dev VM.
+  double kernelCost(const kernels::PackedWeight &p, int64_t batch,
+                    bool transposedInput) {
+    // Batched sparse kernels transpose x unless it arrives transposed.
+    double transpose = transposedInput ? 0.0 : p.cols * batch * 0.5;
+    double bytes = p.bytes();
+    bool resident = bytes <= cacheKiB * 1024.0;
+    double bw = bandwidthGBs * (resident ? 8.0 : 1.0); // bytes per ns
+    double memory = bytes / bw;
+    double vectors = std::ceil(batch / 16.0); // batched kernels: lanes
+    // Per output row: a horizontal sum per batch row in the one-row
+    // kernels, a column store per 32 batch rows in the batched ones.
+    bool batched = batch >= 4;
+    double perRow = batched ? std::ceil(batch / 32.0) * 10.0 : batch * 3.0;
+    double compute = 0, rows = p.rows;
+    switch (p.format) {
+    case kernels::Format::Dense:
+      compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 0.35 : 0.30) +
+                rows * batch * 0.5;
+      break;
+    case kernels::Format::CSR:
+      compute = (batched ? p.nnz * vectors * 1.2 + transpose
+                         : p.nnz * batch * 0.30) +
+                rows * perRow;
+      break;
+    case kernels::Format::Bitmask:
+      compute = rows * std::ceil(p.cols / 16.0) * batch * 1.3 +
+                rows * batch * 3.0;
+      break;
+    case kernels::Format::BSR:
+      compute = (batched ? p.nnz * vectors * 0.6 + transpose
+                         : p.nnz * batch * 0.30) +
+                rows / p.blockRows * perRow;
+      break;
+    case kernels::Format::NM:
+      compute = ((p.n == 2 && p.m == 4) ? p.nnz / 16.0 * batch * 2.5
+                                        : p.nnz * batch * 1.5) +
+                rows * batch * 3.0;
+      break;
+    }
+    return std::max(memory, compute);
   }
 
   /// Cost model of format=auto (ns per call, summed over the weight's
@@ -312,7 +514,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   /// consumer.
   Operation *sparsifyUse(IRRewriter &rewriter, Operation *consumer,
                          const WeightUse &use, Buffer buf,
-                         DictionaryAttr decision) {
+                         DictionaryAttr decision, StringRef kernelFormat) {
     MLIRContext *ctx = &getContext();
     unsigned rank = buf.shape.size();
     // Level order: output / batch dims first, reduction dims last.
@@ -370,7 +572,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     auto op = sparse_tensor::AssembleOp::create(rewriter, loc, sparseType,
                                                 levels, values);
     NamedAttrList attrs(decision);
-    attrs.set("format", rewriter.getStringAttr("csr"));
+    attrs.set("format", rewriter.getStringAttr(kernelFormat));
     op->setAttr(kPruneAttrName, attrs.getDictionary(ctx));
     FailureOr<linalg::LinalgOp> reader =
         readPermutedInput(rewriter, cast<linalg::LinalgOp>(consumer),

@@ -97,3 +97,39 @@ mlir::prune::matchFullyConnected(linalg::LinalgOp op, unsigned weightOperand) {
   fc.outputNM = m >= 0 && dimAt(yMap, 0) == static_cast<unsigned>(n);
   return fc;
 }
+
+std::optional<ConvAsFullyConnected>
+mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
+                                       unsigned filterOperand) {
+  auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation());
+  if (!conv || filterOperand != 1 || !conv.hasPureTensorSemantics())
+    return std::nullopt;
+  auto in = dyn_cast<RankedTensorType>(conv.getInputs()[0].getType());
+  auto filter = dyn_cast<RankedTensorType>(conv.getInputs()[1].getType());
+  auto out = dyn_cast<RankedTensorType>(conv.getOutputs()[0].getType());
+  if (!in || !filter || !out || !in.hasStaticShape() ||
+      !filter.hasStaticShape() || !out.hasStaticShape() ||
+      !in.getElementType().isF32() || !filter.getElementType().isF32() ||
+      !out.getElementType().isF32() || in.getDimSize(0) != 1)
+    return std::nullopt;
+  ConvAsFullyConnected c;
+  c.filters = filter.getDimSize(0);
+  c.channels = filter.getDimSize(1);
+  c.kh = filter.getDimSize(2);
+  c.kw = filter.getDimSize(3);
+  c.oh = out.getDimSize(2);
+  c.ow = out.getDimSize(3);
+  auto strides = conv.getStrides().getValues<int64_t>();
+  auto dilations = conv.getDilations().getValues<int64_t>();
+  c.strideH = strides[0];
+  c.strideW = strides[1];
+  c.dilationH = dilations[0];
+  c.dilationW = dilations[1];
+  c.fc.weightOperand = 1;
+  c.fc.inputOperand = 0;
+  c.fc.outputs = c.filters;
+  c.fc.reduction = c.channels * c.kh * c.kw;
+  c.fc.batch = c.oh * c.ow;
+  c.fc.outputNM = true; // output [F, OH*OW]
+  return c;
+}

@@ -18,7 +18,7 @@
 #include <cmath>
 #include <random>
 
-using namespace prune::kernels;
+using namespace pruneopt::kernels;
 
 namespace {
 enum class Pattern { Unstructured, Block, NM };
@@ -62,36 +62,51 @@ std::vector<float> makeWeight(const Case &c, std::mt19937 &rng) {
   return w;
 }
 
+/// Runs `pw` on random x and y0 and compares with the reference. With
+/// `transposed`, x is given as xT[cols][ld] and y as yT[rows][ld] (the
+/// layouts of im2col convolutions), padded so strides matter.
 void check(const PackedWeight &pw, const std::vector<float> &w, int64_t rows,
-           int64_t cols, int64_t batch, bool acc, std::mt19937 &rng,
-           const char *what) {
+           int64_t cols, int64_t batch, bool acc, bool transposed,
+           std::mt19937 &rng, const char *what) {
   std::uniform_real_distribution<float> val(-1, 1);
-  int64_t xs = cols + 3, ys = rows + 5; // padded rows: strides matter
-  std::vector<float> x(batch * xs, NAN), y(batch * ys, NAN);
+  int64_t xs, xk, ys, yo, xSize, ySize;
+  if (transposed) {
+    int64_t ld = batch + 3;
+    xs = 1, xk = ld, ys = 1, yo = ld;
+    xSize = cols * ld, ySize = rows * ld;
+  } else {
+    xs = cols + 3, xk = 1, ys = rows + 5, yo = 1;
+    xSize = batch * xs, ySize = batch * ys;
+  }
+  std::vector<float> x(xSize, NAN), y(ySize, NAN);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t k = 0; k < cols; ++k)
-      x[b * xs + k] = val(rng);
+      x[b * xs + k * xk] = val(rng);
   std::vector<float> y0(batch * rows);
   for (auto &v : y0)
     v = val(rng);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t o = 0; o < rows; ++o)
-      y[b * ys + o] = y0[b * rows + o];
-  run(pw, x.data(), xs, y.data(), ys, batch, acc);
+      y[b * ys + o * yo] = y0[b * rows + o];
+  runStrided(pw, x.data(), xs, xk, y.data(), ys, yo, batch, acc);
+  std::vector<bool> written(ySize, false);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t o = 0; o < rows; ++o) {
       double ref = acc ? y0[b * rows + o] : 0.0, mag = std::fabs(ref);
       for (int64_t k = 0; k < cols; ++k) {
-        ref += double(w[o * cols + k]) * x[b * xs + k];
-        mag += std::fabs(double(w[o * cols + k]) * x[b * xs + k]);
+        double t = double(w[o * cols + k]) * x[b * xs + k * xk];
+        ref += t;
+        mag += std::fabs(t);
       }
-      ASSERT_NEAR(y[b * ys + o], ref, 1e-5 * (mag + 1))
-          << what << " batch " << batch << " b " << b << " o " << o;
+      ASSERT_NEAR(y[b * ys + o * yo], ref, 1e-5 * (mag + 1))
+          << what << " batch " << batch << " b " << b << " o " << o
+          << (transposed ? " (transposed)" : "");
+      written[b * ys + o * yo] = true;
     }
-  // Nothing outside the rows was written.
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t o = rows; o < ys; ++o)
-      ASSERT_TRUE(std::isnan(y[b * ys + o])) << what;
+  // Nothing else was written.
+  for (int64_t i = 0; i < ySize; ++i)
+    if (!written[i])
+      ASSERT_TRUE(std::isnan(y[i])) << what << " wrote outside y at " << i;
 }
 
 void runAll(const Case &c) {
@@ -119,8 +134,9 @@ void runAll(const Case &c) {
       for (const PackedWeight &pw : packs)
         for (int64_t batch : {1, 3, 4, 16, 17, 40})
           for (bool acc : {false, true})
-            check(pw, w, c.rows, c.cols, batch, acc, rng,
-                  names[static_cast<int>(pw.format)]);
+            for (bool transposed : {false, true})
+              check(pw, w, c.rows, c.cols, batch, acc, transposed, rng,
+                    names[static_cast<int>(pw.format)]);
     }
   prune_kernels_set_isa(1);
   prune_kernels_set_parallel_threshold(200000);

@@ -35,7 +35,7 @@
 #include <string>
 #include <vector>
 
-namespace prune::kernels {
+namespace pruneopt::kernels {
 
 enum class Format { Dense, CSR, Bitmask, BSR, NM };
 
@@ -73,8 +73,13 @@ bool packNM(const float *w, int64_t rows, int64_t cols, int64_t n, int64_t m,
 /// row stride `xStride`, y is [batch, rows] with row stride `yStride`.
 void run(const PackedWeight &w, const float *x, int64_t xStride, float *y,
          int64_t yStride, int64_t batch, bool accumulate);
+/// The same with any strides: x(b, k) = x[b*xs + k*xk], y(b, o) =
+/// y[b*ys + o*yo] (e.g. transposed inputs and outputs of im2col).
+void runStrided(const PackedWeight &w, const float *x, int64_t xs, int64_t xk,
+                float *y, int64_t ys, int64_t yo, int64_t batch,
+                bool accumulate);
 
-} // namespace prune::kernels
+} // namespace pruneopt::kernels
 
 extern "C" {
 /// Threads the kernels may use (default: PRUNE_NUM_THREADS, else all
@@ -87,24 +92,30 @@ int32_t prune_kernels_has_avx512();
 /// Multiply-adds below which a call stays on one thread (tests set 0).
 void prune_kernels_set_parallel_threshold(double work);
 
-// Raw entry points (the C-interface wrappers below call these). Index
-// arrays: `col` is u16 when wide == 0, i32 otherwise.
-void prune_fc_dense(float *y, int64_t ys, const float *x, int64_t xs,
+// Raw entry points (the C-interface wrappers call these): x(b, k) =
+// x[b*xs + k*xk], y(b, o) = y[b*ys + o*yo]. Index arrays: `col` is u16
+// when wide == 0, i32 otherwise.
+void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                     int64_t batch, int64_t rows, int64_t cols,
                     const float *panels, int32_t acc);
-void prune_fc_csr(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols,
                   const int32_t *rowPtr, const void *col, int32_t wide,
                   const float *values, int32_t acc);
-void prune_fc_bitmask(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                       int64_t batch, int64_t rows, int64_t cols,
                       const int32_t *rowPtr, const uint16_t *masks,
                       const float *values, int32_t acc);
-void prune_fc_bsr(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols, int64_t r,
                   int64_t c, const int32_t *rowPtr, const void *col,
                   int32_t wide, const float *values, int32_t acc);
-void prune_fc_nm(float *y, int64_t ys, const float *x, int64_t xs,
+void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk,
                  int64_t batch, int64_t rows, int64_t cols, int64_t n,
                  int64_t m, const uint8_t *codes, const float *values,
                  int32_t acc);

@@ -40,6 +40,19 @@ struct FullyConnected {
 std::optional<FullyConnected> matchFullyConnected(linalg::LinalgOp op,
                                                   unsigned weightOperand);
 
+/// A 2-D convolution computed as a fully connected layer over im2col
+/// patches: linalg.conv_2d_nchw_fchw with batch 1, f32, static shapes.
+/// The weight is the filter viewed as [F, C*KH*KW]; the "batch" is the
+/// OH*OW output positions.
+struct ConvAsFullyConnected {
+  int64_t channels = 0, filters = 0, kh = 0, kw = 0, oh = 0, ow = 0;
+  int64_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  FullyConnected fc; // outputs = F, reduction = C*KH*KW, batch = OH*OW
+};
+
+std::optional<ConvAsFullyConnected>
+matchConvAsFullyConnected(linalg::LinalgOp op, unsigned filterOperand);
+
 } // namespace mlir::prune
 
 #endif // PRUNE_OPT_UTILS_LINALGUTILS_H
