@@ -176,9 +176,17 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   MLIRContext *ctx = module.getContext();
   std::string diag;
   llvm::raw_string_ostream diagOs(diag);
-  if (!pipeline.empty()) {
+  // A pipeline that ends with its own nn-lower-cpu{...} (e.g. kernels=0)
+  // replaces the default lowering.
+  StringRef prefix = pipeline, lowering;
+  size_t at = pipeline.rfind("nn-lower-cpu");
+  if (at != StringRef::npos) {
+    prefix = pipeline.take_front(at).rtrim(", ");
+    lowering = pipeline.drop_front(at);
+  }
+  if (!prefix.empty()) {
     PassManager pm(ctx);
-    if (failed(parsePassPipeline(pipeline, pm, diagOs)))
+    if (failed(parsePassPipeline(prefix, pm, diagOs)))
       return fail("bad pipeline '" + pipeline + "': " + diag);
     if (failed(pm.run(*clone)))
       return fail("pipeline '" + pipeline +
@@ -186,9 +194,13 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   }
   model->paramBytes = constantTensorBytes(*clone);
   PassManager lower(ctx);
-  LowerCpuOptions lowerOptions;
-  lowerOptions.vectorLength = vectorLength;
-  buildLowerCpuPipeline(lower, lowerOptions);
+  if (lowering.empty()) {
+    LowerCpuOptions lowerOptions;
+    lowerOptions.vectorLength = vectorLength;
+    buildLowerCpuPipeline(lower, lowerOptions);
+  } else if (failed(parsePassPipeline(lowering, lower, diagOs))) {
+    return fail("bad pipeline '" + pipeline + "': " + diag);
+  }
   if (failed(lower.run(*clone)))
     return fail("lowering the module failed (see diagnostics above)");
 

@@ -431,7 +431,7 @@ struct NNLowerKernelsPass
     int64_t rows = fc.outputs, cols = fc.reduction, batch = fc.batch;
     DictionaryAttr decision = wd.decision;
     kernels::PackedWeight packed =
-        pack(op, wd.data, rows, cols, wd.format, decision);
+        pack(wd.def, wd.data, rows, cols, wd.format, decision);
 
     auto dynStrided = StridedLayoutAttr::get(
         ctx, ShapedType::kDynamic, {ShapedType::kDynamic, ShapedType::kDynamic});

@@ -48,7 +48,9 @@ class CompiledModel {
 public:
   /// Clones `module`, runs `pipeline` (textual, e.g.
   /// "nn-prune{sparsity=0.9},nn-sparsify"; may be empty) and nn-lower-cpu,
-  /// and compiles the result (`vectorLength`: nn-lower-cpu's `vl`). `entry`
+  /// and compiles the result (`vectorLength`: nn-lower-cpu's `vl`). A
+  /// pipeline ending in its own `nn-lower-cpu{...}` (e.g. `kernels=0`)
+  /// replaces the default lowering (and `vectorLength`). `entry`
   /// must be a public function whose
   /// arguments and results are statically shaped tensors.
   static llvm::Expected<std::unique_ptr<CompiledModel>>

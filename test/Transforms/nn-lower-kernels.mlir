@@ -1,0 +1,137 @@
+// RUN: prune-opt %s -split-input-file -verify-diagnostics --nn-lower-kernels | FileCheck %s
+// RUN: prune-opt %s -split-input-file -verify-diagnostics "--nn-lower-kernels=dense=false" | FileCheck %s --check-prefix=NODENSE
+
+// A torch-style linear layer (x [B, in] times a constant W^T [in, out]),
+// zero-initialized: the dense panel kernel writes a fresh buffer.
+// CHECK-LABEL: func.func private @prune_mr_dense(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32>, i32) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func @linear
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x3xf32> to memref<2x3xf32, strided<[?, ?], offset: ?>>
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x4xf32>
+// CHECK-NOT: memref.copy
+// CHECK: arith.constant dense_resource<{{.*}}> : tensor<48xf32>
+// CHECK: %[[ZERO:.*]] = arith.constant 0 : i32
+// CHECK: call @prune_mr_dense(%{{.*}}, %{{.*}}, %{{.*}}, %[[ZERO]]) {nn.kernel = "dense", nn.kernel_bytes = 192 : i64}
+// CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<2x4xf32> to tensor<2x4xf32>
+// CHECK: return %[[R]]
+// CHECK-NOT: linalg.matmul
+// CHECK-NOT: linalg.fill
+// NODENSE-LABEL: func.func @linear
+// NODENSE: linalg.matmul
+func.func @linear(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
+  %w = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0], [9.0, 10.0, 11.0, 12.0]]> : tensor<3x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<2x3xf32>, tensor<3x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// matvec accumulating into a given vector: viewed as [1, in] and [1, out],
+// the init copied into the result buffer, accumulate = 1.
+// CHECK-LABEL: func.func @matvec
+// CHECK: %[[X2:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [1, 2] : tensor<2xf32> into tensor<1x2xf32>
+// CHECK: %[[I2:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [1, 2] : tensor<2xf32> into tensor<1x2xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x2xf32>
+// CHECK: %[[IB:.*]] = bufferization.to_buffer %[[I2]] read_only
+// CHECK: memref.copy %[[IB]], %[[OUT]]
+// CHECK: %[[ONE:.*]] = arith.constant 1 : i32
+// CHECK: call @prune_mr_dense({{.*}}, %[[ONE]])
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]]
+// CHECK: tensor.collapse_shape %[[T]] {{\[}}[0, 1]] : tensor<1x2xf32> into tensor<2xf32>
+func.func @matvec(%x: tensor<2xf32>, %init: tensor<2xf32>) -> tensor<2xf32> {
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %y = linalg.matvec ins(%w, %x : tensor<2x2xf32>, tensor<2xf32>) outs(%init : tensor<2xf32>) -> tensor<2xf32>
+  return %y : tensor<2xf32>
+}
+
+// -----
+
+// A convolution runs as im2col (transposed: [C*KH*KW, OH*OW], positions
+// innermost) + the FC kernel writing out[F, OH*OW]; the bias-broadcast init
+// accumulates.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d3 * 2 + d1, d4 * 2 + d2)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<1x2x5x5xf32>) outs(%{{.*}} : tensor<2x2x2x2x2xf32>)
+// CHECK: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[}}[0, 1, 2], [3, 4]] : tensor<2x2x2x2x2xf32> into tensor<8x4xf32>
+// CHECK: %[[INIT:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2, 3]] : tensor<1x3x2x2xf32> into tensor<3x4xf32>
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[P2]] read_only
+// CHECK: memref.transpose %[[XB]] (d0, d1) -> (d1, d0)
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<3x4xf32>
+// CHECK: memref.copy
+// CHECK: memref.transpose %[[OUT]] (d0, d1) -> (d1, d0)
+// CHECK: call @prune_mr_dense
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [1, 3, 2, 2] : tensor<3x4xf32> into tensor<1x3x2x2xf32>
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+func.func @conv(%x: tensor<1x2x5x5xf32>, %init: tensor<1x3x2x2xf32>) -> tensor<1x3x2x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<3x2x2x2xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x2x5x5xf32>, tensor<3x2x2x2xf32>) outs(%init : tensor<1x3x2x2xf32>) -> tensor<1x3x2x2xf32>
+  return %y : tensor<1x3x2x2xf32>
+}
+
+// -----
+
+// Left to the sparsifier: a batched matmul, f16, dynamic shapes, a weight
+// that is not a constant, and a conv with batch 2.
+// CHECK-LABEL: func.func @untouched
+// CHECK-NOT: call
+// CHECK: linalg.batch_matmul
+// CHECK: linalg.matmul
+// CHECK: linalg.matmul
+// CHECK: linalg.matmul
+// CHECK: linalg.conv_2d_nchw_fchw
+func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4xf32>,
+                     %x: tensor<2x4xf32>, %w: tensor<4x4xf32>, %img: tensor<2x1x3x3xf32>)
+    -> (tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x1x2x2xf32>) {
+  %wb = arith.constant dense<1.0> : tensor<2x4x4xf32>
+  %wh = arith.constant dense<1.0> : tensor<4x4xf16>
+  %wf = arith.constant dense<1.0> : tensor<4x4xf32>
+  %wc = arith.constant dense<1.0> : tensor<1x1x2x2xf32>
+  %c0 = arith.constant 0 : index
+  %e3 = tensor.empty() : tensor<2x3x4xf32>
+  %r0 = linalg.batch_matmul ins(%a, %wb : tensor<2x3x4xf32>, tensor<2x4x4xf32>) outs(%e3 : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %eh = tensor.empty() : tensor<2x4xf16>
+  %r1 = linalg.matmul ins(%h, %wh : tensor<2x4xf16>, tensor<4x4xf16>) outs(%eh : tensor<2x4xf16>) -> tensor<2x4xf16>
+  %n = tensor.dim %d, %c0 : tensor<?x4xf32>
+  %ed = tensor.empty(%n) : tensor<?x4xf32>
+  %r2 = linalg.matmul ins(%d, %wf : tensor<?x4xf32>, tensor<4x4xf32>) outs(%ed : tensor<?x4xf32>) -> tensor<?x4xf32>
+  %ex = tensor.empty() : tensor<2x4xf32>
+  %r3 = linalg.matmul ins(%x, %w : tensor<2x4xf32>, tensor<4x4xf32>) outs(%ex : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %ec = tensor.empty() : tensor<2x1x2x2xf32>
+  %r4 = linalg.conv_2d_nchw_fchw ins(%img, %wc : tensor<2x1x3x3xf32>, tensor<1x1x2x2xf32>) outs(%ec : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
+  return %r0, %r1, %r2, %r3, %r4 : tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x1x2x2xf32>
+}
+
+// -----
+
+// An assembled CSR weight (as nn-sparsify writes it) asking for 3x1 blocks
+// that do not tile its 4 rows: packed as CSR instead, with a remark.
+#CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
+// CHECK-LABEL: func.func @bsr_fallback
+// CHECK: call @prune_mr_csr16({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 44 : i64}
+// CHECK-NOT: sparse_tensor.assemble
+// NODENSE-LABEL: func.func @bsr_fallback
+// NODENSE: call @prune_mr_csr16
+func.func @bsr_fallback(%x: tensor<1x2xf32>) -> tensor<1x4xf32> {
+  %pos = arith.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi32>
+  %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>
+  %val = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  // expected-remark @+1 {{nn-lower-kernels: 3x1 blocks do not tile this 4x2 weight; using csr}}
+  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "bsr", block = "3x1"}}
+    : (tensor<5xi32>, tensor<4xi32>), tensor<4xf32> to tensor<4x2xf32, #CSR>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4xf32>) -> tensor<1x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(b, o, k) -> (b, k)>, affine_map<(b, o, k) -> (o, k)>, affine_map<(b, o, k) -> (b, o)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%x, %w : tensor<1x2xf32>, tensor<4x2xf32, #CSR>) outs(%f : tensor<1x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
