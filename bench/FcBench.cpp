@@ -5,21 +5,29 @@
 //===----------------------------------------------------------------------===//
 //
 // y = x W^T for W[out, in] and x[batch, in], measured side by side in one
-// run: OpenBLAS (sgemv / sgemm, 1 thread), the layer compiled dense by
-// prune-opt's nn-lower-cpu, and the layer pruned to each sparsity and
-// compiled sparse (CSR, assembled at compile time). Also measures this
-// machine's read bandwidth (STREAM-triad-like) and prints, per case, the
-// bytes the kernel must move and the achieved fraction of the bandwidth
-// bound. Weights are evicted from the caches before every timed call.
+// process: OpenBLAS sgemv / sgemm with its default kernels and with its
+// SkylakeX kernels (a second copy of the library loaded with dlmopen, since
+// OPENBLAS_CORETYPE is read once at load; the baseline is the better of the
+// two), the layer compiled dense by prune-opt (nn-lower-cpu), and the layer
+// pruned and compiled in every format (nn-prune + nn-sparsify{format=F} +
+// nn-lower-cpu), each with 1 and 2 threads. Also measures this machine's read
+// bandwidth (1 and 2 threads) and prints, per case, the bytes the kernel
+// must read (values + indices + positions + activations) and the achieved
+// fraction of the bandwidth bound. Weights are evicted from the caches
+// before every timed call.
 //
 // Usage: prune-bench [--shapes=1024x1024,4096x4096,4096x1024]
 //                    [--batches=1,8,32] [--sparsities=0.5,0.7,0.8,0.9,0.95]
-//                    [--reps=15] [--markdown=FILE]
+//                    [--formats=auto,csr,bitmask] [--structured=2:4,4x1,1x4]
+//                    [--block-sparsities=0.8,0.9] [--num-threads=1,2]
+//                    [--upstream] [--reps=11] [--markdown=FILE]
+//                    [--plot=PREFIX]
 //
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Execution/Runner.h"
 #include "prune-opt/InitAll.h"
+#include "prune-opt/Runtime/Kernels.h"
 #include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,16 +38,24 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::prune;
@@ -49,23 +65,46 @@ static cl::list<std::string> shapes("shapes", cl::desc("OUTxIN weight shapes"),
                                     cl::CommaSeparated);
 static cl::list<int64_t> batches("batches", cl::desc("Batch sizes"),
                                  cl::CommaSeparated);
-static cl::list<double> sparsities("sparsities", cl::desc("Sparsities"),
+static cl::list<double> sparsities("sparsities",
+                                   cl::desc("Unstructured sparsities"),
                                    cl::CommaSeparated);
+static cl::list<std::string>
+    formats("formats",
+            cl::desc("nn-sparsify formats for unstructured sparsity "
+                     "(auto, csr, bitmask)"),
+            cl::CommaSeparated);
+static cl::list<std::string>
+    structured("structured",
+               cl::desc("Structured patterns: N:M (nm format) and RxC "
+                        "blocks (bsr format)"),
+               cl::CommaSeparated);
+static cl::list<double> blockSparsities("block-sparsities",
+                                        cl::desc("Sparsities of the blocks"),
+                                        cl::CommaSeparated);
+static cl::list<int> threadCounts("num-threads", cl::desc("Thread counts"),
+                                  cl::CommaSeparated);
+static cl::opt<bool> upstream(
+    "upstream",
+    cl::desc("Also run upstream's sparsifier CSR (nn-lower-cpu{kernels=0}) "
+             "at 90 %"),
+    cl::init(true));
 static cl::opt<int> reps("reps", cl::desc("Timed calls per case"),
-                         cl::init(15));
-static cl::opt<int> vectorLength("vl",
-                                  cl::desc("nn-lower-cpu vector length for "
-                                           "the sparse kernels"),
-                                  cl::init(0));
+                         cl::init(11));
 static cl::opt<std::string> markdown("markdown",
                                      cl::desc("Also write the table here"),
                                      cl::init(""));
+static cl::opt<std::string>
+    plot("plot",
+         cl::desc("Write PREFIX.tsv and, with gnuplot, PREFIX.png: speedup "
+                  "over OpenBLAS vs sparsity (1 thread)"),
+         cl::init(""));
 
 using Clock = std::chrono::steady_clock;
 
-/// Reads 256 MiB so that no weight is left in any cache.
+/// Reads 512 MiB (twice the L3 of the dev VM) so that no weight is left in
+/// any cache.
 static void evictCaches() {
-  static std::vector<float> junk(64 << 20, 1.0f);
+  static std::vector<float> junk(128 << 20, 1.0f);
   volatile float sink = 0;
   float acc = 0;
   for (size_t i = 0; i < junk.size(); i += 16)
@@ -83,6 +122,10 @@ template <typename F> static Stats timeIt(F &&f) {
   f(); // warm-up (code, page tables)
   for (int i = 0; i < reps; ++i) {
     evictCaches();
+    // The kernels' worker threads slept during the eviction: wake them, as
+    // in a steady inference loop (prune_kernels_warm_up).
+    prune_kernels_warm_up();
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
     auto t0 = Clock::now();
     f();
     auto t1 = Clock::now();
@@ -92,31 +135,105 @@ template <typename F> static Stats timeIt(F &&f) {
   return {ms[ms.size() / 2], ms.front(), ms.back()};
 }
 
-/// Read bandwidth in GB/s: the best of 5 sweeps summing a 512 MiB buffer
-/// as integers (integer sums vectorize without reassociation flags).
-static double measureBandwidth() {
-  size_t n = 64 << 20; // 64 Mi x 8 bytes
-  std::vector<uint64_t> a(n);
-  for (size_t i = 0; i < n; ++i)
-    a[i] = i;
+/// Sums [begin, end) of `a` reading 64 bytes per load with software
+/// prefetch (what the kernels do; this VM's hardware prefetchers alone reach
+/// a fraction of the bandwidth).
+__attribute__((target("avx512f"))) static uint64_t
+sumAvx512(const uint64_t *a, size_t begin, size_t end) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0;
+  for (size_t i = begin; i + 16 <= end; i += 16) {
+    _mm_prefetch(reinterpret_cast<const char *>(a + i + 512), _MM_HINT_T0);
+    s0 = _mm512_add_epi64(s0, _mm512_loadu_si512(a + i));
+    s1 = _mm512_add_epi64(s1, _mm512_loadu_si512(a + i + 8));
+  }
+  return _mm512_reduce_add_epi64(_mm512_add_epi64(s0, s1));
+}
+
+static uint64_t sumPortable(const uint64_t *a, size_t begin, size_t end) {
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (size_t i = begin; i + 4 <= end; i += 4) {
+    s0 += a[i];
+    s1 += a[i + 1];
+    s2 += a[i + 2];
+    s3 += a[i + 3];
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+/// Read bandwidth in GB/s with `threads` threads: the best of 5 sweeps
+/// summing a 1 GiB buffer, each thread its own contiguous part.
+static double measureBandwidth(int threads) {
+  size_t n = 128 << 20; // 1 GiB
+  static std::vector<uint64_t> a = [&] {
+    std::vector<uint64_t> v(n);
+    for (size_t i = 0; i < n; ++i)
+      v[i] = i;
+    return v;
+  }();
+  bool avx512 = __builtin_cpu_supports("avx512f");
   double best = 1e30;
-  uint64_t total = 0;
+  std::vector<uint64_t> sums(threads);
   for (int r = 0; r < 5; ++r) {
     auto t0 = Clock::now();
-    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    for (size_t i = 0; i < n; i += 4) {
-      s0 += a[i];
-      s1 += a[i + 1];
-      s2 += a[i + 2];
-      s3 += a[i + 3];
-    }
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        size_t begin = n / threads * t, end = n / threads * (t + 1);
+        sums[t] += avx512 ? sumAvx512(a.data(), begin, end)
+                          : sumPortable(a.data(), begin, end);
+      });
+    for (auto &t : pool)
+      t.join();
     auto t1 = Clock::now();
-    total += s0 + s1 + s2 + s3;
     best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
   }
-  volatile uint64_t sink = total;
+  volatile uint64_t sink = sums[0];
   (void)sink;
   return n * sizeof(uint64_t) / best / 1e9;
+}
+
+/// One copy of OpenBLAS: the linked one, or a second copy loaded into its
+/// own namespace with OPENBLAS_CORETYPE set (the variable is read once, when
+/// the library loads).
+struct Blas {
+  std::string name;
+  void (*sgemv)(CBLAS_ORDER, CBLAS_TRANSPOSE, blasint, blasint, float,
+                const float *, blasint, const float *, blasint, float, float *,
+                blasint) = nullptr;
+  void (*sgemm)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint,
+                blasint, blasint, float, const float *, blasint, const float *,
+                blasint, float, float *, blasint) = nullptr;
+  void (*setThreads)(int) = nullptr;
+  char *(*coreName)() = nullptr;
+};
+
+static std::vector<Blas> loadBlas() {
+  std::vector<Blas> out;
+  Blas linked;
+  linked.sgemv = cblas_sgemv;
+  linked.sgemm = cblas_sgemm;
+  linked.setThreads = openblas_set_num_threads;
+  linked.coreName = openblas_get_corename;
+  linked.name = std::string("OpenBLAS ") + openblas_get_corename();
+  out.push_back(linked);
+  ::setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+  void *h = ::dlmopen(LM_ID_NEWLM, "libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+  ::unsetenv("OPENBLAS_CORETYPE");
+  if (!h)
+    return out;
+  Blas sk;
+  sk.sgemv = reinterpret_cast<decltype(sk.sgemv)>(::dlsym(h, "cblas_sgemv"));
+  sk.sgemm = reinterpret_cast<decltype(sk.sgemm)>(::dlsym(h, "cblas_sgemm"));
+  sk.setThreads =
+      reinterpret_cast<decltype(sk.setThreads)>(::dlsym(h, "openblas_set_num_threads"));
+  sk.coreName =
+      reinterpret_cast<decltype(sk.coreName)>(::dlsym(h, "openblas_get_corename"));
+  if (!sk.sgemv || !sk.sgemm || !sk.setThreads || !sk.coreName)
+    return out;
+  sk.name = std::string("OpenBLAS ") + sk.coreName();
+  if (sk.name != linked.name)
+    out.push_back(sk);
+  return out;
 }
 
 /// func @fc(%x: tensor<BxKxf32>) -> tensor<BxNxf32> with W[N, K] constant,
@@ -153,6 +270,82 @@ static OwningOpRef<ModuleOp> buildFc(MLIRContext &ctx, int64_t batch,
   return module;
 }
 
+/// Speedup over OpenBLAS vs sparsity, one panel per shape, one line per
+/// batch size and unstructured format (1 thread), with gnuplot when present.
+static void writePlot(const std::string &prefix,
+                      const std::vector<std::string> &shapeList,
+                      const std::vector<int64_t> &batchList,
+                      const std::vector<std::string> &formatList) {
+  auto gnuplot = llvm::sys::findProgramByName("gnuplot");
+  if (!gnuplot) {
+    llvm::errs() << "gnuplot not found: wrote " << prefix << ".tsv only\n";
+    return;
+  }
+  std::string script = llvm::formatv(
+      "set terminal pngcairo size {0},420 font ',9'\n"
+      "set output '{1}.png'\nset datafile separator '\\t'\n"
+      "set multiplot layout 1,{2}\nset key top left\n"
+      "set xlabel 'sparsity'\nset ylabel 'speedup over OpenBLAS (1 thread)'\n"
+      "set logscale y\nset grid\n",
+      420 * shapeList.size(), prefix, shapeList.size());
+  for (const std::string &shape : shapeList) {
+    script += "set title '" + shape + "'\nplot ";
+    bool first = true;
+    for (int64_t b : batchList)
+      for (const std::string &f : formatList) {
+        if (!first)
+          script += ", ";
+        first = false;
+        script += llvm::formatv(
+            "'{0}.tsv' using (strcol(1) eq '{1}' && $2 == {2} && "
+            "strstrt(strcol(4), '{3} ') == 1 ? $5 : NaN):6 with linespoints "
+            "title 'batch {2} {3}'",
+            prefix, shape, b, f);
+      }
+    script += ", 1 with lines dt 2 lc 'black' title 'OpenBLAS'\n";
+  }
+  script += "unset multiplot\n";
+  llvm::SmallString<128> path;
+  if (llvm::sys::fs::createTemporaryFile("prune-bench", "gp", path))
+    return;
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream f(path, ec);
+    f << script;
+  }
+  llvm::StringRef args[] = {*gnuplot, path};
+  if (llvm::sys::ExecuteAndWait(*gnuplot, args) == 0)
+    llvm::errs() << "wrote " << prefix << ".png\n";
+  llvm::sys::fs::remove(path);
+}
+
+/// Runs the pre-lowering part of `pipeline` on a clone and returns the
+/// formats nn-sparsify chose and the bytes its kernels read for the weight.
+static std::pair<std::string, int64_t>
+kernelChoice(ModuleOp module, llvm::StringRef pipeline, int64_t denseBytes) {
+  if (pipeline.empty())
+    return {"dense", denseBytes};
+  size_t at = pipeline.find(",nn-lower-cpu");
+  OwningOpRef<ModuleOp> clone(module.clone());
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline(pipeline.take_front(at), pm)) ||
+      failed(pm.run(*clone)))
+    return {"?", 0};
+  std::string format = "dense";
+  int64_t bytes = denseBytes;
+  clone->walk([&](Operation *op) {
+    if (auto d = op->getAttrOfType<DictionaryAttr>("nn.prune")) {
+      if (auto f = d.getAs<StringAttr>("format"))
+        format = f.getValue().str();
+      if (auto b = d.getAs<IntegerAttr>("kernel_bytes"))
+        bytes = b.getInt();
+    }
+  });
+  if (at != llvm::StringRef::npos) // upstream sparsifier: CSR with i32
+    format = "upstream csr";
+  return {format, bytes};
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAllPasses();
@@ -161,20 +354,34 @@ int main(int argc, char **argv) {
   std::vector<std::string> shapeList(shapes.begin(), shapes.end());
   std::vector<int64_t> batchList(batches.begin(), batches.end());
   std::vector<double> sparsityList(sparsities.begin(), sparsities.end());
+  std::vector<std::string> formatList(formats.begin(), formats.end());
+  std::vector<std::string> structList(structured.begin(), structured.end());
+  std::vector<double> blockList(blockSparsities.begin(), blockSparsities.end());
+  std::vector<int> threadList(threadCounts.begin(), threadCounts.end());
   if (shapeList.empty())
     shapeList = {"1024x1024", "4096x4096", "4096x1024"};
   if (batchList.empty())
     batchList = {1, 8, 32};
   if (sparsityList.empty())
     sparsityList = {0.5, 0.7, 0.8, 0.9, 0.95};
-  openblas_set_num_threads(1);
+  if (formatList.empty())
+    formatList = {"auto", "csr", "bitmask"};
+  if (structList.empty())
+    structList = {"2:4", "4x1", "1x4"};
+  if (blockList.empty())
+    blockList = {0.8, 0.9};
+  if (threadList.empty())
+    threadList = {1, 2};
 
   DialectRegistry registry;
   registerAllUpstream(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
+  std::vector<Blas> blasList = loadBlas();
 
-  double bandwidth = measureBandwidth();
+  std::map<int, double> bandwidth;
+  for (int t : threadList)
+    bandwidth[t] = measureBandwidth(t);
   // Everything printed also goes to `report` (for --markdown).
   std::string table, report;
   llvm::raw_string_ostream os(table);
@@ -184,14 +391,20 @@ int main(int argc, char **argv) {
     report += table;
     table.clear();
   };
-  os << llvm::formatv("Read bandwidth (1 thread, 512 MiB sum): {0:F1} GB/s. "
-                      "OpenBLAS: {1}, 1 thread.\n\n",
-                      bandwidth, openblas_get_config());
-  os << "| shape (out x in) | batch | variant | median ms | min | max | "
-        "x OpenBLAS | x dense (ours) | MB moved | % of bandwidth bound | "
-        "GFLOP/s (dense-equivalent) |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  os << "Read bandwidth (sum over 1 GiB): ";
+  for (auto [t, bw] : bandwidth)
+    os << llvm::formatv("{0:F1} GB/s with {1} thread(s); ", bw, t);
+  os << "OpenBLAS baselines: ";
+  for (const Blas &b : blasList)
+    os << b.name << "; ";
+  os << llvm::formatv("kernels: {0}.\n\n", prune_kernels_has_avx512()
+                                                ? "AVX-512"
+                                                : "portable C++");
+  os << "| shape | batch | thr | variant | format | median ms | min | max | "
+        "x OpenBLAS | x dense (ours) | MB read | % of BW bound | GFLOP/s |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   flush();
+  std::string tsv = "shape\tbatch\tthreads\tvariant\tsparsity\tspeedup\n";
   std::mt19937 gen(42);
   std::normal_distribution<float> normal;
   for (const std::string &shape : shapeList) {
@@ -211,59 +424,118 @@ int main(int argc, char **argv) {
         x.set(k, normal(gen));
       std::vector<float> y(batch * out);
       const float *xp = static_cast<const float *>(x.data());
-      Stats blas = timeIt([&] {
-        if (batch == 1)
-          cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(),
-                      in, xp, 1, 0.0f, y.data(), 1);
-        else
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in,
-                      1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
-      });
       double flops = 2.0 * batch * out * in;
       double actBytes = 4.0 * batch * (in + out);
-      auto row = [&](llvm::StringRef variant, const Stats &s, double dense,
-                     double bytes) {
+
+      // Baselines per thread count: the better OpenBLAS.
+      std::map<int, Stats> blas;
+      std::map<int, std::string> blasName;
+      for (int t : threadList)
+        for (const Blas &b : blasList) {
+          b.setThreads(t);
+          Stats st = timeIt([&] {
+            if (batch == 1)
+              b.sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(),
+                      in, xp, 1, 0.0f, y.data(), 1);
+            else
+              b.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in,
+                      1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
+          });
+          if (!blas.count(t) || st.median < blas[t].median) {
+            blas[t] = st;
+            blasName[t] = b.name;
+          }
+        }
+      std::map<int, double> denseMs;
+      auto row = [&](llvm::StringRef variant, llvm::StringRef format, int t,
+                     const Stats &st, double bytes) {
+        double bound = bytes / (bandwidth[t] * 1e9) * 1e3; // ms
         os << llvm::formatv(
-            "| {0} | {1} | {2} | {3:F3} | {4:F3} | {5:F3} | {6:F2} | {7} | "
-            "{8:F1} | {9:F0}% | {10:F1} |\n",
-            shape, batch, variant, s.median, s.min, s.max,
-            blas.median / s.median,
-            dense > 0 ? llvm::formatv("{0:F2}", dense / s.median).str()
-                      : std::string("-"),
-            bytes / 1e6, 100.0 * bytes / (s.median * 1e-3) / (bandwidth * 1e9),
-            flops / (s.median * 1e-3) / 1e9);
+            "| {0} | {1} | {2} | {3} | {4} | {5:F3} | {6:F3} | {7:F3} | "
+            "{8:F2} | {9} | {10:F1} | {11:F0}% | {12:F1} |\n",
+            shape, batch, t, variant, format, st.median, st.min, st.max,
+            blas[t].median / st.median,
+            denseMs.count(t)
+                ? llvm::formatv("{0:F2}", denseMs[t] / st.median).str()
+                : std::string("-"),
+            bytes / 1e6, 100.0 * bound / st.median,
+            flops / (st.median * 1e-3) / 1e9);
         flush();
       };
-      row("OpenBLAS", blas, 0, 4.0 * out * in + actBytes);
+      for (int t : threadList)
+        row(blasName[t], "dense", t, blas[t], 4.0 * out * in + actBytes);
 
       OwningOpRef<ModuleOp> module = buildFc(ctx, batch, out, in, w);
-      double denseMs = 0;
-      std::vector<std::pair<std::string, std::string>> variants = {
-          {"dense (ours)", ""}};
-      for (double s : sparsityList)
+      struct Variant {
+        std::string name, pipeline;
+        double sparsity;
+      };
+      std::vector<Variant> variants = {{"dense (ours)", "", 0.0}};
+      for (double sp : sparsityList)
+        for (const std::string &f : formatList)
+          variants.push_back(
+              {llvm::formatv("{0} {1:P0}", f, sp).str(),
+               llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{format={1}}",
+                             sp, f)
+                   .str(),
+               sp});
+      if (upstream)
         variants.push_back(
-            {llvm::formatv("CSR {0:P0}", s).str(),
-             llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{format=csr}",
-                           s)
-                 .str()});
-      for (auto &[name, pipeline] : variants) {
-        auto compiled = CompiledModel::compile(
-            *module, "fc", pipeline, CompileMode::JIT,
-            pipeline.empty() ? 0 : vectorLength.getValue());
+            {"upstream CSR 90%",
+             "nn-prune{sparsity=0.9},nn-sparsify{format=csr},"
+             "nn-lower-cpu{kernels=0}",
+             0.9});
+      for (const std::string &pat : structList) {
+        auto [n, m] = llvm::StringRef(pat).split(':');
+        if (!m.empty()) {
+          int64_t nn = 0, mm = 0;
+          if (n.getAsInteger(10, nn) || m.getAsInteger(10, mm) || !mm)
+            continue;
+          variants.push_back(
+              {pat,
+               llvm::formatv("nn-prune{{pattern=nm n={0} m={1}},"
+                             "nn-sparsify{{format=nm}",
+                             nn, mm)
+                   .str(),
+               1.0 - double(nn) / mm});
+          continue;
+        }
+        for (double sp : blockList)
+          variants.push_back(
+              {llvm::formatv("{0} {1:P0}", pat, sp).str(),
+               llvm::formatv("nn-prune{{pattern=block block={0} "
+                             "sparsity={1}},nn-sparsify{{format=bsr}",
+                             pat, sp)
+                   .str(),
+               sp});
+      }
+      for (const Variant &v : variants) {
+        auto compiled =
+            CompiledModel::compile(*module, "fc", v.pipeline, CompileMode::JIT);
         if (!compiled) {
-          llvm::errs() << name << ": " << llvm::toString(compiled.takeError())
-                       << "\n";
+          llvm::errs() << v.name << ": "
+                       << llvm::toString(compiled.takeError()) << "\n";
           return 1;
         }
+        auto [format, wBytes] =
+            kernelChoice(*module, v.pipeline, 4 * out * in);
         std::vector<HostTensor> args = {x};
-        Stats s = timeIt([&] { (void)(*compiled)->run(args); });
-        if (pipeline.empty())
-          denseMs = s.median;
-        double bytes = (*compiled)->constantBytes() + actBytes;
-        row(name, s, denseMs, bytes);
+        for (int t : threadList) {
+          prune_kernels_set_num_threads(t);
+          Stats st = timeIt([&] { (void)(*compiled)->run(args); });
+          if (v.pipeline.empty())
+            denseMs[t] = st.median;
+          row(v.name, format, t, st, wBytes + actBytes);
+          if (t == 1 && !v.pipeline.empty())
+            tsv += llvm::formatv("{0}\t{1}\t{2}\t{3}\t{4}\t{5:F3}\n", shape,
+                                 batch, t, v.name, v.sparsity,
+                                 blas[t].median / st.median)
+                       .str();
+        }
       }
     }
   }
+  prune_kernels_set_num_threads(1);
   if (!markdown.empty()) {
     std::error_code ec;
     llvm::raw_fd_ostream file(markdown, ec);
@@ -273,6 +545,17 @@ int main(int argc, char **argv) {
       return 1;
     }
     file << report;
+  }
+  if (!plot.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream file(plot + ".tsv", ec);
+    if (ec) {
+      llvm::errs() << "cannot write " << plot << ".tsv\n";
+      return 1;
+    }
+    file << tsv;
+    file.close();
+    writePlot(plot, shapeList, batchList, formatList);
   }
   return 0;
 }

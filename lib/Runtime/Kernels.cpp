@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -39,7 +40,9 @@ using namespace pruneopt::kernels;
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// A fixed set of worker threads; parallelFor runs chunk 0 on the caller.
+/// A fixed set of worker threads. Chunks of a job are claimed dynamically
+/// (the caller works too), so a worker that wakes late only takes what is
+/// left: a parallel call is never much slower than a serial one.
 class Pool {
 public:
   static Pool &get() {
@@ -50,33 +53,31 @@ public:
   void setThreads(int n) {
     n = std::max(1, std::min(n, 256));
     std::lock_guard<std::mutex> lock(mutex);
-    while (static_cast<int>(workers.size()) < n - 1) {
-      int id = workers.size() + 1;
-      workers.emplace_back([this, id] { workerLoop(id); });
-    }
+    while (static_cast<int>(workers.size()) < n - 1)
+      workers.emplace_back([this] { workerLoop(); });
     numThreads = n;
   }
 
   /// Calls fn(chunk, numChunks) for every chunk, in parallel.
   void run(int numChunks, const std::function<void(int, int)> &fn) {
-    if (numChunks <= 1) {
-      fn(0, 1);
+    if (numChunks <= 1 || threads() == 1) {
+      for (int c = 0; c < numChunks; ++c)
+        fn(c, numChunks);
       return;
     }
-    std::unique_lock<std::mutex> callLock(callMutex);
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      job = &fn;
-      chunks = numChunks;
-      pending = numChunks - 1;
-      ++generation;
-    }
+    std::lock_guard<std::mutex> callLock(callMutex);
+    uint32_t gen = publish(&fn, numChunks);
     wake.notify_all();
-    fn(0, numChunks);
-    // Workers finish quickly; spin before sleeping.
-    for (int spin = 0; pending.load(std::memory_order_acquire) != 0; ++spin)
-      if (spin > 4096)
-        std::this_thread::yield();
+    work(gen, fn, numChunks);
+    while (done.load(std::memory_order_acquire) != numChunks)
+      pause();
+  }
+
+  /// Wakes the workers so that they spin, ready for the next call.
+  void warmUp() {
+    std::lock_guard<std::mutex> callLock(callMutex);
+    publish(nullptr, 0);
+    wake.notify_all();
   }
 
   ~Pool() {
@@ -84,6 +85,7 @@ public:
       std::lock_guard<std::mutex> lock(mutex);
       stop = true;
       ++generation;
+      published.store(generation, std::memory_order_release);
     }
     wake.notify_all();
     for (auto &t : workers)
@@ -98,35 +100,76 @@ private:
     setThreads(n > 0 ? n : 1);
   }
 
-  void workerLoop(int id) {
-    uint64_t seen = 0;
+  uint32_t publish(const std::function<void(int, int)> *fn, int n) {
+    std::lock_guard<std::mutex> lock(mutex);
+    job = fn;
+    chunks = n;
+    done.store(0, std::memory_order_relaxed);
+    uint32_t gen = ++generation;
+    ticket.store(uint64_t(gen) << 32, std::memory_order_release);
+    published.store(gen, std::memory_order_release);
+    return gen;
+  }
+
+  /// Claims and runs chunks of job `gen` until none is left.
+  void work(uint32_t gen, const std::function<void(int, int)> &fn, int n) {
     for (;;) {
+      uint64_t t = ticket.load(std::memory_order_acquire);
+      if (uint32_t(t >> 32) != gen || int(uint32_t(t)) >= n)
+        return;
+      if (!ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel))
+        continue;
+      fn(int(uint32_t(t)), n);
+      done.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  void workerLoop() {
+    uint32_t seen = 0;
+    for (;;) {
+      // Spin before sleeping: waking a thread through the condition variable
+      // took ~100 us on the dev VM, longer than many layers.
+      auto spinUntil = std::chrono::steady_clock::now() + kSpin;
+      while (published.load(std::memory_order_acquire) == seen &&
+             std::chrono::steady_clock::now() < spinUntil)
+        for (int i = 0; i < 64; ++i)
+          pause();
       const std::function<void(int, int)> *fn;
       int n;
+      uint32_t gen;
       {
         std::unique_lock<std::mutex> lock(mutex);
         wake.wait(lock, [&] { return generation != seen; });
-        seen = generation;
+        seen = gen = generation;
         if (stop)
           return;
         fn = job;
         n = chunks;
       }
-      if (id < n) {
-        (*fn)(id, n);
-        pending.fetch_sub(1, std::memory_order_release);
-      }
+      // (A job the caller already finished fails the ticket check: its
+      // generation is stale or no chunk is left, so fn is never called.)
+      if (fn)
+        work(gen, *fn, n);
     }
   }
 
+  static void pause() {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+  static constexpr std::chrono::microseconds kSpin{2000};
   std::mutex mutex, callMutex;
   std::condition_variable wake;
   std::vector<std::thread> workers;
   std::atomic<int> numThreads{1};
-  std::atomic<int> pending{0};
+  std::atomic<uint32_t> published{0};
+  std::atomic<uint64_t> ticket{0};
+  std::atomic<int> done{0};
   const std::function<void(int, int)> *job = nullptr;
   int chunks = 0;
-  uint64_t generation = 0;
+  uint32_t generation = 0;
   bool stop = false;
 };
 
@@ -163,7 +206,9 @@ void parallelUnits(int64_t units, double work,
     fn(0, units);
     return;
   }
-  pool.run(threads, [&](int chunk, int n) {
+  // A few chunks per thread: claimed dynamically, they balance uneven rows.
+  int chunks = std::min<int64_t>(units, threads * 4);
+  pool.run(chunks, [&](int chunk, int n) {
     int64_t begin = units * chunk / n, end = units * (chunk + 1) / n;
     if (begin < end)
       fn(begin, end);
@@ -981,6 +1026,7 @@ void prune_kernels_set_isa(int32_t avx) {
   haveAvx512();
 }
 int32_t prune_kernels_has_avx512() { return avx512(); }
+void prune_kernels_warm_up() { Pool::get().warmUp(); }
 void prune_kernels_set_parallel_threshold(double work) {
   minParallelWork = work;
 }

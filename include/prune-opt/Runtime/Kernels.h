@@ -86,6 +86,10 @@ extern "C" {
 /// hardware threads). Small layers always run on the calling thread.
 void prune_kernels_set_num_threads(int32_t n);
 int32_t prune_kernels_get_num_threads();
+/// Wakes the worker threads so that they wait spinning (for ~2 ms) for the
+/// next call: a sleeping thread takes ~100 us to wake on some VMs. Calls
+/// never wait for a late worker (chunks are claimed dynamically).
+void prune_kernels_warm_up();
 /// 1 = use AVX-512 where the CPU has it (default), 0 = portable kernels.
 void prune_kernels_set_isa(int32_t avx512);
 int32_t prune_kernels_has_avx512();
