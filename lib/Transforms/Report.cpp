@@ -42,7 +42,9 @@ struct Row {
   std::optional<double> target;
   int64_t elements = 0, zeros = 0;
   std::optional<unsigned> posWidth, crdWidth;
-  int64_t bytesDense = 0, bytesStored = 0;
+  std::string kernelIndex;             // index of the kernel format
+  std::optional<int64_t> kernelBytes;  // what the kernel reads for W
+  int64_t bytesDense = 0, bytesStored = 0, bytesIR = 0;
   int64_t flopsDense = 0, flopsExecuted = 0;
   double sparsity() const { return elements ? double(zeros) / elements : 0; }
 };
@@ -132,6 +134,10 @@ static void readDecision(DictionaryAttr d, Row &row) {
     row.zeros = z.getInt();
   if (auto f = d.getAs<StringAttr>("format"))
     row.format = f.str();
+  if (auto b = d.getAs<IntegerAttr>("kernel_bytes"))
+    row.kernelBytes = b.getInt();
+  if (auto i = d.getAs<StringAttr>("kernel_index"))
+    row.kernelIndex = i.str();
 }
 
 
@@ -159,7 +165,7 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
       row.shape = shapeString(w.type);
       row.elementType = typeString(w.type.getElementType());
       row.elements = w.numElements();
-      row.bytesDense = row.bytesStored = bytesOf(w.type);
+      row.bytesDense = row.bytesStored = row.bytesIR = bytesOf(w.type);
       SmallVector<std::string> consumers;
       for (const WeightUse &use : w.uses) {
         consumers.push_back(use.consumer->getName().getStringRef().str());
@@ -192,7 +198,9 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
       row.elements = type.getNumElements();
       row.bytesDense = bytesOf(type);
       for (Value v : op->getOperands())
-        row.bytesStored += bytesOf(cast<ShapedType>(v.getType()));
+        row.bytesIR += bytesOf(cast<ShapedType>(v.getType()));
+      // The compiled model keeps the kernel's packed arrays, not these.
+      row.bytesStored = row.kernelBytes ? *row.kernelBytes : row.bytesIR;
       auto enc = sparse_tensor::getSparseTensorEncoding(type);
       row.posWidth = enc.getPosWidth() ? enc.getPosWidth() : 64;
       row.crdWidth = enc.getCrdWidth() ? enc.getCrdWidth() : 64;
@@ -226,8 +234,9 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
     for (const Row &r : rows) {
       std::string target = r.target ? llvm::formatv("{0:P1}", *r.target).str()
                                     : std::string("-");
-      std::string idx = r.crdWidth ? llvm::formatv("{0}/{1}", *r.posWidth,
-                                                   *r.crdWidth)
+      std::string idx = !r.kernelIndex.empty() ? r.kernelIndex
+                        : r.crdWidth ? llvm::formatv("{0}/{1}", *r.posWidth,
+                                                     *r.crdWidth)
                                          .str()
                                    : std::string("-");
       os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} "
@@ -297,7 +306,9 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
               j.attribute("crd_width", r.crdWidth
                                            ? llvm::json::Value(*r.crdWidth)
                                            : llvm::json::Value(nullptr));
+              j.attribute("kernel_index", orNull(r.kernelIndex));
               j.attribute("bytes_dense", r.bytesDense);
+              j.attribute("bytes_ir", r.bytesIR);
               j.attribute("bytes_stored", r.bytesStored);
               j.attribute("flops_dense", r.flopsDense);
               j.attribute("flops_executed", r.flopsExecuted);

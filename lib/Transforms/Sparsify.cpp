@@ -407,7 +407,24 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         best = i;
       }
     }
-    attrs.set("kernel_bytes", b.getI64IntegerAttr(candidates[best].second.bytes()));
+    const kernels::PackedWeight &chosen = candidates[best].second;
+    attrs.set("kernel_bytes", b.getI64IntegerAttr(chosen.bytes()));
+    StringRef index = "-";
+    switch (chosen.format) {
+    case kernels::Format::Dense:
+      break;
+    case kernels::Format::CSR:
+    case kernels::Format::BSR:
+      index = chosen.wideIndex ? "i32" : "u16";
+      break;
+    case kernels::Format::Bitmask:
+      index = "1-bit";
+      break;
+    case kernels::Format::NM:
+      index = chosen.n == 2 && chosen.m == 4 ? "2-bit" : "u8";
+      break;
+    }
+    attrs.set("kernel_index", b.getStringAttr(index));
     return std::optional<KernelChoice>(
         KernelChoice{candidates[best].first, attrs.getDictionary(&getContext())});
   }

@@ -5,6 +5,20 @@
 // RUN:   --nn-report -o /dev/null 2>&1 | FileCheck %s --check-prefix=NM
 // Unpruned weights are listed with their existing zeros; the IR is unchanged.
 // RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir --nn-report=table=false | FileCheck %s --check-prefix=IR
+// A kernel format: what the compiled model stores is the kernel's packed
+// arrays (3 values 12 B + 3 masks 6 B + 4 row pointers 16 B = 34 B), not the
+// sparse_tensor arrays of the IR (positions 16 B + coordinates 12 B +
+// values 12 B = 40 B).
+// RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir --nn-prune=sparsity=0.75 --nn-sparsify=format=bitmask \
+// RUN:   --nn-report=json=%t2.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
+// RUN: FileCheck %s --check-prefix=KJSON < %t2.json
+// KERNEL: w0 linalg.generic 3x4 unstructured 75.0% 75.0% bitmask 1-bit 48B 34B
+// KJSON: "name": "w0",
+// KJSON: "format": "bitmask",
+// KJSON: "kernel_index": "1-bit",
+// KJSON-NEXT: "bytes_dense": 48,
+// KJSON-NEXT: "bytes_ir": 40,
+// KJSON-NEXT: "bytes_stored": 34,
 
 // Both weights are exactly 50 % zero after pruning, below min-sparsity=0.55,
 // so both stay dense; the totals add up.
@@ -29,7 +43,9 @@
 // JSON-NEXT: "format": "dense",
 // JSON-NEXT: "pos_width": null,
 // JSON-NEXT: "crd_width": null,
+// JSON-NEXT: "kernel_index": null,
 // JSON-NEXT: "bytes_dense": 48,
+// JSON-NEXT: "bytes_ir": 48,
 // JSON-NEXT: "bytes_stored": 48,
 // JSON-NEXT: "flops_dense": 24,
 // JSON-NEXT: "flops_executed": 24
@@ -44,11 +60,12 @@
 // JSON-NEXT: "flops_executed": 36
 
 // 1:3 keeps 1 of every 3 inputs; W1's 4 inputs are not a multiple of 3 (left
-// alone), W2's 3 are: stored as CSR of W2[out=2, in=3] with 2 nonzeros:
-// values 8 B + coordinates 8 B + positions 12 B.
+// alone), W2's 3 are: the CSR kernel of W2[out=2, in=3] with 2 nonzeros
+// stores values 8 B + u16 columns 4 B + row pointers 12 B: no smaller than
+// dense here (the IR's i32 arrays would be 28 B).
 // NM: w0 linalg.matmul 3x4 - - 0.0% dense -
-// NM-NEXT: w1 linalg.generic 2x3 nm 1:3 66.7% 66.7% csr 32/32 24B 28B 0.000 0.000
-// NM-NEXT: total: 2 weights, 18 parameters, 22.2% zero; 72B -> 76B (0.95x smaller)
+// NM-NEXT: w1 linalg.generic 2x3 nm 1:3 66.7% 66.7% csr u16 24B 24B 0.000 0.000
+// NM-NEXT: total: 2 weights, 18 parameters, 22.2% zero; 72B -> 72B (1.00x smaller)
 
 // IR: arith.constant dense<{{\[}}[1.000000e+00, -2.000000e+00
 // IR-NOT: nn.prune
