@@ -462,7 +462,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       break;
     case kernels::Format::BSR:
       compute = (batched ? p.nnz * vectors * 0.6 + transpose
-                         : p.nnz * batch * 0.30) +
+                         : p.nnz * batch * 0.10) +
                 rows / p.blockRows * perRow;
       break;
     case kernels::Format::NM:
