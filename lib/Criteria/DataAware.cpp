@@ -64,17 +64,15 @@ std::vector<uint8_t> mlir::prune::selectLowestPerRow(const Matrix &scores,
   return keep;
 }
 
-Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
-                              const SparseGPTOptions &options, bool *failed) {
-  const int64_t rows = input.rows, cols = input.cols;
-  RowMatrix W = Eigen::Map<const RowMatrix>(input.data.data(), rows, cols);
+/// H = X^T X with inputs never seen (H_jj == 0) marked `dead` and pinned to
+/// an identity row/column (their weights cannot matter to the layer loss:
+/// they are pruned first and H stays invertible), plus `damp` times the
+/// mean diagonal (returned in `meanDiag`, before dampening).
+static Eigen::MatrixXd dampedHessian(llvm::ArrayRef<double> gram, int64_t cols,
+                                     double damp, std::vector<uint8_t> &dead,
+                                     double &meanDiag) {
   Eigen::MatrixXd H = gramMap(gram, cols);
-  if (failed)
-    *failed = false;
-
-  // Inputs never seen: their weights cannot matter to the layer loss; pin
-  // the diagonal so H stays invertible and prune them first.
-  std::vector<uint8_t> dead(cols, 0);
+  dead.assign(cols, 0);
   for (int64_t c = 0; c < cols; ++c)
     if (!(H(c, c) > 0)) {
       dead[c] = 1;
@@ -82,8 +80,20 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
       H.col(c).setZero();
       H(c, c) = 1;
     }
-  double meanDiag = H.diagonal().mean();
-  H.diagonal().array() += options.damp * meanDiag;
+  meanDiag = H.diagonal().mean();
+  H.diagonal().array() += damp * meanDiag;
+  return H;
+}
+
+Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
+                              const SparseGPTOptions &options, bool *failed) {
+  const int64_t rows = input.rows, cols = input.cols;
+  RowMatrix W = Eigen::Map<const RowMatrix>(input.data.data(), rows, cols);
+  if (failed)
+    *failed = false;
+  std::vector<uint8_t> dead;
+  double meanDiag = 0;
+  Eigen::MatrixXd H = dampedHessian(gram, cols, options.damp, dead, meanDiag);
 
   // U: upper Cholesky factor of H^-1 (H^-1 = U^T U).
   Eigen::LLT<Eigen::MatrixXd> llt(H);
@@ -234,5 +244,113 @@ Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
     for (int64_t a = 0; a < k; ++a)
       out.at(r, kept[a]) = ok ? x(a) : w.at(r, kept[a]);
   }
+  return out;
+}
+
+namespace {
+/// The greedy OBS trajectory of one row: removes `steps` weights and
+/// returns each removal's loss increment; `w` ends updated.
+std::vector<double> greedyRow(Eigen::VectorXd &w, const Eigen::MatrixXd &hinv0,
+                              const std::vector<uint8_t> &dead, int64_t steps) {
+  const int64_t cols = w.size();
+  Eigen::MatrixXd hinv = hinv0;
+  std::vector<uint8_t> alive(cols, 1);
+  std::vector<double> losses;
+  losses.reserve(steps);
+  for (int64_t t = 0; t < steps; ++t) {
+    int64_t q = -1;
+    double best = 0;
+    for (int64_t c = 0; c < cols; ++c) {
+      if (!alive[c])
+        continue;
+      // Dead inputs and existing zeros cost nothing: first.
+      double d = std::max(hinv(c, c), 1e-300);
+      double loss = dead[c] ? -1.0 : w[c] * w[c] / (2.0 * d);
+      if (q < 0 || loss < best) {
+        q = c;
+        best = loss;
+      }
+    }
+    if (q < 0)
+      break;
+    double d = std::max(hinv(q, q), 1e-300);
+    if (!dead[q]) {
+      Eigen::VectorXd col = hinv.col(q);
+      w.noalias() -= (w[q] / d) * col;
+      hinv.noalias() -= (col * col.transpose()) / d;
+    }
+    w[q] = 0.0;
+    alive[q] = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      if (!alive[c])
+        w[c] = 0.0; // keep removed weights exactly zero
+    losses.push_back(std::max(best, 0.0));
+  }
+  return losses;
+}
+} // namespace
+
+Matrix mlir::prune::exactOBS(const Matrix &input, llvm::ArrayRef<double> gram,
+                             double sparsity, double damp, bool *failed) {
+  const int64_t rows = input.rows, cols = input.cols;
+  if (failed)
+    *failed = false;
+  std::vector<uint8_t> dead;
+  double meanDiag = 0;
+  Eigen::MatrixXd H = dampedHessian(gram, cols, damp, dead, meanDiag);
+  Eigen::LLT<Eigen::MatrixXd> llt(H);
+  if (llt.info() != Eigen::Success) {
+    if (failed)
+      *failed = true;
+    return input;
+  }
+  Eigen::MatrixXd hinv = llt.solve(Eigen::MatrixXd::Identity(cols, cols));
+  hinv = 0.5 * (hinv + hinv.transpose());
+
+  const int64_t total =
+      static_cast<int64_t>(std::llround(sparsity * double(rows * cols)));
+  // Trajectories up to a cap (rows rarely need far more than the average).
+  const int64_t cap = std::min<int64_t>(
+      cols, static_cast<int64_t>(std::ceil(1.5 * sparsity * cols)) + 4);
+  std::vector<std::vector<double>> losses(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    Eigen::VectorXd w(cols);
+    for (int64_t c = 0; c < cols; ++c)
+      w[c] = input.at(r, c);
+    losses[r] = greedyRow(w, hinv, dead, cap);
+  }
+  // Allocate: repeatedly take the cheapest next removal of any row (each
+  // row's removals in its own order), exactly `total` of them (ties by row).
+  std::vector<int64_t> counts(rows, 0);
+  using Entry = std::tuple<double, int64_t>; // (loss, row)
+  std::vector<Entry> heap;
+  for (int64_t r = 0; r < rows; ++r)
+    if (!losses[r].empty())
+      heap.emplace_back(losses[r][0], r);
+  auto cmp = [](const Entry &a, const Entry &b) { return a > b; };
+  std::make_heap(heap.begin(), heap.end(), cmp);
+  int64_t assigned = 0;
+  while (assigned < total && !heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), cmp);
+    int64_t r = std::get<1>(heap.back());
+    heap.pop_back();
+    ++counts[r];
+    ++assigned;
+    if (counts[r] < static_cast<int64_t>(losses[r].size())) {
+      heap.emplace_back(losses[r][counts[r]], r);
+      std::push_heap(heap.begin(), heap.end(), cmp);
+    }
+  }
+  Matrix out = input;
+  for (int64_t r = 0; r < rows; ++r) {
+    Eigen::VectorXd w(cols);
+    for (int64_t c = 0; c < cols; ++c)
+      w[c] = input.at(r, c);
+    greedyRow(w, hinv, dead, counts[r]);
+    for (int64_t c = 0; c < cols; ++c)
+      out.at(r, c) = w[c];
+  }
+  // (If the caps left fewer than `total` removals, the caller's exact-count
+  // check tops up with the smallest remaining weights.)
   return out;
 }

@@ -225,17 +225,24 @@ inline float finish(float v, const float *y, bool acc) {
 //===----------------------------------------------------------------------===//
 
 int64_t PackedWeight::bytes() const {
-  return static_cast<int64_t>(nnz) * 4 + rowPtr.size() * 4 + col16.size() * 2 +
-         col32.size() * 4 + masks.size() * 2 + codes.size() +
-         (format == Format::Dense ? (int64_t)values.size() * 4 - nnz * 4 : 0);
+  // Dense panels are padded to 16 outputs: the padding is read too.
+  int64_t stored = format == Format::Dense ? int64_t(values.size()) : nnz;
+  return stored * 4 + int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
+         int64_t(col16.size()) * 2 + int64_t(col32.size()) * 4 +
+         int64_t(masks.size()) * 2 + int64_t(codes.size());
+}
+
+static PackedWeight startPack(Format format, int64_t rows, int64_t cols) {
+  PackedWeight p;
+  p.format = format;
+  p.rows = rows;
+  p.cols = cols;
+  return p;
 }
 
 PackedWeight pruneopt::kernels::packDense(const float *w, int64_t rows,
-                                       int64_t cols) {
-  PackedWeight p;
-  p.format = Format::Dense;
-  p.rows = rows;
-  p.cols = cols;
+                                          int64_t cols) {
+  PackedWeight p = startPack(Format::Dense, rows, cols);
   int64_t panels = (rows + 15) / 16;
   p.values.assign(panels * cols * 16, 0.0f);
   for (int64_t o = 0; o < rows; ++o)
@@ -247,54 +254,49 @@ PackedWeight pruneopt::kernels::packDense(const float *w, int64_t rows,
 
 static void setColumns(PackedWeight &p, const std::vector<int32_t> &cols,
                        int64_t maxCol) {
-  p.wideIndex = maxCol > 65536;
-  if (p.wideIndex)
+  p.colBits = maxCol <= 256 ? 8 : maxCol <= 65536 ? 16 : 32;
+  if (p.colBits == 8)
+    p.col8.assign(cols.begin(), cols.end());
+  else if (p.colBits == 32)
     p.col32 = cols;
   else
     p.col16.assign(cols.begin(), cols.end());
 }
 
-PackedWeight pruneopt::kernels::packCSR(const float *w, int64_t rows,
-                                     int64_t cols) {
-  PackedWeight p;
-  p.format = Format::CSR;
-  p.rows = rows;
-  p.cols = cols;
+/// The nonzeros of W row by row into p.values / p.rowPtr (padded with 16
+/// zeros for the kernels' full-vector loads); onNonzero(o, k) for each.
+template <typename F>
+static void collectRows(PackedWeight &p, const float *w, F onNonzero) {
   p.rowPtr.push_back(0);
-  std::vector<int32_t> col;
-  for (int64_t o = 0; o < rows; ++o) {
-    for (int64_t k = 0; k < cols; ++k)
-      if (w[o * cols + k] != 0.0f) {
-        col.push_back(k);
-        p.values.push_back(w[o * cols + k]);
+  for (int64_t o = 0; o < p.rows; ++o) {
+    for (int64_t k = 0; k < p.cols; ++k)
+      if (w[o * p.cols + k] != 0.0f) {
+        onNonzero(o, k);
+        p.values.push_back(w[o * p.cols + k]);
       }
     p.rowPtr.push_back(p.values.size());
   }
   p.nnz = p.values.size();
-  setColumns(p, col, cols);
   p.values.resize(p.nnz + 16, 0.0f);
+}
+
+PackedWeight pruneopt::kernels::packCSR(const float *w, int64_t rows,
+                                        int64_t cols) {
+  PackedWeight p = startPack(Format::CSR, rows, cols);
+  std::vector<int32_t> col;
+  collectRows(p, w, [&](int64_t, int64_t k) { col.push_back(k); });
+  setColumns(p, col, cols);
   return p;
 }
 
 PackedWeight pruneopt::kernels::packBitmask(const float *w, int64_t rows,
-                                         int64_t cols) {
-  PackedWeight p;
-  p.format = Format::Bitmask;
-  p.rows = rows;
-  p.cols = cols;
+                                            int64_t cols) {
+  PackedWeight p = startPack(Format::Bitmask, rows, cols);
   int64_t chunks = (cols + 15) / 16;
   p.masks.assign(rows * chunks, 0);
-  p.rowPtr.push_back(0);
-  for (int64_t o = 0; o < rows; ++o) {
-    for (int64_t k = 0; k < cols; ++k)
-      if (w[o * cols + k] != 0.0f) {
-        p.masks[o * chunks + k / 16] |= uint16_t(1u << (k % 16));
-        p.values.push_back(w[o * cols + k]);
-      }
-    p.rowPtr.push_back(p.values.size());
-  }
-  p.nnz = p.values.size();
-  p.values.resize(p.nnz + 16, 0.0f);
+  collectRows(p, w, [&](int64_t o, int64_t k) {
+    p.masks[o * chunks + k / 16] |= uint16_t(1u << (k % 16));
+  });
   return p;
 }
 
@@ -302,10 +304,7 @@ bool pruneopt::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
                              int64_t r, int64_t c, PackedWeight &p) {
   if (r <= 0 || c <= 0 || rows % r || cols % c)
     return false;
-  p = PackedWeight();
-  p.format = Format::BSR;
-  p.rows = rows;
-  p.cols = cols;
+  p = startPack(Format::BSR, rows, cols);
   p.blockRows = r;
   p.blockCols = c;
   p.rowPtr.push_back(0);
@@ -335,10 +334,7 @@ bool pruneopt::kernels::packNM(const float *w, int64_t rows, int64_t cols,
                             int64_t n, int64_t m, PackedWeight &p) {
   if (n <= 0 || m <= n || m > 256 || cols % m)
     return false;
-  p = PackedWeight();
-  p.format = Format::NM;
-  p.rows = rows;
-  p.cols = cols;
+  p = startPack(Format::NM, rows, cols);
   p.n = n;
   p.m = m;
   bool is24 = n == 2 && m == 4;
@@ -399,8 +395,10 @@ struct Args {
   int64_t yo = 1, xk = 1;
 };
 
-inline int64_t colAt(const void *col, bool wide, int64_t i) {
-  return wide ? static_cast<const int32_t *>(col)[i]
+inline int64_t colAt(const void *col, int bits, int64_t i) {
+  if (bits == 8)
+    return static_cast<const uint8_t *>(col)[i];
+  return bits == 32 ? static_cast<const int32_t *>(col)[i]
               : static_cast<const uint16_t *>(col)[i];
 }
 
@@ -417,14 +415,14 @@ void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
     }
 }
 
-void csrRef(const Args &a, const int32_t *rowPtr, const void *col, bool wide,
+void csrRef(const Args &a, const int32_t *rowPtr, const void *col, int colBits,
             const float *values, int64_t o0, int64_t o1) {
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t o = o0; o < o1; ++o) {
       const float *x = a.x + b * a.xs;
       float s = 0;
       for (int64_t i = rowPtr[o]; i < rowPtr[o + 1]; ++i)
-        s += values[i] * x[colAt(col, wide, i) * a.xk];
+        s += values[i] * x[colAt(col, colBits, i) * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
       *y = finish(s, y, a.acc);
     }
@@ -447,7 +445,7 @@ void bitmaskRef(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
 }
 
 void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
-            const void *col, bool wide, const float *values, int64_t br0,
+            const void *col, int colBits, const float *values, int64_t br0,
             int64_t br1) {
   std::vector<float> s(r);
   for (int64_t b = 0; b < a.batch; ++b)
@@ -455,7 +453,7 @@ void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
       const float *x = a.x + b * a.xs;
       std::fill(s.begin(), s.end(), 0.0f);
       for (int64_t i = rowPtr[br]; i < rowPtr[br + 1]; ++i) {
-        const float *xb = x + colAt(col, wide, i) * c * a.xk;
+        const float *xb = x + colAt(col, colBits, i) * c * a.xk;
         const float *v = values + i * r * c;
         for (int64_t ii = 0; ii < r; ++ii)
           for (int64_t j = 0; j < c; ++j)
@@ -604,27 +602,33 @@ AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
   }
 }
 
-template <bool Wide>
+template <int Bits>
 AVX512 inline __m512i loadCols(const void *col, int64_t i) {
-  if constexpr (Wide)
+  if constexpr (Bits == 32)
     return _mm512_loadu_si512(static_cast<const int32_t *>(col) + i);
+  else if constexpr (Bits == 8)
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128(
+        reinterpret_cast<const __m128i *>(static_cast<const uint8_t *>(col) + i)));
   else
     return _mm512_cvtepu16_epi32(_mm256_loadu_si256(
         reinterpret_cast<const __m256i *>(static_cast<const uint16_t *>(col) + i)));
 }
 
-template <bool Wide>
+template <int Bits>
 AVX512 inline __m512i loadColsMasked(const void *col, int64_t i,
                                      __mmask16 m) {
-  if constexpr (Wide)
+  if constexpr (Bits == 32)
     return _mm512_maskz_loadu_epi32(m, static_cast<const int32_t *>(col) + i);
+  else if constexpr (Bits == 8)
+    return _mm512_cvtepu8_epi32(
+        _mm_maskz_loadu_epi8(m, static_cast<const uint8_t *>(col) + i));
   else
     return _mm512_cvtepu16_epi32(
         _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(col) + i));
 }
 
 // CSR, one batch row: 16 nonzeros per gather.
-template <bool Wide>
+template <int Bits>
 AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                      const void *col, const float *values, int64_t o0,
                      int64_t o1) {
@@ -639,17 +643,17 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
       _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats + 16),
                    _MM_HINT_T0);
       _mm_prefetch(static_cast<const char *>(col) +
-                       (i + kPrefetchFloats) * (Wide ? 4 : 2),
+                       (i + kPrefetchFloats) * (Bits / 8),
                    _MM_HINT_T0);
-      __m512 g0 = _mm512_i32gather_ps(loadCols<Wide>(col, i), x, 4);
-      __m512 g1 = _mm512_i32gather_ps(loadCols<Wide>(col, i + 16), x, 4);
+      __m512 g0 = _mm512_i32gather_ps(loadCols<Bits>(col, i), x, 4);
+      __m512 g1 = _mm512_i32gather_ps(loadCols<Bits>(col, i + 16), x, 4);
       acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i), g0, acc0);
       acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i + 16), g1, acc1);
     }
     for (; i < e; i += 16) {
       __mmask16 m = tailMask(e - i);
       __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
-                                          loadColsMasked<Wide>(col, i, m), x, 4);
+                                          loadColsMasked<Bits>(col, i, m), x, 4);
       acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + i), g, acc0);
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
@@ -810,7 +814,7 @@ AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
 }
 
 // BSR, one batch row: U blocks in flight, R x C unrolled at compile time.
-template <int R, int C, bool Wide>
+template <int R, int C, int Bits>
 AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                      const void *col, const float *values, int64_t br0,
                      int64_t br1) {
@@ -825,7 +829,7 @@ AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                                                   kPrefetchFloats),
                    _MM_HINT_T0);
       for (int u = 0; u < U; ++u) {
-        const float *xb = x + colAt(col, Wide, i + u) * C;
+        const float *xb = x + colAt(col, Bits, i + u) * C;
         const float *v = values + (i + u) * R * C;
         for (int ii = 0; ii < R; ++ii)
           for (int j = 0; j < C; ++j)
@@ -833,7 +837,7 @@ AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
       }
     }
     for (; i < e; ++i) {
-      const float *xb = x + colAt(col, Wide, i) * C;
+      const float *xb = x + colAt(col, Bits, i) * C;
       const float *v = values + i * R * C;
       for (int ii = 0; ii < R; ++ii)
         for (int j = 0; j < C; ++j)
@@ -851,7 +855,7 @@ AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
 }
 
 // BSR, batched: every block entry is NV FMAs along the batch.
-template <int R, int C, int NV, bool Wide>
+template <int R, int C, int NV, int Bits>
 AVX512 void bsrBatched(const Args &a, const float *xT, int64_t ldx, int64_t b0,
                        int64_t nb, const int32_t *rowPtr, const void *col,
                        const float *values, int64_t br0, int64_t br1) {
@@ -869,7 +873,7 @@ AVX512 void bsrBatched(const Args &a, const float *xT, int64_t ldx, int64_t b0,
       const float *v = values + i * R * C;
       _mm_prefetch(reinterpret_cast<const char *>(v + kPrefetchFloats),
                    _MM_HINT_T0);
-      const float *xb = xT + colAt(col, Wide, i) * C * ldx;
+      const float *xb = xT + colAt(col, Bits, i) * C * ldx;
       for (int jj = 0; jj < C; ++jj) {
         __m512 xv[NV];
         for (int j = 0; j < NV; ++j)
@@ -1056,13 +1060,13 @@ void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
 void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols,
-                  const int32_t *rowPtr, const void *col, int32_t wide,
+                  const int32_t *rowPtr, const void *col, int32_t colBits,
                   const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rowPtr[rows] * 2;
   if (!avx512()) {
     parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
-      csrRef(a, rowPtr, col, wide, values, o0, o1);
+      csrRef(a, rowPtr, col, colBits, values, o0, o1);
     });
     return;
   }
@@ -1072,8 +1076,9 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
     ensureUnitK(a, xCopy);
     parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
       for (int64_t b = 0; b < batch; ++b)
-        wide ? csrRows1<true>(a, b, rowPtr, col, values, o0, o1)
-             : csrRows1<false>(a, b, rowPtr, col, values, o0, o1);
+        colBits == 8    ? csrRows1<8>(a, b, rowPtr, col, values, o0, o1)
+        : colBits == 16 ? csrRows1<16>(a, b, rowPtr, col, values, o0, o1)
+                     : csrRows1<32>(a, b, rowPtr, col, values, o0, o1);
     });
     return;
   }
@@ -1081,7 +1086,7 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
                           int64_t ldx) {
     parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
       const char *cb = static_cast<const char *>(col);
-      int cw = wide ? 4 : 2;
+      int cw = colBits / 8;
       auto rowsNV = [&](auto nvTag, auto colOf) {
         constexpr int NV = decltype(nvTag)::value;
         ColumnTile<NV> tile(a, b0, nb);
@@ -1091,9 +1096,13 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
         tile.flush();
       };
       auto byWidth = [&](auto nvTag) {
-        if (wide)
+        if (colBits == 32)
           rowsNV(nvTag, [&](int64_t i) {
             return int64_t(static_cast<const int32_t *>(col)[i]);
+          });
+        else if (colBits == 8)
+          rowsNV(nvTag, [&](int64_t i) {
+            return int64_t(static_cast<const uint8_t *>(col)[i]);
           });
         else
           rowsNV(nvTag, [&](int64_t i) {
@@ -1135,13 +1144,13 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols, int64_t r,
                   int64_t c, const int32_t *rowPtr, const void *col,
-                  int32_t wide, const float *values, int32_t acc) {
+                  int32_t colBits, const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   int64_t blockRows = rows / r;
   double work = double(batch) * rowPtr[blockRows] * r * c * 2;
   auto portable = [&] {
     parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
-      bsrRef(a, r, c, rowPtr, col, wide, values, b0, b1);
+      bsrRef(a, r, c, rowPtr, col, colBits, values, b0, b1);
     });
   };
   if (!avx512())
@@ -1155,20 +1164,31 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
       ensureUnitK(a, xCopy);
       parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
         for (int64_t b = 0; b < batch; ++b)
-          wide ? bsrRows1<kR, kC, true>(a, b, rowPtr, col, values, b0, b1)
-               : bsrRows1<kR, kC, false>(a, b, rowPtr, col, values, b0, b1);
+          colBits == 8    ? bsrRows1<kR, kC, 8>(a, b, rowPtr, col, values, b0, b1)
+          : colBits == 16 ? bsrRows1<kR, kC, 16>(a, b, rowPtr, col, values, b0, b1)
+                       : bsrRows1<kR, kC, 32>(a, b, rowPtr, col, values, b0, b1);
       });
       return;
     }
     forBatchChunks(a, [&](int64_t bb, int64_t nb, int nv, const float *xT,
                           int64_t ldx) {
       parallelUnits(blockRows, work * nb / batch, [&](int64_t b0, int64_t b1) {
+        auto run = [&](auto nvTag, auto bitsTag) {
+          bsrBatched<kR, kC, decltype(nvTag)::value, decltype(bitsTag)::value>(
+              a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1);
+        };
+        auto byBits = [&](auto nvTag) {
+          if (colBits == 8)
+            run(nvTag, std::integral_constant<int, 8>());
+          else if (colBits == 16)
+            run(nvTag, std::integral_constant<int, 16>());
+          else
+            run(nvTag, std::integral_constant<int, 32>());
+        };
         if (nv == 1)
-          wide ? bsrBatched<kR, kC, 1, true>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1)
-               : bsrBatched<kR, kC, 1, false>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1);
+          byBits(std::integral_constant<int, 1>());
         else
-          wide ? bsrBatched<kR, kC, 2, true>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1)
-               : bsrBatched<kR, kC, 2, false>(a, xT, ldx, bb, nb, rowPtr, col, values, b0, b1);
+          byBits(std::integral_constant<int, 2>());
       });
     });
   };
@@ -1262,15 +1282,16 @@ void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
                                    int64_t ys, int64_t yo, int64_t batch,
                                    bool accumulate) {
   int64_t xStride = xs, yStride = ys;
-  const void *col = w.wideIndex ? static_cast<const void *>(w.col32.data())
-                                : static_cast<const void *>(w.col16.data());
+  const void *col = w.colBits == 8    ? static_cast<const void *>(w.col8.data())
+                    : w.colBits == 32 ? static_cast<const void *>(w.col32.data())
+                                      : static_cast<const void *>(w.col16.data());
   switch (w.format) {
   case Format::Dense:
     return prune_fc_dense(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                           w.values.data(), accumulate);
   case Format::CSR:
     return prune_fc_csr(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
-                        w.rowPtr.data(), col, w.wideIndex, w.values.data(),
+                        w.rowPtr.data(), col, w.colBits, w.values.data(),
                         accumulate);
   case Format::Bitmask:
     return prune_fc_bitmask(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
@@ -1279,7 +1300,7 @@ void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
   case Format::BSR:
     return prune_fc_bsr(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                         w.blockRows, w.blockCols, w.rowPtr.data(), col,
-                        w.wideIndex, w.values.data(), accumulate);
+                        w.colBits, w.values.data(), accumulate);
   case Format::NM:
     return prune_fc_nm(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols, w.n,
                        w.m, w.codes.data(), w.values.data(), accumulate);
@@ -1327,8 +1348,9 @@ void _mlir_ciface_prune_mr_dense(MemRef<float, 2> *y, MemRef<float, 2> *x,
                    rowPtr->data(), col->data(), WIDE, values->data(), acc);    \
     });                                                                        \
   }
-PRUNE_CSR_CIFACE(csr16, int16_t, 0)
-PRUNE_CSR_CIFACE(csr32, int32_t, 1)
+PRUNE_CSR_CIFACE(csr8, int8_t, 8)
+PRUNE_CSR_CIFACE(csr16, int16_t, 16)
+PRUNE_CSR_CIFACE(csr32, int32_t, 32)
 #undef PRUNE_CSR_CIFACE
 
 #define PRUNE_BSR_CIFACE(NAME, T, WIDE)                                        \
@@ -1341,8 +1363,9 @@ PRUNE_CSR_CIFACE(csr32, int32_t, 1)
                    c, rowPtr->data(), col->data(), WIDE, values->data(), acc); \
     });                                                                        \
   }
-PRUNE_BSR_CIFACE(bsr16, int16_t, 0)
-PRUNE_BSR_CIFACE(bsr32, int32_t, 1)
+PRUNE_BSR_CIFACE(bsr8, int8_t, 8)
+PRUNE_BSR_CIFACE(bsr16, int16_t, 16)
+PRUNE_BSR_CIFACE(bsr32, int32_t, 32)
 #undef PRUNE_BSR_CIFACE
 
 void _mlir_ciface_prune_mr_bitmask(MemRef<float, 2> *y, MemRef<float, 2> *x,

@@ -23,6 +23,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNLOWERKERNELS
@@ -477,9 +478,11 @@ struct NNLowerKernelsPass
       return std::vector<int64_t>(vec.begin(), vec.end());
     };
     auto idxArray = [&]() {
-      return packed.wideIndex
-                 ? constantArray(b, loc, i32, ints(packed.col32), {}, key + "_col")
-                 : constantArray(b, loc, i16, ints(packed.col16), {}, key + "_col");
+      if (packed.colBits == 8)
+        return constantArray(b, loc, i8, ints(packed.col8), {}, key + "_col");
+      if (packed.colBits == 32)
+        return constantArray(b, loc, i32, ints(packed.col32), {}, key + "_col");
+      return constantArray(b, loc, i16, ints(packed.col16), {}, key + "_col");
     };
     Value values =
         constantArray(b, loc, f32, {}, packed.values, key + "_values");
@@ -489,7 +492,7 @@ struct NNLowerKernelsPass
       args.push_back(values);
       break;
     case kernels::Format::CSR:
-      fn = packed.wideIndex ? "prune_mr_csr32" : "prune_mr_csr16";
+      fn = llvm::formatv("prune_mr_csr{0}", packed.colBits).str();
       args.push_back(constantArray(b, loc, i32, ints(packed.rowPtr), {},
                                    key + "_rowptr"));
       args.push_back(idxArray());
@@ -504,7 +507,7 @@ struct NNLowerKernelsPass
       args.push_back(values);
       break;
     case kernels::Format::BSR:
-      fn = packed.wideIndex ? "prune_mr_bsr32" : "prune_mr_bsr16";
+      fn = llvm::formatv("prune_mr_bsr{0}", packed.colBits).str();
       args.push_back(constantArray(b, loc, i32, ints(packed.rowPtr), {},
                                    key + "_rowptr"));
       args.push_back(idxArray());

@@ -60,6 +60,8 @@ static StringRef stringifyCriterion(Criterion c) {
     return "wanda";
   case Criterion::SparseGPT:
     return "sparsegpt";
+  case Criterion::OBS:
+    return "obs";
   case Criterion::Activation:
     return "activation";
   case Criterion::Entropy:
@@ -72,9 +74,14 @@ static bool isChannelCriterion(Criterion c) {
   return c == Criterion::Activation || c == Criterion::Entropy;
 }
 
+/// OBS family: the weight-updating solvers (SparseGPT, exact OBS).
+static bool isOBS(Criterion c) {
+  return c == Criterion::SparseGPT || c == Criterion::OBS;
+}
+
 static bool isDataAware(Criterion c) {
-  return c == Criterion::OBD || c == Criterion::Wanda ||
-         c == Criterion::SparseGPT || isChannelCriterion(c);
+  return c == Criterion::OBD || c == Criterion::Wanda || isOBS(c) ||
+         isChannelCriterion(c);
 }
 
 /// The weight as a W[rows, cols] matrix in `layout` order.
@@ -135,6 +142,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     switch (criterion) {
     case Criterion::Magnitude:
     case Criterion::SparseGPT: // (its own mask; magnitude as a fallback)
+    case Criterion::OBS:
     case Criterion::Activation: // (channel scores are read separately)
     case Criterion::Entropy:
       return magnitudeScores(values);
@@ -155,7 +163,11 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   LogicalResult runSparseGPT(CandidateT &c, const SparseGPTOptions &opts) {
     bool failedSolve = false;
     Matrix pruned =
-        sparseGPT(toMatrix(c.values, c.layout), c.gram, opts, &failedSolve);
+        opts.nmM == 0 && c.layout.cols <= opts.exactMaxCols
+            ? exactOBS(toMatrix(c.values, c.layout), c.gram, opts.sparsity,
+                       opts.damp, &failedSolve)
+            : sparseGPT(toMatrix(c.values, c.layout), c.gram, opts,
+                        &failedSolve);
     if (failedSolve)
       return emitError(c.weight->constOp->getLoc())
              << "nn-prune: the calibration Hessian of weight '"
@@ -174,11 +186,12 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   template <typename CandidateT>
   LogicalResult selectUnstructured(CandidateT &c, double s) {
     c.updated.clear();
-    if (criterion == Criterion::SparseGPT) {
+    if (isOBS(criterion)) {
       SparseGPTOptions opts;
       opts.sparsity = s;
       opts.damp = damp;
       opts.blockSize = obsBlock;
+      opts.exactMaxCols = criterion == Criterion::OBS ? obsExactMax : 0;
       return runSparseGPT(c, opts);
     }
     if (criterion == Criterion::Wanda) {
@@ -391,13 +404,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           << "nn-prune: scope=adaptive supports pattern=unstructured";
       return signalPassFailure();
     }
-    if (criterion == Criterion::SparseGPT &&
+    if (isOBS(criterion) &&
         (scope == Scope::Global ||
          (pattern != PrunePattern::Unstructured &&
           pattern != PrunePattern::NM))) {
       emitError(module.getLoc())
-          << "nn-prune: criterion=sparsegpt supports pattern=unstructured|nm "
-             "with scope=layer";
+          << "nn-prune: criterion=sparsegpt|obs supports "
+             "pattern=unstructured|nm with scope=layer|adaptive";
       return signalPassFailure();
     }
     if (obsBlock <= 0) {
@@ -486,7 +499,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         }
         c.target = 1.0 - double(nmN) / double(nmM);
         c.global = false; // N:M is the same everywhere
-        if (criterion == Criterion::SparseGPT) {
+        if (isOBS(criterion)) {
           SparseGPTOptions opts;
           opts.nmN = nmN;
           opts.nmM = nmM;
@@ -500,12 +513,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           c.keep = selectNM(c.scores, c.layout, nmN, nmM);
         }
       } else if (pattern == PrunePattern::Unstructured &&
-                 criterion == Criterion::SparseGPT) {
+                 isOBS(criterion)) {
         c.global = false;
         SparseGPTOptions opts;
         opts.sparsity = c.target;
         opts.damp = damp;
         opts.blockSize = obsBlock;
+        opts.exactMaxCols = criterion == Criterion::OBS ? obsExactMax : 0;
         if (failed(runSparseGPT(c, opts))) {
           hadError = true;
           continue;

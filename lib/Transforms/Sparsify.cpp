@@ -327,7 +327,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
 
     auto pattern = decision.getAs<StringAttr>("pattern");
     StringRef pat = pattern ? pattern.getValue() : "";
-    SmallVector<std::pair<std::string, kernels::PackedWeight>> candidates;
+    std::vector<std::pair<std::string, kernels::PackedWeight>> candidates;
     auto add = [&](StringRef name) {
       kernels::PackedWeight p;
       if (name == "dense")
@@ -415,7 +415,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       break;
     case kernels::Format::CSR:
     case kernels::Format::BSR:
-      index = chosen.wideIndex ? "i32" : "u16";
+      index = chosen.colBits == 8    ? "u8"
+              : chosen.colBits == 16 ? "u16"
+                                     : "i32";
       break;
     case kernels::Format::Bitmask:
       index = "1-bit";

@@ -20,7 +20,7 @@
 // ENTRY: error: nn-calibrate: no function named 'nope' with a body
 // RANGE: error: nn-calibrate: samples [5, 2) are out of range (2 available)
 // UNCALIBRATED: nn-prune: weight 'w0' has no calibration statistics (nn.calib): run --nn-calibrate first
-// OBSPATTERN: error: nn-prune: criterion=sparsegpt supports pattern=unstructured|nm with scope=layer
+// OBSPATTERN: error: nn-prune: criterion=sparsegpt|obs supports pattern=unstructured|nm with scope=layer|adaptive
 // CHANNELCRIT: error: nn-prune: criterion=activation removes whole outputs: use pattern=channel
 // ADAPTIVEPATTERN: error: nn-prune: scope=adaptive supports pattern=unstructured
 

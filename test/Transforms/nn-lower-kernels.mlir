@@ -111,10 +111,10 @@ func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4x
 // that do not tile its 4 rows: packed as CSR instead, with a remark.
 #CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
 // CHECK-LABEL: func.func @bsr_fallback
-// CHECK: call @prune_mr_csr16({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 44 : i64}
+// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 40 : i64}
 // CHECK-NOT: sparse_tensor.assemble
 // NODENSE-LABEL: func.func @bsr_fallback
-// NODENSE: call @prune_mr_csr16
+// NODENSE: call @prune_mr_csr8
 func.func @bsr_fallback(%x: tensor<1x2xf32>) -> tensor<1x4xf32> {
   %pos = arith.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi32>
   %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>

@@ -61,11 +61,11 @@
 
 // 1:3 keeps 1 of every 3 inputs; W1's 4 inputs are not a multiple of 3 (left
 // alone), W2's 3 are: the CSR kernel of W2[out=2, in=3] with 2 nonzeros
-// stores values 8 B + u16 columns 4 B + row pointers 12 B: no smaller than
-// dense here (the IR's i32 arrays would be 28 B).
+// stores values 8 B + u8 columns 2 B + row pointers 12 B = 22 B (the IR's
+// i32 arrays are 28 B).
 // NM: w0 linalg.matmul 3x4 - - 0.0% dense -
-// NM-NEXT: w1 linalg.generic 2x3 nm 1:3 66.7% 66.7% csr u16 24B 24B 0.000 0.000
-// NM-NEXT: total: 2 weights, 18 parameters, 22.2% zero; 72B -> 72B (1.00x smaller)
+// NM-NEXT: w1 linalg.generic 2x3 nm 1:3 66.7% 66.7% csr u8 24B 22B 0.000 0.000
+// NM-NEXT: total: 2 weights, 18 parameters, 22.2% zero; 72B -> 70B (1.03x smaller)
 
 // IR: arith.constant dense<{{\[}}[1.000000e+00, -2.000000e+00
 // IR-NOT: nn.prune

@@ -171,3 +171,41 @@ TEST(DataAware, WandaAndOBDScores) {
   auto keep = selectLowestPerRow(scores, 1);
   EXPECT_EQ(keep, (std::vector<uint8_t>{0, 1, 1, 0}));
 }
+
+TEST(DataAware, ExactOBSOneWeightEqualsClosedForm) {
+  const int64_t cols = 6;
+  Calib c = makeCalib(50, cols, 11);
+  Matrix w = randomWeights(1, cols, 12);
+  // The weight with the least saliency w_q^2 / [H^-1]_qq goes first.
+  Eigen::Map<const Eigen::MatrixXd> H(c.gram.data(), cols, cols);
+  Eigen::MatrixXd Hinv = H.inverse();
+  int64_t q = 0;
+  for (int64_t j = 1; j < cols; ++j)
+    if (w.at(0, j) * w.at(0, j) / Hinv(j, j) <
+        w.at(0, q) * w.at(0, q) / Hinv(q, q))
+      q = j;
+  Matrix pruned = exactOBS(w, c.gram, 1.0 / cols, /*damp=*/0.0);
+  ASSERT_EQ(pruned.at(0, q), 0.0);
+  for (int64_t j = 0; j < cols; ++j)
+    if (j != q)
+      EXPECT_NEAR(pruned.at(0, j),
+                  w.at(0, j) - w.at(0, q) / Hinv(q, q) * Hinv(j, q), 1e-9);
+  EXPECT_NEAR(loss(c, w, pruned), w.at(0, q) * w.at(0, q) / Hinv(q, q),
+              1e-12);
+}
+
+TEST(DataAware, ExactOBSExactCountAndBeatsSparseGPT) {
+  Calib c = makeCalib(400, 48, 13);
+  Matrix w = randomWeights(12, 48, 14);
+  w.at(3, 5) = 0.0; // an existing zero counts
+  for (double s : {0.5, 0.8, 0.9}) {
+    Matrix exact = exactOBS(w, c.gram, s);
+    EXPECT_EQ(zeros(exact), targetZeros(w.data.size(), s)) << s;
+    SparseGPTOptions opts;
+    opts.sparsity = s;
+    Matrix approx = sparseGPT(w, c.gram, opts);
+    // Greedy exact OBS with allocation across rows beats the blocked
+    // approximation on these problems.
+    EXPECT_LT(loss(c, w, exact), loss(c, w, approx)) << "sparsity " << s;
+  }
+}

@@ -144,16 +144,39 @@ void runAll(const Case &c) {
 } // namespace
 
 TEST(Kernels, Unstructured) {
-  runAll({37, 50, Pattern::Unstructured});
-  runAll({64, 300, Pattern::Unstructured, 1, 1, 0.5});
+  runAll({37, 50, Pattern::Unstructured});                // u8 columns
+  runAll({64, 300, Pattern::Unstructured, 1, 1, 0.5});    // u16 columns
   runAll({33, 129, Pattern::Unstructured, 1, 1, 0.0});
+}
+
+TEST(Kernels, ColumnWidths) {
+  std::vector<float> w(3 * 70000, 0.0f);
+  w[0 * 70000 + 5] = 1.0f;
+  w[1 * 70000 + 69999] = 2.0f; // needs 32-bit columns
+  w[2 * 70000 + 300] = 3.0f;
+  EXPECT_EQ(packCSR(w.data(), 3, 70000).colBits, 32);
+  EXPECT_EQ(packCSR(w.data(), 3, 256).colBits, 8);
+  EXPECT_EQ(packCSR(w.data(), 3, 257).colBits, 16);
+  PackedWeight p;
+  ASSERT_TRUE(packBSR(w.data(), 3, 70000, 1, 2, p)); // 35000 block columns
+  EXPECT_EQ(p.colBits, 16);
+  std::mt19937 rng(1);
+  for (int isa : {1, 0}) {
+    prune_kernels_set_isa(isa);
+    for (int64_t batch : {1, 5})
+      check(packCSR(w.data(), 3, 70000), w, 3, 70000, batch, false, false,
+            rng, "csr32");
+  }
+  prune_kernels_set_isa(1);
 }
 
 TEST(Kernels, Blocks) {
   for (auto [r, c] : std::vector<std::pair<int, int>>{
            {4, 1}, {1, 4}, {8, 1}, {16, 1}, {1, 8}, {1, 16}, {2, 2}, {4, 4},
            {8, 8}, {2, 1}, {1, 2}, {3, 2}})
-    runAll({48, 96, Pattern::Block, r, c, 0.7});
+    runAll({48, 96, Pattern::Block, r, c, 0.7}); // u8 block columns
+  runAll({16, 600, Pattern::Block, 4, 1, 0.9});  // u16 block columns
+  runAll({16, 1200, Pattern::Block, 1, 4, 0.9}); // u16 (300 block cols)
 }
 
 TEST(Kernels, NM) {
@@ -176,10 +199,19 @@ TEST(Kernels, Bytes) {
   for (int i = 0; i < 64 * 64; i += 10)
     w[i] = 1.0f;
   PackedWeight csr = packCSR(w.data(), 64, 64);
-  // 410 values + 410 u16 columns + 65 row pointers.
+  // 410 values + 410 u8 columns + 65 row pointers.
   EXPECT_EQ(csr.nnz, 410);
-  EXPECT_EQ(csr.bytes(), 410 * 4 + 410 * 2 + 65 * 4);
+  EXPECT_EQ(csr.bytes(), 410 * 4 + 410 * 1 + 65 * 4);
   PackedWeight bm = packBitmask(w.data(), 64, 64);
   EXPECT_EQ(bm.bytes(), 410 * 4 + 64 * 4 * 2 + 65 * 4);
   EXPECT_EQ(packDense(w.data(), 64, 64).bytes(), 64 * 64 * 4);
+  // Dense panels pad the outputs to 16: the padding is read too.
+  EXPECT_EQ(packDense(w.data(), 10, 64).bytes(), 16 * 64 * 4);
+  // 2:4 of 64 inputs: 32 values per row, one u32 of codes per 16 values.
+  PackedWeight nm;
+  std::vector<float> w24(4 * 64, 0.0f);
+  for (int i = 0; i < 4 * 64; i += 2)
+    w24[i] = 1.0f;
+  ASSERT_TRUE(packNM(w24.data(), 4, 64, 2, 4, nm));
+  EXPECT_EQ(nm.bytes(), 4 * 32 * 4 + 4 * 2 * 4);
 }

@@ -30,6 +30,7 @@ enum class Criterion {
   OBD,
   Wanda,
   SparseGPT,
+  OBS, ///< exact greedy OBS per row where the layer is small, else SparseGPT
   Activation,
   Entropy
 };

@@ -48,6 +48,9 @@ struct SparseGPTOptions {
   /// updates (measured best around 8-16 columns on 64-input layers).
   int64_t blockSize = 16;
   double damp = 0.01;      ///< Dampening, fraction of the mean diagonal.
+  /// Unstructured layers with at most this many inputs use exactOBS
+  /// instead (0: never).
+  int64_t exactMaxCols = 0;
 };
 
 /// Optimal Brain Surgeon on the layer-wise loss ||W X^T - W' X^T||^2 as in
@@ -60,6 +63,19 @@ struct SparseGPTOptions {
 /// definite even after dampening.
 Matrix sparseGPT(const Matrix &w, llvm::ArrayRef<double> gram,
                  const SparseGPTOptions &options, bool *failed = nullptr);
+
+/// Exact Optimal Brain Surgeon per row, greedy (as in Optimal Brain
+/// Compression): each row removes, one weight at a time, the weight whose
+/// removal raises the layer loss least, w_q^2 / (2 [H^-1]_qq), updates the
+/// row's remaining weights by the OBS formula and H^-1 by the rank-1
+/// downdate. The removals are then allocated across the rows of the layer
+/// by their loss increments (the cheapest round(sparsity * rows * cols) in
+/// total, each row in its own greedy order) and every row is rerun to its
+/// count. O(rows * removals * cols^2): meant for layers with a few hundred
+/// inputs (nn-prune uses it up to `obs-exact-max`). Same dampening, dead
+/// inputs and failure convention as sparseGPT.
+Matrix exactOBS(const Matrix &w, llvm::ArrayRef<double> gram, double sparsity,
+                double damp = 0.01, bool *failed = nullptr);
 
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
 /// ||X w - X w'||^2 over w' supported on the kept set, i.e. the solution of

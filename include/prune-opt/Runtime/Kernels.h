@@ -15,13 +15,14 @@
 //
 // Formats (W is [O, K], "row" = output):
 //   dense    values: panels of 16 outputs, [ceil(O/16)][K][16], zero padded.
-//   csr      rowPtr[O+1] (i32), col[nnz] (u16 if K <= 65536, else i32),
+//   csr      rowPtr[O+1] (i32), col[nnz] (the narrowest of u8 / u16 / i32
+//            that holds K-1),
 //            values[nnz (+16 padding)].
 //   bitmask  rowPtr[O+1] (i32, into values), masks[O][ceil(K/16)] (u16: bit
 //            j of mask c is W[o, 16c+j] != 0), packed values (+16 padding).
 //            0.125 bytes of index per weight, any sparsity.
 //   bsr      R x C blocks: rowPtr[O/R+1] (i32), col[nblocks] (block column;
-//            u16 or i32), values[nblocks][R][C].
+//            u8, u16 or i32), values[nblocks][R][C].
 //   nm       N:M along K, exactly N entries per group (zeros padded):
 //            values[O][K/M*N]; codes: for 2:4, one u32 per 16 values holding
 //            2-bit in-group offsets; otherwise one u8 offset per value.
@@ -45,9 +46,10 @@ struct PackedWeight {
   int64_t rows = 0, cols = 0;  // O, K
   int64_t blockRows = 1, blockCols = 1; // bsr
   int64_t n = 0, m = 0;        // nm
-  bool wideIndex = false;      // csr/bsr column index is i32, not u16
+  int colBits = 16;            // csr/bsr column index: u8, u16 or i32
   std::vector<float> values;
   std::vector<int32_t> rowPtr;
+  std::vector<uint8_t> col8;
   std::vector<uint16_t> col16;
   std::vector<int32_t> col32;
   std::vector<uint16_t> masks;
@@ -97,8 +99,8 @@ int32_t prune_kernels_has_avx512();
 void prune_kernels_set_parallel_threshold(double work);
 
 // Raw entry points (the C-interface wrappers call these): x(b, k) =
-// x[b*xs + k*xk], y(b, o) = y[b*ys + o*yo]. Index arrays: `col` is u16
-// when wide == 0, i32 otherwise.
+// x[b*xs + k*xk], y(b, o) = y[b*ys + o*yo]. Index arrays: `col` holds
+// `colBits`-bit entries (8 and 16 unsigned, 32 signed).
 void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk,
                     int64_t batch, int64_t rows, int64_t cols,
@@ -106,7 +108,7 @@ void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
 void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols,
-                  const int32_t *rowPtr, const void *col, int32_t wide,
+                  const int32_t *rowPtr, const void *col, int32_t colBits,
                   const float *values, int32_t acc);
 void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk,
@@ -117,7 +119,7 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk,
                   int64_t batch, int64_t rows, int64_t cols, int64_t r,
                   int64_t c, const int32_t *rowPtr, const void *col,
-                  int32_t wide, const float *values, int32_t acc);
+                  int32_t colBits, const float *values, int32_t acc);
 void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk,
                  int64_t batch, int64_t rows, int64_t cols, int64_t n,

@@ -58,10 +58,13 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     Data-aware criteria read the statistics `nn-calibrate` attached to each
     weight (`nn.calib`; a weight without them is an error): `obd` and
     `wanda` only score (with `pattern=unstructured`, `wanda` keeps the same
-    number of weights in every output, as Wanda does), `sparsegpt` (alias
-    `obs`; unstructured or N:M, layer scope) also updates the kept weights
-    to compensate, and `refit=lsq` re-solves the kept weights of every output
-    by least squares after any criterion.
+    number of weights in every output, as Wanda does), `sparsegpt`
+    (unstructured or N:M, layer or adaptive scope) also updates the kept
+    weights to compensate, `obs` does the same with exact greedy OBS per
+    output row for layers with at most `obs-exact-max` inputs (rows then
+    share the layer's removals by their loss increments; larger layers and
+    N:M fall back to sparsegpt), and `refit=lsq` re-solves the kept weights
+    of every output by least squares after any criterion.
 
     Weights are named by their `NameLoc`, else their resource key, else
     `w<N>` (N = position in the order the contractions appear); `exclude` and `layer-sparsity` match a weight when
@@ -90,8 +93,11 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
              clEnumValN(mlir::prune::Criterion::SparseGPT, "sparsegpt",
                         "Optimal Brain Surgeon as in SparseGPT, with weight "
                         "update (needs nn-calibrate)"),
-             clEnumValN(mlir::prune::Criterion::SparseGPT, "obs",
-                        "Same as sparsegpt"),
+             clEnumValN(mlir::prune::Criterion::OBS, "obs",
+                        "Exact greedy OBS per output row (Optimal Brain "
+                        "Compression) for layers with at most obs-exact-max "
+                        "inputs, sparsegpt for larger ones and for N:M "
+                        "(needs nn-calibrate)"),
              clEnumValN(mlir::prune::Criterion::Activation, "activation",
                         "Outputs whose activations (after bias and "
                         "activation function) have the lowest mean |a| "
@@ -110,6 +116,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
            "Dampening of OBS and of the least-squares refit: fraction of the "
            "mean Hessian diagonal added to it (regularizes few calibration "
            "samples)">,
+    Option<"obsExactMax", "obs-exact-max", "int64_t", "512",
+           "criterion=obs: exact OBS for layers with at most this many "
+           "inputs (cost rows * inputs^3)">,
     Option<"obsBlock", "obs-block", "int64_t", "16",
            "OBS: columns per mask-selection / lazy-update block">,
     Option<"seed", "seed", "uint64_t", "0",
@@ -423,8 +432,8 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
       - a dense constant (`format = "dense"` or not pruned): 16-output
         panels, an AVX-512 register-blocked GEMV/GEMM;
       - a `sparse_tensor.assemble` of constants from `nn-sparsify`: the
-        format its `nn.prune` decision names: `csr` (u16 columns when they
-        fit), `bitmask` (1 bit per weight + packed values, expanded with
+        format its `nn.prune` decision names: `csr` (u8 / u16 / i32
+        columns, the narrowest that fits), `bitmask` (1 bit per weight + packed values, expanded with
         `vexpandps`), `bsr` (the pruning block shape) or `nm` (N:M values +
         2-bit offsets for 2:4, selected with one `vpermt2ps` per 16 values).
 
@@ -436,6 +445,11 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     sparsifier. Where a weight cannot be packed in the requested format
     (e.g. a block shape that does not divide it) it falls back to CSR with
     a remark. Every rewritten op gets `nn.kernel = "<format>"` on the call.
+
+    Convolutions (`linalg.conv_2d_nchw_fchw`, batch 1) are lowered the same
+    way through im2col: a `linalg.generic` gathers the patches transposed,
+    `[C*KH*KW, OH*OW]`, and the kernel writes `out[F, OH*OW]`, reading and
+    writing those layouts in place.
   }];
   let options = [
     Option<"lowerDense", "dense", "bool", "true",
