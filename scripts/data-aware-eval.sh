@@ -14,8 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
 declare -A pre=(
   [heir_lenet]="scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw"
   [iree_mnist_mlp_linalg]="scale=255,layout=nhwc")
-criteria=("magnitude" "obd" "wanda" "sparsegpt" "magnitude refit=lsq" "sparsegpt refit=lsq"
-          "magnitude scope=adaptive" "sparsegpt scope=adaptive" "sparsegpt refit=lsq scope=adaptive")
+criteria=("magnitude" "obd" "wanda" "sparsegpt" "obs" "magnitude refit=lsq" "sparsegpt refit=lsq" "obs refit=lsq"
+          "magnitude scope=adaptive" "sparsegpt scope=adaptive" "obs scope=adaptive" "sparsegpt refit=lsq scope=adaptive")
 settings=("sparsity=0.5" "sparsity=0.7" "sparsity=0.8" "sparsity=0.9" "pattern=nm n=2 m=4")
 now() { date +%s.%N; }
 accuracy() { # model.mlir

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <thread>
 #include <tuple>
 
 using namespace mlir::prune;
@@ -248,6 +249,23 @@ Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
 }
 
 namespace {
+/// fn(r) for every row, rows split over the hardware threads (the rows of
+/// exact OBS are independent and each costs O(removals * cols^2)).
+template <typename Fn> void forEachRow(int64_t rows, Fn fn) {
+  int64_t threads = std::min<int64_t>(
+      rows, std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int64_t r = t; r < rows; r += threads)
+        fn(r);
+    });
+  for (int64_t r = 0; r < rows; r += threads)
+    fn(r);
+  for (auto &th : pool)
+    th.join();
+}
+
 /// The greedy OBS trajectory of one row: removes `steps` weights and
 /// returns each removal's loss increment; `w` ends updated.
 std::vector<double> greedyRow(Eigen::VectorXd &w, const Eigen::MatrixXd &hinv0,
@@ -313,12 +331,12 @@ Matrix mlir::prune::exactOBS(const Matrix &input, llvm::ArrayRef<double> gram,
   const int64_t cap = std::min<int64_t>(
       cols, static_cast<int64_t>(std::ceil(1.5 * sparsity * cols)) + 4);
   std::vector<std::vector<double>> losses(rows);
-  for (int64_t r = 0; r < rows; ++r) {
+  forEachRow(rows, [&](int64_t r) {
     Eigen::VectorXd w(cols);
     for (int64_t c = 0; c < cols; ++c)
       w[c] = input.at(r, c);
     losses[r] = greedyRow(w, hinv, dead, cap);
-  }
+  });
   // Allocate: repeatedly take the cheapest next removal of any row (each
   // row's removals in its own order), exactly `total` of them (ties by row).
   std::vector<int64_t> counts(rows, 0);
@@ -342,14 +360,14 @@ Matrix mlir::prune::exactOBS(const Matrix &input, llvm::ArrayRef<double> gram,
     }
   }
   Matrix out = input;
-  for (int64_t r = 0; r < rows; ++r) {
+  forEachRow(rows, [&](int64_t r) {
     Eigen::VectorXd w(cols);
     for (int64_t c = 0; c < cols; ++c)
       w[c] = input.at(r, c);
     greedyRow(w, hinv, dead, counts[r]);
     for (int64_t c = 0; c < cols; ++c)
       out.at(r, c) = w[c];
-  }
+  });
   // (If the caps left fewer than `total` removals, the caller's exact-count
   // check tops up with the smallest remaining weights.)
   return out;
