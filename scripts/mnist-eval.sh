@@ -16,7 +16,7 @@ declare -A pre=(
   [iree_mnist_mlp_linalg]="scale=255,layout=nhwc")
 for m in heir_lenet iree_mnist_mlp_linalg; do
   echo "== $m"
-  printf "%-9s %-9s %-9s %-14s %-10s %-10s %-8s\n" sparsity accuracy "sparse=masked" max-abs-diff dense-us sparse-us speedup
+  printf "%-9s %-9s %-9s %-14s %-10s %-10s %-8s %-10s %-8s\n" sparsity accuracy "sparse=masked" max-abs-diff dense-us csr-us csr-x auto-us auto-x
   for s in "${sparsities[@]}"; do
     outp=$("$bin/prune-run" "$models/$m.mlir" --images="$images" --labels="$labels" \
       --preprocess="${pre[$m]}" --pipeline="nn-prune{sparsity=$s}" \
@@ -29,6 +29,12 @@ for m in heir_lenet iree_mnist_mlp_linalg; do
     da=$(echo "$lat" | sed -n 's/^\[A\] latency-us: median \([0-9.]*\).*/\1/p')
     db=$(echo "$lat" | sed -n 's/^\[B\] latency-us: median \([0-9.]*\).*/\1/p')
     ratio=$(echo "$lat" | sed -n 's/^\[A\/B\] median latency ratio: \([0-9.]*x\).*/\1/p')
-    printf "%-9s %-9s %-9s %-14s %-10s %-10s %-8s\n" "$s" "$acc" "$agree" "$diff" "$da" "$db" "$ratio"
+    # The default format choice (format=auto), against the same dense model.
+    lat2=$("$bin/prune-run" "$models/$m.mlir" --images="$images" --limit=1 \
+      --preprocess="${pre[$m]}" --pipeline="nn-prune{sparsity=$s}" \
+      --compare-pipeline="nn-prune{sparsity=$s},nn-sparsify" --bench=500)
+    dc=$(echo "$lat2" | sed -n 's/^\[B\] latency-us: median \([0-9.]*\).*/\1/p')
+    ratio2=$(echo "$lat2" | sed -n 's/^\[A\/B\] median latency ratio: \([0-9.]*x\).*/\1/p')
+    printf "%-9s %-9s %-9s %-14s %-10s %-10s %-8s %-10s %-8s\n" "$s" "$acc" "$agree" "$diff" "$da" "$db" "$ratio" "$dc" "$ratio2"
   done
 done

@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -136,15 +137,20 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
   return addr;
 }
 
-static int64_t constantTensorBytes(ModuleOp module) {
+/// Bytes of the constant data in the lowered module: every constant
+/// `llvm.mlir.global` with an elements initializer (weights as the kernels
+/// packed them, sparse arrays, biases, other constant tensors).
+static int64_t constantGlobalBytes(ModuleOp module) {
   int64_t bytes = 0;
-  module.walk([&](arith::ConstantOp op) {
-    auto type = dyn_cast<RankedTensorType>(op.getType());
-    if (!type || !type.hasStaticShape())
+  module.walk([&](LLVM::GlobalOp op) {
+    if (!op.getConstant())
       return;
-    Type elt = type.getElementType();
+    auto attr = dyn_cast_or_null<ElementsAttr>(op.getValueOrNull());
+    if (!attr)
+      return;
+    Type elt = attr.getElementType();
     int64_t bits = elt.isIndex() ? 64 : elt.getIntOrFloatBitWidth();
-    bytes += type.getNumElements() * ((bits + 7) / 8);
+    bytes += attr.getNumElements() * ((bits + 7) / 8);
   });
   return bytes;
 }
@@ -192,7 +198,6 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
       return fail("pipeline '" + pipeline +
                   "' failed (see diagnostics above)");
   }
-  model->paramBytes = constantTensorBytes(*clone);
   PassManager lower(ctx);
   if (lowering.empty()) {
     LowerCpuOptions lowerOptions;
@@ -203,6 +208,7 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   }
   if (failed(lower.run(*clone)))
     return fail("lowering the module failed (see diagnostics above)");
+  model->paramBytes = constantGlobalBytes(*clone);
 
   static bool targetInit = [] {
     llvm::InitializeNativeTarget();

@@ -225,11 +225,16 @@ inline float finish(float v, const float *y, bool acc) {
 //===----------------------------------------------------------------------===//
 
 int64_t PackedWeight::bytes() const {
-  // Dense panels are padded to 16 outputs: the padding is read too.
-  int64_t stored = format == Format::Dense ? int64_t(values.size()) : nnz;
-  return stored * 4 + int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
+  return nnz * 4 + int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
          int64_t(col16.size()) * 2 + int64_t(col32.size()) * 4 +
          int64_t(masks.size()) * 2 + int64_t(codes.size());
+}
+
+/// Index of W[o, k] in the dense panel layout (see packDense).
+static inline int64_t panelOffset(int64_t o, int64_t k, int64_t rows,
+                                  int64_t cols) {
+  int64_t panel = o / 16, width = panel == rows / 16 ? rows % 16 : 16;
+  return panel * cols * 16 + k * width + o % 16;
 }
 
 static PackedWeight startPack(Format format, int64_t rows, int64_t cols) {
@@ -243,11 +248,12 @@ static PackedWeight startPack(Format format, int64_t rows, int64_t cols) {
 PackedWeight pruneopt::kernels::packDense(const float *w, int64_t rows,
                                           int64_t cols) {
   PackedWeight p = startPack(Format::Dense, rows, cols);
-  int64_t panels = (rows + 15) / 16;
-  p.values.assign(panels * cols * 16, 0.0f);
+  // Full panels [k][16], then the last rows % 16 outputs as [k][width]
+  // (no padding: the kernel loads that panel masked).
+  p.values.resize(rows * cols);
   for (int64_t o = 0; o < rows; ++o)
     for (int64_t k = 0; k < cols; ++k)
-      p.values[((o / 16) * cols + k) * 16 + o % 16] = w[o * cols + k];
+      p.values[panelOffset(o, k, rows, cols)] = w[o * cols + k];
   p.nnz = rows * cols;
   return p;
 }
@@ -263,8 +269,8 @@ static void setColumns(PackedWeight &p, const std::vector<int32_t> &cols,
     p.col16.assign(cols.begin(), cols.end());
 }
 
-/// The nonzeros of W row by row into p.values / p.rowPtr (padded with 16
-/// zeros for the kernels' full-vector loads); onNonzero(o, k) for each.
+/// The nonzeros of W row by row into p.values / p.rowPtr; onNonzero(o, k)
+/// for each.
 template <typename F>
 static void collectRows(PackedWeight &p, const float *w, F onNonzero) {
   p.rowPtr.push_back(0);
@@ -277,7 +283,6 @@ static void collectRows(PackedWeight &p, const float *w, F onNonzero) {
     p.rowPtr.push_back(p.values.size());
   }
   p.nnz = p.values.size();
-  p.values.resize(p.nnz + 16, 0.0f);
 }
 
 PackedWeight pruneopt::kernels::packCSR(const float *w, int64_t rows,
@@ -297,6 +302,9 @@ PackedWeight pruneopt::kernels::packBitmask(const float *w, int64_t rows,
   collectRows(p, w, [&](int64_t o, int64_t k) {
     p.masks[o * chunks + k / 16] |= uint16_t(1u << (k % 16));
   });
+  // The kernel loads 16 values per mask and expands the selected ones: the
+  // last loads may run up to 16 values past the end.
+  p.values.resize(p.nnz + 16, 0.0f);
   return p;
 }
 
@@ -326,7 +334,6 @@ bool pruneopt::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
   }
   p.nnz = p.values.size();
   setColumns(p, col, cols / c);
-  p.values.resize(p.nnz + 16, 0.0f);
   return true;
 }
 
@@ -341,7 +348,7 @@ bool pruneopt::kernels::packNM(const float *w, int64_t rows, int64_t cols,
   int64_t perRow = cols / m * n;
   // 2:4 codes come in u32 words of 16 values: pad each row to 16 values.
   int64_t stride = is24 ? (perRow + 15) / 16 * 16 : perRow;
-  p.values.assign(rows * stride + 16, 0.0f);
+  p.values.assign(rows * stride, 0.0f);
   std::vector<uint8_t> offsets(rows * stride, 0);
   for (int64_t o = 0; o < rows; ++o)
     for (int64_t g = 0; g < cols / m; ++g) {
@@ -405,11 +412,10 @@ inline int64_t colAt(const void *col, int bits, int64_t i) {
 void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t o = o0; o < o1; ++o) {
-      const float *wp = panels + (o / 16) * a.cols * 16 + o % 16;
       const float *x = a.x + b * a.xs;
       float s = 0;
       for (int64_t k = 0; k < a.cols; ++k)
-        s += wp[k * 16] * x[k * a.xk];
+        s += panels[panelOffset(o, k, a.rows, a.cols)] * x[k * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
       *y = finish(s, y, a.acc);
     }
@@ -521,9 +527,12 @@ AVX512 inline void storeOut(float *y, __m512 v, __mmask16 mask, bool acc) {
 }
 
 // Dense: R batch rows x P panels of 16 outputs, the whole K per call.
-template <int R, int P>
+// Tail: the one partial last panel (P = 1), stored [k][rows % 16].
+template <int R, int P, bool Tail = false>
 AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
                        int64_t b0) {
+  const int64_t width = Tail ? a.rows % 16 : 16;
+  const __mmask16 lanes = tailMask(width);
   __m512 c[R][P];
   for (int r = 0; r < R; ++r)
     for (int p = 0; p < P; ++p)
@@ -535,10 +544,10 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
   for (int64_t k = 0; k < a.cols; ++k) {
     __m512 wv[P];
     for (int p = 0; p < P; ++p) {
-      _mm_prefetch(reinterpret_cast<const char *>(w + (p * a.cols + k) * 16 +
-                                                  kPrefetchFloats),
+      const float *wk = w + p * a.cols * 16 + k * width;
+      _mm_prefetch(reinterpret_cast<const char *>(wk + kPrefetchFloats),
                    _MM_HINT_T0);
-      wv[p] = _mm512_loadu_ps(w + (p * a.cols + k) * 16);
+      wv[p] = Tail ? _mm512_maskz_loadu_ps(lanes, wk) : _mm512_loadu_ps(wk);
     }
     for (int r = 0; r < R; ++r) {
       __m512 xb = _mm512_set1_ps(x[r][k * a.xk]);
@@ -563,28 +572,30 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
   }
 }
 
-template <int P>
+template <int P, bool Tail = false>
 AVX512 void denseRowsP(const Args &a, const float *panels, int64_t p0,
                        int64_t b0, int64_t r) {
   switch (r) {
-  case 1: return denseBlock<1, P>(a, panels, p0, b0);
-  case 2: return denseBlock<2, P>(a, panels, p0, b0);
-  case 3: return denseBlock<3, P>(a, panels, p0, b0);
-  case 4: return denseBlock<4, P>(a, panels, p0, b0);
-  case 5: return denseBlock<5, P>(a, panels, p0, b0);
-  case 6: return denseBlock<6, P>(a, panels, p0, b0);
-  case 7: return denseBlock<7, P>(a, panels, p0, b0);
-  default: return denseBlock<8, P>(a, panels, p0, b0);
+  case 1: return denseBlock<1, P, Tail>(a, panels, p0, b0);
+  case 2: return denseBlock<2, P, Tail>(a, panels, p0, b0);
+  case 3: return denseBlock<3, P, Tail>(a, panels, p0, b0);
+  case 4: return denseBlock<4, P, Tail>(a, panels, p0, b0);
+  case 5: return denseBlock<5, P, Tail>(a, panels, p0, b0);
+  case 6: return denseBlock<6, P, Tail>(a, panels, p0, b0);
+  case 7: return denseBlock<7, P, Tail>(a, panels, p0, b0);
+  default: return denseBlock<8, P, Tail>(a, panels, p0, b0);
   }
 }
 
 AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
                      int64_t p1) {
   // Panel groups outside, batch chunks inside: a group's panels stay in L2
-  // while every batch chunk reads them.
+  // while every batch chunk reads them. The partial last panel (if any)
+  // goes alone, with masked loads.
+  const int64_t full = a.rows / 16;
   int64_t group = a.batch <= 2 ? 4 : 2;
-  for (int64_t p = p0; p < p1; p += group) {
-    int64_t np = std::min(group, p1 - p);
+  for (int64_t p = p0; p < std::min(p1, full); p += group) {
+    int64_t np = std::min(group, std::min(p1, full) - p);
     for (int64_t b0 = 0; b0 < a.batch; b0 += 8) {
       int64_t r = std::min<int64_t>(8, a.batch - b0);
       if (np == 4 && r <= 2) {
@@ -600,6 +611,10 @@ AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
       }
     }
   }
+  if (p1 > full && a.rows % 16)
+    for (int64_t b0 = 0; b0 < a.batch; b0 += 8)
+      denseRowsP<1, true>(a, panels, full, b0,
+                          std::min<int64_t>(8, a.batch - b0));
 }
 
 template <int Bits>

@@ -8,9 +8,9 @@
 // CHECK: %[[XB:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x3xf32> to memref<2x3xf32, strided<[?, ?], offset: ?>>
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x4xf32>
 // CHECK-NOT: memref.copy
-// CHECK: arith.constant dense_resource<{{.*}}> : tensor<48xf32>
+// CHECK: arith.constant dense_resource<{{.*}}> : tensor<12xf32>
 // CHECK: %[[ZERO:.*]] = arith.constant 0 : i32
-// CHECK: call @prune_mr_dense(%{{.*}}, %{{.*}}, %{{.*}}, %[[ZERO]]) {nn.kernel = "dense", nn.kernel_bytes = 192 : i64}
+// CHECK: call @prune_mr_dense(%{{.*}}, %{{.*}}, %{{.*}}, %[[ZERO]]) {nn.kernel = "dense", nn.kernel_bytes = 48 : i64}
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<2x4xf32> to tensor<2x4xf32>
 // CHECK: return %[[R]]
 // CHECK-NOT: linalg.matmul

@@ -60,8 +60,8 @@ public:
 
   llvm::ArrayRef<TensorSpec> inputSpecs() const { return inSpecs; }
   llvm::ArrayRef<TensorSpec> outputSpecs() const { return outSpecs; }
-  /// Bytes of all constant tensors (weights, biases, sparse arrays) in the
-  /// module after `pipeline`: the model's parameters as stored.
+  /// Bytes of all constant data of the compiled model (weights as the
+  /// kernels store them, sparse arrays, biases): its parameters as stored.
   int64_t constantBytes() const { return paramBytes; }
 
   /// Calls the entry. Inputs must have the entry's shapes; their element
