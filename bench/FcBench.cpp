@@ -90,9 +90,8 @@ static cl::opt<bool> upstream(
     cl::init(true));
 static cl::opt<int> reps("reps", cl::desc("Timed calls per case"),
                          cl::init(11));
-static cl::opt<std::string> markdown("markdown",
-                                     cl::desc("Also write the table here"),
-                                     cl::init(""));
+static cl::opt<std::string>
+    markdown("markdown", cl::desc("Also write the table here"), cl::init(""));
 static cl::opt<std::string>
     plot("plot",
          cl::desc("Write PREFIX.tsv and, with gnuplot, PREFIX.png: speedup "
@@ -200,9 +199,9 @@ struct Blas {
   void (*sgemv)(CBLAS_ORDER, CBLAS_TRANSPOSE, blasint, blasint, float,
                 const float *, blasint, const float *, blasint, float, float *,
                 blasint) = nullptr;
-  void (*sgemm)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint,
-                blasint, blasint, float, const float *, blasint, const float *,
-                blasint, float, float *, blasint) = nullptr;
+  void (*sgemm)(CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint,
+                blasint, float, const float *, blasint, const float *, blasint,
+                float, float *, blasint) = nullptr;
   void (*setThreads)(int) = nullptr;
   char *(*coreName)() = nullptr;
 };
@@ -224,10 +223,10 @@ static std::vector<Blas> loadBlas() {
   Blas sk;
   sk.sgemv = reinterpret_cast<decltype(sk.sgemv)>(::dlsym(h, "cblas_sgemv"));
   sk.sgemm = reinterpret_cast<decltype(sk.sgemm)>(::dlsym(h, "cblas_sgemm"));
-  sk.setThreads =
-      reinterpret_cast<decltype(sk.setThreads)>(::dlsym(h, "openblas_set_num_threads"));
-  sk.coreName =
-      reinterpret_cast<decltype(sk.coreName)>(::dlsym(h, "openblas_get_corename"));
+  sk.setThreads = reinterpret_cast<decltype(sk.setThreads)>(
+      ::dlsym(h, "openblas_set_num_threads"));
+  sk.coreName = reinterpret_cast<decltype(sk.coreName)>(
+      ::dlsym(h, "openblas_get_corename"));
   if (!sk.sgemv || !sk.sgemm || !sk.setThreads || !sk.coreName)
     return out;
   sk.name = std::string("OpenBLAS ") + sk.coreName();
@@ -248,14 +247,15 @@ static OwningOpRef<ModuleOp> buildFc(MLIRContext &ctx, int64_t batch,
   auto f32 = b.getF32Type();
   auto xType = RankedTensorType::get({batch, in}, f32);
   auto yType = RankedTensorType::get({batch, out}, f32);
-  auto func = func::FuncOp::create(b, loc, "fc",
-                                   b.getFunctionType({xType}, {yType}));
+  auto func =
+      func::FuncOp::create(b, loc, "fc", b.getFunctionType({xType}, {yType}));
   Block *body = func.addEntryBlock();
   b.setInsertionPointToEnd(body);
   auto wType = RankedTensorType::get({out, in}, f32);
   Value weight = arith::ConstantOp::create(
       b, loc, cast<TypedAttr>(writeWeight(wType, w, "fc_weight")));
-  Value emptyT = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{in, out}, f32);
+  Value emptyT =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{in, out}, f32);
   Value wt = linalg::TransposeOp::create(b, loc, weight, emptyT,
                                          ArrayRef<int64_t>{1, 0})
                  ->getResult(0);
@@ -395,9 +395,8 @@ int main(int argc, char **argv) {
   os << "OpenBLAS baselines: ";
   for (const Blas &b : blasList)
     os << b.name << "; ";
-  os << llvm::formatv("kernels: {0}.\n\n", prune_kernels_has_avx512()
-                                                ? "AVX-512"
-                                                : "portable C++");
+  os << llvm::formatv("kernels: {0}.\n\n",
+                      prune_kernels_has_avx512() ? "AVX-512" : "portable C++");
   os << "| shape | batch | thr | variant | format | median ms | min | max | "
         "x OpenBLAS | x dense (ours) | MB read | % of BW bound | GFLOP/s |\n"
      << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
@@ -433,8 +432,8 @@ int main(int argc, char **argv) {
           b.setThreads(t);
           Stats st = timeIt([&] {
             if (batch == 1)
-              b.sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(),
-                      in, xp, 1, 0.0f, y.data(), 1);
+              b.sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(), in,
+                      xp, 1, 0.0f, y.data(), 1);
             else
               b.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in,
                       1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
@@ -477,24 +476,22 @@ int main(int argc, char **argv) {
                    .str(),
                sp});
       if (upstream)
-        variants.push_back(
-            {"upstream CSR 90%",
-             "nn-prune{sparsity=0.9},nn-sparsify{format=csr},"
-             "nn-lower-cpu{kernels=0}",
-             0.9});
+        variants.push_back({"upstream CSR 90%",
+                            "nn-prune{sparsity=0.9},nn-sparsify{format=csr},"
+                            "nn-lower-cpu{kernels=0}",
+                            0.9});
       for (const std::string &pat : structList) {
         auto [n, m] = llvm::StringRef(pat).split(':');
         if (!m.empty()) {
           int64_t nn = 0, mm = 0;
           if (n.getAsInteger(10, nn) || m.getAsInteger(10, mm) || !mm)
             continue;
-          variants.push_back(
-              {pat,
-               llvm::formatv("nn-prune{{pattern=nm n={0} m={1}},"
-                             "nn-sparsify{{format=nm}",
-                             nn, mm)
-                   .str(),
-               1.0 - double(nn) / mm});
+          variants.push_back({pat,
+                              llvm::formatv("nn-prune{{pattern=nm n={0} m={1}},"
+                                            "nn-sparsify{{format=nm}",
+                                            nn, mm)
+                                  .str(),
+                              1.0 - double(nn) / mm});
           continue;
         }
         for (double sp : blockList)
@@ -515,12 +512,11 @@ int main(int argc, char **argv) {
         auto compiled =
             CompiledModel::compile(*module, "fc", v.pipeline, CompileMode::JIT);
         if (!compiled) {
-          llvm::errs() << v.name << ": "
-                       << llvm::toString(compiled.takeError()) << "\n";
+          llvm::errs() << v.name << ": " << llvm::toString(compiled.takeError())
+                       << "\n";
           return 1;
         }
-        auto [format, wBytes] =
-            kernelChoice(*module, v.pipeline, 4 * out * in);
+        auto [format, wBytes] = kernelChoice(*module, v.pipeline, 4 * out * in);
         std::vector<HostTensor> args = {x};
         for (int t : threadList) {
           prune_kernels_set_num_threads(t);
@@ -529,10 +525,10 @@ int main(int argc, char **argv) {
             denseMs[t] = st.median;
           row(v.name, format, t, st, wBytes + actBytes);
           if (t == 1 && !v.pipeline.empty())
-            tsv += llvm::formatv("{0}\t{1}\t{2}\t{3}\t{4}\t{5:F3}\n", shape,
-                                 batch, t, v.name, v.sparsity,
-                                 blas[t].median / st.median)
-                       .str();
+            tsv +=
+                llvm::formatv("{0}\t{1}\t{2}\t{3}\t{4}\t{5:F3}\n", shape, batch,
+                              t, v.name, v.sparsity, blas[t].median / st.median)
+                    .str();
         }
       }
     }

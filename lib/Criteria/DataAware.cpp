@@ -40,8 +40,8 @@ std::vector<double> mlir::prune::wandaScores(const Matrix &w,
   std::vector<double> s(w.data.size());
   for (int64_t r = 0; r < w.rows; ++r)
     for (int64_t c = 0; c < w.cols; ++c)
-      s[r * w.cols + c] =
-          std::fabs(w.at(r, c)) * std::sqrt(std::max(gram[c * w.cols + c], 0.0));
+      s[r * w.cols + c] = std::fabs(w.at(r, c)) *
+                          std::sqrt(std::max(gram[c * w.cols + c], 0.0));
   return s;
 }
 
@@ -57,8 +57,8 @@ std::vector<uint8_t> mlir::prune::selectLowestPerRow(const Matrix &scores,
              std::tie(scores.data[r * scores.cols + b], b);
     };
     if (zerosPerRow < scores.cols)
-      std::nth_element(order.begin(), order.begin() + zerosPerRow,
-                       order.end(), less);
+      std::nth_element(order.begin(), order.begin() + zerosPerRow, order.end(),
+                       less);
     for (int64_t i = 0; i < zerosPerRow; ++i)
       keep[r * scores.cols + order[i]] = 0;
   }
@@ -107,8 +107,7 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
       *failed = true;
     return input;
   }
-  Eigen::MatrixXd Hinv =
-      llt.solve(Eigen::MatrixXd::Identity(cols, cols));
+  Eigen::MatrixXd Hinv = llt.solve(Eigen::MatrixXd::Identity(cols, cols));
   Hinv = 0.5 * (Hinv + Hinv.transpose());
   Eigen::LLT<Eigen::MatrixXd> lltInv(Hinv);
   if (lltInv.info() != Eigen::Success) {
@@ -178,8 +177,7 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
               score = dead[c + g] ? -1.0 : W1(r, jj) * W1(r, jj) / (d * d);
             } else {
               double d = U(c + g, c + g);
-              score = dead[c + g] ? -1.0
-                                  : W(r, c + g) * W(r, c + g) / (d * d);
+              score = dead[c + g] ? -1.0 : W(r, c + g) * W(r, c + g) / (d * d);
             }
             group.emplace_back(score, c + g);
           }

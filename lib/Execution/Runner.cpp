@@ -107,10 +107,17 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
   std::string err;
   // -Bsymbolic: calls inside the library bind to its own functions, not to
   // a same-named function of another model loaded earlier.
-  llvm::SmallVector<StringRef> args = {*clang,   "-O3",         "-march=native",
-                                       "-shared", "-fPIC",       "-w",
-                                       "-Wl,-Bsymbolic", irPath, "-o",
-                                       soPath,   "-lm",
+  llvm::SmallVector<StringRef> args = {*clang,
+                                       "-O3",
+                                       "-march=native",
+                                       "-shared",
+                                       "-fPIC",
+                                       "-w",
+                                       "-Wl,-Bsymbolic",
+                                       irPath,
+                                       "-o",
+                                       soPath,
+                                       "-lm",
                                        "-L" PRUNE_OPT_LLVM_LIB_DIR,
                                        "-Wl,-rpath," PRUNE_OPT_LLVM_LIB_DIR,
                                        "-lmlir_c_runner_utils",
@@ -118,8 +125,8 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
                                        "-L" PRUNE_OPT_KERNELS_DIR,
                                        "-Wl,-rpath," PRUNE_OPT_KERNELS_DIR,
                                        "-lPruneOptKernels"};
-  int rc = llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0,
-                                     &err);
+  int rc =
+      llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0, &err);
   llvm::sys::fs::remove(irPath);
   if (rc != 0) {
     llvm::sys::fs::remove(soPath);
@@ -195,8 +202,7 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
     if (failed(parsePassPipeline(prefix, pm, diagOs)))
       return fail("bad pipeline '" + pipeline + "': " + diag);
     if (failed(pm.run(*clone)))
-      return fail("pipeline '" + pipeline +
-                  "' failed (see diagnostics above)");
+      return fail("pipeline '" + pipeline + "' failed (see diagnostics above)");
   }
   PassManager lower(ctx);
   if (lowering.empty()) {
@@ -283,7 +289,8 @@ static llvm::Error callWithPointers(void *fn, std::vector<void *> &a) {
     return llvm::Error::success();
     PRUNE_CALL(6, P, P, P, P, P, P)(a[0], a[1], a[2], a[3], a[4], a[5]);
     return llvm::Error::success();
-    PRUNE_CALL(7, P, P, P, P, P, P, P)(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+    PRUNE_CALL(7, P, P, P, P, P, P, P)
+    (a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
     return llvm::Error::success();
     PRUNE_CALL(8, P, P, P, P, P, P, P, P)
     (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);

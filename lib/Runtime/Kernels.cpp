@@ -6,11 +6,14 @@
 //
 // See Kernels.h for the formats. Design notes (numbers in docs/Benchmarks.md):
 // - batch 1 is memory bound: the kernels read each weight byte once, with
-//   the narrowest index that fits (u16 columns, 1-bit masks, 2-bit codes);
-// - batch > 1 vectorizes along the batch: x is transposed once per call into
-//   xT[K][16*nv] so that every stored weight costs nv FMAs, with no gathers;
-// - threads split the output rows; layers with little work stay on the
-//   calling thread (waking a thread costs more than a small layer).
+//   the narrowest index that fits (u8/u16 columns, 1-bit masks, 2-bit codes)
+//   and software prefetch;
+// - batch >= 4 vectorizes along the batch: x is transposed once per call
+//   into xT[K][16*nv] (or read transposed in place, e.g. im2col patches) so
+//   that every stored weight costs nv FMAs, with no gathers;
+// - threads split the output rows, claiming chunks dynamically; layers with
+//   little work stay on the calling thread (waking a thread costs more than
+//   a small layer).
 //
 //===----------------------------------------------------------------------===//
 
@@ -183,7 +186,8 @@ bool haveAvx512() {
   int v = useAvx512.load();
   if (v < 0) {
     __builtin_cpu_init();
-    v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+    v = __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl");
     useAvx512 = v;
   }
@@ -309,7 +313,7 @@ PackedWeight pruneopt::kernels::packBitmask(const float *w, int64_t rows,
 }
 
 bool pruneopt::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
-                             int64_t r, int64_t c, PackedWeight &p) {
+                                int64_t r, int64_t c, PackedWeight &p) {
   if (r <= 0 || c <= 0 || rows % r || cols % c)
     return false;
   p = startPack(Format::BSR, rows, cols);
@@ -338,7 +342,7 @@ bool pruneopt::kernels::packBSR(const float *w, int64_t rows, int64_t cols,
 }
 
 bool pruneopt::kernels::packNM(const float *w, int64_t rows, int64_t cols,
-                            int64_t n, int64_t m, PackedWeight &p) {
+                               int64_t n, int64_t m, PackedWeight &p) {
   if (n <= 0 || m <= n || m > 256 || cols % m)
     return false;
   p = startPack(Format::NM, rows, cols);
@@ -406,7 +410,7 @@ inline int64_t colAt(const void *col, int bits, int64_t i) {
   if (bits == 8)
     return static_cast<const uint8_t *>(col)[i];
   return bits == 32 ? static_cast<const int32_t *>(col)[i]
-              : static_cast<const uint16_t *>(col)[i];
+                    : static_cast<const uint16_t *>(col)[i];
 }
 
 void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
@@ -576,14 +580,22 @@ template <int P, bool Tail = false>
 AVX512 void denseRowsP(const Args &a, const float *panels, int64_t p0,
                        int64_t b0, int64_t r) {
   switch (r) {
-  case 1: return denseBlock<1, P, Tail>(a, panels, p0, b0);
-  case 2: return denseBlock<2, P, Tail>(a, panels, p0, b0);
-  case 3: return denseBlock<3, P, Tail>(a, panels, p0, b0);
-  case 4: return denseBlock<4, P, Tail>(a, panels, p0, b0);
-  case 5: return denseBlock<5, P, Tail>(a, panels, p0, b0);
-  case 6: return denseBlock<6, P, Tail>(a, panels, p0, b0);
-  case 7: return denseBlock<7, P, Tail>(a, panels, p0, b0);
-  default: return denseBlock<8, P, Tail>(a, panels, p0, b0);
+  case 1:
+    return denseBlock<1, P, Tail>(a, panels, p0, b0);
+  case 2:
+    return denseBlock<2, P, Tail>(a, panels, p0, b0);
+  case 3:
+    return denseBlock<3, P, Tail>(a, panels, p0, b0);
+  case 4:
+    return denseBlock<4, P, Tail>(a, panels, p0, b0);
+  case 5:
+    return denseBlock<5, P, Tail>(a, panels, p0, b0);
+  case 6:
+    return denseBlock<6, P, Tail>(a, panels, p0, b0);
+  case 7:
+    return denseBlock<7, P, Tail>(a, panels, p0, b0);
+  default:
+    return denseBlock<8, P, Tail>(a, panels, p0, b0);
   }
 }
 
@@ -617,21 +629,21 @@ AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
                           std::min<int64_t>(8, a.batch - b0));
 }
 
-template <int Bits>
-AVX512 inline __m512i loadCols(const void *col, int64_t i) {
+template <int Bits> AVX512 inline __m512i loadCols(const void *col, int64_t i) {
   if constexpr (Bits == 32)
     return _mm512_loadu_si512(static_cast<const int32_t *>(col) + i);
   else if constexpr (Bits == 8)
-    return _mm512_cvtepu8_epi32(_mm_loadu_si128(
-        reinterpret_cast<const __m128i *>(static_cast<const uint8_t *>(col) + i)));
+    return _mm512_cvtepu8_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+            static_cast<const uint8_t *>(col) + i)));
   else
-    return _mm512_cvtepu16_epi32(_mm256_loadu_si256(
-        reinterpret_cast<const __m256i *>(static_cast<const uint16_t *>(col) + i)));
+    return _mm512_cvtepu16_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+            static_cast<const uint16_t *>(col) + i)));
 }
 
 template <int Bits>
-AVX512 inline __m512i loadColsMasked(const void *col, int64_t i,
-                                     __mmask16 m) {
+AVX512 inline __m512i loadColsMasked(const void *col, int64_t i, __mmask16 m) {
   if constexpr (Bits == 32)
     return _mm512_maskz_loadu_epi32(m, static_cast<const int32_t *>(col) + i);
   else if constexpr (Bits == 8)
@@ -655,8 +667,9 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     for (; i + 32 <= e; i += 32) {
       _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats),
                    _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats + 16),
-                   _MM_HINT_T0);
+      _mm_prefetch(
+          reinterpret_cast<const char *>(values + i + kPrefetchFloats + 16),
+          _MM_HINT_T0);
       _mm_prefetch(static_cast<const char *>(col) +
                        (i + kPrefetchFloats) * (Bits / 8),
                    _MM_HINT_T0);
@@ -667,8 +680,8 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     }
     for (; i < e; i += 16) {
       __mmask16 m = tailMask(e - i);
-      __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m,
-                                          loadColsMasked<Bits>(col, i, m), x, 4);
+      __m512 g = _mm512_mask_i32gather_ps(
+          _mm512_setzero_ps(), m, loadColsMasked<Bits>(col, i, m), x, 4);
       acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + i), g, acc0);
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
@@ -694,6 +707,10 @@ AVX512 float *transposeX(const Args &a, int64_t b0, int64_t nb, int nv,
   return xT;
 }
 
+/// x arrives transposed, xT[K][batch] with stride xk (e.g. im2col patches):
+/// the batched kernels read it in place.
+inline bool xGiven(const Args &a) { return a.xs == 1 && a.xk >= a.batch; }
+
 AVX512 inline __m512 loadLanes(const float *p, __mmask16 lanes, bool masked) {
   return masked ? _mm512_maskz_loadu_ps(lanes, p) : _mm512_loadu_ps(p);
 }
@@ -713,9 +730,7 @@ template <int NV> struct ColumnTile {
   ColumnTile(const Args &a, int64_t b0, int64_t nb) : a(a), b0(b0), nb(nb) {}
   /// True when x is the caller's transposed input (no padding) and this
   /// chunk has fewer than 16*NV rows: loads must not run past them.
-  bool partialGiven() const {
-    return a.xs == 1 && a.xk >= a.batch && nb < 16 * NV;
-  }
+  bool partialGiven() const { return xGiven(a) && nb < 16 * NV; }
   AVX512 void put(int64_t o, const __m512 *acc) {
     if (a.ys == 1) { // transposed output: the column is contiguous
       float *y = a.y + b0 + o * a.yo;
@@ -744,20 +759,23 @@ template <int NV> struct ColumnTile {
 
 /// Batched row kernel shared by csr and nm: `colOf(i)` gives the input
 /// column of stored entry i; entries [i, e) of row o.
-template <int NV, typename ColOf>
-AVX512 inline void batchedRow(ColumnTile<NV> &tile, const float *xT,
-                              int64_t ldx, int64_t nb, int64_t o, int64_t i,
-                              int64_t e,
-                              const float *values, ColOf colOf,
-                              const char *colBytes = nullptr,
-                              int colWidth = 0) {
-  constexpr int U = NV == 1 ? 4 : 2;
+/// Given: xT is the caller's (stride ldx, maybe partial: masked loads);
+/// otherwise our padded copy (stride 16*NV, a shift; plain loads).
+template <int NV, bool Given, typename ColOf>
+AVX512 inline void
+batchedRow(ColumnTile<NV> &tile, const float *xT, int64_t ldx, int64_t nb,
+           int64_t o, int64_t i, int64_t e, const float *values, ColOf colOf,
+           const char *colBytes = nullptr, int colWidth = 0) {
+  // 8 independent FMA chains cover the FMA latency.
+  constexpr int U = NV == 1 ? 8 : 4;
   __mmask16 lanes[NV];
   for (int j = 0; j < NV; ++j)
     lanes[j] = tailMask(std::max<int64_t>(nb - 16 * j, 0));
   // Masked loads cost ~1.5x here; only a partial chunk of a caller's xT
   // (not our padded copy) needs them.
-  bool masked = tile.partialGiven();
+  const bool masked = Given && tile.partialGiven();
+  if constexpr (!Given)
+    ldx = 16 * NV;
   __m512 acc[U][NV];
   for (int u = 0; u < U; ++u)
     for (int j = 0; j < NV; ++j)
@@ -792,8 +810,8 @@ AVX512 inline void batchedRow(ColumnTile<NV> &tile, const float *xT,
 
 // Bitmask, one batch row: expand 16 weights per mask, 4 chunks in flight.
 AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
-                         const uint16_t *masks, const float *values,
-                         int64_t o0, int64_t o1) {
+                         const uint16_t *masks, const float *values, int64_t o0,
+                         int64_t o1) {
   const float *x = a.x + b * a.xs;
   float *yRow = a.y + b * a.ys;
   int64_t chunks = (a.cols + 15) / 16, full = a.cols / 16;
@@ -822,8 +840,8 @@ AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                            : _mm512_maskz_loadu_ps(lastMask, x + 16 * c);
       acc[0] = _mm512_fmadd_ps(w, xv, acc[0]);
     }
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
-                                                 _mm512_add_ps(acc[2], acc[3])));
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(
+        _mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
     yRow[o * a.yo] = finish(s, yRow + o * a.yo, a.acc);
   }
 }
@@ -840,9 +858,9 @@ AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     float s[U][R][C] = {};
     int64_t i = rowPtr[br], e = rowPtr[br + 1];
     for (; i + U <= e; i += U) {
-      _mm_prefetch(reinterpret_cast<const char *>(values + i * R * C +
-                                                  kPrefetchFloats),
-                   _MM_HINT_T0);
+      _mm_prefetch(
+          reinterpret_cast<const char *>(values + i * R * C + kPrefetchFloats),
+          _MM_HINT_T0);
       for (int u = 0; u < U; ++u) {
         const float *xb = x + colAt(col, Bits, i + u) * C;
         const float *v = values + (i + u) * R * C;
@@ -969,14 +987,22 @@ AVX512 void nm24Block(const Args &a, int64_t b0, int64_t nb,
                       const uint8_t *codes, const float *values, int64_t o0,
                       int64_t o1) {
   switch (nb) {
-  case 1: return nm24Rows<1>(a, b0, codes, values, o0, o1);
-  case 2: return nm24Rows<2>(a, b0, codes, values, o0, o1);
-  case 3: return nm24Rows<3>(a, b0, codes, values, o0, o1);
-  case 4: return nm24Rows<4>(a, b0, codes, values, o0, o1);
-  case 5: return nm24Rows<5>(a, b0, codes, values, o0, o1);
-  case 6: return nm24Rows<6>(a, b0, codes, values, o0, o1);
-  case 7: return nm24Rows<7>(a, b0, codes, values, o0, o1);
-  default: return nm24Rows<8>(a, b0, codes, values, o0, o1);
+  case 1:
+    return nm24Rows<1>(a, b0, codes, values, o0, o1);
+  case 2:
+    return nm24Rows<2>(a, b0, codes, values, o0, o1);
+  case 3:
+    return nm24Rows<3>(a, b0, codes, values, o0, o1);
+  case 4:
+    return nm24Rows<4>(a, b0, codes, values, o0, o1);
+  case 5:
+    return nm24Rows<5>(a, b0, codes, values, o0, o1);
+  case 6:
+    return nm24Rows<6>(a, b0, codes, values, o0, o1);
+  case 7:
+    return nm24Rows<7>(a, b0, codes, values, o0, o1);
+  default:
+    return nm24Rows<8>(a, b0, codes, values, o0, o1);
   }
 }
 } // namespace
@@ -1000,7 +1026,7 @@ bool avx512() {
 template <typename Fn> void forBatchChunks(const Args &a, Fn fn) {
 #if PRUNE_X86
   thread_local std::vector<float> xT;
-  bool given = a.xs == 1 && a.xk >= a.batch; // x arrives as xT[K][batch]
+  bool given = xGiven(a);
   for (int64_t b0 = 0; b0 < a.batch; b0 += 32) {
     int64_t nb = std::min<int64_t>(32, a.batch - b0);
     int nv = nb > 16 ? 2 : 1;
@@ -1051,15 +1077,13 @@ void prune_kernels_set_parallel_threshold(double work) {
 }
 
 void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                    int64_t batch, int64_t rows, int64_t cols,
-                    const float *panels, int32_t acc) {
+                    int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                    int64_t cols, const float *panels, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rows * cols;
   if (!avx512()) {
-    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
-      denseRef(a, panels, o0, o1);
-    });
+    parallelUnits(rows, work,
+                  [&](int64_t o0, int64_t o1) { denseRef(a, panels, o0, o1); });
     return;
   }
 #if PRUNE_X86
@@ -1072,9 +1096,8 @@ void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
 #endif
 }
 
-void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                  int64_t batch, int64_t rows, int64_t cols,
+void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                   const int32_t *rowPtr, const void *col, int32_t colBits,
                   const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
@@ -1093,51 +1116,54 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
       for (int64_t b = 0; b < batch; ++b)
         colBits == 8    ? csrRows1<8>(a, b, rowPtr, col, values, o0, o1)
         : colBits == 16 ? csrRows1<16>(a, b, rowPtr, col, values, o0, o1)
-                     : csrRows1<32>(a, b, rowPtr, col, values, o0, o1);
+                        : csrRows1<32>(a, b, rowPtr, col, values, o0, o1);
     });
     return;
   }
-  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT,
-                          int64_t ldx) {
-    parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
-      const char *cb = static_cast<const char *>(col);
-      int cw = colBits / 8;
-      auto rowsNV = [&](auto nvTag, auto colOf) {
-        constexpr int NV = decltype(nvTag)::value;
-        ColumnTile<NV> tile(a, b0, nb);
-        for (int64_t o = o0; o < o1; ++o)
-          batchedRow<NV>(tile, xT, ldx, nb, o, rowPtr[o], rowPtr[o + 1],
-                         values, colOf, cb, cw);
-        tile.flush();
-      };
-      auto byWidth = [&](auto nvTag) {
-        if (colBits == 32)
-          rowsNV(nvTag, [&](int64_t i) {
-            return int64_t(static_cast<const int32_t *>(col)[i]);
-          });
-        else if (colBits == 8)
-          rowsNV(nvTag, [&](int64_t i) {
-            return int64_t(static_cast<const uint8_t *>(col)[i]);
-          });
-        else
-          rowsNV(nvTag, [&](int64_t i) {
-            return int64_t(static_cast<const uint16_t *>(col)[i]);
-          });
-      };
-      if (nv == 1)
-        byWidth(std::integral_constant<int, 1>());
-      else
-        byWidth(std::integral_constant<int, 2>());
-    });
-  });
+  forBatchChunks(
+      a, [&](int64_t b0, int64_t nb, int nv, const float *xT, int64_t ldx) {
+        parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
+          const char *cb = static_cast<const char *>(col);
+          int cw = colBits / 8;
+          auto rowsNV = [&](auto nvTag, auto colOf) {
+            constexpr int NV = decltype(nvTag)::value;
+            ColumnTile<NV> tile(a, b0, nb);
+            for (int64_t o = o0; o < o1; ++o)
+              if (xGiven(a))
+                batchedRow<NV, true>(tile, xT, ldx, nb, o, rowPtr[o],
+                                     rowPtr[o + 1], values, colOf, cb, cw);
+              else
+                batchedRow<NV, false>(tile, xT, ldx, nb, o, rowPtr[o],
+                                      rowPtr[o + 1], values, colOf, cb, cw);
+            tile.flush();
+          };
+          auto byWidth = [&](auto nvTag) {
+            if (colBits == 32)
+              rowsNV(nvTag, [&](int64_t i) {
+                return int64_t(static_cast<const int32_t *>(col)[i]);
+              });
+            else if (colBits == 8)
+              rowsNV(nvTag, [&](int64_t i) {
+                return int64_t(static_cast<const uint8_t *>(col)[i]);
+              });
+            else
+              rowsNV(nvTag, [&](int64_t i) {
+                return int64_t(static_cast<const uint16_t *>(col)[i]);
+              });
+          };
+          if (nv == 1)
+            byWidth(std::integral_constant<int, 1>());
+          else
+            byWidth(std::integral_constant<int, 2>());
+        });
+      });
 #endif
 }
 
 void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                      int64_t batch, int64_t rows, int64_t cols,
-                      const int32_t *rowPtr, const uint16_t *masks,
-                      const float *values, int32_t acc) {
+                      int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                      int64_t cols, const int32_t *rowPtr,
+                      const uint16_t *masks, const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rows * cols / 8;
   std::vector<float> xCopy;
@@ -1155,10 +1181,9 @@ void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
   });
 }
 
-void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                  int64_t batch, int64_t rows, int64_t cols, int64_t r,
-                  int64_t c, const int32_t *rowPtr, const void *col,
+void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                  int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
                   int32_t colBits, const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   int64_t blockRows = rows / r;
@@ -1179,9 +1204,10 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
       ensureUnitK(a, xCopy);
       parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
         for (int64_t b = 0; b < batch; ++b)
-          colBits == 8    ? bsrRows1<kR, kC, 8>(a, b, rowPtr, col, values, b0, b1)
-          : colBits == 16 ? bsrRows1<kR, kC, 16>(a, b, rowPtr, col, values, b0, b1)
-                       : bsrRows1<kR, kC, 32>(a, b, rowPtr, col, values, b0, b1);
+          colBits == 8 ? bsrRows1<kR, kC, 8>(a, b, rowPtr, col, values, b0, b1)
+          : colBits == 16
+              ? bsrRows1<kR, kC, 16>(a, b, rowPtr, col, values, b0, b1)
+              : bsrRows1<kR, kC, 32>(a, b, rowPtr, col, values, b0, b1);
       });
       return;
     }
@@ -1212,26 +1238,36 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
   using I4 = std::integral_constant<int, 4>;
   using I8 = std::integral_constant<int, 8>;
   using I16 = std::integral_constant<int, 16>;
-  if (r == 4 && c == 1) return dispatch(I4(), I1());
-  if (r == 8 && c == 1) return dispatch(I8(), I1());
-  if (r == 16 && c == 1) return dispatch(I16(), I1());
-  if (r == 2 && c == 1) return dispatch(I2(), I1());
-  if (r == 1 && c == 2) return dispatch(I1(), I2());
-  if (r == 1 && c == 4) return dispatch(I1(), I4());
-  if (r == 1 && c == 8) return dispatch(I1(), I8());
-  if (r == 1 && c == 16) return dispatch(I1(), I16());
-  if (r == 2 && c == 2) return dispatch(I2(), I2());
-  if (r == 4 && c == 4) return dispatch(I4(), I4());
-  if (r == 8 && c == 8) return dispatch(I8(), I8());
+  if (r == 4 && c == 1)
+    return dispatch(I4(), I1());
+  if (r == 8 && c == 1)
+    return dispatch(I8(), I1());
+  if (r == 16 && c == 1)
+    return dispatch(I16(), I1());
+  if (r == 2 && c == 1)
+    return dispatch(I2(), I1());
+  if (r == 1 && c == 2)
+    return dispatch(I1(), I2());
+  if (r == 1 && c == 4)
+    return dispatch(I1(), I4());
+  if (r == 1 && c == 8)
+    return dispatch(I1(), I8());
+  if (r == 1 && c == 16)
+    return dispatch(I1(), I16());
+  if (r == 2 && c == 2)
+    return dispatch(I2(), I2());
+  if (r == 4 && c == 4)
+    return dispatch(I4(), I4());
+  if (r == 8 && c == 8)
+    return dispatch(I8(), I8());
   portable();
 #endif
 }
 
-void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                 int64_t batch, int64_t rows, int64_t cols, int64_t n,
-                 int64_t m, const uint8_t *codes, const float *values,
-                 int32_t acc) {
+void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                 int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                 int64_t n, int64_t m, const uint8_t *codes,
+                 const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   bool is24 = n == 2 && m == 4;
   double work = double(batch) * rows * (cols / m * n) * 2;
@@ -1255,33 +1291,40 @@ void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x,
     return;
   }
   int64_t stride = nmStride(cols, n, m), perRow = cols / m * n;
-  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT,
-                          int64_t ldx) {
-    parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
-      // Columns of one row, decoded once per row (no divisions inside).
-      std::vector<int32_t> cols(perRow);
-      ColumnTile<1> tile1(a, b0, nb);
-      ColumnTile<2> tile2(a, b0, nb);
-      for (int64_t o = o0; o < o1; ++o) {
-        int64_t base = o * stride;
-        for (int64_t j = 0, g = 0, q = 0; j < perRow; ++j) {
-          cols[j] = g + nmOffset(codes, is24, base + j);
-          if (++q == n) {
-            q = 0;
-            g += m;
+  forBatchChunks(
+      a, [&](int64_t b0, int64_t nb, int nv, const float *xT, int64_t ldx) {
+        parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
+          // Columns of one row, decoded once per row (no divisions inside).
+          std::vector<int32_t> cols(perRow);
+          ColumnTile<1> tile1(a, b0, nb);
+          ColumnTile<2> tile2(a, b0, nb);
+          for (int64_t o = o0; o < o1; ++o) {
+            int64_t base = o * stride;
+            for (int64_t j = 0, g = 0, q = 0; j < perRow; ++j) {
+              cols[j] = g + nmOffset(codes, is24, base + j);
+              if (++q == n) {
+                q = 0;
+                g += m;
+              }
+            }
+            const float *v = values + base;
+            auto colOf = [&](int64_t j) { return int64_t(cols[j]); };
+            bool given = xGiven(a);
+            if (nv == 1)
+              given ? batchedRow<1, true>(tile1, xT, ldx, nb, o, 0, perRow, v,
+                                          colOf)
+                    : batchedRow<1, false>(tile1, xT, ldx, nb, o, 0, perRow,
+                                           v, colOf);
+            else
+              given ? batchedRow<2, true>(tile2, xT, ldx, nb, o, 0, perRow, v,
+                                          colOf)
+                    : batchedRow<2, false>(tile2, xT, ldx, nb, o, 0, perRow,
+                                           v, colOf);
           }
-        }
-        const float *v = values + base;
-        auto colOf = [&](int64_t j) { return int64_t(cols[j]); };
-        if (nv == 1)
-          batchedRow<1>(tile1, xT, ldx, nb, o, 0, perRow, v, colOf);
-        else
-          batchedRow<2>(tile2, xT, ldx, nb, o, 0, perRow, v, colOf);
-      }
-      tile1.flush();
-      tile2.flush();
-    });
-  });
+          tile1.flush();
+          tile2.flush();
+        });
+      });
 #endif
 }
 } // extern "C"
@@ -1293,13 +1336,13 @@ void pruneopt::kernels::run(const PackedWeight &w, const float *x,
 }
 
 void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
-                                   int64_t xs, int64_t xk, float *y,
-                                   int64_t ys, int64_t yo, int64_t batch,
-                                   bool accumulate) {
+                                   int64_t xs, int64_t xk, float *y, int64_t ys,
+                                   int64_t yo, int64_t batch, bool accumulate) {
   int64_t xStride = xs, yStride = ys;
-  const void *col = w.colBits == 8    ? static_cast<const void *>(w.col8.data())
-                    : w.colBits == 32 ? static_cast<const void *>(w.col32.data())
-                                      : static_cast<const void *>(w.col16.data());
+  const void *col = w.colBits == 8 ? static_cast<const void *>(w.col8.data())
+                    : w.colBits == 32
+                        ? static_cast<const void *>(w.col32.data())
+                        : static_cast<const void *>(w.col16.data());
   switch (w.format) {
   case Format::Dense:
     return prune_fc_dense(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
@@ -1309,16 +1352,16 @@ void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
                         w.rowPtr.data(), col, w.colBits, w.values.data(),
                         accumulate);
   case Format::Bitmask:
-    return prune_fc_bitmask(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
-                            w.rowPtr.data(), w.masks.data(), w.values.data(),
-                            accumulate);
+    return prune_fc_bitmask(y, yStride, yo, x, xStride, xk, batch, w.rows,
+                            w.cols, w.rowPtr.data(), w.masks.data(),
+                            w.values.data(), accumulate);
   case Format::BSR:
     return prune_fc_bsr(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                         w.blockRows, w.blockCols, w.rowPtr.data(), col,
                         w.colBits, w.values.data(), accumulate);
   case Format::NM:
-    return prune_fc_nm(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols, w.n,
-                       w.m, w.codes.data(), w.values.data(), accumulate);
+    return prune_fc_nm(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
+                       w.n, w.m, w.codes.data(), w.values.data(), accumulate);
   }
 }
 
@@ -1348,20 +1391,25 @@ void withRows(MemRef<float, 2> *y, MemRef<float, 2> *x, Fn fn) {
 extern "C" {
 void _mlir_ciface_prune_mr_dense(MemRef<float, 2> *y, MemRef<float, 2> *x,
                                  MemRef<float, 1> *panels, int32_t acc) {
-  withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {
-    prune_fc_dense(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1],
-                   panels->data(), acc);
-  });
+  withRows(y, x,
+           [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs,
+               int64_t xk) {
+             prune_fc_dense(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],
+                            x->sizes[1], panels->data(), acc);
+           });
 }
 
 #define PRUNE_CSR_CIFACE(NAME, T, WIDE)                                        \
   void _mlir_ciface_prune_mr_##NAME(                                           \
-      MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,   \
+      MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,    \
       MemRef<T, 1> *col, MemRef<float, 1> *values, int32_t acc) {              \
-    withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {   \
-      prune_fc_csr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1],      \
-                   rowPtr->data(), col->data(), WIDE, values->data(), acc);    \
-    });                                                                        \
+    withRows(y, x,                                                             \
+             [&](float *yp, int64_t ys, int64_t yo, const float *xp,           \
+                 int64_t xs, int64_t xk) {                                     \
+               prune_fc_csr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],  \
+                            x->sizes[1], rowPtr->data(), col->data(), WIDE,    \
+                            values->data(), acc);                              \
+             });                                                               \
   }
 PRUNE_CSR_CIFACE(csr8, int8_t, 8)
 PRUNE_CSR_CIFACE(csr16, int16_t, 16)
@@ -1370,13 +1418,16 @@ PRUNE_CSR_CIFACE(csr32, int32_t, 32)
 
 #define PRUNE_BSR_CIFACE(NAME, T, WIDE)                                        \
   void _mlir_ciface_prune_mr_##NAME(                                           \
-      MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,   \
-      MemRef<T, 1> *col, MemRef<float, 1> *values, int64_t r, int64_t c,      \
+      MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,    \
+      MemRef<T, 1> *col, MemRef<float, 1> *values, int64_t r, int64_t c,       \
       int32_t acc) {                                                           \
-    withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {   \
-      prune_fc_bsr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1], r,   \
-                   c, rowPtr->data(), col->data(), WIDE, values->data(), acc); \
-    });                                                                        \
+    withRows(y, x,                                                             \
+             [&](float *yp, int64_t ys, int64_t yo, const float *xp,           \
+                 int64_t xs, int64_t xk) {                                     \
+               prune_fc_bsr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],  \
+                            x->sizes[1], r, c, rowPtr->data(), col->data(),    \
+                            WIDE, values->data(), acc);                        \
+             });                                                               \
   }
 PRUNE_BSR_CIFACE(bsr8, int8_t, 8)
 PRUNE_BSR_CIFACE(bsr16, int16_t, 16)
@@ -1387,22 +1438,27 @@ void _mlir_ciface_prune_mr_bitmask(MemRef<float, 2> *y, MemRef<float, 2> *x,
                                    MemRef<int32_t, 1> *rowPtr,
                                    MemRef<int16_t, 1> *masks,
                                    MemRef<float, 1> *values, int32_t acc) {
-  withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {
-    prune_fc_bitmask(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1],
-                     rowPtr->data(),
-                     reinterpret_cast<const uint16_t *>(masks->data()),
-                     values->data(), acc);
-  });
+  withRows(y, x,
+           [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs,
+               int64_t xk) {
+             prune_fc_bitmask(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],
+                              x->sizes[1], rowPtr->data(),
+                              reinterpret_cast<const uint16_t *>(masks->data()),
+                              values->data(), acc);
+           });
 }
 
 void _mlir_ciface_prune_mr_nm(MemRef<float, 2> *y, MemRef<float, 2> *x,
                               MemRef<int8_t, 1> *codes,
                               MemRef<float, 1> *values, int64_t n, int64_t m,
                               int32_t acc) {
-  withRows(y, x, [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs, int64_t xk) {
-    prune_fc_nm(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1], x->sizes[1], n, m,
-                reinterpret_cast<const uint8_t *>(codes->data()),
-                values->data(), acc);
-  });
+  withRows(y, x,
+           [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs,
+               int64_t xk) {
+             prune_fc_nm(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],
+                         x->sizes[1], n, m,
+                         reinterpret_cast<const uint8_t *>(codes->data()),
+                         values->data(), acc);
+           });
 }
 } // extern "C"

@@ -37,8 +37,7 @@ namespace kernels = ::pruneopt::kernels;
 static constexpr StringLiteral kKernelAttrName = "nn.kernel";
 
 /// Reads a 1-D integer constant (i8..i64 or index) into int64s.
-static FailureOr<std::vector<int64_t>> readIntArray(Value value,
-                                                    Location loc) {
+static FailureOr<std::vector<int64_t>> readIntArray(Value value, Location loc) {
   Operation *def = value.getDefiningOp();
   ElementsAttr attr = def ? getConstantValue(def) : nullptr;
   if (!attr)
@@ -54,10 +53,27 @@ static FailureOr<std::vector<int64_t>> readIntArray(Value value,
   for (int64_t i = 0; i < n; ++i) {
     const char *p = raw->data() + (splat ? 0 : i * (bits / 8));
     switch (bits) {
-    case 8: out[i] = *reinterpret_cast<const int8_t *>(p); break;
-    case 16: { int16_t v; std::memcpy(&v, p, 2); out[i] = v; break; }
-    case 32: { int32_t v; std::memcpy(&v, p, 4); out[i] = v; break; }
-    default: { int64_t v; std::memcpy(&v, p, 8); out[i] = v; break; }
+    case 8:
+      out[i] = *reinterpret_cast<const int8_t *>(p);
+      break;
+    case 16: {
+      int16_t v;
+      std::memcpy(&v, p, 2);
+      out[i] = v;
+      break;
+    }
+    case 32: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      out[i] = v;
+      break;
+    }
+    default: {
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      out[i] = v;
+      break;
+    }
     }
   }
   return out;
@@ -288,12 +304,12 @@ struct NNLowerKernelsPass
     Value in = op->getOperand(0);
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     // Loops (c, kh, kw, oh, ow).
-    AffineMap inMap = AffineMap::get(
-        5, 0,
-        {getAffineConstantExpr(0, ctx), d(0),
-         d(3) * conv.strideH + d(1) * conv.dilationH,
-         d(4) * conv.strideW + d(2) * conv.dilationW},
-        ctx);
+    AffineMap inMap =
+        AffineMap::get(5, 0,
+                       {getAffineConstantExpr(0, ctx), d(0),
+                        d(3) * conv.strideH + d(1) * conv.dilationH,
+                        d(4) * conv.strideW + d(2) * conv.dilationW},
+                       ctx);
     AffineMap outMap = AffineMap::getMultiDimIdentityMap(5, ctx);
     auto patchType = RankedTensorType::get(
         {conv.channels, conv.kh, conv.kw, conv.oh, conv.ow}, f32);
@@ -364,10 +380,9 @@ struct NNLowerKernelsPass
         }
       if (kernels::packBSR(w.data(), rows, cols, r, c, packed))
         return packed;
-      emitRemark(op->getLoc())
-          << "nn-lower-kernels: " << r << "x" << c
-          << " blocks do not tile this " << rows << "x" << cols
-          << " weight; using csr";
+      emitRemark(op->getLoc()) << "nn-lower-kernels: " << r << "x" << c
+                               << " blocks do not tile this " << rows << "x"
+                               << cols << " weight; using csr";
     } else if (format == "nm") {
       int64_t n = 0, m = 0;
       if (decision) {
@@ -434,8 +449,9 @@ struct NNLowerKernelsPass
     kernels::PackedWeight packed =
         pack(wd.def, wd.data, rows, cols, wd.format, decision);
 
-    auto dynStrided = StridedLayoutAttr::get(
-        ctx, ShapedType::kDynamic, {ShapedType::kDynamic, ShapedType::kDynamic});
+    auto dynStrided =
+        StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
+                               {ShapedType::kDynamic, ShapedType::kDynamic});
     auto dyn2d = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
                                  f32, dynStrided);
     auto perm = AffineMapAttr::get(
@@ -450,9 +466,9 @@ struct NNLowerKernelsPass
     xBuf = memref::CastOp::create(b, loc, dyn2d, xBuf);
 
     // Output buffer in the op's layout, viewed as [batch, rows].
-    SmallVector<int64_t> outShape =
-        fc.outputNM ? SmallVector<int64_t>{rows, batch}
-                    : SmallVector<int64_t>{batch, rows};
+    SmallVector<int64_t> outShape = fc.outputNM
+                                        ? SmallVector<int64_t>{rows, batch}
+                                        : SmallVector<int64_t>{batch, rows};
     Value out = memref::AllocOp::create(b, loc, MemRefType::get(outShape, f32));
     bool accumulate = !isZeroFill(init);
     if (accumulate) {
@@ -493,27 +509,29 @@ struct NNLowerKernelsPass
       break;
     case kernels::Format::CSR:
       fn = llvm::formatv("prune_mr_csr{0}", packed.colBits).str();
-      args.push_back(constantArray(b, loc, i32, ints(packed.rowPtr), {},
-                                   key + "_rowptr"));
+      args.push_back(
+          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_rowptr"));
       args.push_back(idxArray());
       args.push_back(values);
       break;
     case kernels::Format::Bitmask:
       fn = "prune_mr_bitmask";
-      args.push_back(constantArray(b, loc, i32, ints(packed.rowPtr), {},
-                                   key + "_rowptr"));
+      args.push_back(
+          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_rowptr"));
       args.push_back(
           constantArray(b, loc, i16, ints(packed.masks), {}, key + "_masks"));
       args.push_back(values);
       break;
     case kernels::Format::BSR:
       fn = llvm::formatv("prune_mr_bsr{0}", packed.colBits).str();
-      args.push_back(constantArray(b, loc, i32, ints(packed.rowPtr), {},
-                                   key + "_rowptr"));
+      args.push_back(
+          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_rowptr"));
       args.push_back(idxArray());
       args.push_back(values);
-      args.push_back(arith::ConstantIntOp::create(b, loc, i64, packed.blockRows));
-      args.push_back(arith::ConstantIntOp::create(b, loc, i64, packed.blockCols));
+      args.push_back(
+          arith::ConstantIntOp::create(b, loc, i64, packed.blockRows));
+      args.push_back(
+          arith::ConstantIntOp::create(b, loc, i64, packed.blockCols));
       break;
     case kernels::Format::NM:
       fn = "prune_mr_nm";

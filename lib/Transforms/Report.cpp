@@ -42,8 +42,8 @@ struct Row {
   std::optional<double> target;
   int64_t elements = 0, zeros = 0;
   std::optional<unsigned> posWidth, crdWidth;
-  std::string kernelIndex;             // index of the kernel format
-  std::optional<int64_t> kernelBytes;  // what the kernel reads for W
+  std::string kernelIndex;            // index of the kernel format
+  std::optional<int64_t> kernelBytes; // what the kernel reads for W
   int64_t bytesDense = 0, bytesStored = 0, bytesIR = 0;
   int64_t flopsDense = 0, flopsExecuted = 0;
   double sparsity() const { return elements ? double(zeros) / elements : 0; }
@@ -140,7 +140,6 @@ static void readDecision(DictionaryAttr d, Row &row) {
     row.kernelIndex = i.str();
 }
 
-
 static std::string humanCount(int64_t n) {
   if (n >= 1000000)
     return llvm::formatv("{0:F2}M", n / 1e6).str();
@@ -204,8 +203,7 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
       auto enc = sparse_tensor::getSparseTensorEncoding(type);
       row.posWidth = enc.getPosWidth() ? enc.getPosWidth() : 64;
       row.crdWidth = enc.getCrdWidth() ? enc.getCrdWidth() : 64;
-      int64_t nnz =
-          cast<ShapedType>(op.getValues().getType()).getNumElements();
+      int64_t nnz = cast<ShapedType>(op.getValues().getType()).getNumElements();
       row.zeros = row.elements - nnz;
       SmallVector<std::string> consumers;
       for (Operation *user : op->getUsers()) {
@@ -229,22 +227,23 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
     os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7} {6,-6} "
                         "{7,5} {8,10} {9,10} {10,9} {11,9}\n",
                         "weight", "consumer", "shape", "pattern", "target",
-                        "actual", "format", "idx", "bytes", "stored",
-                        "MFLOP", "executed");
+                        "actual", "format", "idx", "bytes", "stored", "MFLOP",
+                        "executed");
     for (const Row &r : rows) {
       std::string target = r.target ? llvm::formatv("{0:P1}", *r.target).str()
                                     : std::string("-");
-      std::string idx = !r.kernelIndex.empty() ? r.kernelIndex
-                        : r.crdWidth ? llvm::formatv("{0}/{1}", *r.posWidth,
-                                                     *r.crdWidth)
-                                         .str()
-                                   : std::string("-");
+      std::string idx =
+          !r.kernelIndex.empty() ? r.kernelIndex
+          : r.crdWidth
+              ? llvm::formatv("{0}/{1}", *r.posWidth, *r.crdWidth).str()
+              : std::string("-");
       os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} "
                           "{6,-6} {7,5} {8,10} {9,10} {10,9:F3} {11,9:F3}\n",
                           r.name, r.consumers, r.shape, r.patternText(), target,
-                          r.sparsity(), r.format, idx, formatBytes(r.bytesDense, /*compact=*/true),
-                          formatBytes(r.bytesStored, /*compact=*/true), r.flopsDense / 1e6,
-                          r.flopsExecuted / 1e6);
+                          r.sparsity(), r.format, idx,
+                          formatBytes(r.bytesDense, /*compact=*/true),
+                          formatBytes(r.bytesStored, /*compact=*/true),
+                          r.flopsDense / 1e6, r.flopsExecuted / 1e6);
     }
     Totals t(rows);
     os << llvm::formatv(
@@ -293,9 +292,9 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
               }
               if (!r.block.empty())
                 j.attribute("block", r.block);
-              j.attribute("target_sparsity",
-                          r.target ? llvm::json::Value(*r.target)
-                                   : llvm::json::Value(nullptr));
+              j.attribute("target_sparsity", r.target
+                                                 ? llvm::json::Value(*r.target)
+                                                 : llvm::json::Value(nullptr));
               j.attribute("elements", r.elements);
               j.attribute("zeros", r.zeros);
               j.attribute("sparsity", r.sparsity());

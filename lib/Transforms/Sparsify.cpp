@@ -168,9 +168,10 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (!llvm::is_contained({0u, 8u, 16u, 32u, 64u}, unsigned(indexWidth))) {
-      emitError(module.getLoc()) << "nn-sparsify: option 'index-width' must be one "
-                            "of 0, 8, 16, 32, 64, got "
-                         << unsigned(indexWidth);
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'index-width' must be one "
+             "of 0, 8, 16, 32, 64, got "
+          << unsigned(indexWidth);
       return signalPassFailure();
     }
     auto &analysis = getAnalysis<WeightAnalysis>();
@@ -189,8 +190,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       if (auto e = decision.getAs<IntegerAttr>("elements"))
         elements = std::max<int64_t>(e.getInt(), 1);
       double achieved = static_cast<double>(zeros) / elements;
-      bool keepDense =
-          format == SparseFormat::Dense || achieved < minSparsity;
+      bool keepDense = format == SparseFormat::Dense || achieved < minSparsity;
       // Fully connected uses: the kernel formats of nn-lower-kernels.
       std::string kernelFormat = "csr";
       if (!keepDense) {
@@ -212,8 +212,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
                  "bitmask/bsr/nm kernels are for those, using csr";
         }
       }
-      if (!keepDense && format == SparseFormat::Auto &&
-          kernelFormat == "csr" && !decision.get("cost_dense_ns")) {
+      if (!keepDense && format == SparseFormat::Auto && kernelFormat == "csr" &&
+          !decision.get("cost_dense_ns")) {
         auto [dense, csr] = estimateCosts(w, elements - zeros);
         decision = withCosts(decision, dense, csr);
         keepDense = !(csr < 0.9 * dense);
@@ -239,8 +239,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           continue;
         }
         Operation *current = replaced.lookup(use.consumer);
-        Value operand = (current ? current : use.consumer)
-                            ->getOperand(use.operandIndex);
+        Value operand =
+            (current ? current : use.consumer)->getOperand(use.operandIndex);
         if (sparse_tensor::getSparseTensorEncoding(operand.getType()))
           continue;
         Buffer buf{SmallVector<int64_t>(w.type.getShape()), *values};
@@ -249,9 +249,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         Operation *consumer = replaced.lookup(use.consumer);
         if (!consumer)
           consumer = use.consumer;
-        Operation *newConsumer = sparsifyUse(rewriter, consumer, use,
-                                             std::move(buf), decision,
-                                             kernelFormat);
+        Operation *newConsumer = sparsifyUse(
+            rewriter, consumer, use, std::move(buf), decision, kernelFormat);
         // (generalizeNamedOp already replaced the named op.)
         if (newConsumer != consumer)
           replaced[use.consumer] = newConsumer;
@@ -399,9 +398,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       if (cand.first == "dense")
         denseCost = cost;
       // A sparse format must beat dense by 10%: the model's error margin.
-      double effective = cand.first == "dense" || denseCost == 0
-                             ? cost
-                             : cost / 0.9;
+      double effective =
+          cand.first == "dense" || denseCost == 0 ? cost : cost / 0.9;
       if (i == 0 || effective < bestCost) {
         bestCost = effective;
         best = i;
@@ -415,9 +413,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       break;
     case kernels::Format::CSR:
     case kernels::Format::BSR:
-      index = chosen.colBits == 8    ? "u8"
-              : chosen.colBits == 16 ? "u16"
-                                     : "i32";
+      index = chosen.colBits == 8 ? "u8" : chosen.colBits == 16 ? "u16" : "i32";
       break;
     case kernels::Format::Bitmask:
       index = "1-bit";
@@ -427,8 +423,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       break;
     }
     attrs.set("kernel_index", b.getStringAttr(index));
-    return std::optional<KernelChoice>(
-        KernelChoice{candidates[best].first, attrs.getDictionary(&getContext())});
+    return std::optional<KernelChoice>(KernelChoice{
+        candidates[best].first, attrs.getDictionary(&getContext())});
   }
 
   /// Expected ns of one call of a kernel (docs/Design.md, "Kernel cost
@@ -454,18 +450,18 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
                 rows * batch * 0.5;
       break;
     case kernels::Format::CSR:
-      compute = (batched ? p.nnz * vectors * 1.2 + transpose
-                         : p.nnz * batch * 0.30) +
-                rows * perRow;
+      compute =
+          (batched ? p.nnz * vectors * 1.2 + transpose : p.nnz * batch * 0.30) +
+          rows * perRow;
       break;
     case kernels::Format::Bitmask:
-      compute = rows * std::ceil(p.cols / 16.0) * batch * 1.3 +
-                rows * batch * 3.0;
+      compute =
+          rows * std::ceil(p.cols / 16.0) * batch * 1.3 + rows * batch * 3.0;
       break;
     case kernels::Format::BSR:
-      compute = (batched ? p.nnz * vectors * 0.6 + transpose
-                         : p.nnz * batch * 0.10) +
-                rows / p.blockRows * perRow;
+      compute =
+          (batched ? p.nnz * vectors * 0.6 + transpose : p.nnz * batch * 0.10) +
+          rows / p.blockRows * perRow;
       break;
     case kernels::Format::NM:
       compute = ((p.n == 2 && p.m == 4) ? p.nnz / 16.0 * batch * 2.5
@@ -486,8 +482,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     for (const WeightUse &use : w.uses) {
       auto op = cast<linalg::LinalgOp>(use.consumer);
       // Reuse: extents of the parallel loops the weight is not indexed by.
-      AffineMap wMap = op.getMatchingIndexingMap(
-          &op->getOpOperand(use.operandIndex));
+      AffineMap wMap =
+          op.getMatchingIndexingMap(&op->getOpOperand(use.operandIndex));
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
       double reuse = 1;
@@ -501,9 +497,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         if (role == DimRole::Reduction)
           ++reductionDims;
         else
-          outputs *= cast<ShapedType>(
-                         op->getOperand(use.operandIndex).getType())
-                         .getDimSize(d);
+          outputs *=
+              cast<ShapedType>(op->getOperand(use.operandIndex).getType())
+                  .getDimSize(d);
       }
       double cMac = reuse > 1 ? 0.25 : 0.10;
       double cNnz = reuse > 1 ? 0.75 : (resident ? 0.5 : 1.2);
@@ -576,8 +572,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     SmallVector<Value> levels;
     for (unsigned c = 0; c < st.positions.size(); ++c) {
       for (auto *array : {&st.positions[c], &st.coordinates[c]}) {
-        ElementsAttr attr = writeIntArray(ctx, indexWidth, isIndex, *array,
-                                          "nn_sparse_index");
+        ElementsAttr attr =
+            writeIntArray(ctx, indexWidth, isIndex, *array, "nn_sparse_index");
         levels.push_back(
             arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(attr)));
       }

@@ -22,7 +22,8 @@ mlir::prune::readPermutedInput(RewriterBase &rewriter, linalg::LinalgOp op,
     return failure();
   bool identity = llvm::equal(order, llvm::seq<int64_t>(0, order.size()));
   if (identity) {
-    rewriter.modifyOpInPlace(op, [&] { op->setOperand(operandIndex, newInput); });
+    rewriter.modifyOpInPlace(op,
+                             [&] { op->setOperand(operandIndex, newInput); });
     return op;
   }
   auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());

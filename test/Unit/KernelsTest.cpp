@@ -144,8 +144,8 @@ void runAll(const Case &c) {
 } // namespace
 
 TEST(Kernels, Unstructured) {
-  runAll({37, 50, Pattern::Unstructured});                // u8 columns
-  runAll({64, 300, Pattern::Unstructured, 1, 1, 0.5});    // u16 columns
+  runAll({37, 50, Pattern::Unstructured});             // u8 columns
+  runAll({64, 300, Pattern::Unstructured, 1, 1, 0.5}); // u16 columns
   runAll({33, 129, Pattern::Unstructured, 1, 1, 0.0});
 }
 
@@ -164,16 +164,25 @@ TEST(Kernels, ColumnWidths) {
   for (int isa : {1, 0}) {
     prune_kernels_set_isa(isa);
     for (int64_t batch : {1, 5})
-      check(packCSR(w.data(), 3, 70000), w, 3, 70000, batch, false, false,
-            rng, "csr32");
+      check(packCSR(w.data(), 3, 70000), w, 3, 70000, batch, false, false, rng,
+            "csr32");
   }
   prune_kernels_set_isa(1);
 }
 
 TEST(Kernels, Blocks) {
-  for (auto [r, c] : std::vector<std::pair<int, int>>{
-           {4, 1}, {1, 4}, {8, 1}, {16, 1}, {1, 8}, {1, 16}, {2, 2}, {4, 4},
-           {8, 8}, {2, 1}, {1, 2}, {3, 2}})
+  for (auto [r, c] : std::vector<std::pair<int, int>>{{4, 1},
+                                                      {1, 4},
+                                                      {8, 1},
+                                                      {16, 1},
+                                                      {1, 8},
+                                                      {1, 16},
+                                                      {2, 2},
+                                                      {4, 4},
+                                                      {8, 8},
+                                                      {2, 1},
+                                                      {1, 2},
+                                                      {3, 2}})
     runAll({48, 96, Pattern::Block, r, c, 0.7}); // u8 block columns
   runAll({16, 600, Pattern::Block, 4, 1, 0.9});  // u16 block columns
   runAll({16, 1200, Pattern::Block, 1, 4, 0.9}); // u16 (300 block cols)

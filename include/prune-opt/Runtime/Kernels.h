@@ -8,24 +8,25 @@
 // for a constant W stored in one of the formats below, packed at compile
 // time by the functions in this header and read by the `prune_fc_*` entry
 // points that compiled models call (through MLIR's C interface,
-// `_mlir_ciface_prune_fc_*`). The library has no LLVM/MLIR dependency: an
+// `_mlir_ciface_prune_mr_*`). The library has no LLVM/MLIR dependency: an
 // AOT-compiled model links only it. AVX-512 kernels are selected at run
 // time; portable C++ kernels run everywhere else (and in tests, through
 // prune_kernels_set_isa(0)).
 //
 // Formats (W is [O, K], "row" = output):
-//   dense    values: panels of 16 outputs, [ceil(O/16)][K][16], zero padded.
+//   dense    values: panels of 16 outputs, [O/16][K][16], then the last
+//            O % 16 outputs as [K][O % 16] (no padding).
 //   csr      rowPtr[O+1] (i32), col[nnz] (the narrowest of u8 / u16 / i32
-//            that holds K-1),
-//            values[nnz (+16 padding)].
+//            that holds K-1), values[nnz].
 //   bitmask  rowPtr[O+1] (i32, into values), masks[O][ceil(K/16)] (u16: bit
 //            j of mask c is W[o, 16c+j] != 0), packed values (+16 padding).
 //            0.125 bytes of index per weight, any sparsity.
 //   bsr      R x C blocks: rowPtr[O/R+1] (i32), col[nblocks] (block column;
 //            u8, u16 or i32), values[nblocks][R][C].
 //   nm       N:M along K, exactly N entries per group (zeros padded):
-//            values[O][K/M*N]; codes: for 2:4, one u32 per 16 values holding
-//            2-bit in-group offsets; otherwise one u8 offset per value.
+//            values[O][K/M*N] (for 2:4 each row padded to 16 values); codes:
+//            for 2:4, one u32 per 16 values holding 2-bit in-group offsets;
+//            otherwise one u8 offset per value.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,10 +44,10 @@ enum class Format { Dense, CSR, Bitmask, BSR, NM };
 /// A weight packed for one of the kernels.
 struct PackedWeight {
   Format format = Format::Dense;
-  int64_t rows = 0, cols = 0;  // O, K
+  int64_t rows = 0, cols = 0;           // O, K
   int64_t blockRows = 1, blockCols = 1; // bsr
-  int64_t n = 0, m = 0;        // nm
-  int colBits = 16;            // csr/bsr column index: u8, u16 or i32
+  int64_t n = 0, m = 0;                 // nm
+  int colBits = 16;                     // csr/bsr column index: u8, u16 or i32
   std::vector<float> values;
   std::vector<int32_t> rowPtr;
   std::vector<uint8_t> col8;
@@ -66,8 +67,8 @@ struct PackedWeight {
 PackedWeight packDense(const float *w, int64_t rows, int64_t cols);
 PackedWeight packCSR(const float *w, int64_t rows, int64_t cols);
 PackedWeight packBitmask(const float *w, int64_t rows, int64_t cols);
-bool packBSR(const float *w, int64_t rows, int64_t cols, int64_t r,
-             int64_t c, PackedWeight &out);
+bool packBSR(const float *w, int64_t rows, int64_t cols, int64_t r, int64_t c,
+             PackedWeight &out);
 bool packNM(const float *w, int64_t rows, int64_t cols, int64_t n, int64_t m,
             PackedWeight &out);
 
@@ -102,29 +103,24 @@ void prune_kernels_set_parallel_threshold(double work);
 // x[b*xs + k*xk], y(b, o) = y[b*ys + o*yo]. Index arrays: `col` holds
 // `colBits`-bit entries (8 and 16 unsigned, 32 signed).
 void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                    int64_t batch, int64_t rows, int64_t cols,
-                    const float *panels, int32_t acc);
-void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                  int64_t batch, int64_t rows, int64_t cols,
+                    int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                    int64_t cols, const float *panels, int32_t acc);
+void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                   const int32_t *rowPtr, const void *col, int32_t colBits,
                   const float *values, int32_t acc);
 void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                      int64_t batch, int64_t rows, int64_t cols,
-                      const int32_t *rowPtr, const uint16_t *masks,
-                      const float *values, int32_t acc);
-void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                  int64_t batch, int64_t rows, int64_t cols, int64_t r,
-                  int64_t c, const int32_t *rowPtr, const void *col,
+                      int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                      int64_t cols, const int32_t *rowPtr,
+                      const uint16_t *masks, const float *values, int32_t acc);
+void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                  int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
                   int32_t colBits, const float *values, int32_t acc);
-void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk,
-                 int64_t batch, int64_t rows, int64_t cols, int64_t n,
-                 int64_t m, const uint8_t *codes, const float *values,
-                 int32_t acc);
+void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                 int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                 int64_t n, int64_t m, const uint8_t *codes,
+                 const float *values, int32_t acc);
 }
 
 #endif // PRUNE_OPT_RUNTIME_KERNELS_H
