@@ -56,8 +56,10 @@ public:
   void setThreads(int n) {
     n = std::max(1, std::min(n, 256));
     std::lock_guard<std::mutex> lock(mutex);
-    while (static_cast<int>(workers.size()) < n - 1)
-      workers.emplace_back([this] { workerLoop(); });
+    while (static_cast<int>(workers.size()) < n - 1) {
+      int id = workers.size() + 1;
+      workers.emplace_back([this, id] { workerLoop(id); });
+    }
     numThreads = n;
   }
 
@@ -127,7 +129,8 @@ private:
     }
   }
 
-  void workerLoop() {
+  /// Worker `id` (1-based) takes part only while id < threads().
+  void workerLoop(int id) {
     uint32_t seen = 0;
     for (;;) {
       // Spin before sleeping: waking a thread through the condition variable
@@ -151,7 +154,7 @@ private:
       }
       // (A job the caller already finished fails the ticket check: its
       // generation is stale or no chunk is left, so fn is never called.)
-      if (fn)
+      if (fn && id < threads())
         work(gen, *fn, n);
     }
   }
