@@ -446,17 +446,17 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     double compute = 0, rows = p.rows;
     switch (p.format) {
     case kernels::Format::Dense:
-      compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 0.35 : 0.30) +
+      compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 1.0 : 0.30) +
                 rows * batch * 0.5;
       break;
     case kernels::Format::CSR:
       compute =
-          (batched ? p.nnz * vectors * 1.2 + transpose : p.nnz * batch * 0.30) +
+          (batched ? p.nnz * vectors * 1.2 + transpose : p.nnz * batch * 0.45) +
           rows * perRow;
       break;
     case kernels::Format::Bitmask:
       compute =
-          rows * std::ceil(p.cols / 16.0) * batch * 1.3 + rows * batch * 3.0;
+          rows * std::ceil(p.cols / 16.0) * batch * 1.5 + rows * batch * 3.0;
       break;
     case kernels::Format::BSR:
       compute =
