@@ -500,6 +500,10 @@ struct NNLowerKernelsPass
         return constantArray(b, loc, i32, ints(packed.col32), {}, key + "_col");
       return constantArray(b, loc, i16, ints(packed.col16), {}, key + "_col");
     };
+    auto rowPtrArray = [&]() {
+      return constantArray(b, loc, i32, ints(packed.rowPtr), {},
+                           key + "_rowptr");
+    };
     Value values =
         constantArray(b, loc, f32, {}, packed.values, key + "_values");
     switch (packed.format) {
@@ -509,23 +513,20 @@ struct NNLowerKernelsPass
       break;
     case kernels::Format::CSR:
       fn = llvm::formatv("prune_mr_csr{0}", packed.colBits).str();
-      args.push_back(
-          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_rowptr"));
+      args.push_back(rowPtrArray());
       args.push_back(idxArray());
       args.push_back(values);
       break;
     case kernels::Format::Bitmask:
       fn = "prune_mr_bitmask";
-      args.push_back(
-          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_rowptr"));
+      args.push_back(rowPtrArray());
       args.push_back(
           constantArray(b, loc, i16, ints(packed.masks), {}, key + "_masks"));
       args.push_back(values);
       break;
     case kernels::Format::BSR:
       fn = llvm::formatv("prune_mr_bsr{0}", packed.colBits).str();
-      args.push_back(
-          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_rowptr"));
+      args.push_back(rowPtrArray());
       args.push_back(idxArray());
       args.push_back(values);
       args.push_back(
