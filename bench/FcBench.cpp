@@ -61,39 +61,45 @@ using namespace mlir;
 using namespace mlir::prune;
 namespace cl = llvm::cl;
 
-static cl::list<std::string> shapes("shapes", cl::desc("OUTxIN weight shapes"),
+static cl::OptionCategory benchCategory("prune-bench options");
+static cl::list<std::string> shapes("shapes", cl::cat(benchCategory),
+                                    cl::desc("OUTxIN weight shapes"),
                                     cl::CommaSeparated);
-static cl::list<int64_t> batches("batches", cl::desc("Batch sizes"),
-                                 cl::CommaSeparated);
-static cl::list<double> sparsities("sparsities",
+static cl::list<int64_t> batches("batches", cl::cat(benchCategory),
+                                 cl::desc("Batch sizes"), cl::CommaSeparated);
+static cl::list<double> sparsities("sparsities", cl::cat(benchCategory),
                                    cl::desc("Unstructured sparsities"),
                                    cl::CommaSeparated);
 static cl::list<std::string>
-    formats("formats",
+    formats("formats", cl::cat(benchCategory),
             cl::desc("nn-sparsify formats for unstructured sparsity "
-                     "(auto, csr, bitmask)"),
+                     "(auto, csr, bitmask; csr-rows: csr without the "
+                     "csr-tiled layout)"),
             cl::CommaSeparated);
 static cl::list<std::string>
-    structured("structured",
+    structured("structured", cl::cat(benchCategory),
                cl::desc("Structured patterns: N:M (nm format) and RxC "
                         "blocks (bsr format)"),
                cl::CommaSeparated);
 static cl::list<double> blockSparsities("block-sparsities",
+                                        cl::cat(benchCategory),
                                         cl::desc("Sparsities of the blocks"),
                                         cl::CommaSeparated);
-static cl::list<int> threadCounts("num-threads", cl::desc("Thread counts"),
+static cl::list<int> threadCounts("num-threads", cl::cat(benchCategory),
+                                  cl::desc("Thread counts"),
                                   cl::CommaSeparated);
 static cl::opt<bool> upstream(
-    "upstream",
+    "upstream", cl::cat(benchCategory),
     cl::desc("Also run upstream's sparsifier CSR (nn-lower-cpu{kernels=0}) "
              "at 90 %"),
     cl::init(true));
-static cl::opt<int> reps("reps", cl::desc("Timed calls per case"),
-                         cl::init(11));
+static cl::opt<int> reps("reps", cl::cat(benchCategory),
+                         cl::desc("Timed calls per case"), cl::init(11));
+static cl::opt<std::string> markdown("markdown", cl::cat(benchCategory),
+                                     cl::desc("Also write the table here"),
+                                     cl::init(""));
 static cl::opt<std::string>
-    markdown("markdown", cl::desc("Also write the table here"), cl::init(""));
-static cl::opt<std::string>
-    plot("plot",
+    plot("plot", cl::cat(benchCategory),
          cl::desc("Write PREFIX.tsv and, with gnuplot, PREFIX.png: speedup "
                   "over OpenBLAS vs sparsity (1 thread)"),
          cl::init(""));
@@ -319,29 +325,36 @@ static void writePlot(const std::string &prefix,
   llvm::sys::fs::remove(path);
 }
 
-/// Runs the pre-lowering part of `pipeline` on a clone and returns the
-/// formats nn-sparsify chose and the bytes its kernels read for the weight.
+/// Runs the pre-lowering part of `pipeline` and nn-lower-kernels on a clone
+/// and returns the kernel the compiled layer calls and the bytes it reads
+/// for the weight (for the upstream sparsifier: nn-sparsify's CSR).
 static std::pair<std::string, int64_t>
 kernelChoice(ModuleOp module, llvm::StringRef pipeline, int64_t denseBytes) {
-  if (pipeline.empty())
-    return {"dense", denseBytes};
   size_t at = pipeline.find(",nn-lower-cpu");
+  bool upstream = pipeline.contains("kernels=0");
+  std::string pre = pipeline.take_front(at).str();
+  if (!upstream)
+    pre +=
+        std::string(pre.empty() ? "" : ",") + "nn-lower-kernels" +
+        (pipeline.contains("csr-tiled-batch=0") ? "{csr-tiled-batch=0}" : "");
   OwningOpRef<ModuleOp> clone(module.clone());
   PassManager pm(module.getContext());
-  if (failed(parsePassPipeline(pipeline.take_front(at), pm)) ||
-      failed(pm.run(*clone)))
+  if (failed(parsePassPipeline(pre, pm)) || failed(pm.run(*clone)))
     return {"?", 0};
   std::string format = "dense";
   int64_t bytes = denseBytes;
   clone->walk([&](Operation *op) {
     if (auto d = op->getAttrOfType<DictionaryAttr>("nn.prune")) {
-      if (auto f = d.getAs<StringAttr>("format"))
-        format = f.getValue().str();
       if (auto b = d.getAs<IntegerAttr>("kernel_bytes"))
         bytes = b.getInt();
     }
+    if (auto k = op->getAttrOfType<StringAttr>("nn.kernel")) {
+      format = k.getValue().str();
+      if (auto b = op->getAttrOfType<IntegerAttr>("nn.kernel_bytes"))
+        bytes = b.getInt();
+    }
   });
-  if (at != llvm::StringRef::npos) // upstream sparsifier: CSR with i32
+  if (upstream) // upstream sparsifier: CSR with i32
     format = "upstream csr";
   return {format, bytes};
 }
@@ -350,6 +363,7 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAllPasses();
   registerAllPruneOptPasses();
+  cl::HideUnrelatedOptions(benchCategory);
   cl::ParseCommandLineOptions(argc, argv, "prune-bench: FC layers\n");
   std::vector<std::string> shapeList(shapes.begin(), shapes.end());
   std::vector<int64_t> batchList(batches.begin(), batches.end());
@@ -471,9 +485,17 @@ int main(int argc, char **argv) {
         for (const std::string &f : formatList)
           variants.push_back(
               {llvm::formatv("{0} {1:P0}", f, sp).str(),
-               llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{format={1}}",
-                             sp, f)
-                   .str(),
+               // csr-rows: csr without the csr-tiled layout (comparison).
+               f == "csr-rows"
+                   ? llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{"
+                                   "format=csr},nn-lower-cpu{{csr-tiled-"
+                                   "batch=0}",
+                                   sp)
+                         .str()
+                   : llvm::formatv(
+                         "nn-prune{{sparsity={0}},nn-sparsify{{format={1}}", sp,
+                         f)
+                         .str(),
                sp});
       if (upstream)
         variants.push_back({"upstream CSR 90%",
@@ -481,6 +503,8 @@ int main(int argc, char **argv) {
                             "nn-lower-cpu{kernels=0}",
                             0.9});
       for (const std::string &pat : structList) {
+        if (pat.empty())
+          continue;
         auto [n, m] = llvm::StringRef(pat).split(':');
         if (!m.empty()) {
           int64_t nn = 0, mm = 0;

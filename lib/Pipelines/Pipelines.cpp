@@ -26,19 +26,22 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   // elementwise ops apart also keeps the sparse kernels pure contractions,
   // so nothing is recomputed per nonzero. Compressed arrays are assembled
   // from constants at compile time: no sparse runtime library.
-  std::string vector = llvm::formatv(
-      "convert-vector-to-llvm{{force-32bit-vector-indices={0} "
-      "reassociate-fp-reductions={1}}",
-      options.enableIndexOptimizations ? "true" : "false",
-      options.reassociateFPReductions ? "true" : "false");
+  std::string vector =
+      llvm::formatv("convert-vector-to-llvm{{force-32bit-vector-indices={0} "
+                    "reassociate-fp-reductions={1}}",
+                    options.enableIndexOptimizations ? "true" : "false",
+                    options.reassociateFPReductions ? "true" : "false");
   auto addText = [&](StringRef text) {
     if (failed(parsePassPipeline(text, pm, llvm::errs())))
       llvm::report_fatal_error("nn-lower-cpu: malformed built-in pipeline");
   };
   pm.addPass(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
-  if (options.kernels)
-    pm.addPass(createNNLowerKernels());
+  if (options.kernels) {
+    NNLowerKernelsOptions kernelOptions;
+    kernelOptions.csrTiledBatch = options.csrTiledBatch;
+    pm.addPass(createNNLowerKernels(kernelOptions));
+  }
   addText("func.func(linalg-generalize-named-ops)");
   pm.addPass(createNNDenseLoopOrder());
   pm.addPass(createNNSplitEmptyTensors());
@@ -63,25 +66,24 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   // Free intermediate buffers: without this every call leaks its
   // temporaries (LeNet: ~70 KB per inference).
   addText("buffer-deallocation-pipeline,convert-bufferization-to-memref");
-  std::string pipeline = llvm::formatv(
-      "sparse-storage-specifier-to-llvm,"
-      "func.func(canonicalize),"
-      "func.func(convert-linalg-to-loops),"
-      "func.func(convert-vector-to-scf),"
-      "func.func(expand-realloc),"
-      "func.func(convert-scf-to-cf),"
-      "expand-strided-metadata,"
-      "lower-affine,"
-      "{0},"
-      "func.func(convert-complex-to-standard),"
-      "func.func(arith-expand),"
-      "func.func(convert-math-to-llvm),"
-      "convert-math-to-libm,"
-      "convert-complex-to-libm,"
-      "{0},"
-      "convert-to-llvm,"
-      "reconcile-unrealized-casts",
-      vector);
+  std::string pipeline = llvm::formatv("sparse-storage-specifier-to-llvm,"
+                                       "func.func(canonicalize),"
+                                       "func.func(convert-linalg-to-loops),"
+                                       "func.func(convert-vector-to-scf),"
+                                       "func.func(expand-realloc),"
+                                       "func.func(convert-scf-to-cf),"
+                                       "expand-strided-metadata,"
+                                       "lower-affine,"
+                                       "{0},"
+                                       "func.func(convert-complex-to-standard),"
+                                       "func.func(arith-expand),"
+                                       "func.func(convert-math-to-llvm),"
+                                       "convert-math-to-libm,"
+                                       "convert-complex-to-libm,"
+                                       "{0},"
+                                       "convert-to-llvm,"
+                                       "reconcile-unrealized-casts",
+                                       vector);
   addText(pipeline);
 }
 

@@ -448,6 +448,13 @@ struct NNLowerKernelsPass
     DictionaryAttr decision = wd.decision;
     kernels::PackedWeight packed =
         pack(wd.def, wd.data, rows, cols, wd.format, decision);
+    // Batched layers: csr and N:M weights run faster as csr-tiled (2:4 at
+    // batch 32: 3.5x faster than the N:M kernel, whose per-row selects only
+    // pay at batch 1).
+    if ((packed.format == kernels::Format::CSR ||
+         packed.format == kernels::Format::NM) &&
+        csrTiledBatch > 0 && batch >= csrTiledBatch)
+      packed = kernels::packTiledCSR(wd.data.data(), rows, cols);
 
     auto dynStrided =
         StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
@@ -534,6 +541,17 @@ struct NNLowerKernelsPass
       args.push_back(
           arith::ConstantIntOp::create(b, loc, i64, packed.blockCols));
       break;
+    case kernels::Format::TiledCSR:
+      fn = "prune_mr_csr_tiled";
+      args.push_back(
+          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_meta"));
+      args.push_back(
+          constantArray(b, loc, i16, ints(packed.masks), {}, key + "_runs"));
+      args.push_back(
+          constantArray(b, loc, i8, ints(packed.codes), {}, key + "_rowids"));
+      args.push_back(idxArray());
+      args.push_back(values);
+      break;
     case kernels::Format::NM:
       fn = "prune_mr_nm";
       args.push_back(
@@ -546,7 +564,8 @@ struct NNLowerKernelsPass
     args.push_back(arith::ConstantIntOp::create(b, loc, i32, accumulate));
     func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
     auto call = func::CallOp::create(b, loc, decl, args);
-    static const char *names[] = {"dense", "csr", "bitmask", "bsr", "nm"};
+    static const char *names[] = {"dense", "csr", "bitmask",
+                                  "bsr",   "nm",  "csr-tiled"};
     call->setAttr(kKernelAttrName,
                   b.getStringAttr(names[static_cast<int>(packed.format)]));
     call->setAttr("nn.kernel_bytes", b.getI64IntegerAttr(packed.bytes()));

@@ -1,5 +1,6 @@
 // RUN: prune-opt %s -split-input-file -verify-diagnostics --nn-lower-kernels | FileCheck %s
 // RUN: prune-opt %s -split-input-file -verify-diagnostics "--nn-lower-kernels=dense=false" | FileCheck %s --check-prefix=NODENSE
+// RUN: prune-opt %s -split-input-file -verify-diagnostics "--nn-lower-kernels=csr-tiled-batch=0" | FileCheck %s --check-prefix=ROWS
 
 // A torch-style linear layer (x [B, in] times a constant W^T [in, out]),
 // zero-initialized: the dense panel kernel writes a fresh buffer.
@@ -134,4 +135,35 @@ func.func @bsr_fallback(%x: tensor<1x2xf32>) -> tensor<1x4xf32> {
     linalg.yield %s : f32
   } -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// The same CSR weight with 8 batch rows: packed as csr-tiled (one 256x256
+// block; every row holds 1 entry, so one run): 4 values, 4 u8 columns, 4 u8
+// row ids, 1 run (2 u16), 6 i32 of meta = 52 bytes. csr-tiled-batch=0
+// keeps the row layout.
+#CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
+// CHECK-LABEL: func.func @tiled
+// CHECK: call @prune_mr_csr_tiled({{.*}}) {nn.kernel = "csr-tiled", nn.kernel_bytes = 52 : i64}
+// ROWS-LABEL: func.func @tiled
+// ROWS: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 40 : i64}
+func.func @tiled(%x: tensor<8x2xf32>) -> tensor<8x4xf32> {
+  %pos = arith.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi32>
+  %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>
+  %val = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "csr"}}
+    : (tensor<5xi32>, tensor<4xi32>), tensor<4xf32> to tensor<4x2xf32, #CSR>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(b, o, k) -> (b, k)>, affine_map<(b, o, k) -> (o, k)>, affine_map<(b, o, k) -> (b, o)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%x, %w : tensor<8x2xf32>, tensor<4x2xf32, #CSR>) outs(%f : tensor<8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
 }

@@ -116,6 +116,7 @@ void runAll(const Case &c) {
   packs.push_back(packDense(w.data(), c.rows, c.cols));
   packs.push_back(packCSR(w.data(), c.rows, c.cols));
   packs.push_back(packBitmask(w.data(), c.rows, c.cols));
+  packs.push_back(packTiledCSR(w.data(), c.rows, c.cols));
   PackedWeight p;
   if (c.pattern == Pattern::Block) {
     ASSERT_TRUE(packBSR(w.data(), c.rows, c.cols, c.p, c.q, p));
@@ -125,7 +126,7 @@ void runAll(const Case &c) {
     ASSERT_TRUE(packNM(w.data(), c.rows, c.cols, c.p, c.q, p));
     packs.push_back(p);
   }
-  const char *names[] = {"dense", "csr", "bitmask", "bsr", "nm"};
+  const char *names[] = {"dense", "csr", "bitmask", "bsr", "nm", "csr-tiled"};
   for (int isa : {1, 0})
     for (int threads : {1, 2}) {
       prune_kernels_set_isa(isa);
@@ -147,6 +148,8 @@ TEST(Kernels, Unstructured) {
   runAll({37, 50, Pattern::Unstructured});             // u8 columns
   runAll({64, 300, Pattern::Unstructured, 1, 1, 0.5}); // u16 columns
   runAll({33, 129, Pattern::Unstructured, 1, 1, 0.0});
+  // csr-tiled: 3 block rows (the last partial) x 3 column tiles.
+  runAll({530, 700, Pattern::Unstructured, 1, 1, 0.9});
 }
 
 TEST(Kernels, ColumnWidths) {
@@ -224,4 +227,14 @@ TEST(Kernels, Bytes) {
     w24[i] = 1.0f;
   ASSERT_TRUE(packNM(w24.data(), 4, 64, 2, 4, nm));
   EXPECT_EQ(nm.bytes(), 4 * 32 * 4 + 4 * 2 * 4);
+  // csr-tiled, one block: rows hold 6 or 7 entries, so two runs (longest
+  // first); 410 values + 410 u8 columns + 64 u8 row ids + 2 runs (u16
+  // pairs) + meta (2 entry starts, 2 row-id starts, 2 run starts).
+  PackedWeight tiled = packTiledCSR(w.data(), 64, 64);
+  int64_t sevens = 0;
+  for (int64_t o = 0; o < 64; ++o)
+    sevens += csr.rowPtr[o + 1] - csr.rowPtr[o] == 7;
+  EXPECT_EQ(tiled.masks, (std::vector<uint16_t>{7, uint16_t(sevens), 6,
+                                                uint16_t(64 - sevens)}));
+  EXPECT_EQ(tiled.bytes(), 410 * 4 + 410 + 64 + 2 * 2 * 2 + 6 * 4);
 }

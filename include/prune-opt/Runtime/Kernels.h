@@ -23,6 +23,17 @@
 //            0.125 bytes of index per weight, any sparsity.
 //   bsr      R x C blocks: rowPtr[O/R+1] (i32), col[nblocks] (block column;
 //            u8, u16 or i32), values[nblocks][R][C].
+//   csr-tiled  the batched layout of csr: W cut into blocks of 256 rows x
+//            256 columns, visited block row by block row. Within a block,
+//            the rows' entries are grouped by their count ("runs"), so that
+//            the kernel's loop over one row's entries has the same trip
+//            count as the previous row's (no branch mispredictions), and
+//            the 256 columns of x the block reads stay in L1. Arrays:
+//            meta (i32): [B+1] entry starts and [B+1] row-id starts of the
+//            B block rows, then [B*T+1] run starts of the B*T blocks (T =
+//            column tiles); runs (u16 pairs: entries per row, rows);
+//            rowIds (u8, within the block row); col (u8, within the
+//            tile); values.
 //   nm       N:M along K, exactly N entries per group (zeros padded):
 //            values[O][K/M*N] (for 2:4 each row padded to 16 values); codes:
 //            for 2:4, one u32 per 16 values holding 2-bit in-group offsets;
@@ -39,7 +50,13 @@
 
 namespace pruneopt::kernels {
 
-enum class Format { Dense, CSR, Bitmask, BSR, NM };
+enum class Format { Dense, CSR, Bitmask, BSR, NM, TiledCSR };
+
+/// Rows and columns of one csr-tiled block.
+constexpr int64_t kTileRows = 256, kTileCols = 256;
+/// The batch from which the compiler packs csr weights as csr-tiled (the
+/// default of nn-lower-kernels' `csr-tiled-batch`).
+constexpr int64_t kTiledFromBatch = 8;
 
 /// A weight packed for one of the kernels.
 struct PackedWeight {
@@ -66,6 +83,9 @@ struct PackedWeight {
 /// has more than n nonzeros or cols % m != 0.
 PackedWeight packDense(const float *w, int64_t rows, int64_t cols);
 PackedWeight packCSR(const float *w, int64_t rows, int64_t cols);
+/// csr for batched inputs (see csr-tiled above): ~15 % smaller than csr
+/// (u8 columns) and ~1.5x faster from 8 batch rows on.
+PackedWeight packTiledCSR(const float *w, int64_t rows, int64_t cols);
 PackedWeight packBitmask(const float *w, int64_t rows, int64_t cols);
 bool packBSR(const float *w, int64_t rows, int64_t cols, int64_t r, int64_t c,
              PackedWeight &out);
@@ -109,6 +129,11 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                   const int32_t *rowPtr, const void *col, int32_t colBits,
                   const float *values, int32_t acc);
+void prune_fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
+                        int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                        int64_t cols, const int32_t *meta, const uint16_t *runs,
+                        const uint8_t *rowIds, const uint8_t *col,
+                        const float *values, int32_t acc);
 void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
                       int64_t xs, int64_t xk, int64_t batch, int64_t rows,
                       int64_t cols, const int32_t *rowPtr,
