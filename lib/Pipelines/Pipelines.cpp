@@ -40,6 +40,7 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   if (options.kernels) {
     NNLowerKernelsOptions kernelOptions;
     kernelOptions.csrTiledBatch = options.csrTiledBatch;
+    kernelOptions.fuseEpilogue = options.fuseEpilogue;
     pm.addPass(createNNLowerKernels(kernelOptions));
   }
   addText("func.func(linalg-generalize-named-ops)");

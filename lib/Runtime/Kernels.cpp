@@ -1299,9 +1299,9 @@ void prune_kernels_set_parallel_threshold(double work) {
   minParallelWork = work;
 }
 
-void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
-                    int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                    int64_t cols, const float *panels, int32_t acc) {
+static void fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
+                     int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                     int64_t cols, const float *panels, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rows * cols;
   if (!avx512()) {
@@ -1319,10 +1319,10 @@ void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
 #endif
 }
 
-void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
-                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
-                  const int32_t *rowPtr, const void *col, int32_t colBits,
-                  const float *values, int32_t acc) {
+static void fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                   const int32_t *rowPtr, const void *col, int32_t colBits,
+                   const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rowPtr[rows] * 2;
   if (!avx512()) {
@@ -1383,11 +1383,11 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
 #endif
 }
 
-void prune_fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
-                        int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                        int64_t cols, const int32_t *meta, const uint16_t *runs,
-                        const uint8_t *rowIds, const uint8_t *col,
-                        const float *values, int32_t acc) {
+static void fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
+                         int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                         int64_t cols, const int32_t *meta,
+                         const uint16_t *runs, const uint8_t *rowIds,
+                         const uint8_t *col, const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   int64_t blocks = (rows + kTileRows - 1) / kTileRows;
   double work = double(batch) * meta[blocks] * 2;
@@ -1433,10 +1433,11 @@ void prune_fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
 #endif
 }
 
-void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
-                      int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                      int64_t cols, const int32_t *rowPtr,
-                      const uint16_t *masks, const float *values, int32_t acc) {
+static void fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
+                       int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                       int64_t cols, const int32_t *rowPtr,
+                       const uint16_t *masks, const float *values,
+                       int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   double work = double(batch) * rows * cols / 8;
   std::vector<float> xCopy;
@@ -1454,10 +1455,10 @@ void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
   });
 }
 
-void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
-                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
-                  int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
-                  int32_t colBits, const float *values, int32_t acc) {
+static void fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                   int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
+                   int32_t colBits, const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   int64_t blockRows = rows / r;
   double work = double(batch) * rowPtr[blockRows] * r * c * 2;
@@ -1537,10 +1538,10 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
 #endif
 }
 
-void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
-                 int64_t xk, int64_t batch, int64_t rows, int64_t cols,
-                 int64_t n, int64_t m, const uint8_t *codes,
-                 const float *values, int32_t acc) {
+static void fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                  int64_t n, int64_t m, const uint8_t *codes,
+                  const float *values, int32_t acc) {
   Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
   bool is24 = n == 2 && m == 4;
   double work = double(batch) * rows * (cols / m * n) * 2;
@@ -1600,6 +1601,86 @@ void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
   });
 #endif
 }
+
+/// bias (per output) and ReLU after the kernel, while y is in cache.
+static void epilogue(float *y, int64_t ys, int64_t yo, int64_t batch,
+                     int64_t rows, int32_t flags, const float *bias) {
+  bool relu = flags & PRUNE_RELU;
+  if (!bias && !relu)
+    return;
+  auto apply = [&](float &v, int64_t o) {
+    if (bias)
+      v += bias[o];
+    if (relu) // max(0, v) keeps NaN, as arith.maximumf and cmpf ugt do
+      v = 0.0f > v ? 0.0f : v;
+  };
+  if (yo == 1 || ys != 1) {
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t o = 0; o < rows; ++o)
+        apply(y[b * ys + o * yo], o);
+  } else {
+    for (int64_t o = 0; o < rows; ++o)
+      for (int64_t b = 0; b < batch; ++b)
+        apply(y[b + o * yo], o);
+  }
+}
+
+void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
+                    int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                    int64_t cols, const float *panels, int32_t flags,
+                    const float *bias) {
+  fc_dense(y, ys, yo, x, xs, xk, batch, rows, cols, panels,
+           flags & PRUNE_ACCUMULATE);
+  epilogue(y, ys, yo, batch, rows, flags, bias);
+}
+
+void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                  const int32_t *rowPtr, const void *col, int32_t colBits,
+                  const float *values, int32_t flags, const float *bias) {
+  fc_csr(y, ys, yo, x, xs, xk, batch, rows, cols, rowPtr, col, colBits, values,
+         flags & PRUNE_ACCUMULATE);
+  epilogue(y, ys, yo, batch, rows, flags, bias);
+}
+
+void prune_fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
+                        int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                        int64_t cols, const int32_t *meta, const uint16_t *runs,
+                        const uint8_t *rowIds, const uint8_t *col,
+                        const float *values, int32_t flags, const float *bias) {
+  fc_csr_tiled(y, ys, yo, x, xs, xk, batch, rows, cols, meta, runs, rowIds, col,
+               values, flags & PRUNE_ACCUMULATE);
+  epilogue(y, ys, yo, batch, rows, flags, bias);
+}
+
+void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
+                      int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                      int64_t cols, const int32_t *rowPtr,
+                      const uint16_t *masks, const float *values, int32_t flags,
+                      const float *bias) {
+  fc_bitmask(y, ys, yo, x, xs, xk, batch, rows, cols, rowPtr, masks, values,
+             flags & PRUNE_ACCUMULATE);
+  epilogue(y, ys, yo, batch, rows, flags, bias);
+}
+
+void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                  int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
+                  int32_t colBits, const float *values, int32_t flags,
+                  const float *bias) {
+  fc_bsr(y, ys, yo, x, xs, xk, batch, rows, cols, r, c, rowPtr, col, colBits,
+         values, flags & PRUNE_ACCUMULATE);
+  epilogue(y, ys, yo, batch, rows, flags, bias);
+}
+
+void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                 int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                 int64_t n, int64_t m, const uint8_t *codes,
+                 const float *values, int32_t flags, const float *bias) {
+  fc_nm(y, ys, yo, x, xs, xk, batch, rows, cols, n, m, codes, values,
+        flags & PRUNE_ACCUMULATE);
+  epilogue(y, ys, yo, batch, rows, flags, bias);
+}
 } // extern "C"
 
 void pruneopt::kernels::run(const PackedWeight &w, const float *x,
@@ -1610,7 +1691,9 @@ void pruneopt::kernels::run(const PackedWeight &w, const float *x,
 
 void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
                                    int64_t xs, int64_t xk, float *y, int64_t ys,
-                                   int64_t yo, int64_t batch, bool accumulate) {
+                                   int64_t yo, int64_t batch, bool accumulate,
+                                   const float *bias, bool relu) {
+  int32_t flags = (accumulate ? PRUNE_ACCUMULATE : 0) | (relu ? PRUNE_RELU : 0);
   int64_t xStride = xs, yStride = ys;
   const void *col = w.colBits == 8 ? static_cast<const void *>(w.col8.data())
                     : w.colBits == 32
@@ -1619,27 +1702,27 @@ void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
   switch (w.format) {
   case Format::Dense:
     return prune_fc_dense(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
-                          w.values.data(), accumulate);
+                          w.values.data(), flags, bias);
   case Format::CSR:
     return prune_fc_csr(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
-                        w.rowPtr.data(), col, w.colBits, w.values.data(),
-                        accumulate);
+                        w.rowPtr.data(), col, w.colBits, w.values.data(), flags,
+                        bias);
   case Format::Bitmask:
     return prune_fc_bitmask(y, yStride, yo, x, xStride, xk, batch, w.rows,
                             w.cols, w.rowPtr.data(), w.masks.data(),
-                            w.values.data(), accumulate);
+                            w.values.data(), flags, bias);
   case Format::BSR:
     return prune_fc_bsr(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
                         w.blockRows, w.blockCols, w.rowPtr.data(), col,
-                        w.colBits, w.values.data(), accumulate);
+                        w.colBits, w.values.data(), flags, bias);
   case Format::NM:
     return prune_fc_nm(y, yStride, yo, x, xStride, xk, batch, w.rows, w.cols,
-                       w.n, w.m, w.codes.data(), w.values.data(), accumulate);
+                       w.n, w.m, w.codes.data(), w.values.data(), flags, bias);
   case Format::TiledCSR:
     return prune_fc_csr_tiled(y, yStride, yo, x, xStride, xk, batch, w.rows,
                               w.cols, w.rowPtr.data(), w.masks.data(),
                               w.codes.data(), w.col8.data(), w.values.data(),
-                              accumulate);
+                              flags, bias);
   }
 }
 
@@ -1664,29 +1747,35 @@ void withRows(MemRef<float, 2> *y, MemRef<float, 2> *x, Fn fn) {
   fn(y->data(), y->strides[0], y->strides[1], x->data(), x->strides[0],
      x->strides[1]);
 }
+/// A bias memref of size 0 means none.
+inline const float *biasOf(MemRef<float, 1> *bias) {
+  return bias->sizes[0] ? bias->data() : nullptr;
+}
 } // namespace
 
 extern "C" {
 void _mlir_ciface_prune_mr_dense(MemRef<float, 2> *y, MemRef<float, 2> *x,
-                                 MemRef<float, 1> *panels, int32_t acc) {
+                                 MemRef<float, 1> *panels, int32_t flags,
+                                 MemRef<float, 1> *bias) {
   withRows(y, x,
            [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs,
                int64_t xk) {
              prune_fc_dense(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],
-                            x->sizes[1], panels->data(), acc);
+                            x->sizes[1], panels->data(), flags, biasOf(bias));
            });
 }
 
 #define PRUNE_CSR_CIFACE(NAME, T, WIDE)                                        \
   void _mlir_ciface_prune_mr_##NAME(                                           \
       MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,    \
-      MemRef<T, 1> *col, MemRef<float, 1> *values, int32_t acc) {              \
+      MemRef<T, 1> *col, MemRef<float, 1> *values, int32_t flags,              \
+      MemRef<float, 1> *bias) {                                                \
     withRows(y, x,                                                             \
              [&](float *yp, int64_t ys, int64_t yo, const float *xp,           \
                  int64_t xs, int64_t xk) {                                     \
                prune_fc_csr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],  \
                             x->sizes[1], rowPtr->data(), col->data(), WIDE,    \
-                            values->data(), acc);                              \
+                            values->data(), flags, biasOf(bias));              \
              });                                                               \
   }
 PRUNE_CSR_CIFACE(csr8, int8_t, 8)
@@ -1698,13 +1787,13 @@ PRUNE_CSR_CIFACE(csr32, int32_t, 32)
   void _mlir_ciface_prune_mr_##NAME(                                           \
       MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *rowPtr,    \
       MemRef<T, 1> *col, MemRef<float, 1> *values, int64_t r, int64_t c,       \
-      int32_t acc) {                                                           \
+      int32_t flags, MemRef<float, 1> *bias) {                                 \
     withRows(y, x,                                                             \
              [&](float *yp, int64_t ys, int64_t yo, const float *xp,           \
                  int64_t xs, int64_t xk) {                                     \
                prune_fc_bsr(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],  \
                             x->sizes[1], r, c, rowPtr->data(), col->data(),    \
-                            WIDE, values->data(), acc);                        \
+                            WIDE, values->data(), flags, biasOf(bias));        \
              });                                                               \
   }
 PRUNE_BSR_CIFACE(bsr8, int8_t, 8)
@@ -1715,23 +1804,22 @@ PRUNE_BSR_CIFACE(bsr32, int32_t, 32)
 void _mlir_ciface_prune_mr_bitmask(MemRef<float, 2> *y, MemRef<float, 2> *x,
                                    MemRef<int32_t, 1> *rowPtr,
                                    MemRef<int16_t, 1> *masks,
-                                   MemRef<float, 1> *values, int32_t acc) {
+                                   MemRef<float, 1> *values, int32_t flags,
+                                   MemRef<float, 1> *bias) {
   withRows(y, x,
            [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs,
                int64_t xk) {
              prune_fc_bitmask(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],
                               x->sizes[1], rowPtr->data(),
                               reinterpret_cast<const uint16_t *>(masks->data()),
-                              values->data(), acc);
+                              values->data(), flags, biasOf(bias));
            });
 }
 
-void _mlir_ciface_prune_mr_csr_tiled(MemRef<float, 2> *y, MemRef<float, 2> *x,
-                                     MemRef<int32_t, 1> *meta,
-                                     MemRef<int16_t, 1> *runs,
-                                     MemRef<int8_t, 1> *rowIds,
-                                     MemRef<int8_t, 1> *col,
-                                     MemRef<float, 1> *values, int32_t acc) {
+void _mlir_ciface_prune_mr_csr_tiled(
+    MemRef<float, 2> *y, MemRef<float, 2> *x, MemRef<int32_t, 1> *meta,
+    MemRef<int16_t, 1> *runs, MemRef<int8_t, 1> *rowIds, MemRef<int8_t, 1> *col,
+    MemRef<float, 1> *values, int32_t flags, MemRef<float, 1> *bias) {
   withRows(y, x,
            [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs,
                int64_t xk) {
@@ -1740,21 +1828,21 @@ void _mlir_ciface_prune_mr_csr_tiled(MemRef<float, 2> *y, MemRef<float, 2> *x,
                  meta->data(), reinterpret_cast<const uint16_t *>(runs->data()),
                  reinterpret_cast<const uint8_t *>(rowIds->data()),
                  reinterpret_cast<const uint8_t *>(col->data()), values->data(),
-                 acc);
+                 flags, biasOf(bias));
            });
 }
 
 void _mlir_ciface_prune_mr_nm(MemRef<float, 2> *y, MemRef<float, 2> *x,
                               MemRef<int8_t, 1> *codes,
                               MemRef<float, 1> *values, int64_t n, int64_t m,
-                              int32_t acc) {
+                              int32_t flags, MemRef<float, 1> *bias) {
   withRows(y, x,
            [&](float *yp, int64_t ys, int64_t yo, const float *xp, int64_t xs,
                int64_t xk) {
              prune_fc_nm(yp, ys, yo, xp, xs, xk, y->sizes[0], y->sizes[1],
                          x->sizes[1], n, m,
                          reinterpret_cast<const uint8_t *>(codes->data()),
-                         values->data(), acc);
+                         values->data(), flags, biasOf(bias));
            });
 }
 } // extern "C"

@@ -166,6 +166,117 @@ static bool isZeroFill(Value value) {
   return matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
 }
 
+/// A bias add and/or ReLU after a contraction, fused into its kernel call
+/// (the kernels apply them while the output is in cache).
+struct Epilogue {
+  Value bias;                // a constant [outputs], or null
+  bool biasFromInit = false; // the contraction's init broadcasts it
+  bool relu = false;
+  SmallVector<linalg::GenericOp> ops; // the fused elementwise ops, in order
+};
+
+static bool isZeroConst(Value v) { return matchPattern(v, m_AnyZeroFloat()); }
+
+static bool isConstantTensor(Value v) {
+  Operation *def = v.getDefiningOp();
+  return def && getConstantValue(def);
+}
+
+/// `v` is ReLU of `x`: maximumf(x, 0), or select(cmpf ugt|uge (x, 0), x, 0).
+/// (Both keep NaN, as the kernels' max(0, v) does; maxnumf and ordered
+/// compares do not and are not fused.)
+static bool isRelu(Value v, Value x) {
+  Operation *def = v.getDefiningOp();
+  if (auto m = dyn_cast_or_null<arith::MaximumFOp>(def))
+    return (m.getLhs() == x && isZeroConst(m.getRhs())) ||
+           (m.getRhs() == x && isZeroConst(m.getLhs()));
+  auto select = dyn_cast_or_null<arith::SelectOp>(def);
+  if (!select || select.getTrueValue() != x ||
+      !isZeroConst(select.getFalseValue()))
+    return false;
+  auto cmp = select.getCondition().getDefiningOp<arith::CmpFOp>();
+  return cmp && cmp.getLhs() == x && isZeroConst(cmp.getRhs()) &&
+         (cmp.getPredicate() == arith::CmpFPredicate::UGT ||
+          cmp.getPredicate() == arith::CmpFPredicate::UGE);
+}
+
+/// The epilogue of `op`, whose result has its `outputs` features along
+/// dimension `featureDim`: a constant bias broadcast as its init, then
+/// single-use elementwise `linalg.generic`s adding a constant per-feature
+/// bias, applying ReLU, or both (bias first).
+static Epilogue matchEpilogue(linalg::LinalgOp op, unsigned featureDim,
+                              int64_t outputs, bool enabled) {
+  Epilogue ep;
+  if (!enabled)
+    return ep;
+  MLIRContext *ctx = op->getContext();
+  auto isBiasType = [&](Value v) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    return t && t.getRank() == 1 && t.getDimSize(0) == outputs &&
+           t.getElementType().isF32() && isConstantTensor(v);
+  };
+  Value init = op.getDpsInits()[0];
+  if (auto bc = init.getDefiningOp<linalg::BroadcastOp>()) {
+    int64_t rank = cast<ShapedType>(init.getType()).getRank();
+    SmallVector<int64_t> others;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != featureDim)
+        others.push_back(i);
+    if (isBiasType(bc.getInput()) && llvm::equal(bc.getDimensions(), others)) {
+      ep.bias = bc.getInput();
+      ep.biasFromInit = true;
+    }
+  }
+  Value cur = op->getResult(0);
+  while (!ep.relu && cur.hasOneUse()) {
+    auto g = dyn_cast<linalg::GenericOp>(*cur.getUsers().begin());
+    if (!g || g.getNumDpsInits() != 1 || g->getNumResults() != 1 ||
+        g.getNumParallelLoops() != g.getNumLoops() ||
+        g.getDpsInputOperand(0)->get() != cur ||
+        g.getResult(0).getType() != cur.getType())
+      break;
+    SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+    Block &body = g.getRegion().front();
+    if (!maps.front().isIdentity() || !maps.back().isIdentity() ||
+        !body.getArgument(g.getNumDpsInputs()).use_empty())
+      break;
+    Value in0 = body.getArgument(0);
+    Value yielded = body.getTerminator()->getOperand(0);
+    size_t numOps = body.getOperations().size() - 1;
+    if (g.getNumDpsInputs() == 1) {
+      if (numOps > 2 || !isRelu(yielded, in0))
+        break;
+      ep.relu = true;
+    } else if (g.getNumDpsInputs() == 2 && !ep.bias) {
+      Value bias = g.getDpsInputOperand(1)->get();
+      if (!isBiasType(bias) || maps[1].getNumResults() != 1 ||
+          maps[1].getResult(0) != getAffineDimExpr(featureDim, ctx))
+        break;
+      Value in1 = body.getArgument(1);
+      arith::AddFOp add;
+      for (Operation &o : body.without_terminator())
+        if (auto a = dyn_cast<arith::AddFOp>(o))
+          if ((a.getLhs() == in0 && a.getRhs() == in1) ||
+              (a.getLhs() == in1 && a.getRhs() == in0))
+            add = a;
+      if (!add)
+        break;
+      if (yielded == add.getResult() && numOps == 1) {
+      } else if (numOps <= 3 && isRelu(yielded, add.getResult())) {
+        ep.relu = true;
+      } else {
+        break;
+      }
+      ep.bias = bias;
+    } else {
+      break;
+    }
+    ep.ops.push_back(g);
+    cur = g.getResult(0);
+  }
+  return ep;
+}
+
 namespace {
 struct NNLowerKernelsPass
     : public mlir::prune::impl::NNLowerKernelsBase<NNLowerKernelsPass> {
@@ -174,7 +285,13 @@ struct NNLowerKernelsPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<linalg::LinalgOp> candidates;
-    module.walk([&](linalg::LinalgOp op) { candidates.push_back(op); });
+    // Contractions only: lowering one erases the elementwise ops (and the
+    // broadcast init) it absorbs, which must not be visited afterwards.
+    module.walk([&](linalg::LinalgOp op) {
+      if (matchConvAsFullyConnected(op, 1) || matchFullyConnected(op, 0) ||
+          matchFullyConnected(op, 1))
+        candidates.push_back(op);
+    });
     bool hadError = false;
     for (linalg::LinalgOp op : candidates) {
       FailureOr<bool> lowered = tryLower(op);
@@ -270,6 +387,8 @@ struct NNLowerKernelsPass
     Type f32 = b.getF32Type();
     Value x = op->getOperand(fc.inputOperand);
     Value init = op.getDpsInits()[0];
+    Epilogue ep = matchEpilogue(op, fc.vector ? 0 : (fc.outputNM ? 0 : 1),
+                                fc.outputs, fuseEpilogue);
     SmallVector<int64_t> outShape =
         fc.outputNM ? SmallVector<int64_t>{fc.outputs, fc.batch}
                     : SmallVector<int64_t>{fc.batch, fc.outputs};
@@ -277,17 +396,17 @@ struct NNLowerKernelsPass
       x = tensor::ExpandShapeOp::create(
           b, loc, RankedTensorType::get({1, fc.reduction}, f32), x,
           ArrayRef<ReassociationIndices>{{0, 1}});
-      if (!isZeroFill(init))
+      if (!isZeroFill(init) && !ep.biasFromInit)
         init = tensor::ExpandShapeOp::create(
             b, loc, RankedTensorType::get(outShape, f32), init,
             ArrayRef<ReassociationIndices>{{0, 1}});
     }
-    Value result = emitCall(b, loc, op, fc, wd, x, init);
+    Value result = emitCall(b, loc, op, fc, wd, x, init, ep);
     if (fc.vector)
       result = tensor::CollapseShapeOp::create(
           b, loc, op->getResult(0).getType(), result,
           ArrayRef<ReassociationIndices>{{0, 1}});
-    replaceAndClean(op, result);
+    replaceAndClean(op, result, ep);
   }
 
   /// im2col, transposed: patches[(c*KH+kh)*KW+kw, oh*OW+ow] =
@@ -327,24 +446,32 @@ struct NNLowerKernelsPass
     FullyConnected fc = conv.fc;
     fc.inputKM = true;
     Value init = op.getDpsInits()[0];
-    if (!isZeroFill(init))
+    Epilogue ep =
+        matchEpilogue(op, /*featureDim=*/1, conv.filters, fuseEpilogue);
+    if (!isZeroFill(init) && !ep.biasFromInit)
       init = tensor::CollapseShapeOp::create(
           b, loc, RankedTensorType::get({conv.filters, conv.fc.batch}, f32),
           init, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
-    Value result = emitCall(b, loc, op, fc, wd, patches, init);
+    Value result = emitCall(b, loc, op, fc, wd, patches, init, ep);
     result = tensor::ExpandShapeOp::create(
         b, loc, op->getResult(0).getType(), result,
         ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
-    replaceAndClean(op, result);
+    replaceAndClean(op, result, ep);
   }
 
-  void replaceAndClean(linalg::LinalgOp op, Value result) {
+  /// Replaces `op` (and the elementwise ops its call absorbed) by `result`.
+  void replaceAndClean(linalg::LinalgOp op, Value result, const Epilogue &ep) {
     Value init = op.getDpsInits()[0];
-    op->getResult(0).replaceAllUsesWith(result);
+    Value last =
+        ep.ops.empty() ? op->getResult(0) : ep.ops.back()->getResult(0);
+    last.replaceAllUsesWith(result);
+    for (linalg::GenericOp g : llvm::reverse(ep.ops))
+      g->erase();
     Operation *initDef = init.getDefiningOp();
     op->erase();
-    if (initDef && initDef->use_empty() && isa<linalg::FillOp>(initDef)) {
-      Value dest = cast<linalg::FillOp>(initDef).getOutputs()[0];
+    if (initDef && initDef->use_empty() &&
+        isa<linalg::FillOp, linalg::BroadcastOp>(initDef)) {
+      Value dest = cast<DestinationStyleOpInterface>(initDef).getDpsInits()[0];
       initDef->erase();
       if (Operation *e = dest.getDefiningOp())
         if (e->use_empty() && isa<tensor::EmptyOp>(e))
@@ -441,7 +568,7 @@ struct NNLowerKernelsPass
   /// returns the result tensor in the output layout.
   Value emitCall(OpBuilder &b, Location loc, Operation *op,
                  const FullyConnected &fc, const WeightData &wd, Value x,
-                 Value init) {
+                 Value init, const Epilogue &ep) {
     MLIRContext *ctx = &getContext();
     Type f32 = b.getF32Type();
     int64_t rows = fc.outputs, cols = fc.reduction, batch = fc.batch;
@@ -477,7 +604,7 @@ struct NNLowerKernelsPass
                                         ? SmallVector<int64_t>{rows, batch}
                                         : SmallVector<int64_t>{batch, rows};
     Value out = memref::AllocOp::create(b, loc, MemRefType::get(outShape, f32));
-    bool accumulate = !isZeroFill(init);
+    bool accumulate = !isZeroFill(init) && !ep.biasFromInit;
     if (accumulate) {
       Value initBuf = bufferization::ToBufferOp::create(
           b, loc, MemRefType::get(outShape, f32, dynStrided), init,
@@ -561,7 +688,18 @@ struct NNLowerKernelsPass
       args.push_back(arith::ConstantIntOp::create(b, loc, i64, packed.m));
       break;
     }
-    args.push_back(arith::ConstantIntOp::create(b, loc, i32, accumulate));
+    int32_t flags =
+        (accumulate ? PRUNE_ACCUMULATE : 0) | (ep.relu ? PRUNE_RELU : 0);
+    args.push_back(arith::ConstantIntOp::create(b, loc, i32, flags));
+    // The bias (constant) as memref<?xf32>; none: an empty one.
+    auto biasType = MemRefType::get({ShapedType::kDynamic}, f32);
+    Value bias;
+    if (ep.bias)
+      bias = bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get({rows}, f32), ep.bias, /*readOnly=*/true);
+    else
+      bias = memref::AllocaOp::create(b, loc, MemRefType::get({0}, f32));
+    args.push_back(memref::CastOp::create(b, loc, biasType, bias));
     func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
     auto call = func::CallOp::create(b, loc, decl, args);
     static const char *names[] = {"dense", "csr", "bitmask",
@@ -569,6 +707,11 @@ struct NNLowerKernelsPass
     call->setAttr(kKernelAttrName,
                   b.getStringAttr(names[static_cast<int>(packed.format)]));
     call->setAttr("nn.kernel_bytes", b.getI64IntegerAttr(packed.bytes()));
+    if (ep.bias || ep.relu)
+      call->setAttr("nn.epilogue",
+                    b.getStringAttr(ep.bias && ep.relu ? "bias+relu"
+                                    : ep.bias          ? "bias"
+                                                       : "relu"));
 
     return bufferization::ToTensorOp::create(
         b, loc, RankedTensorType::get(outShape, f32), out, /*restrict=*/true,

@@ -4,14 +4,16 @@
 
 // A torch-style linear layer (x [B, in] times a constant W^T [in, out]),
 // zero-initialized: the dense panel kernel writes a fresh buffer.
-// CHECK-LABEL: func.func private @prune_mr_dense(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32>, i32) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func private @prune_mr_dense(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32>, i32, memref<?xf32>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @linear
 // CHECK: %[[XB:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x3xf32> to memref<2x3xf32, strided<[?, ?], offset: ?>>
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x4xf32>
 // CHECK-NOT: memref.copy
 // CHECK: arith.constant dense_resource<{{.*}}> : tensor<12xf32>
 // CHECK: %[[ZERO:.*]] = arith.constant 0 : i32
-// CHECK: call @prune_mr_dense(%{{.*}}, %{{.*}}, %{{.*}}, %[[ZERO]]) {nn.kernel = "dense", nn.kernel_bytes = 48 : i64}
+// CHECK: %[[NOBIAS:.*]] = memref.alloca() : memref<0xf32>
+// CHECK: %[[NB:.*]] = memref.cast %[[NOBIAS]] : memref<0xf32> to memref<?xf32>
+// CHECK: call @prune_mr_dense(%{{.*}}, %{{.*}}, %{{.*}}, %[[ZERO]], %[[NB]]) {nn.kernel = "dense", nn.kernel_bytes = 48 : i64}
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable : memref<2x4xf32> to tensor<2x4xf32>
 // CHECK: return %[[R]]
 // CHECK-NOT: linalg.matmul
@@ -38,7 +40,7 @@ func.func @linear(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
 // CHECK: %[[IB:.*]] = bufferization.to_buffer %[[I2]] read_only
 // CHECK: memref.copy %[[IB]], %[[OUT]]
 // CHECK: %[[ONE:.*]] = arith.constant 1 : i32
-// CHECK: call @prune_mr_dense({{.*}}, %[[ONE]])
+// CHECK: call @prune_mr_dense({{.*}}, %[[ONE]], %{{.*}})
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]]
 // CHECK: tensor.collapse_shape %[[T]] {{\[}}[0, 1]] : tensor<1x2xf32> into tensor<2xf32>
 func.func @matvec(%x: tensor<2xf32>, %init: tensor<2xf32>) -> tensor<2xf32> {
@@ -166,4 +168,110 @@ func.func @tiled(%x: tensor<8x2xf32>) -> tensor<8x4xf32> {
     linalg.yield %s : f32
   } -> tensor<8x4xf32>
   return %y : tensor<8x4xf32>
+}
+
+// -----
+
+// Epilogues fused into the call (flags: 1 accumulate, 2 ReLU; the bias is
+// passed as a memref): a bias broadcast as the conv's init followed by a
+// cmpf ugt + select ReLU (LeNet); a torch-style bias add + maximumf ReLU in
+// one generic after a matmul (MNIST MLP).
+// CHECK-LABEL: func.func @conv_bias_relu
+// CHECK-NOT: linalg.broadcast
+// CHECK: %[[TWO:.*]] = arith.constant 2 : i32
+// CHECK: %[[B:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<3xf32> to memref<3xf32>
+// CHECK: %[[BC:.*]] = memref.cast %[[B]] : memref<3xf32> to memref<?xf32>
+// CHECK: call @prune_mr_dense({{.*}}, %[[TWO]], %[[BC]]) {nn.epilogue = "bias+relu", nn.kernel = "dense"
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @conv_bias_relu(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x2x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<3x2x2x2xf32>
+  %bias = arith.constant dense<[0.5, -1.0, 2.0]> : tensor<3xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x3x2x2xf32>
+  %b = linalg.broadcast ins(%bias : tensor<3xf32>) outs(%e : tensor<1x3x2x2xf32>) dimensions = [0, 2, 3]
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x2x5x5xf32>, tensor<3x2x2x2xf32>) outs(%b : tensor<1x3x2x2xf32>) -> tensor<1x3x2x2xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+    ins(%y : tensor<1x3x2x2xf32>) outs(%e : tensor<1x3x2x2xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %c = arith.cmpf ugt, %in, %zero : f32
+    %s = arith.select %c, %in, %zero : f32
+    linalg.yield %s : f32
+  } -> tensor<1x3x2x2xf32>
+  return %r : tensor<1x3x2x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @linear_bias_relu
+// CHECK: call @prune_mr_dense({{.*}}) {nn.epilogue = "bias+relu", nn.kernel = "dense"
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @linear_bias_relu(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<3x4xf32>
+  %bias = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<2x3xf32>, tensor<3x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+    ins(%y, %bias : tensor<2x4xf32>, tensor<4xf32>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    %m = arith.maximumf %s, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4xf32>
+  return %r : tensor<2x4xf32>
+}
+
+// -----
+
+// Not fused: a bias along the batch dimension, a non-constant bias, a
+// NaN-dropping ReLU (cmpf ogt), and an op whose result has two users.
+// CHECK-LABEL: func.func @not_fused
+// CHECK-NOT: nn.epilogue
+// CHECK-COUNT-4: linalg.generic
+func.func @not_fused(%x: tensor<2x3xf32>, %v: tensor<4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>) {
+  %w = arith.constant dense<1.0> : tensor<3x4xf32>
+  %bb = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %y0 = linalg.matmul ins(%x, %w : tensor<2x3xf32>, tensor<3x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+    ins(%y0, %bb : tensor<2x4xf32>, tensor<2xf32>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4xf32>
+  %y1 = linalg.matmul ins(%x, %w : tensor<2x3xf32>, tensor<3x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r1 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+    ins(%y1, %v : tensor<2x4xf32>, tensor<4xf32>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4xf32>
+  %y2 = linalg.matmul ins(%x, %w : tensor<2x3xf32>, tensor<3x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+    ins(%y2 : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.cmpf ogt, %a, %zero : f32
+    %s = arith.select %c, %a, %zero : f32
+    linalg.yield %s : f32
+  } -> tensor<2x4xf32>
+  %y3 = linalg.matmul ins(%x, %w : tensor<2x3xf32>, tensor<3x4xf32>) outs(%f : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r3 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                        iterator_types = ["parallel", "parallel"]}
+    ins(%y3 : tensor<2x4xf32>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4xf32>
+  return %r0, %r1, %r2, %r3, %y3 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
 }

@@ -64,10 +64,11 @@ std::vector<float> makeWeight(const Case &c, std::mt19937 &rng) {
 
 /// Runs `pw` on random x and y0 and compares with the reference. With
 /// `transposed`, x is given as xT[cols][ld] and y as yT[rows][ld] (the
-/// layouts of im2col convolutions), padded so strides matter.
+/// layouts of im2col convolutions), padded so strides matter. With
+/// `epilogue`, a bias is added and ReLU applied after the product.
 void check(const PackedWeight &pw, const std::vector<float> &w, int64_t rows,
            int64_t cols, int64_t batch, bool acc, bool transposed,
-           std::mt19937 &rng, const char *what) {
+           std::mt19937 &rng, const char *what, bool epilogue = false) {
   std::uniform_real_distribution<float> val(-1, 1);
   int64_t xs, xk, ys, yo, xSize, ySize;
   if (transposed) {
@@ -88,7 +89,11 @@ void check(const PackedWeight &pw, const std::vector<float> &w, int64_t rows,
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t o = 0; o < rows; ++o)
       y[b * ys + o * yo] = y0[b * rows + o];
-  runStrided(pw, x.data(), xs, xk, y.data(), ys, yo, batch, acc);
+  std::vector<float> bias(rows);
+  for (auto &v : bias)
+    v = val(rng);
+  runStrided(pw, x.data(), xs, xk, y.data(), ys, yo, batch, acc,
+             epilogue ? bias.data() : nullptr, epilogue);
   std::vector<bool> written(ySize, false);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t o = 0; o < rows; ++o) {
@@ -98,6 +103,8 @@ void check(const PackedWeight &pw, const std::vector<float> &w, int64_t rows,
         ref += t;
         mag += std::fabs(t);
       }
+      if (epilogue)
+        ref = std::max(ref + bias[o], 0.0);
       ASSERT_NEAR(y[b * ys + o * yo], ref, 1e-5 * (mag + 1))
           << what << " batch " << batch << " b " << b << " o " << o
           << (transposed ? " (transposed)" : "");
@@ -137,7 +144,8 @@ void runAll(const Case &c) {
           for (bool acc : {false, true})
             for (bool transposed : {false, true})
               check(pw, w, c.rows, c.cols, batch, acc, transposed, rng,
-                    names[static_cast<int>(pw.format)]);
+                    names[static_cast<int>(pw.format)],
+                    /*epilogue=*/acc == transposed);
     }
   prune_kernels_set_isa(1);
   prune_kernels_set_parallel_threshold(200000);

@@ -33,6 +33,11 @@ struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
                      "csr-tiled kernel layout (0: never); see "
                      "nn-lower-kernels"),
       llvm::cl::init(8)};
+  PassOptions::Option<bool> fuseEpilogue{
+      *this, "fuse-epilogue",
+      llvm::cl::desc("Fuse bias and ReLU after a layer into its kernel call "
+                     "(nn-lower-kernels)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> enableIndexOptimizations{
       *this, "enable-index-optimizations",
       llvm::cl::desc("Use 32-bit vector indices where possible"),

@@ -98,9 +98,12 @@ void run(const PackedWeight &w, const float *x, int64_t xStride, float *y,
          int64_t yStride, int64_t batch, bool accumulate);
 /// The same with any strides: x(b, k) = x[b*xs + k*xk], y(b, o) =
 /// y[b*ys + o*yo] (e.g. transposed inputs and outputs of im2col).
+/// `bias` (one per output, may be null) is added and `relu` applied after
+/// the product (and after accumulating).
 void runStrided(const PackedWeight &w, const float *x, int64_t xs, int64_t xk,
                 float *y, int64_t ys, int64_t yo, int64_t batch,
-                bool accumulate);
+                bool accumulate, const float *bias = nullptr,
+                bool relu = false);
 
 } // namespace pruneopt::kernels
 
@@ -121,31 +124,40 @@ void prune_kernels_set_parallel_threshold(double work);
 
 // Raw entry points (the C-interface wrappers call these): x(b, k) =
 // x[b*xs + k*xk], y(b, o) = y[b*ys + o*yo]. Index arrays: `col` holds
-// `colBits`-bit entries (8 and 16 unsigned, 32 signed).
+// `colBits`-bit entries (8 and 16 unsigned, 32 signed). `flags`:
+// PRUNE_ACCUMULATE adds to y instead of overwriting it; then `bias` (one per
+// output row o, or null) is added, and PRUNE_RELU applies max(0, v) (NaN
+// kept) -- the epilogue nn-lower-kernels fuses from the ops after a layer.
+// The C interface (_mlir_ciface_prune_mr_*) takes the same arrays as
+// memrefs; a bias memref of size 0 means none.
+enum { PRUNE_ACCUMULATE = 1, PRUNE_RELU = 2 };
 void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                    int64_t cols, const float *panels, int32_t acc);
+                    int64_t cols, const float *panels, int32_t flags,
+                    const float *bias);
 void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                   const int32_t *rowPtr, const void *col, int32_t colBits,
-                  const float *values, int32_t acc);
+                  const float *values, int32_t flags, const float *bias);
 void prune_fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
                         int64_t xs, int64_t xk, int64_t batch, int64_t rows,
                         int64_t cols, const int32_t *meta, const uint16_t *runs,
                         const uint8_t *rowIds, const uint8_t *col,
-                        const float *values, int32_t acc);
+                        const float *values, int32_t flags, const float *bias);
 void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
                       int64_t xs, int64_t xk, int64_t batch, int64_t rows,
                       int64_t cols, const int32_t *rowPtr,
-                      const uint16_t *masks, const float *values, int32_t acc);
+                      const uint16_t *masks, const float *values, int32_t flags,
+                      const float *bias);
 void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                   int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
-                  int32_t colBits, const float *values, int32_t acc);
+                  int32_t colBits, const float *values, int32_t flags,
+                  const float *bias);
 void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                  int64_t n, int64_t m, const uint8_t *codes,
-                 const float *values, int32_t acc);
+                 const float *values, int32_t flags, const float *bias);
 }
 
 #endif // PRUNE_OPT_RUNTIME_KERNELS_H

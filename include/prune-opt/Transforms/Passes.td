@@ -455,13 +455,25 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     way through im2col: a `linalg.generic` gathers the patches transposed,
     `[C*KH*KW, OH*OW]`, and the kernel writes `out[F, OH*OW]`, reading and
     writing those layouts in place.
+
+    Epilogues (`fuse-epilogue`, default on): a constant per-output bias
+    that is the layer's init (`linalg.broadcast`, as torch-mlir emits for
+    convolutions) or is added by the single user of its result, and a ReLU
+    after it (`arith.maximumf(x, 0)` or `cmpf ugt|uge` + `select`, which
+    keep NaN like the kernel does), are absorbed into the call: the kernel
+    adds the bias and clamps while the output is in cache, and the
+    broadcast, the copy of the init and the elementwise ops disappear. The
+    call gets `nn.epilogue = "bias" | "relu" | "bias+relu"`.
   }];
   let options = [
     Option<"lowerDense", "dense", "bool", "true",
            "Also lower dense constant weights (the dense kernel)">,
     Option<"csrTiledBatch", "csr-tiled-batch", "int64_t", "8",
            "Smallest batch for which CSR weights are packed in the "
-           "csr-tiled layout (0: never)">
+           "csr-tiled layout (0: never)">,
+    Option<"fuseEpilogue", "fuse-epilogue", "bool", "true",
+           "Fuse a constant per-output bias (broadcast init or add) and a "
+           "ReLU after the layer into the kernel call">
   ];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect",
