@@ -379,7 +379,7 @@ int main(int argc, char **argv) {
   if (sparsityList.empty())
     sparsityList = {0.5, 0.7, 0.8, 0.9, 0.95};
   if (formatList.empty())
-    formatList = {"auto", "csr", "bitmask"};
+    formatList = {"auto", "csr", "bitmask", "csr-rows"};
   if (structList.empty())
     structList = {"2:4", "4x1", "1x4"};
   if (blockList.empty())
@@ -483,20 +483,22 @@ int main(int argc, char **argv) {
       std::vector<Variant> variants = {{"dense (ours)", "", 0.0}};
       for (double sp : sparsityList)
         for (const std::string &f : formatList)
-          variants.push_back(
-              {llvm::formatv("{0} {1:P0}", f, sp).str(),
-               // csr-rows: csr without the csr-tiled layout (comparison).
-               f == "csr-rows"
-                   ? llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{"
-                                   "format=csr},nn-lower-cpu{{csr-tiled-"
-                                   "batch=0}",
-                                   sp)
-                         .str()
-                   : llvm::formatv(
-                         "nn-prune{{sparsity={0}},nn-sparsify{{format={1}}", sp,
-                         f)
-                         .str(),
-               sp});
+          // csr-rows differs from csr only where csr-tiled applies.
+          if (f != "csr-rows" || batch >= pruneopt::kernels::kTiledFromBatch)
+            variants.push_back(
+                {llvm::formatv("{0} {1:P0}", f, sp).str(),
+                 // csr-rows: csr without the csr-tiled layout (comparison).
+                 f == "csr-rows"
+                     ? llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{"
+                                     "format=csr},nn-lower-cpu{{csr-tiled-"
+                                     "batch=0}",
+                                     sp)
+                           .str()
+                     : llvm::formatv(
+                           "nn-prune{{sparsity={0}},nn-sparsify{{format={1}}",
+                           sp, f)
+                           .str(),
+                 sp});
       if (upstream)
         variants.push_back({"upstream CSR 90%",
                             "nn-prune{sparsity=0.9},nn-sparsify{format=csr},"
