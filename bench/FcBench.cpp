@@ -197,6 +197,45 @@ static double measureBandwidth(int threads) {
   return n * sizeof(uint64_t) / best / 1e9;
 }
 
+/// FMA loop of 12 independent 16-lane chains (enough to cover the FMA
+/// latency on two ports): returns the last values so nothing is elided.
+__attribute__((target("avx512f"))) static float fmaLoop(int64_t iterations) {
+  __m512 acc[12];
+  __m512 m = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(0.001f);
+  for (int u = 0; u < 12; ++u)
+    acc[u] = _mm512_set1_ps(float(u));
+  for (int64_t i = 0; i < iterations; ++i)
+    for (int u = 0; u < 12; ++u)
+      acc[u] = _mm512_fmadd_ps(acc[u], m, c);
+  __m512 s = acc[0];
+  for (int u = 1; u < 12; ++u)
+    s = _mm512_add_ps(s, acc[u]);
+  return _mm512_reduce_add_ps(s);
+}
+
+/// Peak f32 GFLOP/s with `threads` threads (AVX-512 FMAs from registers,
+/// best of 5); 0 without AVX-512.
+static double measurePeakFlops(int threads) {
+  if (!__builtin_cpu_supports("avx512f"))
+    return 0;
+  const int64_t iterations = 20'000'000;
+  double best = 1e30;
+  std::vector<float> sinks(threads);
+  for (int r = 0; r < 5; ++r) {
+    auto t0 = Clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { sinks[t] += fmaLoop(iterations); });
+    for (auto &t : pool)
+      t.join();
+    best = std::min(best,
+                    std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  volatile float sink = sinks[0];
+  (void)sink;
+  return threads * iterations * 12.0 * 16 * 2 / best / 1e9;
+}
+
 /// One copy of OpenBLAS: the linked one, or a second copy loaded into its
 /// own namespace with OPENBLAS_CORETYPE set (the variable is read once, when
 /// the library loads).
@@ -391,9 +430,11 @@ int main(int argc, char **argv) {
   registerAllUpstream(registry);
   std::vector<Blas> blasList = loadBlas();
 
-  std::map<int, double> bandwidth;
-  for (int t : threadList)
+  std::map<int, double> bandwidth, peak;
+  for (int t : threadList) {
     bandwidth[t] = measureBandwidth(t);
+    peak[t] = measurePeakFlops(t);
+  }
   // Everything printed also goes to `report` (for --markdown).
   std::string table, report;
   llvm::raw_string_ostream os(table);
@@ -406,14 +447,18 @@ int main(int argc, char **argv) {
   os << "Read bandwidth (sum over 1 GiB): ";
   for (auto [t, bw] : bandwidth)
     os << llvm::formatv("{0:F1} GB/s with {1} thread(s); ", bw, t);
+  os << "peak (AVX-512 FMAs from registers): ";
+  for (auto [t, p] : peak)
+    os << llvm::formatv("{0:F0} GFLOP/s with {1} thread(s); ", p, t);
   os << "OpenBLAS baselines: ";
   for (const Blas &b : blasList)
     os << b.name << "; ";
   os << llvm::formatv("kernels: {0}.\n\n",
                       prune_kernels_has_avx512() ? "AVX-512" : "portable C++");
   os << "| shape | batch | thr | variant | format | median ms | min | max | "
-        "x OpenBLAS | x dense (ours) | MB read | % of BW bound | GFLOP/s |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "x OpenBLAS | x dense (ours) | MB read | % of BW bound | GFLOP/s | "
+        "% of FLOP peak |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   flush();
   std::string tsv = "shape\tbatch\tthreads\tvariant\tsparsity\tspeedup\n";
   std::mt19937 gen(42);
@@ -458,23 +503,32 @@ int main(int argc, char **argv) {
           }
         }
       std::map<int, double> denseMs;
+      // `stored`: weights the kernel multiplies (nonzeros; all for dense).
       auto row = [&](llvm::StringRef variant, llvm::StringRef format, int t,
-                     const Stats &st, double bytes) {
+                     const Stats &st, double bytes, double stored) {
         double bound = bytes / (bandwidth[t] * 1e9) * 1e3; // ms
+        // Executed FLOPs against the measured peak, for batched cases
+        // (batch 1 is memory bound: see "% of BW bound").
+        double executed = 2.0 * batch * stored / (st.median * 1e-3) / 1e9;
+        std::string flopFraction =
+            batch > 1 && peak[t] > 0
+                ? llvm::formatv("{0:F0}%", 100.0 * executed / peak[t]).str()
+                : std::string("-");
         os << llvm::formatv(
             "| {0} | {1} | {2} | {3} | {4} | {5:F3} | {6:F3} | {7:F3} | "
-            "{8:F2} | {9} | {10:F1} | {11:F0}% | {12:F1} |\n",
+            "{8:F2} | {9} | {10:F1} | {11:F0}% | {12:F1} | {13} |\n",
             shape, batch, t, variant, format, st.median, st.min, st.max,
             blas[t].median / st.median,
             denseMs.count(t)
                 ? llvm::formatv("{0:F2}", denseMs[t] / st.median).str()
                 : std::string("-"),
             bytes / 1e6, 100.0 * bound / st.median,
-            flops / (st.median * 1e-3) / 1e9);
+            flops / (st.median * 1e-3) / 1e9, flopFraction);
         flush();
       };
       for (int t : threadList)
-        row(blasName[t], "dense", t, blas[t], 4.0 * out * in + actBytes);
+        row(blasName[t], "dense", t, blas[t], 4.0 * out * in + actBytes,
+            double(out * in));
 
       struct Variant {
         std::string name, pipeline;
@@ -549,7 +603,8 @@ int main(int argc, char **argv) {
           Stats st = timeIt([&] { (void)(*compiled)->run(args); });
           if (v.pipeline.empty())
             denseMs[t] = st.median;
-          row(v.name, format, t, st, wBytes + actBytes);
+          row(v.name, format, t, st, wBytes + actBytes,
+              std::round((1.0 - v.sparsity) * out * in));
           if (t == 1 && !v.pipeline.empty())
             tsv +=
                 llvm::formatv("{0}\t{1}\t{2}\t{3}\t{4}\t{5:F3}\n", shape, batch,
