@@ -340,7 +340,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
                 ? kernels::packTiledCSR(wf.data(), rows, cols)
                 : kernels::packCSR(wf.data(), rows, cols);
       else if (name == "bitmask")
-        p = kernels::packBitmask(wf.data(), rows, cols);
+        p = maxBatch >= kernels::kTiledFromBatch
+                ? kernels::packTiledCSR(wf.data(), rows, cols)
+                : kernels::packBitmask(wf.data(), rows, cols);
       else if (name == "bsr") {
         int64_t r = 0, c = 0;
         if (auto block = decision.getAs<StringAttr>("block")) {

@@ -275,3 +275,32 @@ func.func @not_fused(%x: tensor<2x3xf32>, %v: tensor<4xf32>) -> (tensor<2x4xf32>
   } -> tensor<2x4xf32>
   return %r0, %r1, %r2, %r3, %y3 : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
 }
+
+// -----
+
+// A bitmask weight with 8 batch rows also runs as csr-tiled (the bitmask
+// kernel's expands only pay at batch 1); csr-tiled-batch=0 keeps it.
+#CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
+// CHECK-LABEL: func.func @tiled_bitmask
+// CHECK: call @prune_mr_csr_tiled({{.*}}) {nn.kernel = "csr-tiled"
+// ROWS-LABEL: func.func @tiled_bitmask
+// ROWS: call @prune_mr_bitmask({{.*}}) {nn.kernel = "bitmask"
+func.func @tiled_bitmask(%x: tensor<8x2xf32>) -> tensor<8x4xf32> {
+  %pos = arith.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi32>
+  %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>
+  %val = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "bitmask"}}
+    : (tensor<5xi32>, tensor<4xi32>), tensor<4xf32> to tensor<4x2xf32, #CSR>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(b, o, k) -> (b, k)>, affine_map<(b, o, k) -> (o, k)>, affine_map<(b, o, k) -> (b, o)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%x, %w : tensor<8x2xf32>, tensor<4x2xf32, #CSR>) outs(%f : tensor<8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
