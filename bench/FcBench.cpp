@@ -93,6 +93,10 @@ static cl::opt<bool> upstream(
     cl::desc("Also run upstream's sparsifier CSR (nn-lower-cpu{kernels=0}) "
              "at 90 %"),
     cl::init(true));
+static cl::list<std::string> upstreamOptions(
+    "upstream-options", cl::cat(benchCategory),
+    cl::desc("Extra upstream CSR 90 % variants with these nn-lower-cpu "
+             "options, e.g. 'vl=16 reassociate-fp-reductions=1' (repeatable)"));
 static cl::opt<int> reps("reps", cl::cat(benchCategory),
                          cl::desc("Timed calls per case"), cl::init(11));
 static cl::opt<std::string> markdown("markdown", cl::cat(benchCategory),
@@ -557,6 +561,12 @@ int main(int argc, char **argv) {
         variants.push_back({"upstream CSR 90%",
                             "nn-prune{sparsity=0.9},nn-sparsify{format=csr},"
                             "nn-lower-cpu{kernels=0}",
+                            0.9});
+      for (const std::string &opts : upstreamOptions)
+        variants.push_back({"upstream CSR 90% " + opts,
+                            "nn-prune{sparsity=0.9},nn-sparsify{format=csr},"
+                            "nn-lower-cpu{kernels=0 " +
+                                opts + "}",
                             0.9});
       for (const std::string &pat : structList) {
         if (pat.empty())

@@ -209,7 +209,8 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   PassManager lower(ctx);
   if (lowering.empty()) {
     LowerCpuOptions lowerOptions;
-    lowerOptions.vectorLength = vectorLength;
+    if (vectorLength >= 0)
+      lowerOptions.vectorLength = vectorLength;
     buildLowerCpuPipeline(lower, lowerOptions);
   } else if (failed(parsePassPipeline(lowering, lower, diagOs))) {
     return fail("bad pipeline '" + pipeline + "': " + diag);

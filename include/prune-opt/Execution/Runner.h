@@ -48,14 +48,15 @@ class CompiledModel {
 public:
   /// Clones `module`, runs `pipeline` (textual, e.g.
   /// "nn-prune{sparsity=0.9},nn-sparsify"; may be empty) and nn-lower-cpu,
-  /// and compiles the result (`vectorLength`: nn-lower-cpu's `vl`). A
+  /// and compiles the result (`vectorLength`: nn-lower-cpu's `vl`, -1 for
+  /// its default). A
   /// pipeline ending in its own `nn-lower-cpu{...}` (e.g. `kernels=0`)
   /// replaces the default lowering (and `vectorLength`). `entry`
   /// must be a public function whose
   /// arguments and results are statically shaped tensors.
   static llvm::Expected<std::unique_ptr<CompiledModel>>
   compile(ModuleOp module, llvm::StringRef entry, llvm::StringRef pipeline,
-          CompileMode mode = CompileMode::JIT, int32_t vectorLength = 0);
+          CompileMode mode = CompileMode::JIT, int32_t vectorLength = -1);
   ~CompiledModel();
 
   llvm::ArrayRef<TensorSpec> inputSpecs() const { return inSpecs; }

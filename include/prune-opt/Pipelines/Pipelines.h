@@ -16,7 +16,7 @@ namespace mlir::prune {
 struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
   PassOptions::Option<int32_t> vectorLength{
       *this, "vl", llvm::cl::desc("Vector length of sparse loops (0: scalar)"),
-      llvm::cl::init(0)};
+      llvm::cl::init(8)};
   PassOptions::Option<bool> reassociateFPReductions{
       *this, "reassociate-fp-reductions",
       llvm::cl::desc("Allow reassociation of floating-point reductions"),
