@@ -1244,6 +1244,15 @@ bool avx512() {
 #endif
 }
 
+/// Calls fn(std::integral_constant<int, NV>()) for nv = 1 or 2 (the batch
+/// vectors per chunk), so that kernels are instantiated for both.
+template <typename Fn> void withNV(int nv, Fn fn) {
+  if (nv == 1)
+    fn(std::integral_constant<int, 1>());
+  else
+    fn(std::integral_constant<int, 2>());
+}
+
 /// Batched paths: transposes x in chunks of up to 32 rows and calls
 /// fn(b0, nb, nv, xT) for each.
 template <typename Fn> void forBatchChunks(const Args &a, Fn fn) {
@@ -1374,10 +1383,7 @@ static void fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                 return int64_t(static_cast<const uint16_t *>(col)[i]);
               });
           };
-          if (nv == 1)
-            byWidth(std::integral_constant<int, 1>());
-          else
-            byWidth(std::integral_constant<int, 2>());
+          withNV(nv, byWidth);
         });
       });
 #endif
@@ -1424,10 +1430,7 @@ static void fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
         }
         tile.flush();
       };
-      if (nv == 1)
-        blockRows(std::integral_constant<int, 1>());
-      else
-        blockRows(std::integral_constant<int, 2>());
+      withNV(nv, blockRows);
     });
   });
 #endif
@@ -1500,10 +1503,7 @@ static void fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
           else
             run(nvTag, std::integral_constant<int, 32>());
         };
-        if (nv == 1)
-          byBits(std::integral_constant<int, 1>());
-        else
-          byBits(std::integral_constant<int, 2>());
+        withNV(nv, byBits);
       });
     });
   };
