@@ -88,11 +88,11 @@ static cl::list<double> blockSparsities("block-sparsities",
 static cl::list<int> threadCounts("num-threads", cl::cat(benchCategory),
                                   cl::desc("Thread counts"),
                                   cl::CommaSeparated);
-static cl::opt<bool> upstream(
-    "upstream", cl::cat(benchCategory),
-    cl::desc("Also run upstream's sparsifier CSR (nn-lower-cpu{kernels=0}) "
-             "at 90 %"),
-    cl::init(true));
+static cl::opt<bool>
+    upstream("upstream", cl::cat(benchCategory),
+             cl::desc("Also run upstream's sparsifier CSR, scalar "
+                      "(nn-lower-cpu{kernels=0 vl=0}), at 90 %"),
+             cl::init(true));
 static cl::list<std::string> upstreamOptions(
     "upstream-options", cl::cat(benchCategory),
     cl::desc("Extra upstream CSR 90 % variants with these nn-lower-cpu "
@@ -560,7 +560,7 @@ int main(int argc, char **argv) {
       if (upstream)
         variants.push_back({"upstream CSR 90%",
                             "nn-prune{sparsity=0.9},nn-sparsify{format=csr},"
-                            "nn-lower-cpu{kernels=0}",
+                            "nn-lower-cpu{kernels=0 vl=0}",
                             0.9});
       for (const std::string &opts : upstreamOptions)
         variants.push_back({"upstream CSR 90% " + opts,
