@@ -225,7 +225,7 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
 
   void printTable(ArrayRef<Row> rows, llvm::raw_ostream &os) {
     os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7} {6,-6} "
-                        "{7,5} {8,10} {9,10} {10,9} {11,9}\n",
+                        "{7,-8} {8,10} {9,10} {10,9} {11,9}\n",
                         "weight", "consumer", "shape", "pattern", "target",
                         "actual", "format", "idx", "bytes", "stored", "MFLOP",
                         "executed");
@@ -238,7 +238,7 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
               ? llvm::formatv("{0}/{1}", *r.posWidth, *r.crdWidth).str()
               : std::string("-");
       os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} "
-                          "{6,-6} {7,5} {8,10} {9,10} {10,9:F3} {11,9:F3}\n",
+                          "{6,-6} {7,-8} {8,10} {9,10} {10,9:F3} {11,9:F3}\n",
                           r.name, r.consumers, r.shape, r.patternText(), target,
                           r.sparsity(), r.format, idx,
                           formatBytes(r.bytesDense, /*compact=*/true),

@@ -422,8 +422,10 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     switch (chosen.format) {
     case kernels::Format::Dense:
       break;
-    case kernels::Format::CSR:
     case kernels::Format::TiledCSR:
+      index = "u8-tiled"; // csr-tiled: u8 columns within 256x256 blocks
+      break;
+    case kernels::Format::CSR:
     case kernels::Format::BSR:
       index = chosen.colBits == 8 ? "u8" : chosen.colBits == 16 ? "u16" : "i32";
       break;
