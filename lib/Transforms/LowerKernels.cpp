@@ -261,13 +261,12 @@ static Epilogue matchEpilogue(linalg::LinalgOp op, unsigned featureDim,
             add = a;
       if (!add)
         break;
-      if (yielded == add.getResult() && numOps == 1) {
-      } else if (numOps <= 3 && isRelu(yielded, add.getResult())) {
-        ep.relu = true;
-      } else {
+      bool plain = yielded == add.getResult() && numOps == 1;
+      bool withRelu = !plain && numOps <= 3 && isRelu(yielded, add.getResult());
+      if (!plain && !withRelu)
         break;
-      }
       ep.bias = bias;
+      ep.relu = withRelu;
     } else {
       break;
     }
