@@ -4,16 +4,9 @@
 # images and scoring on the other 9,744; with calibration and pruning times.
 # Usage: scripts/data-aware-eval.sh
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${BUILD_DIR:-$root/build}/bin"
-models="${PRUNE_OPT_MODELS:-$root/../shared/models}"
-images="$models/mnist/t10k-images-idx3-ubyte.gz"
-labels="$models/mnist/t10k-labels-idx1-ubyte.gz"
+. "$(dirname "$0")/mnist-env.sh"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-declare -A pre=(
-  [heir_lenet]="scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw"
-  [iree_mnist_mlp_linalg]="scale=255,layout=nhwc")
 criteria=("magnitude" "obd" "wanda" "sparsegpt" "obs" "magnitude refit=lsq" "sparsegpt refit=lsq" "obs refit=lsq"
           "magnitude scope=adaptive" "sparsegpt scope=adaptive" "obs scope=adaptive" "sparsegpt refit=lsq scope=adaptive")
 settings=("sparsity=0.5" "sparsity=0.7" "sparsity=0.8" "sparsity=0.9" "pattern=nm n=2 m=4")

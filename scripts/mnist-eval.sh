@@ -4,16 +4,9 @@
 # per-inference latency of dense vs pruned+sparsified measured alternately in
 # one run. Usage: scripts/mnist-eval.sh [SPARSITIES...]  (default 0 0.5 0.8 0.9)
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${BUILD_DIR:-$root/build}/bin"
-models="${PRUNE_OPT_MODELS:-$root/../shared/models}"
+. "$(dirname "$0")/mnist-env.sh"
 sparsities=("${@:-0 0.5 0.8 0.9}")
 [ $# -eq 0 ] && sparsities=(0 0.5 0.8 0.9)
-images="$models/mnist/t10k-images-idx3-ubyte.gz"
-labels="$models/mnist/t10k-labels-idx1-ubyte.gz"
-declare -A pre=(
-  [heir_lenet]="scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw"
-  [iree_mnist_mlp_linalg]="scale=255,layout=nhwc")
 for m in heir_lenet iree_mnist_mlp_linalg; do
   echo "== $m"
   printf "%-9s %-9s %-9s %-14s %-10s %-10s %-8s %-10s %-8s\n" sparsity accuracy "sparse=masked" max-abs-diff dense-us csr-us csr-x auto-us auto-x

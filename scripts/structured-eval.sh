@@ -7,14 +7,7 @@
 # calls, batch 1, same process) and the formats nn-sparsify chose.
 # Usage: scripts/structured-eval.sh   (writes the table to stdout)
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${BUILD_DIR:-$root/build}/bin"
-models="${PRUNE_OPT_MODELS:-$root/../shared/models}"
-images="$models/mnist/t10k-images-idx3-ubyte.gz"
-labels="$models/mnist/t10k-labels-idx1-ubyte.gz"
-declare -A pre=(
-  [heir_lenet]="scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw"
-  [iree_mnist_mlp_linalg]="scale=255,layout=nhwc")
+. "$(dirname "$0")/mnist-env.sh"
 declare -A classifier=([heir_lenet]=torch_tensor_10_84 [iree_mnist_mlp_linalg]=w1)
 printf "| model | pattern | pipeline | accuracy | weights as compiled | dense us | pruned us | speedup | formats |\n"
 printf "|---|---|---|---|---|---|---|---|---|\n"

@@ -335,14 +335,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       if (name == "dense")
         p = kernels::packDense(wf.data(), rows, cols);
       else if (name == "csr")
-        // What nn-lower-kernels will pack (its default csr-tiled-batch).
-        p = maxBatch >= kernels::kTiledFromBatch
-                ? kernels::packTiledCSR(wf.data(), rows, cols)
-                : kernels::packCSR(wf.data(), rows, cols);
+        p = kernels::packCSR(wf.data(), rows, cols);
       else if (name == "bitmask")
-        p = maxBatch >= kernels::kTiledFromBatch
-                ? kernels::packTiledCSR(wf.data(), rows, cols)
-                : kernels::packBitmask(wf.data(), rows, cols);
+        p = kernels::packBitmask(wf.data(), rows, cols);
       else if (name == "bsr") {
         int64_t r = 0, c = 0;
         if (auto block = decision.getAs<StringAttr>("block")) {
@@ -358,10 +353,14 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         if (!n || !m ||
             !kernels::packNM(wf.data(), rows, cols, n.getInt(), m.getInt(), p))
           return false;
-        // Batched N:M layers run as csr-tiled (nn-lower-kernels).
-        if (maxBatch >= kernels::kTiledFromBatch)
-          p = kernels::packTiledCSR(wf.data(), rows, cols);
       }
+      // What nn-lower-kernels packs (its default csr-tiled-batch): batched
+      // csr, bitmask and N:M weights run as csr-tiled.
+      if (maxBatch >= kernels::kTiledFromBatch &&
+          (p.format == kernels::Format::CSR ||
+           p.format == kernels::Format::Bitmask ||
+           p.format == kernels::Format::NM))
+        p = kernels::packTiledCSR(wf.data(), rows, cols);
       candidates.push_back({name.str(), std::move(p)});
       return true;
     };
