@@ -19,6 +19,10 @@ tools = ["prune-opt", "prune-run", "mlir-runner", "mlir-opt", "mlir-translate",
 llvm_config.add_tool_substitutions(
     tools, [config.prune_opt_tools_dir, config.llvm_tools_dir])
 
+# Tests that make device nodes (mknod) need root.
+if hasattr(os, "geteuid") and os.geteuid() == 0:
+    config.available_features.add("root")
+
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%llvm_include", config.llvm_include_dir))
 config.substitutions.append(("%prune_src", config.prune_opt_src_root))

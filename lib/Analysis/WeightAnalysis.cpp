@@ -344,3 +344,52 @@ const WeightInfo *WeightAnalysis::lookup(Operation *constOp) const {
       return &w;
   return nullptr;
 }
+
+void WeightAnalysis::explainNoWeights(Operation *root, Diagnostic &diag) {
+  bool tosa = false, contraction = false;
+  int notes = 0;
+  const int kMaxNotes = 4;
+  root->walk([&](Operation *op) {
+    if (op->getDialect() &&
+        op->getDialect()->getNamespace() == "tosa" && !tosa) {
+      tosa = true;
+      diag.attachNote(op->getLoc())
+          << "the model is TOSA ('" << op->getName()
+          << "'): convert it to linalg first, e.g. "
+             "--pass-pipeline='builtin.module(func.func(tosa-to-linalg-named,"
+             "tosa-to-linalg,tosa-to-arith,tosa-to-tensor))'";
+    }
+    if (!isContraction(op))
+      return;
+    contraction = true;
+    if (notes >= kMaxNotes)
+      return;
+    ++notes;
+    Diagnostic &note = diag.attachNote(op->getLoc());
+    note << "no constant reaches '" << op->getName() << "':";
+    for (OpOperand *operand :
+         cast<linalg::LinalgOp>(op).getDpsInputOperands()) {
+      Value v = operand->get();
+      note << " operand #" << operand->getOperandNumber() << " is ";
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+        note << "argument #" << arg.getArgNumber();
+        if (fn) {
+          note << " of " << (fn.isPublic() ? "public" : "private")
+               << " function @" << fn.getSymName();
+          if (fn.isPublic())
+            note << " (weights passed in as arguments, or through calls to "
+                    "a public function, are not followed)";
+        }
+        note << ";";
+      } else {
+        note << "computed by '" << v.getDefiningOp()->getName()
+             << "' (only transpose, broadcast, reshape, cast and calls to "
+                "private functions are followed);";
+      }
+    }
+  });
+  if (!contraction && !tosa)
+    diag.attachNote(root->getLoc())
+        << "the module has no linalg contraction or convolution";
+}

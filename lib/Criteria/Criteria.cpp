@@ -158,10 +158,13 @@ std::vector<int64_t> mlir::prune::blockGroups(const MatrixLayout &layout,
                                               int64_t blockRows,
                                               int64_t blockCols,
                                               int64_t &numGroups) {
+  std::vector<int64_t> groupOf(layout.index.size());
+  numGroups = 0;
+  if (layout.rows <= 0 || layout.cols <= 0 || blockRows <= 0 || blockCols <= 0)
+    return groupOf; // no elements, no groups
   int64_t blocksPerRow = (layout.cols + blockCols - 1) / blockCols;
   int64_t blockRowCount = (layout.rows + blockRows - 1) / blockRows;
   numGroups = blocksPerRow * blockRowCount;
-  std::vector<int64_t> groupOf(layout.index.size());
   for (int64_t r = 0; r < layout.rows; ++r)
     for (int64_t c = 0; c < layout.cols; ++c)
       groupOf[layout.index[r * layout.cols + c]] =

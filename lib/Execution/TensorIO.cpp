@@ -6,6 +6,7 @@
 
 #include "prune-opt/Execution/TensorIO.h"
 
+#include "prune-opt/Utils/SafeOutput.h"
 #include "prune-opt/Utils/WeightData.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -270,24 +271,16 @@ Error mlir::prune::writeNpy(StringRef path, const HostTensor &tensor) {
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::error_code ec;
-  // Write to a temporary file and rename, so a failure leaves no partial
-  // output behind.
-  std::string tmp = (path + ".tmp").str();
-  {
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (ec)
-      return fail("cannot write '" + path + "': " + ec.message());
+  // Staged and committed only when complete: a failure leaves no partial
+  // output and never replaces a device or a link (SafeOutput.h).
+  return writeFileSafely(path, [&](llvm::raw_ostream &os) {
     os << "\x93NUMPY" << char(1) << char(0);
     os << char(header.size() & 0xff) << char(header.size() >> 8);
     os << header;
-    os.write(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size());
-    if (os.has_error())
-      return fail("cannot write '" + path + "'");
-  }
-  if (auto err = llvm::sys::fs::rename(tmp, path))
-    return fail("cannot write '" + path + "': " + err.message());
-  return Error::success();
+    if (!t.bytes.empty())
+      os.write(reinterpret_cast<const char *>(t.bytes.data()), t.bytes.size());
+    return Error::success();
+  });
 }
 
 static uint32_t bigEndian32(const uint8_t *p) {

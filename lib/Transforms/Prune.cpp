@@ -197,12 +197,29 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     if (criterion == Criterion::Wanda) {
       Matrix scores{c.layout.rows, c.layout.cols,
                     toMatrix(c.scores, c.layout).data};
-      c.keep = fromLayout(
-          selectLowestPerRow(scores, targetZeros(c.layout.cols, s)), c.layout);
+      c.keep = fromLayout(selectLowestPerRow(scores, perRowZeros(c, s)),
+                          c.layout);
       return success();
     }
     c.keep = selectLowest(c.scores, targetZeros(c.values.size(), s));
     return success();
+  }
+
+  /// Zeros per output row for Wanda's per-row selection. A sparsity below 1
+  /// never empties a row: when rounding would (e.g. 90 % of 4 inputs), one
+  /// input per row is kept, and the pass says so.
+  template <typename CandidateT>
+  int64_t perRowZeros(const CandidateT &c, double s) {
+    int64_t zeros = targetZeros(c.layout.cols, s);
+    if (s < 1.0 && c.layout.cols > 0 && zeros >= c.layout.cols) {
+      zeros = c.layout.cols - 1;
+      emitWarning(c.weight->constOp->getLoc())
+          << "nn-prune: weight '" << c.weight->name << "': "
+          << llvm::formatv("{0:P1}", s) << " of " << c.layout.cols
+          << " inputs per output would remove every input; keeping 1 per "
+             "output";
+    }
+    return zeros;
   }
 
   /// ||(W - W')X^T||^2 / ||W X^T||^2 for the candidate's current mask.
@@ -365,6 +382,12 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                          << sparsity;
       return signalPassFailure();
     }
+    if (!(damp >= 0.0 && std::isfinite(damp))) {
+      emitError(module.getLoc())
+          << "nn-prune: option 'damp' must be a finite number >= 0, got "
+          << damp;
+      return signalPassFailure();
+    }
     if (minElements < 0) {
       emitError(module.getLoc()) << "nn-prune: option 'min-elements' must be >= 0";
       return signalPassFailure();
@@ -434,6 +457,41 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     };
     std::vector<Candidate> candidates;
     bool hadError = false;
+    // Selections that name no weight are errors: the user asked for
+    // something specific that this model does not have.
+    auto names = [&] {
+      std::string list;
+      for (const WeightInfo &w : analysis.getWeights())
+        list += (list.empty() ? "" : ", ") + w.idString() + " '" + w.name +
+                "'";
+      return list.empty() ? std::string("none") : list;
+    };
+    for (const std::string &p : only)
+      if (llvm::none_of(analysis.getWeights(), [&](const WeightInfo &w) {
+            return p == w.idString() || p == w.name;
+          })) {
+        emitError(module.getLoc())
+            << "nn-prune: only=" << p << " names no weight (weights: "
+            << names() << ")";
+        hadError = true;
+      }
+    for (const Override &o : overrides)
+      if (llvm::none_of(analysis.getWeights(),
+                        [&](const WeightInfo &w) { return w.matches(o.pattern); })) {
+        emitError(module.getLoc())
+            << "nn-prune: layer-sparsity=" << o.pattern << ":" << o.sparsity
+            << " matches no weight (weights: " << names() << ")";
+        hadError = true;
+      }
+    if (hadError)
+      return signalPassFailure();
+    if (analysis.getWeights().empty()) {
+      InFlightDiagnostic diag = emitWarning(module.getLoc())
+                                << "nn-prune: nothing pruned: no constant "
+                                   "weight feeds a contraction";
+      WeightAnalysis::explainNoWeights(module, *diag.getUnderlyingDiagnostic());
+      return;
+    }
     for (const WeightInfo &w : analysis.getWeights()) {
       if (!only.empty() && llvm::none_of(only, [&](const std::string &p) {
             return p == w.idString() || p == w.name;
@@ -444,6 +502,12 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         continue;
       if (w.numElements() < minElements)
         continue;
+      if (w.numElements() == 0) {
+        emitRemark(w.constOp->getLoc())
+            << "nn-prune: weight '" << w.name
+            << "' left untouched: it has no elements";
+        continue;
+      }
       if (!isSupportedWeightElementType(w.type.getElementType())) {
         emitRemark(w.constOp->getLoc())
             << "nn-prune: weight '" << w.name << "' left untouched: element "
@@ -529,9 +593,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         // Wanda compares within each output: the same count per row.
         Matrix scores{c.layout.rows, c.layout.cols,
                       toMatrix(c.scores, c.layout).data};
-        c.keep = fromLayout(
-            selectLowestPerRow(scores, targetZeros(c.layout.cols, c.target)),
-            c.layout);
+        c.keep = fromLayout(selectLowestPerRow(scores, perRowZeros(c, c.target)),
+                            c.layout);
       } else if (pattern != PrunePattern::Unstructured) {
         int64_t numGroups = c.layout.rows;
         if (pattern == PrunePattern::Block)
@@ -584,12 +647,41 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         scores.push_back(std::move(candidates[i].scores));
       auto masks =
           selectLowestGlobal(scores, targetZeros(pooledElements, sparsity));
-      for (auto [j, i] : llvm::enumerate(pooled))
+      for (auto [j, i] : llvm::enumerate(pooled)) {
         candidates[i].keep = std::move(masks[j]);
+        candidates[i].scores = std::move(scores[j]);
+      }
+    }
+    // A sparsity below 1 never removes a whole weight (every output of a
+    // layer for pattern=channel, the only block of a weight smaller than
+    // `block`, a small weight rounded up to 100 %): its strongest unit stays.
+    // N:M is exact by definition (n=0 asks for all zeros).
+    for (Candidate &c : candidates) {
+      if (pattern == PrunePattern::NM || !c.updated.empty() ||
+          c.scores.size() != c.keep.size() || c.keep.empty() ||
+          llvm::is_contained(c.keep, uint8_t(1)))
+        continue;
+      size_t best = std::max_element(c.scores.begin(), c.scores.end()) -
+                    c.scores.begin();
+      c.keep[best] = 1;
+      StringRef unit = pattern == PrunePattern::Channel ? "outputs"
+                       : pattern == PrunePattern::Block ? "blocks"
+                                                        : "elements";
+      emitWarning(c.weight->constOp->getLoc())
+          << "nn-prune: weight '" << c.weight->name << "': the selection "
+          << "would remove all " << c.keep.size() << " " << unit
+          << "; keeping the strongest one";
     }
     for (Candidate &c : candidates)
       if (!c.groupOf.empty())
         c.keep = expandGroupMask(c.keep, c.groupOf);
+
+    if (candidates.empty())
+      emitWarning(module.getLoc())
+          << "nn-prune: nothing pruned: every one of the "
+          << analysis.getWeights().size()
+          << " weights was skipped (only=, exclude=, min-elements=, or an "
+             "unsupported element type or shape)";
 
     Builder b(&getContext());
     for (Candidate &c : candidates) {
@@ -602,11 +694,33 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       }
       if (!c.updated.empty())
         c.values = std::move(c.updated);
-      int64_t zeros = 0;
+      int64_t zeros = 0, removed = 0;
       for (size_t i = 0; i < c.values.size(); ++i) {
         if (!c.keep[i])
           c.values[i] = 0.0;
         zeros += c.values[i] == 0.0;
+        removed += !c.keep[i];
+      }
+      // Structured patterns round to whole groups; say so when the result
+      // is off the request by more than one group.
+      if (!c.global && pattern != PrunePattern::NM && !isOBS(criterion)) {
+        int64_t want = targetZeros(c.values.size(), c.target);
+        int64_t slack = 1;
+        if (pattern == PrunePattern::Block)
+          slack = std::min(blockRows, c.layout.rows) *
+                  std::min(blockCols, c.layout.cols);
+        else if (pattern == PrunePattern::Channel)
+          slack = c.layout.cols;
+        else if (criterion == Criterion::Wanda)
+          slack = c.layout.rows; // one element per row
+        if (std::abs(removed - want) > slack)
+          emitWarning(w.constOp->getLoc())
+              << "nn-prune: weight '" << w.name << "' is pruned to "
+              << llvm::formatv("{0:P1}", double(removed) / c.values.size())
+              << " instead of the requested "
+              << llvm::formatv("{0:P1}", c.target) << " (" << removed << " of "
+              << c.values.size() << " elements; the pattern rounds to whole "
+              << "groups)";
       }
       setConstantValue(w.constOp, writeWeightReusing(w.value, w.type, c.values,
                                                      blobKeyFor(w.name)));

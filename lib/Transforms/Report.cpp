@@ -7,6 +7,7 @@
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Transforms/Passes.h"
 #include "prune-opt/Utils/Format.h"
+#include "prune-opt/Utils/SafeOutput.h"
 #include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -258,14 +259,7 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
   }
 
   LogicalResult writeJson(ArrayRef<Row> rows) {
-    std::string tmp = jsonFile + ".tmp";
-    std::error_code ec;
-    {
-      llvm::raw_fd_ostream file(tmp, ec);
-      if (ec)
-        return emitError(getOperation().getLoc())
-               << "nn-report: cannot write '" << jsonFile
-               << "': " << ec.message();
+    llvm::Error err = writeFileSafely(jsonFile, [&](llvm::raw_ostream &file) {
       llvm::json::OStream j(file, 2);
       Totals t(rows);
       j.object([&] {
@@ -326,11 +320,11 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
         });
       });
       file << "\n";
-    }
-    if (auto err = llvm::sys::fs::rename(tmp, jsonFile))
+      return llvm::Error::success();
+    });
+    if (err)
       return emitError(getOperation().getLoc())
-             << "nn-report: cannot write '" << jsonFile
-             << "': " << err.message();
+             << "nn-report: " << llvm::toString(std::move(err));
     return success();
   }
 };

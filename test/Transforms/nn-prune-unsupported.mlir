@@ -7,11 +7,15 @@
 // A quantized (integer) weight is found but left untouched, with a remark.
 // CHECK-LABEL: func.func @int8_weight
 // CHECK-NOT: nn.prune
+// The pass says when it pruned nothing.
+// expected-warning@+1 {{nn-prune: nothing pruned: every one of the 1 weights was skipped}}
+module {
 func.func @int8_weight(%x: tensor<1x4xi8>, %init: tensor<1x2xi32>) -> tensor<1x2xi32> {
   // expected-remark@+1 {{nn-prune: weight 'w0' left untouched: element type 'i8' is not supported}}
   %w = arith.constant dense<[[1, 2], [3, 4], [5, 6], [7, 8]]> : tensor<4x2xi8>
   %y = linalg.matmul ins(%x, %w : tensor<1x4xi8>, tensor<4x2xi8>) outs(%init : tensor<1x2xi32>) -> tensor<1x2xi32>
   return %y : tensor<1x2xi32>
+}
 }
 
 // -----
@@ -34,6 +38,9 @@ func.func @dynamic_batch(%x: tensor<?x4xf32>, %init: tensor<?x2xf32>) -> tensor<
 // CHECK-LABEL: func.func @not_a_contraction
 // CHECK-NOT: nn.prune
 #id = affine_map<(d0) -> (d0)>
+// expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
+// expected-note@+1 {{the module has no linalg contraction or convolution}}
+module {
 func.func @not_a_contraction(%x: tensor<4xf32>) -> tensor<4xf32> {
   %s = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
   %y = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]} ins(%x, %s : tensor<4xf32>, tensor<4xf32>) outs(%x : tensor<4xf32>) {
@@ -42,4 +49,5 @@ func.func @not_a_contraction(%x: tensor<4xf32>) -> tensor<4xf32> {
     linalg.yield %m : f32
   } -> tensor<4xf32>
   return %y : tensor<4xf32>
+}
 }

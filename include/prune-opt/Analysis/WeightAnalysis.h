@@ -23,6 +23,7 @@
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/Pass/AnalysisManager.h"
 #include "llvm/ADT/SmallVector.h"
@@ -103,6 +104,12 @@ public:
 
   /// True if `op` is a contraction or convolution this analysis looks at.
   static bool isContraction(Operation *op);
+
+  /// Attaches notes to `diag` saying why no weight was found under `root`:
+  /// TOSA ops not converted to linalg, contractions whose operands are
+  /// function arguments (weights passed in, or through a call to a public
+  /// function) or computed values (e.g. `linalg.generic` copies).
+  static void explainNoWeights(Operation *root, Diagnostic &diag);
 
 private:
   std::vector<WeightInfo> weights;
