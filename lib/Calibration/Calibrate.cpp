@@ -41,6 +41,7 @@
 #include <Eigen/Dense>
 
 #include <chrono>
+#include <unistd.h>
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNCALIBRATE
@@ -272,6 +273,7 @@ namespace {
 struct NNCalibratePass
     : public prune::impl::NNCalibrateBase<NNCalibratePass> {
   using Base::Base;
+  PRUNE_OPT_CHECKED_OPTIONS("nn-calibrate")
 
   LogicalResult fail(const llvm::Twine &msg) {
     emitError(getOperation().getLoc()) << "nn-calibrate: " << msg;
@@ -309,6 +311,11 @@ struct NNCalibratePass
     }
   }
 
+  static double physicalMemoryBytes() {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? double(pages) * double(size) : 8.0 * (1 << 30);
+  }
+
   LogicalResult calibrate() {
     ModuleOp module = getOperation();
     func::FuncOp entryFunc;
@@ -328,6 +335,8 @@ struct NNCalibratePass
                   "inputs=");
     if (limit <= 0 || first < 0)
       return fail("first must be >= 0 and limit > 0");
+    if (maxMemoryMiB < 0)
+      return fail("max-memory-mib must be >= 0");
 
     // (Recomputed on every call: sequential mode prunes in between.)
     WeightAnalysis analysis(module);
@@ -396,6 +405,37 @@ struct NNCalibratePass
     int64_t count = std::min<int64_t>(limit, source->size() - first);
     if (auto err = source->checkRange(first, count))
       return fail(llvm::toString(std::move(err)));
+
+    // The statistics must fit: a 65536-input layer alone needs a 32 GiB
+    // Gram matrix. Refuse before allocating, naming the largest weights.
+    {
+      llvm::DenseMap<const WeightInfo *, int64_t> cols;
+      for (const Capture &c : captures)
+        cols[c.weight] = c.cols;
+      double need = 0;
+      const Capture *largest = nullptr;
+      for (const Capture &c : captures) {
+        if (!largest || c.cols > largest->cols)
+          largest = &c;
+      }
+      for (auto [w, n] : cols)
+        need += double(n) * double(n) * sizeof(double);
+      double limitBytes = maxMemoryMiB > 0
+                              ? double(maxMemoryMiB) * 1024 * 1024
+                              : 0.5 * physicalMemoryBytes();
+      if (largest && need > limitBytes) {
+        emitError(largest->weight->constOp->getLoc())
+            << llvm::formatv(
+                   "nn-calibrate: the statistics need {0:F1} GiB (weight "
+                   "'{1}' alone a {2}x{2} Gram matrix, {3:F1} GiB), more "
+                   "than the limit of {4:F1} GiB: raise max-memory-mib= or "
+                   "exclude wide layers from calibration",
+                   need / (1 << 30), largest->weight->name, largest->cols,
+                   double(largest->cols) * largest->cols * 8 / (1 << 30),
+                   limitBytes / (1 << 30));
+        return failure();
+      }
+    }
 
     // One Gram matrix per weight (summed over its uses).
     llvm::DenseMap<const WeightInfo *, Eigen::MatrixXd> grams;

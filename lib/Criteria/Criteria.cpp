@@ -200,11 +200,16 @@ ChannelStats mlir::prune::channelStats(llvm::ArrayRef<float> values) {
   ChannelStats st;
   if (values.empty())
     return st;
-  double lo = values[0], hi = values[0], sumAbs = 0;
+  // The histogram spans the finite values; infinities and NaNs (a model
+  // that overflows) go to the end bins, never through a float-to-int
+  // conversion of a non-finite number.
+  double lo = INFINITY, hi = -INFINITY, sumAbs = 0;
   int64_t zeros = 0;
   for (float v : values) {
-    lo = std::min<double>(lo, v);
-    hi = std::max<double>(hi, v);
+    if (std::isfinite(v)) {
+      lo = std::min<double>(lo, v);
+      hi = std::max<double>(hi, v);
+    }
     sumAbs += std::fabs(v);
     zeros += v == 0.0f;
   }
@@ -214,8 +219,9 @@ ChannelStats mlir::prune::channelStats(llvm::ArrayRef<float> values) {
     constexpr int kBins = 32;
     int64_t counts[kBins] = {};
     for (float v : values) {
-      int bin = static_cast<int>((v - lo) / (hi - lo) * kBins);
-      ++counts[std::clamp(bin, 0, kBins - 1)];
+      double t = (double(v) - lo) / (hi - lo) * kBins;
+      int bin = !(t > 0) ? 0 : t >= kBins ? kBins - 1 : static_cast<int>(t);
+      ++counts[bin];
     }
     for (int64_t c : counts)
       if (c) {

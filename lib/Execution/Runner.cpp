@@ -372,7 +372,9 @@ CompiledModel::run(llvm::ArrayRef<HostTensor> inputs) {
     bool contiguous = true;
     for (int64_t i = rank - 1, stride = 1; i >= 0; stride *= spec.shape[i--])
       contiguous &= spec.shape[i] == 1 || w[3 + rank + i] == stride;
-    if (contiguous) {
+    if (out.bytes.empty()) {
+      // (No elements: nothing to copy, and the pointers may be null.)
+    } else if (contiguous) {
       std::memcpy(out.bytes.data(), base, out.numElements() * esz);
     } else {
       std::vector<int64_t> idx(rank, 0);

@@ -154,7 +154,8 @@ HostTensor HostTensor::convertTo(ElementKind to) const {
 HostTensor HostTensor::slice(int64_t begin, std::vector<int64_t> newShape) const {
   HostTensor out(kind, std::move(newShape));
   size_t esz = elementSize(kind);
-  std::memcpy(out.bytes.data(), bytes.data() + begin * esz, out.bytes.size());
+  if (!out.bytes.empty())
+    std::memcpy(out.bytes.data(), bytes.data() + begin * esz, out.bytes.size());
   return out;
 }
 
@@ -172,15 +173,21 @@ Expected<std::vector<uint8_t>> mlir::prune::readMaybeGzip(StringRef path) {
   gzFile file = gzopen(path.str().c_str(), "rb");
   if (!file)
     return fail("cannot open gzip file '" + path + "'");
+  // A gzip bomb must not exhaust memory: inputs are data sets of at most a
+  // few GiB.
+  constexpr size_t kMaxBytes = size_t(4) << 30;
   std::vector<uint8_t> out;
   char chunk[1 << 16];
   int n;
-  while ((n = gzread(file, chunk, sizeof(chunk))) > 0)
+  while ((n = gzread(file, chunk, sizeof(chunk))) > 0 &&
+         out.size() <= kMaxBytes)
     out.insert(out.end(), chunk, chunk + n);
   bool bad = n < 0;
   gzclose(file);
   if (bad)
     return fail("corrupt gzip data in '" + path + "'");
+  if (out.size() > kMaxBytes)
+    return fail("'" + path + "' decompresses to more than 4 GiB");
   return out;
 }
 
@@ -241,11 +248,24 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
       return fail("'" + path + "': bad shape in .npy header");
     shape.push_back(d);
   }
+  // The shape must be backed by the file before anything is allocated: a
+  // hostile header can claim 1e11 elements, or a product past int64.
   size_t dataOffset = offset + headerLen;
+  uint64_t available = (bytes.size() - dataOffset) / elementSize(*kind);
+  uint64_t count = 1;
+  for (int64_t d : shape) {
+    if (d != 0 && count > available / uint64_t(d)) {
+      count = UINT64_MAX;
+      break;
+    }
+    count *= uint64_t(d);
+  }
+  if (count > available)
+    return fail("'" + path + "': its shape needs more elements than the "
+                "file holds (" + llvm::Twine(available) + ")");
   HostTensor t(*kind, shape);
-  if (bytes.size() - dataOffset < t.bytes.size())
-    return fail("'" + path + "': file holds fewer elements than its shape");
-  std::memcpy(t.bytes.data(), bytes.data() + dataOffset, t.bytes.size());
+  if (!t.bytes.empty())
+    std::memcpy(t.bytes.data(), bytes.data() + dataOffset, t.bytes.size());
   return t;
 }
 
@@ -298,9 +318,15 @@ Expected<IdxImages> mlir::prune::readIdxImages(StringRef path) {
   images.count = bigEndian32(bytes->data() + 4);
   images.rows = bigEndian32(bytes->data() + 8);
   images.cols = bigEndian32(bytes->data() + 12);
-  size_t need = size_t(images.count) * images.rows * images.cols;
-  if (bytes->size() - 16 < need)
-    return fail("'" + path + "': truncated idx3 file");
+  // (Counts are 32-bit: the product fits in 96 bits, not in size_t.)
+  uint64_t pixels = uint64_t(images.rows) * images.cols;
+  if ((pixels && uint64_t(images.count) > (bytes->size() - 16) / pixels) ||
+      images.rows == 0 || images.cols == 0)
+    return fail("'" + path + "': truncated or empty idx3 file (header says " +
+                llvm::Twine(images.count) + " images of " +
+                llvm::Twine(images.rows) + "x" + llvm::Twine(images.cols) +
+                ")");
+  size_t need = size_t(images.count) * pixels;
   images.pixels.assign(bytes->begin() + 16, bytes->begin() + 16 + need);
   return images;
 }
@@ -339,8 +365,9 @@ Expected<Preprocess> mlir::prune::parsePreprocess(StringRef spec) {
       continue;
     }
     double v;
-    if (value.getAsDouble(v))
-      return fail("preprocess: bad number '" + value + "' for '" + key + "'");
+    if (value.getAsDouble(v) || !std::isfinite(v))
+      return fail("preprocess: bad number '" + value + "' for '" + key +
+                  "' (a finite number)");
     if (key == "scale")
       p.scale = v;
     else if (key == "mean")

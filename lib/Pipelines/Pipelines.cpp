@@ -16,8 +16,44 @@
 using namespace mlir;
 using namespace mlir::prune;
 
+namespace {
+/// Stands in for a pipeline that cannot be built (bad options, passes that
+/// are not registered): the run fails with `message` on the module instead
+/// of the builder aborting the host process.
+struct PipelineErrorPass
+    : public PassWrapper<PipelineErrorPass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PipelineErrorPass)
+  explicit PipelineErrorPass(std::string message)
+      : message(std::move(message)) {}
+  StringRef getArgument() const override { return "nn-pipeline-error"; }
+  void runOnOperation() override {
+    emitError(getOperation()->getLoc()) << message;
+    signalPassFailure();
+  }
+  std::string message;
+};
+} // namespace
+
+/// Checks the options of nn-lower-cpu; returns the error message, if any.
+static std::string checkLowerCpuOptions(const LowerCpuOptions &options) {
+  int32_t vl = options.vectorLength;
+  if (vl < 0 || (vl & (vl - 1)) != 0)
+    return llvm::formatv("nn-lower-cpu: option 'vl' must be 0 (scalar) or a "
+                         "power of two, got {0}",
+                         vl);
+  if (options.csrTiledBatch < 0)
+    return llvm::formatv("nn-lower-cpu: option 'csr-tiled-batch' must be >= "
+                         "0, got {0}",
+                         int64_t(options.csrTiledBatch));
+  return "";
+}
+
 void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
                                         const LowerCpuOptions &options) {
+  if (std::string error = checkLowerCpuOptions(options); !error.empty()) {
+    pm.addPass(std::make_unique<PipelineErrorPass>(error));
+    return;
+  }
   // The pass list of upstream's `--sparsifier` (MLIR 22), without its
   // `linalg-fuse-elementwise-ops` step: fusing a ReLU written as
   // cmpf+select into a contraction with an assembled sparse operand makes
@@ -31,9 +67,19 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
                     "reassociate-fp-reductions={1}}",
                     options.enableIndexOptimizations ? "true" : "false",
                     options.reassociateFPReductions ? "true" : "false");
+  bool broken = false;
   auto addText = [&](StringRef text) {
-    if (failed(parsePassPipeline(text, pm, llvm::errs())))
-      llvm::report_fatal_error("nn-lower-cpu: malformed built-in pipeline");
+    if (broken)
+      return;
+    std::string why;
+    llvm::raw_string_ostream os(why);
+    if (succeeded(parsePassPipeline(text, pm, os)))
+      return;
+    broken = true;
+    pm.addPass(std::make_unique<PipelineErrorPass>(
+        "nn-lower-cpu: cannot build the pipeline (are upstream's passes "
+        "registered? mlir::registerAllPasses()): " +
+        StringRef(why).trim().str()));
   };
   pm.addPass(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
@@ -86,6 +132,8 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
                                        "reconcile-unrealized-casts",
                                        vector);
   addText(pipeline);
+  if (!broken)
+    pm.addPass(createNNZeroSizeGlobals());
 }
 
 void mlir::prune::registerPipelines() {

@@ -280,9 +280,16 @@ namespace {
 struct NNLowerKernelsPass
     : public mlir::prune::impl::NNLowerKernelsBase<NNLowerKernelsPass> {
   using Base::Base;
+  PRUNE_OPT_CHECKED_OPTIONS("nn-lower-kernels")
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (csrTiledBatch < 0) {
+      emitError(module.getLoc())
+          << "nn-lower-kernels: option 'csr-tiled-batch' must be >= 0, got "
+          << int64_t(csrTiledBatch);
+      return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> candidates;
     // Contractions only: lowering one erases the elementwise ops (and the
     // broadcast init) it absorbs, which must not be visited afterwards.

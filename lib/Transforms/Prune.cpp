@@ -120,6 +120,7 @@ struct Override {
 
 struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   using Base::Base;
+  PRUNE_OPT_CHECKED_OPTIONS("nn-prune")
 
   LogicalResult parseOverrides(SmallVectorImpl<Override> &overrides) {
     for (const std::string &entry : layerSparsity) {

@@ -152,6 +152,7 @@ static std::string humanCount(int64_t n) {
 namespace {
 struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
   using Base::Base;
+  PRUNE_OPT_CHECKED_OPTIONS("nn-report")
 
   void runOnOperation() override {
     std::vector<Row> rows;

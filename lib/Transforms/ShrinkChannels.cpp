@@ -280,6 +280,7 @@ namespace {
 struct NNShrinkChannelsPass
     : public prune::impl::NNShrinkChannelsBase<NNShrinkChannelsPass> {
   using Base::Base;
+  PRUNE_OPT_CHECKED_OPTIONS("nn-shrink-channels")
 
   void runOnOperation() override {
     auto &analysis = getAnalysis<WeightAnalysis>();

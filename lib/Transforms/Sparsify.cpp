@@ -164,6 +164,7 @@ static Storage buildStorage(const Buffer &buf, ArrayRef<int64_t> lvlToDim,
 namespace {
 struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   using Base::Base;
+  PRUNE_OPT_CHECKED_OPTIONS("nn-sparsify")
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -172,6 +173,24 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           << "nn-sparsify: option 'index-width' must be one "
              "of 0, 8, 16, 32, 64, got "
           << unsigned(indexWidth);
+      return signalPassFailure();
+    }
+    if (!(minSparsity >= 0.0 && minSparsity <= 1.0)) {
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'min-sparsity' must be in [0, 1], got "
+          << minSparsity;
+      return signalPassFailure();
+    }
+    if (!(bandwidthGBs > 0.0 && std::isfinite(bandwidthGBs))) {
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'bandwidth-gbs' must be a finite number "
+             "> 0, got "
+          << bandwidthGBs;
+      return signalPassFailure();
+    }
+    if (cacheKiB < 0) {
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'cache-kib' must be >= 0, got " << cacheKiB;
       return signalPassFailure();
     }
     auto &analysis = getAnalysis<WeightAnalysis>();
@@ -191,6 +210,26 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         elements = std::max<int64_t>(e.getInt(), 1);
       double achieved = static_cast<double>(zeros) / elements;
       bool keepDense = format == SparseFormat::Dense || achieved < minSparsity;
+      // A consumer that sees the weight with a dynamic shape (through a
+      // tensor.cast) cannot take compile-time sparse arrays of fixed shape.
+      if (!keepDense && llvm::any_of(w.uses, [](const WeightUse &use) {
+            return !cast<ShapedType>(
+                        use.consumer->getOperand(use.operandIndex).getType())
+                        .hasStaticShape();
+          })) {
+        emitRemark(w.constOp->getLoc())
+            << "nn-sparsify: weight '" << w.name
+            << "' kept dense: a consumer reads it with a dynamic shape";
+        keepDense = true;
+      }
+      // All zeros: an empty sparse tensor does not lower upstream ("offset 0
+      // is out-of-bounds"); the dense zeros compute the same.
+      if (!keepDense && zeros >= elements) {
+        emitRemark(w.constOp->getLoc())
+            << "nn-sparsify: weight '" << w.name
+            << "' is all zeros: kept dense";
+        keepDense = true;
+      }
       // Fully connected uses: the kernel formats of nn-lower-kernels.
       std::string kernelFormat = "csr";
       if (!keepDense) {

@@ -114,11 +114,14 @@ ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
                                       StringRef blobName) {
   Type elt = type.getElementType();
   size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
-  std::vector<char> bytes(values.size() * eltBytes);
+  // (Never a null data pointer, even for an empty weight: the blob copies
+  // with memcpy.)
+  std::vector<char> bytes(std::max<size_t>(values.size() * eltBytes, 1));
   for (size_t i = 0; i < values.size(); ++i)
     storeElement(bytes.data() + i * eltBytes, elt, values[i]);
   AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      bytes, /*align=*/std::max<size_t>(eltBytes, 4));
+      ArrayRef<char>(bytes.data(), values.size() * eltBytes),
+      /*align=*/std::max<size_t>(eltBytes, 4));
   return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
 }
 
@@ -149,13 +152,14 @@ ElementsAttr mlir::prune::writeIntArray(MLIRContext *ctx, unsigned bitWidth,
   unsigned storeBits = isIndex ? 64 : bitWidth;
   auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, elt);
   size_t eltBytes = storeBits / 8;
-  std::vector<char> bytes(values.size() * eltBytes);
+  std::vector<char> bytes(std::max<size_t>(values.size() * eltBytes, 1));
   for (size_t i = 0; i < values.size(); ++i) {
     uint64_t v = static_cast<uint64_t>(values[i]);
     std::memcpy(bytes.data() + i * eltBytes, &v, eltBytes); // little endian
   }
   AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      bytes, std::max<size_t>(eltBytes, 4));
+      ArrayRef<char>(bytes.data(), values.size() * eltBytes),
+      std::max<size_t>(eltBytes, 4));
   return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
 }
 

@@ -289,6 +289,17 @@ int main(int argc, char **argv) {
       argc, argv,
       "prune-run: compile, run and compare dense and pruned models\n");
 
+  // Option values: checked before anything is compiled.
+  if (first < 0)
+    return failWith("--first must be >= 0");
+  if (limit < -1)
+    return failWith("--limit must be >= 0 (or -1 for all samples)");
+  if (bench.getNumOccurrences() && bench < 0)
+    return failWith("--bench must be >= 0");
+  if (tolerance.getNumOccurrences() &&
+      !(tolerance >= 0 && std::isfinite(tolerance)))
+    return failWith("--tolerance must be a finite number >= 0");
+
   DialectRegistry registry;
   registerAllUpstream(registry);
   MLIRContext context(registry);
@@ -347,6 +358,17 @@ int main(int argc, char **argv) {
     in.labels = std::move(*l);
     if (int64_t(in.labels.size()) < in.begin + in.count)
       return failWith("fewer labels than samples");
+    // Labels index the model's outputs (its classes).
+    int64_t classes = 1;
+    if (!models[0].compiled->outputSpecs().empty())
+      for (int64_t d : models[0].compiled->outputSpecs()[0].shape)
+        classes *= d;
+    for (int64_t s = in.begin; s < in.begin + in.count; ++s)
+      if (in.labels[s] < 0 || in.labels[s] >= classes)
+        return failWith("label " + std::to_string(in.labels[s]) +
+                        " of sample " + std::to_string(s) +
+                        " is outside the model's " + std::to_string(classes) +
+                        " classes");
   }
 
   if (!sweep.empty())
@@ -412,7 +434,15 @@ int main(int argc, char **argv) {
     if (!ref)
       return failWith(llvm::toString(ref.takeError()));
     int64_t per = models[0].outputs[0].numElements();
-    if (ref->numElements() < (in.begin + in.count) * per)
+    int64_t refPer = 1;
+    for (size_t i = 1; i < ref->shape.size(); ++i)
+      refPer *= ref->shape[i];
+    if (ref->shape.empty() || refPer != per)
+      return failWith("reference '" + reference.getValue() +
+                      "' is not [N, ...] with " + std::to_string(per) +
+                      " values per sample (one row per sample of model A's "
+                      "first output)");
+    if (ref->shape[0] < in.begin + in.count)
       return failWith("reference has fewer rows than samples");
     Diff d;
     for (int64_t s = 0; s < in.count; ++s)

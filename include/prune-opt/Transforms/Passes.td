@@ -206,6 +206,10 @@ def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
            "Image preprocessing: scale=,mean=,std=,pad=,layout=nchw|nhwc">,
     Option<"first", "first", "int64_t", "0", "First calibration sample">,
     Option<"limit", "limit", "int64_t", "256", "Number of calibration samples">,
+    Option<"maxMemoryMiB", "max-memory-mib", "int64_t", "0",
+           "Refuse to start when the statistics (one cols x cols Gram "
+           "matrix of doubles per weight) need more than this many MiB "
+           "(0: half the machine's physical memory)">,
     Option<"sequentialPrune", "sequential-prune", "std::string", "\"\"",
            "Sequential mode: nn-prune options (e.g. 'sparsity=0.8 "
            "criterion=sparsegpt'); weights are calibrated and pruned one at "
@@ -418,8 +422,6 @@ def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::ModuleOp"> {
   }];
 }
 
-#endif // PRUNE_OPT_TRANSFORMS_PASSES
-
 def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
   let summary = "Lower fully connected layers with constant weights to prune-opt's micro-kernels";
   let description = [{
@@ -486,3 +488,19 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     Statistic<"numLowered", "num-lowered", "Number of contractions lowered to kernels">
   ];
 }
+
+def NNZeroSizeGlobals : Pass<"nn-zero-size-globals", "mlir::ModuleOp"> {
+  let summary = "Give zero-element LLVM globals a zero initializer";
+  let description = [{
+    MLIR 22's translation to LLVM IR divides by zero (SIGFPE in
+    `getLLVMConstant`) on an `llvm.mlir.global` whose array type has no
+    elements and whose value is a dense attribute: e.g. the values of a
+    weight pruned to 100 % packed for a kernel, or a `tensor<0x4xf32>`
+    constant in the model. This pass replaces such values by `#llvm.zero`
+    (the same, empty, global). Last step of `nn-lower-cpu`; the upstream
+    crash is pinned by `test/Upstream/zero-size-global.test`.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif // PRUNE_OPT_TRANSFORMS_PASSES
