@@ -36,14 +36,43 @@ config.substitutions.append(
               [os.path.join(kernels_dir, "libPruneOptKernels.so")])))
 
 # Real models live beside the repository in ../shared/models (not part of
-# it). Tests that need them say `REQUIRES: models` and are reported as
-# UNSUPPORTED (skipped) when the folder is absent.
+# it). Tests that need them say `REQUIRES: models`; the feature is set only
+# when every model file a test names (`%models/<path>` in any test file) is
+# there. Otherwise those tests are reported as UNSUPPORTED (skipped), unless
+# PRUNE_OPT_REQUIRE_MODELS=1 (set by .ci/run): then a missing file is a fatal
+# error and the run fails.
+import re
+
 models = os.environ.get(
     "PRUNE_OPT_MODELS",
     os.path.join(config.prune_opt_src_root, "..", "shared", "models"))
 models = os.path.abspath(models)
-if os.path.exists(os.path.join(models, "heir_lenet.mlir")):
+
+
+def model_files_used(root):
+    used = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in filenames:
+            if os.path.splitext(name)[1] not in config.suffixes:
+                continue
+            with open(os.path.join(dirpath, name), errors="replace") as f:
+                used.update(re.findall(r"%models/([A-Za-z0-9_./-]+)", f.read()))
+    return sorted(used)
+
+
+model_files = model_files_used(config.test_source_root)
+missing = [f for f in model_files
+           if not os.path.isfile(os.path.join(models, f))]
+if not model_files:
+    lit_config.fatal("no test names a %models/ file: the scan in lit.cfg.py "
+                     "is broken")
+if not missing:
     config.available_features.add("models")
+elif os.environ.get("PRUNE_OPT_REQUIRE_MODELS", "0") not in ("", "0"):
+    lit_config.fatal(
+        "PRUNE_OPT_REQUIRE_MODELS is set but model files are missing from %s: "
+        "%s" % (models, ", ".join(missing)))
 else:
-    lit_config.note("../shared/models not found: model tests are skipped")
+    lit_config.note("model files missing from %s (%s): the tests that need "
+                    "them are skipped" % (models, ", ".join(missing)))
 config.substitutions.append(("%models", models))

@@ -1,9 +1,22 @@
 // RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir "--nn-calibrate=entry=mlp inputs=%S/../Integration/Inputs/x2.npy" \
 // RUN:   | FileCheck %s
-// The statistics make the data-aware criteria work; sparsegpt updates the
-// kept weights (W2's input 1 is a dead ReLU: pruned first).
+// The statistics make the data-aware criteria work; sparsegpt and obs update
+// the kept weights (W2's input 1 is a dead ReLU: pruned first). Their masks
+// and updated weights (w0_pruned, w1_pruned) are compared with
+// Inputs/obs_reference.py, which recomputes both criteria in plain Python
+// from the model's weights and x2.npy (zeros equal, values within 1e-5):
+// sparsegpt W1 = [[0, 0, 0, 3.64892], [-3, 0, 1.65858, 0], [0, 5.06279, -1.06847, 2.04425]],
+//           W2 = [[0, -1], [0, 0], [0.438261, 3]];
+// obs       W1 = [[0, 0, 0, 3.64892], [-2.47407, 0, 2.15081, 0], [0, 5.06279, -1.06847, 2.04425]],
+//           W2 = [[0.50281, -1], [0, 0], [0, 3]].
 // RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir "--nn-calibrate=entry=mlp inputs=%S/../Integration/Inputs/x2.npy" \
-// RUN:   "--nn-prune=sparsity=0.5 criterion=sparsegpt" | FileCheck %s --check-prefix=OBS
+// RUN:   "--nn-prune=sparsity=0.5 criterion=sparsegpt" -o %t.sparsegpt.mlir
+// RUN: FileCheck %s --check-prefix=OBS < %t.sparsegpt.mlir
+// RUN: %python %S/Inputs/obs_reference.py sparsegpt %t.sparsegpt.mlir
+// RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir "--nn-calibrate=entry=mlp inputs=%S/../Integration/Inputs/x2.npy" \
+// RUN:   "--nn-prune=sparsity=0.5 criterion=obs" -o %t.obs.mlir
+// RUN: FileCheck %s --check-prefix=EXACT < %t.obs.mlir
+// RUN: %python %S/Inputs/obs_reference.py obs %t.obs.mlir
 // RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir "--nn-calibrate=entry=mlp inputs=%S/../Integration/Inputs/x2.npy" \
 // RUN:   "--nn-prune=sparsity=0.5 criterion=wanda refit=lsq" | FileCheck %s --check-prefix=WANDA
 
@@ -15,6 +28,8 @@
 
 // OBS: criterion = "sparsegpt"{{.*}}zeros = 6 : i64
 // OBS: criterion = "sparsegpt"{{.*}}zeros = 3 : i64
+// EXACT: criterion = "obs"{{.*}}zeros = 6 : i64
+// EXACT: criterion = "obs"{{.*}}zeros = 3 : i64
 // WANDA: criterion = "wanda"{{.*}}refit = "lsq"{{.*}}zeros = 6 : i64
 
 // Sequential mode: calibrate, prune one weight, recalibrate on the pruned
