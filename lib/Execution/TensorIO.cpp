@@ -253,14 +253,10 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
   size_t dataOffset = offset + headerLen;
   uint64_t available = (bytes.size() - dataOffset) / elementSize(*kind);
   uint64_t count = 1;
-  for (int64_t d : shape) {
-    if (d != 0 && count > available / uint64_t(d)) {
-      count = UINT64_MAX;
-      break;
-    }
-    count *= uint64_t(d);
-  }
-  if (count > available)
+  bool overflow = false;
+  for (int64_t d : shape)
+    overflow |= __builtin_mul_overflow(count, uint64_t(d), &count);
+  if (overflow || count > available)
     return fail("'" + path + "': its shape needs more elements than the "
                 "file holds (" + llvm::Twine(available) + ")");
   HostTensor t(*kind, shape);

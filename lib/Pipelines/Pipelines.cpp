@@ -81,6 +81,10 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
         "registered? mlir::registerAllPasses()): " +
         StringRef(why).trim().str()));
   };
+  // TOSA models are converted to linalg first (a no-op on other IR).
+  addText("func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
+          "tosa-to-tensor)");
+  pm.addPass(createNNDropTensorDeallocs());
   pm.addPass(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
   if (options.kernels) {

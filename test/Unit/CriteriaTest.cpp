@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 using namespace mlir::prune;
@@ -168,4 +169,28 @@ TEST(Criteria, ChannelStats) {
   EXPECT_EQ(dead.zeroFraction, 1.0);
   ChannelStats twoValued = channelStats({0, 0, 1, 1});
   EXPECT_NEAR(twoValued.entropy, std::log(2.0), 1e-12);
+}
+
+// A model that overflows gives infinite or NaN activations: the statistics
+// stay defined (the histogram spans the finite values; non-finite ones go to
+// the end bins instead of through an undefined float-to-int conversion).
+TEST(Criteria, ChannelStatsWithNonFiniteValues) {
+  float inf = std::numeric_limits<float>::infinity();
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  ChannelStats st = channelStats({0.0f, 1.0f, inf, -inf, nan, 1.0f});
+  EXPECT_TRUE(std::isinf(st.meanAbs) || std::isnan(st.meanAbs));
+  EXPECT_NEAR(st.zeroFraction, 1.0 / 6, 1e-12);
+  EXPECT_TRUE(std::isfinite(st.entropy));
+  EXPECT_GT(st.entropy, 0.0);
+  ChannelStats allInf = channelStats({inf, inf, -inf});
+  EXPECT_EQ(allInf.entropy, 0.0);
+}
+
+// Blocks of a weight with no elements: no groups (was a division by zero).
+TEST(Patterns, BlockGroupsOfAnEmptyWeight) {
+  MatrixLayout layout = makeMatrixLayout({0, 4}, {true, false});
+  int64_t numGroups = -1;
+  std::vector<int64_t> groupOf = blockGroups(layout, 1, layout.cols, numGroups);
+  EXPECT_EQ(numGroups, 0);
+  EXPECT_TRUE(groupOf.empty());
 }

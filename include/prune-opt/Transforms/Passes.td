@@ -503,4 +503,16 @@ def NNZeroSizeGlobals : Pass<"nn-zero-size-globals", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def NNDropTensorDeallocs : Pass<"nn-drop-tensor-deallocs", "mlir::ModuleOp"> {
+  let summary = "Remove `bufferization.dealloc_tensor` hints before lowering";
+  let description = [{
+    `nn-lower-cpu` frees buffers with upstream's ownership-based
+    deallocation, which rejects IR that already frees memory ("memory free
+    side-effect on MemRef value not supported"). A `dealloc_tensor` on a
+    tensor is only a hint, so it is removed; the buffers are still freed.
+    Part of `nn-lower-cpu`.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+}
+
 #endif // PRUNE_OPT_TRANSFORMS_PASSES

@@ -1,22 +1,26 @@
-//===- ZeroSizeGlobals.cpp - The nn-zero-size-globals pass ----------------===//
+//===- LoweringFixups.cpp - Small fix-ups of nn-lower-cpu -----------------===//
 //
 // Part of the prune-opt project.
 //
 //===----------------------------------------------------------------------===//
 //
-// Works around an MLIR 22 crash: translating an llvm.mlir.global of a
-// zero-element array type with a dense value divides by zero.
+// nn-zero-size-globals works around an MLIR 22 crash: translating an
+// llvm.mlir.global of a zero-element array type with a dense value divides
+// by zero. nn-drop-tensor-deallocs removes deallocation hints that upstream's
+// ownership-based deallocation rejects.
 //
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Transforms/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNZEROSIZEGLOBALS
+#define GEN_PASS_DEF_NNDROPTENSORDEALLOCS
 #include "prune-opt/Transforms/Passes.h.inc"
 } // namespace mlir::prune
 
@@ -42,6 +46,15 @@ struct NNZeroSizeGlobalsPass
           hasNoElements(global.getGlobalType()))
         global.setValueAttr(LLVM::ZeroAttr::get(&getContext()));
     });
+  }
+};
+} // namespace
+
+namespace {
+struct NNDropTensorDeallocsPass
+    : public prune::impl::NNDropTensorDeallocsBase<NNDropTensorDeallocsPass> {
+  void runOnOperation() override {
+    getOperation().walk([](bufferization::DeallocTensorOp op) { op.erase(); });
   }
 };
 } // namespace

@@ -1,0 +1,11 @@
+func.func @f(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<[[1.0, 0.5], [-2.0, 0.25], [3.0, 4.0], [0.1, -5.0]]> : tensor<4x2xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2xf32>
+  %i = linalg.fill ins(%z : f32) outs(%e : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %y = linalg.matmul ins(%x, %w : tensor<1x4xf32>, tensor<4x2xf32>) outs(%i : tensor<1x2xf32>) -> tensor<1x2xf32>
+  %t = tensor.empty() : tensor<1x2xf32>
+  %c = linalg.copy ins(%y : tensor<1x2xf32>) outs(%t : tensor<1x2xf32>) -> tensor<1x2xf32>
+  bufferization.dealloc_tensor %y : tensor<1x2xf32>
+  return %c : tensor<1x2xf32>
+}
