@@ -18,6 +18,7 @@
 #include "prune-opt/Execution/TensorIO.h"
 #include "prune-opt/InitAll.h"
 #include "prune-opt/Utils/Format.h"
+#include "prune-opt/Utils/SafeOutput.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -520,12 +521,11 @@ struct SweepRow {
 };
 } // namespace
 
-static void writeSweepFiles(StringRef prefix, StringRef title,
-                            const Model &base, double baseAccuracy,
-                            ArrayRef<SweepRow> rows, bool haveLabels) {
+static llvm::Error writeSweepFiles(StringRef prefix, StringRef title,
+                                   const Model &base, double baseAccuracy,
+                                   ArrayRef<SweepRow> rows, bool haveLabels) {
   std::error_code ec;
-  {
-    llvm::raw_fd_ostream tsv((prefix + ".tsv").str(), ec);
+  if (auto err = writeFileSafely((prefix + ".tsv").str(), [&](raw_ostream &tsv) {
     tsv << "template\tpipeline\tsparsity\taccuracy\ttop1_agreement\t"
            "max_abs_diff\tlatency_us\tdense_latency_us\tspeedup\t"
            "param_bytes\n";
@@ -539,9 +539,10 @@ static void writeSweepFiles(StringRef prefix, StringRef title,
           << llvm::formatv("{0:F2}", r.baseLatency) << "\t"
           << llvm::formatv("{0:F2}", r.baseLatency / r.latency) << "\t"
           << r.bytes << "\n";
-  }
-  {
-    llvm::raw_fd_ostream md((prefix + ".md").str(), ec);
+    return llvm::Error::success();
+  }))
+    return err;
+  if (auto err = writeFileSafely((prefix + ".md").str(), [&](raw_ostream &md) {
     md << "# " << title << "\n\n"
        << "Dense: accuracy "
        << (haveLabels ? llvm::formatv("{0:F4}", baseAccuracy).str() : "n/a")
@@ -559,15 +560,20 @@ static void writeSweepFiles(StringRef prefix, StringRef title,
          << llvm::formatv("{0:F2}", r.baseLatency) << " | "
          << llvm::formatv("{0:F2}x", r.baseLatency / r.latency) << " | "
          << formatBytes(r.bytes) << " |\n";
-  }
+    return llvm::Error::success();
+  }))
+    return err;
   // Plot with gnuplot when it is installed (Debian: gnuplot-nox).
   auto gnuplot = llvm::sys::findProgramByName("gnuplot");
   if (!gnuplot) {
     llvm::errs() << "prune-run: gnuplot not found: no plot (apt-get install "
                     "gnuplot-nox)\n";
-    return;
+    return llvm::Error::success();
   }
-  std::string script = (prefix + ".gp").str();
+  // The script is a temporary file (never next to the user's outputs).
+  llvm::SmallString<128> script;
+  if ((ec = llvm::sys::fs::createTemporaryFile("prune-run-plot", "gp", script)))
+    return llvm::createStringError(ec, "cannot create the gnuplot script");
   {
     llvm::raw_fd_ostream gp(script, ec);
     gp << "set terminal pngcairo size 1100,450 noenhanced\n"
@@ -602,10 +608,10 @@ static void writeSweepFiles(StringRef prefix, StringRef title,
   std::string err;
   int rc = llvm::sys::ExecuteAndWait(*gnuplot, {*gnuplot, script},
                                      std::nullopt, {}, 0, 0, &err);
-  if (rc == 0)
-    llvm::sys::fs::remove(script);
+  llvm::sys::fs::remove(script);
   if (rc != 0)
     llvm::errs() << "prune-run: gnuplot failed: " << err << "\n";
+  return llvm::Error::success();
 }
 
 static int runSweep(ModuleOp module, StringRef entryName, Inputs &in) {
@@ -676,7 +682,9 @@ static int runSweep(ModuleOp module, StringRef entryName, Inputs &in) {
   if (!sweepOut.empty()) {
     std::string title =
         (llvm::sys::path::filename(modelPath) + ": dense vs pruned").str();
-    writeSweepFiles(sweepOut, title, base, baseAccuracy, rows, haveLabels);
+    if (auto err = writeSweepFiles(sweepOut, title, base, baseAccuracy, rows,
+                                   haveLabels))
+      return failWith(llvm::toString(std::move(err)));
     llvm::outs() << "wrote " << sweepOut << ".md, " << sweepOut << ".tsv"
                  << (llvm::sys::findProgramByName("gnuplot") ? ", " + sweepOut + ".png" : std::string())
                  << "\n";
