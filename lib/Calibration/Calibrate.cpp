@@ -357,6 +357,18 @@ struct NNCalibratePass
       }
     }
 
+    if (captures.empty()) {
+      InFlightDiagnostic diag =
+          emitWarning(module.getLoc())
+          << "nn-calibrate: nothing calibrated: no weight of a supported "
+             "element type feeds a contraction of @"
+          << entryFunc.getName();
+      if (analysis.getWeights().empty())
+        WeightAnalysis::explainNoWeights(module,
+                                         *diag.getUnderlyingDiagnostic());
+      return success();
+    }
+
     // Instrument a clone: every captured activation becomes a result.
     OwningOpRef<ModuleOp> clone(module.clone());
     SmallVector<Operation *> origOps, cloneOps;

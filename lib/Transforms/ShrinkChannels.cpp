@@ -285,11 +285,13 @@ struct NNShrinkChannelsPass
   void runOnOperation() override {
     auto &analysis = getAnalysis<WeightAnalysis>();
     std::vector<Plan> plans;
+    int64_t channelWeights = 0;
     for (const WeightInfo &w : analysis.getWeights()) {
       auto d = w.constOp->getAttrOfType<DictionaryAttr>(kPruneAttrName);
       auto pattern = d ? d.getAs<StringAttr>("pattern") : StringAttr();
       if (!pattern || pattern.getValue() != "channel")
         continue;
+      ++channelWeights;
       Plan plan;
       std::string why;
       if (failed(planChain(w, plan, why))) {
@@ -324,6 +326,10 @@ struct NNShrinkChannelsPass
       }
       plans.push_back(std::move(plan));
     }
+    if (channelWeights == 0)
+      emitWarning(getOperation().getLoc())
+          << "nn-shrink-channels: nothing to do: no weight was pruned with "
+             "pattern=channel";
     IRRewriter rewriter(&getContext());
     for (Plan &plan : plans)
       if (failed(apply(rewriter, plan)))

@@ -199,10 +199,12 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     // Consumers replaced by their generic form.
     llvm::DenseMap<Operation *, Operation *> replaced;
     bool hadError = false;
+    int64_t decided = 0;
     for (const WeightInfo &w : analysis.getWeights()) {
       auto decision = w.constOp->getAttrOfType<DictionaryAttr>(kPruneAttrName);
       if (!decision)
         continue;
+      ++decided;
       int64_t zeros = 0, elements = 1;
       if (auto z = decision.getAs<IntegerAttr>("zeros"))
         zeros = z.getInt();
@@ -315,7 +317,15 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
             rewriter.eraseOp(def);
     }
     if (hadError)
-      signalPassFailure();
+      return signalPassFailure();
+    // Nothing decided and nothing sparsified before: say so.
+    if (decided == 0 &&
+        !module.walk([](sparse_tensor::AssembleOp) {
+                 return WalkResult::interrupt();
+               }).wasInterrupted())
+      emitWarning(module.getLoc())
+          << "nn-sparsify: nothing to do: no weight carries a pruning "
+             "decision (run --nn-prune first)";
   }
 
   struct KernelChoice {

@@ -3,7 +3,8 @@
 // RUN: prune-opt %s -split-input-file --nn-prune="pattern=channel sparsity=0.5" --nn-sparsify -verify-diagnostics -o /dev/null
 
 // A zero-size reduction dimension (once: division by zero in blockGroups).
-// expected-warning@+1 {{nn-prune: nothing pruned: every one of the 1 weights was skipped}}
+// expected-warning@+2 {{nn-prune: nothing pruned: every one of the 1 weights was skipped}}
+// expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
 func.func @zero_size(%x: tensor<1x0xf32>, %init: tensor<1x4xf32>) -> tensor<1x4xf32> {
   // expected-remark@+1 {{nn-prune: weight 'w0' left untouched: it has no elements}}
@@ -40,7 +41,8 @@ func.func @dynamic_view(%x: tensor<1x4xf32>, %init: tensor<1x?xf32>) -> tensor<1
 // Weights passed in as arguments of a public function (what a call into a
 // public @model from @main looks like after export): nothing to prune, and
 // the pass says why.
-// expected-warning@+1 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
+// expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
+// expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
 func.func @model(%x: tensor<1x4xf32>, %w: tensor<4x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
   // expected-note@+1 {{no constant reaches 'linalg.matmul': operand #0 is argument #0 of public function @model (weights passed in as arguments, or through calls to a public function, are not followed); operand #1 is argument #1 of public function @model}}
@@ -53,7 +55,8 @@ func.func @model(%x: tensor<1x4xf32>, %w: tensor<4x2xf32>, %init: tensor<1x2xf32
 
 // A weight copied by a linalg.generic before its use.
 #id = affine_map<(d0, d1) -> (d0, d1)>
-// expected-warning@+1 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
+// expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
+// expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
 func.func @copied(%x: tensor<1x4xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %w = arith.constant dense<1.0> : tensor<4x2xf32>

@@ -8,7 +8,8 @@
 // CHECK-LABEL: func.func @int8_weight
 // CHECK-NOT: nn.prune
 // The pass says when it pruned nothing.
-// expected-warning@+1 {{nn-prune: nothing pruned: every one of the 1 weights was skipped}}
+// expected-warning@+2 {{nn-prune: nothing pruned: every one of the 1 weights was skipped}}
+// expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
 func.func @int8_weight(%x: tensor<1x4xi8>, %init: tensor<1x2xi32>) -> tensor<1x2xi32> {
   // expected-remark@+1 {{nn-prune: weight 'w0' left untouched: element type 'i8' is not supported}}
@@ -38,8 +39,9 @@ func.func @dynamic_batch(%x: tensor<?x4xf32>, %init: tensor<?x2xf32>) -> tensor<
 // CHECK-LABEL: func.func @not_a_contraction
 // CHECK-NOT: nn.prune
 #id = affine_map<(d0) -> (d0)>
-// expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
-// expected-note@+1 {{the module has no linalg contraction or convolution}}
+// expected-warning@+3 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
+// expected-note@+2 {{the module has no linalg contraction or convolution}}
+// expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
 func.func @not_a_contraction(%x: tensor<4xf32>) -> tensor<4xf32> {
   %s = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
