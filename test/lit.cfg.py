@@ -7,7 +7,7 @@ from lit.llvm import llvm_config
 config.name = "PRUNE_OPT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["Inputs", "lib", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "consumer", "lib", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.prune_opt_obj_root, "test")
 
@@ -34,6 +34,24 @@ config.substitutions.append(
      ",".join([os.path.join(config.mlir_lib_dir, lib) for lib in
                ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"]] +
               [os.path.join(kernels_dir, "libPruneOptKernels.so")])))
+
+# Integration into other toolchains (test/Install): the mlir-opt plugin,
+# the build tree (what `cmake --install` installs from), the Python package.
+import shutil
+
+config.substitutions.append(
+    ("%plugin", os.path.join(kernels_dir, "PruneOptPlugin.so")))
+config.substitutions.append(("%prune_obj", config.prune_opt_obj_root))
+config.substitutions.append(
+    ("%prune_py", os.path.join(config.prune_opt_src_root, "python")))
+config.environment["PRUNE_OPT_LIB"] = kernels_dir
+if shutil.which("cmake"):
+    config.available_features.add("cmake")
+try:
+    import numpy  # noqa: F401 (the lit process's python is %python)
+    config.available_features.add("numpy")
+except ImportError:
+    pass
 
 # Real models live beside the repository in ../shared/models (not part of
 # it). Tests that need them say `REQUIRES: models`; the feature is set only

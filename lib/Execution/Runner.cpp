@@ -7,6 +7,7 @@
 #include "prune-opt/Execution/Runner.h"
 
 #include "prune-opt/Pipelines/Pipelines.h"
+#include "prune-opt/Runtime/Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,6 +25,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
@@ -81,6 +83,18 @@ static Expected<TensorSpec> specOf(Type type, const llvm::Twine &what) {
 
 CompiledModel::~CompiledModel() = default;
 
+/// The directory of the libPruneOptKernels.so this process has loaded (the
+/// library is linked in): an installed copy works without the build tree.
+/// Falls back to the build tree's directory.
+static std::string kernelsDir() {
+  Dl_info info;
+  if (::dladdr(reinterpret_cast<void *>(&prune_kernels_get_num_threads),
+               &info) &&
+      info.dli_fname && info.dli_fname[0] == '/')
+    return llvm::sys::path::parent_path(info.dli_fname).str();
+  return PRUNE_OPT_KERNELS_DIR;
+}
+
 /// Builds a shared library from the LLVM-dialect module with clang-22 and
 /// returns the address of `symbol` in it.
 static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
@@ -107,6 +121,8 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
   if (!clang)
     return fail("AOT mode needs clang-22 on PATH");
   std::string err;
+  std::string kernels = kernelsDir();
+  std::string kernelsL = "-L" + kernels, kernelsRpath = "-Wl,-rpath," + kernels;
   // -Bsymbolic: calls inside the library bind to its own functions, not to
   // a same-named function of another model loaded earlier.
   llvm::SmallVector<StringRef> args = {*clang,
@@ -124,8 +140,8 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
                                        "-Wl,-rpath," PRUNE_OPT_LLVM_LIB_DIR,
                                        "-lmlir_c_runner_utils",
                                        "-lmlir_runner_utils",
-                                       "-L" PRUNE_OPT_KERNELS_DIR,
-                                       "-Wl,-rpath," PRUNE_OPT_KERNELS_DIR,
+                                       kernelsL,
+                                       kernelsRpath,
                                        "-lPruneOptKernels"};
   int rc =
       llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0, &err);
@@ -254,10 +270,14 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   // MLIR's runner utilities (printMemrefF32, ...) so modules that print run
   // too, as under mlir-runner.
   std::vector<StringRef> libs;
-  // And the kernels nn-lower-kernels calls.
-  for (StringRef lib : {PRUNE_OPT_LLVM_LIB_DIR "/libmlir_runner_utils.so",
-                        PRUNE_OPT_LLVM_LIB_DIR "/libmlir_c_runner_utils.so",
-                        PRUNE_OPT_KERNELS_DIR "/libPruneOptKernels.so"})
+  // And the kernels nn-lower-kernels calls (found where this process loaded
+  // them: a host that loaded us with RTLD_LOCAL, e.g. Python's ctypes, does
+  // not make them visible to the JIT's process-symbol lookup).
+  std::string kernelsLib = kernelsDir() + "/libPruneOptKernels.so";
+  for (StringRef lib :
+       {StringRef(PRUNE_OPT_LLVM_LIB_DIR "/libmlir_runner_utils.so"),
+        StringRef(PRUNE_OPT_LLVM_LIB_DIR "/libmlir_c_runner_utils.so"),
+        StringRef(kernelsLib)})
     if (llvm::sys::fs::exists(lib))
       libs.push_back(lib);
   options.sharedLibPaths = libs;
