@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build ccache
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev libeigen3-dev zlib1g-dev libzstd-dev python3 gnuplot-nox
+  libgtest-dev libeigen3-dev zlib1g-dev libzstd-dev python3 python3-numpy gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do
