@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Seed corpus for prune-fuzz, built from the test suite.
 
-Every .mlir file under test/ (inputs included) is split on `// -----`;
+Every .mlir file under test/ (inputs included; not test/Upstream) and in
+tools/prune-fuzz/seeds is split on `// -----`;
 each chunk is paired with the pass pipelines its own RUN lines use (or, for
 inputs, the RUN lines of the tests that name them) plus a few generic ones.
 A seed is `<pipeline>\\n<mlir>`. nn-calibrate (JIT) and `json=` options are
@@ -24,6 +25,16 @@ GENERIC = [
     "nn-fold-weight-transposes,nn-prune,nn-sparsify{format=auto},nn-dense-loop-order",
     "nn-split-empty-tensors,nn-export-c-interface",
     "nn-prune{sparsity=0.5},nn-sparsify{format=csr},nn-lower-cpu",
+]
+# Also paired with the extra seeds in tools/prune-fuzz/seeds (one has
+# nn.calib statistics, which the data-aware criteria need).
+DATA_AWARE = [
+    "nn-prune{criterion=sparsegpt}",
+    "nn-prune{criterion=obs refit=lsq sparsity=0.5},nn-sparsify",
+    "nn-prune{criterion=wanda pattern=nm},nn-sparsify{format=nm},nn-lower-kernels",
+    "nn-prune{criterion=obd scope=adaptive sparsity=0.7}",
+    "nn-prune{criterion=activation pattern=channel},nn-shrink-channels",
+    "nn-prune{criterion=entropy pattern=channel sparsity=0.3}",
 ]
 SKIP = ("nn-calibrate", "json", "test-nn-")
 
@@ -83,6 +94,13 @@ def main():
                     files[path] = f.read()
     # Pipelines per file, and per input file named by a test.
     pipes = {p: set() for p in files}
+    extra = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")
+    for n in sorted(os.listdir(extra)) if os.path.isdir(extra) else []:
+        if n.endswith(".mlir"):
+            path = os.path.join(extra, n)
+            with open(path, errors="replace") as f:
+                files[path] = f.read()
+            pipes[path] = set(DATA_AWARE)
     for path, text in files.items():
         for cmd in run_commands(text):
             ps = pipelines_of(cmd)
