@@ -3,6 +3,7 @@ import os
 
 import lit.formats
 from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
 
 config.name = "PRUNE_OPT"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
@@ -14,10 +15,34 @@ config.test_exec_root = os.path.join(config.prune_opt_obj_root, "test")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["prune-opt", "prune-run", "mlir-runner", "mlir-opt", "mlir-translate",
-         "mlir-tblgen"]
+tools = ["prune-opt", "prune-run", "mlir-opt", "mlir-translate", "mlir-tblgen"]
+# An ASan+UBSan build (-DPRUNE_OPT_SANITIZE=ON, scripts/sanitize-test.sh):
+# our executables carry the sanitizer runtime; libPruneOptKernels.so is
+# instrumented too and leaves the runtime to the process that loads it, so
+# the uninstrumented mlir-runner gets it preloaded, and C programs linked
+# against the library are built with %sanitize_cflags. A sanitizer report
+# fails the test (UBSan does not recover; ASan/LSan exit non-zero).
+sanitize_cflags = ""
+mlir_runner = "mlir-runner"
+if getattr(config, "prune_opt_sanitize", False):
+    config.available_features.add("sanitize")
+    sanitize_cflags = "-fsanitize=address,undefined -fno-sanitize-recover=all"
+    # Leak checking is on and needs no suppressions today (libMLIR/libLLVM
+    # leak nothing LSan sees in our tools); add an LSAN_OPTIONS suppressions
+    # file for upstream leaks only, if one ever appears.
+    # allocator_may_return_null: an impossible allocation fails as it does
+    # without ASan (tests of oversized inputs check the error path).
+    config.environment["ASAN_OPTIONS"] = (
+        "detect_leaks=1:allocator_may_return_null=1")
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+    mlir_runner = ToolSubst(
+        "mlir-runner",
+        command="env LD_PRELOAD=%s %s" % (
+            config.asan_runtime,
+            os.path.join(config.llvm_tools_dir, "mlir-runner")))
+config.substitutions.append(("%sanitize_cflags", sanitize_cflags))
 llvm_config.add_tool_substitutions(
-    tools, [config.prune_opt_tools_dir, config.llvm_tools_dir])
+    tools + [mlir_runner], [config.prune_opt_tools_dir, config.llvm_tools_dir])
 
 # Tests that make device nodes (mknod) need root.
 if hasattr(os, "geteuid") and os.geteuid() == 0:

@@ -1,6 +1,7 @@
 // Calls the AOT-compiled @mlp through its C interface.
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 typedef struct {
   float *allocated, *aligned;
@@ -15,5 +16,7 @@ int main(void) {
   _mlir_ciface_mlp(&out, &in);
   const float *y = out.aligned + out.offset;
   printf("y = %g %g\n", y[0], y[out.strides[1]]);
+  // The result buffer is the caller's (malloc'ed by the model).
+  free(out.allocated);
   return 0;
 }

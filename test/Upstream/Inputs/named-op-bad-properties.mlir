@@ -1,0 +1,3 @@
+func.func @f() {
+  %y = linalg.matmul<1>
+}
