@@ -39,7 +39,7 @@ func.func @dynamic_batch(%x: tensor<?x4xf32>, %init: tensor<?x2xf32>) -> tensor<
 // CHECK-NOT: nn.prune
 #id = affine_map<(d0) -> (d0)>
 // expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
-// expected-note@+1 {{the module has no linalg contraction or convolution}}
+// expected-note@+1 {{the module has no linalg or TOSA contraction or convolution}}
 module {
 func.func @not_a_contraction(%x: tensor<4xf32>) -> tensor<4xf32> {
   %s = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
