@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
@@ -44,6 +46,10 @@ bool WeightUse::isDirectView() const {
   return llvm::none_of(viewChain, [](Operation *op) {
     return isa<linalg::BroadcastOp, func::CallOp>(op);
   });
+}
+
+bool WeightUse::isTosa() const {
+  return consumer && !isa<linalg::LinalgOp>(consumer);
 }
 
 SmallVector<DimRole> WeightInfo::roles() const {
@@ -81,6 +87,111 @@ bool WeightInfo::matches(StringRef pattern) const {
   return llvm::any_of(uses, [&](const WeightUse &use) {
     return use.consumer->getName().getStringRef() == pattern;
   });
+}
+
+std::optional<SmallVector<int64_t>>
+mlir::prune::getViewPermutation(Operation *view) {
+  if (auto transpose = dyn_cast<linalg::TransposeOp>(view))
+    return llvm::to_vector(transpose.getPermutation());
+  if (auto transpose = dyn_cast<tosa::TransposeOp>(view))
+    return llvm::to_vector(llvm::map_range(
+        transpose.getPerms(), [](int32_t p) { return int64_t(p); }));
+  // A copy: linalg.copy, or a linalg.generic with one input whose body only
+  // yields the input element, parallel loops and permutation maps.
+  auto op = dyn_cast<linalg::LinalgOp>(view);
+  if (!op || !op.hasPureTensorSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 || op->getNumResults() != 1 ||
+      op.getNumLoops() != op.getNumParallelLoops())
+    return std::nullopt;
+  OpOperand *in = op.getDpsInputOperand(0);
+  OpOperand *out = op.getDpsInitOperand(0);
+  AffineMap inMap = op.getMatchingIndexingMap(in);
+  AffineMap outMap = op.getMatchingIndexingMap(out);
+  if (!inMap.isPermutation() || !outMap.isPermutation())
+    return std::nullopt;
+  Block *body = op.getBlock();
+  if (!body || !llvm::hasSingleElement(body->getOperations()))
+    return std::nullopt;
+  auto yield = dyn_cast<linalg::YieldOp>(body->getTerminator());
+  if (!yield || yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != body->getArgument(0))
+    return std::nullopt;
+  // Result dim j is loop outMap(j), which is input dim inverse(inMap)(loop).
+  SmallVector<int64_t> inDimOfLoop(op.getNumLoops());
+  for (unsigned d = 0; d < inMap.getNumResults(); ++d)
+    inDimOfLoop[inMap.getDimPosition(d)] = d;
+  SmallVector<int64_t> perm;
+  for (unsigned j = 0; j < outMap.getNumResults(); ++j)
+    perm.push_back(inDimOfLoop[outMap.getDimPosition(j)]);
+  return perm;
+}
+
+bool mlir::prune::isCopyView(Operation *op) {
+  return !isa<linalg::TransposeOp, tosa::TransposeOp>(op) &&
+         getViewPermutation(op).has_value();
+}
+
+/// Roles of the dims of operand `index` of a TOSA contraction, or nullopt if
+/// that operand is not one a weight can feed (activation, bias, zero point).
+static std::optional<SmallVector<DimRole>> tosaOperandRoles(Operation *op,
+                                                            unsigned index) {
+  using R = DimRole;
+  if (isa<tosa::MatMulOp>(op)) {
+    if (index == 0) // A[N, H, C]
+      return SmallVector<DimRole>{R::Batch, R::Output, R::Reduction};
+    if (index == 1) // B[N, C, W]
+      return SmallVector<DimRole>{R::Batch, R::Reduction, R::Output};
+    return std::nullopt;
+  }
+  if (index != 1)
+    return std::nullopt;
+  if (isa<tosa::Conv2DOp, tosa::TransposeConv2DOp>(op)) // [OC, KH, KW, IC]
+    return SmallVector<DimRole>{R::Output, R::Reduction, R::Reduction,
+                                R::Reduction};
+  if (isa<tosa::Conv3DOp>(op)) // [OC, KD, KH, KW, IC]
+    return SmallVector<DimRole>{R::Output, R::Reduction, R::Reduction,
+                                R::Reduction, R::Reduction};
+  if (isa<tosa::DepthwiseConv2DOp>(op)) // [KH, KW, C, M]
+    return SmallVector<DimRole>{R::Reduction, R::Reduction, R::Batch,
+                                R::Output};
+  return std::nullopt;
+}
+
+bool WeightAnalysis::isTosaContraction(Operation *op) {
+  return isa<tosa::MatMulOp, tosa::Conv2DOp, tosa::Conv3DOp,
+             tosa::DepthwiseConv2DOp, tosa::TransposeConv2DOp>(op);
+}
+
+/// 2 * multiply-adds of a TOSA contraction, or -1 for dynamic shapes.
+static int64_t tosaFlops(Operation *op) {
+  auto shapeOf = [](Value v) -> ArrayRef<int64_t> {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || !t.hasStaticShape())
+      return {};
+    return t.getShape();
+  };
+  auto product = [](ArrayRef<int64_t> s) {
+    int64_t p = 1;
+    for (int64_t d : s)
+      p *= d;
+    return p;
+  };
+  ArrayRef<int64_t> out = shapeOf(op->getResult(0));
+  if (out.empty())
+    return -1;
+  if (auto mm = dyn_cast<tosa::MatMulOp>(op)) {
+    ArrayRef<int64_t> a = shapeOf(mm.getA());
+    return a.empty() ? -1 : 2 * product(out) * a.back();
+  }
+  ArrayRef<int64_t> w = shapeOf(op->getOperand(1));
+  ArrayRef<int64_t> in = shapeOf(op->getOperand(0));
+  if (w.empty() || in.empty())
+    return -1;
+  if (isa<tosa::DepthwiseConv2DOp>(op)) // per output: KH * KW
+    return 2 * product(out) * w[0] * w[1];
+  if (isa<tosa::TransposeConv2DOp>(op)) // per input: OC * KH * KW
+    return 2 * product(in) * w[0] * w[1] * w[2];
+  return 2 * product(out) * product(w.drop_front()); // conv2d, conv3d
 }
 
 /// True if the payload of `op` multiplies two of its inputs (a mul-add
@@ -159,10 +270,37 @@ static DimRole mergeRoles(ArrayRef<DimRole> roles, ArrayRef<int64_t> sizes) {
 /// Maps roles of the result of a view op back to the roles of its source.
 static SmallVector<DimRole> rolesThroughView(Operation *view,
                                              ArrayRef<DimRole> resultRoles) {
-  if (auto transpose = dyn_cast<linalg::TransposeOp>(view)) {
+  if (std::optional<SmallVector<int64_t>> perm = getViewPermutation(view)) {
     SmallVector<DimRole> in(resultRoles.size());
-    for (auto [i, p] : llvm::enumerate(transpose.getPermutation()))
+    for (auto [i, p] : llvm::enumerate(*perm))
       in[p] = resultRoles[i];
+    return in;
+  }
+  if (auto reshape = dyn_cast<tosa::ReshapeOp>(view)) {
+    auto src = cast<ShapedType>(reshape.getInput1().getType());
+    auto dst = cast<ShapedType>(reshape.getType());
+    if (src.getShape() == dst.getShape())
+      return SmallVector<DimRole>(resultRoles);
+    std::optional<SmallVector<ReassociationIndices>> groups =
+        getReassociationIndicesForReshape(src, dst);
+    assert(groups && "followed only when it is a collapse or an expand");
+    if (src.getRank() > dst.getRank()) { // collapse
+      SmallVector<DimRole> in(src.getRank());
+      for (auto [g, group] : llvm::enumerate(*groups))
+        for (int64_t d : group)
+          in[d] = resultRoles[g];
+      return in;
+    }
+    SmallVector<DimRole> in; // expand
+    for (const auto &group : *groups) {
+      SmallVector<DimRole> roles;
+      SmallVector<int64_t> sizes;
+      for (int64_t d : group) {
+        roles.push_back(resultRoles[d]);
+        sizes.push_back(dst.getDimSize(d));
+      }
+      in.push_back(mergeRoles(roles, sizes));
+    }
     return in;
   }
   if (auto broadcast = dyn_cast<linalg::BroadcastOp>(view)) {
@@ -213,8 +351,12 @@ static void traceToConstants(Value value, SmallVector<Operation *> chain,
   if (depth > 32)
     return;
   if (auto arg = dyn_cast<BlockArgument>(value)) {
+    // An argument of a function: the values its call sites in the module
+    // pass. For a public function this covers the callers in the module
+    // only; pruning their constants is still a correct change of those
+    // callers (the callee stays generic).
     auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
-    if (!func || !func.isPrivate() || arg.getOwner() != &func.front())
+    if (!func || arg.getOwner() != &func.front())
       return;
     Operation *symbolTableOp = SymbolTable::getNearestSymbolTable(
         func->getParentOp() ? func->getParentOp() : func.getOperation());
@@ -258,6 +400,17 @@ static void traceToConstants(Value value, SmallVector<Operation *> chain,
     source = op.getSrc();
   else if (auto op = dyn_cast<tensor::CastOp>(def))
     source = op.getSource();
+  else if (auto op = dyn_cast<tosa::TransposeOp>(def))
+    source = op.getInput1();
+  else if (auto op = dyn_cast<tosa::ReshapeOp>(def)) {
+    auto src = dyn_cast<RankedTensorType>(op.getInput1().getType());
+    auto dst = dyn_cast<RankedTensorType>(op.getType());
+    if (src && dst && src.hasStaticShape() && dst.hasStaticShape() &&
+        (src.getShape() == dst.getShape() ||
+         getReassociationIndicesForReshape(src, dst)))
+      source = op.getInput1();
+  } else if (isCopyView(def))
+    source = cast<linalg::LinalgOp>(def).getDpsInputOperand(0)->get();
   if (!source)
     return;
   chain.push_back(def);
@@ -288,11 +441,82 @@ static std::string weightName(Operation *constOp, ElementsAttr value,
 
 WeightAnalysis::WeightAnalysis(Operation *root) {
   llvm::DenseMap<Operation *, unsigned> index;
+  auto record = [&](Operation *op, OpOperand &operand,
+                    ArrayRef<DimRole> operandRoles, int64_t flops,
+                    SmallVectorImpl<TraceResult> &found) {
+    for (TraceResult &result : found) {
+      WeightUse use;
+      use.consumer = op;
+      use.operandIndex = operand.getOperandNumber();
+      use.operandRoles.assign(operandRoles.begin(), operandRoles.end());
+      use.denseFlops = flops;
+      SmallVector<DimRole> roles(operandRoles);
+      for (Operation *view : result.chain)
+        roles = rolesThroughView(view, roles);
+      use.weightRoles = std::move(roles);
+      use.viewChain.assign(result.chain.rbegin(), result.chain.rend());
+
+      auto [it, inserted] = index.try_emplace(result.constOp, weights.size());
+      if (inserted) {
+        WeightInfo info;
+        info.constOp = result.constOp;
+        info.value = getConstantValue(result.constOp);
+        info.type = cast<RankedTensorType>(info.value.getType());
+        info.id = weights.size();
+        info.name = weightName(result.constOp, info.value, info.id);
+        weights.push_back(std::move(info));
+      }
+      weights[it->second].uses.push_back(std::move(use));
+    }
+  };
+  // Traces every candidate operand of `op`. A constant reached only through
+  // a call is dropped when another operand of the same contraction has a
+  // constant of the callee's own: the function carries its weights, and
+  // what a caller passes (e.g. a test harness's constant input) is data.
+  auto traceOperands = [&](ArrayRef<OpOperand *> operands) {
+    SmallVector<SmallVector<TraceResult>> found(operands.size());
+    bool anyLocal = false;
+    auto throughCall = [](const TraceResult &r) {
+      return llvm::any_of(r.chain,
+                          [](Operation *v) { return isa<func::CallOp>(v); });
+    };
+    for (auto [i, operand] : llvm::enumerate(operands)) {
+      traceToConstants(operand->get(), {}, found[i]);
+      anyLocal |= llvm::any_of(found[i], [&](const TraceResult &r) {
+        return !throughCall(r);
+      });
+    }
+    if (anyLocal)
+      for (auto [i, results] : llvm::enumerate(found)) {
+        bool local = llvm::any_of(
+            results, [&](const TraceResult &r) { return !throughCall(r); });
+        if (!local)
+          results.clear();
+      }
+    return found;
+  };
   root->walk([&](Operation *op) {
+    if (isTosaContraction(op)) {
+      int64_t flops = tosaFlops(op);
+      SmallVector<OpOperand *> operands;
+      SmallVector<SmallVector<DimRole>> roles;
+      for (OpOperand &operand : op->getOpOperands()) {
+        std::optional<SmallVector<DimRole>> r =
+            tosaOperandRoles(op, operand.getOperandNumber());
+        auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+        if (r && type && type.getRank() == int64_t(r->size())) {
+          operands.push_back(&operand);
+          roles.push_back(std::move(*r));
+        }
+      }
+      SmallVector<SmallVector<TraceResult>> found = traceOperands(operands);
+      for (auto [i, operand] : llvm::enumerate(operands))
+        record(op, *operand, roles[i], flops, found[i]);
+      return;
+    }
     if (!isContraction(op))
       return;
     auto linalgOp = cast<linalg::LinalgOp>(op);
-    std::optional<SmallVector<int64_t>> ranges;
     SmallVector<int64_t> loopRanges = linalgOp.getStaticLoopRanges();
     int64_t flops = 2;
     for (int64_t r : loopRanges) {
@@ -302,38 +526,12 @@ WeightAnalysis::WeightAnalysis(Operation *root) {
       }
       flops *= r;
     }
-    for (OpOperand *operand : linalgOp.getDpsInputOperands()) {
-      SmallVector<TraceResult> found;
-      traceToConstants(operand->get(), {}, found);
-      if (found.empty())
-        continue;
-      SmallVector<DimRole> operandRoles =
-          computeOperandRoles(linalgOp, *operand);
-      for (TraceResult &result : found) {
-        WeightUse use;
-        use.consumer = op;
-        use.operandIndex = operand->getOperandNumber();
-        use.operandRoles = operandRoles;
-        use.denseFlops = flops;
-        SmallVector<DimRole> roles = operandRoles;
-        for (Operation *view : result.chain)
-          roles = rolesThroughView(view, roles);
-        use.weightRoles = std::move(roles);
-        use.viewChain.assign(result.chain.rbegin(), result.chain.rend());
-
-        auto [it, inserted] = index.try_emplace(result.constOp, weights.size());
-        if (inserted) {
-          WeightInfo info;
-          info.constOp = result.constOp;
-          info.value = getConstantValue(result.constOp);
-          info.type = cast<RankedTensorType>(info.value.getType());
-          info.id = weights.size();
-          info.name = weightName(result.constOp, info.value, info.id);
-          weights.push_back(std::move(info));
-        }
-        weights[it->second].uses.push_back(std::move(use));
-      }
-    }
+    SmallVector<OpOperand *> operands = linalgOp.getDpsInputOperands();
+    SmallVector<SmallVector<TraceResult>> found = traceOperands(operands);
+    for (auto [i, operand] : llvm::enumerate(operands))
+      if (!found[i].empty())
+        record(op, *operand, computeOperandRoles(linalgOp, *operand), flops,
+               found[i]);
   });
   LLVM_DEBUG(llvm::dbgs() << "found " << weights.size() << " weights\n");
 }
@@ -346,50 +544,60 @@ const WeightInfo *WeightAnalysis::lookup(Operation *constOp) const {
 }
 
 void WeightAnalysis::explainNoWeights(Operation *root, Diagnostic &diag) {
-  bool tosa = false, contraction = false;
+  bool contraction = false;
   int notes = 0;
   const int kMaxNotes = 4;
   root->walk([&](Operation *op) {
-    if (op->getDialect() &&
-        op->getDialect()->getNamespace() == "tosa" && !tosa) {
-      tosa = true;
-      diag.attachNote(op->getLoc())
-          << "the model is TOSA ('" << op->getName()
-          << "'): convert it to linalg first, e.g. "
-             "--pass-pipeline='builtin.module(func.func(tosa-to-linalg-named,"
-             "tosa-to-linalg,tosa-to-arith,tosa-to-tensor))'";
-    }
-    if (!isContraction(op))
+    SmallVector<OpOperand *> operands;
+    if (isTosaContraction(op)) {
+      for (OpOperand &operand : op->getOpOperands())
+        if (tosaOperandRoles(op, operand.getOperandNumber()))
+          operands.push_back(&operand);
+    } else if (isContraction(op)) {
+      operands = llvm::to_vector(
+          cast<linalg::LinalgOp>(op).getDpsInputOperands());
+    } else {
       return;
+    }
     contraction = true;
     if (notes >= kMaxNotes)
       return;
     ++notes;
     Diagnostic &note = diag.attachNote(op->getLoc());
     note << "no constant reaches '" << op->getName() << "':";
-    for (OpOperand *operand :
-         cast<linalg::LinalgOp>(op).getDpsInputOperands()) {
+    for (OpOperand *operand : operands) {
       Value v = operand->get();
       note << " operand #" << operand->getOperandNumber() << " is ";
       if (auto arg = dyn_cast<BlockArgument>(v)) {
         auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
         note << "argument #" << arg.getArgNumber();
-        if (fn) {
+        if (fn && arg.getOwner() == &fn.front()) {
           note << " of " << (fn.isPublic() ? "public" : "private")
                << " function @" << fn.getSymName();
-          if (fn.isPublic())
-            note << " (weights passed in as arguments, or through calls to "
-                    "a public function, are not followed)";
+          // Calls are followed: say what the callers pass.
+          auto uses = SymbolTable::getSymbolUses(
+              fn, SymbolTable::getNearestSymbolTable(
+                      fn->getParentOp() ? fn->getParentOp()
+                                        : fn.getOperation()));
+          bool anyCall = uses && !uses->empty();
+          if (!anyCall)
+            note << " (no call in the module passes a constant: weights "
+                    "passed in by the caller of the module are not known)";
+          else
+            note << " (no call site passes a constant)";
+        } else {
+          note << " of a block (only function arguments are followed to "
+                  "their call sites)";
         }
         note << ";";
       } else {
         note << "computed by '" << v.getDefiningOp()->getName()
-             << "' (only transpose, broadcast, reshape, cast and calls to "
-                "private functions are followed);";
+             << "' (only transpose, broadcast, reshape, cast, copy and "
+                "calls are followed);";
       }
     }
   });
-  if (!contraction && !tosa)
+  if (!contraction)
     diag.attachNote(root->getLoc())
-        << "the module has no linalg contraction or convolution";
+        << "the module has no linalg or TOSA contraction or convolution";
 }

@@ -125,7 +125,12 @@ static FailureOr<Capture> planCapture(const WeightInfo &w, const WeightUse &use,
     why = "its consumer is not in the entry function's body";
     return failure();
   }
-  auto op = cast<linalg::LinalgOp>(consumer);
+  auto op = dyn_cast<linalg::LinalgOp>(consumer);
+  if (!op) {
+    why = "its consumer is a TOSA op (convert the model to linalg first: "
+          "--nn-tosa-to-linalg)";
+    return failure();
+  }
   if (op.getNumDpsInputs() != 2) {
     why = "its consumer does not have exactly two inputs";
     return failure();
@@ -144,10 +149,9 @@ static FailureOr<Capture> planCapture(const WeightInfo &w, const WeightUse &use,
   unsigned rank = w.type.getRank();
   SmallVector<int64_t> operandDim = llvm::to_vector(llvm::seq<int64_t>(0, rank));
   for (Operation *view : use.viewChain) {
-    if (auto t = dyn_cast<linalg::TransposeOp>(view)) {
-      ArrayRef<int64_t> perm = t.getPermutation();
+    if (std::optional<SmallVector<int64_t>> perm = getViewPermutation(view)) {
       for (int64_t &d : operandDim)
-        d = llvm::find(perm, d) - perm.begin();
+        d = llvm::find(*perm, d) - perm->begin();
     } else if (!isa<tensor::CastOp>(view)) {
       why = "it reaches its consumer through a reshape, broadcast or call";
       return failure();
@@ -360,9 +364,9 @@ struct NNCalibratePass
     if (captures.empty()) {
       InFlightDiagnostic diag =
           emitWarning(module.getLoc())
-          << "nn-calibrate: nothing calibrated: no weight of a supported "
-             "element type feeds a contraction of @"
-          << entryFunc.getName();
+          << "nn-calibrate: nothing calibrated: no weight feeding a "
+             "contraction of @"
+          << entryFunc.getName() << " can be captured";
       if (analysis.getWeights().empty())
         WeightAnalysis::explainNoWeights(module,
                                          *diag.getUnderlyingDiagnostic());

@@ -48,6 +48,23 @@ static std::string checkLowerCpuOptions(const LowerCpuOptions &options) {
   return "";
 }
 
+/// TOSA to linalg, arith and tensor; tosa.const becomes arith.constant with
+/// its nn.prune / nn.calib attributes before upstream's tosa-to-arith (which
+/// would drop them) runs.
+static constexpr const char *kTosaToLinalg =
+    "func.func(tosa-to-linalg-named,tosa-to-linalg),nn-tosa-consts-to-arith,"
+    "func.func(tosa-to-arith,tosa-to-tensor)";
+
+void mlir::prune::buildTosaToLinalgPipeline(OpPassManager &pm) {
+  std::string why;
+  llvm::raw_string_ostream os(why);
+  if (failed(parsePassPipeline(kTosaToLinalg, pm, os)))
+    pm.addPass(std::make_unique<PipelineErrorPass>(
+        "nn-tosa-to-linalg: cannot build the pipeline (are upstream's passes "
+        "registered? mlir::registerAllPasses()): " +
+        StringRef(why).trim().str()));
+}
+
 void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
                                         const LowerCpuOptions &options) {
   if (std::string error = checkLowerCpuOptions(options); !error.empty()) {
@@ -82,8 +99,7 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
         StringRef(why).trim().str()));
   };
   // TOSA models are converted to linalg first (a no-op on other IR).
-  addText("func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
-          "tosa-to-tensor)");
+  addText(kTosaToLinalg);
   pm.addPass(createNNDropTensorDeallocs());
   pm.addPass(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
@@ -141,6 +157,12 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
 }
 
 void mlir::prune::registerPipelines() {
+  PassPipelineRegistration<>(
+      "nn-tosa-to-linalg",
+      "Convert a TOSA model to linalg on tensors (upstream's tosa-to-linalg-"
+      "named, tosa-to-linalg, tosa-to-arith, tosa-to-tensor), keeping the "
+      "nn.prune decisions of weights pruned in TOSA form",
+      buildTosaToLinalgPipeline);
   PassPipelineRegistration<LowerCpuOptions>(
       "nn-lower-cpu",
       "Lower a (pruned, sparsified) linalg-on-tensors module to the LLVM "

@@ -34,11 +34,22 @@ struct NNFoldWeightTransposesPass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : contractions) {
       for (unsigned i = 0, e = op.getNumDpsInputs(); i < e; ++i) {
-        auto transpose =
-            op->getOperand(i).getDefiningOp<linalg::TransposeOp>();
-        if (!transpose)
+        // A chain of linalg.transpose, linalg.copy and copying
+        // linalg.generic ops (consumer side first) back to a constant.
+        SmallVector<linalg::LinalgOp> views;
+        SmallVector<SmallVector<int64_t>> perms;
+        Value v = op->getOperand(i);
+        while (auto view = v.getDefiningOp<linalg::LinalgOp>()) {
+          std::optional<SmallVector<int64_t>> perm = getViewPermutation(view);
+          if (!perm)
+            break;
+          views.push_back(view);
+          perms.push_back(std::move(*perm));
+          v = view.getDpsInputOperand(0)->get();
+        }
+        if (views.empty())
           continue;
-        Operation *source = transpose.getInput().getDefiningOp();
+        Operation *source = v.getDefiningOp();
         ElementsAttr value = source ? getConstantValue(source) : nullptr;
         if (!value || !isSupportedWeightElementType(
                           value.getShapedType().getElementType()))
@@ -47,9 +58,16 @@ struct NNFoldWeightTransposesPass
             readWeight(value, source->getLoc());
         if (failed(data))
           continue; // (missing data: leave the transpose to run)
-        auto type = cast<RankedTensorType>(transpose.getResult()[0].getType());
-        std::vector<double> transposed = permuteDims(
-            *data, value.getShapedType().getShape(), transpose.getPermutation());
+        std::vector<double> transposed = std::move(*data);
+        SmallVector<int64_t> shape(value.getShapedType().getShape());
+        for (size_t k = views.size(); k-- > 0;) {
+          transposed = permuteDims(transposed, shape, perms[k]);
+          SmallVector<int64_t> next;
+          for (int64_t d : perms[k])
+            next.push_back(shape[d]);
+          shape = std::move(next);
+        }
+        auto type = cast<RankedTensorType>(views.front()->getResult(0).getType());
         rewriter.setInsertionPoint(source);
         // Keep the weight's name recognisable: `<resource key>_t`.
         std::string key = "nn_transposed";
@@ -61,9 +79,11 @@ struct NNFoldWeightTransposesPass
         folded->setDiscardableAttrs(source->getDiscardableAttrDictionary());
         rewriter.modifyOpInPlace(op, [&] { op->setOperand(i, folded); });
         ++numFolded;
-        if (transpose->use_empty()) {
-          Value init = transpose.getInit();
-          rewriter.eraseOp(transpose);
+        for (linalg::LinalgOp view : views) {
+          if (!view->use_empty())
+            break;
+          Value init = view.getDpsInitOperand(0)->get();
+          rewriter.eraseOp(view);
           if (Operation *def = init.getDefiningOp())
             if (isa<tensor::EmptyOp>(def) && def->use_empty())
               rewriter.eraseOp(def);

@@ -150,7 +150,12 @@ static LogicalResult planChain(const WeightInfo &w, Plan &plan,
     return failure();
   }
   int64_t outDim = llvm::find(roles, DimRole::Output) - roles.begin();
-  auto producer = cast<linalg::LinalgOp>(use.consumer);
+  auto producer = dyn_cast<linalg::LinalgOp>(use.consumer);
+  if (!producer) {
+    why = "its consumer is a TOSA op (convert the model to linalg first: "
+          "--nn-tosa-to-linalg)";
+    return failure();
+  }
   if (producer->getNumResults() != 1) {
     why = "its consumer has several results";
     return failure();

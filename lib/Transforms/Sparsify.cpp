@@ -18,6 +18,7 @@
 #include "prune-opt/Utils/LinalgUtils.h"
 #include "prune-opt/Utils/WeightData.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
@@ -76,8 +77,9 @@ static Buffer permute(const Buffer &buf, ArrayRef<int64_t> order) {
 
 /// Applies a view op (constant side to consumer side) to the data.
 static Buffer applyView(Operation *view, Buffer in) {
-  if (auto transpose = dyn_cast<linalg::TransposeOp>(view))
-    return permute(in, transpose.getPermutation());
+  // Transposes and copies (linalg.copy, copying linalg.generic) permute.
+  if (std::optional<SmallVector<int64_t>> perm = getViewPermutation(view))
+    return permute(in, *perm);
   // Reshapes and casts keep the row-major data.
   auto type = cast<RankedTensorType>(view->getResult(0).getType());
   in.shape.assign(type.getShape().begin(), type.getShape().end());
@@ -212,6 +214,20 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         elements = std::max<int64_t>(e.getInt(), 1);
       double achieved = static_cast<double>(zeros) / elements;
       bool keepDense = format == SparseFormat::Dense || achieved < minSparsity;
+      // TOSA consumers: sparse operands are linalg's. Pruned in place, the
+      // weight computes the masked model densely.
+      if (!keepDense) {
+        auto tosaUse = llvm::find_if(
+            w.uses, [](const WeightUse &use) { return use.isTosa(); });
+        if (tosaUse != w.uses.end()) {
+          emitRemark(w.constOp->getLoc())
+              << "nn-sparsify: weight '" << w.name << "' kept dense: '"
+              << tosaUse->consumer->getName()
+              << "' is a TOSA op; for sparse kernels convert the model to "
+                 "linalg before nn-prune (--nn-tosa-to-linalg)";
+          keepDense = true;
+        }
+      }
       // A consumer that sees the weight with a dynamic shape (through a
       // tensor.cast) cannot take compile-time sparse arrays of fixed shape.
       if (!keepDense && llvm::any_of(w.uses, [](const WeightUse &use) {
@@ -272,10 +288,18 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       bool allRewritten = true;
       for (const WeightUse &use : w.uses) {
         if (!use.isDirectView()) {
-          emitRemark(use.consumer->getLoc())
-              << "nn-sparsify: weight '" << w.name
-              << "' left dense here: it reaches this op through a broadcast "
-                 "or a call (run --inline first)";
+          auto call = llvm::find_if(use.viewChain, [](Operation *op) {
+            return isa<func::CallOp>(op);
+          });
+          InFlightDiagnostic remark = emitRemark(use.consumer->getLoc());
+          remark << "nn-sparsify: weight '" << w.name << "' left dense here: ";
+          if (call != use.viewChain.end())
+            remark << "it reaches this op through a call to @"
+                   << cast<func::CallOp>(*call).getCallee()
+                   << " (the callee is shared by its callers; run --inline "
+                      "before nn-sparsify to sparsify it)";
+          else
+            remark << "it reaches this op through a broadcast";
           allRewritten = false;
           continue;
         }

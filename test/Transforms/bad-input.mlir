@@ -38,14 +38,15 @@ func.func @dynamic_view(%x: tensor<1x4xf32>, %init: tensor<1x?xf32>) -> tensor<1
 
 // -----
 
-// Weights passed in as arguments of a public function (what a call into a
-// public @model from @main looks like after export): nothing to prune, and
-// the pass says why.
+// Weights passed in as arguments of a public function that nothing in the
+// module calls (the program calling the model passes them): nothing to
+// prune, and the pass says why. (A call in the module that passes constants
+// is followed: test/Transforms/frontend-forms.mlir.)
 // expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
 // expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
 func.func @model(%x: tensor<1x4xf32>, %w: tensor<4x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
-  // expected-note@+1 {{no constant reaches 'linalg.matmul': operand #0 is argument #0 of public function @model (weights passed in as arguments, or through calls to a public function, are not followed); operand #1 is argument #1 of public function @model}}
+  // expected-note@+1 {{no constant reaches 'linalg.matmul': operand #0 is argument #0 of public function @model (no call in the module passes a constant: weights passed in by the caller of the module are not known); operand #1 is argument #1 of public function @model (no call in the module passes a constant: weights passed in by the caller of the module are not known);}}
   %y = linalg.matmul ins(%x, %w : tensor<1x4xf32>, tensor<4x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
@@ -53,19 +54,37 @@ func.func @model(%x: tensor<1x4xf32>, %w: tensor<4x2xf32>, %init: tensor<1x2xf32
 
 // -----
 
-// A weight copied by a linalg.generic before its use.
+// A call site that passes a computed value, not a constant.
+// expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
+// expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
+module {
+func.func @main(%x: tensor<1x4xf32>, %w: tensor<4x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %y = func.call @layer(%x, %w, %init) : (tensor<1x4xf32>, tensor<4x2xf32>, tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+func.func private @layer(%x: tensor<1x4xf32>, %w: tensor<4x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-note@+1 {{operand #1 is argument #1 of private function @layer (no call site passes a constant);}}
+  %y = linalg.matmul ins(%x, %w : tensor<1x4xf32>, tensor<4x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+}
+
+// -----
+
+// A weight computed (negated) by a linalg.generic before its use: not a copy.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // expected-warning@+2 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
 // expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
-func.func @copied(%x: tensor<1x4xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
+func.func @computed(%x: tensor<1x4xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %w = arith.constant dense<1.0> : tensor<4x2xf32>
   %e = tensor.empty() : tensor<4x2xf32>
   %c = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%w : tensor<4x2xf32>) outs(%e : tensor<4x2xf32>) {
   ^bb0(%a: f32, %o: f32):
-    linalg.yield %a : f32
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
   } -> tensor<4x2xf32>
-  // expected-note@+1 {{operand #1 is computed by 'linalg.generic' (only transpose, broadcast, reshape, cast and calls to private functions are followed)}}
+  // expected-note@+1 {{operand #1 is computed by 'linalg.generic' (only transpose, broadcast, reshape, cast, copy and calls are followed)}}
   %y = linalg.matmul ins(%x, %c : tensor<1x4xf32>, tensor<4x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }

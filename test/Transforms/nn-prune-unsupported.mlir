@@ -40,7 +40,7 @@ func.func @dynamic_batch(%x: tensor<?x4xf32>, %init: tensor<?x2xf32>) -> tensor<
 // CHECK-NOT: nn.prune
 #id = affine_map<(d0) -> (d0)>
 // expected-warning@+3 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
-// expected-note@+2 {{the module has no linalg contraction or convolution}}
+// expected-note@+2 {{the module has no linalg or TOSA contraction or convolution}}
 // expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
 module {
 func.func @not_a_contraction(%x: tensor<4xf32>) -> tensor<4xf32> {

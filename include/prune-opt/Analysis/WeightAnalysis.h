@@ -5,9 +5,14 @@
 //===----------------------------------------------------------------------===//
 //
 // WeightAnalysis finds every constant tensor that feeds an input operand of a
-// contraction (linalg matmul/batch_matmul/matvec/vecmat, convolutions, and
-// `linalg.generic` ops that are contractions), looking through transposes,
-// broadcasts, reshapes, casts and calls to private functions. For each weight
+// contraction (linalg matmul/batch_matmul/matvec/vecmat, convolutions,
+// `linalg.generic` ops that are contractions, and the weight operands of
+// `tosa.matmul`, `tosa.conv2d`, `tosa.conv3d`, `tosa.depthwise_conv2d` and
+// `tosa.transpose_conv2d`), looking through transposes (linalg and TOSA),
+// broadcasts, reshapes (tensor and TOSA), casts, copies (`linalg.copy` and
+// `linalg.generic` copies/permutations) and calls: a function argument is
+// followed to what every call site in the module passes, for private and
+// public functions alike. For each weight
 // it knows which of its dimensions are reduction (input features), output
 // (neurons / filters) or batch-like (shared with the activation, e.g. the
 // batch of a batch_matmul or the channel of a depthwise convolution).
@@ -28,6 +33,7 @@
 #include "mlir/Pass/AnalysisManager.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,13 +51,15 @@ llvm::StringRef stringifyDimRole(DimRole role);
 
 /// One path from a weight constant to an input operand of a contraction.
 struct WeightUse {
-  /// The contraction (a linalg op) that consumes the weight.
+  /// The contraction (a linalg op, or a TOSA op: isTosa()) that consumes the
+  /// weight.
   Operation *consumer = nullptr;
   /// Index of the consumed operand among the consumer's operands.
   unsigned operandIndex = 0;
   /// Ops between the constant and the consumer, constant side first:
-  /// linalg.transpose, linalg.broadcast, tensor.collapse_shape/expand_shape/
-  /// cast, func.call (into a private function).
+  /// linalg.transpose, linalg.broadcast, linalg.copy, copying
+  /// linalg.generic, tensor.collapse_shape/expand_shape/cast, tosa.transpose,
+  /// tosa.reshape, func.call.
   llvm::SmallVector<Operation *> viewChain;
   /// Role of each dimension of the *consumed* operand.
   llvm::SmallVector<DimRole> operandRoles;
@@ -64,7 +72,18 @@ struct WeightUse {
   /// True if the chain holds a broadcast or a call (the consumer then does
   /// not read the constant's elements one-to-one in its own function).
   bool isDirectView() const;
+  /// True if the consumer is a TOSA op (not a linalg op).
+  bool isTosa() const;
 };
+
+/// For a view that only permutes dimensions (linalg.transpose,
+/// tosa.transpose, linalg.copy, a `linalg.generic` whose body only yields
+/// its one input, with parallel loops and permutation indexing maps):
+/// `perm` with result dim i = source dim perm[i]. nullopt otherwise.
+std::optional<llvm::SmallVector<int64_t>> getViewPermutation(Operation *view);
+/// True for the copies getViewPermutation accepts (linalg.copy and copying
+/// `linalg.generic`s), not the transposes.
+bool isCopyView(Operation *op);
 
 /// A constant weight and all its uses by contractions.
 struct WeightInfo {
@@ -102,13 +121,19 @@ public:
   /// Returns the weight defined by `constOp`, or null.
   const WeightInfo *lookup(Operation *constOp) const;
 
-  /// True if `op` is a contraction or convolution this analysis looks at.
+  /// True if `op` is a linalg contraction or convolution this analysis looks
+  /// at (always a linalg::LinalgOp).
   static bool isContraction(Operation *op);
+  /// True if `op` is a TOSA contraction whose weight operand the analysis
+  /// looks at (tosa.matmul, conv2d, conv3d, depthwise_conv2d,
+  /// transpose_conv2d).
+  static bool isTosaContraction(Operation *op);
 
   /// Attaches notes to `diag` saying why no weight was found under `root`:
-  /// TOSA ops not converted to linalg, contractions whose operands are
-  /// function arguments (weights passed in, or through a call to a public
-  /// function) or computed values (e.g. `linalg.generic` copies).
+  /// for each contraction (up to 4), where its operands come from: function
+  /// arguments no call site in the module sets to a constant (weights passed
+  /// in by whoever calls the module), block arguments, or values computed by
+  /// ops the analysis does not look through.
   static void explainNoWeights(Operation *root, Diagnostic &diag);
 
 private:

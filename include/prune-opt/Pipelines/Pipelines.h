@@ -49,6 +49,10 @@ struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
 /// upstream sparsifier, without its runtime library.
 void buildLowerCpuPipeline(OpPassManager &pm, const LowerCpuOptions &options);
 
+/// TOSA -> linalg/arith/tensor, keeping nn.prune decisions on constants
+/// (registered as `nn-tosa-to-linalg`; the first step of nn-lower-cpu).
+void buildTosaToLinalgPipeline(OpPassManager &pm);
+
 /// Registers `nn-lower-cpu` (and future pipelines) with the global registry.
 void registerPipelines();
 

@@ -349,7 +349,10 @@ def NNFoldWeightTransposes : Pass<"nn-fold-weight-transposes", "mlir::ModuleOp">
     contiguous rows of W^T. (Folding the permutation into the indexing map
     instead, as `nn-sparsify` does for compressed weights, makes the dense
     inner loop stride through W: measured 12x slower than OpenBLAS on a
-    1024x1024 layer.) First step of `nn-lower-cpu`.
+    1024x1024 layer.) Copies that permute or keep the dimensions
+    (`linalg.copy`, a `linalg.generic` that only yields its one input, as
+    buddy-mlir exports write) are folded the same way. First step of
+    `nn-lower-cpu`.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::linalg::LinalgDialect"];
@@ -513,6 +516,20 @@ def NNDropTensorDeallocs : Pass<"nn-drop-tensor-deallocs", "mlir::ModuleOp"> {
     Part of `nn-lower-cpu`.
   }];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+}
+
+def NNTosaConstsToArith : Pass<"nn-tosa-consts-to-arith", "mlir::ModuleOp"> {
+  let summary = "Turn `tosa.const` into `arith.constant`, keeping attributes";
+  let description = [{
+    Upstream's `tosa-to-arith` drops the discardable attributes of a
+    `tosa.const`, among them the `nn.prune` decision of a weight pruned in
+    TOSA form (and `nn.calib` statistics). This pass rewrites every
+    `tosa.const` into an `arith.constant` with the same value, location and
+    attributes, so that `nn-sparsify` still finds the decisions after
+    conversion. Part of the `nn-tosa-to-linalg` pipeline (which
+    `nn-lower-cpu` runs first).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 #endif // PRUNE_OPT_TRANSFORMS_PASSES

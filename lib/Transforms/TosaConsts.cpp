@@ -1,0 +1,45 @@
+//===- TosaConsts.cpp - The nn-tosa-consts-to-arith pass ------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// tosa.const -> arith.constant with its discardable attributes (nn.prune,
+// nn.calib) kept, so that decisions taken on a TOSA model survive the
+// conversion to linalg (upstream's tosa-to-arith drops them).
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::prune {
+#define GEN_PASS_DEF_NNTOSACONSTSTOARITH
+#include "prune-opt/Transforms/Passes.h.inc"
+} // namespace mlir::prune
+
+using namespace mlir;
+
+namespace {
+struct NNTosaConstsToArithPass
+    : public prune::impl::NNTosaConstsToArithBase<NNTosaConstsToArithPass> {
+  void runOnOperation() override {
+    SmallVector<tosa::ConstOp> consts;
+    getOperation().walk([&](tosa::ConstOp op) { consts.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (tosa::ConstOp op : consts) {
+      auto value = dyn_cast<TypedAttr>(op.getValuesAttr());
+      if (!value || value.getType() != op.getType())
+        continue; // (left to tosa-to-arith)
+      rewriter.setInsertionPoint(op);
+      auto cst = arith::ConstantOp::create(rewriter, op.getLoc(), value);
+      for (NamedAttribute attr : op->getDiscardableAttrs())
+        cst->setAttr(attr.getName(), attr.getValue());
+      rewriter.replaceOp(op, cst.getResult());
+    }
+  }
+};
+} // namespace
