@@ -54,11 +54,11 @@ func.func @matvec(%x: tensor<2xf32>, %init: tensor<2xf32>) -> tensor<2xf32> {
 // A convolution runs as im2col (transposed: [C*KH*KW, OH*OW], positions
 // innermost) + the FC kernel writing out[F, OH*OW]; the bias-broadcast init
 // accumulates.
-// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d3 * 2 + d1, d4 * 2 + d2)>
-// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 * 2 + d1, d5 * 2 + d2)>
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
 // CHECK-LABEL: func.func @conv
-// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<1x2x5x5xf32>) outs(%{{.*}} : tensor<2x2x2x2x2xf32>)
-// CHECK: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[}}[0, 1, 2], [3, 4]] : tensor<2x2x2x2x2xf32> into tensor<8x4xf32>
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[ID]]], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<1x2x5x5xf32>) outs(%{{.*}} : tensor<2x2x2x1x2x2xf32>)
+// CHECK: %[[P2:.*]] = tensor.collapse_shape %[[P]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x2x2x1x2x2xf32> into tensor<8x4xf32>
 // CHECK: %[[INIT:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2, 3]] : tensor<1x3x2x2xf32> into tensor<3x4xf32>
 // CHECK: %[[XB:.*]] = bufferization.to_buffer %[[P2]] read_only
 // CHECK: memref.transpose %[[XB]] (d0, d1) -> (d1, d0)
@@ -77,22 +77,23 @@ func.func @conv(%x: tensor<1x2x5x5xf32>, %init: tensor<1x3x2x2xf32>) -> tensor<1
 
 // -----
 
-// Left to the sparsifier: a batched matmul, f16, dynamic shapes, a weight
-// that is not a constant, and a conv with batch 2.
+// Left to the sparsifier: a batched matmul with one weight per batch
+// element, f16, dynamic shapes, a weight that is not a constant, and a
+// depthwise conv.
 // CHECK-LABEL: func.func @untouched
 // CHECK-NOT: call
 // CHECK: linalg.batch_matmul
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
-// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK: linalg.depthwise_conv_2d_nchw_chw
 func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4xf32>,
                      %x: tensor<2x4xf32>, %w: tensor<4x4xf32>, %img: tensor<2x1x3x3xf32>)
     -> (tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x1x2x2xf32>) {
   %wb = arith.constant dense<1.0> : tensor<2x4x4xf32>
   %wh = arith.constant dense<1.0> : tensor<4x4xf16>
   %wf = arith.constant dense<1.0> : tensor<4x4xf32>
-  %wc = arith.constant dense<1.0> : tensor<1x1x2x2xf32>
+  %wc = arith.constant dense<1.0> : tensor<1x2x2xf32>
   %c0 = arith.constant 0 : index
   %e3 = tensor.empty() : tensor<2x3x4xf32>
   %r0 = linalg.batch_matmul ins(%a, %wb : tensor<2x3x4xf32>, tensor<2x4x4xf32>) outs(%e3 : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
@@ -104,8 +105,159 @@ func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4x
   %ex = tensor.empty() : tensor<2x4xf32>
   %r3 = linalg.matmul ins(%x, %w : tensor<2x4xf32>, tensor<4x4xf32>) outs(%ex : tensor<2x4xf32>) -> tensor<2x4xf32>
   %ec = tensor.empty() : tensor<2x1x2x2xf32>
-  %r4 = linalg.conv_2d_nchw_fchw ins(%img, %wc : tensor<2x1x3x3xf32>, tensor<1x1x2x2xf32>) outs(%ec : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
+  %r4 = linalg.depthwise_conv_2d_nchw_chw ins(%img, %wc : tensor<2x1x3x3xf32>, tensor<1x2x2xf32>) outs(%ec : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
   return %r0, %r1, %r2, %r3, %r4 : tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x1x2x2xf32>
+}
+
+// -----
+
+// NHWC convolutions (TF, tosa-to-linalg): im2col with (kh, kw, c) rows and
+// the positions of all images innermost, [KH*KW*C, N*OH*OW]; one call
+// writes out[N*OH*OW, F], the NHWC output itself. HWCF filters are packed
+// transposed; the bias broadcast by a linalg.generic (tosa-to-linalg) as
+// the init is fused.
+// CHECK-DAG: #[[NHWC:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d4 * 2 + d0, d5 * 2 + d1, d2)>
+// CHECK-LABEL: func.func @conv_nhwc_hwcf
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[NHWC]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<2x5x5x2xf32>) outs(%{{.*}} : tensor<2x2x2x2x2x2xf32>)
+// CHECK: tensor.collapse_shape %[[P]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x2x2x2x2x2xf32> into tensor<8x8xf32>
+// CHECK: memref.transpose %{{.*}} (d0, d1) -> (d1, d0)
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<8x3xf32>
+// CHECK-NOT: memref.copy
+// CHECK-NOT: memref.transpose %[[OUT]]
+// CHECK: arith.constant dense_resource<{{.*}}> : tensor<24xf32>
+// CHECK: call @prune_mr_dense({{.*}}) {nn.epilogue = "bias", nn.kernel = "dense", nn.kernel_bytes = 96 : i64}
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3]] output_shape [2, 2, 2, 3] : tensor<8x3xf32> into tensor<2x2x2x3xf32>
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// CHECK-NOT: linalg.generic {{.*}} ins(%{{.*}} : tensor<3xf32>)
+func.func @conv_nhwc_hwcf(%x: tensor<2x5x5x2xf32>) -> tensor<2x2x2x3xf32> {
+  %w = arith.constant dense<1.0> : tensor<2x2x2x3xf32>
+  %bias = arith.constant dense<[0.5, 1.0, 1.5]> : tensor<3xf32>
+  %e = tensor.empty() : tensor<2x2x2x3xf32>
+  %init = linalg.generic {indexing_maps = [affine_map<(n, h, w, f) -> (f)>, affine_map<(n, h, w, f) -> (n, h, w, f)>],
+                          iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+    ins(%bias : tensor<3xf32>) outs(%e : tensor<2x2x2x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x2x2x3xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+    ins(%x, %w : tensor<2x5x5x2xf32>, tensor<2x2x2x3xf32>) outs(%init : tensor<2x2x2x3xf32>) -> tensor<2x2x2x3xf32>
+  return %y : tensor<2x2x2x3xf32>
+}
+
+// -----
+
+// conv_2d_nhwc_fhwc (tosa-to-linalg-named), batch 1, dilated, accumulating
+// into a given init (copied into the [OH*OW, F] result buffer).
+// CHECK-DAG: #[[FHWC:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d4 + d0 * 2, d5 + d1 * 2, d2)>
+// CHECK-LABEL: func.func @conv_nhwc_fhwc
+// CHECK: linalg.generic {indexing_maps = [#[[FHWC]], #{{.*}}]{{.*}} ins(%{{.*}} : tensor<1x5x5x2xf32>) outs(%{{.*}} : tensor<2x2x2x1x3x3xf32>)
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3]] : tensor<1x3x3x4xf32> into tensor<9x4xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<9x4xf32>
+// CHECK: memref.copy %{{.*}}, %[[OUT]]
+// CHECK: %[[ACC:.*]] = arith.constant 1 : i32
+// CHECK: call @prune_mr_dense(%{{.*}}, %{{.*}}, %{{.*}}, %[[ACC]], %{{.*}}) {nn.kernel = "dense"
+// CHECK-NOT: linalg.conv_2d_nhwc_fhwc
+func.func @conv_nhwc_fhwc(%x: tensor<1x5x5x2xf32>, %init: tensor<1x3x3x4xf32>) -> tensor<1x3x3x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x2x2x2xf32>
+  %y = linalg.conv_2d_nhwc_fhwc {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x5x5x2xf32>, tensor<4x2x2x2xf32>) outs(%init : tensor<1x3x3x4xf32>) -> tensor<1x3x3x4xf32>
+  return %y : tensor<1x3x3x4xf32>
+}
+
+// -----
+
+// NCHW with batch 2: one im2col for both images ([C*KH*KW, N*OH*OW]) and
+// one call per image in an scf.for, reading its columns and writing
+// out[n] ([F, OH*OW]) in place.
+// CHECK-LABEL: func.func @conv_nchw_batch
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<1x2x2x2x2x2xf32> into tensor<4x8xf32>
+// CHECK: %[[XB:.*]] = bufferization.to_buffer
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x1x4xf32>
+// CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:   %[[XI:.*]] = memref.subview %[[XB]][0, %{{.*}}] [4, 4] [1, 1]
+// CHECK:   memref.transpose %[[XI]]
+// CHECK:   %[[YI:.*]] = memref.subview %[[OUT]][%[[I]], 0, 0] [1, 1, 4] [1, 1, 1]
+// CHECK:   memref.transpose %[[YI]]
+// CHECK:   call @prune_mr_dense({{.*}}) {nn.kernel = "dense"
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [2, 1, 2, 2] : tensor<2x1x4xf32> into tensor<2x1x2x2xf32>
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+func.func @conv_nchw_batch(%img: tensor<2x1x3x3xf32>) -> tensor<2x1x2x2xf32> {
+  %wc = arith.constant dense<1.0> : tensor<1x1x2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %ec = tensor.empty() : tensor<2x1x2x2xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%ec : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
+  %r = linalg.conv_2d_nchw_fchw ins(%img, %wc : tensor<2x1x3x3xf32>, tensor<1x1x2x2xf32>) outs(%f : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
+  return %r : tensor<2x1x2x2xf32>
+}
+
+// -----
+
+// tosa.matmul [1, M, K] x [1, K, N] (a batch_matmul with batch 1, the
+// weight [1, K, N]): an FC layer on the collapsed [M, K] input; the
+// tosa.add of a [1, 1, N] constant is fused as the bias.
+// CHECK-LABEL: func.func @tosa_fc
+// CHECK: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<1x3x6xf32> into tensor<3x6xf32>
+// CHECK: bufferization.to_buffer %[[X]]
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<3x5xf32>
+// CHECK: arith.constant dense_resource<{{.*}}> : tensor<30xf32>
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : tensor<1x1x5xf32> into tensor<5xf32>
+// CHECK: call @prune_mr_dense({{.*}}) {nn.epilogue = "bias", nn.kernel = "dense", nn.kernel_bytes = 120 : i64}
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [1, 3, 5] : tensor<3x5xf32> into tensor<1x3x5xf32>
+// CHECK-NOT: linalg.batch_matmul
+// CHECK-NOT: arith.addf
+func.func @tosa_fc(%x: tensor<1x3x6xf32>) -> tensor<1x3x5xf32> {
+  %w = arith.constant dense<0.25> : tensor<1x6x5xf32>
+  %b = arith.constant dense<1.0> : tensor<1x1x5xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x3x5xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x3x5xf32>) -> tensor<1x3x5xf32>
+  %y = linalg.batch_matmul ins(%x, %w : tensor<1x3x6xf32>, tensor<1x6x5xf32>) outs(%f : tensor<1x3x5xf32>) -> tensor<1x3x5xf32>
+  %e2 = tensor.empty() : tensor<1x3x5xf32>
+  %z = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (0, 0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+    ins(%y, %b : tensor<1x3x5xf32>, tensor<1x1x5xf32>) outs(%e2 : tensor<1x3x5xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %s = arith.addf %in, %in2 : f32
+    linalg.yield %s : f32
+  } -> tensor<1x3x5xf32>
+  return %z : tensor<1x3x5xf32>
+}
+
+// -----
+
+// A weight broadcast over the batch (batch_matmul whose weight map has no
+// batch dim, [K, N]): the batch and row loops flatten
+// into one FC batch of 2*3 rows. A batched generic contraction of a
+// [1, 1, K] row with a [1, N, K] weight is an FC layer with batch 1.
+// CHECK-LABEL: func.func @batch_matmul_shared
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<2x3x6xf32> into tensor<6x6xf32>
+// CHECK: memref.alloc() : memref<6x5xf32>
+// CHECK: call @prune_mr_dense({{.*}}) {nn.kernel = "dense"
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, 3, 5] : tensor<6x5xf32> into tensor<2x3x5xf32>
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<1x1x6xf32> into tensor<1x6xf32>
+// CHECK: call @prune_mr_dense({{.*}}) {nn.kernel = "dense"
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [1, 1, 5] : tensor<1x5xf32> into tensor<1x1x5xf32>
+// CHECK-NOT: linalg.batch_matmul
+// CHECK-NOT: linalg.generic
+func.func @batch_matmul_shared(%x: tensor<2x3x6xf32>, %v: tensor<1x1x6xf32>) -> (tensor<2x3x5xf32>, tensor<1x1x5xf32>) {
+  %w = arith.constant dense<0.25> : tensor<6x5xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x3x5xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %y = linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>]
+    ins(%x, %w : tensor<2x3x6xf32>, tensor<6x5xf32>) outs(%f : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %w3 = arith.constant dense<0.5> : tensor<1x5x6xf32>
+  %e1 = tensor.empty() : tensor<1x1x5xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<1x1x5xf32>) -> tensor<1x1x5xf32>
+  %z = linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+    ins(%v, %w3 : tensor<1x1x6xf32>, tensor<1x5x6xf32>) outs(%f1 : tensor<1x1x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x5xf32>
+  return %y, %z : tensor<2x3x5xf32>, tensor<1x1x5xf32>
 }
 
 // -----

@@ -483,7 +483,8 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
                            "mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect",
                            "mlir::arith::ArithDialect",
-                           "mlir::tensor::TensorDialect"];
+                           "mlir::tensor::TensorDialect",
+                           "mlir::scf::SCFDialect"];
   let statistics = [
     Statistic<"numLowered", "num-lowered", "Number of contractions lowered to kernels">
   ];
