@@ -336,7 +336,8 @@ struct NNLowerKernelsPass
     // Contractions only: lowering one erases the elementwise ops (and the
     // broadcast init) it absorbs, which must not be visited afterwards.
     module.walk([&](linalg::LinalgOp op) {
-      if (matchConvAsFullyConnected(op, 1) || matchFullyConnected(op, 0) ||
+      if (matchConvAsFullyConnected(op, 1) ||
+          matchDepthwiseAsFullyConnected(op) || matchFullyConnected(op, 0) ||
           matchFullyConnected(op, 1))
         candidates.push_back(op);
     });
@@ -396,6 +397,24 @@ struct NNLowerKernelsPass
       if (!*wd)
         return false;
       lowerConv(op, *conv, **wd);
+      ++numLowered;
+      if ((*wd)->def->use_empty())
+        eraseWithConstants((*wd)->def);
+      return true;
+    }
+    if (std::optional<ConvAsFullyConnected> dw =
+            matchDepthwiseAsFullyConnected(op)) {
+      auto wd = readOperandWeight(op->getOperand(1));
+      if (failed(wd))
+        return failure();
+      if (!*wd)
+        return false;
+      // The block-diagonal weight is (C-1)/C zeros whatever the filter's
+      // format: CSR (csr-tiled when batched) computes only the filter's
+      // nonzeros.
+      (*wd)->data = expandDepthwiseFilter(*dw, (*wd)->data);
+      (*wd)->format = "csr";
+      lowerConv(op, *dw, **wd);
       ++numLowered;
       if ((*wd)->def->use_empty())
         eraseWithConstants((*wd)->def);
@@ -522,14 +541,19 @@ struct NNLowerKernelsPass
     if (fc.weightKN) // HWCF: [KH*KW*C, F] to [F, KH*KW*C]
       wd.data = transposed(wd.data, fc.reduction, fc.outputs);
     Value init = op.getDpsInits()[0];
+    // (HWCM depthwise: the features span two dims; no fused epilogue.)
     Epilogue ep =
-        matchEpilogue(op, conv.fc.featureDim, conv.filters, fuseEpilogue);
+        matchEpilogue(op, conv.fc.featureDim, conv.filters,
+                      fuseEpilogue && conv.layout != ConvLayout::DwNhwcHwcm);
     // The output as the kernel sees it: NHWC [N*OH*OW, F]; NCHW
     // [N, F, OH*OW] (one [F, OH*OW] per call).
     // ([F, OH*OW] with one image.)
     SmallVector<ReassociationIndices> outGroups;
     SmallVector<int64_t> outShape;
-    if (conv.nhwc()) {
+    if (conv.layout == ConvLayout::DwNhwcHwcm) { // [N, OH, OW, C, M]
+      outGroups = {{0, 1, 2}, {3, 4}};
+      outShape = {positions, conv.filters};
+    } else if (conv.nhwc()) {
       outGroups = {{0, 1, 2}, {3}};
       outShape = {positions, conv.filters};
     } else if (conv.images == 1) {

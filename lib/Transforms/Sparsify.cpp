@@ -610,6 +610,15 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         lvlToDim.push_back(d);
     if (numDense == rank) // no reduction dim: compress the innermost level
       numDense = rank - 1;
+    // NHWC depthwise filters ([KH, KW, C(, M)]): no named op reads them in
+    // level order (the op would become a generic that nn-lower-kernels
+    // does not lower); keep their dims, the innermost compressed.
+    if (isa<linalg::DepthwiseConv2DNhwcHwcOp,
+            linalg::DepthwiseConv2DNhwcHwcmOp>(consumer) &&
+        use.operandIndex == 1) {
+      lvlToDim = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      numDense = rank - 1;
+    }
     bool permuted = !llvm::equal(lvlToDim, llvm::seq<int64_t>(0, rank));
 
     // The encoding is always the identity: the data is permuted here, at

@@ -231,6 +231,8 @@ mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
     c.oh = out.getDimSize(1);
     c.ow = out.getDimSize(2);
     break;
+  default: // depthwise: matchDepthwiseAsFullyConnected
+    return std::nullopt;
   }
   auto strides = stridesAttr.getValues<int64_t>();
   auto dilations = dilationsAttr.getValues<int64_t>();
@@ -253,4 +255,95 @@ mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
     c.fc.featureDim = 1;
   }
   return c;
+}
+
+std::optional<ConvAsFullyConnected>
+mlir::prune::matchDepthwiseAsFullyConnected(linalg::LinalgOp op) {
+  ConvAsFullyConnected c;
+  DenseIntElementsAttr stridesAttr, dilationsAttr;
+  if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(op.getOperation())) {
+    c.layout = ConvLayout::DwNhwcHwc;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcmOp>(
+                 op.getOperation())) {
+    c.layout = ConvLayout::DwNhwcHwcm;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(
+                 op.getOperation())) {
+    c.layout = ConvLayout::DwNchwChw;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else {
+    return std::nullopt;
+  }
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  auto filter = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+  auto out = dyn_cast<RankedTensorType>(op->getOperand(2).getType());
+  if (!in || !filter || !out || !in.hasStaticShape() ||
+      !filter.hasStaticShape() || !out.hasStaticShape() ||
+      !in.getElementType().isF32() || !filter.getElementType().isF32() ||
+      !out.getElementType().isF32())
+    return std::nullopt;
+  c.images = in.getDimSize(0);
+  if (c.layout == ConvLayout::DwNchwChw) { // [C, KH, KW], out [N, C, OH, OW]
+    c.channels = filter.getDimSize(0);
+    c.kh = filter.getDimSize(1);
+    c.kw = filter.getDimSize(2);
+    c.oh = out.getDimSize(2);
+    c.ow = out.getDimSize(3);
+  } else { // [KH, KW, C(, M)], out [N, OH, OW, C(, M)]
+    c.kh = filter.getDimSize(0);
+    c.kw = filter.getDimSize(1);
+    c.channels = filter.getDimSize(2);
+    if (c.layout == ConvLayout::DwNhwcHwcm)
+      c.multiplier = filter.getDimSize(3);
+    c.oh = out.getDimSize(1);
+    c.ow = out.getDimSize(2);
+  }
+  c.filters = c.channels * c.multiplier;
+  auto strides = stridesAttr.getValues<int64_t>();
+  auto dilations = dilationsAttr.getValues<int64_t>();
+  c.strideH = strides[0];
+  c.strideW = strides[1];
+  c.dilationH = dilations[0];
+  c.dilationW = dilations[1];
+  c.fc.weightOperand = 1;
+  c.fc.inputOperand = 0;
+  c.fc.outputs = c.filters;
+  c.fc.reduction = c.channels * c.kh * c.kw;
+  c.fc.inputKM = true;
+  if (c.nhwc()) {
+    c.fc.batch = c.images * c.oh * c.ow;
+    c.fc.featureDim = 3; // (HWCM: the features are dims 3 and 4)
+  } else {
+    c.fc.batch = c.oh * c.ow;
+    c.fc.outputNM = true;
+    c.fc.featureDim = 1;
+  }
+  return c;
+}
+
+std::vector<float>
+mlir::prune::expandDepthwiseFilter(const ConvAsFullyConnected &c,
+                                   const std::vector<float> &filter) {
+  int64_t rows = c.filters, cols = c.fc.reduction, m = c.multiplier;
+  std::vector<float> w(rows * cols, 0.0f);
+  for (int64_t ch = 0; ch < c.channels; ++ch)
+    for (int64_t y = 0; y < c.kh; ++y)
+      for (int64_t x = 0; x < c.kw; ++x)
+        for (int64_t j = 0; j < m; ++j) {
+          int64_t row = ch * m + j;
+          if (c.layout == ConvLayout::DwNchwChw) // rows (c, kh, kw)
+            w[row * cols + (ch * c.kh + y) * c.kw + x] =
+                filter[(ch * c.kh + y) * c.kw + x];
+          else // rows (kh, kw, c); filter [KH, KW, C, M]
+            w[row * cols + (y * c.kw + x) * c.channels + ch] =
+                filter[((y * c.kw + x) * c.channels + ch) * m + j];
+        }
+  return w;
 }

@@ -79,21 +79,21 @@ func.func @conv(%x: tensor<1x2x5x5xf32>, %init: tensor<1x3x2x2xf32>) -> tensor<1
 
 // Left to the sparsifier: a batched matmul with one weight per batch
 // element, f16, dynamic shapes, a weight that is not a constant, and a
-// depthwise conv.
+// grouped conv.
 // CHECK-LABEL: func.func @untouched
 // CHECK-NOT: call
 // CHECK: linalg.batch_matmul
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
-// CHECK: linalg.depthwise_conv_2d_nchw_chw
+// CHECK: linalg.conv_2d_ngchw_fgchw
 func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4xf32>,
-                     %x: tensor<2x4xf32>, %w: tensor<4x4xf32>, %img: tensor<2x1x3x3xf32>)
-    -> (tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x1x2x2xf32>) {
+                     %x: tensor<2x4xf32>, %w: tensor<4x4xf32>, %img: tensor<2x2x1x3x3xf32>)
+    -> (tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x2x1x2x2xf32>) {
   %wb = arith.constant dense<1.0> : tensor<2x4x4xf32>
   %wh = arith.constant dense<1.0> : tensor<4x4xf16>
   %wf = arith.constant dense<1.0> : tensor<4x4xf32>
-  %wc = arith.constant dense<1.0> : tensor<1x2x2xf32>
+  %wc = arith.constant dense<1.0> : tensor<1x2x1x2x2xf32>
   %c0 = arith.constant 0 : index
   %e3 = tensor.empty() : tensor<2x3x4xf32>
   %r0 = linalg.batch_matmul ins(%a, %wb : tensor<2x3x4xf32>, tensor<2x4x4xf32>) outs(%e3 : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
@@ -104,9 +104,9 @@ func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4x
   %r2 = linalg.matmul ins(%d, %wf : tensor<?x4xf32>, tensor<4x4xf32>) outs(%ed : tensor<?x4xf32>) -> tensor<?x4xf32>
   %ex = tensor.empty() : tensor<2x4xf32>
   %r3 = linalg.matmul ins(%x, %w : tensor<2x4xf32>, tensor<4x4xf32>) outs(%ex : tensor<2x4xf32>) -> tensor<2x4xf32>
-  %ec = tensor.empty() : tensor<2x1x2x2xf32>
-  %r4 = linalg.depthwise_conv_2d_nchw_chw ins(%img, %wc : tensor<2x1x3x3xf32>, tensor<1x2x2xf32>) outs(%ec : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
-  return %r0, %r1, %r2, %r3, %r4 : tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x1x2x2xf32>
+  %ec = tensor.empty() : tensor<2x2x1x2x2xf32>
+  %r4 = linalg.conv_2d_ngchw_fgchw ins(%img, %wc : tensor<2x2x1x3x3xf32>, tensor<1x2x1x2x2xf32>) outs(%ec : tensor<2x2x1x2x2xf32>) -> tensor<2x2x1x2x2xf32>
+  return %r0, %r1, %r2, %r3, %r4 : tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x2x1x2x2xf32>
 }
 
 // -----
@@ -188,6 +188,46 @@ func.func @conv_nchw_batch(%img: tensor<2x1x3x3xf32>) -> tensor<2x1x2x2xf32> {
   %f = linalg.fill ins(%zero : f32) outs(%ec : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
   %r = linalg.conv_2d_nchw_fchw ins(%img, %wc : tensor<2x1x3x3xf32>, tensor<1x1x2x2xf32>) outs(%f : tensor<2x1x2x2xf32>) -> tensor<2x1x2x2xf32>
   return %r : tensor<2x1x2x2xf32>
+}
+
+// -----
+
+// Depthwise convolutions: the same im2col as a full conv, and the FC kernel
+// with the block-diagonal weight [C*M, C*KH*KW] packed as CSR (KH*KW
+// entries per row; csr-tiled from 8 positions): NHWC hwc (2 channels, 2x2:
+// 8 values + 8 u8 columns + 3 i32 row pointers = 52 bytes) with a bias
+// init, hwcm with multiplier 2 (tosa-to-linalg; output [N*OH*OW, C*M]),
+// NCHW chw.
+// CHECK-LABEL: func.func @depthwise
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x2x2x1x2x2xf32> into tensor<8x4xf32>
+// CHECK: memref.alloc() : memref<4x2xf32>
+// CHECK: call @prune_mr_csr8({{.*}}) {nn.epilogue = "bias", nn.kernel = "csr", nn.kernel_bytes = 52 : i64}
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3]] output_shape [1, 2, 2, 2] : tensor<4x2xf32> into tensor<1x2x2x2xf32>
+// CHECK: memref.alloc() : memref<4x4xf32>
+// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
+// CHECK: memref.alloc() : memref<2x4xf32>
+// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr"
+// CHECK-NOT: linalg.depthwise
+func.func @depthwise(%x: tensor<1x3x3x2xf32>, %xc: tensor<1x2x3x3xf32>)
+    -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2x2xf32>, tensor<1x2x2x2xf32>) {
+  %w = arith.constant dense<[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]> : tensor<2x2x2xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %e = tensor.empty() : tensor<1x2x2x2xf32>
+  %bb = linalg.broadcast ins(%b : tensor<2xf32>) outs(%e : tensor<1x2x2x2xf32>) dimensions = [0, 1, 2]
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x3x3x2xf32>, tensor<2x2x2xf32>) outs(%bb : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %wm = arith.constant dense<1.0> : tensor<2x2x2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %em = tensor.empty() : tensor<1x2x2x2x2xf32>
+  %fm = linalg.fill ins(%zero : f32) outs(%em : tensor<1x2x2x2x2xf32>) -> tensor<1x2x2x2x2xf32>
+  %ym = linalg.depthwise_conv_2d_nhwc_hwcm {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %wm : tensor<1x3x3x2xf32>, tensor<2x2x2x2xf32>) outs(%fm : tensor<1x2x2x2x2xf32>) -> tensor<1x2x2x2x2xf32>
+  %wc = arith.constant dense<2.0> : tensor<2x2x2xf32>
+  %fc = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %yc = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%xc, %wc : tensor<1x2x3x3xf32>, tensor<2x2x2xf32>) outs(%fc : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %y, %ym, %yc : tensor<1x2x2x2xf32>, tensor<1x2x2x2x2xf32>, tensor<1x2x2x2xf32>
 }
 
 // -----

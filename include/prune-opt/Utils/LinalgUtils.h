@@ -56,6 +56,11 @@ enum class ConvLayout {
   NhwcHwcf, // linalg.conv_2d_nhwc_hwcf (TF, tosa-to-linalg-named with
             // prefer-conv2d-kernel-layout-hwcf)
   NhwcFhwc, // linalg.conv_2d_nhwc_fhwc (tosa-to-linalg-named)
+  // Depthwise (matchDepthwiseAsFullyConnected): the FC weight is block
+  // diagonal, [C*M, C*KH*KW], row c*M+m reading only channel c.
+  DwNhwcHwc,  // linalg.depthwise_conv_2d_nhwc_hwc
+  DwNhwcHwcm, // linalg.depthwise_conv_2d_nhwc_hwcm (tosa-to-linalg-named)
+  DwNchwChw,  // linalg.depthwise_conv_2d_nchw_chw
 };
 
 /// A 2-D convolution computed as a fully connected layer over im2col
@@ -69,12 +74,31 @@ struct ConvAsFullyConnected {
   int64_t images = 1;
   int64_t channels = 0, filters = 0, kh = 0, kw = 0, oh = 0, ow = 0;
   int64_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  int64_t multiplier = 1; // depthwise: outputs per channel (F = C*M)
   FullyConnected fc; // outputs = F, reduction = C*KH*KW
-  bool nhwc() const { return layout != ConvLayout::NchwFchw; }
+  bool nhwc() const {
+    return layout != ConvLayout::NchwFchw && layout != ConvLayout::DwNchwChw;
+  }
+  bool depthwise() const {
+    return layout == ConvLayout::DwNhwcHwc ||
+           layout == ConvLayout::DwNhwcHwcm || layout == ConvLayout::DwNchwChw;
+  }
 };
 
 std::optional<ConvAsFullyConnected>
 matchConvAsFullyConnected(linalg::LinalgOp op, unsigned filterOperand);
+
+/// A depthwise convolution as an FC layer over the same im2col patches as
+/// a full convolution, with the block-diagonal weight of `layout`
+/// (f32, static shapes, any batch). Not a match for nn-sparsify's format
+/// choice (its weight is the filter, not the FC matrix).
+std::optional<ConvAsFullyConnected>
+matchDepthwiseAsFullyConnected(linalg::LinalgOp op);
+
+/// The block-diagonal [C*M, C*KH*KW] FC weight of a depthwise filter
+/// (row-major data of the filter operand).
+std::vector<float> expandDepthwiseFilter(const ConvAsFullyConnected &conv,
+                                         const std::vector<float> &filter);
 
 } // namespace mlir::prune
 
