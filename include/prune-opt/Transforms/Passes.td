@@ -446,23 +446,39 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
         smaller; 3-10x faster than the bitmask and N:M kernels, whose
         expands and selects only pay at batch 1).
 
+    Batched contractions (`linalg.batch_matmul`, `tosa.matmul` after
+    `tosa-to-linalg`, batched generics) are FC layers when the weight has no
+    batch of its own: loops of size 1 are ignored (`[1, M, K] x [1, K, N]`)
+    and batch loops the weight does not index (a broadcast weight map) are
+    flattened into one FC batch; the input is collapsed to 2-D and the
+    result expanded back.
+
     The rewrite happens on tensors (`bufferization.to_buffer` of the input,
     a fresh output buffer, `bufferization.to_tensor` of the result), so it
     composes with one-shot bufferization; `nn-lower-cpu` runs it first when
-    `kernels=true` (the default). Ops that do not match (convolutions,
-    batched matmuls, dynamic shapes, other element types) are left to the
-    sparsifier. Where a weight cannot be packed in the requested format
+    `kernels=true` (the default). Ops that do not match (grouped and 1-D/3-D
+    convolutions, batched matmuls with one weight per batch element,
+    dynamic shapes, other element types) are left to the sparsifier. Where a weight cannot be packed in the requested format
     (e.g. a block shape that does not divide it) it falls back to CSR with
     a remark. Every rewritten op gets `nn.kernel = "<format>"` on the call.
 
-    Convolutions (`linalg.conv_2d_nchw_fchw`, batch 1) are lowered the same
-    way through im2col: a `linalg.generic` gathers the patches transposed,
-    `[C*KH*KW, OH*OW]`, and the kernel writes `out[F, OH*OW]`, reading and
-    writing those layouts in place.
+    2-D convolutions are lowered the same way through im2col: a
+    `linalg.generic` gathers the patches transposed, `[C*KH*KW, N*OH*OW]`
+    (rows in the filter's order), and the kernel reads them in place:
+    `linalg.conv_2d_nchw_fchw` writes `out[F, OH*OW]` per image (an
+    `scf.for` over the batch), `conv_2d_nhwc_hwcf` and `conv_2d_nhwc_fhwc`
+    (TF, `tosa-to-linalg`) write the NHWC output `[N*OH*OW, F]` in one call
+    (HWCF filters packed transposed). Depthwise convolutions
+    (`depthwise_conv_2d_nhwc_hwc`, `_nhwc_hwcm`, `_nchw_chw`) use the same
+    im2col with a block-diagonal FC weight `[C*M, C*KH*KW]`, always packed
+    as `csr` (`csr-tiled` when batched): only the filter's nonzeros are
+    multiplied.
 
     Epilogues (`fuse-epilogue`, default on): a constant per-output bias
     that is the layer's init (`linalg.broadcast`, as torch-mlir emits for
-    convolutions) or is added by the single user of its result, and a ReLU
+    convolutions, or the equivalent `linalg.generic` of `tosa-to-linalg`)
+    or is added by the single user of its result (a `[N]` constant, or a
+    `[1, .., N]` one as `tosa.add` leaves it), and a ReLU
     after it (`arith.maximumf(x, 0)` or `cmpf ugt|uge` + `select`, which
     keep NaN like the kernel does), are absorbed into the call: the kernel
     adds the bias and clamps while the output is in cache, and the
