@@ -523,36 +523,72 @@ struct NNLowerKernelsPass
       patchShape = {conv.channels, conv.kh, conv.kw};
     }
     patchShape.append({conv.images, conv.oh, conv.ow});
-    AffineMap outMap = AffineMap::getMultiDimIdentityMap(6, ctx);
+    unsigned numLoops = 6;
+    SmallVector<ReassociationIndices> patchGroups = {{0, 1, 2}, {3, 4, 5}};
+    if (conv.grouped()) {
+      // Loops (g, r0, r1, r2, n, oh, ow): the group outermost, rows
+      // (g, c, kh, kw) for NGCHW, (g, kh, kw, c) for NHWGC.
+      numLoops = 7;
+      int64_t cg = conv.channels / conv.groups;
+      h = d(5) * conv.strideH;
+      w = d(6) * conv.strideW;
+      if (conv.nhwc()) {
+        inMap = AffineMap::get(7, 0,
+                               {d(4), h + d(1) * conv.dilationH,
+                                w + d(2) * conv.dilationW, d(0), d(3)},
+                               ctx);
+        patchShape = {conv.groups, conv.kh, conv.kw, cg};
+      } else {
+        inMap = AffineMap::get(7, 0,
+                               {d(4), d(0), d(1), h + d(2) * conv.dilationH,
+                                w + d(3) * conv.dilationW},
+                               ctx);
+        patchShape = {conv.groups, cg, conv.kh, conv.kw};
+      }
+      patchShape.append({conv.images, conv.oh, conv.ow});
+      patchGroups = {{0, 1, 2, 3}, {4, 5, 6}};
+    }
+    AffineMap outMap = AffineMap::getMultiDimIdentityMap(numLoops, ctx);
     auto patchType = RankedTensorType::get(patchShape, f32);
     Value empty = tensor::EmptyOp::create(b, loc, patchType.getShape(), f32);
     auto gather = linalg::GenericOp::create(
         b, loc, patchType, ValueRange{in}, ValueRange{empty},
         ArrayRef<AffineMap>{inMap, outMap},
-        SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+        SmallVector<utils::IteratorType>(numLoops,
+                                         utils::IteratorType::parallel),
         [](OpBuilder &nb, Location nl, ValueRange args) {
           linalg::YieldOp::create(nb, nl, args[0]);
         });
     Value patches = tensor::CollapseShapeOp::create(
         b, loc, RankedTensorType::get({conv.fc.reduction, positions}, f32),
-        gather.getResult(0),
-        ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+        gather.getResult(0), patchGroups);
     FullyConnected fc = conv.fc;
     if (fc.weightKN) // HWCF: [KH*KW*C, F] to [F, KH*KW*C]
       wd.data = transposed(wd.data, fc.reduction, fc.outputs);
     Value init = op.getDpsInits()[0];
-    // (HWCM depthwise: the features span two dims; no fused epilogue.)
-    Epilogue ep =
-        matchEpilogue(op, conv.fc.featureDim, conv.filters,
-                      fuseEpilogue && conv.layout != ConvLayout::DwNhwcHwcm);
+    // (HWCM depthwise, grouped: the features span two dims; no fused
+    // epilogue.)
+    Epilogue ep = matchEpilogue(op, conv.fc.featureDim, conv.filters,
+                                fuseEpilogue &&
+                                    conv.layout != ConvLayout::DwNhwcHwcm &&
+                                    !conv.grouped());
     // The output as the kernel sees it: NHWC [N*OH*OW, F]; NCHW
     // [N, F, OH*OW] (one [F, OH*OW] per call).
     // ([F, OH*OW] with one image.)
     SmallVector<ReassociationIndices> outGroups;
     SmallVector<int64_t> outShape;
-    if (conv.layout == ConvLayout::DwNhwcHwcm) { // [N, OH, OW, C, M]
+    if (conv.layout == ConvLayout::DwNhwcHwcm ||
+        conv.layout == ConvLayout::GNhwgcGfhwc) { // [N, OH, OW, C|G, M|F]
       outGroups = {{0, 1, 2}, {3, 4}};
       outShape = {positions, conv.filters};
+    } else if (conv.grouped()) { // [N, G, F, OH, OW]
+      if (conv.images == 1) {
+        outGroups = {{0, 1, 2}, {3, 4}};
+        outShape = {conv.filters, conv.oh * conv.ow};
+      } else {
+        outGroups = {{0}, {1, 2}, {3, 4}};
+        outShape = {conv.images, conv.filters, conv.oh * conv.ow};
+      }
     } else if (conv.nhwc()) {
       outGroups = {{0, 1, 2}, {3}};
       outShape = {positions, conv.filters};

@@ -275,6 +275,21 @@ mlir::prune::matchDepthwiseAsFullyConnected(linalg::LinalgOp op) {
     c.layout = ConvLayout::DwNchwChw;
     stridesAttr = conv.getStrides();
     dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNgchwFgchwOp>(op.getOperation())) {
+    c.layout = ConvLayout::GNgchwFgchw;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNgchwGfchwOp>(op.getOperation())) {
+    c.layout = ConvLayout::GNgchwGfchw;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNhwgcGfhwcOp>(op.getOperation())) {
+    c.layout = ConvLayout::GNhwgcGfhwc;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
   } else {
     return std::nullopt;
   }
@@ -290,7 +305,26 @@ mlir::prune::matchDepthwiseAsFullyConnected(linalg::LinalgOp op) {
       !out.getElementType().isF32())
     return std::nullopt;
   c.images = in.getDimSize(0);
-  if (c.layout == ConvLayout::DwNchwChw) { // [C, KH, KW], out [N, C, OH, OW]
+  int64_t perGroup = 1; // grouped: filters per group
+  if (c.layout == ConvLayout::GNgchwFgchw ||
+      c.layout == ConvLayout::GNgchwGfchw) { // out [N, G, F, OH, OW]
+    bool fFirst = c.layout == ConvLayout::GNgchwFgchw;
+    c.groups = filter.getDimSize(fFirst ? 1 : 0);
+    perGroup = filter.getDimSize(fFirst ? 0 : 1);
+    c.channels = c.groups * filter.getDimSize(2);
+    c.kh = filter.getDimSize(3);
+    c.kw = filter.getDimSize(4);
+    c.oh = out.getDimSize(3);
+    c.ow = out.getDimSize(4);
+  } else if (c.layout == ConvLayout::GNhwgcGfhwc) { // out [N, OH, OW, G, F]
+    c.groups = filter.getDimSize(0);
+    perGroup = filter.getDimSize(1);
+    c.kh = filter.getDimSize(2);
+    c.kw = filter.getDimSize(3);
+    c.channels = c.groups * filter.getDimSize(4);
+    c.oh = out.getDimSize(1);
+    c.ow = out.getDimSize(2);
+  } else if (c.layout == ConvLayout::DwNchwChw) { // [C, KH, KW], out [N, C, OH, OW]
     c.channels = filter.getDimSize(0);
     c.kh = filter.getDimSize(1);
     c.kw = filter.getDimSize(2);
@@ -305,7 +339,7 @@ mlir::prune::matchDepthwiseAsFullyConnected(linalg::LinalgOp op) {
     c.oh = out.getDimSize(1);
     c.ow = out.getDimSize(2);
   }
-  c.filters = c.channels * c.multiplier;
+  c.filters = c.grouped() ? c.groups * perGroup : c.channels * c.multiplier;
   auto strides = stridesAttr.getValues<int64_t>();
   auto dilations = dilationsAttr.getValues<int64_t>();
   c.strideH = strides[0];
@@ -333,6 +367,28 @@ mlir::prune::expandDepthwiseFilter(const ConvAsFullyConnected &c,
                                    const std::vector<float> &filter) {
   int64_t rows = c.filters, cols = c.fc.reduction, m = c.multiplier;
   std::vector<float> w(rows * cols, 0.0f);
+  if (c.grouped()) {
+    int64_t g = c.groups, f = rows / g, cg = c.channels / g,
+            k = cols / g; // per group: F filters, C channels, K inputs
+    for (int64_t gi = 0; gi < g; ++gi)
+      for (int64_t fi = 0; fi < f; ++fi)
+        for (int64_t ci = 0; ci < cg; ++ci)
+          for (int64_t y = 0; y < c.kh; ++y)
+            for (int64_t x = 0; x < c.kw; ++x) {
+              int64_t row = gi * f + fi;
+              if (c.layout == ConvLayout::GNhwgcGfhwc) // [G, F, KH, KW, C]
+                w[row * cols + gi * k + (y * c.kw + x) * cg + ci] =
+                    filter[(((gi * f + fi) * c.kh + y) * c.kw + x) * cg + ci];
+              else { // rows (c, kh, kw); [G, F, C, ..] or [F, G, C, ..]
+                int64_t lead = c.layout == ConvLayout::GNgchwGfchw
+                                   ? gi * f + fi
+                                   : fi * g + gi;
+                w[row * cols + gi * k + (ci * c.kh + y) * c.kw + x] =
+                    filter[((lead * cg + ci) * c.kh + y) * c.kw + x];
+              }
+            }
+    return w;
+  }
   for (int64_t ch = 0; ch < c.channels; ++ch)
     for (int64_t y = 0; y < c.kh; ++y)
       for (int64_t x = 0; x < c.kw; ++x)

@@ -79,21 +79,21 @@ func.func @conv(%x: tensor<1x2x5x5xf32>, %init: tensor<1x3x2x2xf32>) -> tensor<1
 
 // Left to the sparsifier: a batched matmul with one weight per batch
 // element, f16, dynamic shapes, a weight that is not a constant, and a
-// grouped conv.
+// 1-D conv.
 // CHECK-LABEL: func.func @untouched
 // CHECK-NOT: call
 // CHECK: linalg.batch_matmul
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
 // CHECK: linalg.matmul
-// CHECK: linalg.conv_2d_ngchw_fgchw
+// CHECK: linalg.conv_1d_nwc_wcf
 func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4xf32>,
-                     %x: tensor<2x4xf32>, %w: tensor<4x4xf32>, %img: tensor<2x2x1x3x3xf32>)
-    -> (tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x2x1x2x2xf32>) {
+                     %x: tensor<2x4xf32>, %w: tensor<4x4xf32>, %img: tensor<2x3x1xf32>)
+    -> (tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x2x1xf32>) {
   %wb = arith.constant dense<1.0> : tensor<2x4x4xf32>
   %wh = arith.constant dense<1.0> : tensor<4x4xf16>
   %wf = arith.constant dense<1.0> : tensor<4x4xf32>
-  %wc = arith.constant dense<1.0> : tensor<1x2x1x2x2xf32>
+  %wc = arith.constant dense<1.0> : tensor<2x1x1xf32>
   %c0 = arith.constant 0 : index
   %e3 = tensor.empty() : tensor<2x3x4xf32>
   %r0 = linalg.batch_matmul ins(%a, %wb : tensor<2x3x4xf32>, tensor<2x4x4xf32>) outs(%e3 : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
@@ -104,9 +104,9 @@ func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4x
   %r2 = linalg.matmul ins(%d, %wf : tensor<?x4xf32>, tensor<4x4xf32>) outs(%ed : tensor<?x4xf32>) -> tensor<?x4xf32>
   %ex = tensor.empty() : tensor<2x4xf32>
   %r3 = linalg.matmul ins(%x, %w : tensor<2x4xf32>, tensor<4x4xf32>) outs(%ex : tensor<2x4xf32>) -> tensor<2x4xf32>
-  %ec = tensor.empty() : tensor<2x2x1x2x2xf32>
-  %r4 = linalg.conv_2d_ngchw_fgchw ins(%img, %wc : tensor<2x2x1x3x3xf32>, tensor<1x2x1x2x2xf32>) outs(%ec : tensor<2x2x1x2x2xf32>) -> tensor<2x2x1x2x2xf32>
-  return %r0, %r1, %r2, %r3, %r4 : tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x2x1x2x2xf32>
+  %ec = tensor.empty() : tensor<2x2x1xf32>
+  %r4 = linalg.conv_1d_nwc_wcf ins(%img, %wc : tensor<2x3x1xf32>, tensor<2x1x1xf32>) outs(%ec : tensor<2x2x1xf32>) -> tensor<2x2x1xf32>
+  return %r0, %r1, %r2, %r3, %r4 : tensor<2x3x4xf32>, tensor<2x4xf16>, tensor<?x4xf32>, tensor<2x4xf32>, tensor<2x2x1xf32>
 }
 
 // -----
@@ -228,6 +228,36 @@ func.func @depthwise(%x: tensor<1x3x3x2xf32>, %xc: tensor<1x2x3x3xf32>)
   %yc = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%xc, %wc : tensor<1x2x3x3xf32>, tensor<2x2x2xf32>) outs(%fc : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
   return %y, %ym, %yc : tensor<1x2x2x2xf32>, tensor<1x2x2x2x2xf32>, tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// Grouped convolutions: im2col with the group outermost (rows (g, c, kh, kw)
+// or (g, kh, kw, c)) and the block-diagonal weight [G*F, G*C*KH*KW] as CSR.
+// 2 groups of 1 -> 2 channels, 2x2: 4 rows of 4 entries (100 bytes).
+// CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d2 + d5, d3 + d6)>
+// CHECK-DAG: #[[GH:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d1 + d5, d2 + d6, d0, d3)>
+// CHECK-LABEL: func.func @grouped
+// CHECK: linalg.generic {indexing_maps = [#[[G]], #{{.*}}]{{.*}} outs(%{{.*}} : tensor<2x1x2x2x1x2x2xf32>)
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3], [4, 5, 6]] : tensor<2x1x2x2x1x2x2xf32> into tensor<8x4xf32>
+// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[GH]], #{{.*}}]
+// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
+// CHECK-NOT: linalg.conv_2d
+func.func @grouped(%x: tensor<1x2x1x3x3xf32>, %xh: tensor<1x3x3x2x1xf32>)
+    -> (tensor<1x2x2x2x2xf32>, tensor<1x2x2x2x2xf32>) {
+  %w = arith.constant dense<1.0> : tensor<2x2x1x2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x2x2x2xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2x2xf32>) -> tensor<1x2x2x2x2xf32>
+  %y = linalg.conv_2d_ngchw_gfchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x2x1x3x3xf32>, tensor<2x2x1x2x2xf32>) outs(%f : tensor<1x2x2x2x2xf32>) -> tensor<1x2x2x2x2xf32>
+  %wh = arith.constant dense<2.0> : tensor<2x2x2x2x1xf32>
+  %yh = linalg.conv_2d_nhwgc_gfhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%xh, %wh : tensor<1x3x3x2x1xf32>, tensor<2x2x2x2x1xf32>) outs(%f : tensor<1x2x2x2x2xf32>) -> tensor<1x2x2x2x2xf32>
+  return %y, %yh : tensor<1x2x2x2x2xf32>, tensor<1x2x2x2x2xf32>
 }
 
 // -----

@@ -456,7 +456,7 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     The rewrite happens on tensors (`bufferization.to_buffer` of the input,
     a fresh output buffer, `bufferization.to_tensor` of the result), so it
     composes with one-shot bufferization; `nn-lower-cpu` runs it first when
-    `kernels=true` (the default). Ops that do not match (grouped and 1-D/3-D
+    `kernels=true` (the default). Ops that do not match (1-D/3-D
     convolutions, batched matmuls with one weight per batch element,
     dynamic shapes, other element types) are left to the sparsifier. Where a weight cannot be packed in the requested format
     (e.g. a block shape that does not divide it) it falls back to CSR with
@@ -472,7 +472,9 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     (`depthwise_conv_2d_nhwc_hwc`, `_nhwc_hwcm`, `_nchw_chw`) use the same
     im2col with a block-diagonal FC weight `[C*M, C*KH*KW]`, always packed
     as `csr` (`csr-tiled` when batched): only the filter's nonzeros are
-    multiplied.
+    multiplied. Grouped convolutions (`conv_2d_ngchw_gfchw`, `_ngchw_fgchw`,
+    `_nhwgc_gfhwc`) likewise, the group outermost in the im2col rows and
+    the weight `[G*F, G*C*KH*KW]` block diagonal.
 
     Epilogues (`fuse-epilogue`, default on): a constant per-output bias
     that is the layer's init (`linalg.broadcast`, as torch-mlir emits for

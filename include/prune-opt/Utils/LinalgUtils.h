@@ -61,6 +61,11 @@ enum class ConvLayout {
   DwNhwcHwc,  // linalg.depthwise_conv_2d_nhwc_hwc
   DwNhwcHwcm, // linalg.depthwise_conv_2d_nhwc_hwcm (tosa-to-linalg-named)
   DwNchwChw,  // linalg.depthwise_conv_2d_nchw_chw
+  // Grouped (also matchDepthwiseAsFullyConnected): block diagonal
+  // [G*F, G*C*KH*KW], row g*F+f reading only group g's C channels.
+  GNgchwFgchw, // linalg.conv_2d_ngchw_fgchw, output NGFHW
+  GNgchwGfchw, // linalg.conv_2d_ngchw_gfchw, output NGFHW
+  GNhwgcGfhwc, // linalg.conv_2d_nhwgc_gfhwc, output NHWGF
 };
 
 /// A 2-D convolution computed as a fully connected layer over im2col
@@ -75,9 +80,17 @@ struct ConvAsFullyConnected {
   int64_t channels = 0, filters = 0, kh = 0, kw = 0, oh = 0, ow = 0;
   int64_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
   int64_t multiplier = 1; // depthwise: outputs per channel (F = C*M)
+  int64_t groups = 1;     // grouped: G (channels = G*C, filters = G*F)
   FullyConnected fc; // outputs = F, reduction = C*KH*KW
   bool nhwc() const {
-    return layout != ConvLayout::NchwFchw && layout != ConvLayout::DwNchwChw;
+    return layout != ConvLayout::NchwFchw && layout != ConvLayout::DwNchwChw &&
+           layout != ConvLayout::GNgchwFgchw &&
+           layout != ConvLayout::GNgchwGfchw;
+  }
+  bool grouped() const {
+    return layout == ConvLayout::GNgchwFgchw ||
+           layout == ConvLayout::GNgchwGfchw ||
+           layout == ConvLayout::GNhwgcGfhwc;
   }
   bool depthwise() const {
     return layout == ConvLayout::DwNhwcHwc ||
@@ -88,8 +101,9 @@ struct ConvAsFullyConnected {
 std::optional<ConvAsFullyConnected>
 matchConvAsFullyConnected(linalg::LinalgOp op, unsigned filterOperand);
 
-/// A depthwise convolution as an FC layer over the same im2col patches as
-/// a full convolution, with the block-diagonal weight of `layout`
+/// A depthwise or grouped convolution as an FC layer over the same im2col
+/// patches as a full convolution (grouped: rows (g, c, kh, kw) or (g, kh,
+/// kw, c)), with the block-diagonal weight of `layout`
 /// (f32, static shapes, any batch). Not a match for nn-sparsify's format
 /// choice (its weight is the filter, not the FC matrix).
 std::optional<ConvAsFullyConnected>
