@@ -1,6 +1,7 @@
 // RUN: prune-opt %s -split-input-file -verify-diagnostics --nn-lower-kernels | FileCheck %s
 // RUN: prune-opt %s -split-input-file -verify-diagnostics "--nn-lower-kernels=dense=false" | FileCheck %s --check-prefix=NODENSE
 // RUN: prune-opt %s -split-input-file -verify-diagnostics "--nn-lower-kernels=csr-tiled-batch=0" | FileCheck %s --check-prefix=ROWS
+// RUN: prune-opt %s -split-input-file -verify-diagnostics "--nn-lower-kernels=dense-block-diagonal=true" | FileCheck %s --check-prefix=BLOCK
 
 // A torch-style linear layer (x [B, in] times a constant W^T [in, out]),
 // zero-initialized: the dense panel kernel writes a fresh buffer.
@@ -197,18 +198,23 @@ func.func @conv_nchw_batch(%img: tensor<2x1x3x3xf32>) -> tensor<2x1x2x2xf32> {
 // entries per row; csr-tiled from 8 positions): NHWC hwc (2 channels, 2x2:
 // 8 values + 8 u8 columns + 3 i32 row pointers = 52 bytes) with a bias
 // init, hwcm with multiplier 2 (tosa-to-linalg; output [N*OH*OW, C*M]),
-// NCHW chw.
+// NCHW chw. Dense filters only with dense-block-diagonal (upstream's
+// vectorized loops are faster for them); sparse ones by default (below).
 // CHECK-LABEL: func.func @depthwise
-// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x2x2x1x2x2xf32> into tensor<8x4xf32>
-// CHECK: memref.alloc() : memref<4x2xf32>
-// CHECK: call @prune_mr_csr8({{.*}}) {nn.epilogue = "bias", nn.kernel = "csr", nn.kernel_bytes = 52 : i64}
-// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3]] output_shape [1, 2, 2, 2] : tensor<4x2xf32> into tensor<1x2x2x2xf32>
-// CHECK: memref.alloc() : memref<4x4xf32>
-// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
-// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
-// CHECK: memref.alloc() : memref<2x4xf32>
-// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr"
-// CHECK-NOT: linalg.depthwise
+// CHECK: linalg.depthwise_conv_2d_nhwc_hwc
+// CHECK: linalg.depthwise_conv_2d_nhwc_hwcm
+// CHECK: linalg.depthwise_conv_2d_nchw_chw
+// BLOCK-LABEL: func.func @depthwise
+// BLOCK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x2x2x1x2x2xf32> into tensor<8x4xf32>
+// BLOCK: memref.alloc() : memref<4x2xf32>
+// BLOCK: call @prune_mr_csr8({{.*}}) {nn.epilogue = "bias", nn.kernel = "csr", nn.kernel_bytes = 52 : i64}
+// BLOCK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3]] output_shape [1, 2, 2, 2] : tensor<4x2xf32> into tensor<1x2x2x2xf32>
+// BLOCK: memref.alloc() : memref<4x4xf32>
+// BLOCK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
+// BLOCK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
+// BLOCK: memref.alloc() : memref<2x4xf32>
+// BLOCK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr"
+// BLOCK-NOT: linalg.depthwise
 func.func @depthwise(%x: tensor<1x3x3x2xf32>, %xc: tensor<1x2x3x3xf32>)
     -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2x2xf32>, tensor<1x2x2x2xf32>) {
   %w = arith.constant dense<[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]> : tensor<2x2x2xf32>
@@ -235,17 +241,21 @@ func.func @depthwise(%x: tensor<1x3x3x2xf32>, %xc: tensor<1x2x3x3xf32>)
 // Grouped convolutions: im2col with the group outermost (rows (g, c, kh, kw)
 // or (g, kh, kw, c)) and the block-diagonal weight [G*F, G*C*KH*KW] as CSR.
 // 2 groups of 1 -> 2 channels, 2x2: 4 rows of 4 entries (100 bytes).
-// CHECK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d2 + d5, d3 + d6)>
-// CHECK-DAG: #[[GH:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d1 + d5, d2 + d6, d0, d3)>
+// (Dense filters: with dense-block-diagonal only.)
 // CHECK-LABEL: func.func @grouped
-// CHECK: linalg.generic {indexing_maps = [#[[G]], #{{.*}}]{{.*}} outs(%{{.*}} : tensor<2x1x2x2x1x2x2xf32>)
-// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3], [4, 5, 6]] : tensor<2x1x2x2x1x2x2xf32> into tensor<8x4xf32>
-// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
-// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[GH]], #{{.*}}]
-// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
-// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
-// CHECK-NOT: linalg.conv_2d
+// CHECK: linalg.conv_2d_ngchw_gfchw
+// CHECK: linalg.conv_2d_nhwgc_gfhwc
+// BLOCK-DAG: #[[G:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d2 + d5, d3 + d6)>
+// BLOCK-DAG: #[[GH:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d1 + d5, d2 + d6, d0, d3)>
+// BLOCK-LABEL: func.func @grouped
+// BLOCK: linalg.generic {indexing_maps = [#[[G]], #{{.*}}]{{.*}} outs(%{{.*}} : tensor<2x1x2x2x1x2x2xf32>)
+// BLOCK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3], [4, 5, 6]] : tensor<2x1x2x2x1x2x2xf32> into tensor<8x4xf32>
+// BLOCK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
+// BLOCK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
+// BLOCK: linalg.generic {indexing_maps = [#[[GH]], #{{.*}}]
+// BLOCK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
+// BLOCK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
+// BLOCK-NOT: linalg.conv_2d
 func.func @grouped(%x: tensor<1x2x1x3x3xf32>, %xh: tensor<1x3x3x2x1xf32>)
     -> (tensor<1x2x2x2x2xf32>, tensor<1x2x2x2x2xf32>) {
   %w = arith.constant dense<1.0> : tensor<2x2x1x2x2xf32>
@@ -258,6 +268,30 @@ func.func @grouped(%x: tensor<1x2x1x3x3xf32>, %xh: tensor<1x3x3x2x1xf32>)
   %yh = linalg.conv_2d_nhwgc_gfhwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
     ins(%xh, %wh : tensor<1x3x3x2x1xf32>, tensor<2x2x2x2x1xf32>) outs(%f : tensor<1x2x2x2x2xf32>) -> tensor<1x2x2x2x2xf32>
   return %y, %yh : tensor<1x2x2x2x2xf32>, tensor<1x2x2x2x2xf32>
+}
+
+// -----
+
+// A sparse depthwise filter (assembled by nn-sparsify in its dim order,
+// [KH, KW, C], C compressed) is lowered by default: the block-diagonal
+// weight has the filter's 3 nonzeros (3 values + 3 u8 + 3 i32 = 27 bytes).
+#DW = #sparse_tensor.encoding<{ map = (d0, d1, d2) -> (d0 : dense, d1 : dense, d2 : compressed), posWidth = 32, crdWidth = 32 }>
+// CHECK-LABEL: func.func @depthwise_sparse
+// CHECK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 27 : i64}
+// CHECK-NOT: linalg.depthwise
+// CHECK-NOT: sparse_tensor.assemble
+func.func @depthwise_sparse(%x: tensor<1x3x3x2xf32>) -> tensor<1x2x2x2xf32> {
+  %pos = arith.constant dense<[0, 1, 1, 2, 3]> : tensor<5xi32>
+  %crd = arith.constant dense<[0, 1, 0]> : tensor<3xi32>
+  %val = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "csr"}}
+    : (tensor<5xi32>, tensor<3xi32>), tensor<3xf32> to tensor<2x2x2xf32, #DW>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x2x2xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+    ins(%x, %w : tensor<1x3x3x2xf32>, tensor<2x2x2xf32, #DW>) outs(%f : tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %y : tensor<1x2x2x2xf32>
 }
 
 // -----
