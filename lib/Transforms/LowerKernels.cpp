@@ -19,6 +19,7 @@
 #include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -215,15 +216,54 @@ static Epilogue matchEpilogue(linalg::LinalgOp op, unsigned featureDim,
     return t && t.getRank() == 1 && t.getDimSize(0) == outputs &&
            t.getElementType().isF32() && isConstantTensor(v);
   };
+  auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+  // A bias of the output's rank, 1 except along the features, read at
+  // [.., f, ..] (tosa.add of a [1, 1, N] constant: identity or broadcast
+  // map, constant 0 in the unit dims).
+  auto isFullRankBias = [&](Value v, AffineMap map) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() != outType.getRank() || t.getRank() < 2 ||
+        !t.getElementType().isF32() || map.getNumResults() != t.getRank() ||
+        !isConstantTensor(v))
+      return false;
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      AffineExpr e = map.getResult(i);
+      if (i == featureDim) {
+        if (t.getDimSize(i) != outputs || e != getAffineDimExpr(i, ctx))
+          return false;
+      } else if (t.getDimSize(i) != 1 ||
+                 !(isa<AffineConstantExpr>(e) ||
+                   (e == getAffineDimExpr(i, ctx) &&
+                    outType.getDimSize(i) == 1))) {
+        return false;
+      }
+    }
+    return true;
+  };
   Value init = op.getDpsInits()[0];
+  int64_t rank = outType.getRank();
   if (auto bc = init.getDefiningOp<linalg::BroadcastOp>()) {
-    int64_t rank = cast<ShapedType>(init.getType()).getRank();
     SmallVector<int64_t> others;
     for (int64_t i = 0; i < rank; ++i)
       if (i != featureDim)
         others.push_back(i);
     if (isBiasType(bc.getInput()) && llvm::equal(bc.getDimensions(), others)) {
       ep.bias = bc.getInput();
+      ep.biasFromInit = true;
+    }
+  } else if (auto g = init.getDefiningOp<linalg::GenericOp>()) {
+    // The same broadcast as a generic (tosa-to-linalg's conv bias):
+    // out[..., f, ...] = bias[f].
+    SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+    Block &body = g.getRegion().front();
+    if (g.getNumDpsInputs() == 1 && g.getNumDpsInits() == 1 &&
+        g.getNumParallelLoops() == g.getNumLoops() &&
+        maps.back().isIdentity() && maps[0].getNumResults() == 1 &&
+        maps[0].getResult(0) == getAffineDimExpr(featureDim, ctx) &&
+        body.getOperations().size() == 1 &&
+        body.getTerminator()->getOperand(0) == body.getArgument(0) &&
+        isBiasType(g.getDpsInputOperand(0)->get())) {
+      ep.bias = g.getDpsInputOperand(0)->get();
       ep.biasFromInit = true;
     }
   }
@@ -249,8 +289,10 @@ static Epilogue matchEpilogue(linalg::LinalgOp op, unsigned featureDim,
       ep.relu = true;
     } else if (g.getNumDpsInputs() == 2 && !ep.bias) {
       Value bias = g.getDpsInputOperand(1)->get();
-      if (!isBiasType(bias) || maps[1].getNumResults() != 1 ||
-          maps[1].getResult(0) != getAffineDimExpr(featureDim, ctx))
+      bool vectorBias = isBiasType(bias) && maps[1].getNumResults() == 1 &&
+                        maps[1].getResult(0) ==
+                            getAffineDimExpr(featureDim, ctx);
+      if (!vectorBias && !isFullRankBias(bias, maps[1]))
         break;
       Value in1 = body.getArgument(1);
       arith::AddFOp add;
@@ -294,7 +336,8 @@ struct NNLowerKernelsPass
     // Contractions only: lowering one erases the elementwise ops (and the
     // broadcast init) it absorbs, which must not be visited afterwards.
     module.walk([&](linalg::LinalgOp op) {
-      if (matchConvAsFullyConnected(op, 1) || matchFullyConnected(op, 0) ||
+      if (matchConvAsFullyConnected(op, 1) ||
+          matchDepthwiseAsFullyConnected(op) || matchFullyConnected(op, 0) ||
           matchFullyConnected(op, 1))
         candidates.push_back(op);
     });
@@ -359,6 +402,29 @@ struct NNLowerKernelsPass
         eraseWithConstants((*wd)->def);
       return true;
     }
+    if (std::optional<ConvAsFullyConnected> dw =
+            matchDepthwiseAsFullyConnected(op)) {
+      auto wd = readOperandWeight(op->getOperand(1));
+      if (failed(wd))
+        return failure();
+      if (!*wd)
+        return false;
+      // Dense filters: upstream's vectorized loops are faster (measured:
+      // block-diagonal CSR + im2col 1.5-2.6x slower; sparse filters 2.6x
+      // faster than the sparsifier's loops).
+      if (!denseBlockDiagonal && !isa<sparse_tensor::AssembleOp>((*wd)->def))
+        return false;
+      // The block-diagonal weight is (C-1)/C zeros whatever the filter's
+      // format: CSR (csr-tiled when batched) computes only the filter's
+      // nonzeros.
+      (*wd)->data = expandDepthwiseFilter(*dw, (*wd)->data);
+      (*wd)->format = "csr";
+      lowerConv(op, *dw, **wd);
+      ++numLowered;
+      if ((*wd)->def->use_empty())
+        eraseWithConstants((*wd)->def);
+      return true;
+    }
     for (unsigned w = 0; w < 2; ++w) {
       std::optional<FullyConnected> fc = matchFullyConnected(op, w);
       if (!fc)
@@ -370,13 +436,8 @@ struct NNLowerKernelsPass
         continue;
       WeightData &data = **wd;
       int64_t rows = fc->outputs, cols = fc->reduction;
-      if (fc->weightKN) { // to [out, in]
-        std::vector<float> t(rows * cols);
-        for (int64_t o = 0; o < rows; ++o)
-          for (int64_t k = 0; k < cols; ++k)
-            t[o * cols + k] = data.data[k * rows + o];
-        data.data = std::move(t);
-      }
+      if (fc->weightKN) // [in, out] to [out, in]
+        data.data = transposed(data.data, cols, rows);
       lowerFullyConnected(op, *fc, data);
       ++numLowered;
       if (data.def->use_empty())
@@ -393,11 +454,25 @@ struct NNLowerKernelsPass
     Type f32 = b.getF32Type();
     Value x = op->getOperand(fc.inputOperand);
     Value init = op.getDpsInits()[0];
-    Epilogue ep = matchEpilogue(op, fc.vector ? 0 : (fc.outputNM ? 0 : 1),
-                                fc.outputs, fuseEpilogue);
+    Epilogue ep = matchEpilogue(op, fc.featureDim, fc.outputs, fuseEpilogue);
     SmallVector<int64_t> outShape =
         fc.outputNM ? SmallVector<int64_t>{fc.outputs, fc.batch}
                     : SmallVector<int64_t>{fc.batch, fc.outputs};
+    // Operands with unit or several batch dims (batch_matmul): their 2-D
+    // (vector: 1-D) form.
+    auto collapsed = [&](ArrayRef<int64_t> shape2d) {
+      return RankedTensorType::get(fc.vector ? shape2d.take_back(1) : shape2d,
+                                   f32);
+    };
+    SmallVector<int64_t> inShape =
+        fc.inputKM ? SmallVector<int64_t>{fc.reduction, fc.batch}
+                   : SmallVector<int64_t>{fc.batch, fc.reduction};
+    if (!fc.inputGroups.empty())
+      x = tensor::CollapseShapeOp::create(b, loc, collapsed(inShape), x,
+                                          fc.inputGroups);
+    if (!fc.outputGroups.empty() && !isZeroFill(init) && !ep.biasFromInit)
+      init = tensor::CollapseShapeOp::create(b, loc, collapsed(outShape), init,
+                                             fc.outputGroups);
     if (fc.vector) {
       x = tensor::ExpandShapeOp::create(
           b, loc, RankedTensorType::get({1, fc.reduction}, f32), x,
@@ -410,59 +485,143 @@ struct NNLowerKernelsPass
     Value result = emitCall(b, loc, op, fc, wd, x, init, ep);
     if (fc.vector)
       result = tensor::CollapseShapeOp::create(
-          b, loc, op->getResult(0).getType(), result,
+          b, loc, collapsed(outShape), result,
           ArrayRef<ReassociationIndices>{{0, 1}});
+    if (!fc.outputGroups.empty())
+      result = tensor::ExpandShapeOp::create(
+          b, loc, op->getResult(0).getType(), result, fc.outputGroups);
     replaceAndClean(op, result, ep);
   }
 
-  /// im2col, transposed: patches[(c*KH+kh)*KW+kw, oh*OW+ow] =
-  /// in[0, c, oh*sh + kh*dh, ow*sw + kw*dw], then the FC kernel with the
-  /// filter as [F, C*KH*KW] writing out[F, OH*OW]. Both layouts have the
-  /// output positions innermost, which is how the batched kernels read
-  /// and write them: no transposition at run time.
+  /// im2col, transposed: patches[(c*KH+kh)*KW+kw, (n*OH+oh)*OW+ow] =
+  /// in[n, c, oh*sh + kh*dh, ow*sw + kw*dw] (NHWC: rows (kh*KW+kw)*C+c,
+  /// reading in[n, oh*sh + kh*dh, ow*sw + kw*dw, c]), then the FC kernel
+  /// with the filter as [F, C*KH*KW]. NCHW writes out[n][F, OH*OW], one
+  /// call per image; NHWC writes out[N*OH*OW, F] in one call. The patches
+  /// have the output positions innermost, which is how the batched kernels
+  /// read them: no transposition at run time.
   void lowerConv(linalg::LinalgOp op, const ConvAsFullyConnected &conv,
-                 const WeightData &wd) {
+                 WeightData &wd) {
     MLIRContext *ctx = &getContext();
     OpBuilder b(op);
     Location loc = op.getLoc();
     Type f32 = b.getF32Type();
     Value in = op->getOperand(0);
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-    // Loops (c, kh, kw, oh, ow).
-    AffineMap inMap =
-        AffineMap::get(5, 0,
-                       {getAffineConstantExpr(0, ctx), d(0),
-                        d(3) * conv.strideH + d(1) * conv.dilationH,
-                        d(4) * conv.strideW + d(2) * conv.dilationW},
-                       ctx);
-    AffineMap outMap = AffineMap::getMultiDimIdentityMap(5, ctx);
-    auto patchType = RankedTensorType::get(
-        {conv.channels, conv.kh, conv.kw, conv.oh, conv.ow}, f32);
+    int64_t positions = conv.images * conv.oh * conv.ow;
+    // Loops (r0, r1, r2, n, oh, ow): (c, kh, kw) for NCHW, (kh, kw, c) for
+    // NHWC, the order of the filter's reduction dims.
+    AffineExpr h = d(4) * conv.strideH, w = d(5) * conv.strideW;
+    AffineMap inMap;
+    SmallVector<int64_t> patchShape;
+    if (conv.nhwc()) {
+      inMap = AffineMap::get(6, 0,
+                             {d(3), h + d(0) * conv.dilationH,
+                              w + d(1) * conv.dilationW, d(2)},
+                             ctx);
+      patchShape = {conv.kh, conv.kw, conv.channels};
+    } else {
+      inMap = AffineMap::get(6, 0,
+                             {d(3), d(0), h + d(1) * conv.dilationH,
+                              w + d(2) * conv.dilationW},
+                             ctx);
+      patchShape = {conv.channels, conv.kh, conv.kw};
+    }
+    patchShape.append({conv.images, conv.oh, conv.ow});
+    unsigned numLoops = 6;
+    SmallVector<ReassociationIndices> patchGroups = {{0, 1, 2}, {3, 4, 5}};
+    if (conv.grouped()) {
+      // Loops (g, r0, r1, r2, n, oh, ow): the group outermost, rows
+      // (g, c, kh, kw) for NGCHW, (g, kh, kw, c) for NHWGC.
+      numLoops = 7;
+      int64_t cg = conv.channels / conv.groups;
+      h = d(5) * conv.strideH;
+      w = d(6) * conv.strideW;
+      if (conv.nhwc()) {
+        inMap = AffineMap::get(7, 0,
+                               {d(4), h + d(1) * conv.dilationH,
+                                w + d(2) * conv.dilationW, d(0), d(3)},
+                               ctx);
+        patchShape = {conv.groups, conv.kh, conv.kw, cg};
+      } else {
+        inMap = AffineMap::get(7, 0,
+                               {d(4), d(0), d(1), h + d(2) * conv.dilationH,
+                                w + d(3) * conv.dilationW},
+                               ctx);
+        patchShape = {conv.groups, cg, conv.kh, conv.kw};
+      }
+      patchShape.append({conv.images, conv.oh, conv.ow});
+      patchGroups = {{0, 1, 2, 3}, {4, 5, 6}};
+    }
+    AffineMap outMap = AffineMap::getMultiDimIdentityMap(numLoops, ctx);
+    auto patchType = RankedTensorType::get(patchShape, f32);
     Value empty = tensor::EmptyOp::create(b, loc, patchType.getShape(), f32);
     auto gather = linalg::GenericOp::create(
         b, loc, patchType, ValueRange{in}, ValueRange{empty},
         ArrayRef<AffineMap>{inMap, outMap},
-        SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+        SmallVector<utils::IteratorType>(numLoops,
+                                         utils::IteratorType::parallel),
         [](OpBuilder &nb, Location nl, ValueRange args) {
           linalg::YieldOp::create(nb, nl, args[0]);
         });
     Value patches = tensor::CollapseShapeOp::create(
-        b, loc, RankedTensorType::get({conv.fc.reduction, conv.fc.batch}, f32),
-        gather.getResult(0), ArrayRef<ReassociationIndices>{{0, 1, 2}, {3, 4}});
+        b, loc, RankedTensorType::get({conv.fc.reduction, positions}, f32),
+        gather.getResult(0), patchGroups);
     FullyConnected fc = conv.fc;
-    fc.inputKM = true;
+    if (fc.weightKN) // HWCF: [KH*KW*C, F] to [F, KH*KW*C]
+      wd.data = transposed(wd.data, fc.reduction, fc.outputs);
     Value init = op.getDpsInits()[0];
-    Epilogue ep =
-        matchEpilogue(op, /*featureDim=*/1, conv.filters, fuseEpilogue);
+    // (HWCM depthwise, grouped: the features span two dims; no fused
+    // epilogue.)
+    Epilogue ep = matchEpilogue(op, conv.fc.featureDim, conv.filters,
+                                fuseEpilogue &&
+                                    conv.layout != ConvLayout::DwNhwcHwcm &&
+                                    !conv.grouped());
+    // The output as the kernel sees it: NHWC [N*OH*OW, F]; NCHW
+    // [N, F, OH*OW] (one [F, OH*OW] per call).
+    // ([F, OH*OW] with one image.)
+    SmallVector<ReassociationIndices> outGroups;
+    SmallVector<int64_t> outShape;
+    if (conv.layout == ConvLayout::DwNhwcHwcm ||
+        conv.layout == ConvLayout::GNhwgcGfhwc) { // [N, OH, OW, C|G, M|F]
+      outGroups = {{0, 1, 2}, {3, 4}};
+      outShape = {positions, conv.filters};
+    } else if (conv.grouped()) { // [N, G, F, OH, OW]
+      if (conv.images == 1) {
+        outGroups = {{0, 1, 2}, {3, 4}};
+        outShape = {conv.filters, conv.oh * conv.ow};
+      } else {
+        outGroups = {{0}, {1, 2}, {3, 4}};
+        outShape = {conv.images, conv.filters, conv.oh * conv.ow};
+      }
+    } else if (conv.nhwc()) {
+      outGroups = {{0, 1, 2}, {3}};
+      outShape = {positions, conv.filters};
+    } else if (conv.images == 1) {
+      outGroups = {{0, 1}, {2, 3}};
+      outShape = {conv.filters, conv.oh * conv.ow};
+    } else {
+      outGroups = {{0}, {1}, {2, 3}};
+      outShape = {conv.images, conv.filters, conv.oh * conv.ow};
+    }
+    auto outType = RankedTensorType::get(outShape, f32);
     if (!isZeroFill(init) && !ep.biasFromInit)
-      init = tensor::CollapseShapeOp::create(
-          b, loc, RankedTensorType::get({conv.filters, conv.fc.batch}, f32),
-          init, ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
-    Value result = emitCall(b, loc, op, fc, wd, patches, init, ep);
+      init = tensor::CollapseShapeOp::create(b, loc, outType, init, outGroups);
+    Value result =
+        emitCall(b, loc, op, fc, wd, patches, init, ep,
+                 conv.nhwc() ? 1 : conv.images);
     result = tensor::ExpandShapeOp::create(
-        b, loc, op->getResult(0).getType(), result,
-        ArrayRef<ReassociationIndices>{{0, 1}, {2, 3}});
+        b, loc, op->getResult(0).getType(), result, outGroups);
     replaceAndClean(op, result, ep);
+  }
+
+  static std::vector<float> transposed(const std::vector<float> &w,
+                                       int64_t rows, int64_t cols) {
+    std::vector<float> t(rows * cols);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        t[c * rows + r] = w[r * cols + c];
+    return t;
   }
 
   /// Replaces `op` (and the elementwise ops its call absorbed) by `result`.
@@ -476,7 +635,8 @@ struct NNLowerKernelsPass
     Operation *initDef = init.getDefiningOp();
     op->erase();
     if (initDef && initDef->use_empty() &&
-        isa<linalg::FillOp, linalg::BroadcastOp>(initDef)) {
+        (isa<linalg::FillOp, linalg::BroadcastOp>(initDef) ||
+         (ep.biasFromInit && isa<linalg::GenericOp>(initDef)))) {
       Value dest = cast<DestinationStyleOpInterface>(initDef).getDpsInits()[0];
       initDef->erase();
       if (Operation *e = dest.getDefiningOp())
@@ -571,10 +731,12 @@ struct NNLowerKernelsPass
 
   /// Emits the kernel call for x ([batch, in], or [in, batch] when
   /// fc.inputKM) and init (a zero fill, or a tensor in the output layout);
-  /// returns the result tensor in the output layout.
+  /// returns the result tensor in the output layout. `images` > 1 (NCHW
+  /// convolutions; needs inputKM and outputNM): x is [in, images*batch],
+  /// the output [images, out, batch], one call per image in an scf.for.
   Value emitCall(OpBuilder &b, Location loc, Operation *op,
                  const FullyConnected &fc, const WeightData &wd, Value x,
-                 Value init, const Epilogue &ep) {
+                 Value init, const Epilogue &ep, int64_t images = 1) {
     MLIRContext *ctx = &getContext();
     Type f32 = b.getF32Type();
     int64_t rows = fc.outputs, cols = fc.reduction, batch = fc.batch;
@@ -603,26 +765,36 @@ struct NNLowerKernelsPass
     Value xBuf = bufferization::ToBufferOp::create(
         b, loc, MemRefType::get(xType.getShape(), f32, dynStrided), x,
         /*readOnly=*/true);
-    if (fc.inputKM)
-      xBuf = memref::TransposeOp::create(b, loc, xBuf, perm);
-    xBuf = memref::CastOp::create(b, loc, dyn2d, xBuf);
+    Value xAll = xBuf;
+    if (images == 1) {
+      if (fc.inputKM)
+        xBuf = memref::TransposeOp::create(b, loc, xBuf, perm);
+      xBuf = memref::CastOp::create(b, loc, dyn2d, xBuf);
+    }
 
     // Output buffer in the op's layout, viewed as [batch, rows].
     SmallVector<int64_t> outShape = fc.outputNM
                                         ? SmallVector<int64_t>{rows, batch}
                                         : SmallVector<int64_t>{batch, rows};
+    if (images > 1)
+      outShape.insert(outShape.begin(), images);
     Value out = memref::AllocOp::create(b, loc, MemRefType::get(outShape, f32));
     bool accumulate = !isZeroFill(init) && !ep.biasFromInit;
     if (accumulate) {
+      auto strided = StridedLayoutAttr::get(
+          ctx, ShapedType::kDynamic,
+          SmallVector<int64_t>(outShape.size(), ShapedType::kDynamic));
       Value initBuf = bufferization::ToBufferOp::create(
-          b, loc, MemRefType::get(outShape, f32, dynStrided), init,
+          b, loc, MemRefType::get(outShape, f32, strided), init,
           /*readOnly=*/true);
       memref::CopyOp::create(b, loc, initBuf, out);
     }
     Value outView = out;
-    if (fc.outputNM)
-      outView = memref::TransposeOp::create(b, loc, outView, perm);
-    outView = memref::CastOp::create(b, loc, dyn2d, outView);
+    if (images == 1) {
+      if (fc.outputNM)
+        outView = memref::TransposeOp::create(b, loc, outView, perm);
+      outView = memref::CastOp::create(b, loc, dyn2d, outView);
+    }
 
     std::string key = "nn_kernel";
     if (decision)
@@ -702,24 +874,72 @@ struct NNLowerKernelsPass
     // The bias (constant) as memref<?xf32>; none: an empty one.
     auto biasType = MemRefType::get({ShapedType::kDynamic}, f32);
     Value bias;
-    if (ep.bias)
+    if (ep.bias) {
+      Value biasTensor = ep.bias;
+      auto biasType = cast<RankedTensorType>(biasTensor.getType());
+      if (biasType.getRank() > 1) // [1, 1, N] (tosa.add)
+        biasTensor = tensor::CollapseShapeOp::create(
+            b, loc, RankedTensorType::get({rows}, f32), biasTensor,
+            ArrayRef<ReassociationIndices>{
+                llvm::to_vector(llvm::seq<int64_t>(0, biasType.getRank()))});
       bias = bufferization::ToBufferOp::create(
-          b, loc, MemRefType::get({rows}, f32), ep.bias, /*readOnly=*/true);
+          b, loc, MemRefType::get({rows}, f32), biasTensor, /*readOnly=*/true);
+    }
     else
       bias = memref::AllocaOp::create(b, loc, MemRefType::get({0}, f32));
     args.push_back(memref::CastOp::create(b, loc, biasType, bias));
-    func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
-    auto call = func::CallOp::create(b, loc, decl, args);
-    static const char *names[] = {"dense", "csr", "bitmask",
-                                  "bsr",   "nm",  "csr-tiled"};
-    call->setAttr(kKernelAttrName,
-                  b.getStringAttr(names[static_cast<int>(packed.format)]));
-    call->setAttr("nn.kernel_bytes", b.getI64IntegerAttr(packed.bytes()));
-    if (ep.bias || ep.relu)
-      call->setAttr("nn.epilogue",
-                    b.getStringAttr(ep.bias && ep.relu ? "bias+relu"
-                                    : ep.bias          ? "bias"
-                                                       : "relu"));
+    auto makeCall = [&](OpBuilder &cb) {
+      func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
+      auto call = func::CallOp::create(cb, loc, decl, args);
+      static const char *names[] = {"dense", "csr", "bitmask",
+                                    "bsr",   "nm",  "csr-tiled"};
+      call->setAttr(kKernelAttrName,
+                    cb.getStringAttr(names[static_cast<int>(packed.format)]));
+      call->setAttr("nn.kernel_bytes", cb.getI64IntegerAttr(packed.bytes()));
+      if (ep.bias || ep.relu)
+        call->setAttr("nn.epilogue",
+                      cb.getStringAttr(ep.bias && ep.relu ? "bias+relu"
+                                       : ep.bias          ? "bias"
+                                                          : "relu"));
+    };
+    if (images == 1) {
+      makeCall(b);
+    } else {
+      // One call per image: x columns [i*batch, (i+1)*batch), out[i].
+      Value lb = arith::ConstantIndexOp::create(b, loc, 0);
+      Value ub = arith::ConstantIndexOp::create(b, loc, images);
+      Value step = arith::ConstantIndexOp::create(b, loc, 1);
+      scf::ForOp::create(
+          b, loc, lb, ub, step, ValueRange{},
+          [&](OpBuilder &lbld, Location l, Value i, ValueRange) {
+            Value col = arith::MulIOp::create(
+                lbld, l, i, arith::ConstantIndexOp::create(lbld, l, batch));
+            OpFoldResult zero = lbld.getIndexAttr(0),
+                         one = lbld.getIndexAttr(1);
+            Value xi = memref::SubViewOp::create(
+                lbld, l, xAll, ArrayRef<OpFoldResult>{zero, col},
+                ArrayRef<OpFoldResult>{lbld.getIndexAttr(cols),
+                                       lbld.getIndexAttr(batch)},
+                ArrayRef<OpFoldResult>{one, one});
+            xi = memref::TransposeOp::create(lbld, l, xi, perm);
+            args[1] = memref::CastOp::create(lbld, l, dyn2d, xi);
+            auto outSlice = memref::SubViewOp::inferRankReducedResultType(
+                {rows, batch}, cast<MemRefType>(out.getType()),
+                ArrayRef<int64_t>{ShapedType::kDynamic, 0, 0},
+                ArrayRef<int64_t>{1, rows, batch},
+                ArrayRef<int64_t>{1, 1, 1});
+            Value yi = memref::SubViewOp::create(
+                lbld, l, cast<MemRefType>(outSlice), out,
+                ArrayRef<OpFoldResult>{i, zero, zero},
+                ArrayRef<OpFoldResult>{one, lbld.getIndexAttr(rows),
+                                       lbld.getIndexAttr(batch)},
+                ArrayRef<OpFoldResult>{one, one, one});
+            yi = memref::TransposeOp::create(lbld, l, yi, perm);
+            args[0] = memref::CastOp::create(lbld, l, dyn2d, yi);
+            makeCall(lbld);
+            scf::YieldOp::create(lbld, l);
+          });
+    }
 
     return bufferization::ToTensorOp::create(
         b, loc, RankedTensorType::get(outShape, f32), out, /*restrict=*/true,

@@ -392,9 +392,13 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     Buffer buf{SmallVector<int64_t>(w.type.getShape()), *values};
     for (Operation *view : use.viewChain)
       buf = applyView(view, std::move(buf));
+    int64_t rows = fcs.front().outputs, cols = fcs.front().reduction;
+    // Unit dims (batch_matmul with batch 1) and filters ([KH, KW, C, F] =
+    // [K, F], [F, C, KH, KW] = [F, K]): the 2-D matrix of the same data.
+    buf.shape = fcs.front().weightKN ? SmallVector<int64_t>{cols, rows}
+                                     : SmallVector<int64_t>{rows, cols};
     if (fcs.front().weightKN)
       buf = permute(buf, {1, 0});
-    int64_t rows = fcs.front().outputs, cols = fcs.front().reduction;
     std::vector<float> wf(buf.data.begin(), buf.data.end());
 
     auto pattern = decision.getAs<StringAttr>("pattern");
@@ -640,6 +644,15 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         lvlToDim.push_back(d);
     if (numDense == rank) // no reduction dim: compress the innermost level
       numDense = rank - 1;
+    // NHWC depthwise filters ([KH, KW, C(, M)]): no named op reads them in
+    // level order (the op would become a generic that nn-lower-kernels
+    // does not lower); keep their dims, the innermost compressed.
+    if (isa<linalg::DepthwiseConv2DNhwcHwcOp,
+            linalg::DepthwiseConv2DNhwcHwcmOp>(consumer) &&
+        use.operandIndex == 1) {
+      lvlToDim = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+      numDense = rank - 1;
+    }
     bool permuted = !llvm::equal(lvlToDim, llvm::seq<int64_t>(0, rank));
 
     // The encoding is always the identity: the data is permuted here, at
@@ -686,6 +699,19 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     NamedAttrList attrs(decision);
     attrs.set("format", rewriter.getStringAttr(kernelFormat));
     op->setAttr(kPruneAttrName, attrs.getDictionary(ctx));
+    // An HWCF filter in level order is FHWC: the same convolution as the
+    // named conv_2d_nhwc_fhwc (which nn-lower-kernels lowers; a generic
+    // would go to the sparsifier).
+    if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(consumer))
+      if (use.operandIndex == 1 &&
+          llvm::equal(lvlToDim, ArrayRef<int64_t>{3, 0, 1, 2})) {
+        auto fhwc = linalg::Conv2DNhwcFhwcOp::create(
+            rewriter, loc, conv->getResultTypes(),
+            ValueRange{conv.getInputs()[0], op.getResult()},
+            conv.getOutputs(), conv.getStrides(), conv.getDilations());
+        rewriter.replaceOp(conv, fhwc->getResults());
+        return fhwc.getOperation();
+      }
     FailureOr<linalg::LinalgOp> reader =
         readPermutedInput(rewriter, cast<linalg::LinalgOp>(consumer),
                           use.operandIndex, op.getResult(), lvlToDim);

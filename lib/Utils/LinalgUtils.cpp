@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "llvm/ADT/Sequence.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
 using namespace mlir::prune;
@@ -48,6 +49,38 @@ mlir::prune::readPermutedInput(RewriterBase &rewriter, linalg::LinalgOp op,
   return cast<linalg::LinalgOp>(generic.getOperation());
 }
 
+/// Groups the results of `map` (a projected permutation) into the operand's
+/// 2-D form: its dims other than the `ignored` loops (of size 1) must be
+/// the loops `first` then the loops `second`, in these orders; one of the
+/// two may be empty (a 1-D form). Ignored dims join a neighbouring group.
+/// Nullopt if they are not.
+static std::optional<SmallVector<ReassociationIndices>>
+groupResults(AffineMap map, const llvm::SmallBitVector &ignored,
+             ArrayRef<unsigned> first, ArrayRef<unsigned> second) {
+  SmallVector<unsigned> expected(first.begin(), first.end());
+  expected.append(second.begin(), second.end());
+  SmallVector<unsigned> seen;
+  SmallVector<int64_t> seenAt;
+  for (auto [i, e] : llvm::enumerate(map.getResults())) {
+    unsigned d = cast<AffineDimExpr>(e).getPosition();
+    if (ignored.test(d))
+      continue;
+    seen.push_back(d);
+    seenAt.push_back(i);
+  }
+  if (seen != expected)
+    return std::nullopt;
+  int64_t rank = map.getNumResults();
+  SmallVector<ReassociationIndices> groups(1);
+  int64_t cut = first.empty() || second.empty() ? rank : seenAt[first.size()];
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i == cut)
+      groups.emplace_back();
+    groups.back().push_back(i);
+  }
+  return groups;
+}
+
 std::optional<FullyConnected>
 mlir::prune::matchFullyConnected(linalg::LinalgOp op, unsigned weightOperand) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
@@ -66,7 +99,11 @@ mlir::prune::matchFullyConnected(linalg::LinalgOp op, unsigned weightOperand) {
   AffineMap xMap = op.getIndexingMapsArray()[inputOperand];
   AffineMap yMap = op.getIndexingMapsArray()[2];
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  int64_t k = -1, n = -1, m = -1;
+  int64_t k = -1, n = -1;
+  SmallVector<unsigned> ms; // batch loops, in the input's order
+  // Loops of size 1 that fit no role (e.g. the batch of a batch_matmul
+  // with batch 1, in all three operands): they carry no data.
+  llvm::SmallBitVector ignored(ranges.size());
   for (unsigned d = 0; d < ranges.size(); ++d) {
     bool inW = wMap.isFunctionOfDim(d), inX = xMap.isFunctionOfDim(d),
          inY = yMap.isFunctionOfDim(d);
@@ -74,54 +111,131 @@ mlir::prune::matchFullyConnected(linalg::LinalgOp op, unsigned weightOperand) {
       k = d;
     else if (inW && inY && !inX && n < 0)
       n = d;
-    else if (inX && inY && !inW && m < 0)
-      m = d;
+    else if (inX && inY && !inW)
+      ms.push_back(d);
+    else if (ranges[d] == 1)
+      ignored.set(d);
     else
       return std::nullopt;
   }
-  if (k < 0 || n < 0 || wMap.getNumResults() != 2 ||
-      xMap.getNumResults() != (m < 0 ? 1u : 2u) ||
-      yMap.getNumResults() != (m < 0 ? 1u : 2u))
+  if (k < 0 || n < 0)
     return std::nullopt;
-  auto dimAt = [](AffineMap map, unsigned i) {
-    return cast<AffineDimExpr>(map.getResult(i)).getPosition();
+  // Batch loops in the order the input reads them.
+  llvm::sort(ms, [&](unsigned a, unsigned b) {
+    return *xMap.getResultPosition(getAffineDimExpr(a, op.getContext())) <
+           *xMap.getResultPosition(getAffineDimExpr(b, op.getContext()));
+  });
+  auto kk = static_cast<unsigned>(k), nn = static_cast<unsigned>(n);
+  // The weight: exactly k and n (and unit dims).
+  if (!groupResults(wMap, ignored, {kk}, {nn}) &&
+      !groupResults(wMap, ignored, {nn}, {kk}))
+    return std::nullopt;
+  auto firstNonUnit = [&](AffineMap map) -> unsigned {
+    for (AffineExpr e : map.getResults()) {
+      unsigned d = cast<AffineDimExpr>(e).getPosition();
+      if (!ignored.test(d))
+        return d;
+    }
+    return 0;
   };
   FullyConnected fc;
   fc.weightOperand = weightOperand;
   fc.inputOperand = inputOperand;
   fc.outputs = ranges[n];
   fc.reduction = ranges[k];
-  fc.batch = m < 0 ? 1 : ranges[m];
-  fc.vector = m < 0;
-  fc.weightKN = dimAt(wMap, 0) == static_cast<unsigned>(k);
-  fc.inputKM = m >= 0 && dimAt(xMap, 0) == static_cast<unsigned>(k);
-  fc.outputNM = m >= 0 && dimAt(yMap, 0) == static_cast<unsigned>(n);
+  fc.batch = 1;
+  for (unsigned m : ms)
+    fc.batch *= ranges[m];
+  fc.vector = ms.empty();
+  fc.weightKN = firstNonUnit(wMap) == kk;
+  fc.inputKM = !fc.vector && firstNonUnit(xMap) == kk;
+  fc.outputNM = !fc.vector && firstNonUnit(yMap) == nn;
+  fc.featureDim =
+      *yMap.getResultPosition(getAffineDimExpr(nn, op.getContext()));
+  std::optional<SmallVector<ReassociationIndices>> xGroups, yGroups;
+  if (fc.vector) {
+    xGroups = groupResults(xMap, ignored, {}, {kk});
+    yGroups = groupResults(yMap, ignored, {}, {nn});
+  } else {
+    xGroups = fc.inputKM ? groupResults(xMap, ignored, {kk}, ms)
+                         : groupResults(xMap, ignored, ms, {kk});
+    yGroups = fc.outputNM ? groupResults(yMap, ignored, {nn}, ms)
+                          : groupResults(yMap, ignored, ms, {nn});
+  }
+  if (!xGroups || !yGroups)
+    return std::nullopt;
+  unsigned rank2 = fc.vector ? 1 : 2;
+  if (xMap.getNumResults() != rank2 || ms.size() > 1)
+    fc.inputGroups = *xGroups;
+  if (yMap.getNumResults() != rank2 || ms.size() > 1)
+    fc.outputGroups = *yGroups;
   return fc;
 }
 
 std::optional<ConvAsFullyConnected>
 mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
                                        unsigned filterOperand) {
-  auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation());
-  if (!conv || filterOperand != 1 || !conv.hasPureTensorSemantics())
+  ConvAsFullyConnected c;
+  DenseIntElementsAttr stridesAttr, dilationsAttr;
+  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
+    c.layout = ConvLayout::NchwFchw;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNhwcHwcfOp>(op.getOperation())) {
+    c.layout = ConvLayout::NhwcHwcf;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNhwcFhwcOp>(op.getOperation())) {
+    c.layout = ConvLayout::NhwcFhwc;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else {
     return std::nullopt;
-  auto in = dyn_cast<RankedTensorType>(conv.getInputs()[0].getType());
-  auto filter = dyn_cast<RankedTensorType>(conv.getInputs()[1].getType());
-  auto out = dyn_cast<RankedTensorType>(conv.getOutputs()[0].getType());
+  }
+  if (filterOperand != 1 || !op.hasPureTensorSemantics() ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+    return std::nullopt;
+  auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  auto filter = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+  auto out = dyn_cast<RankedTensorType>(op->getOperand(2).getType());
   if (!in || !filter || !out || !in.hasStaticShape() ||
       !filter.hasStaticShape() || !out.hasStaticShape() ||
       !in.getElementType().isF32() || !filter.getElementType().isF32() ||
-      !out.getElementType().isF32() || in.getDimSize(0) != 1)
+      !out.getElementType().isF32())
     return std::nullopt;
-  ConvAsFullyConnected c;
-  c.filters = filter.getDimSize(0);
-  c.channels = filter.getDimSize(1);
-  c.kh = filter.getDimSize(2);
-  c.kw = filter.getDimSize(3);
-  c.oh = out.getDimSize(2);
-  c.ow = out.getDimSize(3);
-  auto strides = conv.getStrides().getValues<int64_t>();
-  auto dilations = conv.getDilations().getValues<int64_t>();
+  c.images = in.getDimSize(0);
+  switch (c.layout) {
+  case ConvLayout::NchwFchw: // [F, C, KH, KW], out [N, F, OH, OW]
+    c.filters = filter.getDimSize(0);
+    c.channels = filter.getDimSize(1);
+    c.kh = filter.getDimSize(2);
+    c.kw = filter.getDimSize(3);
+    c.oh = out.getDimSize(2);
+    c.ow = out.getDimSize(3);
+    break;
+  case ConvLayout::NhwcHwcf: // [KH, KW, C, F], out [N, OH, OW, F]
+    c.kh = filter.getDimSize(0);
+    c.kw = filter.getDimSize(1);
+    c.channels = filter.getDimSize(2);
+    c.filters = filter.getDimSize(3);
+    c.oh = out.getDimSize(1);
+    c.ow = out.getDimSize(2);
+    break;
+  case ConvLayout::NhwcFhwc: // [F, KH, KW, C], out [N, OH, OW, F]
+    c.filters = filter.getDimSize(0);
+    c.kh = filter.getDimSize(1);
+    c.kw = filter.getDimSize(2);
+    c.channels = filter.getDimSize(3);
+    c.oh = out.getDimSize(1);
+    c.ow = out.getDimSize(2);
+    break;
+  default: // depthwise: matchDepthwiseAsFullyConnected
+    return std::nullopt;
+  }
+  auto strides = stridesAttr.getValues<int64_t>();
+  auto dilations = dilationsAttr.getValues<int64_t>();
   c.strideH = strides[0];
   c.strideW = strides[1];
   c.dilationH = dilations[0];
@@ -130,7 +244,162 @@ mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
   c.fc.inputOperand = 0;
   c.fc.outputs = c.filters;
   c.fc.reduction = c.channels * c.kh * c.kw;
-  c.fc.batch = c.oh * c.ow;
-  c.fc.outputNM = true; // output [F, OH*OW]
+  c.fc.inputKM = true; // im2col patches [C*KH*KW, positions]
+  if (c.nhwc()) {
+    c.fc.batch = c.images * c.oh * c.ow; // output [N*OH*OW, F]
+    c.fc.weightKN = c.layout == ConvLayout::NhwcHwcf;
+    c.fc.featureDim = 3;
+  } else {
+    c.fc.batch = c.oh * c.ow; // per image: output [F, OH*OW]
+    c.fc.outputNM = true;
+    c.fc.featureDim = 1;
+  }
   return c;
+}
+
+std::optional<ConvAsFullyConnected>
+mlir::prune::matchDepthwiseAsFullyConnected(linalg::LinalgOp op) {
+  ConvAsFullyConnected c;
+  DenseIntElementsAttr stridesAttr, dilationsAttr;
+  if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(op.getOperation())) {
+    c.layout = ConvLayout::DwNhwcHwc;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcmOp>(
+                 op.getOperation())) {
+    c.layout = ConvLayout::DwNhwcHwcm;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(
+                 op.getOperation())) {
+    c.layout = ConvLayout::DwNchwChw;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNgchwFgchwOp>(op.getOperation())) {
+    c.layout = ConvLayout::GNgchwFgchw;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNgchwGfchwOp>(op.getOperation())) {
+    c.layout = ConvLayout::GNgchwGfchw;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else if (auto conv =
+                 dyn_cast<linalg::Conv2DNhwgcGfhwcOp>(op.getOperation())) {
+    c.layout = ConvLayout::GNhwgcGfhwc;
+    stridesAttr = conv.getStrides();
+    dilationsAttr = conv.getDilations();
+  } else {
+    return std::nullopt;
+  }
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  auto filter = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+  auto out = dyn_cast<RankedTensorType>(op->getOperand(2).getType());
+  if (!in || !filter || !out || !in.hasStaticShape() ||
+      !filter.hasStaticShape() || !out.hasStaticShape() ||
+      !in.getElementType().isF32() || !filter.getElementType().isF32() ||
+      !out.getElementType().isF32())
+    return std::nullopt;
+  c.images = in.getDimSize(0);
+  int64_t perGroup = 1; // grouped: filters per group
+  if (c.layout == ConvLayout::GNgchwFgchw ||
+      c.layout == ConvLayout::GNgchwGfchw) { // out [N, G, F, OH, OW]
+    bool fFirst = c.layout == ConvLayout::GNgchwFgchw;
+    c.groups = filter.getDimSize(fFirst ? 1 : 0);
+    perGroup = filter.getDimSize(fFirst ? 0 : 1);
+    c.channels = c.groups * filter.getDimSize(2);
+    c.kh = filter.getDimSize(3);
+    c.kw = filter.getDimSize(4);
+    c.oh = out.getDimSize(3);
+    c.ow = out.getDimSize(4);
+  } else if (c.layout == ConvLayout::GNhwgcGfhwc) { // out [N, OH, OW, G, F]
+    c.groups = filter.getDimSize(0);
+    perGroup = filter.getDimSize(1);
+    c.kh = filter.getDimSize(2);
+    c.kw = filter.getDimSize(3);
+    c.channels = c.groups * filter.getDimSize(4);
+    c.oh = out.getDimSize(1);
+    c.ow = out.getDimSize(2);
+  } else if (c.layout == ConvLayout::DwNchwChw) { // [C, KH, KW], out [N, C, OH, OW]
+    c.channels = filter.getDimSize(0);
+    c.kh = filter.getDimSize(1);
+    c.kw = filter.getDimSize(2);
+    c.oh = out.getDimSize(2);
+    c.ow = out.getDimSize(3);
+  } else { // [KH, KW, C(, M)], out [N, OH, OW, C(, M)]
+    c.kh = filter.getDimSize(0);
+    c.kw = filter.getDimSize(1);
+    c.channels = filter.getDimSize(2);
+    if (c.layout == ConvLayout::DwNhwcHwcm)
+      c.multiplier = filter.getDimSize(3);
+    c.oh = out.getDimSize(1);
+    c.ow = out.getDimSize(2);
+  }
+  c.filters = c.grouped() ? c.groups * perGroup : c.channels * c.multiplier;
+  auto strides = stridesAttr.getValues<int64_t>();
+  auto dilations = dilationsAttr.getValues<int64_t>();
+  c.strideH = strides[0];
+  c.strideW = strides[1];
+  c.dilationH = dilations[0];
+  c.dilationW = dilations[1];
+  c.fc.weightOperand = 1;
+  c.fc.inputOperand = 0;
+  c.fc.outputs = c.filters;
+  c.fc.reduction = c.channels * c.kh * c.kw;
+  c.fc.inputKM = true;
+  if (c.nhwc()) {
+    c.fc.batch = c.images * c.oh * c.ow;
+    c.fc.featureDim = 3; // (HWCM: the features are dims 3 and 4)
+  } else {
+    c.fc.batch = c.oh * c.ow;
+    c.fc.outputNM = true;
+    c.fc.featureDim = 1;
+  }
+  return c;
+}
+
+std::vector<float>
+mlir::prune::expandDepthwiseFilter(const ConvAsFullyConnected &c,
+                                   const std::vector<float> &filter) {
+  int64_t rows = c.filters, cols = c.fc.reduction, m = c.multiplier;
+  std::vector<float> w(rows * cols, 0.0f);
+  if (c.grouped()) {
+    int64_t g = c.groups, f = rows / g, cg = c.channels / g,
+            k = cols / g; // per group: F filters, C channels, K inputs
+    for (int64_t gi = 0; gi < g; ++gi)
+      for (int64_t fi = 0; fi < f; ++fi)
+        for (int64_t ci = 0; ci < cg; ++ci)
+          for (int64_t y = 0; y < c.kh; ++y)
+            for (int64_t x = 0; x < c.kw; ++x) {
+              int64_t row = gi * f + fi;
+              if (c.layout == ConvLayout::GNhwgcGfhwc) // [G, F, KH, KW, C]
+                w[row * cols + gi * k + (y * c.kw + x) * cg + ci] =
+                    filter[(((gi * f + fi) * c.kh + y) * c.kw + x) * cg + ci];
+              else { // rows (c, kh, kw); [G, F, C, ..] or [F, G, C, ..]
+                int64_t lead = c.layout == ConvLayout::GNgchwGfchw
+                                   ? gi * f + fi
+                                   : fi * g + gi;
+                w[row * cols + gi * k + (ci * c.kh + y) * c.kw + x] =
+                    filter[((lead * cg + ci) * c.kh + y) * c.kw + x];
+              }
+            }
+    return w;
+  }
+  for (int64_t ch = 0; ch < c.channels; ++ch)
+    for (int64_t y = 0; y < c.kh; ++y)
+      for (int64_t x = 0; x < c.kw; ++x)
+        for (int64_t j = 0; j < m; ++j) {
+          int64_t row = ch * m + j;
+          if (c.layout == ConvLayout::DwNchwChw) // rows (c, kh, kw)
+            w[row * cols + (ch * c.kh + y) * c.kw + x] =
+                filter[(ch * c.kh + y) * c.kw + x];
+          else // rows (kh, kw, c); filter [KH, KW, C, M]
+            w[row * cols + (y * c.kw + x) * c.channels + ch] =
+                filter[((y * c.kw + x) * c.channels + ch) * m + j];
+        }
+  return w;
 }
