@@ -206,34 +206,27 @@ mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
       !out.getElementType().isF32())
     return std::nullopt;
   c.images = in.getDimSize(0);
-  switch (c.layout) {
-  case ConvLayout::NchwFchw: // [F, C, KH, KW], out [N, F, OH, OW]
-    c.filters = filter.getDimSize(0);
-    c.channels = filter.getDimSize(1);
-    c.kh = filter.getDimSize(2);
-    c.kw = filter.getDimSize(3);
-    c.oh = out.getDimSize(2);
-    c.ow = out.getDimSize(3);
-    break;
-  case ConvLayout::NhwcHwcf: // [KH, KW, C, F], out [N, OH, OW, F]
-    c.kh = filter.getDimSize(0);
-    c.kw = filter.getDimSize(1);
-    c.channels = filter.getDimSize(2);
-    c.filters = filter.getDimSize(3);
-    c.oh = out.getDimSize(1);
-    c.ow = out.getDimSize(2);
-    break;
-  case ConvLayout::NhwcFhwc: // [F, KH, KW, C], out [N, OH, OW, F]
-    c.filters = filter.getDimSize(0);
-    c.kh = filter.getDimSize(1);
-    c.kw = filter.getDimSize(2);
-    c.channels = filter.getDimSize(3);
-    c.oh = out.getDimSize(1);
-    c.ow = out.getDimSize(2);
-    break;
-  default: // depthwise: matchDepthwiseAsFullyConnected
-    return std::nullopt;
-  }
+  // Where each size sits in the filter and the output, per layout.
+  struct Dims {
+    ConvLayout layout;
+    int f, c, kh, kw; // filter dims
+    int oh, ow;       // output dims
+  };
+  static constexpr Dims kDims[] = {
+      {ConvLayout::NchwFchw, 0, 1, 2, 3, 2, 3}, // [F, C, KH, KW] -> [N, F, OH, OW]
+      {ConvLayout::NhwcHwcf, 3, 2, 0, 1, 1, 2}, // [KH, KW, C, F] -> [N, OH, OW, F]
+      {ConvLayout::NhwcFhwc, 0, 3, 1, 2, 1, 2}, // [F, KH, KW, C] -> [N, OH, OW, F]
+  };
+  const Dims *dims = llvm::find_if(
+      kDims, [&](const Dims &d) { return d.layout == c.layout; });
+  if (dims == std::end(kDims))
+    return std::nullopt; // depthwise: matchDepthwiseAsFullyConnected
+  c.filters = filter.getDimSize(dims->f);
+  c.channels = filter.getDimSize(dims->c);
+  c.kh = filter.getDimSize(dims->kh);
+  c.kw = filter.getDimSize(dims->kw);
+  c.oh = out.getDimSize(dims->oh);
+  c.ow = out.getDimSize(dims->ow);
   auto strides = stridesAttr.getValues<int64_t>();
   auto dilations = dilationsAttr.getValues<int64_t>();
   c.strideH = strides[0];
