@@ -172,38 +172,52 @@ mlir::prune::matchFullyConnected(linalg::LinalgOp op, unsigned weightOperand) {
   return fc;
 }
 
+/// If `op` is an `OpT`, records its layout, strides and dilations in `c`.
+template <typename OpT>
+static bool matchConvOp(Operation *op, ConvLayout layout,
+                        ConvAsFullyConnected &c) {
+  auto conv = dyn_cast<OpT>(op);
+  if (!conv)
+    return false;
+  c.layout = layout;
+  auto strides = conv.getStrides().template getValues<int64_t>();
+  auto dilations = conv.getDilations().template getValues<int64_t>();
+  c.strideH = strides[0];
+  c.strideW = strides[1];
+  c.dilationH = dilations[0];
+  c.dilationW = dilations[1];
+  return true;
+}
+
+/// The input, filter and output types of a convolution on tensors with two
+/// inputs, all static and f32; failure otherwise.
+static LogicalResult convTypes(linalg::LinalgOp op, RankedTensorType &in,
+                               RankedTensorType &filter,
+                               RankedTensorType &out) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return failure();
+  in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
+  filter = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
+  out = dyn_cast<RankedTensorType>(op->getOperand(2).getType());
+  return success(in && filter && out && in.hasStaticShape() &&
+                 filter.hasStaticShape() && out.hasStaticShape() &&
+                 in.getElementType().isF32() &&
+                 filter.getElementType().isF32() &&
+                 out.getElementType().isF32());
+}
+
 std::optional<ConvAsFullyConnected>
 mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
                                        unsigned filterOperand) {
   ConvAsFullyConnected c;
-  DenseIntElementsAttr stridesAttr, dilationsAttr;
-  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
-    c.layout = ConvLayout::NchwFchw;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else if (auto conv =
-                 dyn_cast<linalg::Conv2DNhwcHwcfOp>(op.getOperation())) {
-    c.layout = ConvLayout::NhwcHwcf;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else if (auto conv =
-                 dyn_cast<linalg::Conv2DNhwcFhwcOp>(op.getOperation())) {
-    c.layout = ConvLayout::NhwcFhwc;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else {
+  Operation *o = op.getOperation();
+  if (!matchConvOp<linalg::Conv2DNchwFchwOp>(o, ConvLayout::NchwFchw, c) &&
+      !matchConvOp<linalg::Conv2DNhwcHwcfOp>(o, ConvLayout::NhwcHwcf, c) &&
+      !matchConvOp<linalg::Conv2DNhwcFhwcOp>(o, ConvLayout::NhwcFhwc, c))
     return std::nullopt;
-  }
-  if (filterOperand != 1 || !op.hasPureTensorSemantics() ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
-    return std::nullopt;
-  auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
-  auto filter = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
-  auto out = dyn_cast<RankedTensorType>(op->getOperand(2).getType());
-  if (!in || !filter || !out || !in.hasStaticShape() ||
-      !filter.hasStaticShape() || !out.hasStaticShape() ||
-      !in.getElementType().isF32() || !filter.getElementType().isF32() ||
-      !out.getElementType().isF32())
+  RankedTensorType in, filter, out;
+  if (filterOperand != 1 || failed(convTypes(op, in, filter, out)))
     return std::nullopt;
   c.images = in.getDimSize(0);
   // Where each size sits in the filter and the output, per layout.
@@ -227,12 +241,6 @@ mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
   c.kw = filter.getDimSize(dims->kw);
   c.oh = out.getDimSize(dims->oh);
   c.ow = out.getDimSize(dims->ow);
-  auto strides = stridesAttr.getValues<int64_t>();
-  auto dilations = dilationsAttr.getValues<int64_t>();
-  c.strideH = strides[0];
-  c.strideW = strides[1];
-  c.dilationH = dilations[0];
-  c.dilationW = dilations[1];
   c.fc.weightOperand = 1;
   c.fc.inputOperand = 0;
   c.fc.outputs = c.filters;
@@ -253,49 +261,19 @@ mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
 std::optional<ConvAsFullyConnected>
 mlir::prune::matchDepthwiseAsFullyConnected(linalg::LinalgOp op) {
   ConvAsFullyConnected c;
-  DenseIntElementsAttr stridesAttr, dilationsAttr;
-  if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(op.getOperation())) {
-    c.layout = ConvLayout::DwNhwcHwc;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNhwcHwcmOp>(
-                 op.getOperation())) {
-    c.layout = ConvLayout::DwNhwcHwcm;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else if (auto conv = dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(
-                 op.getOperation())) {
-    c.layout = ConvLayout::DwNchwChw;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else if (auto conv =
-                 dyn_cast<linalg::Conv2DNgchwFgchwOp>(op.getOperation())) {
-    c.layout = ConvLayout::GNgchwFgchw;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else if (auto conv =
-                 dyn_cast<linalg::Conv2DNgchwGfchwOp>(op.getOperation())) {
-    c.layout = ConvLayout::GNgchwGfchw;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else if (auto conv =
-                 dyn_cast<linalg::Conv2DNhwgcGfhwcOp>(op.getOperation())) {
-    c.layout = ConvLayout::GNhwgcGfhwc;
-    stridesAttr = conv.getStrides();
-    dilationsAttr = conv.getDilations();
-  } else {
+  Operation *o = op.getOperation();
+  if (!matchConvOp<linalg::DepthwiseConv2DNhwcHwcOp>(o, ConvLayout::DwNhwcHwc,
+                                                     c) &&
+      !matchConvOp<linalg::DepthwiseConv2DNhwcHwcmOp>(
+          o, ConvLayout::DwNhwcHwcm, c) &&
+      !matchConvOp<linalg::DepthwiseConv2DNchwChwOp>(o, ConvLayout::DwNchwChw,
+                                                     c) &&
+      !matchConvOp<linalg::Conv2DNgchwFgchwOp>(o, ConvLayout::GNgchwFgchw, c) &&
+      !matchConvOp<linalg::Conv2DNgchwGfchwOp>(o, ConvLayout::GNgchwGfchw, c) &&
+      !matchConvOp<linalg::Conv2DNhwgcGfhwcOp>(o, ConvLayout::GNhwgcGfhwc, c))
     return std::nullopt;
-  }
-  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1)
-    return std::nullopt;
-  auto in = dyn_cast<RankedTensorType>(op->getOperand(0).getType());
-  auto filter = dyn_cast<RankedTensorType>(op->getOperand(1).getType());
-  auto out = dyn_cast<RankedTensorType>(op->getOperand(2).getType());
-  if (!in || !filter || !out || !in.hasStaticShape() ||
-      !filter.hasStaticShape() || !out.hasStaticShape() ||
-      !in.getElementType().isF32() || !filter.getElementType().isF32() ||
-      !out.getElementType().isF32())
+  RankedTensorType in, filter, out;
+  if (failed(convTypes(op, in, filter, out)))
     return std::nullopt;
   c.images = in.getDimSize(0);
   int64_t perGroup = 1; // grouped: filters per group
@@ -333,12 +311,6 @@ mlir::prune::matchDepthwiseAsFullyConnected(linalg::LinalgOp op) {
     c.ow = out.getDimSize(2);
   }
   c.filters = c.grouped() ? c.groups * perGroup : c.channels * c.multiplier;
-  auto strides = stridesAttr.getValues<int64_t>();
-  auto dilations = dilationsAttr.getValues<int64_t>();
-  c.strideH = strides[0];
-  c.strideW = strides[1];
-  c.dilationH = dilations[0];
-  c.dilationW = dilations[1];
   c.fc.weightOperand = 1;
   c.fc.inputOperand = 0;
   c.fc.outputs = c.filters;
