@@ -18,14 +18,8 @@ minutes="${1:-15}"
 shift || true
 build="${BUILD_DIR:-$root/build-fuzz}"
 fuzz="${FUZZ_DIR:-$build/fuzz}"
-if [ ! -f "$build/build.ninja" ]; then
-  launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  CC=clang-22 CXX=clang++-22 cmake -G Ninja -S "$root" -B "$build" \
-    -DCMAKE_BUILD_TYPE=Release -DLLVM_USE_LINKER=lld -DPRUNE_OPT_FUZZ=ON \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir "${launcher[@]}"
-fi
-cmake --build "$build" --target prune-fuzz ${JOBS:+-j "$JOBS"}
+BUILD_DIR="$build" CONFIGURE_ARGS="-DPRUNE_OPT_FUZZ=ON" \
+  "$root/scripts/build.sh" --target prune-fuzz ${JOBS:+-j "$JOBS"}
 mkdir -p "$fuzz/corpus" "$fuzz/seeds" "$fuzz/crashes"
 python3 "$root/tools/prune-fuzz/make-corpus.py" "$root/test" "$fuzz/seeds" 16384
 # detect_leaks=0: a leak is not what this looks for (and upstream MLIR

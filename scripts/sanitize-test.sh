@@ -7,13 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-san}"
-if [ ! -f "$build/build.ninja" ]; then
-  launcher=()
-  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  CC=clang-22 CXX=clang++-22 cmake -G Ninja -S "$root" -B "$build" \
-    -DCMAKE_BUILD_TYPE=Release -DLLVM_USE_LINKER=lld -DPRUNE_OPT_SANITIZE=ON \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir "${launcher[@]}"
-fi
-cmake --build "$build" ${JOBS:+-j "$JOBS"}
+BUILD_DIR="$build" CONFIGURE_ARGS="-DPRUNE_OPT_SANITIZE=ON" \
+  "$root/scripts/build.sh" ${JOBS:+-j "$JOBS"}
 cd "$build"
 ctest --output-on-failure "$@"
