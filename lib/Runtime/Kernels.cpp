@@ -231,6 +231,34 @@ inline float finish(float v, const float *y, bool acc) {
 // Packing
 //===----------------------------------------------------------------------===//
 
+namespace {
+struct FormatRow {
+  const char *name;
+  bool selectable;
+};
+constexpr FormatRow kFormatRows[] = {
+#define PRUNE_FORMAT(Enum, Name, Selectable, Description) {Name, Selectable},
+#include "prune-opt/Runtime/Formats.def"
+};
+} // namespace
+
+const char *pruneopt::kernels::formatName(Format format) {
+  return kFormatRows[static_cast<int>(format)].name;
+}
+
+bool pruneopt::kernels::parseFormat(const char *name, Format &format) {
+  for (int i = 0; i < kNumFormats; ++i)
+    if (std::strcmp(kFormatRows[i].name, name) == 0) {
+      format = static_cast<Format>(i);
+      return true;
+    }
+  return false;
+}
+
+bool pruneopt::kernels::isSelectable(Format format) {
+  return kFormatRows[static_cast<int>(format)].selectable;
+}
+
 int64_t PackedWeight::bytes() const {
   return nnz * 4 + int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
          int64_t(col16.size()) * 2 + int64_t(col32.size()) * 4 +

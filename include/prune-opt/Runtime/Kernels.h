@@ -50,7 +50,22 @@
 
 namespace pruneopt::kernels {
 
-enum class Format { Dense, CSR, Bitmask, BSR, NM, TiledCSR };
+/// The storage formats (one row each in Formats.def).
+enum class Format {
+#define PRUNE_FORMAT(Enum, Name, Selectable, Description) Enum,
+#include "prune-opt/Runtime/Formats.def"
+};
+/// Number of formats.
+constexpr int kNumFormats = 0
+#define PRUNE_FORMAT(Enum, Name, Selectable, Description) +1
+#include "prune-opt/Runtime/Formats.def"
+    ;
+/// The format's name in Formats.def ("dense", "csr", ...).
+const char *formatName(Format format);
+/// The format named `name`; false if there is none.
+bool parseFormat(const char *name, Format &format);
+/// Whether a user may request the format (Formats.def's Selectable).
+bool isSelectable(Format format);
 
 /// Rows and columns of one csr-tiled block.
 constexpr int64_t kTileRows = 256, kTileCols = 256;
