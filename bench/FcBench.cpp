@@ -432,6 +432,7 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   registerAllUpstream(registry);
+  registerPruneOptDialects(registry);
   std::vector<Blas> blasList = loadBlas();
 
   std::map<int, double> bandwidth, peak;

@@ -15,6 +15,10 @@ namespace prune {
 /// that prune-opt's tools load (what mlir-opt registers).
 void registerAllUpstream(DialectRegistry &registry);
 
+/// Registers prune-opt's own dialect (`prune`: the attributes its passes
+/// write), so that pruned models parse.
+void registerPruneOptDialects(DialectRegistry &registry);
+
 /// Registers prune-opt's passes and pipelines with the global registry, and
 /// upstream's passes (mlir::registerAllPasses()) unless the host registered
 /// them already: nn-lower-cpu names upstream passes, so this call alone makes

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Analysis/WeightAnalysis.h"
 
 #include "prune-opt/Utils/WeightData.h"
@@ -420,9 +421,8 @@ static void traceToConstants(Value value, SmallVector<Operation *> chain,
 static std::string weightName(Operation *constOp, ElementsAttr value,
                               unsigned id) {
   // A decision recorded earlier keeps the name the weight was pruned under.
-  if (auto decision = constOp->getAttrOfType<DictionaryAttr>("nn.prune"))
-    if (auto name = decision.getAs<StringAttr>("name"))
-      return name.str();
+  if (DecisionAttr decision = getDecision(constOp))
+    return decision.getName().str();
   if (auto nameLoc = dyn_cast<NameLoc>(constOp->getLoc()))
     return nameLoc.getName().str();
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {

@@ -73,6 +73,7 @@ prune_opt_model *prune_opt_compile_entry(const char *modelPath,
   auto model = std::make_unique<prune_opt_model>();
   DialectRegistry registry;
   registerAllUpstream(registry);
+  registerPruneOptDialects(registry);
   model->context = std::make_unique<MLIRContext>(registry);
   model->context->loadAllAvailableDialects();
 

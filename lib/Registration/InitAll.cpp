@@ -6,6 +6,7 @@
 
 #include "prune-opt/InitAll.h"
 
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Pipelines/Pipelines.h"
 #include "prune-opt/Transforms/Passes.h"
 
@@ -21,6 +22,10 @@ void mlir::prune::registerAllUpstream(DialectRegistry &registry) {
   registerAllExtensions(registry);
   // As mlir-opt does: GPU pipelines need the translation interfaces.
   registerAllGPUToLLVMIRTranslations(registry);
+}
+
+void mlir::prune::registerPruneOptDialects(DialectRegistry &registry) {
+  registry.insert<PruneDialect>();
 }
 
 /// Upstream passes and pipelines that nn-lower-cpu (and the textual

@@ -13,6 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
+#include "prune-opt/Layout/Layout.h"
 #include "prune-opt/Runtime/Kernels.h"
 #include "prune-opt/Transforms/Passes.h"
 #include "prune-opt/Utils/LinalgUtils.h"
@@ -355,8 +357,12 @@ struct NNLowerKernelsPass
   /// decision and kernel format; nullopt if it is not a constant.
   struct WeightData {
     std::vector<float> data;
-    DictionaryAttr decision;
-    std::string format = "dense";
+    /// nn-sparsify's choice; null for weights it did not see (then a
+    /// sparse operand is csr, a constant dense).
+    LayoutAttr layout;
+    /// nn-prune's decision (names the packed arrays' resources).
+    DecisionAttr decision;
+    kernels::Format format = kernels::Format::Dense;
     Operation *def = nullptr;
   };
   FailureOr<std::optional<WeightData>> readOperandWeight(Value weight) {
@@ -369,11 +375,9 @@ struct NNLowerKernelsPass
       if (failed(decoded))
         return std::optional<WeightData>();
       wd.data = std::move(*decoded);
-      wd.decision = assemble->getAttrOfType<DictionaryAttr>(kPruneAttrName);
-      wd.format = "csr";
-      if (wd.decision)
-        if (auto f = wd.decision.getAs<StringAttr>("format"))
-          wd.format = f.getValue().str();
+      wd.layout = getLayout(assemble);
+      wd.decision = getDecision(assemble);
+      wd.format = wd.layout ? wd.layout.getFormat() : kernels::Format::CSR;
       return std::optional<WeightData>(std::move(wd));
     }
     ElementsAttr attr = getConstantValue(wd.def);
@@ -383,7 +387,8 @@ struct NNLowerKernelsPass
     if (failed(values))
       return failure();
     wd.data.assign(values->begin(), values->end());
-    wd.decision = wd.def->getAttrOfType<DictionaryAttr>(kPruneAttrName);
+    wd.layout = getLayout(wd.def);
+    wd.decision = getDecision(wd.def);
     return std::optional<WeightData>(std::move(wd));
   }
 
@@ -418,7 +423,7 @@ struct NNLowerKernelsPass
       // format: CSR (csr-tiled when batched) computes only the filter's
       // nonzeros.
       (*wd)->data = expandDepthwiseFilter(*dw, (*wd)->data);
-      (*wd)->format = "csr";
+      (*wd)->format = kernels::Format::CSR;
       lowerConv(op, *dw, **wd);
       ++numLowered;
       if ((*wd)->def->use_empty())
@@ -654,43 +659,38 @@ struct NNLowerKernelsPass
           d->erase();
   }
 
-  /// Packs the weight in `format` (falling back to CSR with a remark).
-  kernels::PackedWeight pack(Operation *op, const std::vector<float> &w,
-                             int64_t rows, int64_t cols, StringRef format,
-                             DictionaryAttr decision) {
-    if (format == "dense")
-      return kernels::packDense(w.data(), rows, cols);
-    if (format == "bitmask")
-      return kernels::packBitmask(w.data(), rows, cols);
+  /// Materializes the weight in its layout: nn-sparsify's (the format and
+  /// batch regime it recorded), else csr / dense with the batched-layout
+  /// rule at this call's batch. A layout that does not fit the weight
+  /// (hand-written IR) falls back to csr with a remark.
+  kernels::PackedWeight materialize(Operation *op, const WeightData &wd,
+                                    int64_t rows, int64_t cols,
+                                    int64_t batch) {
+    LayoutAttr l = wd.layout;
+    bool batched = l ? l.getRegime() == BatchRegime::Batched
+                     : layout::usesBatchedLayout(wd.format, batch,
+                                                 csrTiledBatch);
+    layout::Structure structure;
+    if (l)
+      structure = {l.getBlockRows(), l.getBlockCols(), l.getN(), l.getM()};
     kernels::PackedWeight packed;
-    if (format == "bsr") {
-      int64_t r = 1, c = 1;
-      if (decision)
-        if (auto block = decision.getAs<StringAttr>("block")) {
-          auto [rs, cs] = block.getValue().split('x');
-          (void)rs.getAsInteger(10, r);
-          (void)cs.getAsInteger(10, c);
-        }
-      if (kernels::packBSR(w.data(), rows, cols, r, c, packed))
-        return packed;
-      emitRemark(op->getLoc()) << "nn-lower-kernels: " << r << "x" << c
-                               << " blocks do not tile this " << rows << "x"
-                               << cols << " weight; using csr";
-    } else if (format == "nm") {
-      int64_t n = 0, m = 0;
-      if (decision) {
-        if (auto a = decision.getAs<IntegerAttr>("n"))
-          n = a.getInt();
-        if (auto a = decision.getAs<IntegerAttr>("m"))
-          m = a.getInt();
-      }
-      if (kernels::packNM(w.data(), rows, cols, n, m, packed))
-        return packed;
+    if (layout::materialize(wd.data.data(), rows, cols, wd.format, batched,
+                            structure, packed))
+      return packed;
+    if (wd.format == kernels::Format::BSR)
       emitRemark(op->getLoc())
-          << "nn-lower-kernels: weight is not " << n << ":" << m
-          << " along its " << cols << " inputs; using csr";
-    }
-    return kernels::packCSR(w.data(), rows, cols);
+          << "nn-lower-kernels: " << structure.blockRows << "x"
+          << structure.blockCols << " blocks do not tile this " << rows << "x"
+          << cols << " weight; using csr";
+    else
+      emitRemark(op->getLoc())
+          << "nn-lower-kernels: weight is not " << structure.n << ":"
+          << structure.m << " along its " << cols << " inputs; using csr";
+    layout::materialize(
+        wd.data.data(), rows, cols, kernels::Format::CSR,
+        layout::usesBatchedLayout(kernels::Format::CSR, batch, csrTiledBatch),
+        {}, packed);
+    return packed;
   }
 
   /// Creates (once) the declaration of a kernel entry point.
@@ -740,18 +740,7 @@ struct NNLowerKernelsPass
     MLIRContext *ctx = &getContext();
     Type f32 = b.getF32Type();
     int64_t rows = fc.outputs, cols = fc.reduction, batch = fc.batch;
-    DictionaryAttr decision = wd.decision;
-    kernels::PackedWeight packed =
-        pack(wd.def, wd.data, rows, cols, wd.format, decision);
-    // Batched layers: csr, bitmask and N:M weights run faster as csr-tiled
-    // (at batch 32, 4096^2: 2:4 3.5x faster than the N:M kernel, bitmask at
-    // 70 % 10x faster; their per-row selects and expands only pay at
-    // batch 1).
-    if ((packed.format == kernels::Format::CSR ||
-         packed.format == kernels::Format::Bitmask ||
-         packed.format == kernels::Format::NM) &&
-        csrTiledBatch > 0 && batch >= csrTiledBatch)
-      packed = kernels::packTiledCSR(wd.data.data(), rows, cols);
+    kernels::PackedWeight packed = materialize(wd.def, wd, rows, cols, batch);
 
     auto dynStrided =
         StridedLayoutAttr::get(ctx, ShapedType::kDynamic,
@@ -797,9 +786,8 @@ struct NNLowerKernelsPass
     }
 
     std::string key = "nn_kernel";
-    if (decision)
-      if (auto name = decision.getAs<StringAttr>("name"))
-        key = ("nn_kernel_" + name.getValue()).str();
+    if (wd.decision)
+      key = ("nn_kernel_" + wd.decision.getName()).str();
     SmallVector<Value> args = {outView, xBuf};
     std::string fn;
     Type i32 = b.getI32Type(), i16 = b.getIntegerType(16),

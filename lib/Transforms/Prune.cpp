@@ -13,6 +13,7 @@
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Criteria/Criteria.h"
 #include "prune-opt/Criteria/DataAware.h"
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Transforms/Passes.h"
 #include "prune-opt/Utils/WeightData.h"
 
@@ -33,42 +34,6 @@ namespace mlir::prune {
 
 using namespace mlir;
 using namespace mlir::prune;
-
-static StringRef stringifyPattern(PrunePattern p) {
-  switch (p) {
-  case PrunePattern::Unstructured:
-    return "unstructured";
-  case PrunePattern::NM:
-    return "nm";
-  case PrunePattern::Block:
-    return "block";
-  case PrunePattern::Channel:
-    return "channel";
-  }
-  llvm_unreachable("unknown pattern");
-}
-
-static StringRef stringifyCriterion(Criterion c) {
-  switch (c) {
-  case Criterion::Magnitude:
-    return "magnitude";
-  case Criterion::Random:
-    return "random";
-  case Criterion::OBD:
-    return "obd";
-  case Criterion::Wanda:
-    return "wanda";
-  case Criterion::SparseGPT:
-    return "sparsegpt";
-  case Criterion::OBS:
-    return "obs";
-  case Criterion::Activation:
-    return "activation";
-  case Criterion::Entropy:
-    return "entropy";
-  }
-  llvm_unreachable("unknown criterion");
-}
 
 static bool isChannelCriterion(Criterion c) {
   return c == Criterion::Activation || c == Criterion::Entropy;
@@ -725,32 +690,18 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       }
       setConstantValue(w.constOp, writeWeightReusing(w.value, w.type, c.values,
                                                      blobKeyFor(w.name)));
-      SmallVector<NamedAttribute> decision = {
-          b.getNamedAttr("criterion",
-                         b.getStringAttr(stringifyCriterion(criterion))),
-          b.getNamedAttr("name", b.getStringAttr(w.name)),
-          b.getNamedAttr("pattern",
-                         b.getStringAttr(stringifyPattern(pattern))),
-          b.getNamedAttr("scope",
-                         b.getStringAttr(scope == Scope::Adaptive ? "adaptive"
-                                         : c.global             ? "global"
-                                                                : "layer")),
-          b.getNamedAttr("sparsity", b.getF64FloatAttr(c.target)),
-          b.getNamedAttr("zeros", b.getI64IntegerAttr(zeros)),
-          b.getNamedAttr("elements", b.getI64IntegerAttr(c.values.size())),
-      };
-      if (refit == Refit::LSQ)
-        decision.push_back(b.getNamedAttr("refit", b.getStringAttr("lsq")));
-      if (pattern == PrunePattern::NM) {
-        decision.push_back(b.getNamedAttr("n", b.getI64IntegerAttr(nmN)));
-        decision.push_back(b.getNamedAttr("m", b.getI64IntegerAttr(nmM)));
-      } else if (pattern == PrunePattern::Block) {
-        decision.push_back(b.getNamedAttr(
-            "block", b.getStringAttr(llvm::formatv("{0}x{1}", blockRows,
-                                                   blockCols)
-                                         .str())));
-      }
-      w.constOp->setAttr(kPruneAttrName, b.getDictionaryAttr(decision));
+      bool isNM = pattern == PrunePattern::NM;
+      bool isBlock = pattern == PrunePattern::Block;
+      setDecision(w.constOp,
+                  DecisionAttr::get(
+                      &getContext(), w.name, criterion, pattern,
+                      isNM ? int64_t(nmN) : 0, isNM ? int64_t(nmM) : 0,
+                      isBlock ? blockRows : 0, isBlock ? blockCols : 0,
+                      scope == Scope::Adaptive ? Scope::Adaptive
+                      : c.global               ? Scope::Global
+                                               : Scope::Layer,
+                      refit, llvm::APFloat(c.target), zeros,
+                      static_cast<int64_t>(c.values.size())));
       ++numWeightsPruned;
       numZeros += zeros;
       LLVM_DEBUG(llvm::dbgs() << "pruned " << w.name << ": " << zeros << "/"

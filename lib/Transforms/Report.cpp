@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Transforms/Passes.h"
 #include "prune-opt/Utils/Format.h"
 #include "prune-opt/Utils/SafeOutput.h"
@@ -116,29 +117,27 @@ struct Totals {
   }
 };
 
-static void readDecision(DictionaryAttr d, Row &row) {
-  if (auto s = d.getAs<StringAttr>("name"))
-    row.name = s.str();
-  if (auto s = d.getAs<StringAttr>("criterion"))
-    row.criterion = s.str();
-  if (auto s = d.getAs<StringAttr>("pattern"))
-    row.pattern = s.str();
-  if (auto n = d.getAs<IntegerAttr>("n"))
-    row.n = n.getInt();
-  if (auto m = d.getAs<IntegerAttr>("m"))
-    row.m = m.getInt();
-  if (auto b = d.getAs<StringAttr>("block"))
-    row.block = b.str();
-  if (auto s = d.getAs<FloatAttr>("sparsity"))
-    row.target = s.getValueAsDouble();
-  if (auto z = d.getAs<IntegerAttr>("zeros"))
-    row.zeros = z.getInt();
-  if (auto f = d.getAs<StringAttr>("format"))
-    row.format = f.str();
-  if (auto b = d.getAs<IntegerAttr>("kernel_bytes"))
-    row.kernelBytes = b.getInt();
-  if (auto i = d.getAs<StringAttr>("kernel_index"))
-    row.kernelIndex = i.str();
+static void readDecision(DecisionAttr d, LayoutAttr layout, Row &row) {
+  if (d) {
+    row.name = d.getName().str();
+    row.criterion = stringifyCriterion(d.getCriterion()).str();
+    row.pattern = stringifyPrunePattern(d.getPattern()).str();
+    if (d.getPattern() == PrunePattern::NM) {
+      row.n = d.getN();
+      row.m = d.getM();
+    }
+    if (d.getPattern() == PrunePattern::Block)
+      row.block = llvm::formatv("{0}x{1}", d.getBlockRows(), d.getBlockCols());
+    row.target = d.getTargetSparsity();
+    row.zeros = d.getZeros();
+  }
+  if (layout) {
+    row.format = ::pruneopt::kernels::formatName(layout.getFormat());
+    if (layout.getBytes() > 0) {
+      row.kernelBytes = layout.getBytes();
+      row.kernelIndex = layout.getIndexName();
+    }
+  }
 }
 
 static std::string humanCount(int64_t n) {
@@ -174,8 +173,8 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
       }
       row.consumers = llvm::join(consumers, ",");
       row.flopsExecuted = row.flopsDense;
-      if (auto d = w.constOp->getAttrOfType<DictionaryAttr>(kPruneAttrName)) {
-        readDecision(d, row);
+      if (DecisionAttr d = getDecision(w.constOp)) {
+        readDecision(d, getLayout(w.constOp), row);
         row.format = "dense"; // still a dense constant
       } else if (w.hasData() &&
                  isSupportedWeightElementType(w.type.getElementType())) {
@@ -187,11 +186,12 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
     }
     // Weights nn-sparsify compressed.
     getOperation().walk([&](sparse_tensor::AssembleOp op) {
-      auto d = op->getAttrOfType<DictionaryAttr>(kPruneAttrName);
-      if (!d)
+      DecisionAttr d = getDecision(op);
+      LayoutAttr layout = getLayout(op);
+      if (!d && !layout)
         return;
       Row row;
-      readDecision(d, row);
+      readDecision(d, layout, row);
       auto type = cast<RankedTensorType>(op.getType());
       row.location = formatLocation(op->getLoc());
       row.shape = shapeString(type);

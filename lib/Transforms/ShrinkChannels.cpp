@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Criteria/Criteria.h"
 #include "prune-opt/Transforms/Passes.h"
@@ -292,9 +293,8 @@ struct NNShrinkChannelsPass
     std::vector<Plan> plans;
     int64_t channelWeights = 0;
     for (const WeightInfo &w : analysis.getWeights()) {
-      auto d = w.constOp->getAttrOfType<DictionaryAttr>(kPruneAttrName);
-      auto pattern = d ? d.getAs<StringAttr>("pattern") : StringAttr();
-      if (!pattern || pattern.getValue() != "channel")
+      DecisionAttr decision = getDecision(w.constOp);
+      if (!decision || decision.getPattern() != PrunePattern::Channel)
         continue;
       ++channelWeights;
       Plan plan;

@@ -13,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
+#include "prune-opt/Layout/Layout.h"
 #include "prune-opt/Runtime/Kernels.h"
 #include "prune-opt/Transforms/Passes.h"
 #include "prune-opt/Utils/LinalgUtils.h"
@@ -195,6 +197,14 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           << "nn-sparsify: option 'cache-kib' must be >= 0, got " << cacheKiB;
       return signalPassFailure();
     }
+    if (csrTiledBatch < 0) {
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'csr-tiled-batch' must be >= 0, got "
+          << int64_t(csrTiledBatch);
+      return signalPassFailure();
+    }
+    model.bandwidthGBs = bandwidthGBs;
+    model.cacheKiB = cacheKiB;
     auto &analysis = getAnalysis<WeightAnalysis>();
     IRRewriter rewriter(&getContext());
     SmallVector<Operation *> maybeDead;
@@ -203,17 +213,15 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     bool hadError = false;
     int64_t decided = 0;
     for (const WeightInfo &w : analysis.getWeights()) {
-      auto decision = w.constOp->getAttrOfType<DictionaryAttr>(kPruneAttrName);
+      DecisionAttr decision = getDecision(w.constOp);
       if (!decision)
         continue;
       ++decided;
-      int64_t zeros = 0, elements = 1;
-      if (auto z = decision.getAs<IntegerAttr>("zeros"))
-        zeros = z.getInt();
-      if (auto e = decision.getAs<IntegerAttr>("elements"))
-        elements = std::max<int64_t>(e.getInt(), 1);
+      int64_t zeros = decision.getZeros();
+      int64_t elements = std::max<int64_t>(decision.getElements(), 1);
       double achieved = static_cast<double>(zeros) / elements;
-      bool keepDense = format == SparseFormat::Dense || achieved < minSparsity;
+      bool keepDense =
+          format == FormatOption::Dense || achieved < minSparsity;
       // TOSA consumers: sparse operands are linalg's. Pruned in place, the
       // weight computes the masked model densely.
       if (!keepDense) {
@@ -248,35 +256,47 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
             << "' is all zeros: kept dense";
         keepDense = true;
       }
-      // Fully connected uses: the kernel formats of nn-lower-kernels.
-      std::string kernelFormat = "csr";
+      // The layout, decided here once. Fully connected uses: the kernel
+      // formats of nn-lower-kernels, chosen by the layout policy.
+      LayoutAttr layout;
       if (!keepDense) {
-        FailureOr<std::optional<KernelChoice>> choice =
-            chooseKernelFormat(w, decision);
+        FailureOr<LayoutAttr> choice = chooseKernelLayout(w, decision);
         if (failed(choice)) {
           hadError = true;
           continue;
         }
-        if (*choice) {
-          decision = (*choice)->decision;
-          kernelFormat = (*choice)->format;
-          keepDense = kernelFormat == "dense";
-        } else if (format == SparseFormat::Bitmask ||
-                   format == SparseFormat::BSR || format == SparseFormat::NM) {
+        layout = *choice;
+        if (layout)
+          keepDense = layout.getFormat() == kernels::Format::Dense;
+        else if (format == FormatOption::Bitmask ||
+                 format == FormatOption::BSR || format == FormatOption::NM)
           emitRemark(w.constOp->getLoc())
               << "nn-sparsify: weight '" << w.name
               << "' is not only used by fully connected layers; the "
                  "bitmask/bsr/nm kernels are for those, using csr";
-        }
       }
-      if (!keepDense && format == SparseFormat::Auto && kernelFormat == "csr" &&
-          !decision.get("cost_dense_ns")) {
-        auto [dense, csr] = estimateCosts(w, elements - zeros);
-        decision = withCosts(decision, dense, csr);
-        keepDense = !(csr < 0.9 * dense);
+      // Other contractions: upstream's sparsifier loops (CSR / CSF).
+      if (!keepDense && !layout) {
+        DictionaryAttr costs;
+        if (format == FormatOption::Auto) {
+          auto [dense, csr] = estimateCosts(w, elements - zeros);
+          costs = costsAttr({{kernels::Format::Dense, dense},
+                             {kernels::Format::CSR, csr}});
+          keepDense = !(csr < model.sparseMargin * dense);
+        }
+        // nn-lower-kernels still runs the uses it covers (depthwise and
+        // grouped convolutions as block-diagonal csr) in this layout.
+        int64_t batch = kernelBatch(w);
+        layout = LayoutAttr::get(
+            &getContext(), kernels::Format::CSR,
+            layout::usesBatchedLayout(kernels::Format::CSR, batch,
+                                      csrTiledBatch)
+                ? BatchRegime::Batched
+                : BatchRegime::Single,
+            batch, 0, 0, 0, 0, indexWidth, 0, costs);
       }
       if (keepDense) {
-        w.constOp->setAttr(kPruneAttrName, withFormat(decision, "dense"));
+        setLayout(w.constOp, asDense(layout));
         continue;
       }
       FailureOr<std::vector<double>> values =
@@ -314,8 +334,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         Operation *consumer = replaced.lookup(use.consumer);
         if (!consumer)
           consumer = use.consumer;
-        Operation *newConsumer = sparsifyUse(
-            rewriter, consumer, use, std::move(buf), decision, kernelFormat);
+        Operation *newConsumer = sparsifyUse(rewriter, consumer, use,
+                                             std::move(buf), decision, layout);
         // (generalizeNamedOp already replaced the named op.)
         if (newConsumer != consumer)
           replaced[use.consumer] = newConsumer;
@@ -326,7 +346,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       if (allRewritten)
         maybeDead.push_back(w.constOp);
       else
-        w.constOp->setAttr(kPruneAttrName, withFormat(decision, "dense"));
+        setLayout(w.constOp, asDense(layout));
     }
     // Erase views and constants nothing reads any more (consumer side first,
     // so a chain dies link by link).
@@ -352,23 +372,18 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
              "decision (run --nn-prune first)";
   }
 
-  struct KernelChoice {
-    std::string format;
-    DictionaryAttr decision;
-  };
-
   /// For a weight whose every use is a fully connected layer (the ops
-  /// nn-lower-kernels lowers), picks the kernel format: the one `format`
-  /// names, or for `auto` the cheapest by the kernel cost model. Returns
-  /// nullopt for other weights, failure on unreadable data.
-  FailureOr<std::optional<KernelChoice>>
-  chooseKernelFormat(const WeightInfo &w, DictionaryAttr decision) {
+  /// nn-lower-kernels lowers), the layout the policy picks: the format
+  /// `format` names, or for `auto` the cheapest by the kernel cost model.
+  /// Returns a null layout for other weights, failure on unreadable data.
+  FailureOr<LayoutAttr> chooseKernelLayout(const WeightInfo &w,
+                                           DecisionAttr decision) {
     // Convolutions run as FC over transposed im2col patches (nn-lower-kernels).
     SmallVector<FullyConnected> fcs;
     for (const WeightUse &use : w.uses) {
       auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
       if (!op || !use.isDirectView())
-        return std::optional<KernelChoice>();
+        return LayoutAttr();
       std::optional<FullyConnected> fc =
           matchFullyConnected(op, use.operandIndex);
       if (!fc)
@@ -378,11 +393,11 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         }
       if (!fc || (!fcs.empty() && (fc->outputs != fcs.front().outputs ||
                                    fc->reduction != fcs.front().reduction)))
-        return std::optional<KernelChoice>();
+        return LayoutAttr();
       fcs.push_back(*fc);
     }
     if (fcs.empty())
-      return std::optional<KernelChoice>();
+      return LayoutAttr();
     FailureOr<std::vector<double>> values =
         readWeight(w.value, w.constOp->getLoc());
     if (failed(values))
@@ -401,185 +416,78 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       buf = permute(buf, {1, 0});
     std::vector<float> wf(buf.data.begin(), buf.data.end());
 
-    auto pattern = decision.getAs<StringAttr>("pattern");
-    StringRef pat = pattern ? pattern.getValue() : "";
-    std::vector<std::pair<std::string, kernels::PackedWeight>> candidates;
-    int64_t maxBatch = 0;
+    SmallVector<layout::FcUse> uses;
     for (const FullyConnected &fc : fcs)
-      maxBatch = std::max(maxBatch, fc.batch);
-    auto add = [&](StringRef name) {
-      kernels::PackedWeight p;
-      if (name == "dense")
-        p = kernels::packDense(wf.data(), rows, cols);
-      else if (name == "csr")
-        p = kernels::packCSR(wf.data(), rows, cols);
-      else if (name == "bitmask")
-        p = kernels::packBitmask(wf.data(), rows, cols);
-      else if (name == "bsr") {
-        int64_t r = 0, c = 0;
-        if (auto block = decision.getAs<StringAttr>("block")) {
-          auto [rs, cs] = block.getValue().split('x');
-          (void)rs.getAsInteger(10, r);
-          (void)cs.getAsInteger(10, c);
-        }
-        if (!kernels::packBSR(wf.data(), rows, cols, r, c, p))
-          return false;
-      } else if (name == "nm") {
-        auto n = decision.getAs<IntegerAttr>("n");
-        auto m = decision.getAs<IntegerAttr>("m");
-        if (!n || !m ||
-            !kernels::packNM(wf.data(), rows, cols, n.getInt(), m.getInt(), p))
-          return false;
-      }
-      // What nn-lower-kernels packs (its default csr-tiled-batch): batched
-      // csr, bitmask and N:M weights run as csr-tiled.
-      if (maxBatch >= kernels::kTiledFromBatch &&
-          (p.format == kernels::Format::CSR ||
-           p.format == kernels::Format::Bitmask ||
-           p.format == kernels::Format::NM))
-        p = kernels::packTiledCSR(wf.data(), rows, cols);
-      candidates.push_back({name.str(), std::move(p)});
-      return true;
-    };
-    switch (format) {
-    case SparseFormat::Auto:
-      add("dense");
-      add("csr");
-      add("bitmask");
-      if (pat == "block")
-        add("bsr");
-      if (pat == "nm")
-        add("nm");
-      break;
-    case SparseFormat::Dense:
-      add("dense");
-      break;
-    case SparseFormat::CSR:
-      add("csr");
-      break;
-    case SparseFormat::Bitmask:
-      add("bitmask");
-      break;
-    case SparseFormat::BSR:
-    case SparseFormat::NM: {
-      StringRef name = format == SparseFormat::BSR ? "bsr" : "nm";
-      if (!add(name)) {
-        emitRemark(w.constOp->getLoc())
-            << "nn-sparsify: weight '" << w.name << "' has no " << name
-            << " structure (pattern '" << pat << "'); using csr";
-        add("csr");
-      }
-      break;
+      uses.push_back({fc.batch, fc.inputKM});
+    layout::Structure structure{decision.getBlockRows(),
+                                decision.getBlockCols(), decision.getN(),
+                                decision.getM()};
+    std::optional<kernels::Format> requested;
+    if (format != FormatOption::Auto)
+      requested = static_cast<kernels::Format>(format.getValue());
+    layout::KernelLayout choice =
+        layout::chooseKernelLayout(wf.data(), rows, cols, uses, requested,
+                                   structure, model, csrTiledBatch);
+    if (choice.fellBack)
+      emitRemark(w.constOp->getLoc())
+          << "nn-sparsify: weight '" << w.name << "' has no "
+          << kernels::formatName(*requested) << " structure (pattern '"
+          << stringifyPrunePattern(decision.getPattern()) << "'); using csr";
+    bool isBSR = choice.format == kernels::Format::BSR;
+    bool isNM = choice.format == kernels::Format::NM;
+    return LayoutAttr::get(
+        &getContext(), choice.format,
+        choice.batched ? BatchRegime::Batched : BatchRegime::Single,
+        choice.batch, isBSR ? structure.blockRows : 0,
+        isBSR ? structure.blockCols : 0, isNM ? structure.n : 0,
+        isNM ? structure.m : 0, layout::indexBits(choice.packed),
+        choice.packed.bytes(), costsAttr(choice.costs));
+  }
+
+  /// The largest batch of the uses nn-lower-kernels runs as kernel calls
+  /// (1 if none).
+  static int64_t kernelBatch(const WeightInfo &w) {
+    int64_t batch = 1;
+    for (const WeightUse &use : w.uses) {
+      auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
+      if (!op)
+        continue;
+      if (auto fc = matchFullyConnected(op, use.operandIndex))
+        batch = std::max(batch, fc->batch);
+      else if (auto conv = matchConvAsFullyConnected(op, use.operandIndex))
+        batch = std::max(batch, conv->fc.batch);
+      else if (auto dw = matchDepthwiseAsFullyConnected(op))
+        batch = std::max(batch, dw->fc.batch);
     }
-    }
+    return batch;
+  }
+
+  /// {format name: predicted ns (rounded)}.
+  DictionaryAttr
+  costsAttr(ArrayRef<std::pair<kernels::Format, double>> costs) {
     Builder b(&getContext());
-    NamedAttrList attrs(decision);
-    double bestCost = 0, denseCost = 0;
-    size_t best = 0;
-    for (auto [i, cand] : llvm::enumerate(candidates)) {
-      double cost = 0;
-      for (const FullyConnected &fc : fcs)
-        cost += kernelCost(cand.second, fc.batch, fc.inputKM);
-      attrs.set(("cost_" + cand.first + "_ns"),
-                b.getF64FloatAttr(std::round(cost)));
-      if (cand.first == "dense")
-        denseCost = cost;
-      // A sparse format must beat dense by 10%: the model's error margin.
-      double effective =
-          cand.first == "dense" || denseCost == 0 ? cost : cost / 0.9;
-      if (i == 0 || effective < bestCost) {
-        bestCost = effective;
-        best = i;
-      }
-    }
-    const kernels::PackedWeight &chosen = candidates[best].second;
-    attrs.set("kernel_bytes", b.getI64IntegerAttr(chosen.bytes()));
-    StringRef index = "-";
-    switch (chosen.format) {
-    case kernels::Format::Dense:
-      break;
-    case kernels::Format::TiledCSR:
-      index = "u8-tiled"; // csr-tiled: u8 columns within 256x256 blocks
-      break;
-    case kernels::Format::CSR:
-    case kernels::Format::BSR:
-      index = chosen.colBits == 8 ? "u8" : chosen.colBits == 16 ? "u16" : "i32";
-      break;
-    case kernels::Format::Bitmask:
-      index = "1-bit";
-      break;
-    case kernels::Format::NM:
-      index = chosen.n == 2 && chosen.m == 4 ? "2-bit" : "u8";
-      break;
-    }
-    attrs.set("kernel_index", b.getStringAttr(index));
-    return std::optional<KernelChoice>(KernelChoice{
-        candidates[best].first, attrs.getDictionary(&getContext())});
+    NamedAttrList attrs;
+    for (auto [f, ns] : costs)
+      attrs.set(kernels::formatName(f), b.getF64FloatAttr(std::round(ns)));
+    return attrs.getDictionary(&getContext());
   }
 
-  /// Expected ns of one call of a kernel (docs/Design.md, "Kernel cost
-  /// model"): the larger of the time to stream its bytes and its compute
-  /// time, with per-element costs measured by prune-bench on the dev VM.
-  double kernelCost(const kernels::PackedWeight &p, int64_t batch,
-                    bool transposedInput) {
-    // Batched sparse kernels transpose x unless it arrives transposed.
-    double transpose = transposedInput ? 0.0 : p.cols * batch * 0.5;
-    double bytes = p.bytes();
-    bool resident = bytes <= cacheKiB * 1024.0;
-    double bw = bandwidthGBs * (resident ? 8.0 : 1.0); // bytes per ns
-    double memory = bytes / bw;
-    double vectors = std::ceil(batch / 16.0); // batched kernels: lanes
-    // Per output row: a horizontal sum per batch row in the one-row
-    // kernels, a column store per 32 batch rows in the batched ones.
-    bool batched = batch >= 4;
-    double perRow = batched ? std::ceil(batch / 32.0) * 10.0 : batch * 3.0;
-    double compute = 0, rows = p.rows;
-    switch (p.format) {
-    case kernels::Format::Dense:
-      compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 1.0 : 0.30) +
-                rows * batch * 0.5;
-      break;
-    case kernels::Format::CSR:
-      compute =
-          (batched ? p.nnz * vectors * 1.2 + transpose : p.nnz * batch * 0.45) +
-          rows * perRow;
-      break;
-    case kernels::Format::TiledCSR: {
-      // Always batched, in chunks of up to 32 batch rows: per entry and
-      // chunk (0.75 ns with 16 lanes, 0.9 with 32), per (row, column tile)
-      // visit and chunk (8 ns), plus the transposes of x and y. Fitted on
-      // 64x64 to 4096x4096 layers, batch 8 to 64 (prune-bench).
-      double chunks = std::ceil(batch / 32.0);
-      compute = p.nnz * chunks * (batch <= 16 ? 0.75 : 0.9) +
-                double(p.codes.size()) * chunks * 8.0 + transpose +
-                rows * batch * 0.5;
-      break;
-    }
-    case kernels::Format::Bitmask:
-      compute =
-          rows * std::ceil(p.cols / 16.0) * batch * 1.5 + rows * batch * 3.0;
-      break;
-    case kernels::Format::BSR:
-      compute =
-          (batched ? p.nnz * vectors * 0.6 + transpose : p.nnz * batch * 0.10) +
-          rows / p.blockRows * perRow;
-      break;
-    case kernels::Format::NM:
-      compute = ((p.n == 2 && p.m == 4) ? p.nnz / 16.0 * batch * 2.5
-                                        : p.nnz * batch * 1.5) +
-                rows * batch * 3.0;
-      break;
-    }
-    return std::max(memory, compute);
+  /// The weight stays a dense constant: `layout` (the costs that chose
+  /// dense) as format dense.
+  LayoutAttr asDense(LayoutAttr layout) {
+    if (layout && layout.getFormat() == kernels::Format::Dense)
+      return layout;
+    return LayoutAttr::get(&getContext(), kernels::Format::Dense,
+                           BatchRegime::Single,
+                           layout ? layout.getBatch() : 1, 0, 0, 0, 0, 0, 0,
+                           layout ? layout.getCosts() : DictionaryAttr());
   }
 
-  /// Cost model of format=auto (ns per call, summed over the weight's
-  /// uses); see the pass description and docs/Design.md.
+  /// Cost model of format=auto for contractions the kernels do not cover
+  /// (ns per call, summed over the weight's uses); see the pass
+  /// description and docs/Design.md.
   std::pair<double, double> estimateCosts(const WeightInfo &w, int64_t nnz) {
-    double n = w.numElements();
-    double bytes = n * w.type.getElementTypeBitWidth() / 8.0;
-    bool resident = bytes <= cacheKiB * 1024.0;
-    double dense = 0, csr = 0;
+    SmallVector<layout::LoopUse> uses;
     for (const WeightUse &use : w.uses) {
       auto op = cast<linalg::LinalgOp>(use.consumer);
       // Reuse: extents of the parallel loops the weight is not indexed by.
@@ -587,50 +495,35 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           op.getMatchingIndexingMap(&op->getOpOperand(use.operandIndex));
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
-      double reuse = 1;
+      layout::LoopUse lu;
+      lu.reductionDims = 0;
       for (unsigned l = 0; l < ranges.size(); ++l)
         if (iters[l] == utils::IteratorType::parallel &&
             !wMap.isFunctionOfDim(l))
-          reuse *= ShapedType::isDynamic(ranges[l]) ? 1 : ranges[l];
-      double outputs = 1;
-      int64_t reductionDims = 0;
+          lu.reuse *= ShapedType::isDynamic(ranges[l]) ? 1 : ranges[l];
       for (auto [d, role] : llvm::enumerate(use.operandRoles)) {
         if (role == DimRole::Reduction)
-          ++reductionDims;
+          ++lu.reductionDims;
         else
-          outputs *=
+          lu.outputs *=
               cast<ShapedType>(op->getOperand(use.operandIndex).getType())
                   .getDimSize(d);
       }
-      double cMac = reuse > 1 ? 0.25 : 0.10;
-      double cNnz = reuse > 1 ? 0.75 : (resident ? 0.5 : 1.2);
-      dense += n * std::max(reuse * cMac, resident ? 0.0 : 0.45);
-      csr += nnz * reuse * cNnz * (reductionDims > 1 ? 3.0 : 1.0) +
-             outputs * reuse * 2.0;
+      uses.push_back(lu);
     }
-    return {dense, csr};
+    double n = w.numElements();
+    double bytes = n * w.type.getElementTypeBitWidth() / 8.0;
+    return layout::loopCosts(n, bytes, nnz, uses, model);
   }
 
-  DictionaryAttr withCosts(DictionaryAttr decision, double dense, double csr) {
-    NamedAttrList attrs(decision);
-    Builder b(&getContext());
-    attrs.set("cost_dense_ns", b.getF64FloatAttr(std::round(dense)));
-    attrs.set("cost_csr_ns", b.getF64FloatAttr(std::round(csr)));
-    return attrs.getDictionary(&getContext());
-  }
-
-  DictionaryAttr withFormat(DictionaryAttr decision, StringRef fmt) {
-    NamedAttrList attrs(decision);
-    attrs.set("format", StringAttr::get(&getContext(), fmt));
-    return attrs.getDictionary(&getContext());
-  }
+  layout::CostModel model;
 
   /// Creates the constant arrays and the assemble op in front of the
   /// consumer and makes the consumer read it; returns the (possibly new)
   /// consumer.
   Operation *sparsifyUse(IRRewriter &rewriter, Operation *consumer,
                          const WeightUse &use, Buffer buf,
-                         DictionaryAttr decision, StringRef kernelFormat) {
+                         DecisionAttr decision, LayoutAttr layout) {
     MLIRContext *ctx = &getContext();
     unsigned rank = buf.shape.size();
     // Level order: output / batch dims first, reduction dims last.
@@ -696,9 +589,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(valuesAttr));
     auto op = sparse_tensor::AssembleOp::create(rewriter, loc, sparseType,
                                                 levels, values);
-    NamedAttrList attrs(decision);
-    attrs.set("format", rewriter.getStringAttr(kernelFormat));
-    op->setAttr(kPruneAttrName, attrs.getDictionary(ctx));
+    setDecision(op, decision);
+    setLayout(op, layout);
     // An HWCF filter in level order is FHWC: the same convolution as the
     // named conv_2d_nhwc_fhwc (which nn-lower-kernels lowers; a generic
     // would go to the sparsifier).

@@ -274,6 +274,7 @@ extern "C" int LLVMFuzzerInitialize(int *argc, char ***argv) {
   prune::registerAllPruneOptPasses();
   registry = new DialectRegistry();
   prune::registerAllUpstream(*registry);
+  prune::registerPruneOptDialects(*registry);
   return 0;
 }
 

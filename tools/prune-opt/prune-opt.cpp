@@ -36,6 +36,7 @@ int main(int argc, char **argv) {
   mlir::prune::registerAllPruneOptPasses();
   mlir::DialectRegistry registry;
   mlir::prune::registerAllUpstream(registry);
+  mlir::prune::registerPruneOptDialects(registry);
   auto [inputFilename, outputFilename] = mlir::registerAndParseCLIOptions(
       argc, argv, "prune-opt: prune and sparsify neural-network weights\n",
       registry);

@@ -303,6 +303,7 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   registerAllUpstream(registry);
+  registerPruneOptDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   llvm::SourceMgr sourceMgr;

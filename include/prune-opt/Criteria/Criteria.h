@@ -17,6 +17,8 @@
 #ifndef PRUNE_OPT_CRITERIA_CRITERIA_H
 #define PRUNE_OPT_CRITERIA_CRITERIA_H
 
+#include "prune-opt/Dialect/Prune/PruneEnums.h"
+
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
@@ -24,19 +26,8 @@
 
 namespace mlir::prune {
 
-enum class Criterion {
-  Magnitude,
-  Random,
-  OBD,
-  Wanda,
-  SparseGPT,
-  OBS, ///< exact greedy OBS per row where the layer is small, else SparseGPT
-  Activation,
-  Entropy
-};
-enum class Refit { None, LSQ };
-enum class Scope { Layer, Global, Adaptive };
-enum class PrunePattern { Unstructured, NM, Block, Channel };
+// Criterion, Refit, Scope, PrunePattern: PruneEnums.td (shared with the
+// #prune.decision attribute and the pass options).
 
 /// A weight seen as a matrix [rows = outputs, cols = reduction]: matrix
 /// element (r, c) is weight element `index[r * cols + c]` (output dimensions

@@ -8,6 +8,8 @@
 #define PRUNE_OPT_TRANSFORMS_PASSES_H
 
 #include "prune-opt/Criteria/Criteria.h"
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
+#include "prune-opt/Runtime/Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -18,14 +20,32 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/CommandLine.h"
 
 namespace mlir::prune {
 
-/// Storage a pruned weight is given by nn-sparsify.
-enum class SparseFormat { Auto, Dense, CSR, Bitmask, BSR, NM };
+/// nn-sparsify's `format` option: `auto` or a format of Formats.def (same
+/// values as ::pruneopt::kernels::Format).
+enum class FormatOption : int {
+  Auto = -1,
+#define PRUNE_FORMAT(Enum, Name, Selectable, Description) Enum,
+#include "prune-opt/Runtime/Formats.def"
+};
 
-/// Name of the discardable attribute recording a pruning decision.
-inline constexpr llvm::StringLiteral kPruneAttrName = "nn.prune";
+#define PRUNE_OPT_IF_1(...) __VA_ARGS__
+#define PRUNE_OPT_IF_0(...)
+/// The option's values: auto and the selectable rows of Formats.def.
+inline llvm::cl::ValuesClass formatOptionValues() {
+  return llvm::cl::ValuesClass({
+      clEnumValN(FormatOption::Auto, "auto",
+                 "Per weight, whatever the cost model says is faster"),
+#define PRUNE_FORMAT(Enum, Name, Selectable, Description)                      \
+  PRUNE_OPT_IF_##Selectable(clEnumValN(FormatOption::Enum, Name, Description), )
+#include "prune-opt/Runtime/Formats.def"
+  });
+}
+#undef PRUNE_OPT_IF_1
+#undef PRUNE_OPT_IF_0
 
 /// Rejects `key=` with no value in a pass option string (llvm::cl takes an
 /// empty number as 0: `sparsity=` silently meant 0.0). Passes call it from

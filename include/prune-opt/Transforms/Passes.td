@@ -167,6 +167,7 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     Statistic<"numWeightsPruned", "num-weights-pruned", "Number of weights pruned">,
     Statistic<"numZeros", "num-zeros", "Number of zero elements in the pruned weights">
   ];
+  let dependentDialects = ["mlir::prune::PruneDialect"];
 }
 
 def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
@@ -303,21 +304,13 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     pruned weight at least `min-sparsity` sparse; `format=dense` none.
   }];
   let options = [
-    Option<"format", "format", "mlir::prune::SparseFormat",
-           "mlir::prune::SparseFormat::Auto", "Storage of pruned weights",
-           [{::llvm::cl::values(
-             clEnumValN(mlir::prune::SparseFormat::Auto, "auto",
-                        "Per weight, whatever the cost model says is faster"),
-             clEnumValN(mlir::prune::SparseFormat::Dense, "dense",
-                        "Keep every weight dense (the masked model)"),
-             clEnumValN(mlir::prune::SparseFormat::CSR, "csr",
-                        "Output levels dense, reduction levels compressed"),
-             clEnumValN(mlir::prune::SparseFormat::Bitmask, "bitmask",
-                        "Fully connected: 1-bit mask + packed values"),
-             clEnumValN(mlir::prune::SparseFormat::BSR, "bsr",
-                        "Fully connected: blocks of the pruning block shape"),
-             clEnumValN(mlir::prune::SparseFormat::NM, "nm",
-                        "Fully connected: N:M values + in-group offsets"))}]>,
+    Option<"format", "format", "mlir::prune::FormatOption",
+           "mlir::prune::FormatOption::Auto", "Storage of pruned weights "
+           "(auto or a row of include/prune-opt/Runtime/Formats.def)",
+           [{mlir::prune::formatOptionValues()}]>,
+    Option<"csrTiledBatch", "csr-tiled-batch", "int64_t", "8",
+           "csr, bitmask and nm weights of layers run at this batch or "
+           "more get the batched layout (csr-tiled); 0 = never">,
     Option<"minSparsity", "min-sparsity", "double", "0.0",
            "Weights less sparse than this always stay dense">,
     Option<"cacheKiB", "cache-kib", "int64_t", "2048",
@@ -329,7 +322,8 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
            "auto: memory read bandwidth of one core (GB/s) for the kernel "
            "cost model (measured by prune-bench)">
   ];
-  let dependentDialects = ["mlir::sparse_tensor::SparseTensorDialect",
+  let dependentDialects = ["mlir::prune::PruneDialect",
+                           "mlir::sparse_tensor::SparseTensorDialect",
                            "mlir::arith::ArithDialect",
                            "mlir::tensor::TensorDialect"];
   let statistics = [
@@ -556,6 +550,28 @@ def NNTosaConstsToArith : Pass<"nn-tosa-consts-to-arith", "mlir::ModuleOp"> {
     `nn-lower-cpu` runs first).
   }];
   let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+def NNStripAnnotations : Pass<"nn-strip-annotations"> {
+  let summary = "Drop the prune dialect's attributes (for stock MLIR tools)";
+  let description = [{
+    Removes every `prune.*` attribute (`#prune.decision`, `#prune.layout`)
+    from the operations it runs on and below. The output then parses in
+    any MLIR tool of the same version without the prune dialect (stock
+    `mlir-opt-22`, IREE, other toolchains); what is lost is only what
+    `nn-report` and `nn-lower-kernels` read. The alternatives that keep
+    them: `mlir-opt-22 --load-dialect-plugin=PruneOptPlugin.so` (the
+    dialect, verified) or `--allow-unregistered-dialect` (opaque).
+
+    ```
+    prune-opt model.mlir --nn-prune=sparsity=0.9 --nn-sparsify \
+      --nn-strip-annotations -o pruned.mlir
+    mlir-opt-22 pruned.mlir --sparsifier
+    ```
+  }];
+  let statistics = [
+    Statistic<"numStripped", "num-stripped", "Attributes removed">
+  ];
 }
 
 #endif // PRUNE_OPT_TRANSFORMS_PASSES

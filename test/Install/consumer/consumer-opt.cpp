@@ -26,6 +26,7 @@ int main(int argc, char **argv) {
   mlir::prune::registerAllPruneOptPasses();
   mlir::DialectRegistry registry;
   mlir::prune::registerAllUpstream(registry);
+  mlir::prune::registerPruneOptDialects(registry);
   mlir::MLIRContext context(registry);
 
   mlir::OwningOpRef<mlir::ModuleOp> module =

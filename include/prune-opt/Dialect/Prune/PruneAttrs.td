@@ -1,0 +1,144 @@
+//===- PruneAttrs.td - Attributes of the prune dialect -----*- tablegen -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_DIALECT_PRUNE_PRUNEATTRS_TD
+#define PRUNE_OPT_DIALECT_PRUNE_PRUNEATTRS_TD
+
+include "prune-opt/Dialect/Prune/PruneBase.td"
+include "prune-opt/Dialect/Prune/PruneEnums.td"
+
+class Prune_DefaultEnumParameter<EnumAttrInfo info, string value>
+    : EnumParameter<info> {
+  let defaultValue = value;
+}
+
+class Prune_CountParameter<string desc>
+    : DefaultValuedParameter<"int64_t", "0", desc>;
+
+def Prune_DoubleParameter : APFloatParameter<"a real number (f64)"> {
+  let parser = "::mlir::prune::detail::parseDouble($_parser)";
+  let printer = "::mlir::prune::detail::printDouble($_printer, $_self)";
+}
+
+def Prune_FormatParameter
+    : AttrOrTypeParameter<"::pruneopt::kernels::Format",
+                          "a storage format (Formats.def)"> {
+  let parser = "::mlir::prune::detail::parseFormat($_parser)";
+  let printer = "::mlir::prune::detail::printFormat($_printer, $_self)";
+}
+
+def Prune_DecisionAttr : Prune_Attr<"Decision", "decision"> {
+  let summary = "How a weight was pruned (written by nn-prune)";
+  let description = [{
+    Example:
+
+    ```mlir
+    %w = arith.constant {prune.decision = #prune.decision<name = "fc1.weight",
+           criterion = magnitude, pattern = nm, n = 2, m = 4, scope = layer,
+           sparsity = 5.000000e-01, zeros = 4096, elements = 8192>}
+         dense_resource<fc1.weight_pruned> : tensor<64x128xf32>
+    ```
+
+    * `name`: the weight's name (its resource key, or its function argument
+      name, without the `_pruned` suffix nn-prune gives the new resource);
+      `nn-prune{only=...}`, `exclude=` and `layer-sparsity=` use it.
+    * `criterion`, `pattern`, `scope`, `refit`: the options the weight was
+      pruned with. `n`/`m` are set for `pattern = nm` only (`0 <= n < m`),
+      `block_rows`/`block_cols` for `pattern = block` only (both > 0).
+    * `sparsity`: the target the weight was pruned to; for `scope = global`
+      and `adaptive`, the per-layer sparsity the allocation chose.
+    * `zeros` / `elements`: what came out (`0 <= zeros <= elements`).
+
+    Parameters equal to their defaults (`n`, `m`, `block_rows`,
+    `block_cols` = 0, `refit` = none) are not printed.
+  }];
+  let parameters = (ins
+    StringRefParameter<"the weight's name">:$name,
+    EnumParameter<Prune_Criterion>:$criterion,
+    EnumParameter<Prune_Pattern>:$pattern,
+    Prune_CountParameter<"N of N:M">:$n,
+    Prune_CountParameter<"M of N:M">:$m,
+    Prune_CountParameter<"outputs per block">:$block_rows,
+    Prune_CountParameter<"inputs per block">:$block_cols,
+    EnumParameter<Prune_Scope>:$scope,
+    Prune_DefaultEnumParameter<Prune_Refit, "::mlir::prune::Refit::None">:$refit,
+    Prune_DoubleParameter:$sparsity,
+    "int64_t":$zeros,
+    "int64_t":$elements
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// zeros / elements (0 for an empty weight).
+    double getAchievedSparsity() const;
+    /// The target sparsity as a double.
+    double getTargetSparsity() const { return getSparsity().convertToDouble(); }
+  }];
+}
+
+def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
+  let summary = "The storage chosen for a weight (written by nn-sparsify)";
+  let description = [{
+    Example:
+
+    ```mlir
+    %w = sparse_tensor.assemble (%pos, %crd), %val {
+           prune.decision = #prune.decision<...>,
+           prune.layout = #prune.layout<format = csr, index_bits = 8,
+                                        bytes = 41, batch = 1>}
+         : (tensor<4xi32>, tensor<5xi32>), tensor<5xf32> to tensor<3x4xf32, #CSR>
+    ```
+
+    The layout is decided once, by `nn-sparsify` (the policy and cost model
+    of `lib/Layout`), and every backend materializes it from the weight's
+    values: on the CPU, `nn-lower-kernels` packs the kernel library's arrays
+    for it. Between the passes the weight is an ordinary `sparse_tensor`
+    value, so upstream's sparsifier still lowers whatever the kernels do not
+    cover.
+
+    * `format`: a selectable row of `include/prune-opt/Runtime/Formats.def`
+      (`dense`, `csr`, `bitmask`, `bsr`, `nm`).
+    * `regime`: `batched` when the weight runs at batches from nn-sparsify's
+      `csr-tiled-batch` on; `csr`, `bitmask` and `nm` weights are then
+      materialized as `csr-tiled` (256x256 tiles with u8 indices). Only
+      those three formats have a batched layout.
+    * `batch`: the largest batch (rows of x) the weight is used at.
+    * `block_rows`/`block_cols` (`bsr`, both > 0) and `n`/`m` (`nm`,
+      `0 <= n < m`): the structure the arrays are packed with.
+    * `index_bits`: bits per stored index (8, 16, 32; 1 for bitmask, 2 for
+      2:4; 0 for dense); for weights left to the sparsifier, the encoding's
+      coordinate width (0 = `index`).
+    * `bytes`: bytes the kernel reads per call (0: no kernel layout).
+    * `costs`: the cost model's predicted ns per call of each candidate
+      format (keys are format names).
+  }];
+  let parameters = (ins
+    Prune_FormatParameter:$format,
+    Prune_DefaultEnumParameter<Prune_Regime,
+                               "::mlir::prune::BatchRegime::Single">:$regime,
+    DefaultValuedParameter<"int64_t", "1", "largest batch">:$batch,
+    Prune_CountParameter<"outputs per block (bsr)">:$block_rows,
+    Prune_CountParameter<"inputs per block (bsr)">:$block_cols,
+    Prune_CountParameter<"N of N:M (nm)">:$n,
+    Prune_CountParameter<"M of N:M (nm)">:$m,
+    Prune_CountParameter<"bits per index">:$index_bits,
+    Prune_CountParameter<"bytes read per call">:$bytes,
+    OptionalParameter<"::mlir::DictionaryAttr", "predicted ns per format">:$costs
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The format the backend packs: `format`, or csr-tiled for the
+    /// batched regime.
+    ::pruneopt::kernels::Format getMaterializedFormat() const;
+    /// How the report names the index ("u8", "1-bit", "u8-tiled", "-").
+    std::string getIndexName() const;
+    /// The predicted cost of `format`, if the cost model computed one.
+    std::optional<double> getCost(::pruneopt::kernels::Format format) const;
+  }];
+}
+
+#endif // PRUNE_OPT_DIALECT_PRUNE_PRUNEATTRS_TD

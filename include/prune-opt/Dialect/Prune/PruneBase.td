@@ -1,0 +1,50 @@
+//===- PruneBase.td - The prune dialect --------------------*- tablegen -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_DIALECT_PRUNE_PRUNEBASE_TD
+#define PRUNE_OPT_DIALECT_PRUNE_PRUNEBASE_TD
+
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/OpBase.td"
+
+def Prune_Dialect : Dialect {
+  let name = "prune";
+  let cppNamespace = "::mlir::prune";
+  let summary = "The IR contract between prune-opt's passes";
+  let description = [{
+    Attributes only: the `prune` dialect defines no operations and no types.
+    Its attributes are how prune-opt's passes talk to each other, and how a
+    pruned model carries its decisions to other toolchains:
+
+    * `prune.decision = #prune.decision<...>`, written by `nn-prune` on the
+      constant holding a pruned weight (and copied by `nn-sparsify` onto the
+      `sparse_tensor.assemble` op that replaces it): how the weight was
+      pruned and what came out.
+    * `prune.layout = #prune.layout<...>`, written by `nn-sparsify` on the
+      same op: the storage the layout policy chose, once, for every backend
+      to materialize.
+
+    Both are discardable attributes; the dialect verifies every `prune.*`
+    attribute on any operation. Stock MLIR tools read a pruned model after
+    `--nn-strip-annotations` (drops them), with `--allow-unregistered-dialect`
+    or with `--load-dialect-plugin=PruneOptPlugin.so`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// The names of the discardable attributes.
+    static constexpr ::llvm::StringLiteral kDecisionAttrName = "prune.decision";
+    static constexpr ::llvm::StringLiteral kLayoutAttrName = "prune.layout";
+  }];
+}
+
+class Prune_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<Prune_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+#endif // PRUNE_OPT_DIALECT_PRUNE_PRUNEBASE_TD

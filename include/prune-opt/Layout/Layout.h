@@ -1,0 +1,119 @@
+//===- Layout.h - Layout policy, cost model and materialization -*- C++ -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Where a pruned weight's storage is decided (nn-sparsify calls
+// chooseKernelLayout once per weight and records the result as
+// #prune.layout) and materialized (nn-lower-kernels calls materialize with
+// that layout). prune-bench uses the same functions, so the formats it
+// measures are the ones the compiler would pick. No MLIR dependency.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_LAYOUT_LAYOUT_H
+#define PRUNE_OPT_LAYOUT_LAYOUT_H
+
+#include "prune-opt/Runtime/Kernels.h"
+
+#include "llvm/ADT/ArrayRef.h"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace mlir::prune::layout {
+
+using ::pruneopt::kernels::Format;
+using ::pruneopt::kernels::PackedWeight;
+
+/// Constants of the kernel cost model (docs/Design.md, "Kernel cost model").
+struct CostModel {
+  /// Memory read bandwidth of one core, GB/s (nn-sparsify's bandwidth-gbs).
+  double bandwidthGBs = 12.0;
+  /// Weights up to this size are cache-resident (nn-sparsify's cache-kib).
+  int64_t cacheKiB = 2048;
+  /// A sparse format must be below this fraction of dense's cost.
+  double sparseMargin = 0.9;
+};
+
+/// The batch from which csr, bitmask and N:M weights use the batched
+/// layout (csr-tiled); nn-sparsify's `csr-tiled-batch` default.
+constexpr int64_t kDefaultTiledFromBatch = ::pruneopt::kernels::kTiledFromBatch;
+
+/// The batched-layout rule, the only place it is written: a weight used at
+/// `batch` rows gets the batched layout of `format` when it has one and
+/// `tiledFromBatch` > 0 and `batch` >= it.
+bool usesBatchedLayout(Format format, int64_t batch, int64_t tiledFromBatch);
+
+/// The structure a pruning pattern gave a weight (0 = none).
+struct Structure {
+  int64_t blockRows = 0, blockCols = 0; // pattern=block
+  int64_t n = 0, m = 0;                 // pattern=nm
+};
+
+/// Packs the row-major W[rows, cols] in `format` (in its batched layout if
+/// `batched`). Returns false if the weight does not have the structure the
+/// format needs (blocks that do not tile it, more than n nonzeros in a
+/// group of m).
+bool materialize(const float *w, int64_t rows, int64_t cols, Format format,
+                 bool batched, const Structure &structure, PackedWeight &out);
+
+/// Bits per index of a packed weight (0 dense, 1 bitmask, 2 for 2:4,
+/// else the width of its column indices).
+int64_t indexBits(const PackedWeight &packed);
+
+/// Expected ns of one call of a kernel: the larger of the time to stream
+/// its bytes and its compute time (per-element costs measured by
+/// prune-bench on the dev VM). `transposedInput`: x arrives as [K, batch].
+double kernelCost(const PackedWeight &packed, int64_t batch,
+                  bool transposedInput, const CostModel &model);
+
+/// One fully connected use of a weight.
+struct FcUse {
+  int64_t batch = 1;
+  bool transposedInput = false;
+};
+
+/// The layout chosen for a fully connected weight.
+struct KernelLayout {
+  Format format = Format::Dense; // a selectable format
+  bool batched = false;          // materialized in its batched layout
+  int64_t batch = 1;             // the largest batch of the uses
+  PackedWeight packed;           // what the kernel will read
+  /// Predicted ns per call (summed over the uses) of every candidate.
+  std::vector<std::pair<Format, double>> costs;
+  /// The requested format did not fit the weight; csr was used instead.
+  bool fellBack = false;
+};
+
+/// Picks the storage of W[rows, cols] used by `uses`: `requested`, or for
+/// nullopt (format=auto) the cheapest candidate by the cost model, where a
+/// sparse format must beat dense by the model's margin. Auto's candidates
+/// are dense, csr, bitmask, and bsr / nm when `structure` has blocks /
+/// N:M groups.
+KernelLayout chooseKernelLayout(const float *w, int64_t rows, int64_t cols,
+                                llvm::ArrayRef<FcUse> uses,
+                                std::optional<Format> requested,
+                                const Structure &structure,
+                                const CostModel &model,
+                                int64_t tiledFromBatch);
+
+/// One use of a weight by a contraction the kernels do not cover (left to
+/// upstream's sparsifier as CSR/CSF loops).
+struct LoopUse {
+  double reuse = 1;       // extent of the parallel loops W is not indexed by
+  double outputs = 1;     // W's elements along its non-reduction dims
+  int64_t reductionDims = 1;
+};
+
+/// The loop cost model of format=auto for such weights: {dense, csr} ns per
+/// call summed over the uses (nn-sparsify's description has the formulas).
+std::pair<double, double> loopCosts(double elements, double bytes,
+                                    int64_t nnz, llvm::ArrayRef<LoopUse> uses,
+                                    const CostModel &model);
+
+} // namespace mlir::prune::layout
+
+#endif // PRUNE_OPT_LAYOUT_LAYOUT_H

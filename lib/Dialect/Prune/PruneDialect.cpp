@@ -1,0 +1,218 @@
+//===- PruneDialect.cpp - The prune dialect -------------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::prune;
+namespace kernels = ::pruneopt::kernels;
+
+#include "prune-opt/Dialect/Prune/PruneDialect.cpp.inc"
+#include "prune-opt/Dialect/Prune/PruneEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "prune-opt/Dialect/Prune/PruneAttrs.cpp.inc"
+
+void PruneDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "prune-opt/Dialect/Prune/PruneAttrs.cpp.inc"
+      >();
+}
+
+LogicalResult PruneDialect::verifyOperationAttribute(Operation *op,
+                                                     NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name == kDecisionAttrName) {
+    if (!isa<DecisionAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be a #prune.decision attribute";
+    return success();
+  }
+  if (name == kLayoutAttrName) {
+    if (!isa<LayoutAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be a #prune.layout attribute";
+    return success();
+  }
+  return op->emitError() << "unknown attribute '" << name
+                         << "' of the prune dialect (expected '"
+                         << kDecisionAttrName << "' or '" << kLayoutAttrName
+                         << "')";
+}
+
+//===----------------------------------------------------------------------===//
+// Parameter parsers and printers
+//===----------------------------------------------------------------------===//
+
+FailureOr<llvm::APFloat> mlir::prune::detail::parseDouble(AsmParser &parser) {
+  double value = 0;
+  if (parser.parseFloat(value))
+    return failure();
+  return llvm::APFloat(value);
+}
+
+void mlir::prune::detail::printDouble(AsmPrinter &printer,
+                                      const llvm::APFloat &value) {
+  printer.printFloat(value);
+}
+
+FailureOr<kernels::Format> mlir::prune::detail::parseFormat(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  std::string name;
+  if (parser.parseKeywordOrString(&name))
+    return failure();
+  kernels::Format format;
+  if (!kernels::parseFormat(name.c_str(), format)) {
+    InFlightDiagnostic diag = parser.emitError(loc)
+                              << "unknown storage format '" << name
+                              << "' (formats:";
+    for (int i = 0; i < kernels::kNumFormats; ++i)
+      diag << " " << kernels::formatName(static_cast<kernels::Format>(i));
+    diag << ")";
+    return failure();
+  }
+  return format;
+}
+
+void mlir::prune::detail::printFormat(AsmPrinter &printer,
+                                      kernels::Format format) {
+  printer.printKeywordOrString(kernels::formatName(format));
+}
+
+//===----------------------------------------------------------------------===//
+// DecisionAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+DecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                     StringRef name, Criterion criterion, PrunePattern pattern,
+                     int64_t n, int64_t m, int64_t blockRows,
+                     int64_t blockCols, Scope scope, Refit refit,
+                     llvm::APFloat sparsityValue, int64_t zeros,
+                     int64_t elements) {
+  if (&sparsityValue.getSemantics() != &llvm::APFloat::IEEEdouble())
+    return emitError() << "sparsity must be an f64";
+  double sparsity = sparsityValue.convertToDouble();
+  if (!(sparsity >= 0.0 && sparsity <= 1.0))
+    return emitError() << "sparsity must be in [0, 1], got " << sparsity;
+  if (elements < 0 || zeros < 0 || zeros > elements)
+    return emitError() << "expected 0 <= zeros <= elements, got zeros = "
+                       << zeros << ", elements = " << elements;
+  bool isNM = pattern == PrunePattern::NM;
+  if (isNM && !(n >= 0 && n < m))
+    return emitError() << "pattern nm needs 0 <= n < m, got n = " << n
+                       << ", m = " << m;
+  if (!isNM && (n != 0 || m != 0))
+    return emitError() << "n and m are for pattern nm only";
+  bool isBlock = pattern == PrunePattern::Block;
+  if (isBlock && !(blockRows > 0 && blockCols > 0))
+    return emitError() << "pattern block needs block_rows > 0 and "
+                          "block_cols > 0";
+  if (!isBlock && (blockRows != 0 || blockCols != 0))
+    return emitError() << "block_rows and block_cols are for pattern block "
+                          "only";
+  return success();
+}
+
+double DecisionAttr::getAchievedSparsity() const {
+  return getElements() > 0 ? double(getZeros()) / double(getElements()) : 0.0;
+}
+
+//===----------------------------------------------------------------------===//
+// LayoutAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                   kernels::Format format, BatchRegime regime, int64_t batch,
+                   int64_t blockRows, int64_t blockCols, int64_t n, int64_t m,
+                   int64_t indexBits, int64_t bytes, DictionaryAttr costs) {
+  if (!kernels::isSelectable(format))
+    return emitError() << "format '" << kernels::formatName(format)
+                       << "' is a materialized layout, not a choice (csr-tiled"
+                          " is csr with regime = batched)";
+  if (regime == BatchRegime::Batched &&
+      !llvm::is_contained({kernels::Format::CSR, kernels::Format::Bitmask,
+                           kernels::Format::NM},
+                          format))
+    return emitError() << "format '" << kernels::formatName(format)
+                       << "' has no batched regime (csr, bitmask and nm do)";
+  if (batch < 1)
+    return emitError() << "batch must be >= 1, got " << batch;
+  bool isBSR = format == kernels::Format::BSR;
+  if (isBSR != (blockRows > 0 && blockCols > 0) || blockRows < 0 ||
+      blockCols < 0)
+    return emitError() << "block_rows and block_cols (both > 0) go with format "
+                          "bsr, and only with it";
+  bool isNM = format == kernels::Format::NM;
+  if (isNM ? !(n >= 0 && n < m) : (n != 0 || m != 0))
+    return emitError() << "n and m (0 <= n < m) go with format nm, and only "
+                          "with it";
+  if (!llvm::is_contained({0, 1, 2, 8, 16, 32, 64}, indexBits))
+    return emitError() << "index_bits must be one of 0, 1, 2, 8, 16, 32, 64, "
+                          "got "
+                       << indexBits;
+  if (bytes < 0)
+    return emitError() << "bytes must be >= 0";
+  if (costs)
+    for (NamedAttribute cost : costs) {
+      kernels::Format f;
+      if (!kernels::parseFormat(cost.getName().str().c_str(), f))
+        return emitError() << "costs: '" << cost.getName().getValue()
+                           << "' is not a storage format";
+      if (!isa<FloatAttr>(cost.getValue()))
+        return emitError() << "costs: the cost of '"
+                           << cost.getName().getValue()
+                           << "' must be a float (ns)";
+    }
+  return success();
+}
+
+kernels::Format LayoutAttr::getMaterializedFormat() const {
+  return getRegime() == BatchRegime::Batched ? kernels::Format::TiledCSR
+                                             : getFormat();
+}
+
+std::string LayoutAttr::getIndexName() const {
+  switch (getMaterializedFormat()) {
+  case kernels::Format::Dense:
+    return "-";
+  case kernels::Format::TiledCSR:
+    return "u8-tiled"; // u8 columns within 256x256 tiles
+  case kernels::Format::Bitmask:
+    return "1-bit";
+  case kernels::Format::NM:
+    return getIndexBits() == 2 ? "2-bit" : "u8";
+  case kernels::Format::CSR:
+  case kernels::Format::BSR:
+    break;
+  }
+  switch (getIndexBits()) {
+  case 0:
+    return "-";
+  case 32:
+  case 64:
+    return "i" + std::to_string(getIndexBits());
+  default:
+    return "u" + std::to_string(getIndexBits());
+  }
+}
+
+std::optional<double> LayoutAttr::getCost(kernels::Format format) const {
+  if (!getCosts())
+    return std::nullopt;
+  if (auto cost = getCosts().getAs<FloatAttr>(kernels::formatName(format)))
+    return cost.getValueAsDouble();
+  return std::nullopt;
+}
