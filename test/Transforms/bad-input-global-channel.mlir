@@ -4,8 +4,8 @@
 // its stronger output, with a warning.
 // RUN: prune-opt %s --nn-prune="pattern=channel scope=global sparsity=0.75" -verify-diagnostics | FileCheck %s
 
-// CHECK: arith.constant {nn.prune = {{{.*}}zeros = 4 : i64}} dense_resource<w0_pruned>
-// CHECK: arith.constant {nn.prune = {{{.*}}zeros = 4 : i64}} dense_resource<w1_pruned>
+// CHECK: arith.constant {prune.decision = #prune.decision<{{.*}}zeros = 4, elements = {{[0-9]+}}>} dense_resource<w0_pruned>
+// CHECK: arith.constant {prune.decision = #prune.decision<{{.*}}zeros = 4, elements = {{[0-9]+}}>} dense_resource<w1_pruned>
 func.func @two_layers(%x: tensor<1x4xf32>, %i1: tensor<1x2xf32>, %i2: tensor<1x3xf32>) -> tensor<1x3xf32> {
   // expected-warning@+1 {{nn-prune: weight 'w0': the selection would remove all 2 outputs; keeping the strongest one}}
   %w0 = arith.constant dense<[[0.1, 0.2], [0.1, 0.2], [0.1, 0.2], [0.1, 0.2]]> : tensor<4x2xf32>

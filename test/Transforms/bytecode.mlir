@@ -12,13 +12,13 @@
 
 // MAGIC: M L 357 R
 
-// CHECK: arith.constant {nn.prune = {criterion = "magnitude", elements = 8 : i64, name = "fc.weight", pattern = "unstructured", scope = "layer", sparsity = 5.000000e-01 : f64, zeros = 4 : i64}} dense_resource<fc.weight_pruned> : tensor<4x2xf32>
+// CHECK: arith.constant {prune.decision = #prune.decision<name = "fc.weight", criterion = magnitude, pattern = unstructured, scope = layer, sparsity = 5.000000e-01, zeros = 4, elements = 8>} dense_resource<fc.weight_pruned> : tensor<4x2xf32>
 // CHECK: dialect_resources
 // The pruned blob: alignment 4, then [[0, 0], [-2, 0], [3, 4], [0, -5]].
 // CHECK: fc.weight_pruned: "0x040000000000000000000000000000C0000000000000404000008040000000000000A0C0"
 
 // SPARSE: sparse_tensor.assemble
-// SPARSE-SAME: nn.prune = {{{.*}}format = "csr"
+// SPARSE-SAME: prune.layout = #prune.layout<format = csr
 
 // x = [1, 2, 3, 4] and [-1, 0, 2, 1]: y = x W with the pruned W.
 // OUT: [A] sample 0: 5 -8

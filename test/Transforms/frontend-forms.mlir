@@ -21,13 +21,13 @@
 // A public @main passes its constants to the public @model: the constant in
 // @main is pruned, @model is unchanged.
 // PRUNE-LABEL: func.func @main
-// PRUNE: arith.constant {nn.prune = {{{.*}}name = "w0"{{.*}}zeros = 6 : i64}} dense_resource<w0_pruned> : tensor<3x4xf32>
+// PRUNE: arith.constant {prune.decision = #prune.decision<{{.*}}name = "w0"{{.*}}zeros = 6, elements = {{[0-9]+}}>} dense_resource<w0_pruned> : tensor<3x4xf32>
 // PRUNE: call @model
 // PRUNE-LABEL: func.func @model
-// PRUNE-NOT: nn.prune
+// PRUNE-NOT: prune.decision
 // PRUNE: dialect_resources
 // SPARSE-LABEL: func.func @main
-// SPARSE: arith.constant {nn.prune = {{{.*}}format = "dense"
+// SPARSE: arith.constant {prune.decision = #prune.decision<{{.*}}>, prune.layout = #prune.layout<format = dense
 // INLINE-LABEL: func.func @main
 // INLINE: sparse_tensor.assemble
 // INLINE-NOT: call @model
@@ -76,13 +76,13 @@ func.func @generic_transpose(%x: tensor<1x4xf32>, %init: tensor<1x3xf32>) -> ten
 // it dense with a remark; nn-tosa-to-linalg keeps the decision, and
 // nn-sparsify then sparsifies it. The zero point is no weight.
 // PRUNE-LABEL: func.func @tosa_fc
-// PRUNE: "tosa.const"() <{values = dense_resource<w0_pruned> : tensor<3x4xf32>}> {nn.prune = {{{.*}}zeros = 6 : i64}}
+// PRUNE: "tosa.const"() <{values = dense_resource<w0_pruned> : tensor<3x4xf32>}> {prune.decision = #prune.decision<{{.*}}zeros = 6, elements = {{[0-9]+}}>}
 // PRUNE: tosa.matmul
 // SPARSE-LABEL: func.func @tosa_fc
-// SPARSE: "tosa.const"() <{values = dense_resource<w0_pruned> : tensor<3x4xf32>}> {nn.prune = {{{.*}}format = "dense"
+// SPARSE: "tosa.const"() <{values = dense_resource<w0_pruned> : tensor<3x4xf32>}> {prune.decision = #prune.decision<{{.*}}>, prune.layout = #prune.layout<format = dense
 // TOSA2LINALG-LABEL: func.func @tosa_fc
 // TOSA2LINALG: sparse_tensor.assemble
-// TOSA2LINALG-SAME: nn.prune = {{{.*}}format = "csr"
+// TOSA2LINALG-SAME: prune.layout = #prune.layout<format = csr
 // TOSA2LINALG-NOT: tosa.matmul
 func.func @tosa_fc(%x: tensor<1x2x4xf32>) -> tensor<1x2x3xf32> {
   %w = "tosa.const"() {values = dense<[[1.0, -2.0, 0.5, 4.0], [-3.0, 1.0, 2.0, -0.25], [0.1, 5.0, -1.0, 2.0]]> : tensor<3x4xf32>} : () -> tensor<3x4xf32>
@@ -99,11 +99,11 @@ func.func @tosa_fc(%x: tensor<1x2x4xf32>) -> tensor<1x2x3xf32> {
 // A TOSA convolution weight [OC, KH, KW, IC], read directly: pruned per
 // output channel; the passes that need linalg say so.
 // PRUNE-LABEL: func.func @tosa_conv
-// PRUNE: "tosa.const"() <{values = dense_resource<w0_pruned> : tensor<2x1x1x3xf32>}> {nn.prune = {{{.*}}zeros = 3 : i64}}
+// PRUNE: "tosa.const"() <{values = dense_resource<w0_pruned> : tensor<2x1x1x3xf32>}> {prune.decision = #prune.decision<{{.*}}zeros = 3, elements = {{[0-9]+}}>}
 // SHRINK: remark: nn-shrink-channels: weight 'w0' keeps its shape: its consumer is a TOSA op (convert the model to linalg first: --nn-tosa-to-linalg)
 // TOSA2LINALG-LABEL: func.func @tosa_conv
 // TOSA2LINALG: sparse_tensor.assemble
-// TOSA2LINALG-SAME: nn.prune = {{{.*}}format = "csr"
+// TOSA2LINALG-SAME: prune.layout = #prune.layout<format = csr
 // TOSA2LINALG-NOT: tosa.conv2d
 func.func @tosa_conv(%x: tensor<1x1x1x3xf32>) -> tensor<1x1x1x2xf32> {
   %w = "tosa.const"() {values = dense<[[[[1.5, -0.2, 0.7]]], [[[-3.0, 0.4, 2.5]]]]> : tensor<2x1x1x3xf32>} : () -> tensor<2x1x1x3xf32>

@@ -26,11 +26,11 @@
 // CHECK: arith.constant {nn.calib = {act_entropy = {{.*}}, gram = dense_resource<w1_gram> : tensor<3x3xf64>, rows = 2 : i64, samples = 2 : i64}} dense<
 // CHECK: w0_gram: "0x0800000000000000000000400000000000000040000000000000F03F00000000000008400000000000000040000000000000104000000000000018400000000000002040000000000000F03F00000000000018400000000000002A400000000000002C40000000000000084000000000000020400000000000002C400000000000003140"
 
-// OBS: criterion = "sparsegpt"{{.*}}zeros = 6 : i64
-// OBS: criterion = "sparsegpt"{{.*}}zeros = 3 : i64
-// EXACT: criterion = "obs"{{.*}}zeros = 6 : i64
-// EXACT: criterion = "obs"{{.*}}zeros = 3 : i64
-// WANDA: criterion = "wanda"{{.*}}refit = "lsq"{{.*}}zeros = 6 : i64
+// OBS: criterion = sparsegpt{{.*}}zeros = 6,
+// OBS: criterion = sparsegpt{{.*}}zeros = 3,
+// EXACT: criterion = obs{{.*}}zeros = 6,
+// EXACT: criterion = obs{{.*}}zeros = 3,
+// WANDA: criterion = wanda{{.*}}refit = lsq{{.*}}zeros = 6,
 
 // Sequential mode: calibrate, prune one weight, recalibrate on the pruned
 // model, prune the next.
@@ -40,8 +40,8 @@
 // RUN: FileCheck %s --check-prefix=SEQ < %t.seq.mlir
 // PROGRESS: nn-calibrate: pruned w0 (1/2)
 // PROGRESS-NEXT: nn-calibrate: pruned w1 (2/2)
-// SEQ: criterion = "sparsegpt"{{.*}}zeros = 6 : i64
-// SEQ: criterion = "sparsegpt"{{.*}}zeros = 3 : i64
+// SEQ: criterion = sparsegpt{{.*}}zeros = 6,
+// SEQ: criterion = sparsegpt{{.*}}zeros = 3,
 
 // Adaptive allocation: per-layer sparsities chosen from the calibration data
 // so that together the weights hold exactly round(0.5 * 18) = 9 zeros.
@@ -62,10 +62,10 @@
 // RUN:   "--nn-prune=sparsity=0.34 pattern=channel criterion=entropy" | FileCheck %s --check-prefix=ENT
 // STATS: nn.calib = {act_entropy = dense_resource<{{.*}}> : tensor<3xf64>, act_mean = dense_resource<{{.*}}> : tensor<3xf64>, act_zeros = dense_resource<{{.*}}> : tensor<3xf64>, gram =
 // STATS: nn.calib = {act_entropy = dense_resource<{{.*}}> : tensor<2xf64>, act_mean = dense_resource<{{.*}}> : tensor<2xf64>, act_zeros = dense_resource<{{.*}}> : tensor<2xf64>, gram =
-// ACT: criterion = "activation"{{.*}}pattern = "channel"{{.*}}zeros = 4 : i64
-// ACT: criterion = "activation"{{.*}}pattern = "channel"{{.*}}zeros = 3 : i64
+// ACT: criterion = activation{{.*}}pattern = channel{{.*}}zeros = 4,
+// ACT: criterion = activation{{.*}}pattern = channel{{.*}}zeros = 3,
 // ACT: w0_pruned: "0x040000000000803F000000C00000003F0000804000000000000000000000000000000000CDCCCC3D0000A040000080BF00000040"
 // ACT: w1_pruned: "0x0400000000000000000080BF000000000000003F0000000000004040"
 // Channel 1 of layer 1 is constant (entropy 0): it goes first with entropy.
-// ENT: criterion = "entropy"{{.*}}zeros = 4 : i64
+// ENT: criterion = entropy{{.*}}zeros = 4,
 // ENT: w0_pruned: "0x040000000000803F000000C00000003F0000804000000000000000000000000000000000CDCCCC3D0000A040000080BF00000040"

@@ -284,7 +284,7 @@ func.func @depthwise_sparse(%x: tensor<1x3x3x2xf32>) -> tensor<1x2x2x2xf32> {
   %pos = arith.constant dense<[0, 1, 1, 2, 3]> : tensor<5xi32>
   %crd = arith.constant dense<[0, 1, 0]> : tensor<3xi32>
   %val = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
-  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "csr"}}
+  %w = sparse_tensor.assemble (%pos, %crd), %val
     : (tensor<5xi32>, tensor<3xi32>), tensor<3xf32> to tensor<2x2x2xf32, #DW>
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x2x2x2xf32>
@@ -379,7 +379,7 @@ func.func @bsr_fallback(%x: tensor<1x2xf32>) -> tensor<1x4xf32> {
   %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>
   %val = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
   // expected-remark @+1 {{nn-lower-kernels: 3x1 blocks do not tile this 4x2 weight; using csr}}
-  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "bsr", block = "3x1"}}
+  %w = sparse_tensor.assemble (%pos, %crd), %val {prune.layout = #prune.layout<format = bsr, block_rows = 3, block_cols = 1>}
     : (tensor<5xi32>, tensor<4xi32>), tensor<4xf32> to tensor<4x2xf32, #CSR>
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x4xf32>
@@ -410,7 +410,7 @@ func.func @tiled(%x: tensor<8x2xf32>) -> tensor<8x4xf32> {
   %pos = arith.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi32>
   %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>
   %val = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
-  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "csr"}}
+  %w = sparse_tensor.assemble (%pos, %crd), %val
     : (tensor<5xi32>, tensor<4xi32>), tensor<4xf32> to tensor<4x2xf32, #CSR>
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8x4xf32>
@@ -534,18 +534,48 @@ func.func @not_fused(%x: tensor<2x3xf32>, %v: tensor<4xf32>) -> (tensor<2x4xf32>
 
 // -----
 
-// A bitmask weight with 8 batch rows also runs as csr-tiled (the bitmask
-// kernel's expands only pay at batch 1); csr-tiled-batch=0 keeps it.
+// A bitmask weight whose layout (nn-sparsify's decision) is the batched
+// regime runs as csr-tiled (the bitmask kernel's expands only pay at batch
+// 1); nn-lower-kernels' csr-tiled-batch is only for weights without a
+// layout, so it does not override it. The single regime keeps the bitmask
+// kernel at any batch.
 #CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
 // CHECK-LABEL: func.func @tiled_bitmask
 // CHECK: call @prune_mr_csr_tiled({{.*}}) {nn.kernel = "csr-tiled"
 // ROWS-LABEL: func.func @tiled_bitmask
-// ROWS: call @prune_mr_bitmask({{.*}}) {nn.kernel = "bitmask"
+// ROWS: call @prune_mr_csr_tiled({{.*}}) {nn.kernel = "csr-tiled"
 func.func @tiled_bitmask(%x: tensor<8x2xf32>) -> tensor<8x4xf32> {
   %pos = arith.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi32>
   %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>
   %val = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
-  %w = sparse_tensor.assemble (%pos, %crd), %val {nn.prune = {format = "bitmask"}}
+  %w = sparse_tensor.assemble (%pos, %crd), %val {prune.layout = #prune.layout<format = bitmask, regime = batched, batch = 8>}
+    : (tensor<5xi32>, tensor<4xi32>), tensor<4xf32> to tensor<4x2xf32, #CSR>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(b, o, k) -> (b, k)>, affine_map<(b, o, k) -> (o, k)>, affine_map<(b, o, k) -> (b, o)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%x, %w : tensor<8x2xf32>, tensor<4x2xf32, #CSR>) outs(%f : tensor<8x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %c, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  return %y : tensor<8x4xf32>
+}
+
+// -----
+
+#CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
+// CHECK-LABEL: func.func @single_bitmask
+// CHECK: call @prune_mr_bitmask({{.*}}) {nn.kernel = "bitmask"
+// ROWS-LABEL: func.func @single_bitmask
+// ROWS: call @prune_mr_bitmask({{.*}}) {nn.kernel = "bitmask"
+func.func @single_bitmask(%x: tensor<8x2xf32>) -> tensor<8x4xf32> {
+  %pos = arith.constant dense<[0, 1, 2, 3, 4]> : tensor<5xi32>
+  %crd = arith.constant dense<[0, 1, 0, 1]> : tensor<4xi32>
+  %val = arith.constant dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  %w = sparse_tensor.assemble (%pos, %crd), %val {prune.layout = #prune.layout<format = bitmask, batch = 8>}
     : (tensor<5xi32>, tensor<4xi32>), tensor<4xf32> to tensor<4x2xf32, #CSR>
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<8x4xf32>

@@ -8,13 +8,13 @@
 // RUN: prune-opt %s --nn-prune="sparsity=0.5 min-elements=100" -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
 
 // SELECT-LABEL: func.func @two_layers
-// SELECT: nn.prune = {{{.*}}sparsity = 2.500000e-01 : f64, zeros = 1 : i64}} dense_resource<first_pruned>
+// SELECT: prune.decision = #prune.decision<{{.*}}sparsity = 2.500000e-01, zeros = 1, elements = {{[0-9]+}}>} dense_resource<first_pruned>
 // SELECT: arith.constant dense<{{\[}}[1.000000e+01], [2.000000e+01]]>
 // ONLY-LABEL: func.func @two_layers
-// ONLY-NOT: nn.prune
+// ONLY-NOT: prune.decision
 // ONLY-LABEL: func.func @only
 // ONLY: arith.constant dense<{{\[}}[1.000000e+00, 2.000000e+00]]>
-// ONLY: nn.prune = {{{.*}}name = "w3"{{.*}}zeros = 1 : i64
+// ONLY: prune.decision = #prune.decision<{{.*}}name = "w3"{{.*}}zeros = 1,
 // NOONLY: error: nn-prune: only=fc9 names no weight (weights: w0 'first', w1 'second', w2 'w2', w3 'w3')
 // NOLAYER: error: nn-prune: layer-sparsity=fc9:9.000000e-01 matches no weight (weights: w0 'first', w1 'second', w2 'w2', w3 'w3')
 // NONE: warning: nn-prune: nothing pruned: every one of the 4 weights was skipped

@@ -6,7 +6,7 @@
 
 // A quantized (integer) weight is found but left untouched, with a remark.
 // CHECK-LABEL: func.func @int8_weight
-// CHECK-NOT: nn.prune
+// CHECK-NOT: prune.decision
 // The pass says when it pruned nothing.
 // expected-warning@+2 {{nn-prune: nothing pruned: every one of the 1 weights was skipped}}
 // expected-warning@+1 {{nn-sparsify: nothing to do: no weight carries a pruning decision}}
@@ -37,7 +37,7 @@ func.func @dynamic_batch(%x: tensor<?x4xf32>, %init: tensor<?x2xf32>) -> tensor<
 // Ops that are not contractions (here an elementwise product with a
 // constant) are not pruned.
 // CHECK-LABEL: func.func @not_a_contraction
-// CHECK-NOT: nn.prune
+// CHECK-NOT: prune.decision
 #id = affine_map<(d0) -> (d0)>
 // expected-warning@+3 {{nn-prune: nothing pruned: no constant weight feeds a contraction}}
 // expected-note@+2 {{the module has no linalg or TOSA contraction or convolution}}

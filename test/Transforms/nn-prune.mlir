@@ -8,10 +8,10 @@
 // Exactly round(0.5 * 4) = 2 zeros, the two smallest |w|; the pruned
 // weight is a new dense_resource blob.
 // CHECK-LABEL: func.func @one_layer
-// CHECK: arith.constant {nn.prune = {criterion = "magnitude", elements = 4 : i64, name = "w0", pattern = "unstructured", scope = "layer", sparsity = 5.000000e-01 : f64, zeros = 2 : i64}} dense_resource<w0_pruned> : tensor<2x2xf32>
+// CHECK: arith.constant {prune.decision = #prune.decision<name = "w0", criterion = magnitude, pattern = unstructured, scope = layer, sparsity = 5.000000e-01, zeros = 2, elements = 4>} dense_resource<w0_pruned> : tensor<2x2xf32>
 // CHECK: w0_pruned: "0x0400000000000000000000C00000404000000000"
 // RANDOM-LABEL: func.func @one_layer
-// RANDOM: zeros = 2 : i64
+// RANDOM: zeros = 2,
 func.func @one_layer(%x: tensor<1x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %w = arith.constant dense<[[1.0, -2.0], [3.0, -0.5]]> : tensor<2x2xf32>
   %y = linalg.matmul ins(%x, %w : tensor<1x2xf32>, tensor<2x2xf32>) outs(%init : tensor<1x2xf32>) -> tensor<1x2xf32>
@@ -23,13 +23,13 @@ func.func @one_layer(%x: tensor<1x2xf32>, %init: tensor<1x2xf32>) -> tensor<1x2x
 // Two layers; `scope=global` puts one threshold over both (3 of 6 zeros,
 // all in the small-valued layer). Weights are named by their NameLoc.
 // CHECK-LABEL: func.func @two_layers
-// CHECK: nn.prune = {{{.*}}zeros = 2 : i64}} dense_resource<first_pruned> : tensor<4x1xf32>
-// CHECK: nn.prune = {{{.*}}zeros = 1 : i64}} dense_resource<second_pruned> : tensor<2x1xf32>
+// CHECK: prune.decision = #prune.decision<{{.*}}zeros = 2, elements = {{[0-9]+}}>} dense_resource<first_pruned> : tensor<4x1xf32>
+// CHECK: prune.decision = #prune.decision<{{.*}}zeros = 1, elements = {{[0-9]+}}>} dense_resource<second_pruned> : tensor<2x1xf32>
 // GLOBAL-LABEL: func.func @two_layers
-// GLOBAL: nn.prune = {{{.*}}scope = "global", sparsity = 5.000000e-01 : f64, zeros = 3 : i64}} dense_resource<first_pruned>
-// GLOBAL: nn.prune = {{{.*}}scope = "global", sparsity = 5.000000e-01 : f64, zeros = 0 : i64}} dense_resource<second_pruned>
+// GLOBAL: prune.decision = #prune.decision<{{.*}}scope = global, sparsity = 5.000000e-01, zeros = 3, elements = {{[0-9]+}}>} dense_resource<first_pruned>
+// GLOBAL: prune.decision = #prune.decision<{{.*}}scope = global, sparsity = 5.000000e-01, zeros = 0, elements = {{[0-9]+}}>} dense_resource<second_pruned>
 // MINEL-LABEL: func.func @two_layers
-// MINEL: nn.prune = {{{.*}}zeros = 2 : i64}} dense_resource<first_pruned>
+// MINEL: prune.decision = #prune.decision<{{.*}}zeros = 2, elements = {{[0-9]+}}>} dense_resource<first_pruned>
 // MINEL: arith.constant dense<{{\[}}[1.000000e+01], [2.000000e+01]]>
 func.func @two_layers(%x: tensor<4xf32>, %init: tensor<1xf32>, %init2: tensor<2xf32>) -> tensor<2xf32> {
   %w = arith.constant dense<[[0.1], [0.2], [0.3], [0.4]]> : tensor<4x1xf32> loc("first")
@@ -43,7 +43,7 @@ func.func @two_layers(%x: tensor<4xf32>, %init: tensor<1xf32>, %init2: tensor<2x
 
 // Biases and constants used only elementwise are not weights.
 // CHECK-LABEL: func.func @bias_only
-// CHECK-NOT: nn.prune
+// CHECK-NOT: prune.decision
 #id = affine_map<(d0) -> (d0)>
 func.func @bias_only(%x: tensor<4xf32>) -> tensor<4xf32> {
   %b = arith.constant dense<[0.1, 0.2, 0.3, 0.4]> : tensor<4xf32>

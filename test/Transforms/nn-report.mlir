@@ -68,4 +68,4 @@
 // NM-NEXT: total: 2 weights, 18 parameters, 22.2% zero; 72B -> 70B (1.03x smaller)
 
 // IR: arith.constant dense<{{\[}}[1.000000e+00, -2.000000e+00
-// IR-NOT: nn.prune
+// IR-NOT: prune.decision

@@ -13,9 +13,9 @@
 // Layer 2 feeds the function result: it keeps its shape, with a remark.
 // CHECK: remark: nn-shrink-channels: weight 'w1' keeps its shape: its output reaches 'func.return'
 // CHECK-LABEL: func.func @mlp
-// CHECK: %[[W1:.*]] = arith.constant {nn.prune = {{.*}}} dense_resource<{{.*}}> : tensor<4x2xf32>
+// CHECK: %[[W1:.*]] = arith.constant {prune.decision = {{.*}}} dense_resource<{{.*}}> : tensor<4x2xf32>
 // CHECK: %[[B1:.*]] = arith.constant dense_resource<{{.*}}> : tensor<2xf32>
-// CHECK: %[[W2:.*]] = arith.constant {nn.prune = {{.*}}} dense_resource<{{.*}}> : tensor<2x2xf32>
+// CHECK: %[[W2:.*]] = arith.constant {prune.decision = {{.*}}} dense_resource<{{.*}}> : tensor<2x2xf32>
 // CHECK: linalg.matmul ins(%{{.*}}, %[[W1]] : tensor<1x4xf32>, tensor<4x2xf32>) outs(%{{.*}} : tensor<1x2xf32>)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[B1]] : tensor<1x2xf32>, tensor<2xf32>) outs(%{{.*}} : tensor<1x2xf32>)
 // CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2xf32>) outs(%{{.*}} : tensor<1x2xf32>)

@@ -2,7 +2,7 @@
 
 // A weight broadcast into a batch_matmul is left dense, with a remark.
 // CHECK-LABEL: func.func @broadcast
-// CHECK: nn.prune = {{{.*}}format = "dense"
+// CHECK: prune.layout = #prune.layout<format = dense
 // CHECK: linalg.broadcast
 // CHECK-NOT: sparse_tensor.assemble
 func.func @broadcast(%x: tensor<2x1x4xf32>, %init: tensor<2x1x3xf32>) -> tensor<2x1x3xf32> {

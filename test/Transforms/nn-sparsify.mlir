@@ -18,7 +18,7 @@
 // CHECK: %[[POS:.*]] = arith.constant dense_resource<[[POS_BLOB:nn_sparse_index[_0-9]*]]> : tensor<4xi32>
 // CHECK: %[[CRD:.*]] = arith.constant dense_resource<[[CRD_BLOB:nn_sparse_index[_0-9]*]]> : tensor<5xi32>
 // CHECK: %[[VAL:.*]] = arith.constant dense_resource<[[VAL_BLOB:nn_sparse_values[_0-9]*]]> : tensor<5xf32>
-// CHECK: %[[W_SPARSE:.*]] = sparse_tensor.assemble (%[[POS]], %[[CRD]]), %[[VAL]] {nn.prune = {cost_csr_ns = {{.*}}, criterion = "magnitude", elements = 12 : i64, format = "csr", kernel_bytes = 41 : i64, kernel_index = "u8", name = "w0", pattern = "unstructured", scope = "layer", sparsity = 5.000000e-01 : f64, zeros = 7 : i64}} : (tensor<4xi32>, tensor<5xi32>), tensor<5xf32> to tensor<3x4xf32, #[[CSR]]>
+// CHECK: %[[W_SPARSE:.*]] = sparse_tensor.assemble (%[[POS]], %[[CRD]]), %[[VAL]] {prune.decision = #prune.decision<name = "w0", criterion = magnitude, pattern = unstructured, scope = layer, sparsity = 5.000000e-01, zeros = 7, elements = 12>, prune.layout = #prune.layout<format = csr, index_bits = 8, bytes = 41, costs = {csr = {{.*}} : f64}>} : (tensor<4xi32>, tensor<5xi32>), tensor<5xf32> to tensor<3x4xf32, #[[CSR]]>
 // CHECK: linalg.generic {indexing_maps = [#[[X_MAP]], #[[W_MAP]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %[[W_SPARSE]] : tensor<1x4xf32>, tensor<3x4xf32, #[[CSR]]>)
 // (The weight already has 7 zeros, more than the target 6: it stays as is.)
 // The compressed arrays: positions [0, 2, 3, 5], coordinates [1, 3, 0, 2, 3],
@@ -27,7 +27,7 @@
 // CHECK: [[CRD_BLOB]]: "0x040000000100000003000000000000000200000003000000"
 // CHECK: [[VAL_BLOB]]: "0x0400000000000040000080400000A0400000E04000000041"
 // DENSE-LABEL: func.func @linear
-// DENSE: arith.constant {nn.prune = {{{.*}}format = "dense"{{.*}}}} dense_resource
+// DENSE: arith.constant {prune.decision = #prune.decision<{{.*}}>, prune.layout = #prune.layout<format = dense{{.*}}>} dense_resource
 // DENSE: linalg.transpose
 // DENSE-NOT: sparse_tensor
 // I16-LABEL: func.func @linear

@@ -220,6 +220,7 @@ def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
   // The JIT lowers a clone of the module: every dialect on the way to LLVM
   // must be loaded before the pass runs.
   let dependentDialects = [
+    "mlir::prune::PruneDialect",
     "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
     "mlir::bufferization::BufferizationDialect", "mlir::cf::ControlFlowDialect",
     "mlir::func::FuncDialect", "mlir::index::IndexDialect",
