@@ -25,6 +25,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Execution/Runner.h"
 #include "prune-opt/InitAll.h"
 #include "prune-opt/Runtime/Kernels.h"
@@ -377,9 +378,7 @@ kernelChoice(ModuleOp module, llvm::StringRef pipeline, int64_t denseBytes) {
   bool upstream = pipeline.contains("kernels=0");
   std::string pre = pipeline.take_front(at).str();
   if (!upstream)
-    pre +=
-        std::string(pre.empty() ? "" : ",") + "nn-lower-kernels" +
-        (pipeline.contains("csr-tiled-batch=0") ? "{csr-tiled-batch=0}" : "");
+    pre += std::string(pre.empty() ? "" : ",") + "nn-lower-kernels";
   OwningOpRef<ModuleOp> clone(module.clone());
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(pre, pm)) || failed(pm.run(*clone)))
@@ -387,10 +386,9 @@ kernelChoice(ModuleOp module, llvm::StringRef pipeline, int64_t denseBytes) {
   std::string format = "dense";
   int64_t bytes = denseBytes;
   clone->walk([&](Operation *op) {
-    if (auto d = op->getAttrOfType<DictionaryAttr>("nn.prune")) {
-      if (auto b = d.getAs<IntegerAttr>("kernel_bytes"))
-        bytes = b.getInt();
-    }
+    if (prune::LayoutAttr layout = prune::getLayout(op))
+      if (layout.getBytes() > 0)
+        bytes = layout.getBytes();
     if (auto k = op->getAttrOfType<StringAttr>("nn.kernel")) {
       format = k.getValue().str();
       if (auto b = op->getAttrOfType<IntegerAttr>("nn.kernel_bytes"))
@@ -549,8 +547,7 @@ int main(int argc, char **argv) {
                  // csr-rows: csr without the csr-tiled layout (comparison).
                  f == "csr-rows"
                      ? llvm::formatv("nn-prune{{sparsity={0}},nn-sparsify{{"
-                                     "format=csr},nn-lower-cpu{{csr-tiled-"
-                                     "batch=0}",
+                                     "format=csr csr-tiled-batch=0}",
                                      sp)
                            .str()
                      : llvm::formatv(

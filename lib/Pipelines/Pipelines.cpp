@@ -41,10 +41,6 @@ static std::string checkLowerCpuOptions(const LowerCpuOptions &options) {
     return llvm::formatv("nn-lower-cpu: option 'vl' must be 0 (scalar) or a "
                          "power of two, got {0}",
                          vl);
-  if (options.csrTiledBatch < 0)
-    return llvm::formatv("nn-lower-cpu: option 'csr-tiled-batch' must be >= "
-                         "0, got {0}",
-                         int64_t(options.csrTiledBatch));
   return "";
 }
 
@@ -105,7 +101,6 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   pm.addPass(createNNFoldWeightTransposes());
   if (options.kernels) {
     NNLowerKernelsOptions kernelOptions;
-    kernelOptions.csrTiledBatch = options.csrTiledBatch;
     kernelOptions.fuseEpilogue = options.fuseEpilogue;
     pm.addPass(createNNLowerKernels(kernelOptions));
   }

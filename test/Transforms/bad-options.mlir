@@ -20,8 +20,8 @@
 // RUN: not prune-opt %s --nn-lower-cpu=vl=6 2>&1 | FileCheck %s --check-prefix=VL
 // RUN: not prune-opt %s --nn-lower-cpu=vl=-8 2>&1 | FileCheck %s --check-prefix=VL
 // VL: error: nn-lower-cpu: option 'vl' must be 0 (scalar) or a power of two, got
-// RUN: not prune-opt %s --nn-lower-cpu=csr-tiled-batch=-1 2>&1 | FileCheck %s --check-prefix=TILED
-// TILED: error: nn-lower-cpu: option 'csr-tiled-batch' must be >= 0, got -1
+// RUN: not prune-opt %s --nn-sparsify=csr-tiled-batch=-1 2>&1 | FileCheck %s --check-prefix=TILED
+// TILED: error: nn-sparsify: option 'csr-tiled-batch' must be >= 0, got -1
 // RUN: not prune-opt %s --nn-lower-kernels=csr-tiled-batch=-1 2>&1 | FileCheck %s --check-prefix=TILEDK
 // TILEDK: error: nn-lower-kernels: option 'csr-tiled-batch' must be >= 0, got -1
 // RUN: not prune-opt %s --nn-calibrate="inputs=x.npy max-memory-mib=-1" 2>&1 | FileCheck %s --check-prefix=MEM

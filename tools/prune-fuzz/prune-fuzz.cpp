@@ -180,9 +180,10 @@ std::string randomPipeline(std::mt19937 &rng) {
       }
     }
     if (pass == "nn-sparsify") {
-      switch (rng() % 3) {
+      switch (rng() % 4) {
       case 0: return "format=" + pick({"auto", "dense", "csr", "bitmask",
                                        "bsr", "nm"});
+      case 2: return "csr-tiled-batch=" + pick({"0", "1", "8"});
       case 1: return "index-width=" + pick({"0", "8", "16", "32", "64"});
       default: return "min-sparsity=" + pick({"0", "0.3", "0.9"});
       }
@@ -191,7 +192,7 @@ std::string randomPipeline(std::mt19937 &rng) {
       return pick({"dense=false", "dense=true", "csr-tiled-batch=0",
                    "csr-tiled-batch=1", "fuse-epilogue=false"});
     if (pass == "nn-lower-cpu")
-      return pick({"vl=0", "vl=4", "kernels=0", "csr-tiled-batch=1",
+      return pick({"vl=0", "vl=4", "kernels=0",
                    "enable-index-optimizations=true"});
     if (pass == "nn-shrink-channels")
       return pick({"zero-only=true", "zero-only=false"});

@@ -27,12 +27,6 @@ struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
                      "prune-opt's kernels (nn-lower-kernels); models then "
                      "link libPruneOptKernels"),
       llvm::cl::init(true)};
-  PassOptions::Option<int64_t> csrTiledBatch{
-      *this, "csr-tiled-batch",
-      llvm::cl::desc("Smallest batch for which CSR weights use the "
-                     "csr-tiled kernel layout (0: never); see "
-                     "nn-lower-kernels"),
-      llvm::cl::init(8)};
   PassOptions::Option<bool> fuseEpilogue{
       *this, "fuse-epilogue",
       llvm::cl::desc("Fuse bias and ReLU after a layer into its kernel call "
