@@ -13,8 +13,8 @@ out="$(mktemp -d)"
 echo
 echo "== prune-opt --nn-prune=sparsity=0.8 examples/mlp.mlir"
 "$bin/prune-opt" --nn-prune=sparsity=0.8 "$root/examples/mlp.mlir" -o "$out/mlp-pruned.mlir"
-grep -o 'nn.prune = {.*}} dense_resource<[^>]*> : tensor<[^>]*>' "$out/mlp-pruned.mlir" \
-  | sed -E 's/nn.prune = \{criterion = "([a-z]+)", elements = ([0-9]+) : i64.*sparsity = ([0-9.e+-]+) : f64, zeros = ([0-9]+) : i64\}\} dense_resource<([^>]*)> : (.*)/  \5 \6: \4 of \2 elements zero (target sparsity \3, \1)/'
+grep -o 'prune.decision = #prune.decision<.*>} dense_resource<[^>]*> : tensor<[^>]*>' "$out/mlp-pruned.mlir" \
+  | sed -E 's/prune.decision = #prune.decision<name = "[^"]*", criterion = ([a-z]+),.*sparsity = ([0-9.e+-]+), zeros = ([0-9]+), elements = ([0-9]+)>\} dense_resource<([^>]*)> : (.*)/  \5 \6: \3 of \4 elements zero (target sparsity \2, \1)/'
 
 echo
 echo "== dense vs pruned 95% + nn-sparsify (storage chosen per weight), same inputs, one run"

@@ -20,13 +20,14 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
 
     The pruned values are written back as a new `dense_resource` blob (no
     `DenseElementsAttr` is created for a weight) and the decision is recorded
-    on the constant as a dictionary attribute `nn.prune`:
+    on the constant as a typed attribute of the `prune` dialect
+    (docs/PruneDialect.md):
 
     ```mlir
-    %w = arith.constant {nn.prune = {criterion = "magnitude", elements = 48000 : i64,
-                          pattern = "unstructured", scope = "layer",
-                          sparsity = 8.000000e-01 : f64, zeros = 38400 : i64}}
-                          dense_resource<fc1_pruned> : tensor<120x400xf32>
+    %w = arith.constant {prune.decision = #prune.decision<name = "fc1",
+           criterion = magnitude, pattern = unstructured, scope = layer,
+           sparsity = 8.000000e-01, zeros = 38400, elements = 48000>}
+         dense_resource<fc1_pruned> : tensor<120x400xf32>
     ```
 
     `zeros` is the achieved count (it can exceed the target when the weight
@@ -41,7 +42,7 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     blocks, `pattern=channel` `round(sparsity * outputs)` whole outputs,
     both by lowest mean squared score (so with `scope=global` layers of
     different sizes compete fairly). The decision records `n`/`m` or
-    `block`. With `scope=global`, all weights without a
+    `block_rows`/`block_cols`. With `scope=global`, all weights without a
     `layer-sparsity` override share one magnitude threshold and
     `round(sparsity * total)` zeros. Bad option values, NaN/Inf weights and
     missing resource data are errors with a location.
@@ -287,8 +288,18 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     into the assembled operand. Weights reached through a broadcast or a
     call are left dense with a remark.
 
-    The assembled value carries the decision: `nn.prune` plus
-    `format = "csr"`; weights kept dense get `format = "dense"`.
+    The layout is decided here, once, and recorded as
+    `prune.layout = #prune.layout<...>` (format, batch regime, block or N:M
+    structure, index width, bytes, predicted costs; docs/PruneDialect.md)
+    on the assembled value, which also carries the weight's
+    `#prune.decision`; weights kept dense get `#prune.layout<format =
+    dense>`. Backends materialize that layout and never decide again. For
+    fully connected uses (and convolutions, which run as FC over im2col)
+    the candidates are the kernel formats of `nn-lower-kernels`: dense,
+    csr, bitmask, and bsr / nm for block / N:M pruned weights, costed by the
+    kernel cost model of `lib/Layout` (the same library prune-bench uses);
+    from `csr-tiled-batch` batch rows on, csr, bitmask and nm use their
+    batched layout (csr-tiled, `regime = batched`).
 
     `format=auto` (the default) decides per weight with a cost model
     calibrated on this project's measurements (docs/Design.md): for every
@@ -301,7 +312,7 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     c_nnz = 0.5 ns (resident, R = 1), 1.2 ns (from memory, R = 1) or
     0.75 ns (R > 1). CSR is chosen only if it is below 0.9 x dense for every
     use, so a pruned model is not made slower. The estimates are recorded
-    as `cost_dense_ns` / `cost_csr_ns`. `format=csr` compresses every
+    as the layout's `costs`. `format=csr` compresses every
     pruned weight at least `min-sparsity` sparse; `format=dense` none.
   }];
   let options = [
@@ -432,12 +443,14 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
       - a dense constant (`format = "dense"` or not pruned): 16-output
         panels, an AVX-512 register-blocked GEMV/GEMM;
       - a `sparse_tensor.assemble` of constants from `nn-sparsify`: the
-        format its `nn.prune` decision names: `csr` (u8 / u16 / i32
+        format and regime its `#prune.layout` names (csr for a weight
+        without one): `csr` (u8 / u16 / i32
         columns, the narrowest that fits), `bitmask` (1 bit per weight + packed values, expanded with
         `vexpandps`), `bsr` (the pruning block shape) or `nm` (N:M values +
         2-bit offsets for 2:4, selected with one `vpermt2ps` per 16 values).
-        From `csr-tiled-batch` batch rows on (default 8), `csr`, `bitmask`
-        and `nm` weights are packed as `csr-tiled`: 256x256 blocks whose
+        Weights in the batched regime (nn-sparsify's `csr-tiled-batch`;
+        this pass's option of the same name applies only to weights
+        without a layout) are packed as `csr-tiled`: 256x256 blocks whose
         rows are grouped by their number of entries, with u8 columns, so
         that the batched kernel reads x from L1 and its loops are
         predictable (~1.5x faster than plain CSR at batch 32 and ~15 %
@@ -496,8 +509,9 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
            "slower than upstream's vectorized dense loops; sparse filters "
            "are always lowered, 2.6x faster than the sparsifier)">,
     Option<"csrTiledBatch", "csr-tiled-batch", "int64_t", "8",
-           "Smallest batch for which CSR weights are packed in the "
-           "csr-tiled layout (0: never)">,
+           "Weights without a #prune.layout (not from nn-sparsify): the "
+           "smallest batch for which csr weights are packed as csr-tiled "
+           "(0: never); a layout's regime always wins">,
     Option<"fuseEpilogue", "fuse-epilogue", "bool", "true",
            "Fuse a constant per-output bias (broadcast init or add) and a "
            "ReLU after the layer into the kernel call">
@@ -543,7 +557,7 @@ def NNTosaConstsToArith : Pass<"nn-tosa-consts-to-arith", "mlir::ModuleOp"> {
   let summary = "Turn `tosa.const` into `arith.constant`, keeping attributes";
   let description = [{
     Upstream's `tosa-to-arith` drops the discardable attributes of a
-    `tosa.const`, among them the `nn.prune` decision of a weight pruned in
+    `tosa.const`, among them the `#prune.decision` of a weight pruned in
     TOSA form (and `nn.calib` statistics). This pass rewrites every
     `tosa.const` into an `arith.constant` with the same value, location and
     attributes, so that `nn-sparsify` still finds the decisions after
