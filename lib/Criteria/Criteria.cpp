@@ -196,6 +196,71 @@ mlir::prune::expandGroupMask(llvm::ArrayRef<uint8_t> groupKeep,
   return keep;
 }
 
+std::vector<double> mlir::prune::adaptiveSparsityGrid() {
+  std::vector<double> grid;
+  for (int i = 0; i <= 19; ++i)
+    grid.push_back(0.05 * i);
+  grid.push_back(0.98);
+  return grid;
+}
+
+AdaptiveAllocation
+mlir::prune::allocateSparsities(llvm::ArrayRef<int64_t> layerSizes,
+                                llvm::ArrayRef<std::vector<double>> err,
+                                llvm::ArrayRef<double> grid, double sparsity) {
+  size_t numLayers = layerSizes.size();
+  int64_t total = 0;
+  for (int64_t n : layerSizes)
+    total += n;
+  AdaptiveAllocation result;
+  int64_t want = targetZeros(total, sparsity);
+  result.wanted = want;
+  std::vector<size_t> at(numLayers, 0);
+  auto zerosAt = [&](size_t l, size_t g) {
+    return targetZeros(layerSizes[l], grid[g]);
+  };
+  int64_t have = 0;
+  size_t last = numLayers;
+  while (have < want) {
+    size_t best = numLayers, bestNext = 0;
+    double bestCost = 0;
+    for (size_t l = 0; l < numLayers; ++l) {
+      // The next grid point that removes more weights (small layers can
+      // have equal counts at neighbouring points).
+      size_t next = at[l] + 1;
+      while (next < grid.size() && zerosAt(l, next) <= zerosAt(l, at[l]))
+        ++next;
+      if (next >= grid.size())
+        continue;
+      int64_t gain = zerosAt(l, next) - zerosAt(l, at[l]);
+      double cost = (err[l][next] - err[l][at[l]]) / gain;
+      if (best == numLayers || cost < bestCost) {
+        best = l;
+        bestNext = next;
+        bestCost = cost;
+      }
+    }
+    if (best == numLayers)
+      break; // every layer at the top of the grid
+    have += zerosAt(best, bestNext) - zerosAt(best, at[best]);
+    at[best] = bestNext;
+    last = best;
+  }
+  // The last step may overshoot: hand the surplus back to the layer that
+  // took it, as a sparsity between grid points.
+  result.zeros.resize(numLayers);
+  for (size_t l = 0; l < numLayers; ++l)
+    result.zeros[l] = zerosAt(l, at[l]);
+  if (have > want && last < numLayers)
+    result.zeros[last] -= have - want;
+  if (have < want)
+    result.shortfall = want - have;
+  for (size_t l = 0; l < numLayers; ++l)
+    result.sparsities.push_back(double(result.zeros[l]) /
+                                double(layerSizes[l]));
+  return result;
+}
+
 ChannelStats mlir::prune::channelStats(llvm::ArrayRef<float> values) {
   ChannelStats st;
   if (values.empty())

@@ -216,7 +216,10 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
     lowering = pipeline.drop_front(at);
   }
   if (!prefix.empty()) {
-    PassManager pm(ctx);
+    // Anchored on the module: a function pass named at the top level
+    // (nn-dense-loop-order, not func.func(nn-dense-loop-order)) is a bad
+    // pipeline, not a failure on the module at run time.
+    PassManager pm(ctx, ModuleOp::getOperationName());
     if (failed(parsePassPipeline(prefix, pm, diagOs)))
       return fail("bad pipeline '" + pipeline + "': " + diag);
     if (failed(pm.run(*clone)))

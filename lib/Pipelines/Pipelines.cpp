@@ -48,8 +48,8 @@ static std::string checkLowerCpuOptions(const LowerCpuOptions &options) {
 /// its nn.prune / nn.calib attributes before upstream's tosa-to-arith (which
 /// would drop them) runs.
 static constexpr const char *kTosaToLinalg =
-    "func.func(tosa-to-linalg-named,tosa-to-linalg),nn-tosa-consts-to-arith,"
-    "func.func(tosa-to-arith,tosa-to-tensor)";
+    "func.func(tosa-to-linalg-named,tosa-to-linalg,nn-tosa-consts-to-arith,"
+    "tosa-to-arith,tosa-to-tensor)";
 
 void mlir::prune::buildTosaToLinalgPipeline(OpPassManager &pm) {
   std::string why;
@@ -96,8 +96,8 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   };
   // TOSA models are converted to linalg first (a no-op on other IR).
   addText(kTosaToLinalg);
-  pm.addPass(createNNDropTensorDeallocs());
-  pm.addPass(createNNExportCInterface());
+  pm.addNestedPass<func::FuncOp>(createNNDropTensorDeallocs());
+  pm.addNestedPass<func::FuncOp>(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
   if (options.kernels) {
     NNLowerKernelsOptions kernelOptions;
@@ -105,8 +105,8 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
     pm.addPass(createNNLowerKernels(kernelOptions));
   }
   addText("func.func(linalg-generalize-named-ops)");
-  pm.addPass(createNNDenseLoopOrder());
-  pm.addPass(createNNSplitEmptyTensors());
+  pm.addNestedPass<func::FuncOp>(createNNDenseLoopOrder());
+  pm.addNestedPass<func::FuncOp>(createNNSplitEmptyTensors());
   // (The textual form of this pass cannot turn the runtime library off.)
   // Recurrent models yield a freshly computed state from scf.for; let the
   // loop return it in a new buffer instead of failing to bufferize

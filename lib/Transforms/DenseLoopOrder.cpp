@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNDENSELOOPORDER
@@ -49,28 +50,40 @@ vectorFriendlyOrder(linalg::GenericOp op) {
 }
 
 namespace {
+/// Interchanges the loops of a dense contraction into vectorFriendlyOrder.
+struct DenseLoopOrderPattern : OpRewritePattern<linalg::GenericOp> {
+  DenseLoopOrderPattern(MLIRContext *ctx, Pass::Statistic &numInterchanged)
+      : OpRewritePattern(ctx), numInterchanged(numInterchanged) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!WeightAnalysis::isContraction(op))
+      return rewriter.notifyMatchFailure(op, "not a contraction");
+    if (llvm::any_of(op->getOperandTypes(), [](Type t) {
+          return sparse_tensor::getSparseTensorEncoding(t) != nullptr;
+        }))
+      return rewriter.notifyMatchFailure(
+          op, "has a sparse operand (the sparsifier orders its loops)");
+    std::optional<SmallVector<unsigned>> order = vectorFriendlyOrder(op);
+    if (!order)
+      return rewriter.notifyMatchFailure(
+          op, "already in order, or the output's last dimension is not a "
+              "plain parallel loop");
+    if (failed(linalg::interchangeGenericOp(rewriter, op, *order)))
+      return rewriter.notifyMatchFailure(op, "interchange failed");
+    ++numInterchanged;
+    return success();
+  }
+
+  Pass::Statistic &numInterchanged;
+};
+
 struct NNDenseLoopOrderPass
     : public prune::impl::NNDenseLoopOrderBase<NNDenseLoopOrderPass> {
   void runOnOperation() override {
-    SmallVector<linalg::GenericOp> candidates;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (!WeightAnalysis::isContraction(op))
-        return;
-      if (llvm::any_of(op->getOperandTypes(), [](Type t) {
-            return sparse_tensor::getSparseTensorEncoding(t) != nullptr;
-          }))
-        return; // the sparsifier orders sparse loops itself
-      candidates.push_back(op);
-    });
-    IRRewriter rewriter(&getContext());
-    for (linalg::GenericOp op : candidates) {
-      std::optional<SmallVector<unsigned>> order = vectorFriendlyOrder(op);
-      if (!order)
-        continue;
-      rewriter.setInsertionPoint(op);
-      if (succeeded(linalg::interchangeGenericOp(rewriter, op, *order)))
-        ++numInterchanged;
-    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DenseLoopOrderPattern>(&getContext(), numInterchanged);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
 } // namespace

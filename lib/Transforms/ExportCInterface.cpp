@@ -20,10 +20,10 @@ namespace {
 struct NNExportCInterfacePass
     : public prune::impl::NNExportCInterfaceBase<NNExportCInterfacePass> {
   void runOnOperation() override {
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func.isPublic() && !func.isExternal())
-        func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                      UnitAttr::get(&getContext()));
+    func::FuncOp func = getOperation();
+    if (func.isPublic() && !func.isExternal())
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(&getContext()));
   }
 };
 } // namespace

@@ -17,6 +17,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNZEROSIZEGLOBALS
@@ -51,10 +53,24 @@ struct NNZeroSizeGlobalsPass
 } // namespace
 
 namespace {
+/// A dealloc_tensor is only a hint: erase it.
+struct DropTensorDeallocPattern
+    : OpRewritePattern<bufferization::DeallocTensorOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(bufferization::DeallocTensorOp op,
+                                PatternRewriter &rewriter) const override {
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct NNDropTensorDeallocsPass
     : public prune::impl::NNDropTensorDeallocsBase<NNDropTensorDeallocsPass> {
   void runOnOperation() override {
-    getOperation().walk([](bufferization::DeallocTensorOp op) { op.erase(); });
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DropTensorDeallocPattern>(&getContext());
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
 } // namespace

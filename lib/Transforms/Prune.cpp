@@ -224,72 +224,32 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   }
 
   /// Chooses per-layer sparsities (c.target) reaching round(sparsity * total)
-  /// zeros with the least total relative error, greedily on a grid.
+  /// zeros with the least total relative error, greedily on a grid
+  /// (allocateSparsities).
   template <typename CandidateT>
   LogicalResult allocateAdaptively(std::vector<CandidateT> &candidates) {
-    std::vector<double> grid;
-    for (int i = 0; i <= 19; ++i)
-      grid.push_back(0.05 * i);
-    grid.push_back(0.98);
+    std::vector<double> grid = adaptiveSparsityGrid();
     size_t numLayers = candidates.size();
     // err[l][g]: relative error of layer l at grid point g.
     std::vector<std::vector<double>> err(numLayers);
-    int64_t total = 0;
+    std::vector<int64_t> sizes(numLayers);
     for (size_t l = 0; l < numLayers; ++l) {
       auto &c = candidates[l];
-      total += c.values.size();
+      sizes[l] = c.values.size();
       for (double s : grid) {
         if (failed(selectUnstructured(c, s)))
           return failure();
         err[l].push_back(relativeError(c));
       }
     }
-    int64_t want = targetZeros(total, sparsity);
-    std::vector<size_t> at(numLayers, 0);
-    auto zerosAt = [&](size_t l, size_t g) {
-      return targetZeros(candidates[l].values.size(), grid[g]);
-    };
-    int64_t have = 0;
-    size_t last = numLayers;
-    while (have < want) {
-      size_t best = numLayers, bestNext = 0;
-      double bestCost = 0;
-      for (size_t l = 0; l < numLayers; ++l) {
-        // The next grid point that removes more weights (small layers can
-        // have equal counts at neighbouring points).
-        size_t next = at[l] + 1;
-        while (next < grid.size() && zerosAt(l, next) <= zerosAt(l, at[l]))
-          ++next;
-        if (next >= grid.size())
-          continue;
-        int64_t gain = zerosAt(l, next) - zerosAt(l, at[l]);
-        double cost = (err[l][next] - err[l][at[l]]) / gain;
-        if (best == numLayers || cost < bestCost) {
-          best = l;
-          bestNext = next;
-          bestCost = cost;
-        }
-      }
-      if (best == numLayers)
-        break; // every layer at the top of the grid
-      have += zerosAt(best, bestNext) - zerosAt(best, at[best]);
-      at[best] = bestNext;
-      last = best;
-    }
-    // The last step may overshoot: hand the surplus back to the layer that
-    // took it, as a sparsity between grid points.
-    std::vector<int64_t> zeros(numLayers);
-    for (size_t l = 0; l < numLayers; ++l)
-      zeros[l] = zerosAt(l, at[l]);
-    if (have > want && last < numLayers)
-      zeros[last] -= have - want;
-    if (have < want)
+    AdaptiveAllocation alloc = allocateSparsities(sizes, err, grid, sparsity);
+    if (alloc.shortfall > 0)
       emitWarning(getOperation().getLoc())
           << "nn-prune: adaptive allocation stops at 98% per layer: "
-          << have << " of the requested " << want << " zeros";
+          << alloc.wanted - alloc.shortfall << " of the requested "
+          << alloc.wanted << " zeros";
     for (size_t l = 0; l < numLayers; ++l)
-      candidates[l].target =
-          double(zeros[l]) / double(candidates[l].values.size());
+      candidates[l].target = alloc.sparsities[l];
     return success();
   }
 

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNTOSACONSTSTOARITH
@@ -24,22 +25,31 @@ namespace mlir::prune {
 using namespace mlir;
 
 namespace {
+/// tosa.const -> arith.constant with the same value, location and
+/// discardable attributes.
+struct TosaConstToArithPattern : OpRewritePattern<tosa::ConstOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tosa::ConstOp op,
+                                PatternRewriter &rewriter) const override {
+    auto value = dyn_cast<TypedAttr>(op.getValuesAttr());
+    if (!value || value.getType() != op.getType())
+      return rewriter.notifyMatchFailure(
+          op, "value is not typed as the result (left to tosa-to-arith)");
+    auto cst = arith::ConstantOp::create(rewriter, op.getLoc(), value);
+    for (NamedAttribute attr : op->getDiscardableAttrs())
+      cst->setAttr(attr.getName(), attr.getValue());
+    rewriter.replaceOp(op, cst.getResult());
+    return success();
+  }
+};
+
 struct NNTosaConstsToArithPass
     : public prune::impl::NNTosaConstsToArithBase<NNTosaConstsToArithPass> {
   void runOnOperation() override {
-    SmallVector<tosa::ConstOp> consts;
-    getOperation().walk([&](tosa::ConstOp op) { consts.push_back(op); });
-    IRRewriter rewriter(&getContext());
-    for (tosa::ConstOp op : consts) {
-      auto value = dyn_cast<TypedAttr>(op.getValuesAttr());
-      if (!value || value.getType() != op.getType())
-        continue; // (left to tosa-to-arith)
-      rewriter.setInsertionPoint(op);
-      auto cst = arith::ConstantOp::create(rewriter, op.getLoc(), value);
-      for (NamedAttribute attr : op->getDiscardableAttrs())
-        cst->setAttr(attr.getName(), attr.getValue());
-      rewriter.replaceOp(op, cst.getResult());
-    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<TosaConstToArithPattern>(&getContext());
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
 } // namespace

@@ -1,6 +1,8 @@
 // RUN: prune-opt %s -split-input-file --linalg-generalize-named-ops --nn-dense-loop-order | FileCheck %s
 // RUN: prune-opt %s -split-input-file --linalg-generalize-named-ops --nn-dense-loop-order -mlir-print-local-scope \
 // RUN:   | FileCheck %s --check-prefix=MAPS
+// RUN: prune-opt %s -split-input-file \
+// RUN:   --pass-pipeline='builtin.module(func.func(linalg-generalize-named-ops,nn-dense-loop-order))' | FileCheck %s
 
 // matmul (m, n, k) becomes (m, k, n): the innermost loop walks the output
 // row and B's row contiguously, with no loop-carried reduction.

@@ -2,6 +2,11 @@
 // user (an empty shared by a loop's body made MLIR 22's bufferization reuse
 // one buffer for two live values). A single use in the same block is left.
 // RUN: prune-opt %s --nn-split-empty-tensors | FileCheck %s
+// A function pass: textual pipelines nest it in func.func.
+// RUN: prune-opt %s --pass-pipeline='builtin.module(func.func(nn-split-empty-tensors))' | FileCheck %s
+// RUN: not prune-opt %s --pass-pipeline='builtin.module(nn-split-empty-tensors)' 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=NEST
+// NEST: Can't add pass 'NNSplitEmptyTensors' restricted to 'func.func' on a PassManager intended to run on 'builtin.module'
 
 // CHECK-LABEL: func.func @shared
 // CHECK-NOT: tensor.empty

@@ -194,3 +194,93 @@ TEST(Patterns, BlockGroupsOfAnEmptyWeight) {
   EXPECT_EQ(numGroups, 0);
   EXPECT_TRUE(groupOf.empty());
 }
+
+// Adaptive allocation (scope=adaptive): the greedy search over a sparsity
+// grid, given each layer's relative error at every grid point.
+
+TEST(Adaptive, GridIsFivePercentStepsThen98) {
+  std::vector<double> grid = adaptiveSparsityGrid();
+  ASSERT_EQ(grid.size(), 21u);
+  EXPECT_EQ(grid.front(), 0.0);
+  EXPECT_EQ(grid[19], 0.05 * 19);
+  EXPECT_EQ(grid.back(), 0.98);
+}
+
+TEST(Adaptive, GreedyPicksTheCheaperLayer) {
+  // Layer 1 loses less error per removed weight at every step: it takes
+  // both steps, layer 0 stays dense.
+  std::vector<double> grid = {0, 0.25, 0.5, 0.75};
+  std::vector<std::vector<double>> err = {{0, 0.1, 0.4, 0.9},
+                                          {0, 0.01, 0.05, 0.5}};
+  AdaptiveAllocation a = allocateSparsities({100, 100}, err, grid, 0.25);
+  EXPECT_EQ(a.wanted, 50);
+  EXPECT_EQ(a.zeros, (std::vector<int64_t>{0, 50}));
+  EXPECT_EQ(a.sparsities, (std::vector<double>{0.0, 0.5}));
+  EXPECT_EQ(a.shortfall, 0);
+}
+
+TEST(Adaptive, EqualCostsGoToTheFirstLayer) {
+  std::vector<double> grid = {0, 0.5};
+  std::vector<std::vector<double>> err = {{0, 0.3}, {0, 0.3}};
+  AdaptiveAllocation a = allocateSparsities({10, 10}, err, grid, 0.25);
+  EXPECT_EQ(a.zeros, (std::vector<int64_t>{5, 0}));
+}
+
+TEST(Adaptive, SmallLayerSkipsGridPointsThatRemoveNothing) {
+  // Layer 1 has 4 elements: 0, 0, 1, 2 zeros at the grid points. Its next
+  // step is 25 % (one weight for 0.001, the cheapest step), not 10 % (no
+  // weight for no error: 0/0, which would never be chosen).
+  std::vector<double> grid = {0, 0.1, 0.25, 0.5};
+  std::vector<std::vector<double>> err = {{0, 0.2, 0.5, 0.9},
+                                          {0, 0, 0.001, 0.5}};
+  AdaptiveAllocation a = allocateSparsities({100, 4}, err, grid, 0.25);
+  EXPECT_EQ(a.wanted, 26);
+  EXPECT_EQ(a.zeros, (std::vector<int64_t>{25, 1}));
+  EXPECT_EQ(a.sparsities, (std::vector<double>{0.25, 0.25}));
+  EXPECT_EQ(a.shortfall, 0);
+}
+
+TEST(Adaptive, OvershootIsHandedBackSoTheTotalIsExact) {
+  // Steps of 50 weights towards 60: layer 0 (cheaper) takes 50, layer 1's
+  // step would make 100; it keeps only the 10 still needed.
+  std::vector<double> grid = {0, 0.5};
+  std::vector<std::vector<double>> err = {{0, 0.1}, {0, 0.2}};
+  AdaptiveAllocation a = allocateSparsities({100, 100}, err, grid, 0.3);
+  EXPECT_EQ(a.wanted, 60);
+  EXPECT_EQ(a.zeros, (std::vector<int64_t>{50, 10}));
+  EXPECT_EQ(a.zeros[0] + a.zeros[1], 60);
+  EXPECT_EQ(a.sparsities, (std::vector<double>{0.5, 0.1}));
+  EXPECT_EQ(a.shortfall, 0);
+}
+
+TEST(Adaptive, StopsAt98PercentWithAShortfall) {
+  std::vector<double> grid = adaptiveSparsityGrid();
+  std::vector<std::vector<double>> err(2);
+  for (double s : grid) {
+    err[0].push_back(s * s);
+    err[1].push_back(2 * s * s);
+  }
+  AdaptiveAllocation a = allocateSparsities({100, 100}, err, grid, 0.99);
+  EXPECT_EQ(a.wanted, 198);
+  EXPECT_EQ(a.zeros, (std::vector<int64_t>{98, 98}));
+  EXPECT_EQ(a.shortfall, 2);
+}
+
+TEST(Adaptive, OneLayerGetsExactlyTheTarget) {
+  std::vector<double> grid = {0, 0.25, 0.5};
+  std::vector<std::vector<double>> err = {{0, 0.2, 0.6}};
+  AdaptiveAllocation a = allocateSparsities({10}, err, grid, 0.33);
+  EXPECT_EQ(a.wanted, 3);
+  EXPECT_EQ(a.zeros, (std::vector<int64_t>{3}));
+  EXPECT_EQ(a.sparsities, (std::vector<double>{0.3}));
+  EXPECT_EQ(a.shortfall, 0);
+}
+
+TEST(Adaptive, NoLayers) {
+  AdaptiveAllocation a =
+      allocateSparsities({}, {}, adaptiveSparsityGrid(), 0.5);
+  EXPECT_EQ(a.wanted, 0);
+  EXPECT_TRUE(a.zeros.empty());
+  EXPECT_TRUE(a.sparsities.empty());
+  EXPECT_EQ(a.shortfall, 0);
+}

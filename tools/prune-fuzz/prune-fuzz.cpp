@@ -62,9 +62,18 @@ bool isAllowedPass(llvm::StringRef name) {
   return allowed.contains(name);
 }
 
+/// The allowed passes that run on a func.func (the others run on the
+/// module).
+bool isFunctionPass(llvm::StringRef name) {
+  return name == "nn-dense-loop-order" || name == "nn-split-empty-tensors" ||
+         name == "nn-export-c-interface";
+}
+
 /// True when `pipeline` is a comma-separated list of allowed passes, each
 /// with an optional `{options}` (braces balanced, no nesting in parens).
-bool isAllowedPipeline(llvm::StringRef pipeline) {
+/// The pipeline to run, with the function passes nested in `func.func(..)`,
+/// goes to `nested`.
+bool isAllowedPipeline(llvm::StringRef pipeline, std::string *nested) {
   if (pipeline.contains("json"))
     return false;
   while (!pipeline.empty()) {
@@ -88,6 +97,10 @@ bool isAllowedPipeline(llvm::StringRef pipeline) {
     llvm::StringRef name = element.take_until([](char c) { return c == '{'; });
     if (!isAllowedPass(name.trim()))
       return false;
+    *nested += nested->empty() ? "" : ",";
+    *nested += isFunctionPass(name.trim())
+                   ? ("func.func(" + element + ")").str()
+                   : element.str();
     pipeline = pipeline.drop_front(std::min(end + 1, pipeline.size()));
   }
   return true;
@@ -283,7 +296,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llvm::StringRef input(reinterpret_cast<const char *>(data), size);
   auto [pipeline, source] = input.split('\n');
   pipeline = pipeline.trim();
-  if (!isAllowedPipeline(pipeline) || hitsKnownUpstreamCrash(pipeline, source))
+  std::string nested;
+  if (!isAllowedPipeline(pipeline, &nested) ||
+      hitsKnownUpstreamCrash(pipeline, source))
     return -1; // not added to the corpus
 
   MLIRContext context(*registry, MLIRContext::Threading::DISABLED);
@@ -312,7 +327,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   PassManager pm(&context);
   std::string pipelineErrors;
   llvm::raw_string_ostream errs(pipelineErrors);
-  if (failed(parsePassPipeline(pipeline, pm, errs)))
+  if (failed(parsePassPipeline(nested, pm, errs)))
     return -1;
   (void)pm.run(*module);
   if (std::getenv("PRUNE_FUZZ_VERBOSE"))

@@ -91,6 +91,32 @@ std::vector<double> groupScores(llvm::ArrayRef<double> scores,
 std::vector<uint8_t> expandGroupMask(llvm::ArrayRef<uint8_t> groupKeep,
                                      llvm::ArrayRef<int64_t> groupOf);
 
+/// The sparsity grid of adaptive allocation: 0, 5 %, ..., 95 %, then 98 %.
+std::vector<double> adaptiveSparsityGrid();
+
+/// Per-layer sparsities chosen by adaptive allocation.
+struct AdaptiveAllocation {
+  int64_t wanted = 0;             ///< round(sparsity * total elements)
+  std::vector<int64_t> zeros;     ///< zeros per layer (sum: wanted - shortfall)
+  std::vector<double> sparsities; ///< zeros[l] / layerSizes[l]
+  int64_t shortfall = 0; ///< zeros missing when every layer reached the top
+                         ///< of the grid (0 otherwise)
+};
+
+/// Adaptive allocation over layers of `layerSizes[l]` elements whose relative
+/// error at sparsity `grid[g]` (ascending, starting at 0) is
+/// `errorsOnGrid[l][g]`: starting from the bottom of the grid, repeatedly
+/// moves the layer whose next step (the next grid point that removes more of
+/// its weights) costs the least error per removed weight (ties: the lowest
+/// layer index) until the layers hold at least round(sparsity * total) zeros.
+/// The surplus of the last step is handed back to the layer that took it (a
+/// sparsity between grid points), so the total is exact unless the grid ran
+/// out (see `shortfall`).
+AdaptiveAllocation
+allocateSparsities(llvm::ArrayRef<int64_t> layerSizes,
+                   llvm::ArrayRef<std::vector<double>> errorsOnGrid,
+                   llvm::ArrayRef<double> grid, double sparsity);
+
 /// Statistics of one output channel's activations.
 struct ChannelStats {
   double meanAbs = 0;      ///< Mean |a|.

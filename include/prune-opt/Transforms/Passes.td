@@ -367,7 +367,7 @@ def NNFoldWeightTransposes : Pass<"nn-fold-weight-transposes", "mlir::ModuleOp">
   ];
 }
 
-def NNDenseLoopOrder : Pass<"nn-dense-loop-order", "mlir::ModuleOp"> {
+def NNDenseLoopOrder : Pass<"nn-dense-loop-order", "mlir::func::FuncOp"> {
   let summary = "Order the loops of dense contractions for vectorization";
   let description = [{
     Interchanges the loops of every dense (no sparse operand) contraction
@@ -408,7 +408,7 @@ def NNReport : Pass<"nn-report", "mlir::ModuleOp"> {
   ];
 }
 
-def NNSplitEmptyTensors : Pass<"nn-split-empty-tensors", "mlir::ModuleOp"> {
+def NNSplitEmptyTensors : Pass<"nn-split-empty-tensors", "mlir::func::FuncOp"> {
   let summary = "Give every use of a tensor.empty its own tensor.empty";
   let description = [{
     `tensor.empty` carries no data, so one per use is semantically the same
@@ -422,7 +422,7 @@ def NNSplitEmptyTensors : Pass<"nn-split-empty-tensors", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
-def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::ModuleOp"> {
+def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::func::FuncOp"> {
   let summary = "Mark public functions with `llvm.emit_c_interface`";
   let description = [{
     Adds `llvm.emit_c_interface` to every public `func.func` with a body, so
@@ -541,7 +541,7 @@ def NNZeroSizeGlobals : Pass<"nn-zero-size-globals", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
-def NNDropTensorDeallocs : Pass<"nn-drop-tensor-deallocs", "mlir::ModuleOp"> {
+def NNDropTensorDeallocs : Pass<"nn-drop-tensor-deallocs", "mlir::func::FuncOp"> {
   let summary = "Remove `bufferization.dealloc_tensor` hints before lowering";
   let description = [{
     `nn-lower-cpu` frees buffers with upstream's ownership-based
@@ -553,7 +553,7 @@ def NNDropTensorDeallocs : Pass<"nn-drop-tensor-deallocs", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
 }
 
-def NNTosaConstsToArith : Pass<"nn-tosa-consts-to-arith", "mlir::ModuleOp"> {
+def NNTosaConstsToArith : Pass<"nn-tosa-consts-to-arith", "mlir::func::FuncOp"> {
   let summary = "Turn `tosa.const` into `arith.constant`, keeping attributes";
   let description = [{
     Upstream's `tosa-to-arith` drops the discardable attributes of a
