@@ -83,6 +83,20 @@ struct Override {
   double sparsity;
 };
 
+/// A weight being pruned.
+struct Candidate {
+  const WeightInfo *weight;
+  std::vector<double> values;
+  std::vector<double> scores; // per element, or per group
+  double target;
+  bool global;
+  std::vector<uint8_t> keep;
+  std::vector<int64_t> groupOf; // block / channel: element -> group
+  MatrixLayout layout;
+  std::vector<double> gram;     // data-aware: H = X^T X, layout order
+  std::vector<double> updated;  // OBS: weights after compensation
+};
+
 struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   using Base::Base;
   PRUNE_OPT_CHECKED_OPTIONS("nn-prune")
@@ -303,31 +317,77 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (failed(checkOptions()))
+      return signalPassFailure();
+    auto &analysis = getAnalysis<WeightAnalysis>();
+    if (failed(checkSelections(analysis)))
+      return signalPassFailure();
+    if (analysis.getWeights().empty()) {
+      InFlightDiagnostic diag = emitWarning(module.getLoc())
+                                << "nn-prune: nothing pruned: no constant "
+                                   "weight feeds a contraction";
+      WeightAnalysis::explainNoWeights(module, *diag.getUnderlyingDiagnostic());
+      return;
+    }
+    // 1. Score (and for N:M / OBS, select) every weight to prune.
+    std::vector<Candidate> candidates;
+    bool hadError = false;
+    for (const WeightInfo &w : analysis.getWeights()) {
+      FailureOr<std::optional<Candidate>> c = makeCandidate(w);
+      if (failed(c))
+        hadError = true;
+      else if (*c)
+        candidates.push_back(std::move(**c));
+    }
+    if (hadError)
+      return signalPassFailure();
+    // 2. Per-layer sparsities (adaptive), then the masks.
+    if (scope == Scope::Adaptive) {
+      if (failed(allocateAdaptively(candidates)))
+        return signalPassFailure();
+      for (auto &c : candidates)
+        if (failed(selectUnstructured(c, c.target)))
+          return signalPassFailure();
+    }
+    select(candidates);
+    if (candidates.empty())
+      emitWarning(module.getLoc())
+          << "nn-prune: nothing pruned: every one of the "
+          << analysis.getWeights().size()
+          << " weights was skipped (only=, exclude=, min-elements=, or an "
+             "unsupported element type or shape)";
+    // 3. Write the pruned weights and their decisions.
+    for (Candidate &c : candidates)
+      commit(c);
+  }
+
+  /// Checks the options; parses the block shape and the overrides.
+  LogicalResult checkOptions() {
+    ModuleOp module = getOperation();
     if (!(sparsity >= 0.0 && sparsity < 1.0)) {
       emitError(module.getLoc()) << "nn-prune: option 'sparsity' must be in [0, 1), got "
                          << sparsity;
-      return signalPassFailure();
+      return failure();
     }
     if (!(damp >= 0.0 && std::isfinite(damp))) {
       emitError(module.getLoc())
           << "nn-prune: option 'damp' must be a finite number >= 0, got "
           << damp;
-      return signalPassFailure();
+      return failure();
     }
     if (minElements < 0) {
       emitError(module.getLoc()) << "nn-prune: option 'min-elements' must be >= 0";
-      return signalPassFailure();
+      return failure();
     }
-    SmallVector<Override> overrides;
+    overrides.clear();
     if (failed(parseOverrides(overrides)))
-      return signalPassFailure();
+      return failure();
     if (pattern == PrunePattern::NM && !(nmM > 0 && nmN < nmM)) {
       emitError(module.getLoc())
           << "nn-prune: N:M needs 0 <= n < m, got n=" << unsigned(nmN)
           << " m=" << unsigned(nmM);
-      return signalPassFailure();
+      return failure();
     }
-    int64_t blockRows = 1, blockCols = 1;
     if (pattern == PrunePattern::Block) {
       auto [r, c] = StringRef(block).split('x');
       if (r.getAsInteger(10, blockRows) || c.getAsInteger(10, blockCols) ||
@@ -336,22 +396,22 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
             << "nn-prune: option 'block' must be OUTxIN with positive sizes "
                "(e.g. 4x1), got '"
             << block << "'";
-        return signalPassFailure();
+        return failure();
       }
     }
 
-    bool needsCalibration = isDataAware(criterion) || refit == Refit::LSQ ||
-                            scope == Scope::Adaptive;
+    needsCalibration = isDataAware(criterion) || refit == Refit::LSQ ||
+                       scope == Scope::Adaptive;
     if (isChannelCriterion(criterion) && pattern != PrunePattern::Channel) {
       emitError(module.getLoc())
           << "nn-prune: criterion=" << stringifyCriterion(criterion)
           << " removes whole outputs: use pattern=channel";
-      return signalPassFailure();
+      return failure();
     }
     if (scope == Scope::Adaptive && pattern != PrunePattern::Unstructured) {
       emitError(module.getLoc())
           << "nn-prune: scope=adaptive supports pattern=unstructured";
-      return signalPassFailure();
+      return failure();
     }
     if (isOBS(criterion) &&
         (scope == Scope::Global ||
@@ -360,31 +420,21 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       emitError(module.getLoc())
           << "nn-prune: criterion=sparsegpt|obs supports "
              "pattern=unstructured|nm with scope=layer|adaptive";
-      return signalPassFailure();
+      return failure();
     }
     if (obsBlock <= 0) {
       emitError(module.getLoc()) << "nn-prune: option 'obs-block' must be > 0";
-      return signalPassFailure();
+      return failure();
     }
 
-    auto &analysis = getAnalysis<WeightAnalysis>();
+    return success();
+  }
 
-    struct Candidate {
-      const WeightInfo *weight;
-      std::vector<double> values;
-      std::vector<double> scores; // per element, or per group
-      double target;
-      bool global;
-      std::vector<uint8_t> keep;
-      std::vector<int64_t> groupOf; // block / channel: element -> group
-      MatrixLayout layout;
-      std::vector<double> gram;     // data-aware: H = X^T X, layout order
-      std::vector<double> updated;  // OBS: weights after compensation
-    };
-    std::vector<Candidate> candidates;
+  /// Selections that name no weight are errors: the user asked for
+  /// something specific that this model does not have.
+  LogicalResult checkSelections(WeightAnalysis &analysis) {
+    ModuleOp module = getOperation();
     bool hadError = false;
-    // Selections that name no weight are errors: the user asked for
-    // something specific that this model does not have.
     auto names = [&] {
       std::string list;
       for (const WeightInfo &w : analysis.getWeights())
@@ -409,148 +459,131 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
             << " matches no weight (weights: " << names() << ")";
         hadError = true;
       }
-    if (hadError)
-      return signalPassFailure();
-    if (analysis.getWeights().empty()) {
-      InFlightDiagnostic diag = emitWarning(module.getLoc())
-                                << "nn-prune: nothing pruned: no constant "
-                                   "weight feeds a contraction";
-      WeightAnalysis::explainNoWeights(module, *diag.getUnderlyingDiagnostic());
-      return;
+    return failure(hadError);
+  }
+
+  /// The weight as a candidate, scored (and its mask chosen for N:M and
+  /// OBS); nullopt if it is not pruned, failure on an error.
+  FailureOr<std::optional<Candidate>> makeCandidate(const WeightInfo &w) {
+    if (!only.empty() && llvm::none_of(only, [&](const std::string &p) {
+          return p == w.idString() || p == w.name;
+        }))
+      return std::optional<Candidate>();
+    if (llvm::any_of(exclude,
+                     [&](const std::string &p) { return w.matches(p); }))
+      return std::optional<Candidate>();
+    if (w.numElements() < minElements)
+      return std::optional<Candidate>();
+    if (w.numElements() == 0) {
+      emitRemark(w.constOp->getLoc())
+          << "nn-prune: weight '" << w.name
+          << "' left untouched: it has no elements";
+      return std::optional<Candidate>();
     }
-    for (const WeightInfo &w : analysis.getWeights()) {
-      if (!only.empty() && llvm::none_of(only, [&](const std::string &p) {
-            return p == w.idString() || p == w.name;
-          }))
-        continue;
-      if (llvm::any_of(exclude,
-                       [&](const std::string &p) { return w.matches(p); }))
-        continue;
-      if (w.numElements() < minElements)
-        continue;
-      if (w.numElements() == 0) {
-        emitRemark(w.constOp->getLoc())
-            << "nn-prune: weight '" << w.name
-            << "' left untouched: it has no elements";
-        continue;
-      }
-      if (!isSupportedWeightElementType(w.type.getElementType())) {
-        emitRemark(w.constOp->getLoc())
-            << "nn-prune: weight '" << w.name << "' left untouched: element "
-            << "type " << w.type.getElementType() << " is not supported";
-        continue;
-      }
-      FailureOr<std::vector<double>> values =
-          readWeight(w.value, w.constOp->getLoc());
-      if (failed(values)) {
-        hadError = true;
-        continue;
-      }
-      if (llvm::any_of(*values, [](double v) { return !std::isfinite(v); })) {
-        emitError(w.constOp->getLoc()) << "nn-prune: weight '" << w.name
-                               << "' contains NaN or infinite values";
-        hadError = true;
-        continue;
-      }
-      Candidate c{&w, std::move(*values), {}, sparsity, scope == Scope::Global,
-                  {}, {}, {}, {}, {}};
-      for (const Override &o : overrides)
-        if (w.matches(o.pattern)) {
-          c.target = o.sparsity;
-          c.global = false;
-        }
-      if (pattern != PrunePattern::Unstructured || needsCalibration) {
-        SmallVector<bool> isReduction;
-        for (DimRole role : w.roles())
-          isReduction.push_back(role == DimRole::Reduction);
-        c.layout = makeMatrixLayout(w.type.getShape(), isReduction);
-      }
-      if (needsCalibration) {
-        FailureOr<std::vector<double>> gram = readGram(w, c.layout.cols);
-        if (failed(gram)) {
-          hadError = true;
-          continue;
-        }
-        c.gram = std::move(*gram);
-      }
-      c.scores = scoresFor(c.values, w.id, c.layout, c.gram);
-      if (scope == Scope::Adaptive) {
-        c.global = false; // allocated below
-        candidates.push_back(std::move(c));
-        continue;
-      }
-      if (pattern == PrunePattern::NM) {
-        if (c.layout.cols % nmM != 0) {
-          emitRemark(w.constOp->getLoc())
-              << "nn-prune: weight '" << w.name << "' left untouched: its "
-              << "reduction size " << c.layout.cols << " is not a multiple "
-              << "of m=" << unsigned(nmM);
-          continue;
-        }
-        c.target = 1.0 - double(nmN) / double(nmM);
-        c.global = false; // N:M is the same everywhere
-        if (isOBS(criterion)) {
-          SparseGPTOptions opts;
-          opts.nmN = nmN;
-          opts.nmM = nmM;
-          opts.damp = damp;
-          opts.blockSize = obsBlock;
-          if (failed(runSparseGPT(c, opts))) {
-            hadError = true;
-            continue;
-          }
-        } else {
-          c.keep = selectNM(c.scores, c.layout, nmN, nmM);
-        }
-      } else if (pattern == PrunePattern::Unstructured &&
-                 isOBS(criterion)) {
+    if (!isSupportedWeightElementType(w.type.getElementType())) {
+      emitRemark(w.constOp->getLoc())
+          << "nn-prune: weight '" << w.name << "' left untouched: element "
+          << "type " << w.type.getElementType() << " is not supported";
+      return std::optional<Candidate>();
+    }
+    FailureOr<std::vector<double>> values =
+        readWeight(w.value, w.constOp->getLoc());
+    if (failed(values)) {
+      return failure();
+    }
+    if (llvm::any_of(*values, [](double v) { return !std::isfinite(v); })) {
+      emitError(w.constOp->getLoc()) << "nn-prune: weight '" << w.name
+                             << "' contains NaN or infinite values";
+      return failure();
+    }
+    Candidate c{&w, std::move(*values), {}, sparsity, scope == Scope::Global,
+                {}, {}, {}, {}, {}};
+    for (const Override &o : overrides)
+      if (w.matches(o.pattern)) {
+        c.target = o.sparsity;
         c.global = false;
+      }
+    if (pattern != PrunePattern::Unstructured || needsCalibration) {
+      SmallVector<bool> isReduction;
+      for (DimRole role : w.roles())
+        isReduction.push_back(role == DimRole::Reduction);
+      c.layout = makeMatrixLayout(w.type.getShape(), isReduction);
+    }
+    if (needsCalibration) {
+      FailureOr<std::vector<double>> gram = readGram(w, c.layout.cols);
+      if (failed(gram)) {
+        return failure();
+      }
+      c.gram = std::move(*gram);
+    }
+    c.scores = scoresFor(c.values, w.id, c.layout, c.gram);
+    if (scope == Scope::Adaptive) {
+      c.global = false; // allocated below
+      return std::optional<Candidate>(std::move(c));
+      return std::optional<Candidate>();
+    }
+    if (pattern == PrunePattern::NM) {
+      if (c.layout.cols % nmM != 0) {
+        emitRemark(w.constOp->getLoc())
+            << "nn-prune: weight '" << w.name << "' left untouched: its "
+            << "reduction size " << c.layout.cols << " is not a multiple "
+            << "of m=" << unsigned(nmM);
+        return std::optional<Candidate>();
+      }
+      c.target = 1.0 - double(nmN) / double(nmM);
+      c.global = false; // N:M is the same everywhere
+      if (isOBS(criterion)) {
         SparseGPTOptions opts;
-        opts.sparsity = c.target;
+        opts.nmN = nmN;
+        opts.nmM = nmM;
         opts.damp = damp;
         opts.blockSize = obsBlock;
-        opts.exactMaxCols = criterion == Criterion::OBS ? obsExactMax : 0;
         if (failed(runSparseGPT(c, opts))) {
-          hadError = true;
-          continue;
+          return failure();
         }
-      } else if (pattern == PrunePattern::Unstructured &&
-                 criterion == Criterion::Wanda && !c.global) {
-        // Wanda compares within each output: the same count per row.
-        Matrix scores{c.layout.rows, c.layout.cols,
-                      toMatrix(c.scores, c.layout).data};
-        c.keep = fromLayout(selectLowestPerRow(scores, perRowZeros(c, c.target)),
-                            c.layout);
-      } else if (pattern != PrunePattern::Unstructured) {
-        int64_t numGroups = c.layout.rows;
-        if (pattern == PrunePattern::Block)
-          c.groupOf = blockGroups(c.layout, blockRows, blockCols, numGroups);
-        else
-          c.groupOf = blockGroups(c.layout, 1, c.layout.cols, numGroups);
-        if (isChannelCriterion(criterion)) {
-          FailureOr<std::vector<double>> stats = readChannelStats(w, c.layout.rows);
-          if (failed(stats)) {
-            hadError = true;
-            continue;
-          }
-          c.scores = std::move(*stats);
-        } else {
-          c.scores = groupScores(c.scores, c.groupOf, numGroups);
-        }
+      } else {
+        c.keep = selectNM(c.scores, c.layout, nmN, nmM);
       }
-      candidates.push_back(std::move(c));
+    } else if (pattern == PrunePattern::Unstructured &&
+               isOBS(criterion)) {
+      c.global = false;
+      SparseGPTOptions opts;
+      opts.sparsity = c.target;
+      opts.damp = damp;
+      opts.blockSize = obsBlock;
+      opts.exactMaxCols = criterion == Criterion::OBS ? obsExactMax : 0;
+      if (failed(runSparseGPT(c, opts))) {
+        return failure();
+      }
+    } else if (pattern == PrunePattern::Unstructured &&
+               criterion == Criterion::Wanda && !c.global) {
+      // Wanda compares within each output: the same count per row.
+      Matrix scores{c.layout.rows, c.layout.cols,
+                    toMatrix(c.scores, c.layout).data};
+      c.keep = fromLayout(selectLowestPerRow(scores, perRowZeros(c, c.target)),
+                          c.layout);
+    } else if (pattern != PrunePattern::Unstructured) {
+      int64_t numGroups = c.layout.rows;
+      if (pattern == PrunePattern::Block)
+        c.groupOf = blockGroups(c.layout, blockRows, blockCols, numGroups);
+      else
+        c.groupOf = blockGroups(c.layout, 1, c.layout.cols, numGroups);
+      if (isChannelCriterion(criterion)) {
+        FailureOr<std::vector<double>> stats = readChannelStats(w, c.layout.rows);
+        if (failed(stats)) {
+          return failure();
+        }
+        c.scores = std::move(*stats);
+      } else {
+        c.scores = groupScores(c.scores, c.groupOf, numGroups);
+      }
     }
-    if (hadError)
-      return signalPassFailure();
+    return std::optional<Candidate>(std::move(c));
+  }
 
-    if (scope == Scope::Adaptive) {
-      if (failed(allocateAdaptively(candidates)))
-        return signalPassFailure();
-      for (auto &c : candidates)
-        if (failed(selectUnstructured(c, c.target)))
-          return signalPassFailure();
-    }
-
+  /// Layer-wise and global selection of the masks not chosen yet, the
+  /// keep-the-strongest-unit rule, and group masks to element masks.
+  void select(std::vector<Candidate> &candidates) {
     // Layer-wise selection.
     std::vector<size_t> pooled;
     int64_t pooledElements = 0;
@@ -601,72 +634,71 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     for (Candidate &c : candidates)
       if (!c.groupOf.empty())
         c.keep = expandGroupMask(c.keep, c.groupOf);
-
-    if (candidates.empty())
-      emitWarning(module.getLoc())
-          << "nn-prune: nothing pruned: every one of the "
-          << analysis.getWeights().size()
-          << " weights was skipped (only=, exclude=, min-elements=, or an "
-             "unsupported element type or shape)";
-
-    Builder b(&getContext());
-    for (Candidate &c : candidates) {
-      const WeightInfo &w = *c.weight;
-      if (refit == Refit::LSQ) {
-        // Fit the kept weights to the *original* layer outputs.
-        Matrix fitted = lsqRefit(toMatrix(c.values, c.layout),
-                                 layoutKeep(c.keep, c.layout), c.gram, damp);
-        c.updated = fromLayout(fitted.data, c.layout);
-      }
-      if (!c.updated.empty())
-        c.values = std::move(c.updated);
-      int64_t zeros = 0, removed = 0;
-      for (size_t i = 0; i < c.values.size(); ++i) {
-        if (!c.keep[i])
-          c.values[i] = 0.0;
-        zeros += c.values[i] == 0.0;
-        removed += !c.keep[i];
-      }
-      // Structured patterns round to whole groups; say so when the result
-      // is off the request by more than one group.
-      if (!c.global && pattern != PrunePattern::NM && !isOBS(criterion)) {
-        int64_t want = targetZeros(c.values.size(), c.target);
-        int64_t slack = 1;
-        if (pattern == PrunePattern::Block)
-          slack = std::min(blockRows, c.layout.rows) *
-                  std::min(blockCols, c.layout.cols);
-        else if (pattern == PrunePattern::Channel)
-          slack = c.layout.cols;
-        else if (criterion == Criterion::Wanda)
-          slack = c.layout.rows; // one element per row
-        if (std::abs(removed - want) > slack)
-          emitWarning(w.constOp->getLoc())
-              << "nn-prune: weight '" << w.name << "' is pruned to "
-              << llvm::formatv("{0:P1}", double(removed) / c.values.size())
-              << " instead of the requested "
-              << llvm::formatv("{0:P1}", c.target) << " (" << removed << " of "
-              << c.values.size() << " elements; the pattern rounds to whole "
-              << "groups)";
-      }
-      setConstantValue(w.constOp, writeWeightReusing(w.value, w.type, c.values,
-                                                     blobKeyFor(w.name)));
-      bool isNM = pattern == PrunePattern::NM;
-      bool isBlock = pattern == PrunePattern::Block;
-      setDecision(w.constOp,
-                  DecisionAttr::get(
-                      &getContext(), w.name, criterion, pattern,
-                      isNM ? int64_t(nmN) : 0, isNM ? int64_t(nmM) : 0,
-                      isBlock ? blockRows : 0, isBlock ? blockCols : 0,
-                      scope == Scope::Adaptive ? Scope::Adaptive
-                      : c.global               ? Scope::Global
-                                               : Scope::Layer,
-                      refit, llvm::APFloat(c.target), zeros,
-                      static_cast<int64_t>(c.values.size())));
-      ++numWeightsPruned;
-      numZeros += zeros;
-      LLVM_DEBUG(llvm::dbgs() << "pruned " << w.name << ": " << zeros << "/"
-                              << c.values.size() << " zeros\n");
-    }
   }
+
+  /// Zeroes the pruned elements (after an LSQ refit), writes the weight
+  /// back and records its decision.
+  void commit(Candidate &c) {
+    const WeightInfo &w = *c.weight;
+    if (refit == Refit::LSQ) {
+      // Fit the kept weights to the *original* layer outputs.
+      Matrix fitted = lsqRefit(toMatrix(c.values, c.layout),
+                               layoutKeep(c.keep, c.layout), c.gram, damp);
+      c.updated = fromLayout(fitted.data, c.layout);
+    }
+    if (!c.updated.empty())
+      c.values = std::move(c.updated);
+    int64_t zeros = 0, removed = 0;
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      if (!c.keep[i])
+        c.values[i] = 0.0;
+      zeros += c.values[i] == 0.0;
+      removed += !c.keep[i];
+    }
+    // Structured patterns round to whole groups; say so when the result
+    // is off the request by more than one group.
+    if (!c.global && pattern != PrunePattern::NM && !isOBS(criterion)) {
+      int64_t want = targetZeros(c.values.size(), c.target);
+      int64_t slack = 1;
+      if (pattern == PrunePattern::Block)
+        slack = std::min(blockRows, c.layout.rows) *
+                std::min(blockCols, c.layout.cols);
+      else if (pattern == PrunePattern::Channel)
+        slack = c.layout.cols;
+      else if (criterion == Criterion::Wanda)
+        slack = c.layout.rows; // one element per row
+      if (std::abs(removed - want) > slack)
+        emitWarning(w.constOp->getLoc())
+            << "nn-prune: weight '" << w.name << "' is pruned to "
+            << llvm::formatv("{0:P1}", double(removed) / c.values.size())
+            << " instead of the requested "
+            << llvm::formatv("{0:P1}", c.target) << " (" << removed << " of "
+            << c.values.size() << " elements; the pattern rounds to whole "
+            << "groups)";
+    }
+    setConstantValue(w.constOp, writeWeightReusing(w.value, w.type, c.values,
+                                                   blobKeyFor(w.name)));
+    bool isNM = pattern == PrunePattern::NM;
+    bool isBlock = pattern == PrunePattern::Block;
+    setDecision(w.constOp,
+                DecisionAttr::get(
+                    &getContext(), w.name, criterion, pattern,
+                    isNM ? int64_t(nmN) : 0, isNM ? int64_t(nmM) : 0,
+                    isBlock ? blockRows : 0, isBlock ? blockCols : 0,
+                    scope == Scope::Adaptive ? Scope::Adaptive
+                    : c.global               ? Scope::Global
+                                             : Scope::Layer,
+                    refit, llvm::APFloat(c.target), zeros,
+                    static_cast<int64_t>(c.values.size())));
+    ++numWeightsPruned;
+    numZeros += zeros;
+    LLVM_DEBUG(llvm::dbgs() << "pruned " << w.name << ": " << zeros << "/"
+                            << c.values.size() << " zeros\n");
+  }
+
+  /// Parsed from the options by checkOptions.
+  int64_t blockRows = 1, blockCols = 1;
+  SmallVector<Override> overrides;
+  bool needsCalibration = false;
 };
 } // namespace
