@@ -1,0 +1,57 @@
+//===- CSR.cpp - The portable csr kernel ----------------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// csr weights (u8, u16 or i32 columns): the portable kernel and the raw
+// entry point prune_fc_csr, which picks it or CSRAvx512.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelsImpl.h"
+
+using namespace pruneopt::kernels;
+using namespace pruneopt::kernels::impl;
+
+namespace {
+void csrRef(const Args &a, const int32_t *rowPtr, const void *col, int colBits,
+            const float *values, int64_t o0, int64_t o1) {
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t o = o0; o < o1; ++o) {
+      const float *x = a.x + b * a.xs;
+      float s = 0;
+      for (int64_t i = rowPtr[o]; i < rowPtr[o + 1]; ++i)
+        s += values[i] * x[colAt(col, colBits, i) * a.xk];
+      float *y = a.y + b * a.ys + o * a.yo;
+      *y = finish(s, y, a.acc);
+    }
+}
+
+} // namespace
+
+static void fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                   const int32_t *rowPtr, const void *col, int32_t colBits,
+                   const float *values, int32_t acc) {
+  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
+  double work = double(batch) * rowPtr[rows] * 2;
+#if PRUNE_X86
+  if (avx512())
+    return csrAvx512(a, rowPtr, col, colBits, values, work);
+#endif
+  parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+    csrRef(a, rowPtr, col, colBits, values, o0, o1);
+  });
+}
+
+extern "C" {
+void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
+                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
+                  const int32_t *rowPtr, const void *col, int32_t colBits,
+                  const float *values, int32_t flags, const float *bias) {
+  fc_csr(y, ys, yo, x, xs, xk, batch, rows, cols, rowPtr, col, colBits, values,
+         flags & PRUNE_ACCUMULATE);
+  epilogue(y, ys, yo, batch, rows, flags, bias);
+}
+} // extern "C"
