@@ -49,8 +49,8 @@ void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
                        w.n, w.m, w.codes.data(), w.values.data(), flags, bias);
   case Format::TiledCSR:
     return prune_fc_csr_tiled(y, yStride, yo, x, xStride, xk, batch, w.rows,
-                              w.cols, w.rowPtr.data(), w.masks.data(),
-                              w.codes.data(), w.col8.data(), w.values.data(),
+                              w.cols, w.meta.data(), w.runs.data(),
+                              w.rowIds.data(), w.col8.data(), w.values.data(),
                               flags, bias);
   }
 }

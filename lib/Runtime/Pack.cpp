@@ -48,7 +48,9 @@ bool pruneopt::kernels::isSelectable(Format format) {
 int64_t PackedWeight::bytes() const {
   return nnz * 4 + int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
          int64_t(col16.size()) * 2 + int64_t(col32.size()) * 4 +
-         int64_t(masks.size()) * 2 + int64_t(codes.size());
+         int64_t(masks.size()) * 2 + int64_t(codes.size()) +
+         int64_t(meta.size()) * 4 + int64_t(runs.size()) * 2 +
+         int64_t(rowIds.size());
 }
 
 static PackedWeight startPack(Format format, int64_t rows, int64_t cols) {
@@ -117,10 +119,10 @@ PackedWeight pruneopt::kernels::packTiledCSR(const float *w, int64_t rows,
   std::vector<std::pair<int, int>> visits; // (entries, row in block)
   for (int64_t rb = 0; rb < blocks; ++rb) {
     entryStart.push_back(p.values.size());
-    rowStart.push_back(p.codes.size());
+    rowStart.push_back(p.rowIds.size());
     int64_t o0 = rb * kTileRows, o1 = std::min(rows, o0 + kTileRows);
     for (int64_t t = 0; t < tiles; ++t) {
-      runStart.push_back(p.masks.size() / 2);
+      runStart.push_back(p.runs.size() / 2);
       int64_t k0 = t * kTileCols, k1 = std::min(cols, k0 + kTileCols);
       visits.clear();
       for (int64_t o = o0; o < o1; ++o) {
@@ -136,12 +138,12 @@ PackedWeight pruneopt::kernels::packTiledCSR(const float *w, int64_t rows,
       });
       for (size_t v = 0; v < visits.size(); ++v) {
         if (v == 0 || visits[v].first != visits[v - 1].first) {
-          p.masks.push_back(visits[v].first);
-          p.masks.push_back(0);
+          p.runs.push_back(visits[v].first);
+          p.runs.push_back(0);
         }
-        ++p.masks.back();
+        ++p.runs.back();
         int64_t o = o0 + visits[v].second;
-        p.codes.push_back(visits[v].second);
+        p.rowIds.push_back(visits[v].second);
         for (int64_t k = k0; k < k1; ++k)
           if (w[o * cols + k] != 0.0f) {
             p.col8.push_back(k - k0);
@@ -151,11 +153,11 @@ PackedWeight pruneopt::kernels::packTiledCSR(const float *w, int64_t rows,
     }
   }
   entryStart.push_back(p.values.size());
-  rowStart.push_back(p.codes.size());
-  runStart.push_back(p.masks.size() / 2);
-  p.rowPtr = entryStart;
-  p.rowPtr.insert(p.rowPtr.end(), rowStart.begin(), rowStart.end());
-  p.rowPtr.insert(p.rowPtr.end(), runStart.begin(), runStart.end());
+  rowStart.push_back(p.rowIds.size());
+  runStart.push_back(p.runs.size() / 2);
+  p.meta = entryStart;
+  p.meta.insert(p.meta.end(), rowStart.begin(), rowStart.end());
+  p.meta.insert(p.meta.end(), runStart.begin(), runStart.end());
   p.colBits = 8;
   p.nnz = p.values.size();
   return p;

@@ -851,11 +851,11 @@ struct NNLowerKernelsPass
     case kernels::Format::TiledCSR:
       fn = "prune_mr_csr_tiled";
       args.push_back(
-          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_meta"));
+          constantArray(b, loc, i32, ints(packed.meta), {}, key + "_meta"));
       args.push_back(
-          constantArray(b, loc, i16, ints(packed.masks), {}, key + "_runs"));
+          constantArray(b, loc, i16, ints(packed.runs), {}, key + "_runs"));
       args.push_back(
-          constantArray(b, loc, i8, ints(packed.codes), {}, key + "_rowids"));
+          constantArray(b, loc, i8, ints(packed.rowIds), {}, key + "_rowids"));
       args.push_back(idxArray());
       args.push_back(values);
       break;

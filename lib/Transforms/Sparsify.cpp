@@ -551,7 +551,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       // 64x64 to 4096x4096 layers, batch 8 to 64 (prune-bench).
       double chunks = std::ceil(batch / 32.0);
       compute = p.nnz * chunks * (batch <= 16 ? 0.75 : 0.9) +
-                double(p.codes.size()) * chunks * 8.0 + transpose +
+                double(p.rowIds.size()) * chunks * 8.0 + transpose +
                 rows * batch * 0.5;
       break;
     }

@@ -242,7 +242,11 @@ TEST(Kernels, Bytes) {
   int64_t sevens = 0;
   for (int64_t o = 0; o < 64; ++o)
     sevens += csr.rowPtr[o + 1] - csr.rowPtr[o] == 7;
-  EXPECT_EQ(tiled.masks, (std::vector<uint16_t>{7, uint16_t(sevens), 6,
-                                                uint16_t(64 - sevens)}));
+  EXPECT_EQ(tiled.runs, (std::vector<uint16_t>{7, uint16_t(sevens), 6,
+                                               uint16_t(64 - sevens)}));
+  EXPECT_EQ(tiled.rowIds.size(), 64u); // one (row, tile) visit per row
+  EXPECT_EQ(tiled.meta, (std::vector<int32_t>{0, 410, 0, 64, 0, 2}));
+  EXPECT_TRUE(tiled.rowPtr.empty() && tiled.masks.empty() &&
+              tiled.codes.empty());
   EXPECT_EQ(tiled.bytes(), 410 * 4 + 410 + 64 + 2 * 2 * 2 + 6 * 4);
 }

@@ -80,13 +80,16 @@ struct PackedWeight {
   int64_t blockRows = 1, blockCols = 1; // bsr
   int64_t n = 0, m = 0;                 // nm
   int colBits = 16;                     // csr/bsr column index: u8, u16 or i32
-  std::vector<float> values;
-  std::vector<int32_t> rowPtr;
-  std::vector<uint8_t> col8;
-  std::vector<uint16_t> col16;
-  std::vector<int32_t> col32;
-  std::vector<uint16_t> masks;
-  std::vector<uint8_t> codes;
+  std::vector<float> values;            // every format
+  std::vector<int32_t> rowPtr;          // csr, bitmask, bsr
+  std::vector<uint8_t> col8;            // csr, bsr (colBits 8), csr-tiled
+  std::vector<uint16_t> col16;          // csr, bsr (colBits 16)
+  std::vector<int32_t> col32;           // csr, bsr (colBits 32)
+  std::vector<uint16_t> masks;          // bitmask
+  std::vector<uint8_t> codes;           // nm
+  std::vector<int32_t> meta;            // csr-tiled: entry, row-id, run starts
+  std::vector<uint16_t> runs;           // csr-tiled: (entries, rows) pairs
+  std::vector<uint8_t> rowIds;          // csr-tiled: one per (row, tile) visit
   int64_t nnz = 0; // stored entries (before padding)
 
   /// Bytes the kernel reads for the weight (values + indices + positions).
