@@ -39,10 +39,19 @@ AVX512 inline __mmask16 tailMask(int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
 }
 
-/// Stores 16 outputs y[o..o+16) (masked at the end of the row).
-AVX512 inline void storeOut(float *y, __m512 v, __mmask16 mask, bool acc) {
-  if (acc)
+/// Stores 16 outputs (masked at the end of the row or batch) with the
+/// epilogue in registers, as finish() does for one: v (+ y) (+ bias), then
+/// ReLU. `bias` holds the 16 outputs' biases; it is read only if a.bias.
+AVX512 inline void storeOut(float *y, __m512 v, __mmask16 mask, const Args &a,
+                            __m512 bias) {
+  if (a.acc)
     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, y));
+  if (a.bias)
+    v = _mm512_add_ps(v, bias);
+  // max(0, v) = 0 > v ? 0 : v: (v)maxps returns its second operand when
+  // either is NaN or both are zero, so NaN and -0 are kept as in finish().
+  if (a.relu)
+    v = _mm512_max_ps(_mm512_setzero_ps(), v);
   _mm512_mask_storeu_ps(y, mask, v);
 }
 
@@ -145,7 +154,8 @@ template <int NV> struct ColumnTile {
       float *y = a.y + b0 + o * a.yo;
       for (int j = 0; j < NV; ++j)
         storeOut(y + 16 * j, acc[j],
-                 tailMask(std::max<int64_t>(nb - 16 * j, 0)), a.acc);
+                 tailMask(std::max<int64_t>(nb - 16 * j, 0)), a,
+                 a.bias ? _mm512_set1_ps(a.bias[o]) : _mm512_setzero_ps());
       return;
     }
     if (n == 16 || (n > 0 && o != o0 + n))
@@ -160,7 +170,7 @@ template <int NV> struct ColumnTile {
     for (int64_t b = 0; b < nb; ++b) {
       float *y = a.y + (b0 + b) * a.ys + o0 * a.yo;
       for (int r = 0; r < n; ++r)
-        y[r * a.yo] = finish(buf[r][b], y + r * a.yo, a.acc);
+        y[r * a.yo] = finish(buf[r][b], y + r * a.yo, a, o0 + r);
     }
     n = 0;
   }

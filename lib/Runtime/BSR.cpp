@@ -33,7 +33,7 @@ void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
       }
       for (int64_t ii = 0; ii < r; ++ii) {
         float *y = a.y + b * a.ys + (br * r + ii) * a.yo;
-        *y = finish(s[ii], y, a.acc);
+        *y = finish(s[ii], y, a, br * r + ii);
       }
     }
 }
@@ -43,8 +43,9 @@ void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
 static void fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                    int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                    int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
-                   int32_t colBits, const float *values, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
+                   int32_t colBits, const float *values, int32_t flags,
+                   const float *bias) {
+  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
   int64_t blockRows = rows / r;
   double work = double(batch) * rowPtr[blockRows] * r * c * 2;
 #if PRUNE_X86
@@ -64,7 +65,6 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   int32_t colBits, const float *values, int32_t flags,
                   const float *bias) {
   fc_bsr(y, ys, yo, x, xs, xk, batch, rows, cols, r, c, rowPtr, col, colBits,
-         values, flags & PRUNE_ACCUMULATE);
-  epilogue(y, ys, yo, batch, rows, flags, bias);
+         values, flags, bias);
 }
 } // extern "C"

@@ -54,7 +54,7 @@ AVX512 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
         for (int j = 0; j < C; ++j)
           t += s[u][ii][j];
       float *y = yRow + (br * R + ii) * a.yo;
-      *y = finish(t, y, a.acc);
+      *y = finish(t, y, a, br * R + ii);
     }
   }
 }

@@ -28,7 +28,7 @@ void bitmaskRef(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
         for (uint32_t mk = masks[o * chunks + c]; mk; mk &= mk - 1)
           s += *v++ * x[(16 * c + __builtin_ctz(mk)) * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a.acc);
+      *y = finish(s, y, a, o);
     }
 }
 } // namespace
@@ -37,8 +37,8 @@ static void fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
                        int64_t xs, int64_t xk, int64_t batch, int64_t rows,
                        int64_t cols, const int32_t *rowPtr,
                        const uint16_t *masks, const float *values,
-                       int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
+                       int32_t flags, const float *bias) {
+  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
   double work = double(batch) * rows * cols / 8;
 #if PRUNE_X86
   if (avx512())
@@ -56,7 +56,6 @@ void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
                       const uint16_t *masks, const float *values, int32_t flags,
                       const float *bias) {
   fc_bitmask(y, ys, yo, x, xs, xk, batch, rows, cols, rowPtr, masks, values,
-             flags & PRUNE_ACCUMULATE);
-  epilogue(y, ys, yo, batch, rows, flags, bias);
+             flags, bias);
 }
 } // extern "C"

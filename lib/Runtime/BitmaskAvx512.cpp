@@ -52,7 +52,7 @@ AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(
         _mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a.acc);
+    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a, o);
   }
 }
 } // namespace

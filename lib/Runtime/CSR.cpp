@@ -24,7 +24,7 @@ void csrRef(const Args &a, const int32_t *rowPtr, const void *col, int colBits,
       for (int64_t i = rowPtr[o]; i < rowPtr[o + 1]; ++i)
         s += values[i] * x[colAt(col, colBits, i) * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a.acc);
+      *y = finish(s, y, a, o);
     }
 }
 
@@ -33,8 +33,8 @@ void csrRef(const Args &a, const int32_t *rowPtr, const void *col, int colBits,
 static void fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                    int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                    const int32_t *rowPtr, const void *col, int32_t colBits,
-                   const float *values, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
+                   const float *values, int32_t flags, const float *bias) {
+  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
   double work = double(batch) * rowPtr[rows] * 2;
 #if PRUNE_X86
   if (avx512())
@@ -51,7 +51,6 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   const int32_t *rowPtr, const void *col, int32_t colBits,
                   const float *values, int32_t flags, const float *bias) {
   fc_csr(y, ys, yo, x, xs, xk, batch, rows, cols, rowPtr, col, colBits, values,
-         flags & PRUNE_ACCUMULATE);
-  epilogue(y, ys, yo, batch, rows, flags, bias);
+         flags, bias);
 }
 } // extern "C"

@@ -74,7 +74,7 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
       acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + i), g, acc0);
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a.acc);
+    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a, o);
   }
 }
 } // namespace

@@ -23,15 +23,16 @@ void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
       for (int64_t k = 0; k < a.cols; ++k)
         s += panels[panelOffset(o, k, a.rows, a.cols)] * x[k * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a.acc);
+      *y = finish(s, y, a, o);
     }
 }
 } // namespace
 
 static void fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
                      int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                     int64_t cols, const float *panels, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
+                     int64_t cols, const float *panels, int32_t flags,
+                     const float *bias) {
+  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
   double work = double(batch) * rows * cols;
 #if PRUNE_X86
   if (avx512())
@@ -46,8 +47,6 @@ void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk, int64_t batch, int64_t rows,
                     int64_t cols, const float *panels, int32_t flags,
                     const float *bias) {
-  fc_dense(y, ys, yo, x, xs, xk, batch, rows, cols, panels,
-           flags & PRUNE_ACCUMULATE);
-  epilogue(y, ys, yo, batch, rows, flags, bias);
+  fc_dense(y, ys, yo, x, xs, xk, batch, rows, cols, panels, flags, bias);
 }
 } // extern "C"

@@ -53,13 +53,15 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
     for (int r = 0; r < R; ++r) {
       float *y = a.y + (b0 + r) * a.ys + o * a.yo;
       if (a.yo == 1) {
-        storeOut(y, c[r][p], mask, a.acc);
+        storeOut(y, c[r][p], mask, a,
+                 a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + o)
+                        : _mm512_setzero_ps());
         continue;
       }
       alignas(64) float tmp[16];
       _mm512_store_ps(tmp, c[r][p]);
       for (int64_t j = 0; j < std::min<int64_t>(16, a.rows - o); ++j)
-        y[j * a.yo] = finish(tmp[j], y + j * a.yo, a.acc);
+        y[j * a.yo] = finish(tmp[j], y + j * a.yo, a, o + j);
     }
   }
 }

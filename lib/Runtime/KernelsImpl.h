@@ -50,7 +50,24 @@ struct Args {
   int64_t batch, rows, cols;
   bool acc;
   int64_t yo = 1, xk = 1;
+  /// The epilogue, applied at each output's one final store (finish(),
+  /// storeOut()): bias[o] (may be null) is added after accumulating, then
+  /// ReLU if `relu`.
+  const float *bias = nullptr;
+  bool relu = false;
 };
+
+/// The Args of a raw entry point (prune_fc_*).
+inline Args makeArgs(float *y, int64_t ys, int64_t yo, const float *x,
+                     int64_t xs, int64_t xk, int64_t batch, int64_t rows,
+                     int64_t cols, int32_t flags, const float *bias) {
+  Args a{y, ys, x, xs, batch, rows, cols, (flags & PRUNE_ACCUMULATE) != 0};
+  a.yo = yo;
+  a.xk = xk;
+  a.bias = bias;
+  a.relu = (flags & PRUNE_RELU) != 0;
+  return a;
+}
 
 /// Whether the AVX-512 kernels run (the CPU has them and
 /// prune_kernels_set_isa did not turn them off).
@@ -66,8 +83,17 @@ void parallelUnits(int64_t units, double work,
 // their calling convention and drop unused arguments (the kernels' register
 // allocation depends on it).
 namespace {
-inline float finish(float v, const float *y, bool acc) {
-  return acc ? *y + v : v;
+/// The final value of output o, whose product is v and whose place in y is
+/// *y: the epilogue nn-lower-kernels fuses (see PRUNE_RELU), applied where
+/// the kernels store each output once, at the end.
+inline float finish(float v, const float *y, const Args &a, int64_t o) {
+  if (a.acc)
+    v = *y + v;
+  if (a.bias)
+    v += a.bias[o];
+  if (a.relu) // max(0, v) keeps NaN, as arith.maximumf and cmpf ugt do
+    v = 0.0f > v ? 0.0f : v;
+  return v;
 }
 
 inline int64_t colAt(const void *col, int bits, int64_t i) {
@@ -121,28 +147,6 @@ inline void ensureUnitK(Args &a, std::vector<float> &buf) {
   a.xk = 1;
 }
 
-/// bias (per output) and ReLU after the kernel, while y is in cache.
-inline void epilogue(float *y, int64_t ys, int64_t yo, int64_t batch,
-                     int64_t rows, int32_t flags, const float *bias) {
-  bool relu = flags & PRUNE_RELU;
-  if (!bias && !relu)
-    return;
-  auto apply = [&](float &v, int64_t o) {
-    if (bias)
-      v += bias[o];
-    if (relu) // max(0, v) keeps NaN, as arith.maximumf and cmpf ugt do
-      v = 0.0f > v ? 0.0f : v;
-  };
-  if (yo == 1 || ys != 1) {
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t o = 0; o < rows; ++o)
-        apply(y[b * ys + o * yo], o);
-  } else {
-    for (int64_t o = 0; o < rows; ++o)
-      for (int64_t b = 0; b < batch; ++b)
-        apply(y[b + o * yo], o);
-  }
-}
 } // namespace
 
 #if PRUNE_X86

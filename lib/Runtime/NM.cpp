@@ -28,7 +28,7 @@ void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
         s += values[o * stride + i] *
              x[((i / n) * m + nmOffset(codes, is24, o * stride + i)) * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a.acc);
+      *y = finish(s, y, a, o);
     }
 }
 } // namespace
@@ -36,8 +36,8 @@ void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
 static void fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                   int64_t n, int64_t m, const uint8_t *codes,
-                  const float *values, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
+                  const float *values, int32_t flags, const float *bias) {
+  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
   bool is24 = n == 2 && m == 4;
   double work = double(batch) * rows * (cols / m * n) * 2;
 #if PRUNE_X86
@@ -54,8 +54,7 @@ void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                  int64_t n, int64_t m, const uint8_t *codes,
                  const float *values, int32_t flags, const float *bias) {
-  fc_nm(y, ys, yo, x, xs, xk, batch, rows, cols, n, m, codes, values,
-        flags & PRUNE_ACCUMULATE);
-  epilogue(y, ys, yo, batch, rows, flags, bias);
+  fc_nm(y, ys, yo, x, xs, xk, batch, rows, cols, n, m, codes, values, flags,
+        bias);
 }
 } // extern "C"

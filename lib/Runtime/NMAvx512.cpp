@@ -72,7 +72,7 @@ AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
       for (int u = 1; u < U; ++u)
         t = _mm512_add_ps(t, acc[u][b]);
       float *y = a.y + (b0 + b) * a.ys + o * a.yo;
-      *y = finish(_mm512_reduce_add_ps(t), y, a.acc);
+      *y = finish(_mm512_reduce_add_ps(t), y, a, o);
     }
   }
 }

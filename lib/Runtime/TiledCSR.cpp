@@ -50,7 +50,7 @@ void tiledRef(const Args &a, const int32_t *meta, const uint16_t *runs,
         [&](int64_t o, int64_t k, float v) { sum[o - o0] += v * x[k * a.xk]; });
     for (int64_t o = o0; o < o1; ++o) {
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(sum[o - o0], y, a.acc);
+      *y = finish(sum[o - o0], y, a, o);
     }
   }
 }
@@ -60,8 +60,9 @@ static void fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
                          int64_t xs, int64_t xk, int64_t batch, int64_t rows,
                          int64_t cols, const int32_t *meta,
                          const uint16_t *runs, const uint8_t *rowIds,
-                         const uint8_t *col, const float *values, int32_t acc) {
-  Args a{y, ys, x, xs, batch, rows, cols, acc != 0, yo, xk};
+                         const uint8_t *col, const float *values, int32_t flags,
+                         const float *bias) {
+  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
   int64_t blocks = (rows + kTileRows - 1) / kTileRows;
   double work = double(batch) * meta[blocks] * 2;
 #if PRUNE_X86
@@ -80,7 +81,6 @@ void prune_fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
                         const uint8_t *rowIds, const uint8_t *col,
                         const float *values, int32_t flags, const float *bias) {
   fc_csr_tiled(y, ys, yo, x, xs, xk, batch, rows, cols, meta, runs, rowIds, col,
-               values, flags & PRUNE_ACCUMULATE);
-  epilogue(y, ys, yo, batch, rows, flags, bias);
+               values, flags, bias);
 }
 } // extern "C"

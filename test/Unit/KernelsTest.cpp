@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 using namespace pruneopt::kernels;
@@ -249,4 +250,144 @@ TEST(Kernels, Bytes) {
   EXPECT_TRUE(tiled.rowPtr.empty() && tiled.masks.empty() &&
               tiled.codes.empty());
   EXPECT_EQ(tiled.bytes(), 410 * 4 + 410 + 64 + 2 * 2 * 2 + 6 * 4);
+}
+
+//===----------------------------------------------------------------------===//
+// The fused epilogue (bias, ReLU) applied inside the kernels
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The weights of every format: unstructured (dense, csr, bitmask,
+/// csr-tiled), 4x1 blocks (bsr) and 2:4 (nm). 530 x 300: three csr-tiled
+/// block rows (the last partial) x two column tiles, u16 csr columns, a
+/// partial last dense panel.
+std::vector<std::pair<PackedWeight, std::vector<float>>> everyFormat() {
+  std::mt19937 rng(7);
+  const int64_t rows = 530, cols = 300;
+  std::vector<std::pair<PackedWeight, std::vector<float>>> out;
+  std::vector<float> w =
+      makeWeight({rows, cols, Pattern::Unstructured, 1, 1, 0.8}, rng);
+  out.push_back({packDense(w.data(), rows, cols), w});
+  out.push_back({packCSR(w.data(), rows, cols), w});
+  out.push_back({packBitmask(w.data(), rows, cols), w});
+  out.push_back({packTiledCSR(w.data(), rows, cols), w});
+  std::vector<float> wb = makeWeight({rows, cols, Pattern::Block, 2, 1}, rng);
+  PackedWeight p;
+  EXPECT_TRUE(packBSR(wb.data(), rows, cols, 2, 1, p));
+  out.push_back({p, wb});
+  std::vector<float> wn = makeWeight({rows, cols, Pattern::NM, 2, 4}, rng);
+  EXPECT_TRUE(packNM(wn.data(), rows, cols, 2, 4, p));
+  out.push_back({p, wn});
+  return out;
+}
+
+/// Runs every format with every epilogue (none, accumulate, bias, relu,
+/// bias+relu, all three), batches that take every path, row-major and
+/// transposed x and y (padded strides), on `isa`. Each result must equal
+/// (1) the same call without the epilogue followed by the old separate
+/// sweep (bias added, then max(0, v) keeping NaN), bit for bit, and
+/// (2) a double-precision reference of the masked dense product.
+void checkEpilogues(int isa, int threads) {
+  prune_kernels_set_isa(isa);
+  prune_kernels_set_num_threads(threads);
+  prune_kernels_set_parallel_threshold(0);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> val(-1, 1);
+  for (auto &[pw, w] : everyFormat()) {
+    const int64_t rows = pw.rows, cols = pw.cols;
+    const char *what = formatName(pw.format);
+    std::vector<float> bias(rows);
+    for (auto &v : bias)
+      v = val(rng);
+    for (int64_t batch : {1, 3, 8, 32, 37})
+      for (bool transposed : {false, true}) {
+        int64_t xs, xk, ys, yo, xSize, ySize;
+        if (transposed) {
+          int64_t ld = batch + 3;
+          xs = 1, xk = ld, ys = 1, yo = ld;
+          xSize = cols * ld, ySize = rows * ld;
+        } else {
+          xs = cols + 3, xk = 1, ys = rows + 5, yo = 1;
+          xSize = batch * xs, ySize = batch * ys;
+        }
+        std::vector<float> x(xSize, NAN), y0(ySize, NAN);
+        for (int64_t b = 0; b < batch; ++b)
+          for (int64_t k = 0; k < cols; ++k)
+            x[b * xs + k * xk] = val(rng);
+        for (int64_t b = 0; b < batch; ++b)
+          for (int64_t o = 0; o < rows; ++o)
+            y0[b * ys + o * yo] = val(rng);
+        y0[(batch - 1) * ys + (rows / 2) * yo] = NAN; // kept by ReLU
+        // Double reference of the product.
+        std::vector<double> ref(batch * rows), mag(batch * rows);
+        for (int64_t b = 0; b < batch; ++b)
+          for (int64_t o = 0; o < rows; ++o)
+            for (int64_t k = 0; k < cols; ++k) {
+              double t = double(w[o * cols + k]) * x[b * xs + k * xk];
+              ref[b * rows + o] += t;
+              mag[b * rows + o] += std::fabs(t);
+            }
+        for (bool acc : {false, true}) {
+          // The product alone (with accumulation), then the old sweep.
+          std::vector<float> plain = y0;
+          runStrided(pw, x.data(), xs, xk, plain.data(), ys, yo, batch, acc);
+          for (bool withBias : {false, true})
+            for (bool relu : {false, true}) {
+              if (acc && withBias != relu)
+                continue; // acc alone and acc+bias+relu
+              std::vector<float> y = y0;
+              runStrided(pw, x.data(), xs, xk, y.data(), ys, yo, batch, acc,
+                         withBias ? bias.data() : nullptr, relu);
+              std::string tag = std::string(what) + " isa " +
+                                std::to_string(isa) + " batch " +
+                                std::to_string(batch) +
+                                (transposed ? " transposed" : "") +
+                                (acc ? " acc" : "") + (withBias ? " bias" : "") +
+                                (relu ? " relu" : "");
+              std::vector<bool> written(ySize, false);
+              for (int64_t b = 0; b < batch; ++b)
+                for (int64_t o = 0; o < rows; ++o) {
+                  int64_t i = b * ys + o * yo;
+                  written[i] = true;
+                  float sweep = plain[i];
+                  if (withBias)
+                    sweep += bias[o];
+                  if (relu)
+                    sweep = 0.0f > sweep ? 0.0f : sweep;
+                  ASSERT_EQ(std::memcmp(&y[i], &sweep, sizeof(float)), 0)
+                      << tag << " b " << b << " o " << o << ": " << y[i]
+                      << " vs " << sweep;
+                  double r = ref[b * rows + o] + (acc ? y0[i] : 0.0) +
+                             (withBias ? bias[o] : 0.0);
+                  if (relu)
+                    r = 0.0 > r ? 0.0 : r; // NaN stays NaN
+                  if (std::isnan(r)) {
+                    ASSERT_TRUE(std::isnan(y[i])) << tag;
+                    continue;
+                  }
+                  ASSERT_NEAR(y[i], r, 1e-5 * (mag[b * rows + o] + 2)) << tag;
+                }
+              for (int64_t i = 0; i < ySize; ++i)
+                if (!written[i])
+                  ASSERT_TRUE(std::isnan(y[i]))
+                      << tag << " wrote outside y at " << i;
+            }
+        }
+      }
+  }
+  prune_kernels_set_isa(1);
+  prune_kernels_set_parallel_threshold(200000);
+}
+} // namespace
+
+TEST(Kernels, EpiloguePortable) {
+  checkEpilogues(/*isa=*/0, /*threads=*/1);
+  checkEpilogues(/*isa=*/0, /*threads=*/2);
+}
+
+TEST(Kernels, EpilogueAvx512) {
+  if (!prune_kernels_has_avx512())
+    GTEST_SKIP() << "no AVX-512 on this CPU";
+  checkEpilogues(/*isa=*/1, /*threads=*/1);
+  checkEpilogues(/*isa=*/1, /*threads=*/2);
 }

@@ -146,6 +146,7 @@ void prune_kernels_set_parallel_threshold(double work);
 // PRUNE_ACCUMULATE adds to y instead of overwriting it; then `bias` (one per
 // output row o, or null) is added, and PRUNE_RELU applies max(0, v) (NaN
 // kept) -- the epilogue nn-lower-kernels fuses from the ops after a layer.
+// The kernels apply it in registers, where they store each output (once).
 // The C interface (_mlir_ciface_prune_mr_*) takes the same arrays as
 // memrefs; a bias memref of size 0 means none.
 enum { PRUNE_ACCUMULATE = 1, PRUNE_RELU = 2 };
