@@ -40,14 +40,14 @@ void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
 
 } // namespace
 
-static void fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
-                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
-                   int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
-                   int32_t colBits, const float *values, int32_t flags,
-                   const float *bias) {
-  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
-  int64_t blockRows = rows / r;
-  double work = double(batch) * rowPtr[blockRows] * r * c * 2;
+void pruneopt::kernels::impl::runBSR(const Args &a, const WeightRef &w) {
+  int64_t r = w.blockRows, c = w.blockCols;
+  const int32_t *rowPtr = w.rowPtr;
+  const void *col = w.col();
+  int colBits = w.colBits;
+  const float *values = w.values;
+  int64_t blockRows = a.rows / r;
+  double work = double(a.batch) * rowPtr[blockRows] * r * c * 2;
 #if PRUNE_X86
   // Fast paths for the common block shapes; others run the portable code.
   if (avx512() && bsrAvx512(a, r, c, rowPtr, col, colBits, values, work))
@@ -64,7 +64,12 @@ void prune_fc_bsr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   int64_t r, int64_t c, const int32_t *rowPtr, const void *col,
                   int32_t colBits, const float *values, int32_t flags,
                   const float *bias) {
-  fc_bsr(y, ys, yo, x, xs, xk, batch, rows, cols, r, c, rowPtr, col, colBits,
-         values, flags, bias);
+  WeightRef w;
+  w.blockRows = r;
+  w.blockCols = c;
+  w.rowPtr = rowPtr;
+  w.setCol(col, colBits);
+  w.values = values;
+  runBSR(makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias), w);
 }
 } // extern "C"

@@ -33,18 +33,16 @@ void bitmaskRef(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
 }
 } // namespace
 
-static void fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
-                       int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                       int64_t cols, const int32_t *rowPtr,
-                       const uint16_t *masks, const float *values,
-                       int32_t flags, const float *bias) {
-  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
-  double work = double(batch) * rows * cols / 8;
+void pruneopt::kernels::impl::runBitmask(const Args &a, const WeightRef &w) {
+  const int32_t *rowPtr = w.rowPtr;
+  const uint16_t *masks = w.masks;
+  const float *values = w.values;
+  double work = double(a.batch) * a.rows * a.cols / 8;
 #if PRUNE_X86
   if (avx512())
     return bitmaskAvx512(a, rowPtr, masks, values, work);
 #endif
-  parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+  parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
     bitmaskRef(a, rowPtr, masks, values, o0, o1);
   });
 }
@@ -55,7 +53,10 @@ void prune_fc_bitmask(float *y, int64_t ys, int64_t yo, const float *x,
                       int64_t cols, const int32_t *rowPtr,
                       const uint16_t *masks, const float *values, int32_t flags,
                       const float *bias) {
-  fc_bitmask(y, ys, yo, x, xs, xk, batch, rows, cols, rowPtr, masks, values,
-             flags, bias);
+  WeightRef w;
+  w.rowPtr = rowPtr;
+  w.masks = masks;
+  w.values = values;
+  runBitmask(makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias), w);
 }
 } // extern "C"

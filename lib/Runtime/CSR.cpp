@@ -30,17 +30,17 @@ void csrRef(const Args &a, const int32_t *rowPtr, const void *col, int colBits,
 
 } // namespace
 
-static void fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
-                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
-                   const int32_t *rowPtr, const void *col, int32_t colBits,
-                   const float *values, int32_t flags, const float *bias) {
-  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
-  double work = double(batch) * rowPtr[rows] * 2;
+void pruneopt::kernels::impl::runCSR(const Args &a, const WeightRef &w) {
+  const int32_t *rowPtr = w.rowPtr;
+  const void *col = w.col();
+  int colBits = w.colBits;
+  const float *values = w.values;
+  double work = double(a.batch) * rowPtr[a.rows] * 2;
 #if PRUNE_X86
   if (avx512())
     return csrAvx512(a, rowPtr, col, colBits, values, work);
 #endif
-  parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+  parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
     csrRef(a, rowPtr, col, colBits, values, o0, o1);
   });
 }
@@ -50,7 +50,10 @@ void prune_fc_csr(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                   int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                   const int32_t *rowPtr, const void *col, int32_t colBits,
                   const float *values, int32_t flags, const float *bias) {
-  fc_csr(y, ys, yo, x, xs, xk, batch, rows, cols, rowPtr, col, colBits, values,
-         flags, bias);
+  WeightRef w;
+  w.rowPtr = rowPtr;
+  w.setCol(col, colBits);
+  w.values = values;
+  runCSR(makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias), w);
 }
 } // extern "C"

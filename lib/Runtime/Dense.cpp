@@ -28,17 +28,14 @@ void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
 }
 } // namespace
 
-static void fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
-                     int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                     int64_t cols, const float *panels, int32_t flags,
-                     const float *bias) {
-  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
-  double work = double(batch) * rows * cols;
+void pruneopt::kernels::impl::runDense(const Args &a, const WeightRef &w) {
+  const float *panels = w.values;
+  double work = double(a.batch) * a.rows * a.cols;
 #if PRUNE_X86
   if (avx512())
     return denseAvx512(a, panels, work);
 #endif
-  parallelUnits(rows, work,
+  parallelUnits(a.rows, work,
                 [&](int64_t o0, int64_t o1) { denseRef(a, panels, o0, o1); });
 }
 
@@ -47,6 +44,8 @@ void prune_fc_dense(float *y, int64_t ys, int64_t yo, const float *x,
                     int64_t xs, int64_t xk, int64_t batch, int64_t rows,
                     int64_t cols, const float *panels, int32_t flags,
                     const float *bias) {
-  fc_dense(y, ys, yo, x, xs, xk, batch, rows, cols, panels, flags, bias);
+  WeightRef w;
+  w.values = panels;
+  runDense(makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias), w);
 }
 } // extern "C"

@@ -57,6 +57,50 @@ struct Args {
   bool relu = false;
 };
 
+/// The arrays and parameters of a packed weight as a kernel reads them:
+/// pointers into a PackedWeight (run, runStrided), into the memrefs of a
+/// compiled model (CInterface.cpp) or the raw entry points' arguments. The
+/// fields mirror PackedWeight's; Kernels.def names them.
+struct WeightRef {
+  int colBits = 16; // csr, bsr: which of col8 / col16 / col32
+  int64_t blockRows = 1, blockCols = 1; // bsr
+  int64_t n = 0, m = 0;                 // nm
+  const float *values = nullptr;
+  const int32_t *rowPtr = nullptr;
+  const uint8_t *col8 = nullptr;
+  const uint16_t *col16 = nullptr;
+  const int32_t *col32 = nullptr;
+  const uint16_t *masks = nullptr;
+  const uint8_t *codes = nullptr;
+  const int32_t *meta = nullptr;
+  const uint16_t *runs = nullptr;
+  const uint8_t *rowIds = nullptr;
+
+  /// The column indices of csr/bsr (colBits wide).
+  const void *col() const {
+    return colBits == 8    ? static_cast<const void *>(col8)
+           : colBits == 32 ? static_cast<const void *>(col32)
+                           : static_cast<const void *>(col16);
+  }
+  void setCol(const void *col, int bits) {
+    colBits = bits;
+    if (bits == 8)
+      col8 = static_cast<const uint8_t *>(col);
+    else if (bits == 32)
+      col32 = static_cast<const int32_t *>(col);
+    else
+      col16 = static_cast<const uint16_t *>(col);
+  }
+};
+
+/// The kernel of each format (lib/Runtime/<Family>.cpp): y (+)= x W^T with
+/// the epilogue of `a`, on the portable or the AVX-512 kernels, threads
+/// included. run, runStrided and the C interface call them through the
+/// rows of Kernels.def.
+#define PRUNE_FORMAT(Enum, Name, Selectable, Description)                      \
+  void run##Enum(const Args &a, const WeightRef &w);
+#include "prune-opt/Runtime/Formats.def"
+
 /// The Args of a raw entry point (prune_fc_*).
 inline Args makeArgs(float *y, int64_t ys, int64_t yo, const float *x,
                      int64_t xs, int64_t xk, int64_t batch, int64_t rows,

@@ -33,18 +33,18 @@ void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
 }
 } // namespace
 
-static void fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
-                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
-                  int64_t n, int64_t m, const uint8_t *codes,
-                  const float *values, int32_t flags, const float *bias) {
-  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
+void pruneopt::kernels::impl::runNM(const Args &a, const WeightRef &w) {
+  int64_t n = w.n, m = w.m;
+  const uint8_t *codes = w.codes;
+  const float *values = w.values;
   bool is24 = n == 2 && m == 4;
-  double work = double(batch) * rows * (cols / m * n) * 2;
+  double work = double(a.batch) * a.rows * (a.cols / m * n) * 2;
 #if PRUNE_X86
-  if (avx512() && (is24 || batch >= kBatchedFrom))
+  if (avx512() && (is24 || a.batch >= kBatchedFrom))
     return nmAvx512(a, n, m, codes, values, work);
 #endif
-  parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+  (void)is24;
+  parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
     nmRef(a, n, m, codes, values, o0, o1);
   });
 }
@@ -54,7 +54,11 @@ void prune_fc_nm(float *y, int64_t ys, int64_t yo, const float *x, int64_t xs,
                  int64_t xk, int64_t batch, int64_t rows, int64_t cols,
                  int64_t n, int64_t m, const uint8_t *codes,
                  const float *values, int32_t flags, const float *bias) {
-  fc_nm(y, ys, yo, x, xs, xk, batch, rows, cols, n, m, codes, values, flags,
-        bias);
+  WeightRef w;
+  w.n = n;
+  w.m = m;
+  w.codes = codes;
+  w.values = values;
+  runNM(makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias), w);
 }
 } // extern "C"

@@ -56,15 +56,13 @@ void tiledRef(const Args &a, const int32_t *meta, const uint16_t *runs,
 }
 } // namespace
 
-static void fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
-                         int64_t xs, int64_t xk, int64_t batch, int64_t rows,
-                         int64_t cols, const int32_t *meta,
-                         const uint16_t *runs, const uint8_t *rowIds,
-                         const uint8_t *col, const float *values, int32_t flags,
-                         const float *bias) {
-  Args a = makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias);
-  int64_t blocks = (rows + kTileRows - 1) / kTileRows;
-  double work = double(batch) * meta[blocks] * 2;
+void pruneopt::kernels::impl::runTiledCSR(const Args &a, const WeightRef &w) {
+  const int32_t *meta = w.meta;
+  const uint16_t *runs = w.runs;
+  const uint8_t *rowIds = w.rowIds, *col = w.col8;
+  const float *values = w.values;
+  int64_t blocks = (a.rows + kTileRows - 1) / kTileRows;
+  double work = double(a.batch) * meta[blocks] * 2;
 #if PRUNE_X86
   if (avx512())
     return tiledAvx512(a, meta, runs, rowIds, col, values, work);
@@ -80,7 +78,14 @@ void prune_fc_csr_tiled(float *y, int64_t ys, int64_t yo, const float *x,
                         int64_t cols, const int32_t *meta, const uint16_t *runs,
                         const uint8_t *rowIds, const uint8_t *col,
                         const float *values, int32_t flags, const float *bias) {
-  fc_csr_tiled(y, ys, yo, x, xs, xk, batch, rows, cols, meta, runs, rowIds, col,
-               values, flags, bias);
+  WeightRef w;
+  w.meta = meta;
+  w.runs = runs;
+  w.rowIds = rowIds;
+  w.col8 = col;
+  w.colBits = 8;
+  w.values = values;
+  runTiledCSR(makeArgs(y, ys, yo, x, xs, xk, batch, rows, cols, flags, bias),
+              w);
 }
 } // extern "C"

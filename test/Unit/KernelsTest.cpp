@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <dlfcn.h>
 #include <random>
 
 using namespace pruneopt::kernels;
@@ -390,4 +391,266 @@ TEST(Kernels, EpilogueAvx512) {
     GTEST_SKIP() << "no AVX-512 on this CPU";
   checkEpilogues(/*isa=*/1, /*threads=*/1);
   checkEpilogues(/*isa=*/1, /*threads=*/2);
+}
+
+//===----------------------------------------------------------------------===//
+// The table of entry points (Kernels.def) and of formats (Formats.def)
+//===----------------------------------------------------------------------===//
+
+TEST(Kernels, FormatNames) {
+  const char *names[] = {"dense", "csr", "bitmask", "bsr", "nm", "csr-tiled"};
+  ASSERT_EQ(kNumFormats, 6);
+  for (int i = 0; i < kNumFormats; ++i) {
+    Format f = static_cast<Format>(i), parsed;
+    EXPECT_STREQ(formatName(f), names[i]);
+    ASSERT_TRUE(parseFormat(formatName(f), parsed)) << names[i];
+    EXPECT_EQ(parsed, f);
+    EXPECT_EQ(isSelectable(f), f != Format::TiledCSR);
+  }
+  Format f;
+  EXPECT_FALSE(parseFormat("csr8", f));
+  EXPECT_FALSE(parseFormat("", f));
+}
+
+namespace {
+/// "suffix:f32" / "suffix:i32" / "suffix:u8" ... for each array of a call.
+std::string describe(const KernelCall &call) {
+  std::string s = call.symbol + "(";
+  for (const KernelArray &a : call.arrays)
+    s += std::string(a.suffix) + ":" +
+         (a.isFloat ? "f" : a.isSigned ? "i" : "u") +
+         std::to_string(a.elementBits) + " ";
+  for (int64_t v : call.scalars)
+    s += std::to_string(v) + " ";
+  return s + ")";
+}
+
+/// The arrays of a call point into the packed weight, whole.
+void expectArraysOf(const KernelCall &call, const PackedWeight &p) {
+  for (const KernelArray &a : call.arrays) {
+    std::string suffix = a.suffix;
+    auto same = [&](const auto &v) {
+      EXPECT_EQ(a.data, static_cast<const void *>(v.data())) << suffix;
+      EXPECT_EQ(a.size, int64_t(v.size())) << suffix;
+    };
+    if (suffix == "_values")
+      same(p.values);
+    else if (suffix == "_rowptr")
+      same(p.rowPtr);
+    else if (suffix == "_col")
+      p.colBits == 8 ? same(p.col8) : p.colBits == 16 ? same(p.col16)
+                                                      : same(p.col32);
+    else if (suffix == "_masks")
+      same(p.masks);
+    else if (suffix == "_codes")
+      same(p.codes);
+    else if (suffix == "_meta")
+      same(p.meta);
+    else if (suffix == "_runs")
+      same(p.runs);
+    else if (suffix == "_rowids")
+      same(p.rowIds);
+    else
+      ADD_FAILURE() << "unknown array " << suffix;
+  }
+}
+} // namespace
+
+TEST(Kernels, KernelCall) {
+  std::mt19937 rng(5);
+  std::vector<float> w = makeWeight({8, 64, Pattern::Block, 2, 2, 0.5}, rng);
+  std::vector<float> w24 = makeWeight({8, 64, Pattern::NM, 2, 4}, rng);
+  std::vector<float> wide(3 * 70000, 0.0f);
+  wide[69999] = 1.0f;
+  wide[70000 + 300] = 2.0f;
+  PackedWeight bsr, bsr16, bsr32, nm, nm48;
+  ASSERT_TRUE(packBSR(w.data(), 8, 64, 2, 2, bsr));
+  ASSERT_TRUE(packBSR(wide.data(), 3, 70000, 1, 2, bsr16));
+  ASSERT_TRUE(packBSR(wide.data(), 3, 70000, 1, 1, bsr32));
+  ASSERT_TRUE(packNM(w24.data(), 8, 64, 2, 4, nm));
+  ASSERT_TRUE(packNM(w24.data(), 8, 64, 4, 8, nm48));
+  std::vector<std::pair<PackedWeight, std::string>> cases = {
+      {packDense(w.data(), 8, 64), "prune_mr_dense(_values:f32 )"},
+      {packCSR(w.data(), 8, 64),
+       "prune_mr_csr8(_rowptr:i32 _col:u8 _values:f32 )"},
+      {packCSR(wide.data(), 3, 700),
+       "prune_mr_csr16(_rowptr:i32 _col:u16 _values:f32 )"},
+      {packCSR(wide.data(), 3, 70000),
+       "prune_mr_csr32(_rowptr:i32 _col:i32 _values:f32 )"},
+      {packBitmask(w.data(), 8, 64),
+       "prune_mr_bitmask(_rowptr:i32 _masks:u16 _values:f32 )"},
+      {bsr, "prune_mr_bsr8(_rowptr:i32 _col:u8 _values:f32 2 2 )"},
+      {bsr16, "prune_mr_bsr16(_rowptr:i32 _col:u16 _values:f32 1 2 )"},
+      {bsr32, "prune_mr_bsr32(_rowptr:i32 _col:i32 _values:f32 1 1 )"},
+      {packTiledCSR(w.data(), 8, 64),
+       "prune_mr_csr_tiled(_meta:i32 _runs:u16 _rowids:u8 _col:u8 "
+       "_values:f32 )"},
+      {nm, "prune_mr_nm(_codes:u8 _values:f32 2 4 )"},
+      {nm48, "prune_mr_nm(_codes:u8 _values:f32 4 8 )"},
+  };
+  for (const auto &[p, expected] : cases) {
+    KernelCall call = kernelCall(p);
+    EXPECT_EQ(describe(call), expected) << formatName(p.format);
+    expectArraysOf(call, p);
+  }
+  // intAt reads unsigned indices as such.
+  std::vector<float> top(3 * 256, 0.0f);
+  top[255] = 1.0f;
+  PackedWeight csr = packCSR(top.data(), 3, 256);
+  KernelCall call = kernelCall(csr);
+  ASSERT_EQ(call.arrays[1].size, 1);
+  EXPECT_EQ(call.arrays[1].intAt(0), 255);
+}
+
+namespace {
+/// MLIR's C-interface memref descriptors.
+struct MemRef1 {
+  const void *allocated, *aligned;
+  int64_t offset, size, stride;
+};
+struct MemRef2 {
+  float *allocated, *aligned;
+  int64_t offset, sizes[2], strides[2];
+};
+
+/// Calls _mlir_ciface_<call.symbol>(y, x, arrays..., scalars..., flags,
+/// bias) as a compiled model does, from kernelCall's description alone.
+void callCInterface(const KernelCall &call, MemRef2 *y, MemRef2 *x,
+                    int32_t flags, MemRef1 *bias) {
+  std::string name = "_mlir_ciface_" + call.symbol;
+  void *fn = dlsym(RTLD_DEFAULT, name.c_str());
+  ASSERT_NE(fn, nullptr) << name;
+  std::vector<MemRef1> a;
+  for (const KernelArray &array : call.arrays)
+    a.push_back({array.data, array.data, 0, array.size, 1});
+  const std::vector<int64_t> &s = call.scalars;
+  using M1 = MemRef1 *;
+  using M2 = MemRef2 *;
+  switch (a.size() * 10 + s.size()) {
+  case 10:
+    return reinterpret_cast<void (*)(M2, M2, M1, int32_t, M1)>(fn)(
+        y, x, &a[0], flags, bias);
+  case 22:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, int64_t, int64_t, int32_t,
+                                     M1)>(fn)(y, x, &a[0], &a[1], s[0], s[1],
+                                              flags, bias);
+  case 30:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, M1, int32_t, M1)>(fn)(
+        y, x, &a[0], &a[1], &a[2], flags, bias);
+  case 32:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, M1, int64_t, int64_t,
+                                     int32_t, M1)>(fn)(
+        y, x, &a[0], &a[1], &a[2], s[0], s[1], flags, bias);
+  case 50:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, M1, M1, M1, int32_t, M1)>(
+        fn)(y, x, &a[0], &a[1], &a[2], &a[3], &a[4], flags, bias);
+  default:
+    FAIL() << name << ": no test call for " << a.size() << " arrays and "
+           << s.size() << " scalars";
+  }
+}
+
+/// The same product through the raw entry point prune_fc_<format>.
+void callRaw(const PackedWeight &p, float *y, int64_t ys, int64_t yo,
+             const float *x, int64_t xs, int64_t xk, int64_t batch,
+             int32_t flags, const float *bias) {
+  const void *col = p.colBits == 8    ? (const void *)p.col8.data()
+                    : p.colBits == 32 ? (const void *)p.col32.data()
+                                      : (const void *)p.col16.data();
+  int64_t r = p.rows, c = p.cols;
+  switch (p.format) {
+  case Format::Dense:
+    return prune_fc_dense(y, ys, yo, x, xs, xk, batch, r, c, p.values.data(),
+                          flags, bias);
+  case Format::CSR:
+    return prune_fc_csr(y, ys, yo, x, xs, xk, batch, r, c, p.rowPtr.data(),
+                        col, p.colBits, p.values.data(), flags, bias);
+  case Format::Bitmask:
+    return prune_fc_bitmask(y, ys, yo, x, xs, xk, batch, r, c,
+                            p.rowPtr.data(), p.masks.data(), p.values.data(),
+                            flags, bias);
+  case Format::BSR:
+    return prune_fc_bsr(y, ys, yo, x, xs, xk, batch, r, c, p.blockRows,
+                        p.blockCols, p.rowPtr.data(), col, p.colBits,
+                        p.values.data(), flags, bias);
+  case Format::NM:
+    return prune_fc_nm(y, ys, yo, x, xs, xk, batch, r, c, p.n, p.m,
+                       p.codes.data(), p.values.data(), flags, bias);
+  case Format::TiledCSR:
+    return prune_fc_csr_tiled(y, ys, yo, x, xs, xk, batch, r, c,
+                              p.meta.data(), p.runs.data(), p.rowIds.data(),
+                              p.col8.data(), p.values.data(), flags, bias);
+  }
+}
+} // namespace
+
+/// The C interface (called from kernelCall's description, as nn-lower-kernels
+/// emits it) and the raw entry points compute what runStrided does, bit for
+/// bit, for every format, epilogue and layout.
+TEST(Kernels, EntryPoints) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> val(-1, 1);
+  prune_kernels_set_parallel_threshold(0);
+  auto formats = everyFormat();
+  std::vector<float> wide(3 * 70000, 0.0f);
+  for (int64_t i = 0; i < 3 * 70000; i += 997)
+    wide[i] = val(rng);
+  formats.push_back({packCSR(wide.data(), 3, 70000), wide}); // csr32
+  PackedWeight bsr32;
+  ASSERT_TRUE(packBSR(wide.data(), 3, 70000, 1, 1, bsr32));
+  formats.push_back({bsr32, wide});
+  for (int isa : {0, 1}) {
+    prune_kernels_set_isa(isa);
+    for (auto &[pw, w] : formats) {
+      int64_t rows = pw.rows, cols = pw.cols;
+      KernelCall call = kernelCall(pw);
+      std::vector<float> bias(rows);
+      for (auto &v : bias)
+        v = val(rng);
+      for (int64_t batch : {1, 5, 37})
+        for (bool transposed : {false, true})
+          for (int32_t flags : {0, int(PRUNE_ACCUMULATE), int(PRUNE_RELU),
+                                PRUNE_ACCUMULATE | PRUNE_RELU})
+            for (bool withBias : {false, true}) {
+              // x [batch, cols] and y [batch, rows], or transposed in place.
+              int64_t ld = batch + 3;
+              int64_t xs = transposed ? 1 : cols + 3,
+                      xk = transposed ? ld : 1;
+              int64_t ys = transposed ? 1 : rows + 5,
+                      yo = transposed ? ld : 1;
+              std::vector<float> x(transposed ? cols * ld : batch * xs);
+              std::vector<float> y0(transposed ? rows * ld : batch * ys);
+              for (auto &v : x)
+                v = val(rng);
+              for (auto &v : y0)
+                v = val(rng);
+              std::vector<float> want = y0, got = y0, raw = y0;
+              runStrided(pw, x.data(), xs, xk, want.data(), ys, yo, batch,
+                         flags & PRUNE_ACCUMULATE,
+                         withBias ? bias.data() : nullptr, flags & PRUNE_RELU);
+              MemRef2 yd{got.data(), got.data(), 0, {batch, rows}, {ys, yo}};
+              MemRef2 xd{x.data(), x.data(), 0, {batch, cols}, {xs, xk}};
+              MemRef1 bd{bias.data(), bias.data(), 0,
+                         withBias ? rows : 0, 1};
+              callCInterface(call, &yd, &xd, flags, &bd);
+              callRaw(pw, raw.data(), ys, yo, x.data(), xs, xk, batch, flags,
+                      withBias ? bias.data() : nullptr);
+              std::string tag = call.symbol + " isa " + std::to_string(isa) +
+                                " batch " + std::to_string(batch) +
+                                " flags " + std::to_string(flags) +
+                                (withBias ? " bias" : "") +
+                                (transposed ? " transposed" : "");
+              ASSERT_EQ(std::memcmp(got.data(), want.data(),
+                                    want.size() * sizeof(float)),
+                        0)
+                  << tag;
+              ASSERT_EQ(std::memcmp(raw.data(), want.data(),
+                                    want.size() * sizeof(float)),
+                        0)
+                  << tag << " (raw)";
+            }
+    }
+  }
+  prune_kernels_set_isa(1);
+  prune_kernels_set_parallel_threshold(200000);
 }

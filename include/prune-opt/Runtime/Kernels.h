@@ -8,7 +8,8 @@
 // for a constant W stored in one of the formats below, packed at compile
 // time by the functions in this header and read by the `prune_fc_*` entry
 // points that compiled models call (through MLIR's C interface,
-// `_mlir_ciface_prune_mr_*`). The library has no LLVM/MLIR dependency: an
+// `_mlir_ciface_prune_mr_*`, one per row of Kernels.def; kernelCall() below
+// tells the compiler how to call them). The library has no LLVM/MLIR dependency: an
 // AOT-compiled model links only it. AVX-512 kernels are selected at run
 // time; portable C++ kernels run everywhere else (and in tests, through
 // prune_kernels_set_isa(0)).
@@ -109,6 +110,42 @@ bool packBSR(const float *w, int64_t rows, int64_t cols, int64_t r, int64_t c,
              PackedWeight &out);
 bool packNM(const float *w, int64_t rows, int64_t cols, int64_t n, int64_t m,
             PackedWeight &out);
+
+/// One array argument of a kernel entry point (a row of Kernels.def).
+struct KernelArray {
+  const char *suffix; ///< of the constant's resource name: "_values", ...
+  int elementBits;    ///< 8, 16 or 32
+  bool isFloat;       ///< f32; otherwise a signless integer of elementBits
+  bool isSigned;      ///< how the integers read (i32 vs u8 / u16)
+  const void *data;   ///< into the PackedWeight
+  int64_t size;
+  const float *floats() const { return static_cast<const float *>(data); }
+  /// Element i of an integer array.
+  int64_t intAt(int64_t i) const {
+    switch (elementBits) {
+    case 8:
+      return isSigned ? int64_t(static_cast<const int8_t *>(data)[i])
+                      : int64_t(static_cast<const uint8_t *>(data)[i]);
+    case 16:
+      return isSigned ? int64_t(static_cast<const int16_t *>(data)[i])
+                      : int64_t(static_cast<const uint16_t *>(data)[i]);
+    default:
+      return isSigned ? int64_t(static_cast<const int32_t *>(data)[i])
+                      : int64_t(static_cast<const uint32_t *>(data)[i]);
+    }
+  }
+};
+
+/// The call of a packed weight's kernel, as compiled models make it:
+/// prune_mr_<symbol>(y, x, arrays..., scalars... (i64), flags (i32), bias)
+/// (Kernels.def).
+struct KernelCall {
+  std::string symbol;              ///< "prune_mr_dense", "prune_mr_csr8", ...
+  std::vector<KernelArray> arrays; ///< in argument order
+  std::vector<int64_t> scalars;    ///< the i64 arguments, in order
+};
+/// The call for `w` (its arrays point into w).
+KernelCall kernelCall(const PackedWeight &w);
 
 /// Runs y (+)= x W^T with the raw arrays of `w`; x is [batch, cols] with
 /// row stride `xStride`, y is [batch, rows] with row stride `yStride`.
