@@ -9,13 +9,15 @@
 // of the library:
 //   Pool.cpp              threads, ISA selection, prune_kernels_* settings
 //   Pack.cpp              format names, pack*, PackedWeight::bytes
-//   <Family>.cpp          the portable kernel of a format family and its raw
-//                         entry point prune_fc_<family> (Dense, CSR, TiledCSR,
-//                         Bitmask, BSR, NM)
+//   <Family>.cpp          a format family's kernel run<Format> (the choice
+//                         of ISA, the threads, the portable kernel) and its
+//                         raw entry point prune_fc_<family> (Dense, CSR,
+//                         TiledCSR, Bitmask, BSR, NM)
 //   <Family>Avx512.cpp    the family's AVX-512 kernels (Avx512Impl.h: what
 //                         they share)
-//   Dispatch.cpp          run / runStrided
-//   CInterface.cpp        the _mlir_ciface_prune_mr_* wrappers
+//   Dispatch.cpp          kernelCall, run / runStrided (from Kernels.def)
+//   CInterface.cpp        the _mlir_ciface_prune_mr_* functions (from
+//                         Kernels.def)
 // Everything here has hidden visibility: the library exports only Kernels.h.
 //
 //===----------------------------------------------------------------------===//
