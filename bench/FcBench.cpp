@@ -265,6 +265,11 @@ static std::vector<Blas> loadBlas() {
   linked.coreName = openblas_get_corename;
   linked.name = std::string("OpenBLAS ") + openblas_get_corename();
   out.push_back(linked);
+  // OpenBLAS runs the SkylakeX kernels when told to, even on a CPU without
+  // AVX-512 (where they die of SIGILL).
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx512f"))
+    return out;
   ::setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
   void *h = ::dlmopen(LM_ID_NEWLM, "libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
   ::unsetenv("OPENBLAS_CORETYPE");

@@ -101,7 +101,7 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
     // 64x64 to 4096x4096 layers, batch 8 to 64 (prune-bench).
     double chunks = std::ceil(batch / 32.0);
     compute = p.nnz * chunks * (batch <= 16 ? 0.75 : 0.9) +
-              double(p.codes.size()) * chunks * 8.0 + transpose +
+              double(p.rowIds.size()) * chunks * 8.0 + transpose +
               rows * batch * 0.5;
     break;
   }

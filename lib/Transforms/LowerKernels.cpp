@@ -789,73 +789,34 @@ struct NNLowerKernelsPass
     if (wd.decision)
       key = ("nn_kernel_" + wd.decision.getName()).str();
     SmallVector<Value> args = {outView, xBuf};
-    std::string fn;
-    Type i32 = b.getI32Type(), i16 = b.getIntegerType(16),
-         i8 = b.getIntegerType(8), i64 = b.getI64Type();
-    auto ints = [](auto &vec) {
-      return std::vector<int64_t>(vec.begin(), vec.end());
-    };
-    auto idxArray = [&]() {
-      if (packed.colBits == 8)
-        return constantArray(b, loc, i8, ints(packed.col8), {}, key + "_col");
-      if (packed.colBits == 32)
-        return constantArray(b, loc, i32, ints(packed.col32), {}, key + "_col");
-      return constantArray(b, loc, i16, ints(packed.col16), {}, key + "_col");
-    };
-    auto rowPtrArray = [&]() {
-      return constantArray(b, loc, i32, ints(packed.rowPtr), {},
-                           key + "_rowptr");
-    };
-    Value values =
-        constantArray(b, loc, f32, {}, packed.values, key + "_values");
-    switch (packed.format) {
-    case kernels::Format::Dense:
-      fn = "prune_mr_dense";
-      args.push_back(values);
-      break;
-    case kernels::Format::CSR:
-      fn = llvm::formatv("prune_mr_csr{0}", packed.colBits).str();
-      args.push_back(rowPtrArray());
-      args.push_back(idxArray());
-      args.push_back(values);
-      break;
-    case kernels::Format::Bitmask:
-      fn = "prune_mr_bitmask";
-      args.push_back(rowPtrArray());
-      args.push_back(
-          constantArray(b, loc, i16, ints(packed.masks), {}, key + "_masks"));
-      args.push_back(values);
-      break;
-    case kernels::Format::BSR:
-      fn = llvm::formatv("prune_mr_bsr{0}", packed.colBits).str();
-      args.push_back(rowPtrArray());
-      args.push_back(idxArray());
-      args.push_back(values);
-      args.push_back(
-          arith::ConstantIntOp::create(b, loc, i64, packed.blockRows));
-      args.push_back(
-          arith::ConstantIntOp::create(b, loc, i64, packed.blockCols));
-      break;
-    case kernels::Format::TiledCSR:
-      fn = "prune_mr_csr_tiled";
-      args.push_back(
-          constantArray(b, loc, i32, ints(packed.rowPtr), {}, key + "_meta"));
-      args.push_back(
-          constantArray(b, loc, i16, ints(packed.masks), {}, key + "_runs"));
-      args.push_back(
-          constantArray(b, loc, i8, ints(packed.codes), {}, key + "_rowids"));
-      args.push_back(idxArray());
-      args.push_back(values);
-      break;
-    case kernels::Format::NM:
-      fn = "prune_mr_nm";
-      args.push_back(
-          constantArray(b, loc, i8, ints(packed.codes), {}, key + "_codes"));
-      args.push_back(values);
-      args.push_back(arith::ConstantIntOp::create(b, loc, i64, packed.n));
-      args.push_back(arith::ConstantIntOp::create(b, loc, i64, packed.m));
-      break;
-    }
+    // The entry point and its arrays and scalars, from the kernel library's
+    // table (include/prune-opt/Runtime/Kernels.def). The constants are
+    // created values first, then the others in argument order (the order
+    // the IR has always had).
+    kernels::KernelCall kernelCall = kernels::kernelCall(packed);
+    std::string fn = kernelCall.symbol;
+    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    SmallVector<Value> arrays(kernelCall.arrays.size());
+    for (bool floats : {true, false})
+      for (auto [i, array] : llvm::enumerate(kernelCall.arrays)) {
+        if (array.isFloat != floats)
+          continue;
+        std::string name = key + array.suffix;
+        if (array.isFloat) {
+          arrays[i] = constantArray(b, loc, f32, {},
+                                    ArrayRef<float>(array.floats(), array.size),
+                                    name);
+          continue;
+        }
+        std::vector<int64_t> ints(array.size);
+        for (int64_t j = 0; j < array.size; ++j)
+          ints[j] = array.intAt(j);
+        arrays[i] = constantArray(b, loc, b.getIntegerType(array.elementBits),
+                                  ints, {}, name);
+      }
+    args.append(arrays.begin(), arrays.end());
+    for (int64_t scalar : kernelCall.scalars)
+      args.push_back(arith::ConstantIntOp::create(b, loc, i64, scalar));
     int32_t flags =
         (accumulate ? PRUNE_ACCUMULATE : 0) | (ep.relu ? PRUNE_RELU : 0);
     args.push_back(arith::ConstantIntOp::create(b, loc, i32, flags));
@@ -879,10 +840,8 @@ struct NNLowerKernelsPass
     auto makeCall = [&](OpBuilder &cb) {
       func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
       auto call = func::CallOp::create(cb, loc, decl, args);
-      static const char *names[] = {"dense", "csr", "bitmask",
-                                    "bsr",   "nm",  "csr-tiled"};
       call->setAttr(kKernelAttrName,
-                    cb.getStringAttr(names[static_cast<int>(packed.format)]));
+                    cb.getStringAttr(kernels::formatName(packed.format)));
       call->setAttr("nn.kernel_bytes", cb.getI64IntegerAttr(packed.bytes()));
       if (ep.bias || ep.relu)
         call->setAttr("nn.epilogue",

@@ -16,6 +16,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <dlfcn.h>
 #include <random>
 
 using namespace pruneopt::kernels;
@@ -242,7 +244,413 @@ TEST(Kernels, Bytes) {
   int64_t sevens = 0;
   for (int64_t o = 0; o < 64; ++o)
     sevens += csr.rowPtr[o + 1] - csr.rowPtr[o] == 7;
-  EXPECT_EQ(tiled.masks, (std::vector<uint16_t>{7, uint16_t(sevens), 6,
-                                                uint16_t(64 - sevens)}));
+  EXPECT_EQ(tiled.runs, (std::vector<uint16_t>{7, uint16_t(sevens), 6,
+                                               uint16_t(64 - sevens)}));
+  EXPECT_EQ(tiled.rowIds.size(), 64u); // one (row, tile) visit per row
+  EXPECT_EQ(tiled.meta, (std::vector<int32_t>{0, 410, 0, 64, 0, 2}));
+  EXPECT_TRUE(tiled.rowPtr.empty() && tiled.masks.empty() &&
+              tiled.codes.empty());
   EXPECT_EQ(tiled.bytes(), 410 * 4 + 410 + 64 + 2 * 2 * 2 + 6 * 4);
+}
+
+//===----------------------------------------------------------------------===//
+// The fused epilogue (bias, ReLU) applied inside the kernels
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The weights of every format: unstructured (dense, csr, bitmask,
+/// csr-tiled), 4x1 blocks (bsr) and 2:4 (nm). 530 x 300: three csr-tiled
+/// block rows (the last partial) x two column tiles, u16 csr columns, a
+/// partial last dense panel.
+std::vector<std::pair<PackedWeight, std::vector<float>>> everyFormat() {
+  std::mt19937 rng(7);
+  const int64_t rows = 530, cols = 300;
+  std::vector<std::pair<PackedWeight, std::vector<float>>> out;
+  std::vector<float> w =
+      makeWeight({rows, cols, Pattern::Unstructured, 1, 1, 0.8}, rng);
+  out.push_back({packDense(w.data(), rows, cols), w});
+  out.push_back({packCSR(w.data(), rows, cols), w});
+  out.push_back({packBitmask(w.data(), rows, cols), w});
+  out.push_back({packTiledCSR(w.data(), rows, cols), w});
+  std::vector<float> wb = makeWeight({rows, cols, Pattern::Block, 2, 1}, rng);
+  PackedWeight p;
+  EXPECT_TRUE(packBSR(wb.data(), rows, cols, 2, 1, p));
+  out.push_back({p, wb});
+  std::vector<float> wn = makeWeight({rows, cols, Pattern::NM, 2, 4}, rng);
+  EXPECT_TRUE(packNM(wn.data(), rows, cols, 2, 4, p));
+  out.push_back({p, wn});
+  return out;
+}
+
+/// Runs every format with every epilogue (none, accumulate, bias, relu,
+/// bias+relu, all three), batches that take every path, row-major and
+/// transposed x and y (padded strides), on `isa`. Each result must equal
+/// (1) the same call without the epilogue followed by the old separate
+/// sweep (bias added, then max(0, v) keeping NaN), bit for bit, and
+/// (2) a double-precision reference of the masked dense product.
+void checkEpilogues(int isa, int threads) {
+  prune_kernels_set_isa(isa);
+  prune_kernels_set_num_threads(threads);
+  prune_kernels_set_parallel_threshold(0);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> val(-1, 1);
+  for (auto &[pw, w] : everyFormat()) {
+    const int64_t rows = pw.rows, cols = pw.cols;
+    const char *what = formatName(pw.format);
+    std::vector<float> bias(rows);
+    for (auto &v : bias)
+      v = val(rng);
+    for (int64_t batch : {1, 3, 8, 32, 37})
+      for (bool transposed : {false, true}) {
+        int64_t xs, xk, ys, yo, xSize, ySize;
+        if (transposed) {
+          int64_t ld = batch + 3;
+          xs = 1, xk = ld, ys = 1, yo = ld;
+          xSize = cols * ld, ySize = rows * ld;
+        } else {
+          xs = cols + 3, xk = 1, ys = rows + 5, yo = 1;
+          xSize = batch * xs, ySize = batch * ys;
+        }
+        std::vector<float> x(xSize, NAN), y0(ySize, NAN);
+        for (int64_t b = 0; b < batch; ++b)
+          for (int64_t k = 0; k < cols; ++k)
+            x[b * xs + k * xk] = val(rng);
+        for (int64_t b = 0; b < batch; ++b)
+          for (int64_t o = 0; o < rows; ++o)
+            y0[b * ys + o * yo] = val(rng);
+        y0[(batch - 1) * ys + (rows / 2) * yo] = NAN; // kept by ReLU
+        // Double reference of the product.
+        std::vector<double> ref(batch * rows), mag(batch * rows);
+        for (int64_t b = 0; b < batch; ++b)
+          for (int64_t o = 0; o < rows; ++o)
+            for (int64_t k = 0; k < cols; ++k) {
+              double t = double(w[o * cols + k]) * x[b * xs + k * xk];
+              ref[b * rows + o] += t;
+              mag[b * rows + o] += std::fabs(t);
+            }
+        for (bool acc : {false, true}) {
+          // The product alone (with accumulation), then the old sweep.
+          std::vector<float> plain = y0;
+          runStrided(pw, x.data(), xs, xk, plain.data(), ys, yo, batch, acc);
+          for (bool withBias : {false, true})
+            for (bool relu : {false, true}) {
+              if (acc && withBias != relu)
+                continue; // acc alone and acc+bias+relu
+              std::vector<float> y = y0;
+              runStrided(pw, x.data(), xs, xk, y.data(), ys, yo, batch, acc,
+                         withBias ? bias.data() : nullptr, relu);
+              std::string tag = std::string(what) + " isa " +
+                                std::to_string(isa) + " batch " +
+                                std::to_string(batch) +
+                                (transposed ? " transposed" : "") +
+                                (acc ? " acc" : "") + (withBias ? " bias" : "") +
+                                (relu ? " relu" : "");
+              std::vector<bool> written(ySize, false);
+              for (int64_t b = 0; b < batch; ++b)
+                for (int64_t o = 0; o < rows; ++o) {
+                  int64_t i = b * ys + o * yo;
+                  written[i] = true;
+                  float sweep = plain[i];
+                  if (withBias)
+                    sweep += bias[o];
+                  if (relu)
+                    sweep = 0.0f > sweep ? 0.0f : sweep;
+                  ASSERT_EQ(std::memcmp(&y[i], &sweep, sizeof(float)), 0)
+                      << tag << " b " << b << " o " << o << ": " << y[i]
+                      << " vs " << sweep;
+                  double r = ref[b * rows + o] + (acc ? y0[i] : 0.0) +
+                             (withBias ? bias[o] : 0.0);
+                  if (relu)
+                    r = 0.0 > r ? 0.0 : r; // NaN stays NaN
+                  if (std::isnan(r)) {
+                    ASSERT_TRUE(std::isnan(y[i])) << tag;
+                    continue;
+                  }
+                  ASSERT_NEAR(y[i], r, 1e-5 * (mag[b * rows + o] + 2)) << tag;
+                }
+              for (int64_t i = 0; i < ySize; ++i)
+                if (!written[i])
+                  ASSERT_TRUE(std::isnan(y[i]))
+                      << tag << " wrote outside y at " << i;
+            }
+        }
+      }
+  }
+  prune_kernels_set_isa(1);
+  prune_kernels_set_parallel_threshold(200000);
+}
+} // namespace
+
+TEST(Kernels, EpiloguePortable) {
+  checkEpilogues(/*isa=*/0, /*threads=*/1);
+  checkEpilogues(/*isa=*/0, /*threads=*/2);
+}
+
+TEST(Kernels, EpilogueAvx512) {
+  if (!prune_kernels_has_avx512())
+    GTEST_SKIP() << "no AVX-512 on this CPU";
+  checkEpilogues(/*isa=*/1, /*threads=*/1);
+  checkEpilogues(/*isa=*/1, /*threads=*/2);
+}
+
+//===----------------------------------------------------------------------===//
+// The table of entry points (Kernels.def) and of formats (Formats.def)
+//===----------------------------------------------------------------------===//
+
+TEST(Kernels, FormatNames) {
+  const char *names[] = {"dense", "csr", "bitmask", "bsr", "nm", "csr-tiled"};
+  ASSERT_EQ(kNumFormats, 6);
+  for (int i = 0; i < kNumFormats; ++i) {
+    Format f = static_cast<Format>(i), parsed;
+    EXPECT_STREQ(formatName(f), names[i]);
+    ASSERT_TRUE(parseFormat(formatName(f), parsed)) << names[i];
+    EXPECT_EQ(parsed, f);
+    EXPECT_EQ(isSelectable(f), f != Format::TiledCSR);
+  }
+  Format f;
+  EXPECT_FALSE(parseFormat("csr8", f));
+  EXPECT_FALSE(parseFormat("", f));
+}
+
+namespace {
+/// "suffix:f32" / "suffix:i32" / "suffix:u8" ... for each array of a call.
+std::string describe(const KernelCall &call) {
+  std::string s = call.symbol + "(";
+  for (const KernelArray &a : call.arrays)
+    s += std::string(a.suffix) + ":" +
+         (a.isFloat ? "f" : a.isSigned ? "i" : "u") +
+         std::to_string(a.elementBits) + " ";
+  for (int64_t v : call.scalars)
+    s += std::to_string(v) + " ";
+  return s + ")";
+}
+
+/// The arrays of a call point into the packed weight, whole.
+void expectArraysOf(const KernelCall &call, const PackedWeight &p) {
+  for (const KernelArray &a : call.arrays) {
+    std::string suffix = a.suffix;
+    auto same = [&](const auto &v) {
+      EXPECT_EQ(a.data, static_cast<const void *>(v.data())) << suffix;
+      EXPECT_EQ(a.size, int64_t(v.size())) << suffix;
+    };
+    if (suffix == "_values")
+      same(p.values);
+    else if (suffix == "_rowptr")
+      same(p.rowPtr);
+    else if (suffix == "_col")
+      p.colBits == 8 ? same(p.col8) : p.colBits == 16 ? same(p.col16)
+                                                      : same(p.col32);
+    else if (suffix == "_masks")
+      same(p.masks);
+    else if (suffix == "_codes")
+      same(p.codes);
+    else if (suffix == "_meta")
+      same(p.meta);
+    else if (suffix == "_runs")
+      same(p.runs);
+    else if (suffix == "_rowids")
+      same(p.rowIds);
+    else
+      ADD_FAILURE() << "unknown array " << suffix;
+  }
+}
+} // namespace
+
+TEST(Kernels, KernelCall) {
+  std::mt19937 rng(5);
+  std::vector<float> w = makeWeight({8, 64, Pattern::Block, 2, 2, 0.5}, rng);
+  std::vector<float> w24 = makeWeight({8, 64, Pattern::NM, 2, 4}, rng);
+  std::vector<float> wide(3 * 70000, 0.0f);
+  wide[69999] = 1.0f;
+  wide[70000 + 300] = 2.0f;
+  PackedWeight bsr, bsr16, bsr32, nm, nm48;
+  ASSERT_TRUE(packBSR(w.data(), 8, 64, 2, 2, bsr));
+  ASSERT_TRUE(packBSR(wide.data(), 3, 70000, 1, 2, bsr16));
+  ASSERT_TRUE(packBSR(wide.data(), 3, 70000, 1, 1, bsr32));
+  ASSERT_TRUE(packNM(w24.data(), 8, 64, 2, 4, nm));
+  ASSERT_TRUE(packNM(w24.data(), 8, 64, 4, 8, nm48));
+  std::vector<std::pair<PackedWeight, std::string>> cases = {
+      {packDense(w.data(), 8, 64), "prune_mr_dense(_values:f32 )"},
+      {packCSR(w.data(), 8, 64),
+       "prune_mr_csr8(_rowptr:i32 _col:u8 _values:f32 )"},
+      {packCSR(wide.data(), 3, 700),
+       "prune_mr_csr16(_rowptr:i32 _col:u16 _values:f32 )"},
+      {packCSR(wide.data(), 3, 70000),
+       "prune_mr_csr32(_rowptr:i32 _col:i32 _values:f32 )"},
+      {packBitmask(w.data(), 8, 64),
+       "prune_mr_bitmask(_rowptr:i32 _masks:u16 _values:f32 )"},
+      {bsr, "prune_mr_bsr8(_rowptr:i32 _col:u8 _values:f32 2 2 )"},
+      {bsr16, "prune_mr_bsr16(_rowptr:i32 _col:u16 _values:f32 1 2 )"},
+      {bsr32, "prune_mr_bsr32(_rowptr:i32 _col:i32 _values:f32 1 1 )"},
+      {packTiledCSR(w.data(), 8, 64),
+       "prune_mr_csr_tiled(_meta:i32 _runs:u16 _rowids:u8 _col:u8 "
+       "_values:f32 )"},
+      {nm, "prune_mr_nm(_codes:u8 _values:f32 2 4 )"},
+      {nm48, "prune_mr_nm(_codes:u8 _values:f32 4 8 )"},
+  };
+  for (const auto &[p, expected] : cases) {
+    KernelCall call = kernelCall(p);
+    EXPECT_EQ(describe(call), expected) << formatName(p.format);
+    expectArraysOf(call, p);
+  }
+  // intAt reads unsigned indices as such.
+  std::vector<float> top(3 * 256, 0.0f);
+  top[255] = 1.0f;
+  PackedWeight csr = packCSR(top.data(), 3, 256);
+  KernelCall call = kernelCall(csr);
+  ASSERT_EQ(call.arrays[1].size, 1);
+  EXPECT_EQ(call.arrays[1].intAt(0), 255);
+}
+
+namespace {
+/// MLIR's C-interface memref descriptors.
+struct MemRef1 {
+  const void *allocated, *aligned;
+  int64_t offset, size, stride;
+};
+struct MemRef2 {
+  float *allocated, *aligned;
+  int64_t offset, sizes[2], strides[2];
+};
+
+/// Calls _mlir_ciface_<call.symbol>(y, x, arrays..., scalars..., flags,
+/// bias) as a compiled model does, from kernelCall's description alone.
+void callCInterface(const KernelCall &call, MemRef2 *y, MemRef2 *x,
+                    int32_t flags, MemRef1 *bias) {
+  std::string name = "_mlir_ciface_" + call.symbol;
+  void *fn = dlsym(RTLD_DEFAULT, name.c_str());
+  ASSERT_NE(fn, nullptr) << name;
+  std::vector<MemRef1> a;
+  for (const KernelArray &array : call.arrays)
+    a.push_back({array.data, array.data, 0, array.size, 1});
+  const std::vector<int64_t> &s = call.scalars;
+  using M1 = MemRef1 *;
+  using M2 = MemRef2 *;
+  switch (a.size() * 10 + s.size()) {
+  case 10:
+    return reinterpret_cast<void (*)(M2, M2, M1, int32_t, M1)>(fn)(
+        y, x, &a[0], flags, bias);
+  case 22:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, int64_t, int64_t, int32_t,
+                                     M1)>(fn)(y, x, &a[0], &a[1], s[0], s[1],
+                                              flags, bias);
+  case 30:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, M1, int32_t, M1)>(fn)(
+        y, x, &a[0], &a[1], &a[2], flags, bias);
+  case 32:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, M1, int64_t, int64_t,
+                                     int32_t, M1)>(fn)(
+        y, x, &a[0], &a[1], &a[2], s[0], s[1], flags, bias);
+  case 50:
+    return reinterpret_cast<void (*)(M2, M2, M1, M1, M1, M1, M1, int32_t, M1)>(
+        fn)(y, x, &a[0], &a[1], &a[2], &a[3], &a[4], flags, bias);
+  default:
+    FAIL() << name << ": no test call for " << a.size() << " arrays and "
+           << s.size() << " scalars";
+  }
+}
+
+/// The same product through the raw entry point prune_fc_<format>.
+void callRaw(const PackedWeight &p, float *y, int64_t ys, int64_t yo,
+             const float *x, int64_t xs, int64_t xk, int64_t batch,
+             int32_t flags, const float *bias) {
+  const void *col = p.colBits == 8    ? (const void *)p.col8.data()
+                    : p.colBits == 32 ? (const void *)p.col32.data()
+                                      : (const void *)p.col16.data();
+  int64_t r = p.rows, c = p.cols;
+  switch (p.format) {
+  case Format::Dense:
+    return prune_fc_dense(y, ys, yo, x, xs, xk, batch, r, c, p.values.data(),
+                          flags, bias);
+  case Format::CSR:
+    return prune_fc_csr(y, ys, yo, x, xs, xk, batch, r, c, p.rowPtr.data(),
+                        col, p.colBits, p.values.data(), flags, bias);
+  case Format::Bitmask:
+    return prune_fc_bitmask(y, ys, yo, x, xs, xk, batch, r, c,
+                            p.rowPtr.data(), p.masks.data(), p.values.data(),
+                            flags, bias);
+  case Format::BSR:
+    return prune_fc_bsr(y, ys, yo, x, xs, xk, batch, r, c, p.blockRows,
+                        p.blockCols, p.rowPtr.data(), col, p.colBits,
+                        p.values.data(), flags, bias);
+  case Format::NM:
+    return prune_fc_nm(y, ys, yo, x, xs, xk, batch, r, c, p.n, p.m,
+                       p.codes.data(), p.values.data(), flags, bias);
+  case Format::TiledCSR:
+    return prune_fc_csr_tiled(y, ys, yo, x, xs, xk, batch, r, c,
+                              p.meta.data(), p.runs.data(), p.rowIds.data(),
+                              p.col8.data(), p.values.data(), flags, bias);
+  }
+}
+} // namespace
+
+/// The C interface (called from kernelCall's description, as nn-lower-kernels
+/// emits it) and the raw entry points compute what runStrided does, bit for
+/// bit, for every format, epilogue and layout.
+TEST(Kernels, EntryPoints) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> val(-1, 1);
+  prune_kernels_set_parallel_threshold(0);
+  auto formats = everyFormat();
+  std::vector<float> wide(3 * 70000, 0.0f);
+  for (int64_t i = 0; i < 3 * 70000; i += 997)
+    wide[i] = val(rng);
+  formats.push_back({packCSR(wide.data(), 3, 70000), wide}); // csr32
+  PackedWeight bsr32;
+  ASSERT_TRUE(packBSR(wide.data(), 3, 70000, 1, 1, bsr32));
+  formats.push_back({bsr32, wide});
+  for (int isa : {0, 1}) {
+    prune_kernels_set_isa(isa);
+    for (auto &[pw, w] : formats) {
+      int64_t rows = pw.rows, cols = pw.cols;
+      KernelCall call = kernelCall(pw);
+      std::vector<float> bias(rows);
+      for (auto &v : bias)
+        v = val(rng);
+      for (int64_t batch : {1, 5, 37})
+        for (bool transposed : {false, true})
+          for (int32_t flags : {0, int(PRUNE_ACCUMULATE), int(PRUNE_RELU),
+                                PRUNE_ACCUMULATE | PRUNE_RELU})
+            for (bool withBias : {false, true}) {
+              // x [batch, cols] and y [batch, rows], or transposed in place.
+              int64_t ld = batch + 3;
+              int64_t xs = transposed ? 1 : cols + 3,
+                      xk = transposed ? ld : 1;
+              int64_t ys = transposed ? 1 : rows + 5,
+                      yo = transposed ? ld : 1;
+              std::vector<float> x(transposed ? cols * ld : batch * xs);
+              std::vector<float> y0(transposed ? rows * ld : batch * ys);
+              for (auto &v : x)
+                v = val(rng);
+              for (auto &v : y0)
+                v = val(rng);
+              std::vector<float> want = y0, got = y0, raw = y0;
+              runStrided(pw, x.data(), xs, xk, want.data(), ys, yo, batch,
+                         flags & PRUNE_ACCUMULATE,
+                         withBias ? bias.data() : nullptr, flags & PRUNE_RELU);
+              MemRef2 yd{got.data(), got.data(), 0, {batch, rows}, {ys, yo}};
+              MemRef2 xd{x.data(), x.data(), 0, {batch, cols}, {xs, xk}};
+              MemRef1 bd{bias.data(), bias.data(), 0,
+                         withBias ? rows : 0, 1};
+              callCInterface(call, &yd, &xd, flags, &bd);
+              callRaw(pw, raw.data(), ys, yo, x.data(), xs, xk, batch, flags,
+                      withBias ? bias.data() : nullptr);
+              std::string tag = call.symbol + " isa " + std::to_string(isa) +
+                                " batch " + std::to_string(batch) +
+                                " flags " + std::to_string(flags) +
+                                (withBias ? " bias" : "") +
+                                (transposed ? " transposed" : "");
+              ASSERT_EQ(std::memcmp(got.data(), want.data(),
+                                    want.size() * sizeof(float)),
+                        0)
+                  << tag;
+              ASSERT_EQ(std::memcmp(raw.data(), want.data(),
+                                    want.size() * sizeof(float)),
+                        0)
+                  << tag << " (raw)";
+            }
+    }
+  }
+  prune_kernels_set_isa(1);
+  prune_kernels_set_parallel_threshold(200000);
 }

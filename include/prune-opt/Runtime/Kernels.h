@@ -8,7 +8,8 @@
 // for a constant W stored in one of the formats below, packed at compile
 // time by the functions in this header and read by the `prune_fc_*` entry
 // points that compiled models call (through MLIR's C interface,
-// `_mlir_ciface_prune_mr_*`). The library has no LLVM/MLIR dependency: an
+// `_mlir_ciface_prune_mr_*`, one per row of Kernels.def; kernelCall() below
+// tells the compiler how to call them). The library has no LLVM/MLIR dependency: an
 // AOT-compiled model links only it. AVX-512 kernels are selected at run
 // time; portable C++ kernels run everywhere else (and in tests, through
 // prune_kernels_set_isa(0)).
@@ -80,13 +81,16 @@ struct PackedWeight {
   int64_t blockRows = 1, blockCols = 1; // bsr
   int64_t n = 0, m = 0;                 // nm
   int colBits = 16;                     // csr/bsr column index: u8, u16 or i32
-  std::vector<float> values;
-  std::vector<int32_t> rowPtr;
-  std::vector<uint8_t> col8;
-  std::vector<uint16_t> col16;
-  std::vector<int32_t> col32;
-  std::vector<uint16_t> masks;
-  std::vector<uint8_t> codes;
+  std::vector<float> values;            // every format
+  std::vector<int32_t> rowPtr;          // csr, bitmask, bsr
+  std::vector<uint8_t> col8;            // csr, bsr (colBits 8), csr-tiled
+  std::vector<uint16_t> col16;          // csr, bsr (colBits 16)
+  std::vector<int32_t> col32;           // csr, bsr (colBits 32)
+  std::vector<uint16_t> masks;          // bitmask
+  std::vector<uint8_t> codes;           // nm
+  std::vector<int32_t> meta;            // csr-tiled: entry, row-id, run starts
+  std::vector<uint16_t> runs;           // csr-tiled: (entries, rows) pairs
+  std::vector<uint8_t> rowIds;          // csr-tiled: one per (row, tile) visit
   int64_t nnz = 0; // stored entries (before padding)
 
   /// Bytes the kernel reads for the weight (values + indices + positions).
@@ -106,6 +110,42 @@ bool packBSR(const float *w, int64_t rows, int64_t cols, int64_t r, int64_t c,
              PackedWeight &out);
 bool packNM(const float *w, int64_t rows, int64_t cols, int64_t n, int64_t m,
             PackedWeight &out);
+
+/// One array argument of a kernel entry point (a row of Kernels.def).
+struct KernelArray {
+  const char *suffix; ///< of the constant's resource name: "_values", ...
+  int elementBits;    ///< 8, 16 or 32
+  bool isFloat;       ///< f32; otherwise a signless integer of elementBits
+  bool isSigned;      ///< how the integers read (i32 vs u8 / u16)
+  const void *data;   ///< into the PackedWeight
+  int64_t size;
+  const float *floats() const { return static_cast<const float *>(data); }
+  /// Element i of an integer array.
+  int64_t intAt(int64_t i) const {
+    switch (elementBits) {
+    case 8:
+      return isSigned ? int64_t(static_cast<const int8_t *>(data)[i])
+                      : int64_t(static_cast<const uint8_t *>(data)[i]);
+    case 16:
+      return isSigned ? int64_t(static_cast<const int16_t *>(data)[i])
+                      : int64_t(static_cast<const uint16_t *>(data)[i]);
+    default:
+      return isSigned ? int64_t(static_cast<const int32_t *>(data)[i])
+                      : int64_t(static_cast<const uint32_t *>(data)[i]);
+    }
+  }
+};
+
+/// The call of a packed weight's kernel, as compiled models make it:
+/// prune_mr_<symbol>(y, x, arrays..., scalars... (i64), flags (i32), bias)
+/// (Kernels.def).
+struct KernelCall {
+  std::string symbol;              ///< "prune_mr_dense", "prune_mr_csr8", ...
+  std::vector<KernelArray> arrays; ///< in argument order
+  std::vector<int64_t> scalars;    ///< the i64 arguments, in order
+};
+/// The call for `w` (its arrays point into w).
+KernelCall kernelCall(const PackedWeight &w);
 
 /// Runs y (+)= x W^T with the raw arrays of `w`; x is [batch, cols] with
 /// row stride `xStride`, y is [batch, rows] with row stride `yStride`.
@@ -143,6 +183,7 @@ void prune_kernels_set_parallel_threshold(double work);
 // PRUNE_ACCUMULATE adds to y instead of overwriting it; then `bias` (one per
 // output row o, or null) is added, and PRUNE_RELU applies max(0, v) (NaN
 // kept) -- the epilogue nn-lower-kernels fuses from the ops after a layer.
+// The kernels apply it in registers, where they store each output (once).
 // The C interface (_mlir_ciface_prune_mr_*) takes the same arrays as
 // memrefs; a bias memref of size 0 means none.
 enum { PRUNE_ACCUMULATE = 1, PRUNE_RELU = 2 };

@@ -1,0 +1,70 @@
+//===- BitmaskAvx512.cpp - The AVX-512 bitmask kernel ---------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// bitmask: one batch row at a time, 16 weights expanded per mask, 4 chunks
+// in flight.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Avx512Impl.h"
+
+#if PRUNE_X86
+#include <cstring>
+
+using namespace pruneopt::kernels;
+using namespace pruneopt::kernels::impl;
+
+namespace {
+// Bitmask, one batch row: expand 16 weights per mask, 4 chunks in flight.
+AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
+                         const uint16_t *masks, const float *values, int64_t o0,
+                         int64_t o1) {
+  const float *x = a.x + b * a.xs;
+  float *yRow = a.y + b * a.ys;
+  int64_t chunks = (a.cols + 15) / 16, full = a.cols / 16;
+  __mmask16 lastMask = tailMask(a.cols - full * 16);
+  for (int64_t o = o0; o < o1; ++o) {
+    const float *v = values + rowPtr[o];
+    const uint16_t *mk = masks + o * chunks;
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(),
+                     _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int64_t c = 0;
+    for (; c + 4 <= full; c += 4) {
+      _mm_prefetch(reinterpret_cast<const char *>(v + kPrefetchFloats),
+                   _MM_HINT_T0);
+      for (int u = 0; u < 4; ++u) {
+        unsigned m = mk[c + u];
+        __m512 w = _mm512_maskz_expand_ps(m, _mm512_loadu_ps(v));
+        v += __builtin_popcount(m);
+        acc[u] = _mm512_fmadd_ps(w, _mm512_loadu_ps(x + 16 * (c + u)), acc[u]);
+      }
+    }
+    for (; c < chunks; ++c) {
+      unsigned m = mk[c];
+      __m512 w = _mm512_maskz_expand_ps(m, _mm512_loadu_ps(v));
+      v += __builtin_popcount(m);
+      __m512 xv = c < full ? _mm512_loadu_ps(x + 16 * c)
+                           : _mm512_maskz_loadu_ps(lastMask, x + 16 * c);
+      acc[0] = _mm512_fmadd_ps(w, xv, acc[0]);
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(
+        _mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a, o);
+  }
+}
+} // namespace
+
+void pruneopt::kernels::impl::bitmaskAvx512(Args a, const int32_t *rowPtr,
+                                            const uint16_t *masks,
+                                            const float *values, double work) {
+  std::vector<float> xCopy;
+  ensureUnitK(a, xCopy);
+  parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
+    for (int64_t b = 0; b < a.batch; ++b)
+      bitmaskRows1(a, b, rowPtr, masks, values, o0, o1);
+  });
+}
+#endif // PRUNE_X86

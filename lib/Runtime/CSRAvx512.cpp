@@ -1,0 +1,132 @@
+//===- CSRAvx512.cpp - The AVX-512 csr kernels ----------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// csr: one batch row gathers 16 inputs per step; batched (>= 4 rows),
+// every entry is one FMA per 16 batch rows on the transposed x.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Avx512Impl.h"
+
+#if PRUNE_X86
+#include <cstring>
+
+using namespace pruneopt::kernels;
+using namespace pruneopt::kernels::impl;
+
+namespace {
+template <int Bits> AVX512 inline __m512i loadCols(const void *col, int64_t i) {
+  if constexpr (Bits == 32)
+    return _mm512_loadu_si512(static_cast<const int32_t *>(col) + i);
+  else if constexpr (Bits == 8)
+    return _mm512_cvtepu8_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(
+            static_cast<const uint8_t *>(col) + i)));
+  else
+    return _mm512_cvtepu16_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+            static_cast<const uint16_t *>(col) + i)));
+}
+
+template <int Bits>
+AVX512 inline __m512i loadColsMasked(const void *col, int64_t i, __mmask16 m) {
+  if constexpr (Bits == 32)
+    return _mm512_maskz_loadu_epi32(m, static_cast<const int32_t *>(col) + i);
+  else if constexpr (Bits == 8)
+    return _mm512_cvtepu8_epi32(
+        _mm_maskz_loadu_epi8(m, static_cast<const uint8_t *>(col) + i));
+  else
+    return _mm512_cvtepu16_epi32(
+        _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(col) + i));
+}
+
+// CSR, one batch row: 16 nonzeros per gather.
+template <int Bits>
+AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
+                     const void *col, const float *values, int64_t o0,
+                     int64_t o1) {
+  const float *x = a.x + b * a.xs;
+  float *yRow = a.y + b * a.ys;
+  for (int64_t o = o0; o < o1; ++o) {
+    int64_t i = rowPtr[o], e = rowPtr[o + 1];
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    for (; i + 32 <= e; i += 32) {
+      _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats),
+                   _MM_HINT_T0);
+      _mm_prefetch(
+          reinterpret_cast<const char *>(values + i + kPrefetchFloats + 16),
+          _MM_HINT_T0);
+      _mm_prefetch(static_cast<const char *>(col) +
+                       (i + kPrefetchFloats) * (Bits / 8),
+                   _MM_HINT_T0);
+      __m512 g0 = _mm512_i32gather_ps(loadCols<Bits>(col, i), x, 4);
+      __m512 g1 = _mm512_i32gather_ps(loadCols<Bits>(col, i + 16), x, 4);
+      acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i), g0, acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i + 16), g1, acc1);
+    }
+    for (; i < e; i += 16) {
+      __mmask16 m = tailMask(e - i);
+      __m512 g = _mm512_mask_i32gather_ps(
+          _mm512_setzero_ps(), m, loadColsMasked<Bits>(col, i, m), x, 4);
+      acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + i), g, acc0);
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a, o);
+  }
+}
+} // namespace
+
+void pruneopt::kernels::impl::csrAvx512(Args a, const int32_t *rowPtr,
+                                      const void *col, int colBits,
+                                      const float *values, double work) {
+  int64_t batch = a.batch, rows = a.rows;
+  std::vector<float> xCopy;
+  if (batch < kBatchedFrom) {
+    ensureUnitK(a, xCopy);
+    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+      for (int64_t b = 0; b < batch; ++b)
+        colBits == 8    ? csrRows1<8>(a, b, rowPtr, col, values, o0, o1)
+        : colBits == 16 ? csrRows1<16>(a, b, rowPtr, col, values, o0, o1)
+                        : csrRows1<32>(a, b, rowPtr, col, values, o0, o1);
+    });
+    return;
+  }
+  forBatchChunks(
+      a, [&](int64_t b0, int64_t nb, int nv, const float *xT, int64_t ldx) {
+        parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
+          const char *cb = static_cast<const char *>(col);
+          int cw = colBits / 8;
+          auto rowsNV = [&](auto nvTag, auto colOf) {
+            constexpr int NV = decltype(nvTag)::value;
+            ColumnTile<NV> tile(a, b0, nb);
+            for (int64_t o = o0; o < o1; ++o)
+              if (xGiven(a))
+                batchedRow<NV, true>(tile, xT, ldx, nb, o, rowPtr[o],
+                                     rowPtr[o + 1], values, colOf, cb, cw);
+              else
+                batchedRow<NV, false>(tile, xT, ldx, nb, o, rowPtr[o],
+                                      rowPtr[o + 1], values, colOf, cb, cw);
+            tile.flush();
+          };
+          auto byWidth = [&](auto nvTag) {
+            if (colBits == 32)
+              rowsNV(nvTag, [&](int64_t i) {
+                return int64_t(static_cast<const int32_t *>(col)[i]);
+              });
+            else if (colBits == 8)
+              rowsNV(nvTag, [&](int64_t i) {
+                return int64_t(static_cast<const uint8_t *>(col)[i]);
+              });
+            else
+              rowsNV(nvTag, [&](int64_t i) {
+                return int64_t(static_cast<const uint16_t *>(col)[i]);
+              });
+          };
+          withNV(nv, byWidth);
+        });
+      });
+}
+#endif // PRUNE_X86

@@ -1,0 +1,133 @@
+//===- DenseAvx512.cpp - The AVX-512 dense kernels ------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// dense: R batch rows x P panels of 16 outputs in registers, the whole K
+// per call; panel groups outside, batch chunks inside.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Avx512Impl.h"
+
+#if PRUNE_X86
+#include <cstring>
+
+using namespace pruneopt::kernels;
+using namespace pruneopt::kernels::impl;
+
+namespace {
+// Dense: R batch rows x P panels of 16 outputs, the whole K per call.
+// Tail: the one partial last panel (P = 1), stored [k][rows % 16].
+template <int R, int P, bool Tail = false>
+AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
+                       int64_t b0) {
+  const int64_t width = Tail ? a.rows % 16 : 16;
+  const __mmask16 lanes = tailMask(width);
+  __m512 c[R][P];
+  for (int r = 0; r < R; ++r)
+    for (int p = 0; p < P; ++p)
+      c[r][p] = _mm512_setzero_ps();
+  const float *w = panels + p0 * a.cols * 16;
+  const float *x[R];
+  for (int r = 0; r < R; ++r)
+    x[r] = a.x + (b0 + r) * a.xs;
+  for (int64_t k = 0; k < a.cols; ++k) {
+    __m512 wv[P];
+    for (int p = 0; p < P; ++p) {
+      const float *wk = w + p * a.cols * 16 + k * width;
+      _mm_prefetch(reinterpret_cast<const char *>(wk + kPrefetchFloats),
+                   _MM_HINT_T0);
+      wv[p] = Tail ? _mm512_maskz_loadu_ps(lanes, wk) : _mm512_loadu_ps(wk);
+    }
+    for (int r = 0; r < R; ++r) {
+      __m512 xb = _mm512_set1_ps(x[r][k * a.xk]);
+      for (int p = 0; p < P; ++p)
+        c[r][p] = _mm512_fmadd_ps(wv[p], xb, c[r][p]);
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    int64_t o = (p0 + p) * 16;
+    __mmask16 mask = tailMask(a.rows - o);
+    for (int r = 0; r < R; ++r) {
+      float *y = a.y + (b0 + r) * a.ys + o * a.yo;
+      if (a.yo == 1) {
+        storeOut(y, c[r][p], mask, a,
+                 a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + o)
+                        : _mm512_setzero_ps());
+        continue;
+      }
+      alignas(64) float tmp[16];
+      _mm512_store_ps(tmp, c[r][p]);
+      for (int64_t j = 0; j < std::min<int64_t>(16, a.rows - o); ++j)
+        y[j * a.yo] = finish(tmp[j], y + j * a.yo, a, o + j);
+    }
+  }
+}
+
+template <int P, bool Tail = false>
+AVX512 void denseRowsP(const Args &a, const float *panels, int64_t p0,
+                       int64_t b0, int64_t r) {
+  switch (r) {
+  case 1:
+    return denseBlock<1, P, Tail>(a, panels, p0, b0);
+  case 2:
+    return denseBlock<2, P, Tail>(a, panels, p0, b0);
+  case 3:
+    return denseBlock<3, P, Tail>(a, panels, p0, b0);
+  case 4:
+    return denseBlock<4, P, Tail>(a, panels, p0, b0);
+  case 5:
+    return denseBlock<5, P, Tail>(a, panels, p0, b0);
+  case 6:
+    return denseBlock<6, P, Tail>(a, panels, p0, b0);
+  case 7:
+    return denseBlock<7, P, Tail>(a, panels, p0, b0);
+  default:
+    return denseBlock<8, P, Tail>(a, panels, p0, b0);
+  }
+}
+
+AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
+                     int64_t p1) {
+  // Panel groups outside, batch chunks inside: a group's panels stay in L2
+  // while every batch chunk reads them. The partial last panel (if any)
+  // goes alone, with masked loads.
+  const int64_t full = a.rows / 16;
+  int64_t group = a.batch <= 2 ? 4 : 2;
+  for (int64_t p = p0; p < std::min(p1, full); p += group) {
+    int64_t np = std::min(group, std::min(p1, full) - p);
+    for (int64_t b0 = 0; b0 < a.batch; b0 += 8) {
+      int64_t r = std::min<int64_t>(8, a.batch - b0);
+      if (np == 4 && r <= 2) {
+        if (r == 1)
+          denseBlock<1, 4>(a, panels, p, b0);
+        else
+          denseBlock<2, 4>(a, panels, p, b0);
+      } else if (np == 2) {
+        denseRowsP<2>(a, panels, p, b0, r);
+      } else {
+        for (int64_t q = p; q < p + np; ++q)
+          denseRowsP<1>(a, panels, q, b0, r);
+      }
+    }
+  }
+  if (p1 > full && a.rows % 16)
+    for (int64_t b0 = 0; b0 < a.batch; b0 += 8)
+      denseRowsP<1, true>(a, panels, full, b0,
+                          std::min<int64_t>(8, a.batch - b0));
+}
+} // namespace
+
+void pruneopt::kernels::impl::denseAvx512(Args a, const float *panels,
+                                        double work) {
+  int64_t batch = a.batch, rows = a.rows;
+  int64_t numPanels = (rows + 15) / 16;
+  int64_t group = batch <= 2 ? 4 : 2;
+  int64_t units = (numPanels + group - 1) / group;
+  parallelUnits(units, work, [&](int64_t u0, int64_t u1) {
+    denseAvx(a, panels, u0 * group, std::min(u1 * group, numPanels));
+  });
+}
+#endif // PRUNE_X86

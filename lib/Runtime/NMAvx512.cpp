@@ -1,0 +1,157 @@
+//===- NMAvx512.cpp - The AVX-512 N:M kernels -----------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// N:M: 2:4 decodes 16 values per u32 and selects their inputs with one
+// permute per batch row; other N:M run the batched row kernel of csr.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Avx512Impl.h"
+
+#if PRUNE_X86
+#include <cstring>
+
+using namespace pruneopt::kernels;
+using namespace pruneopt::kernels::impl;
+
+namespace {
+// 2:4: 16 values cover 32 inputs; one permute per batch row selects them.
+// NB batch rows share each decoded chunk (batch register blocking).
+template <int NB>
+AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
+                     const float *values, int64_t o0, int64_t o1) {
+  int64_t stride = nmStride(a.cols, 2, 4), words = stride / 16;
+  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                           20, 22, 24, 26, 28, 30);
+  const __m512i base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20,
+                                         20, 24, 24, 28, 28);
+  const __m512i three = _mm512_set1_epi32(3);
+  const float *x[NB];
+  for (int b = 0; b < NB; ++b)
+    x[b] = a.x + (b0 + b) * a.xs;
+  constexpr int U = NB == 1 ? 2 : 1;
+  for (int64_t o = o0; o < o1; ++o) {
+    const float *v = values + o * stride;
+    const uint8_t *cw = codes + o * words * 4;
+    __m512 acc[U][NB];
+    for (int u = 0; u < U; ++u)
+      for (int b = 0; b < NB; ++b)
+        acc[u][b] = _mm512_setzero_ps();
+    for (int64_t q = 0; q < words; ++q) {
+      uint32_t word;
+      std::memcpy(&word, cw + 4 * q, 4);
+      _mm_prefetch(reinterpret_cast<const char *>(v + 16 * q + kPrefetchFloats),
+                   _MM_HINT_T0);
+      __m512i idx = _mm512_add_epi32(
+          _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(word), shifts),
+                           three),
+          base);
+      __m512 w = _mm512_loadu_ps(v + 16 * q);
+      int64_t k = 32 * q;
+      bool full = k + 32 <= a.cols;
+      __mmask16 mLo = tailMask(a.cols - k),
+                mHi = tailMask(std::max<int64_t>(a.cols - k - 16, 0));
+      for (int b = 0; b < NB; ++b) {
+        __m512 lo, hi;
+        if (full) {
+          lo = _mm512_loadu_ps(x[b] + k);
+          hi = _mm512_loadu_ps(x[b] + k + 16);
+        } else {
+          lo = _mm512_maskz_loadu_ps(mLo, x[b] + k);
+          hi = _mm512_maskz_loadu_ps(mHi, x[b] + k + 16);
+        }
+        __m512 g = _mm512_permutex2var_ps(lo, idx, hi);
+        acc[q % U][b] = _mm512_fmadd_ps(w, g, acc[q % U][b]);
+      }
+    }
+    for (int b = 0; b < NB; ++b) {
+      __m512 t = acc[0][b];
+      for (int u = 1; u < U; ++u)
+        t = _mm512_add_ps(t, acc[u][b]);
+      float *y = a.y + (b0 + b) * a.ys + o * a.yo;
+      *y = finish(_mm512_reduce_add_ps(t), y, a, o);
+    }
+  }
+}
+
+AVX512 void nm24Block(const Args &a, int64_t b0, int64_t nb,
+                      const uint8_t *codes, const float *values, int64_t o0,
+                      int64_t o1) {
+  switch (nb) {
+  case 1:
+    return nm24Rows<1>(a, b0, codes, values, o0, o1);
+  case 2:
+    return nm24Rows<2>(a, b0, codes, values, o0, o1);
+  case 3:
+    return nm24Rows<3>(a, b0, codes, values, o0, o1);
+  case 4:
+    return nm24Rows<4>(a, b0, codes, values, o0, o1);
+  case 5:
+    return nm24Rows<5>(a, b0, codes, values, o0, o1);
+  case 6:
+    return nm24Rows<6>(a, b0, codes, values, o0, o1);
+  case 7:
+    return nm24Rows<7>(a, b0, codes, values, o0, o1);
+  default:
+    return nm24Rows<8>(a, b0, codes, values, o0, o1);
+  }
+}
+} // namespace
+
+void pruneopt::kernels::impl::nmAvx512(Args a, int64_t n, int64_t m,
+                                     const uint8_t *codes, const float *values,
+                                     double work) {
+  bool is24 = n == 2 && m == 4;
+  int64_t batch = a.batch, rows = a.rows, cols = a.cols;
+  if (is24) {
+    std::vector<float> xCopy;
+    ensureUnitK(a, xCopy);
+    // Rows outside, batch blocks of 8 inside: a row's values stay in L1.
+    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+      for (int64_t r0 = o0; r0 < o1; r0 += 64)
+        for (int64_t b = 0; b < batch; b += 8)
+          nm24Block(a, b, std::min<int64_t>(8, batch - b), codes, values, r0,
+                    std::min(r0 + 64, o1));
+    });
+    return;
+  }
+  int64_t stride = nmStride(cols, n, m), perRow = cols / m * n;
+  forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT,
+                        int64_t ldx) {
+    parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
+      // Columns of one row, decoded once per row (no divisions inside).
+      std::vector<int32_t> cols(perRow);
+      ColumnTile<1> tile1(a, b0, nb);
+      ColumnTile<2> tile2(a, b0, nb);
+      for (int64_t o = o0; o < o1; ++o) {
+        int64_t base = o * stride;
+        for (int64_t j = 0, g = 0, q = 0; j < perRow; ++j) {
+          cols[j] = g + nmOffset(codes, is24, base + j);
+          if (++q == n) {
+            q = 0;
+            g += m;
+          }
+        }
+        const float *v = values + base;
+        auto colOf = [&](int64_t j) { return int64_t(cols[j]); };
+        bool given = xGiven(a);
+        if (nv == 1)
+          given
+              ? batchedRow<1, true>(tile1, xT, ldx, nb, o, 0, perRow, v, colOf)
+              : batchedRow<1, false>(tile1, xT, ldx, nb, o, 0, perRow, v,
+                                     colOf);
+        else
+          given
+              ? batchedRow<2, true>(tile2, xT, ldx, nb, o, 0, perRow, v, colOf)
+              : batchedRow<2, false>(tile2, xT, ldx, nb, o, 0, perRow, v,
+                                     colOf);
+      }
+      tile1.flush();
+      tile2.flush();
+    });
+  });
+}
+#endif // PRUNE_X86
