@@ -25,7 +25,9 @@
 #include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
 
 namespace mlir::prune {
@@ -334,24 +336,56 @@ struct NNLowerKernelsPass
           << int64_t(csrTiledBatch);
       return signalPassFailure();
     }
-    SmallVector<linalg::LinalgOp> candidates;
-    // Contractions only: lowering one erases the elementwise ops (and the
-    // broadcast init) it absorbs, which must not be visited afterwards.
+    // The pattern is applied to the contractions that exist now, in program
+    // order: lowering one erases the elementwise ops (and the broadcast
+    // init) it absorbs, and creates no op the pattern must see. No folding,
+    // no constant CSE: the rest of the module is left as it is.
+    SmallVector<Operation *> contractions;
     module.walk([&](linalg::LinalgOp op) {
-      if (matchConvAsFullyConnected(op, 1) ||
-          matchDepthwiseAsFullyConnected(op) || matchFullyConnected(op, 0) ||
-          matchFullyConnected(op, 1))
-        candidates.push_back(op);
+      if (op.getNumReductionLoops() > 0)
+        contractions.push_back(op);
     });
-    bool hadError = false;
-    for (linalg::LinalgOp op : candidates) {
-      FailureOr<bool> lowered = tryLower(op);
-      if (failed(lowered))
-        hadError = true;
-    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerToKernelCall>(&getContext(), *this);
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps)
+        .setUseTopDownTraversal(true)
+        .enableFolding(false)
+        .enableConstantCSE(false);
+    hadError = false;
+    // (The driver's worklist pops from the back: reversed, the contractions
+    // are rewritten in program order, which fixes the order of the kernel
+    // declarations and resource names.)
+    std::reverse(contractions.begin(), contractions.end());
+    (void)applyOpPatternsGreedily(contractions, std::move(patterns), config);
     if (hadError)
       signalPassFailure();
   }
+
+  /// Lowers one contraction to a kernel call.
+  struct LowerToKernelCall
+      : public OpInterfaceRewritePattern<linalg::LinalgOp> {
+    LowerToKernelCall(MLIRContext *ctx, NNLowerKernelsPass &pass)
+        : OpInterfaceRewritePattern<linalg::LinalgOp>(ctx), pass(pass) {}
+    LogicalResult matchAndRewrite(linalg::LinalgOp op,
+                                  PatternRewriter &rewriter) const override {
+      pass.rw = &rewriter;
+      std::string whyNot;
+      FailureOr<bool> lowered = pass.tryLower(op, whyNot);
+      if (failed(lowered)) {
+        pass.hadError = true; // (diagnosed)
+        return rewriter.notifyMatchFailure(op, "the weight's data is unreadable");
+      }
+      if (!*lowered)
+        return rewriter.notifyMatchFailure(op, whyNot);
+      return success();
+    }
+    NNLowerKernelsPass &pass;
+  };
+
+  /// The rewriter of the pattern being applied.
+  RewriterBase *rw = nullptr;
+  bool hadError = false;
 
   /// The weight operand's data as the op sees it (row-major), its
   /// decision and kernel format; nullopt if it is not a constant.
@@ -392,15 +426,21 @@ struct NNLowerKernelsPass
     return std::optional<WeightData>(std::move(wd));
   }
 
-  /// Returns true if lowered, false if not applicable, failure on error.
-  FailureOr<bool> tryLower(linalg::LinalgOp op) {
+  /// Returns true if lowered, false if not applicable (`whyNot` says why),
+  /// failure on error.
+  FailureOr<bool> tryLower(linalg::LinalgOp op, std::string &whyNot) {
+    static constexpr const char *kNoWeight =
+        "the weight is neither a constant nor an assembled sparse constant "
+        "(or is not f32, or dense=false)";
     if (std::optional<ConvAsFullyConnected> conv =
             matchConvAsFullyConnected(op, 1)) {
       auto wd = readOperandWeight(op->getOperand(1));
       if (failed(wd))
         return failure();
-      if (!*wd)
+      if (!*wd) {
+        whyNot = kNoWeight;
         return false;
+      }
       lowerConv(op, *conv, **wd);
       ++numLowered;
       if ((*wd)->def->use_empty())
@@ -412,13 +452,18 @@ struct NNLowerKernelsPass
       auto wd = readOperandWeight(op->getOperand(1));
       if (failed(wd))
         return failure();
-      if (!*wd)
+      if (!*wd) {
+        whyNot = kNoWeight;
         return false;
+      }
       // Dense filters: upstream's vectorized loops are faster (measured:
       // block-diagonal CSR + im2col 1.5-2.6x slower; sparse filters 2.6x
       // faster than the sparsifier's loops).
-      if (!denseBlockDiagonal && !isa<sparse_tensor::AssembleOp>((*wd)->def))
+      if (!denseBlockDiagonal && !isa<sparse_tensor::AssembleOp>((*wd)->def)) {
+        whyNot = "dense depthwise / grouped filter: upstream's loops are "
+                 "faster (dense-block-diagonal=false)";
         return false;
+      }
       // The block-diagonal weight is (C-1)/C zeros whatever the filter's
       // format: CSR (csr-tiled when batched) computes only the filter's
       // nonzeros.
@@ -437,8 +482,10 @@ struct NNLowerKernelsPass
       auto wd = readOperandWeight(op->getOperand(w));
       if (failed(wd))
         return failure();
-      if (!*wd)
+      if (!*wd) {
+        whyNot = kNoWeight;
         continue;
+      }
       WeightData &data = **wd;
       int64_t rows = fc->outputs, cols = fc->reduction;
       if (fc->weightKN) // [in, out] to [out, in]
@@ -449,12 +496,16 @@ struct NNLowerKernelsPass
         eraseWithConstants(data.def);
       return true;
     }
+    if (whyNot.empty())
+      whyNot = "not a fully connected layer or a 2-D convolution with static "
+               "shapes";
     return false;
   }
 
   void lowerFullyConnected(linalg::LinalgOp op, const FullyConnected &fc,
                            const WeightData &wd) {
-    OpBuilder b(op);
+    RewriterBase &b = *rw;
+    b.setInsertionPoint(op);
     Location loc = op.getLoc();
     Type f32 = b.getF32Type();
     Value x = op->getOperand(fc.inputOperand);
@@ -508,7 +559,8 @@ struct NNLowerKernelsPass
   void lowerConv(linalg::LinalgOp op, const ConvAsFullyConnected &conv,
                  WeightData &wd) {
     MLIRContext *ctx = &getContext();
-    OpBuilder b(op);
+    RewriterBase &b = *rw;
+    b.setInsertionPoint(op);
     Location loc = op.getLoc();
     Type f32 = b.getF32Type();
     Value in = op->getOperand(0);
@@ -634,29 +686,29 @@ struct NNLowerKernelsPass
     Value init = op.getDpsInits()[0];
     Value last =
         ep.ops.empty() ? op->getResult(0) : ep.ops.back()->getResult(0);
-    last.replaceAllUsesWith(result);
+    rw->replaceAllUsesWith(last, result);
     for (linalg::GenericOp g : llvm::reverse(ep.ops))
-      g->erase();
+      rw->eraseOp(g);
     Operation *initDef = init.getDefiningOp();
-    op->erase();
+    rw->eraseOp(op);
     if (initDef && initDef->use_empty() &&
         (isa<linalg::FillOp, linalg::BroadcastOp>(initDef) ||
          (ep.biasFromInit && isa<linalg::GenericOp>(initDef)))) {
       Value dest = cast<DestinationStyleOpInterface>(initDef).getDpsInits()[0];
-      initDef->erase();
+      rw->eraseOp(initDef);
       if (Operation *e = dest.getDefiningOp())
         if (e->use_empty() && isa<tensor::EmptyOp>(e))
-          e->erase();
+          rw->eraseOp(e);
     }
   }
 
   void eraseWithConstants(Operation *def) {
     SmallVector<Value> operands(def->getOperands());
-    def->erase();
+    rw->eraseOp(def);
     for (Value v : operands)
       if (Operation *d = v.getDefiningOp())
         if (d->use_empty() && getConstantValue(d))
-          d->erase();
+          rw->eraseOp(d);
   }
 
   /// Materializes the weight in its layout: nn-sparsify's (the format and
@@ -698,11 +750,12 @@ struct NNLowerKernelsPass
     ModuleOp module = getOperation();
     if (auto f = module.lookupSymbol<func::FuncOp>(name))
       return f;
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    auto f = func::FuncOp::create(b, module.getLoc(), name,
-                                  b.getFunctionType(inputs, {}));
+    OpBuilder::InsertionGuard guard(*rw);
+    rw->setInsertionPointToStart(module.getBody());
+    auto f = func::FuncOp::create(*rw, module.getLoc(), name,
+                                  rw->getFunctionType(inputs, {}));
     f.setPrivate();
-    f->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    f->setAttr("llvm.emit_c_interface", rw->getUnitAttr());
     return f;
   }
 
