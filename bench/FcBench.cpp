@@ -27,6 +27,7 @@
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Execution/Runner.h"
+#include "prune-opt/Layout/Layout.h"
 #include "prune-opt/InitAll.h"
 #include "prune-opt/Runtime/Kernels.h"
 #include "prune-opt/Utils/WeightData.h"
@@ -546,7 +547,10 @@ int main(int argc, char **argv) {
       for (double sp : sparsityList)
         for (const std::string &f : formatList)
           // csr-rows differs from csr only where csr-tiled applies.
-          if (f != "csr-rows" || batch >= pruneopt::kernels::kTiledFromBatch)
+          if (f != "csr-rows" ||
+              prune::layout::usesBatchedLayout(
+                  pruneopt::kernels::Format::CSR, batch,
+                  prune::layout::kDefaultTiledFromBatch))
             variants.push_back(
                 {llvm::formatv("{0} {1:P0}", f, sp).str(),
                  // csr-rows: csr without the csr-tiled layout (comparison).

@@ -70,9 +70,6 @@ bool isSelectable(Format format);
 
 /// Rows and columns of one csr-tiled block.
 constexpr int64_t kTileRows = 256, kTileCols = 256;
-/// The batch from which the compiler packs csr weights as csr-tiled (the
-/// default of nn-lower-kernels' `csr-tiled-batch`).
-constexpr int64_t kTiledFromBatch = 8;
 
 /// A weight packed for one of the kernels.
 struct PackedWeight {

@@ -9,6 +9,7 @@
 
 #include "prune-opt/Criteria/Criteria.h"
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
+#include "prune-opt/Layout/Layout.h"
 #include "prune-opt/Runtime/Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -320,7 +320,8 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
            "mlir::prune::FormatOption::Auto", "Storage of pruned weights "
            "(auto or a row of include/prune-opt/Runtime/Formats.def)",
            [{mlir::prune::formatOptionValues()}]>,
-    Option<"csrTiledBatch", "csr-tiled-batch", "int64_t", "8",
+    Option<"csrTiledBatch", "csr-tiled-batch", "int64_t",
+           "::mlir::prune::layout::kDefaultTiledFromBatch",
            "csr, bitmask and nm weights of layers run at this batch or "
            "more get the batched layout (csr-tiled); 0 = never">,
     Option<"minSparsity", "min-sparsity", "double", "0.0",
@@ -508,7 +509,8 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
            "dense (their block-diagonal CSR with im2col measured 1.5-2.6x "
            "slower than upstream's vectorized dense loops; sparse filters "
            "are always lowered, 2.6x faster than the sparsifier)">,
-    Option<"csrTiledBatch", "csr-tiled-batch", "int64_t", "8",
+    Option<"csrTiledBatch", "csr-tiled-batch", "int64_t",
+           "::mlir::prune::layout::kDefaultTiledFromBatch",
            "Weights without a #prune.layout (not from nn-sparsify): the "
            "smallest batch for which csr weights are packed as csr-tiled "
            "(0: never); a layout's regime always wins">,
