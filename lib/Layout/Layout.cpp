@@ -157,30 +157,48 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
     result.fellBack = true;
     add(Format::CSR);
   }
-  double bestCost = 0, denseCost = 0;
-  size_t best = 0;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    const Candidate &cand = candidates[i];
+  for (const Candidate &cand : candidates) {
     double cost = 0;
     for (const FcUse &use : uses)
       cost += kernelCost(cand.packed, use.batch, use.transposedInput, model);
     result.costs.push_back({cand.format, cost});
-    bool dense = cand.format == Format::Dense;
-    if (dense)
-      denseCost = cost;
-    // A sparse format must beat dense by the model's margin.
-    double effective =
-        dense || denseCost == 0 ? cost : cost / model.sparseMargin;
-    if (i == 0 || effective < bestCost) {
-      bestCost = effective;
+  }
+  // Auto's first candidate is dense: every other is compared with it.
+  size_t best = 0;
+  bool haveDense = candidates.front().format == Format::Dense;
+  double denseCost = result.costs.front().second;
+  double denseBytes = candidates.front().packed.bytes();
+  for (size_t i = 1; i < candidates.size(); ++i) {
+    double cost = result.costs[i].second;
+    double bytes = candidates[i].packed.bytes();
+    if (haveDense &&
+        !model.prefersSparse(cost, denseCost, bytes, denseBytes))
+      continue;
+    if (best == 0 && haveDense) {
       best = i;
+      continue;
     }
+    double bestCost = result.costs[best].second;
+    double bestBytes = candidates[best].packed.bytes();
+    bool better = model.objective == Objective::Size
+                      ? bytes < bestBytes || (bytes == bestBytes &&
+                                              cost < bestCost)
+                      : cost < bestCost;
+    if (better)
+      best = i;
   }
   result.format = candidates[best].format;
   result.batched = candidates[best].batched;
   result.batch = maxBatch;
   result.packed = std::move(candidates[best].packed);
   return result;
+}
+
+bool CostModel::prefersSparse(double sparse, double dense, double sparseBytes,
+                              double denseBytes) const {
+  if (objective == Objective::Latency)
+    return sparse < (1.0 - margin) * dense;
+  return sparseBytes < denseBytes && sparse <= (1.0 + margin) * dense;
 }
 
 std::pair<double, double>

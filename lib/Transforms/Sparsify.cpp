@@ -203,8 +203,15 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           << int64_t(csrTiledBatch);
       return signalPassFailure();
     }
+    if (!(margin >= 0.0 && margin < 1.0)) {
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'margin' must be in [0, 1), got " << margin;
+      return signalPassFailure();
+    }
     model.bandwidthGBs = bandwidthGBs;
     model.cacheKiB = cacheKiB;
+    model.margin = margin;
+    model.objective = objective;
     auto &analysis = getAnalysis<WeightAnalysis>();
     IRRewriter rewriter(&getContext());
     SmallVector<Operation *> maybeDead;
@@ -282,7 +289,15 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           auto [dense, csr] = estimateCosts(w, elements - zeros);
           costs = costsAttr({{kernels::Format::Dense, dense},
                              {kernels::Format::CSR, csr}});
-          keepDense = !(csr < model.sparseMargin * dense);
+          // Bytes of the sparse_tensor arrays: values and coordinates per
+          // entry, a position per output row (CSR; CSF adds a few more).
+          double eltBytes = w.type.getElementTypeBitWidth() / 8.0;
+          double idxBytes = indexWidth == 0 ? 8.0 : indexWidth / 8.0;
+          double nnz = elements - zeros;
+          double csrBytes = nnz * (eltBytes + idxBytes) +
+                            (outputsOf(w) + 1) * idxBytes;
+          keepDense = !model.prefersSparse(csr, dense, csrBytes,
+                                           w.numElements() * eltBytes);
         }
         // nn-lower-kernels still runs the uses it covers (depthwise and
         // grouped convolutions as block-diagonal csr) in this layout.
@@ -442,6 +457,21 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         isBSR ? structure.blockCols : 0, isNM ? structure.n : 0,
         isNM ? structure.m : 0, layout::indexBits(choice.packed),
         choice.packed.bytes(), costsAttr(choice.costs));
+  }
+
+  /// Elements along the weight's non-reduction dimensions (the rows of its
+  /// CSR form), as its first use sees them.
+  static double outputsOf(const WeightInfo &w) {
+    double outputs = 1;
+    if (w.uses.empty())
+      return outputs;
+    const WeightUse &use = w.uses.front();
+    auto type = cast<ShapedType>(
+        use.consumer->getOperand(use.operandIndex).getType());
+    for (auto [d, role] : llvm::enumerate(use.operandRoles))
+      if (role != DimRole::Reduction)
+        outputs *= type.getDimSize(d);
+    return outputs;
   }
 
   /// The largest batch of the uses nn-lower-kernels runs as kernel calls

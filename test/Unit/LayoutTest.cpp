@@ -98,13 +98,51 @@ TEST(Layout, AutoPicksSparseOnlyPastTheMargin) {
   for (auto [f, cost] : l.costs)
     if (f == l.format)
       chosen = cost;
-  EXPECT_LT(chosen, model.sparseMargin * l.costs[0].second);
+  EXPECT_LE(chosen, (1 + model.margin) * l.costs[0].second);
   // Nothing pruned: dense.
   std::vector<float> dense = sparseWeight(256, 256, 1);
   l = chooseKernelLayout(dense.data(), 256, 256, {{1, false}}, std::nullopt,
                          {}, model, 8);
   EXPECT_EQ(l.format, kernels::Format::Dense);
   EXPECT_EQ(l.packed.format, kernels::Format::Dense);
+}
+
+TEST(Layout, ObjectivesDecideBetweenFasterAndSmaller) {
+  CostModel model;
+  // Size: a smaller format predicted up to (1 + margin) x dense is taken;
+  // more than that, or not smaller, is not.
+  EXPECT_TRUE(model.prefersSparse(105, 100, 40, 100));
+  EXPECT_FALSE(model.prefersSparse(111, 100, 40, 100));
+  EXPECT_FALSE(model.prefersSparse(50, 100, 100, 100));
+  // Latency: only below (1 - margin) x dense, whatever the bytes.
+  model.objective = Objective::Latency;
+  EXPECT_FALSE(model.prefersSparse(95, 100, 40, 100));
+  EXPECT_TRUE(model.prefersSparse(89, 100, 400, 100));
+
+  // A cache-resident 80 % layer at batch 1 (the dense kernel is as fast
+  // as csr there): latency keeps it dense, size stores the smallest format
+  // that is predicted not slower.
+  std::vector<float> w = sparseWeight(100, 256, 5);
+  model.objective = Objective::Latency;
+  KernelLayout fastest = chooseKernelLayout(w.data(), 100, 256, {{1, false}},
+                                            std::nullopt, {}, model, 8);
+  model.objective = Objective::Size;
+  KernelLayout smallest = chooseKernelLayout(w.data(), 100, 256, {{1, false}},
+                                             std::nullopt, {}, model, 8);
+  EXPECT_LE(smallest.packed.bytes(), fastest.packed.bytes());
+  double dense = smallest.costs.front().second, chosen = 0;
+  for (auto [f, cost] : smallest.costs)
+    if (f == smallest.format)
+      chosen = cost;
+  EXPECT_LE(chosen, (1 + model.margin) * dense);
+  // Nothing smaller is acceptable: every candidate that stores fewer
+  // bytes is predicted slower than dense by more than the margin.
+  for (auto [f, cost] : smallest.costs) {
+    PackedWeight p;
+    ASSERT_TRUE(materialize(w.data(), 100, 256, f, false, {}, p));
+    if (p.bytes() < smallest.packed.bytes())
+      EXPECT_GT(cost, (1 + model.margin) * dense);
+  }
 }
 
 TEST(Layout, StructuredCandidatesAndBatchedRegime) {

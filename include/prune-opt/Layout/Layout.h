@@ -28,14 +28,31 @@ namespace mlir::prune::layout {
 using ::pruneopt::kernels::Format;
 using ::pruneopt::kernels::PackedWeight;
 
+/// What format=auto optimizes.
+enum class Objective {
+  /// Among the formats predicted not slower than dense (within the model's
+  /// error, `margin`), the one that stores the fewest bytes.
+  Size,
+  /// The fastest predicted format; a sparse one must beat dense by `margin`.
+  Latency,
+};
+
 /// Constants of the kernel cost model (docs/Design.md, "Kernel cost model").
 struct CostModel {
   /// Memory read bandwidth of one core, GB/s (nn-sparsify's bandwidth-gbs).
   double bandwidthGBs = 12.0;
   /// Weights up to this size are cache-resident (nn-sparsify's cache-kib).
   int64_t cacheKiB = 2048;
-  /// A sparse format must be below this fraction of dense's cost.
-  double sparseMargin = 0.9;
+  /// The model's relative error: Size accepts a format predicted up to
+  /// (1 + margin) x dense's cost; Latency takes a sparse format only below
+  /// (1 - margin) x dense's cost.
+  double margin = 0.1;
+  Objective objective = Objective::Size;
+
+  /// Whether a sparse format of predicted cost `sparse` (and `sparseBytes`
+  /// stored) is preferred to dense (`dense`, `denseBytes`).
+  bool prefersSparse(double sparse, double dense, double sparseBytes,
+                     double denseBytes) const;
 };
 
 /// The batch from which csr, bitmask and N:M weights use the batched
@@ -91,8 +108,9 @@ struct KernelLayout {
 };
 
 /// Picks the storage of W[rows, cols] used by `uses`: `requested`, or for
-/// nullopt (format=auto) the cheapest candidate by the cost model, where a
-/// sparse format must beat dense by the model's margin. Auto's candidates
+/// nullopt (format=auto) the candidate the model's objective prefers:
+/// the smallest of those predicted not slower than dense (Size), or the
+/// fastest, a sparse one only past the margin (Latency). Auto's candidates
 /// are dense, csr, bitmask, and bsr / nm when `structure` has blocks /
 /// N:M groups.
 KernelLayout chooseKernelLayout(const float *w, int64_t rows, int64_t cols,

@@ -310,9 +310,14 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
       csr   = nnz * R * c_nnz * (conv-like CSF ? 3 : 1) + outputs * R * 2 ns
     with c_mac = 0.10 ns (R = 1) or 0.25 ns, c_mem = 0.45 ns per element,
     c_nnz = 0.5 ns (resident, R = 1), 1.2 ns (from memory, R = 1) or
-    0.75 ns (R > 1). CSR is chosen only if it is below 0.9 x dense for every
-    use, so a pruned model is not made slower. The estimates are recorded
-    as the layout's `costs`. `format=csr` compresses every
+    0.75 ns (R > 1). The estimates are recorded as the layout's `costs`.
+
+    What `auto` picks from the predictions (`objective`): `size` (the
+    default) takes, among the formats predicted not slower than dense
+    within the model's error (cost <= (1 + `margin`) x dense's), the one
+    that stores the fewest bytes, so a pruned model gets smaller whenever
+    that does not cost speed; `latency` takes the fastest, a sparse format
+    only if below (1 - `margin`) x dense's cost. `format=csr` compresses every
     pruned weight at least `min-sparsity` sparse; `format=dense` none.
   }];
   let options = [
@@ -324,6 +329,19 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
            "::mlir::prune::layout::kDefaultTiledFromBatch",
            "csr, bitmask and nm weights of layers run at this batch or "
            "more get the batched layout (csr-tiled); 0 = never">,
+    Option<"objective", "objective", "mlir::prune::layout::Objective",
+           "mlir::prune::layout::Objective::Size",
+           "What format=auto optimizes",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::layout::Objective::Size, "size",
+                        "Among the formats predicted not slower than dense "
+                        "(within `margin`), the smallest"),
+             clEnumValN(mlir::prune::layout::Objective::Latency, "latency",
+                        "The fastest predicted; a sparse format only if "
+                        "faster than dense by `margin`"))}]>,
+    Option<"margin", "margin", "double", "0.1",
+           "The cost model's relative error: size accepts formats predicted "
+           "up to (1 + margin) x dense, latency needs (1 - margin) x dense">,
     Option<"minSparsity", "min-sparsity", "double", "0.0",
            "Weights less sparse than this always stay dense">,
     Option<"cacheKiB", "cache-kib", "int64_t", "2048",
