@@ -211,6 +211,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     model.bandwidthGBs = bandwidthGBs;
     model.cacheKiB = cacheKiB;
     model.margin = margin;
+    model.isa = targetIsa == IsaOption::Host ? layout::hostIsa()
+                : targetIsa == IsaOption::Portable ? layout::Isa::Portable
+                                             : layout::Isa::Avx512;
     model.objective = objective;
     auto &analysis = getAnalysis<WeightAnalysis>();
     IRRewriter rewriter(&getContext());

@@ -37,8 +37,16 @@ enum class Objective {
   Latency,
 };
 
+/// The kernels the model predicts: the AVX-512 ones (where the constants
+/// were fitted) or the portable C++ ones (CPUs without AVX-512).
+enum class Isa { Avx512, Portable };
+
+/// The kernels this machine runs (prune_kernels_has_avx512()).
+Isa hostIsa();
+
 /// Constants of the kernel cost model (docs/Design.md, "Kernel cost model").
 struct CostModel {
+  Isa isa = Isa::Avx512;
   /// Memory read bandwidth of one core, GB/s (nn-sparsify's bandwidth-gbs).
   double bandwidthGBs = 12.0;
   /// Weights up to this size are cache-resident (nn-sparsify's cache-kib).

@@ -33,6 +33,9 @@ enum class FormatOption : int {
 #include "prune-opt/Runtime/Formats.def"
 };
 
+/// nn-sparsify's `isa` option: the kernels the cost model predicts.
+enum class IsaOption { Host, Avx512, Portable };
+
 #define PRUNE_OPT_IF_1(...) __VA_ARGS__
 #define PRUNE_OPT_IF_0(...)
 /// The option's values: auto and the selectable rows of Formats.def.

@@ -312,6 +312,13 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     c_nnz = 0.5 ns (resident, R = 1), 1.2 ns (from memory, R = 1) or
     0.75 ns (R > 1). The estimates are recorded as the layout's `costs`.
 
+    The kernel terms are fitted on the AVX-512 kernels; `isa=portable`
+    (the default on a machine without AVX-512, `isa=host`) scales each
+    format's compute term by how much slower the portable kernels measured
+    (dense 14.5x at batch 1, csr 2x, ...; `lib/Layout/Layout.cpp`), so that
+    the choice is right for the CPU the model will run on. Pass `isa=` for
+    another deployment CPU.
+
     What `auto` picks from the predictions (`objective`): `size` (the
     default) takes, among the formats predicted not slower than dense
     within the model's error (cost <= (1 + `margin`) x dense's), the one
@@ -339,6 +346,16 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
              clEnumValN(mlir::prune::layout::Objective::Latency, "latency",
                         "The fastest predicted; a sparse format only if "
                         "faster than dense by `margin`"))}]>,
+    Option<"targetIsa", "isa", "mlir::prune::IsaOption",
+           "mlir::prune::IsaOption::Host",
+           "The kernels the cost model predicts (the deployment CPU's)",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::IsaOption::Host, "host",
+                        "This machine's: AVX-512 if it has it, else portable"),
+             clEnumValN(mlir::prune::IsaOption::Avx512, "avx512",
+                        "The AVX-512 kernels"),
+             clEnumValN(mlir::prune::IsaOption::Portable, "portable",
+                        "The portable C++ kernels (CPUs without AVX-512)"))}]>,
     Option<"margin", "margin", "double", "0.1",
            "The cost model's relative error: size accepts formats predicted "
            "up to (1 + margin) x dense, latency needs (1 - margin) x dense">,
