@@ -55,6 +55,17 @@ if getattr(config, "prune_opt_cuda", False):
     for tool in ["ptxas", "fatbinary"]:
         config.substitutions.append(
             ("%" + tool, os.path.join(config.cuda_bin_dir, tool)))
+    # `gpu`: a driver that lists a GPU (`nvidia-smi -L`). Tests of what
+    # happens without one say `UNSUPPORTED: gpu`.
+    import subprocess
+
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True,
+                                text=True, timeout=30)
+        if listed.returncode == 0 and "GPU" in listed.stdout:
+            config.available_features.add("gpu")
+    except (OSError, subprocess.SubprocessError):
+        pass
 
 # Tests that make device nodes (mknod) need root.
 if hasattr(os, "geteuid") and os.geteuid() == 0:

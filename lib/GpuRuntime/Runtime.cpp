@@ -17,6 +17,8 @@
 #include "prune-opt/GpuRuntime/GpuRuntime.h"
 #pragma GCC visibility pop
 
+#include "prune-opt/Runtime/Kernels.h" // PRUNE_ACCUMULATE, PRUNE_RELU
+
 #include "GpuTypes.h"
 #include "Launch.h"
 
@@ -33,7 +35,10 @@
 
 using namespace pruneopt::gpu;
 
-static_assert(PRUNE_GPU_ACCUMULATE == kAccumulate && PRUNE_GPU_RELU == kRelu,
+static_assert(int(PRUNE_GPU_ACCUMULATE) == int(PRUNE_ACCUMULATE) &&
+                  int(PRUNE_GPU_RELU) == int(PRUNE_RELU) &&
+                  int(PRUNE_GPU_ACCUMULATE) == int(kAccumulate) &&
+                  int(PRUNE_GPU_RELU) == int(kRelu),
               "the flags are the CPU library's (and the kernels')");
 
 namespace {

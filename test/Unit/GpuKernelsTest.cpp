@@ -350,6 +350,47 @@ TEST(GpuKernels, ReluKeepsNaN) {
     }
 }
 
+// The epilogue kernel the cuBLAS baseline runs after sgemv/sgemm: bias and
+// ReLU on y in place (never the accumulation: cuBLAS's beta did it).
+TEST(GpuKernels, EpilogueAfterCublas) {
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> val(-1, 1);
+  const int64_t rows = 37, ys = 40;
+  std::vector<float> bias(rows);
+  for (float &v : bias)
+    v = val(rng);
+  bias[4] = NAN;
+  for (int64_t batch : {1, 3, 32})
+    for (const Epilogue &e : kEpilogues) {
+      std::vector<float> y(batch * ys);
+      for (float &v : y)
+        v = val(rng);
+      std::vector<float> want = y;
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t o = 0; o < rows; ++o) {
+          float &v = want[b * ys + o];
+          if (e.bias)
+            v += bias[o];
+          if (e.relu)
+            v = 0.0f > v ? 0.0f : v;
+        }
+      FcArgs a;
+      a.y = y.data();
+      a.ys = ys;
+      a.batch = batch;
+      a.flags = (e.acc ? kAccumulate : 0) | (e.relu ? kRelu : 0);
+      a.bias = e.bias ? bias.data() : nullptr;
+      EmuLaunch launch;
+      ASSERT_TRUE(launchEpilogue(rows, a, launch));
+      EXPECT_EQ(launch.launched.size(), e.bias || e.relu ? 1u : 0u);
+      for (size_t i = 0; i < y.size(); ++i)
+        if (std::isnan(want[i]))
+          EXPECT_TRUE(std::isnan(y[i])) << e.name << " at " << i;
+        else
+          EXPECT_EQ(y[i], want[i]) << e.name << " at " << i;
+    }
+}
+
 // The emulation's primitives.
 
 namespace {
