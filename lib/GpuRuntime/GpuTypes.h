@@ -1,4 +1,5 @@
-//===- GpuTypes.h - What the GPU kernels and their callers share -*- C++ -*-===//
+//===- GpuTypes.h - What the GPU kernels and their callers share -*- C++
+//-*-===//
 //
 // Part of the prune-opt project.
 //
@@ -38,14 +39,14 @@ enum class GpuFormat : int32_t { Dense, CSR, BSR, NM };
 /// the emulation).
 struct WeightView {
   GpuFormat format = GpuFormat::Dense;
-  int64_t rows = 0, cols = 0;      // O, K
-  int32_t colBits = 32;            // csr/bsr column index: 8, 16 or 32
+  int64_t rows = 0, cols = 0;           // O, K
+  int32_t colBits = 32;                 // csr/bsr column index: 8, 16 or 32
   int32_t blockRows = 1, blockCols = 1; // bsr R x C
-  int32_t n = 0, m = 0;            // nm
-  const float *values = nullptr;   // every format (dense: W row-major)
-  const int32_t *rowPtr = nullptr; // csr: per row; bsr: per block row
-  const void *col = nullptr;       // csr: column; bsr: block column
-  const uint8_t *codes = nullptr;  // nm in-group offsets
+  int32_t n = 0, m = 0;                 // nm
+  const float *values = nullptr;        // every format (dense: W row-major)
+  const int32_t *rowPtr = nullptr;      // csr: per row; bsr: per block row
+  const void *col = nullptr;            // csr: column; bsr: block column
+  const uint8_t *codes = nullptr;       // nm in-group offsets
 };
 
 /// Flags of a call: the CPU library's PRUNE_ACCUMULATE and PRUNE_RELU.

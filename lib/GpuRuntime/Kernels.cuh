@@ -1,4 +1,4 @@
-//===- Kernels.cuh - The GPU kernels of pruned layers ------------*- CUDA -*-===//
+//===- Kernels.cuh - The GPU kernels of pruned layers ----------*- CUDA -*-===//
 //
 // Part of the prune-opt project.
 //
@@ -98,8 +98,9 @@ struct DenseRows {
 
 /// csr (packCSR): entries rowPtr[o]..rowPtr[o+1] of col / values.
 template <typename Col> struct CsrRows {
-  static constexpr const char *kName =
-      sizeof(Col) == 1 ? "csr8" : sizeof(Col) == 2 ? "csr16" : "csr32";
+  static constexpr const char *kName = sizeof(Col) == 1   ? "csr8"
+                                       : sizeof(Col) == 2 ? "csr16"
+                                                          : "csr32";
   const int32_t *rowPtr;
   const Col *col;
   const float *values;
@@ -114,8 +115,9 @@ template <typename Col> struct CsrRows {
 /// bsr (packBSR): output row o is row o % r of block row o / r; its entries
 /// are the c columns of each of the block row's blocks (e = block * c + j).
 template <typename Col> struct BsrRows {
-  static constexpr const char *kName =
-      sizeof(Col) == 1 ? "bsr8" : sizeof(Col) == 2 ? "bsr16" : "bsr32";
+  static constexpr const char *kName = sizeof(Col) == 1   ? "bsr8"
+                                       : sizeof(Col) == 2 ? "bsr16"
+                                                          : "bsr32";
   const int32_t *rowPtr;
   const Col *col;
   const float *values; // [blocks][r][c]
@@ -265,8 +267,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 
 /// bias + ReLU on y after cuBLAS has computed (accumulated) the product:
 /// the epilogue of the other kernels without the accumulation.
-__global__ void __launch_bounds__(kBlockThreads)
-    epilogueKernel(FcArgs a) {
+__global__ void __launch_bounds__(kBlockThreads) epilogueKernel(FcArgs a) {
   int64_t i = int64_t(blockIdx.x) * kBlockThreads + threadIdx.x;
   if (i >= a.batch * a.rows)
     return;
@@ -329,7 +330,9 @@ template <typename Fn> bool withRows(const WeightView &w, Fn fn) {
   return false;
 }
 
-inline unsigned ceilDiv(int64_t a, int64_t b) { return unsigned((a + b - 1) / b); }
+inline unsigned ceilDiv(int64_t a, int64_t b) {
+  return unsigned((a + b - 1) / b);
+}
 
 /// Launches the kernels of y (+)= x W^T for w: launch(kernel, layout,
 /// function, grid, block, args...) launches one (with <<<>>> in Kernels.cu,
@@ -356,15 +359,15 @@ bool launchFc(const WeightView &w, FcArgs a, Launch &&launch) {
     return launch("dense_tiled", "dense", denseTiledKernel, tiles, block,
                   w.values, a);
   if (!launch("transpose_x", "", transposeKernel,
-              dim3(ceilDiv(w.cols, kTile), ceilDiv(a.batch, kTile)), block,
-              a.x, a.xs, a.batch, a.cols, a.xT))
+              dim3(ceilDiv(w.cols, kTile), ceilDiv(a.batch, kTile)), block, a.x,
+              a.xs, a.batch, a.cols, a.xT))
     return false;
   bool ok = false;
   bool known = withRows(w, [&](auto rows) {
     using Rows = decltype(rows);
     if constexpr (!std::is_same_v<Rows, DenseRows>) // dense is tiled above
-      ok = launch("tile_rows", Rows::kName, tileRowsKernel<Rows>, tiles,
-                  block, rows, a);
+      ok = launch("tile_rows", Rows::kName, tileRowsKernel<Rows>, tiles, block,
+                  rows, a);
   });
   return known && ok;
 }

@@ -57,9 +57,8 @@ int cudaFail(const std::string &call, cudaError_t error) {
 }
 int cublasFail(const std::string &call, cublasStatus_t status) {
   return fail(PRUNE_GPU_CUBLAS_ERROR, call + ": " +
-                                          cublasGetStatusString(status) +
-                                          " (" + cublasGetStatusName(status) +
-                                          ")");
+                                          cublasGetStatusString(status) + " (" +
+                                          cublasGetStatusName(status) + ")");
 }
 
 /// Device memory that grows on demand (activation scratch).
@@ -138,9 +137,8 @@ struct prune_gpu_weight {
     if (bytes) {
       error = cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice);
       if (error != cudaSuccess)
-        return cudaFail(std::string("cudaMemcpy (") + what +
-                            ", host to device)",
-                        error);
+        return cudaFail(
+            std::string("cudaMemcpy (") + what + ", host to device)", error);
     }
     *dev = static_cast<const T *>(p);
     return PRUNE_GPU_OK;
@@ -245,18 +243,15 @@ int uploadCol(prune_gpu_weight &w, int64_t entries, const void *col,
 }
 
 int uploadDense(const char *function, prune_gpu_weight **out, int64_t rows,
-                int64_t cols, const float *w, const float *bias,
-                bool cublas) {
-  return makeWeight(function, out, rows, cols, bias,
-                    [&](prune_gpu_weight &g) {
-                      if (!w)
-                        return invalid(function, "w is null");
-                      g.view.format = GpuFormat::Dense;
-                      g.cublas = cublas;
-                      return g.upload("dense values", w,
-                                      size_t(rows) * size_t(cols),
-                                      &g.view.values);
-                    });
+                int64_t cols, const float *w, const float *bias, bool cublas) {
+  return makeWeight(function, out, rows, cols, bias, [&](prune_gpu_weight &g) {
+    if (!w)
+      return invalid(function, "w is null");
+    g.view.format = GpuFormat::Dense;
+    g.cublas = cublas;
+    return g.upload("dense values", w, size_t(rows) * size_t(cols),
+                    &g.view.values);
+  });
 }
 
 /// y(b, o) (+)= x W^T with cuBLAS (column-major: W is W^T [cols][rows]
@@ -284,15 +279,14 @@ int cublasFc(prune_gpu_weight *w, const FcArgs &a, void *stream) {
       return cublasFail("cublasSgemv", status);
   } else {
     status = cublasSgemm(cublasHandle, CUBLAS_OP_T, CUBLAS_OP_N, rows,
-                         int(a.batch), cols, &alpha, w->view.values, cols,
-                         a.x, int(a.xs), &beta, a.y, int(a.ys));
+                         int(a.batch), cols, &alpha, w->view.values, cols, a.x,
+                         int(a.xs), &beta, a.y, int(a.ys));
     if (status != CUBLAS_STATUS_SUCCESS)
       return cublasFail("cublasSgemm", status);
   }
   LaunchResult r = launchEpilogueOnDevice(w->view.rows, a, stream);
   if (r.error)
-    return cudaFail(std::string("launch of ") + r.kernel,
-                    cudaError_t(r.error));
+    return cudaFail(std::string("launch of ") + r.kernel, cudaError_t(r.error));
   return PRUNE_GPU_OK;
 }
 } // namespace
@@ -315,17 +309,16 @@ int prune_gpu_init(int32_t *count) {
   return PRUNE_GPU_OK;
 }
 
-int prune_gpu_upload_dense(prune_gpu_weight **out, int64_t rows,
-                           int64_t cols, const float *w, const float *bias) {
-  return uploadDense("prune_gpu_upload_dense", out, rows, cols, w, bias,
-                     false);
+int prune_gpu_upload_dense(prune_gpu_weight **out, int64_t rows, int64_t cols,
+                           const float *w, const float *bias) {
+  return uploadDense("prune_gpu_upload_dense", out, rows, cols, w, bias, false);
 }
 
 int prune_gpu_upload_dense_cublas(prune_gpu_weight **out, int64_t rows,
                                   int64_t cols, const float *w,
                                   const float *bias) {
-  return uploadDense("prune_gpu_upload_dense_cublas", out, rows, cols, w,
-                     bias, true);
+  return uploadDense("prune_gpu_upload_dense_cublas", out, rows, cols, w, bias,
+                     true);
 }
 
 int prune_gpu_upload_csr(prune_gpu_weight **out, int64_t rows, int64_t cols,
@@ -333,86 +326,79 @@ int prune_gpu_upload_csr(prune_gpu_weight **out, int64_t rows, int64_t cols,
                          int32_t colBits, const float *values,
                          const float *bias) {
   const char *function = "prune_gpu_upload_csr";
-  return makeWeight(
-      function, out, rows, cols, bias, [&](prune_gpu_weight &w) {
-        if (int s = checkRows(function, rows, rowPtr, col, colBits, values,
-                              cols))
-          return s;
-        int64_t nnz = rowPtr[rows];
-        w.view.format = GpuFormat::CSR;
-        if (int s = w.upload("csr row pointers", rowPtr, size_t(rows + 1),
-                             &w.view.rowPtr))
-          return s;
-        if (int s = uploadCol(w, nnz, col, colBits))
-          return s;
-        return w.upload("csr values", values, size_t(nnz), &w.view.values);
-      });
+  return makeWeight(function, out, rows, cols, bias, [&](prune_gpu_weight &w) {
+    if (int s = checkRows(function, rows, rowPtr, col, colBits, values, cols))
+      return s;
+    int64_t nnz = rowPtr[rows];
+    w.view.format = GpuFormat::CSR;
+    if (int s = w.upload("csr row pointers", rowPtr, size_t(rows + 1),
+                         &w.view.rowPtr))
+      return s;
+    if (int s = uploadCol(w, nnz, col, colBits))
+      return s;
+    return w.upload("csr values", values, size_t(nnz), &w.view.values);
+  });
 }
 
 int prune_gpu_upload_bsr(prune_gpu_weight **out, int64_t rows, int64_t cols,
                          int64_t r, int64_t c, const int32_t *rowPtr,
-                         const void *col, int32_t colBits,
-                         const float *values, const float *bias) {
+                         const void *col, int32_t colBits, const float *values,
+                         const float *bias) {
   const char *function = "prune_gpu_upload_bsr";
-  return makeWeight(
-      function, out, rows, cols, bias, [&](prune_gpu_weight &w) {
-        if (r <= 0 || c <= 0 || rows % r || cols % c)
-          return invalid(function, "the " + std::to_string(r) + "x" +
-                                       std::to_string(c) +
-                                       " blocks do not tile " +
-                                       std::to_string(rows) + "x" +
-                                       std::to_string(cols));
-        if (int s = checkRows(function, rows / r, rowPtr, col, colBits,
-                              values, cols / c))
-          return s;
-        int64_t blocks = rowPtr[rows / r];
-        if (blocks * r * c > INT_MAX)
-          return invalid(function, "more than 2^31 stored values");
-        w.view.format = GpuFormat::BSR;
-        w.view.blockRows = int32_t(r);
-        w.view.blockCols = int32_t(c);
-        if (int s = w.upload("bsr row pointers", rowPtr, size_t(rows / r + 1),
-                             &w.view.rowPtr))
-          return s;
-        if (int s = uploadCol(w, blocks, col, colBits))
-          return s;
-        return w.upload("bsr values", values, size_t(blocks * r * c),
-                        &w.view.values);
-      });
+  return makeWeight(function, out, rows, cols, bias, [&](prune_gpu_weight &w) {
+    if (r <= 0 || c <= 0 || rows % r || cols % c)
+      return invalid(function, "the " + std::to_string(r) + "x" +
+                                   std::to_string(c) + " blocks do not tile " +
+                                   std::to_string(rows) + "x" +
+                                   std::to_string(cols));
+    if (int s = checkRows(function, rows / r, rowPtr, col, colBits, values,
+                          cols / c))
+      return s;
+    int64_t blocks = rowPtr[rows / r];
+    if (blocks * r * c > INT_MAX)
+      return invalid(function, "more than 2^31 stored values");
+    w.view.format = GpuFormat::BSR;
+    w.view.blockRows = int32_t(r);
+    w.view.blockCols = int32_t(c);
+    if (int s = w.upload("bsr row pointers", rowPtr, size_t(rows / r + 1),
+                         &w.view.rowPtr))
+      return s;
+    if (int s = uploadCol(w, blocks, col, colBits))
+      return s;
+    return w.upload("bsr values", values, size_t(blocks * r * c),
+                    &w.view.values);
+  });
 }
 
 int prune_gpu_upload_nm(prune_gpu_weight **out, int64_t rows, int64_t cols,
                         int64_t n, int64_t m, const uint8_t *codes,
                         const float *values, const float *bias) {
   const char *function = "prune_gpu_upload_nm";
-  return makeWeight(
-      function, out, rows, cols, bias, [&](prune_gpu_weight &w) {
-        if (n <= 0 || m <= n || m > 256 || cols % m)
-          return invalid(function, std::to_string(n) + ":" +
-                                       std::to_string(m) +
-                                       " needs 0 < n < m <= 256 and m "
-                                       "dividing cols");
-        if (!codes || !values)
-          return invalid(function, "codes or values is null");
-        bool is24 = n == 2 && m == 4;
-        int64_t perRow = cols / m * n;
-        int64_t stride = is24 ? (perRow + 15) / 16 * 16 : perRow;
-        int64_t count = rows * stride;
-        int64_t codeBytes = is24 ? count / 4 : count;
-        if (!is24)
-          for (int64_t i = 0; i < count; ++i)
-            if (codes[i] >= m)
-              return invalid(function, "in-group offset " +
-                                           std::to_string(codes[i]) + " at " +
-                                           std::to_string(i) + " is >= m");
-        w.view.format = GpuFormat::NM;
-        w.view.n = int32_t(n);
-        w.view.m = int32_t(m);
-        if (int s = w.upload("nm codes", codes, size_t(codeBytes),
-                             &w.view.codes))
-          return s;
-        return w.upload("nm values", values, size_t(count), &w.view.values);
-      });
+  return makeWeight(function, out, rows, cols, bias, [&](prune_gpu_weight &w) {
+    if (n <= 0 || m <= n || m > 256 || cols % m)
+      return invalid(function, std::to_string(n) + ":" + std::to_string(m) +
+                                   " needs 0 < n < m <= 256 and m "
+                                   "dividing cols");
+    if (!codes || !values)
+      return invalid(function, "codes or values is null");
+    bool is24 = n == 2 && m == 4;
+    int64_t perRow = cols / m * n;
+    int64_t stride = is24 ? (perRow + 15) / 16 * 16 : perRow;
+    int64_t count = rows * stride;
+    int64_t codeBytes = is24 ? count / 4 : count;
+    if (!is24)
+      for (int64_t i = 0; i < count; ++i)
+        if (codes[i] >= m)
+          return invalid(function, "in-group offset " +
+                                       std::to_string(codes[i]) + " at " +
+                                       std::to_string(i) + " is >= m");
+    w.view.format = GpuFormat::NM;
+    w.view.n = int32_t(n);
+    w.view.m = int32_t(m);
+    if (int s = w.upload("nm codes", codes, size_t(codeBytes), &w.view.codes))
+      return s;
+    return w.upload("nm values", values, size_t(count), &w.view.values);
+  });
 }
 
 int prune_gpu_fc_device(prune_gpu_weight *w, float *dy, int64_t ys,
@@ -448,8 +434,8 @@ int prune_gpu_fc_device(prune_gpu_weight *w, float *dy, int64_t ys,
   if (w->cublas)
     return cublasFc(w, a, stream);
   if (batch > 1 && w->view.format != GpuFormat::Dense) {
-    if (int s = w->xT.reserve(size_t(batch * cols) * sizeof(float),
-                              "transposed x"))
+    if (int s =
+            w->xT.reserve(size_t(batch * cols) * sizeof(float), "transposed x"))
       return s;
     a.xT = w->xT.floats();
   }
@@ -457,8 +443,7 @@ int prune_gpu_fc_device(prune_gpu_weight *w, float *dy, int64_t ys,
   if (r.unknownLayout)
     return invalid(function, "the weight's layout has no kernel");
   if (r.error)
-    return cudaFail(std::string("launch of ") + r.kernel + "<" + r.layout +
-                        ">",
+    return cudaFail(std::string("launch of ") + r.kernel + "<" + r.layout + ">",
                     cudaError_t(r.error));
   return PRUNE_GPU_OK;
 }
@@ -490,9 +475,9 @@ int prune_gpu_fc(prune_gpu_weight *w, float *y, int64_t ys, const float *x,
   if (error != cudaSuccess)
     return cudaFail("cudaMemcpy2D (x, host to device)", error);
   if (flags & PRUNE_GPU_ACCUMULATE) {
-    error = cudaMemcpy2D(w->y.ptr, size_t(rows) * f, y, size_t(ys) * f,
-                         size_t(rows) * f, size_t(batch),
-                         cudaMemcpyHostToDevice);
+    error =
+        cudaMemcpy2D(w->y.ptr, size_t(rows) * f, y, size_t(ys) * f,
+                     size_t(rows) * f, size_t(batch), cudaMemcpyHostToDevice);
     if (error != cudaSuccess)
       return cudaFail("cudaMemcpy2D (y, host to device)", error);
   }
@@ -511,8 +496,7 @@ int prune_gpu_fc(prune_gpu_weight *w, float *y, int64_t ys, const float *x,
     return s;
   // Waits for the kernels: their execution errors show here.
   error = cudaMemcpy2D(y, size_t(ys) * f, w->y.ptr, size_t(rows) * f,
-                       size_t(rows) * f, size_t(batch),
-                       cudaMemcpyDeviceToHost);
+                       size_t(rows) * f, size_t(batch), cudaMemcpyDeviceToHost);
   if (error != cudaSuccess)
     return cudaFail("cudaMemcpy2D (y, device to host, after the kernels)",
                     error);

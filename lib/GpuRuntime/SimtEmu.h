@@ -191,7 +191,7 @@ struct BlockState {
 /// The calling thread's place in the grid.
 struct ThreadCtx {
   dim3 thread, block, blockDim, gridDim;
-  unsigned linear = 0; // x + y * blockDim.x + z * blockDim.x * blockDim.y
+  unsigned linear = 0;   // x + y * blockDim.x + z * blockDim.x * blockDim.y
   unsigned shuffles = 0; // this block's shuffles so far (the slot set)
   BlockState *state = nullptr;
 };
@@ -309,8 +309,8 @@ inline std::string launch(dim3 grid, dim3 block,
     tls.blockDim = block;
     tls.gridDim = grid;
     tls.linear = t;
-    tls.thread = dim3(t % block.x, t / block.x % block.y,
-                      t / (block.x * block.y));
+    tls.thread =
+        dim3(t % block.x, t / block.x % block.y, t / (block.x * block.y));
     tls.state = &st;
     for (unsigned z = 0; z < grid.z; ++z)
       for (unsigned y = 0; y < grid.y; ++y)

@@ -132,8 +132,8 @@ struct Layer {
       break;
     case kernels::Format::CSR:
     case kernels::Format::BSR:
-      v.format = p.format == kernels::Format::CSR ? GpuFormat::CSR
-                                                  : GpuFormat::BSR;
+      v.format =
+          p.format == kernels::Format::CSR ? GpuFormat::CSR : GpuFormat::BSR;
       v.colBits = p.colBits;
       v.col = p.colBits == 8    ? static_cast<const void *>(p.col8.data())
               : p.colBits == 16 ? static_cast<const void *>(p.col16.data())
@@ -163,37 +163,36 @@ Layer makeLayer(const std::string &name, std::vector<float> w, int64_t rows,
 std::vector<Layer> makeLayers() {
   std::mt19937 rng(7);
   std::vector<Layer> layers;
-  std::vector<float> u = makeWeight(37, 70, Pattern::Unstructured, 1, 1, 0.9,
-                                    rng);
-  layers.push_back(makeLayer("dense", u, 37, 70,
-                             kernels::packDense(u.data(), 37, 70)));
+  std::vector<float> u =
+      makeWeight(37, 70, Pattern::Unstructured, 1, 1, 0.9, rng);
+  layers.push_back(
+      makeLayer("dense", u, 37, 70, kernels::packDense(u.data(), 37, 70)));
   kernels::PackedWeight csr = kernels::packCSR(u.data(), 37, 70);
   EXPECT_EQ(csr.colBits, 8);
   layers.push_back(makeLayer("csr8", u, 37, 70, csr));
   layers.push_back(makeLayer("csr16", u, 37, 70, withColBits(csr, 16)));
   layers.push_back(makeLayer("csr32", u, 37, 70, withColBits(csr, 32)));
   // A dense layer with nothing pruned, wider than one K tile.
-  std::vector<float> d = makeWeight(37, 70, Pattern::Unstructured, 1, 1, 0.0,
-                                    rng);
-  layers.push_back(makeLayer("dense-full", d, 37, 70,
-                             kernels::packDense(d.data(), 37, 70)));
+  std::vector<float> d =
+      makeWeight(37, 70, Pattern::Unstructured, 1, 1, 0.0, rng);
+  layers.push_back(
+      makeLayer("dense-full", d, 37, 70, kernels::packDense(d.data(), 37, 70)));
   for (auto [r, c] : {std::pair<int, int>{4, 1}, {2, 2}, {1, 5}}) {
     std::vector<float> b = makeWeight(40, 70, Pattern::Block, r, c, 0.9, rng);
     kernels::PackedWeight p;
     EXPECT_TRUE(kernels::packBSR(b.data(), 40, 70, r, c, p));
-    std::string name =
-        "bsr" + std::to_string(r) + "x" + std::to_string(c);
+    std::string name = "bsr" + std::to_string(r) + "x" + std::to_string(c);
     layers.push_back(makeLayer(name, b, 40, 70, p));
     if (r == 4)
-      layers.push_back(makeLayer(name + "-col32", b, 40, 70,
-                                 withColBits(p, 32)));
+      layers.push_back(
+          makeLayer(name + "-col32", b, 40, 70, withColBits(p, 32)));
   }
   for (auto [n, m] : {std::pair<int, int>{2, 4}, {3, 8}}) {
     std::vector<float> s = makeWeight(37, 72, Pattern::NM, n, m, 0, rng);
     kernels::PackedWeight p;
     EXPECT_TRUE(kernels::packNM(s.data(), 37, 72, n, m, p));
-    layers.push_back(makeLayer(std::to_string(n) + ":" + std::to_string(m), s,
-                               37, 72, p));
+    layers.push_back(
+        makeLayer(std::to_string(n) + ":" + std::to_string(m), s, 37, 72, p));
   }
   return layers;
 }
@@ -203,15 +202,15 @@ struct Epilogue {
   bool acc, bias, relu;
 };
 constexpr Epilogue kEpilogues[] = {
-    {"none", false, false, false},     {"accumulate", true, false, false},
-    {"bias", false, true, false},      {"relu", false, false, true},
-    {"bias+relu", false, true, true},  {"all", true, true, true}};
+    {"none", false, false, false},    {"accumulate", true, false, false},
+    {"bias", false, true, false},     {"relu", false, false, true},
+    {"bias+relu", false, true, true}, {"all", true, true, true}};
 
 /// Runs `l` at `batch` with `e` on the emulated GPU and on the CPU library
 /// and checks both against the double-precision reference; padding between
 /// rows of x and y (strides cols + 3, rows + 5) must stay untouched.
-void check(const Layer &l, int64_t batch, const Epilogue &e,
-           std::mt19937 &rng, std::vector<std::string> *launched = nullptr) {
+void check(const Layer &l, int64_t batch, const Epilogue &e, std::mt19937 &rng,
+           std::vector<std::string> *launched = nullptr) {
   SCOPED_TRACE(l.name + " batch " + std::to_string(batch) + " " + e.name);
   std::uniform_real_distribution<float> val(-1, 1);
   int64_t rows = l.rows, cols = l.cols, xs = cols + 3, ys = rows + 5;
@@ -240,8 +239,8 @@ void check(const Layer &l, int64_t batch, const Epilogue &e,
   ASSERT_TRUE(launchFc(l.view(), a, launch));
   if (launched)
     *launched = launch.launched;
-  kernels::runStrided(l.packed, x.data(), xs, 1, cpu.data(), ys, 1, batch, e.acc,
-                      b, e.relu);
+  kernels::runStrided(l.packed, x.data(), xs, 1, cpu.data(), ys, 1, batch,
+                      e.acc, b, e.relu);
 
   for (int64_t bb = 0; bb < batch; ++bb) {
     for (int64_t o = 0; o < rows; ++o) {
@@ -322,12 +321,13 @@ TEST(GpuKernels, LaunchPlan) {
 // ReLU keeps NaN (max(0, v) as 0 > v ? 0 : v), like the CPU kernels.
 TEST(GpuKernels, ReluKeepsNaN) {
   std::mt19937 rng(5);
-  std::vector<float> w = makeWeight(8, 32, Pattern::Unstructured, 1, 1, 0.5,
-                                    rng);
+  std::vector<float> w =
+      makeWeight(8, 32, Pattern::Unstructured, 1, 1, 0.5, rng);
   std::vector<float> bias(8, -100.0f);
   bias[2] = NAN;
-  for (Layer l : {makeLayer("dense", w, 8, 32, kernels::packDense(w.data(), 8, 32)),
-                  makeLayer("csr", w, 8, 32, kernels::packCSR(w.data(), 8, 32))})
+  for (Layer l :
+       {makeLayer("dense", w, 8, 32, kernels::packDense(w.data(), 8, 32)),
+        makeLayer("csr", w, 8, 32, kernels::packCSR(w.data(), 8, 32))})
     for (int64_t batch : {1, 3}) {
       std::vector<float> x(batch * 32, 1.0f), y(batch * 8, 5.0f),
           xT(batch * 32);
@@ -446,7 +446,8 @@ TEST(SimtEmu, Shuffles) {
       default:
         src = lane % 8 + 3 < 8 ? t + 3 : t;
       }
-      EXPECT_EQ(shuffleOut[t], src * 10) << "shuffle " << which << " lane " << t;
+      EXPECT_EQ(shuffleOut[t], src * 10)
+          << "shuffle " << which << " lane " << t;
     }
   }
 }
@@ -461,7 +462,6 @@ TEST(SimtEmu, SyncthreadsAndExitedThreads) {
 TEST(SimtEmu, RejectsWhatItDoesNotEmulate) {
   EXPECT_NE(simt::launch(dim3(1), dim3(48), [] {}), "");
   EXPECT_NE(simt::launch(dim3(0), dim3(32), [] {}), "");
-  std::string error =
-      simt::launch(dim3(2), dim3(64), partialShuffleKernel);
+  std::string error = simt::launch(dim3(2), dim3(64), partialShuffleKernel);
   EXPECT_NE(error.find("shuffle"), std::string::npos) << error;
 }

@@ -41,21 +41,21 @@ bool startsWith(const std::string &s, const std::string &prefix) {
 int upload(prune_gpu_weight **out, const PackedWeight &p,
            const std::vector<float> &w, const float *bias,
            bool cublas = false) {
-  const void *col = p.colBits == 8    ? static_cast<const void *>(p.col8.data())
-                    : p.colBits == 16 ? static_cast<const void *>(p.col16.data())
-                                      : static_cast<const void *>(p.col32.data());
+  const void *col = p.colBits == 8 ? static_cast<const void *>(p.col8.data())
+                    : p.colBits == 16
+                        ? static_cast<const void *>(p.col16.data())
+                        : static_cast<const void *>(p.col32.data());
   switch (p.format) {
   case Format::Dense:
-    return cublas ? prune_gpu_upload_dense_cublas(out, p.rows, p.cols,
-                                                  w.data(), bias)
-                  : prune_gpu_upload_dense(out, p.rows, p.cols, w.data(),
-                                           bias);
+    return cublas ? prune_gpu_upload_dense_cublas(out, p.rows, p.cols, w.data(),
+                                                  bias)
+                  : prune_gpu_upload_dense(out, p.rows, p.cols, w.data(), bias);
   case Format::CSR:
     return prune_gpu_upload_csr(out, p.rows, p.cols, p.rowPtr.data(), col,
                                 p.colBits, p.values.data(), bias);
   case Format::BSR:
-    return prune_gpu_upload_bsr(out, p.rows, p.cols, p.blockRows,
-                                p.blockCols, p.rowPtr.data(), col, p.colBits,
+    return prune_gpu_upload_bsr(out, p.rows, p.cols, p.blockRows, p.blockCols,
+                                p.rowPtr.data(), col, p.colBits,
                                 p.values.data(), bias);
   case Format::NM:
     return prune_gpu_upload_nm(out, p.rows, p.cols, p.n, p.m, p.codes.data(),
@@ -167,27 +167,24 @@ TEST(GpuRuntime, ArgumentsAreCheckedFirst) {
     EXPECT_TRUE(startsWith(lastError(), prefix)) << lastError();
     EXPECT_EQ(w, nullptr);
   };
-  expectInvalid(prune_gpu_upload_csr(&w, 2, 9, rowPtr, col, 8, values,
-                                     nullptr),
+  expectInvalid(prune_gpu_upload_csr(&w, 2, 9, rowPtr, col, 8, values, nullptr),
                 "prune_gpu_upload_csr: column index 9 at 2 is out of [0, 9)");
-  expectInvalid(prune_gpu_upload_csr(&w, 2, 10, rowPtr, col, 12, values,
-                                     nullptr),
-                "prune_gpu_upload_csr: colBits must be 8, 16 or 32");
+  expectInvalid(
+      prune_gpu_upload_csr(&w, 2, 10, rowPtr, col, 12, values, nullptr),
+      "prune_gpu_upload_csr: colBits must be 8, 16 or 32");
   int32_t down[3] = {0, 3, 2};
-  expectInvalid(prune_gpu_upload_csr(&w, 2, 10, down, col, 8, values,
-                                     nullptr),
+  expectInvalid(prune_gpu_upload_csr(&w, 2, 10, down, col, 8, values, nullptr),
                 "prune_gpu_upload_csr: rowPtr decreases at 1");
-  expectInvalid(prune_gpu_upload_csr(nullptr, 2, 10, rowPtr, col, 8, values,
-                                     nullptr),
-                "prune_gpu_upload_csr: out is null");
+  expectInvalid(
+      prune_gpu_upload_csr(nullptr, 2, 10, rowPtr, col, 8, values, nullptr),
+      "prune_gpu_upload_csr: out is null");
   expectInvalid(prune_gpu_upload_dense(&w, 0, 10, values, nullptr),
                 "prune_gpu_upload_dense: rows and cols must be in [1, 2^31)");
-  expectInvalid(prune_gpu_upload_bsr(&w, 4, 10, 4, 3, rowPtr, col, 8, values,
-                                     nullptr),
-                "prune_gpu_upload_bsr: the 4x3 blocks do not tile 4x10");
+  expectInvalid(
+      prune_gpu_upload_bsr(&w, 4, 10, 4, 3, rowPtr, col, 8, values, nullptr),
+      "prune_gpu_upload_bsr: the 4x3 blocks do not tile 4x10");
   uint8_t codes[16] = {0, 1, 2, 9};
-  expectInvalid(prune_gpu_upload_nm(&w, 1, 8, 4, 8, codes, values,
-                                    nullptr),
+  expectInvalid(prune_gpu_upload_nm(&w, 1, 8, 4, 8, codes, values, nullptr),
                 "prune_gpu_upload_nm: in-group offset 9 at 3 is >= m");
   expectInvalid(prune_gpu_upload_nm(&w, 1, 10, 2, 4, codes, values, nullptr),
                 "prune_gpu_upload_nm: 2:4 needs 0 < n < m <= 256 and m "
@@ -215,10 +212,10 @@ TEST(GpuRuntime, OnTheDevice) {
         ASSERT_EQ(upload(&w, p, ws.w, bias.data(), cublas), PRUNE_GPU_OK)
             << lastError();
         for (int64_t batch : {1, 3, 32})
-          for (int flags : {0, int(PRUNE_GPU_ACCUMULATE),
-                            int(PRUNE_GPU_BIAS | PRUNE_GPU_RELU),
-                            int(PRUNE_GPU_ACCUMULATE | PRUNE_GPU_BIAS |
-                                PRUNE_GPU_RELU)})
+          for (int flags :
+               {0, int(PRUNE_GPU_ACCUMULATE),
+                int(PRUNE_GPU_BIAS | PRUNE_GPU_RELU),
+                int(PRUNE_GPU_ACCUMULATE | PRUNE_GPU_BIAS | PRUNE_GPU_RELU)})
             for (bool callBias : {false, true}) {
               if (callBias && !(flags & PRUNE_GPU_BIAS))
                 continue;
@@ -244,8 +241,8 @@ TEST(GpuRuntime, OnTheDevice) {
               for (int64_t bb = 0; bb < batch; ++bb)
                 for (int64_t o = 0; o < p.rows; ++o)
                   ASSERT_NEAR(y[bb * ys + o], expect[bb * ys + o], 1e-4)
-                      << "batch " << batch << " flags " << flags << " b "
-                      << bb << " o " << o;
+                      << "batch " << batch << " flags " << flags << " b " << bb
+                      << " o " << o;
             }
         EXPECT_GT(prune_gpu_weight_bytes(w), 0);
         EXPECT_EQ(prune_gpu_free(w), PRUNE_GPU_OK) << lastError();

@@ -53,10 +53,9 @@ struct Options {
 [[noreturn]] void usage(const char *error) {
   if (error)
     std::fprintf(stderr, "prune-gpu-check: %s\n", error);
-  std::fprintf(stderr,
-               "usage: prune-gpu-check [--size N] [--batches 1,32] "
-               "[--iters N] [--warmup N] [--seed S] [--sparsity F] "
-               "[--no-flush] [--tolerance F]\n");
+  std::fprintf(stderr, "usage: prune-gpu-check [--size N] [--batches 1,32] "
+                       "[--iters N] [--warmup N] [--seed S] [--sparsity F] "
+                       "[--no-flush] [--tolerance F]\n");
   std::exit(2);
 }
 
@@ -147,8 +146,8 @@ std::vector<Variant> makeVariants(const Options &o) {
     if (u(rng) < o.sparsity)
       v = 0.0f;
   PackedWeight csr = packCSR(uw.data(), n, n);
-  out.push_back({"csr " + std::to_string(pct) + "%", std::move(uw),
-                 std::move(csr)});
+  out.push_back(
+      {"csr " + std::to_string(pct) + "%", std::move(uw), std::move(csr)});
 
   std::vector<float> bw = w;
   for (int64_t br = 0; br < n / 4; ++br)
@@ -159,17 +158,16 @@ std::vector<Variant> makeVariants(const Options &o) {
   PackedWeight bsr;
   if (!packBSR(bw.data(), n, n, 4, 1, bsr))
     die("packBSR failed");
-  out.push_back({"bsr 4x1 " + std::to_string(pct) + "%", std::move(bw),
-                 std::move(bsr)});
+  out.push_back(
+      {"bsr 4x1 " + std::to_string(pct) + "%", std::move(bw), std::move(bsr)});
 
   // 2:4 by magnitude: the two largest of each group of four.
   std::vector<float> nw = w;
   for (int64_t g = 0; g < n * n / 4; ++g) {
     float *p = &nw[g * 4];
     int order[4] = {0, 1, 2, 3};
-    std::sort(order, order + 4, [&](int a, int b) {
-      return std::fabs(p[a]) > std::fabs(p[b]);
-    });
+    std::sort(order, order + 4,
+              [&](int a, int b) { return std::fabs(p[a]) > std::fabs(p[b]); });
     p[order[2]] = p[order[3]] = 0.0f;
   }
   PackedWeight nm;
@@ -181,9 +179,10 @@ std::vector<Variant> makeVariants(const Options &o) {
 
 prune_gpu_weight *upload(const Variant &v, const float *bias) {
   const PackedWeight &p = v.packed;
-  const void *col = p.colBits == 8    ? static_cast<const void *>(p.col8.data())
-                    : p.colBits == 16 ? static_cast<const void *>(p.col16.data())
-                                      : static_cast<const void *>(p.col32.data());
+  const void *col = p.colBits == 8 ? static_cast<const void *>(p.col8.data())
+                    : p.colBits == 16
+                        ? static_cast<const void *>(p.col16.data())
+                        : static_cast<const void *>(p.col32.data());
   prune_gpu_weight *w = nullptr;
   switch (p.format) {
   case Format::Dense:
@@ -195,8 +194,8 @@ prune_gpu_weight *upload(const Variant &v, const float *bias) {
     break;
   case Format::BSR:
     check(prune_gpu_upload_bsr(&w, p.rows, p.cols, p.blockRows, p.blockCols,
-                               p.rowPtr.data(), col, p.colBits,
-                               p.values.data(), bias));
+                               p.rowPtr.data(), col, p.colBits, p.values.data(),
+                               bias));
     break;
   case Format::NM:
     check(prune_gpu_upload_nm(&w, p.rows, p.cols, p.n, p.m, p.codes.data(),
@@ -212,17 +211,16 @@ prune_gpu_weight *upload(const Variant &v, const float *bias) {
 struct DeviceBuffer {
   float *ptr = nullptr;
   explicit DeviceBuffer(size_t floats) {
-    checkCuda(cudaMalloc(reinterpret_cast<void **>(&ptr),
-                         floats * sizeof(float)),
-              "cudaMalloc");
+    checkCuda(
+        cudaMalloc(reinterpret_cast<void **>(&ptr), floats * sizeof(float)),
+        "cudaMalloc");
   }
   ~DeviceBuffer() { cudaFree(ptr); }
 };
 
 /// Median milliseconds of `iters` calls of fn, each between two events.
 template <typename Fn>
-double timeMs(const Options &o, DeviceBuffer *flush, size_t flushBytes,
-              Fn fn) {
+double timeMs(const Options &o, DeviceBuffer *flush, size_t flushBytes, Fn fn) {
   for (int i = 0; i < o.warmup; ++i)
     check(fn());
   checkCuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize (warm-up)");
@@ -282,8 +280,8 @@ int main(int argc, char **argv) {
               (long long)o.size, (long long)o.size, o.seed, o.iters, o.warmup,
               o.flush ? "flushed before each call" : "not flushed");
 
-  int64_t n = o.size, maxBatch = *std::max_element(o.batches.begin(),
-                                                   o.batches.end());
+  int64_t n = o.size,
+          maxBatch = *std::max_element(o.batches.begin(), o.batches.end());
   std::mt19937 rng(o.seed + 1);
   std::uniform_real_distribution<float> val(-1, 1);
   std::vector<float> bias(n);
@@ -315,8 +313,8 @@ int main(int argc, char **argv) {
                                    nullptr, nullptr);
       };
       auto theirs = [&](int32_t flags) {
-        return prune_gpu_fc_device(blas, dyBlas.ptr, n, dx.ptr, n, batch,
-                                   flags, nullptr, nullptr);
+        return prune_gpu_fc_device(blas, dyBlas.ptr, n, dx.ptr, n, batch, flags,
+                                   nullptr, nullptr);
       };
       double gpuMs = timeMs(o, o.flush ? &flush : nullptr, flushBytes,
                             [&] { return ours(0); });
@@ -328,8 +326,7 @@ int main(int argc, char **argv) {
       for (int32_t flags : {0, int32_t(PRUNE_GPU_BIAS | PRUNE_GPU_RELU)}) {
         check(ours(flags));
         check(theirs(flags));
-        std::vector<float> got(batch * n), gotBlas(batch * n),
-            want(batch * n);
+        std::vector<float> got(batch * n), gotBlas(batch * n), want(batch * n);
         checkCuda(cudaMemcpy(got.data(), dy.ptr, got.size() * sizeof(float),
                              cudaMemcpyDeviceToHost),
                   "cudaMemcpy (y, after our kernels)");

@@ -70,8 +70,8 @@ int prune_gpu_init(int32_t *count);
  * of bounds. On success *out is the handle; free it with prune_gpu_free. */
 
 /** Dense, our kernels: w is row-major [rows][cols]. */
-int prune_gpu_upload_dense(prune_gpu_weight **out, int64_t rows,
-                           int64_t cols, const float *w, const float *bias);
+int prune_gpu_upload_dense(prune_gpu_weight **out, int64_t rows, int64_t cols,
+                           const float *w, const float *bias);
 /** Dense through cuBLAS (sgemv at batch 1, sgemm otherwise; bias and ReLU
  * by a small kernel after it): the baseline. */
 int prune_gpu_upload_dense_cublas(prune_gpu_weight **out, int64_t rows,
@@ -87,8 +87,8 @@ int prune_gpu_upload_csr(prune_gpu_weight **out, int64_t rows, int64_t cols,
  * colBits wide), values[blocks][r][c], blocks = rowPtr[rows / r]. */
 int prune_gpu_upload_bsr(prune_gpu_weight **out, int64_t rows, int64_t cols,
                          int64_t r, int64_t c, const int32_t *rowPtr,
-                         const void *col, int32_t colBits,
-                         const float *values, const float *bias);
+                         const void *col, int32_t colBits, const float *values,
+                         const float *bias);
 /** N:M along K (packNM): values[rows][stride] and codes as packNM stores
  * them (stride = cols / m * n, for 2:4 rounded up to 16; codes: 2:4 one
  * byte per 4 values, otherwise one per value). */
