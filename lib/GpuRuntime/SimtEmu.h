@@ -80,7 +80,8 @@ struct dim3 {
 };
 using uint3 = dim3;
 
-#define __global__
+// Kernels are defined in headers: inline, as one TU's nvcc build has them.
+#define __global__ inline
 #define __device__
 #define __host__
 #define __forceinline__ inline
