@@ -44,6 +44,29 @@ config.substitutions.append(("%sanitize_cflags", sanitize_cflags))
 llvm_config.add_tool_substitutions(
     tools + [mlir_runner], [config.prune_opt_tools_dir, config.llvm_tools_dir])
 
+# The CUDA toolkit (CMake found nvcc and cuBLAS: PRUNE_OPT_HAVE_CUDA): tests
+# that say `REQUIRES: cuda` compile device code (nvcc, ptxas, fatbinary)
+# and run the GPU runtime's host side; none needs a GPU (test/Gpu).
+config.substitutions.append(
+    ("%gpu_src", os.path.join(config.prune_opt_src_root, "lib", "GpuRuntime")))
+if getattr(config, "prune_opt_cuda", False):
+    config.available_features.add("cuda")
+    config.substitutions.append(("%nvcc", config.cuda_nvcc))
+    for tool in ["ptxas", "fatbinary"]:
+        config.substitutions.append(
+            ("%" + tool, os.path.join(config.cuda_bin_dir, tool)))
+    # `gpu`: a driver that lists a GPU (`nvidia-smi -L`). Tests of what
+    # happens without one say `UNSUPPORTED: gpu`.
+    import subprocess
+
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True,
+                                text=True, timeout=30)
+        if listed.returncode == 0 and "GPU" in listed.stdout:
+            config.available_features.add("gpu")
+    except (OSError, subprocess.SubprocessError):
+        pass
+
 # Tests that make device nodes (mknod) need root.
 if hasattr(os, "geteuid") and os.geteuid() == 0:
     config.available_features.add("root")

@@ -1,0 +1,123 @@
+/*===- GpuRuntime.h - Pruned layers on an NVIDIA GPU (C API) ------*- C -*-===//
+ *
+ * Part of the prune-opt project.
+ *
+ *===----------------------------------------------------------------------===//
+ *
+ * libPruneOptGpu.so (built when a CUDA toolkit is found): the GPU kernels
+ * of lib/GpuRuntime/Kernels.cuh behind a C API, with no LLVM/MLIR
+ * dependency (it links cudart and cuBLAS only).
+ *
+ * A weight is uploaded once (prune_gpu_upload_*: its arrays are copied to
+ * the device and stay there) and returns a handle; prune_gpu_fc then moves
+ * only activations: x in, y out (and y in when accumulating):
+ *   y[b, o] = (PRUNE_GPU_ACCUMULATE ? y[b, o] : 0) + sum_k x[b, k] W[o, k]
+ *             (+ bias[o]) then ReLU (max(0, v), NaN kept) if PRUNE_GPU_RELU
+ * -- the semantics of the CPU kernel library's prune_fc_* (Kernels.h).
+ *
+ * The array arguments of the uploads are those of the CPU library's
+ * packers (pruneopt::kernels::packCSR, packBSR, packNM; their layouts are
+ * in prune-opt/Runtime/Kernels.h), except dense, which is the row-major
+ * W[rows][cols] (not packDense's panels).
+ *
+ * Errors: every function returns PRUNE_GPU_OK (0) or an error code, and
+ * prune_gpu_last_error() (per thread) says what failed, naming the CUDA or
+ * cuBLAS call ("cudaMalloc (csr values, 4096 bytes): CUDA driver version is
+ * insufficient for CUDA runtime version (cudaErrorInsufficientDriver)").
+ * Nothing aborts. A handle is not thread-safe (it owns activation scratch);
+ * different handles may be used from different threads.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef PRUNE_OPT_GPURUNTIME_GPURUNTIME_H
+#define PRUNE_OPT_GPURUNTIME_GPURUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Status codes. */
+enum {
+  PRUNE_GPU_OK = 0,
+  PRUNE_GPU_INVALID_ARGUMENT = 1, /**< a bad argument; nothing was done */
+  PRUNE_GPU_CUDA_ERROR = 2,       /**< a CUDA runtime call failed */
+  PRUNE_GPU_CUBLAS_ERROR = 3      /**< a cuBLAS call failed */
+};
+
+/** Flags of prune_gpu_fc (the values of the CPU library's PRUNE_ACCUMULATE
+ * and PRUNE_RELU; PRUNE_GPU_BIAS is the GPU's own). */
+enum {
+  PRUNE_GPU_ACCUMULATE = 1, /**< y += x W^T instead of y = x W^T */
+  PRUNE_GPU_RELU = 2,       /**< max(0, v) after the bias */
+  PRUNE_GPU_BIAS = 4 /**< add the bias given at upload (already resident) */
+};
+
+/** A weight resident on the device. */
+typedef struct prune_gpu_weight prune_gpu_weight;
+
+/** What the last failing call of this thread reported ("" if none). */
+const char *prune_gpu_last_error(void);
+
+/** Checks that a CUDA device is usable; *count (may be null) receives the
+ * number of devices. Optional: the other calls report the same errors. */
+int prune_gpu_init(int32_t *count);
+
+/* Uploads. `bias` (rows floats, may be null) is uploaded with the weight
+ * and used by calls with PRUNE_GPU_BIAS. Index arrays are checked on the
+ * host (columns < cols, rowPtr nondecreasing) so that no kernel reads out
+ * of bounds. On success *out is the handle; free it with prune_gpu_free. */
+
+/** Dense, our kernels: w is row-major [rows][cols]. */
+int prune_gpu_upload_dense(prune_gpu_weight **out, int64_t rows, int64_t cols,
+                           const float *w, const float *bias);
+/** Dense through cuBLAS (sgemv at batch 1, sgemm otherwise; bias and ReLU
+ * by a small kernel after it): the baseline. */
+int prune_gpu_upload_dense_cublas(prune_gpu_weight **out, int64_t rows,
+                                  int64_t cols, const float *w,
+                                  const float *bias);
+/** csr: rowPtr[rows + 1] (i32), col[nnz] (colBits 8: u8, 16: u16, 32:
+ * i32), values[nnz], nnz = rowPtr[rows]. */
+int prune_gpu_upload_csr(prune_gpu_weight **out, int64_t rows, int64_t cols,
+                         const int32_t *rowPtr, const void *col,
+                         int32_t colBits, const float *values,
+                         const float *bias);
+/** bsr, r x c blocks: rowPtr[rows / r + 1], col[blocks] (block columns,
+ * colBits wide), values[blocks][r][c], blocks = rowPtr[rows / r]. */
+int prune_gpu_upload_bsr(prune_gpu_weight **out, int64_t rows, int64_t cols,
+                         int64_t r, int64_t c, const int32_t *rowPtr,
+                         const void *col, int32_t colBits, const float *values,
+                         const float *bias);
+/** N:M along K (packNM): values[rows][stride] and codes as packNM stores
+ * them (stride = cols / m * n, for 2:4 rounded up to 16; codes: 2:4 one
+ * byte per 4 values, otherwise one per value). */
+int prune_gpu_upload_nm(prune_gpu_weight **out, int64_t rows, int64_t cols,
+                        int64_t n, int64_t m, const uint8_t *codes,
+                        const float *values, const float *bias);
+
+/** y (host, [batch][ys]) = x (host, [batch][xs]) W^T as described at the
+ * top; `bias` (host, rows floats) is copied for this call and overrides
+ * PRUNE_GPU_BIAS; null for none. Synchronous. */
+int prune_gpu_fc(prune_gpu_weight *w, float *y, int64_t ys, const float *x,
+                 int64_t xs, int64_t batch, int32_t flags, const float *bias);
+
+/** The same on device pointers (dy, dx, dbias: device memory), without
+ * copies and without waiting: the kernels are queued on `stream` (a
+ * cudaStream_t; null: the default stream). Reports launch errors only;
+ * errors of the kernels' execution show at the next synchronizing call. */
+int prune_gpu_fc_device(prune_gpu_weight *w, float *dy, int64_t ys,
+                        const float *dx, int64_t xs, int64_t batch,
+                        int32_t flags, const float *dbias, void *stream);
+
+/** Bytes the weight holds on the device (arrays and bias). */
+int64_t prune_gpu_weight_bytes(const prune_gpu_weight *w);
+
+/** Frees the weight's device memory and the handle (null: nothing). */
+int prune_gpu_free(prune_gpu_weight *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRUNE_OPT_GPURUNTIME_GPURUNTIME_H */

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The GPU kernels on a real GPU (docs/Design.md, "GPU backend: kernels and
+# emulation"). For a machine with an NVIDIA GPU, its driver and the CUDA
+# toolkit, and no LLVM, MLIR or CMake: builds libPruneOptGpu.so and
+# tools/prune-gpu-check with nvcc alone (the CPU kernel library's sources,
+# which prune-gpu-check checks against, have no LLVM dependency), then runs
+# it: a 4096x4096 layer (dense, 90 % unstructured, 4x1 blocks at 90 %, 2:4),
+# batch 1 and 32, our kernels against cuBLAS in the same run, outputs
+# checked against the CPU kernel library.
+#
+# Usage: scripts/gpu-check.sh [--build-only] [prune-gpu-check options]
+#   (prune-gpu-check --help lists them: --size, --batches, --iters, ...)
+# Environment: OUT_DIR (default ./build-gpu-check), NVCC (default: nvcc on
+# PATH, else /usr/local/cuda/bin/nvcc), GPU_ARCHS (default "80 90": sm_80
+# and sm_90 code, PTX of the last), JOBS (parallel compiles, default nproc).
+# The CMake build runs `--build-only` (target prune-gpu-check-nvcc) so that
+# this build cannot rot where there is no GPU.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${OUT_DIR:-$root/build-gpu-check}"
+build_only=0
+if [ "${1:-}" = "--build-only" ]; then
+  build_only=1
+  shift
+fi
+nvcc="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
+if [ ! -x "$nvcc" ]; then
+  echo "gpu-check.sh: no nvcc (put the CUDA toolkit's bin on PATH or set NVCC)" >&2
+  exit 2
+fi
+archs=(${GPU_ARCHS:-80 90})
+gencode=()
+for a in "${archs[@]}"; do
+  gencode+=(-gencode "arch=compute_$a,code=sm_$a")
+done
+last="${archs[${#archs[@]}-1]}"
+gencode+=(-gencode "arch=compute_$last,code=compute_$last")
+launcher=()
+if command -v ccache >/dev/null; then launcher=(ccache); fi
+jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
+
+mkdir -p "$out/obj" "$out/lib" "$out/bin"
+common=(-std=c++17 -O3 -I"$root/include" -I"$root/lib/GpuRuntime"
+  -Xcompiler=-fPIC -Xcompiler=-pthread)
+
+# name|source|extra flags: host C++ goes through nvcc to its host compiler.
+units=()
+for src in "$root"/lib/Runtime/*.cpp; do
+  units+=("cpu-$(basename "$src" .cpp)|$src|")
+done
+units+=("gpu-Runtime|$root/lib/GpuRuntime/Runtime.cpp|")
+units+=("gpu-Kernels|$root/lib/GpuRuntime/Kernels.cu|device")
+units+=("prune-gpu-check|$root/tools/prune-gpu-check/prune-gpu-check.cpp|")
+
+compile() {
+  local name="${1%%|*}" rest="${1#*|}"
+  local src="${rest%%|*}" kind="${rest#*|}"
+  local flags=("${common[@]}")
+  if [ "$kind" = device ]; then flags+=("${gencode[@]}"); fi
+  ${launcher[@]+"${launcher[@]}"} "$nvcc" "${flags[@]}" -c "$src" -o "$out/obj/$name.o"
+}
+
+echo "gpu-check.sh: $("$nvcc" --version | tail -1); code for $(printf 'sm_%s ' "${archs[@]}"); $jobs jobs -> $out"
+pids=()
+failed=0
+for unit in "${units[@]}"; do
+  compile "$unit" &
+  pids+=($!)
+  if [ "${#pids[@]}" -ge "$jobs" ]; then
+    wait "${pids[0]}" || failed=1
+    pids=("${pids[@]:1}")
+  fi
+done
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+if [ "$failed" != 0 ]; then
+  echo "gpu-check.sh: compilation failed" >&2
+  exit 1
+fi
+
+"$nvcc" -shared --cudart=shared "$out/obj/gpu-Kernels.o" \
+  "$out/obj/gpu-Runtime.o" -lcublas -o "$out/lib/libPruneOptGpu.so"
+"$nvcc" --cudart=shared "$out/obj/prune-gpu-check.o" "$out"/obj/cpu-*.o \
+  -L"$out/lib" -lPruneOptGpu -Xcompiler=-pthread \
+  -Xlinker "-rpath=$out/lib" -o "$out/bin/prune-gpu-check"
+echo "gpu-check.sh: built $out/bin/prune-gpu-check"
+
+if [ "$build_only" = 1 ]; then
+  exit 0
+fi
+command -v nvidia-smi >/dev/null && nvidia-smi -L || true
+exec "$out/bin/prune-gpu-check" "$@"
