@@ -7,6 +7,13 @@
 # --reps=5).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${BUILD_DIR:-$root/build}"
+"$root/scripts/install-deps.sh" # (libopenblas-dev: the baseline)
+# A build directory configured before OpenBLAS was installed has no
+# prune-bench target: look for OpenBLAS again.
+if [ -f "$build/build.ninja" ] && ! grep -q "prune-bench" "$build/build.ninja"; then
+  cmake -U CBLAS_INCLUDE_DIR -U OPENBLAS_LIBRARY "$build" > /dev/null
+fi
 "$root/scripts/build.sh" --target prune-bench
 table="$(mktemp)"
 "${BUILD_DIR:-$root/build}/bin/prune-bench" --markdown="$table" \

@@ -6,6 +6,7 @@ packages=(
   cmake ninja-build ccache
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libeigen3-dev zlib1g-dev libzstd-dev python3 python3-numpy gnuplot-nox
+  libopenblas-dev
 )
 missing=()
 for p in "${packages[@]}"; do
