@@ -45,7 +45,7 @@ static std::string checkLowerCpuOptions(const LowerCpuOptions &options) {
 }
 
 /// TOSA to linalg, arith and tensor; tosa.const becomes arith.constant with
-/// its nn.prune / nn.calib attributes before upstream's tosa-to-arith (which
+/// its prune.decision / nn.calib attributes before upstream's tosa-to-arith (which
 /// would drop them) runs.
 static constexpr const char *kTosaToLinalg =
     "func.func(tosa-to-linalg-named,tosa-to-linalg,nn-tosa-consts-to-arith,"
@@ -156,7 +156,7 @@ void mlir::prune::registerPipelines() {
       "nn-tosa-to-linalg",
       "Convert a TOSA model to linalg on tensors (upstream's tosa-to-linalg-"
       "named, tosa-to-linalg, tosa-to-arith, tosa-to-tensor), keeping the "
-      "nn.prune decisions of weights pruned in TOSA form",
+      "#prune.decision attributes of weights pruned in TOSA form",
       buildTosaToLinalgPipeline);
   PassPipelineRegistration<LowerCpuOptions>(
       "nn-lower-cpu",

@@ -6,7 +6,7 @@
 //
 // Policy only: chooses which elements of each weight become zero and writes
 // the masked weight back as a dense_resource blob, recording the decision in
-// an `nn.prune` attribute. Storage (sparse formats) is nn-sparsify's job.
+// a `#prune.decision` attribute. Storage (sparse formats) is nn-sparsify's job.
 //
 //===----------------------------------------------------------------------===//
 

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// tosa.const -> arith.constant with its discardable attributes (nn.prune,
+// tosa.const -> arith.constant with its discardable attributes (prune.*,
 // nn.calib) kept, so that decisions taken on a TOSA model survive the
 // conversion to linalg (upstream's tosa-to-arith drops them).
 //

@@ -43,7 +43,7 @@ struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
 /// upstream sparsifier, without its runtime library.
 void buildLowerCpuPipeline(OpPassManager &pm, const LowerCpuOptions &options);
 
-/// TOSA -> linalg/arith/tensor, keeping nn.prune decisions on constants
+/// TOSA -> linalg/arith/tensor, keeping #prune.decision attributes on constants
 /// (registered as `nn-tosa-to-linalg`; the first step of nn-lower-cpu).
 void buildTosaToLinalgPipeline(OpPassManager &pm);
 
