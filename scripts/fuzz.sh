@@ -25,7 +25,8 @@ python3 "$root/tools/prune-fuzz/make-corpus.py" "$root/test" "$fuzz/seeds" 16384
 # detect_leaks=0: a leak is not what this looks for (and upstream MLIR
 # leaks by design on some error paths); -close_fd_mask=3 silences what the
 # passes print (nn-report's table) while sanitizer reports still show.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=0}"
+# allow_user_poisoning=0: see sanitize-test.sh.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=0:allow_user_poisoning=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$root/tools/prune-fuzz/known-ubsan.supp}"
 "$build/bin/prune-fuzz" "$fuzz/corpus" "$fuzz/seeds" \
   -dict="$root/tools/prune-fuzz/prune-fuzz.dict" \
