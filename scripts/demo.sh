@@ -26,8 +26,8 @@ if [ -f "$models/heir_lenet.mlir" ]; then
   echo
   echo "== LeNet-5, 80% of its weights pruned: calibrated in the compiler on the first"
   echo "   256 MNIST test images, exact OBS (criterion=obs), every weight stored CSR"
-  echo "   (format=auto would keep the small FC layers dense: the same speed here,"
-  echo "   3x the bytes); scored on the other 9,744 images against the dense model"
+  echo "   (format=auto would choose per weight by the cost model and its objective);"
+  echo "   scored on the other 9,744 images against the dense model"
   images="$models/mnist/t10k-images-idx3-ubyte.gz"
   pre=scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw
   "$bin/prune-run" "$models/heir_lenet.mlir" --images="$images" \

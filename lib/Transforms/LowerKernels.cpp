@@ -404,13 +404,13 @@ struct NNLowerKernelsPass
     wd.def = weight.getDefiningOp();
     if (!wd.def)
       return std::optional<WeightData>();
+    wd.layout = getLayout(wd.def);
+    wd.decision = getDecision(wd.def);
     if (auto assemble = dyn_cast<sparse_tensor::AssembleOp>(wd.def)) {
       FailureOr<std::vector<float>> decoded = decodeAssembled(assemble);
       if (failed(decoded))
         return std::optional<WeightData>();
       wd.data = std::move(*decoded);
-      wd.layout = getLayout(assemble);
-      wd.decision = getDecision(assemble);
       wd.format = wd.layout ? wd.layout.getFormat() : kernels::Format::CSR;
       return std::optional<WeightData>(std::move(wd));
     }
@@ -421,8 +421,6 @@ struct NNLowerKernelsPass
     if (failed(values))
       return failure();
     wd.data.assign(values->begin(), values->end());
-    wd.layout = getLayout(wd.def);
-    wd.decision = getDecision(wd.def);
     return std::optional<WeightData>(std::move(wd));
   }
 
@@ -442,10 +440,7 @@ struct NNLowerKernelsPass
         return false;
       }
       lowerConv(op, *conv, **wd);
-      ++numLowered;
-      if ((*wd)->def->use_empty())
-        eraseWithConstants((*wd)->def);
-      return true;
+      return finishLowering(**wd);
     }
     if (std::optional<ConvAsFullyConnected> dw =
             matchDepthwiseAsFullyConnected(op)) {
@@ -470,10 +465,7 @@ struct NNLowerKernelsPass
       (*wd)->data = expandDepthwiseFilter(*dw, (*wd)->data);
       (*wd)->format = kernels::Format::CSR;
       lowerConv(op, *dw, **wd);
-      ++numLowered;
-      if ((*wd)->def->use_empty())
-        eraseWithConstants((*wd)->def);
-      return true;
+      return finishLowering(**wd);
     }
     for (unsigned w = 0; w < 2; ++w) {
       std::optional<FullyConnected> fc = matchFullyConnected(op, w);
@@ -491,10 +483,7 @@ struct NNLowerKernelsPass
       if (fc->weightKN) // [in, out] to [out, in]
         data.data = transposed(data.data, cols, rows);
       lowerFullyConnected(op, *fc, data);
-      ++numLowered;
-      if (data.def->use_empty())
-        eraseWithConstants(data.def);
-      return true;
+      return finishLowering(data);
     }
     if (whyNot.empty())
       whyNot = "not a fully connected layer or a 2-D convolution with static "
@@ -700,6 +689,15 @@ struct NNLowerKernelsPass
         if (e->use_empty() && isa<tensor::EmptyOp>(e))
           rw->eraseOp(e);
     }
+  }
+
+  /// Counts a lowered contraction; erases its weight if nothing else
+  /// reads it. Returns true (lowered).
+  bool finishLowering(const WeightData &wd) {
+    ++numLowered;
+    if (wd.def->use_empty())
+      eraseWithConstants(wd.def);
+    return true;
   }
 
   void eraseWithConstants(Operation *def) {
