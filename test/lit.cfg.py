@@ -61,6 +61,8 @@ if getattr(config, "prune_opt_cuda", False):
     for tool in ["ptxas", "fatbinary"]:
         config.substitutions.append(
             ("%" + tool, os.path.join(config.cuda_bin_dir, tool)))
+    config.substitutions.append(
+        ("%cuda_toolkit", os.path.dirname(config.cuda_bin_dir)))
     # `gpu`: a driver that lists a GPU (`nvidia-smi -L`). Tests of what
     # happens without one say `UNSUPPORTED: gpu`.
     import subprocess

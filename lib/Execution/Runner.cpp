@@ -18,6 +18,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -97,7 +98,8 @@ static std::string kernelsDir() {
 
 /// Builds a shared library from the LLVM-dialect module with clang-22 and
 /// returns the address of `symbol` in it.
-static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
+static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol,
+                                     StringRef extraLib) {
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext);
@@ -143,6 +145,8 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol) {
                                        kernelsL,
                                        kernelsRpath,
                                        "-lPruneOptKernels"};
+  if (!extraLib.empty())
+    args.push_back(extraLib);
   int rc =
       llvm::sys::ExecuteAndWait(*clang, args, std::nullopt, {}, 0, 0, &err);
   llvm::sys::fs::remove(irPath);
@@ -180,9 +184,30 @@ static int64_t constantGlobalBytes(ModuleOp module) {
   return bytes;
 }
 
+/// The GPU runtime library of `device` ("" for the CPU).
+static std::string gpuRuntimeLib(Device device) {
+  switch (device) {
+  case Device::Cpu:
+    return "";
+  case Device::Gpu:
+    return kernelsDir() + "/libPruneOptGpu.so";
+  case Device::GpuEmulation:
+    return kernelsDir() + "/libPruneOptGpuEmu.so";
+  }
+  return "";
+}
+
 Expected<std::unique_ptr<CompiledModel>>
 CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
-                       CompileMode mode, int32_t vectorLength) {
+                       CompileMode mode, int32_t vectorLength, Device device) {
+  std::string gpuLib = gpuRuntimeLib(device);
+  if (!gpuLib.empty() && !llvm::sys::fs::exists(gpuLib))
+    return fail(gpuLib + " does not exist" +
+                (device == Device::Gpu
+                     ? " (it is built only where CMake finds a CUDA "
+                       "toolkit; --device=gpu-emulation runs the GPU "
+                       "path's kernels on the host)"
+                     : ""));
   std::unique_ptr<CompiledModel> model(new CompiledModel());
   model->entry = entry.str();
   auto func = module.lookupSymbol<func::FuncOp>(entry);
@@ -208,9 +233,16 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   std::string diag;
   llvm::raw_string_ostream diagOs(diag);
   // A pipeline that ends with its own nn-lower-cpu{...} (e.g. kernels=0)
-  // replaces the default lowering.
+  // or nn-lower-gpu{...} replaces the default lowering.
   StringRef prefix = pipeline, lowering;
-  size_t at = pipeline.rfind("nn-lower-cpu");
+  size_t cpuAt = pipeline.rfind("nn-lower-cpu"),
+         gpuAt = pipeline.rfind("nn-lower-gpu");
+  if (gpuAt != StringRef::npos &&
+      pipeline.drop_front(gpuAt).starts_with("nn-lower-gpu-calls"))
+    gpuAt = StringRef::npos; // (a pass of the lowering, not the lowering)
+  size_t at = cpuAt == StringRef::npos   ? gpuAt
+              : gpuAt == StringRef::npos ? cpuAt
+                                         : std::max(cpuAt, gpuAt);
   if (at != StringRef::npos) {
     prefix = pipeline.take_front(at).rtrim(", ");
     lowering = pipeline.drop_front(at);
@@ -226,11 +258,22 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
       return fail("pipeline '" + pipeline + "' failed (see diagnostics above)");
   }
   PassManager lower(ctx);
-  if (lowering.empty()) {
+  // (The GPU lowering's pieces: the gpu.module's target and its
+  // translation to LLVM IR, the gpu.binary's launches.)
+  DialectRegistry gpuRegistry;
+  registerGPUDialectTranslation(gpuRegistry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(gpuRegistry);
+  ctx->appendDialectRegistry(gpuRegistry);
+  if (lowering.empty() && device == Device::Cpu) {
     LowerCpuOptions lowerOptions;
     if (vectorLength >= 0)
       lowerOptions.vectorLength = vectorLength;
     buildLowerCpuPipeline(lower, lowerOptions);
+  } else if (lowering.empty()) {
+    LowerGpuOptions lowerOptions;
+    if (vectorLength >= 0)
+      lowerOptions.vectorLength = vectorLength;
+    buildLowerGpuPipeline(lower, lowerOptions);
   } else if (failed(parsePassPipeline(lowering, lower, diagOs))) {
     return fail("bad pipeline '" + pipeline + "': " + diag);
   }
@@ -247,8 +290,19 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);
 
+  if (!gpuLib.empty()) {
+    // Loaded now, so that the model's mgpu* calls bind to it and its
+    // errors can be read after each call.
+    void *lib = ::dlopen(gpuLib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+    if (!lib)
+      return fail(llvm::Twine("cannot load ") + gpuLib + ": " + ::dlerror());
+    model->takeGpuError = reinterpret_cast<const char *(*)()>(
+        ::dlsym(lib, "prune_gpu_take_model_error"));
+    if (!model->takeGpuError)
+      return fail("no prune_gpu_take_model_error in " + gpuLib);
+  }
   if (mode == CompileMode::AOT) {
-    auto addr = buildAndLoad(*clone, "_mlir_ciface_" + model->entry);
+    auto addr = buildAndLoad(*clone, "_mlir_ciface_" + model->entry, gpuLib);
     if (!addr)
       return addr.takeError();
     model->ciface = *addr;
@@ -280,8 +334,8 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   for (StringRef lib :
        {StringRef(PRUNE_OPT_LLVM_LIB_DIR "/libmlir_runner_utils.so"),
         StringRef(PRUNE_OPT_LLVM_LIB_DIR "/libmlir_c_runner_utils.so"),
-        StringRef(kernelsLib)})
-    if (llvm::sys::fs::exists(lib))
+        StringRef(kernelsLib), StringRef(gpuLib)})
+    if (!lib.empty() && llvm::sys::fs::exists(lib))
       libs.push_back(lib);
   options.sharedLibPaths = libs;
   auto engine =
@@ -289,6 +343,9 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   if (!engine)
     return engine.takeError();
   model->engine = std::move(*engine);
+  // Runs the global constructors: a GPU model loads its gpu.binary there
+  // (mgpuModuleLoad); MLIR 22's engine does not run them by itself.
+  model->engine->initialize();
   auto fn = model->engine->lookupPacked("_mlir_ciface_" + model->entry);
   if (!fn)
     return fn.takeError();
@@ -381,6 +438,9 @@ CompiledModel::run(llvm::ArrayRef<HostTensor> inputs) {
   } else if (auto err = callWithPointers(ciface, pointers)) {
     return std::move(err);
   }
+  if (takeGpuError)
+    if (const char *error = takeGpuError(); error && *error)
+      return fail(llvm::Twine("the model's GPU calls failed: ") + error);
 
   std::vector<HostTensor> outputs;
   for (auto [r, spec] : llvm::enumerate(outSpecs)) {

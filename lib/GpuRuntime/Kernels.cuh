@@ -7,11 +7,15 @@
 // y(b, o) = (accumulate ? y(b, o) : 0) + sum_k x(b, k) W[o, k], then
 // + bias[o], then ReLU (max(0, v), NaN kept): the semantics of the CPU
 // kernel library (lib/Runtime, PRUNE_ACCUMULATE / PRUNE_RELU), for weights
-// in the layouts of GpuTypes.h. One source, two compilers: nvcc compiles it
-// for the device (Kernels.cu), a host compiler under SimtEmu.h for the
-// tests (test/Unit/GpuKernelsTest.cpp); so it uses only what the emulation
-// has: threadIdx & co., static __shared__ arrays, __syncthreads and
-// full-warp shuffles.
+// in the layouts of GpuTypes.h. One source, three compilers: nvcc compiles
+// it for the device (Kernels.cu: libPruneOptGpu's launches), clang's CUDA
+// device mode into LLVM bitcode that compiled models link into their
+// gpu.module (Bitcode.cu, Entries.cuh), and a host compiler under
+// SimtEmu.h for the tests and the emulated runtime (EmuRuntime.cpp); so it
+// uses only what the emulation has: threadIdx & co., static __shared__
+// arrays, __syncthreads and full-warp shuffles. Each kernel is a
+// __device__ function (warpRows, tileRows, transposeX, denseTiled) that
+// the __global__ kernels and the bitcode's entry points call.
 //
 // The kernels (every block is kBlockThreads = 256 threads, 8 warps):
 // - warpRowsKernel (batch 1, every format): one warp per output row; lane l
@@ -41,22 +45,20 @@
 #ifndef PRUNE_OPT_LIB_GPURUNTIME_KERNELS_CUH
 #define PRUNE_OPT_LIB_GPURUNTIME_KERNELS_CUH
 
-#if !defined(__CUDACC__) && !defined(PRUNE_SIMT_EMU)
-#error "compile Kernels.cuh with nvcc, or include SimtEmu.h first"
+#if !defined(__CUDACC__) && !defined(PRUNE_SIMT_EMU) &&                      \
+    !defined(PRUNE_GPU_BITCODE)
+#error "compile Kernels.cuh with nvcc, or include SimtEmu.h or Bitcode.cu's prelude first"
 #endif
 
 #include "GpuTypes.h"
+#include "prune-opt/GpuRuntime/GpuPlan.h"
 
 #include <cstdint>
 #include <type_traits>
 
 namespace pruneopt::gpu {
 
-constexpr int kWarp = 32;
-constexpr int kBlockThreads = 256;
-constexpr int kWarpsPerBlock = kBlockThreads / kWarp;
-/// Rows and batch columns of the output tile of the batched kernels.
-constexpr int kTile = 32;
+// kWarp, kBlockThreads, kWarpsPerBlock, kTile: GpuPlan.h.
 
 /// The value stored at y(b, o) for the product v: the CPU library's
 /// finish() (lib/Runtime/KernelsImpl.h), in registers.
@@ -150,14 +152,23 @@ template <bool Is24> struct NmRows {
   }
 };
 
+/// The N:M view of packNM's arrays for a weight of `cols` inputs.
+template <bool Is24>
+__host__ __device__ __forceinline__ NmRows<Is24>
+nmRows(const uint8_t *codes, const float *values, int64_t cols, int n, int m) {
+  int perRow = int(cols / m * n);
+  // packNM's row stride: 2:4 rows are padded to 16 values.
+  int64_t stride = Is24 ? (perRow + 15) / 16 * 16 : perRow;
+  return NmRows<Is24>{codes, values, stride, perRow, n, m};
+}
+
 //===----------------------------------------------------------------------===//
 // Kernels
 //===----------------------------------------------------------------------===//
 
 /// Batch 1: one warp per output row (see the top of the file).
 template <typename Rows>
-__global__ void __launch_bounds__(kBlockThreads)
-    warpRowsKernel(Rows w, FcArgs a) {
+__device__ __forceinline__ void warpRows(const Rows &w, const FcArgs &a) {
   int lane = threadIdx.x % kWarp;
   int o = blockIdx.x * kWarpsPerBlock + threadIdx.x / kWarp;
   float s = 0.0f;
@@ -175,12 +186,16 @@ __global__ void __launch_bounds__(kBlockThreads)
   if (lane == 0 && o < a.rows)
     a.y[o] = epilogue(s, a.y + o, a, o);
 }
+template <typename Rows>
+__global__ void __launch_bounds__(kBlockThreads)
+    warpRowsKernel(Rows w, FcArgs a) {
+  warpRows(w, a);
+}
 
 /// Batch > 1, sparse formats: one block per 32 rows x 32 batch columns;
 /// x is read transposed from a.xT ([cols][batch]).
 template <typename Rows>
-__global__ void __launch_bounds__(kBlockThreads)
-    tileRowsKernel(Rows w, FcArgs a) {
+__device__ __forceinline__ void tileRows(const Rows &w, const FcArgs &a) {
   __shared__ float out[kTile][kTile + 1];
   int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
   int o0 = blockIdx.x * kTile;
@@ -211,12 +226,17 @@ __global__ void __launch_bounds__(kBlockThreads)
     }
   }
 }
+template <typename Rows>
+__global__ void __launch_bounds__(kBlockThreads)
+    tileRowsKernel(Rows w, FcArgs a) {
+  tileRows(w, a);
+}
 
 /// xT[k * batch + b] = x[b * xs + k], 32x32 tiles (blocks of 32 x 8
 /// threads, each moving 4 values).
-__global__ void __launch_bounds__(kBlockThreads)
-    transposeKernel(const float *x, int64_t xs, int64_t batch, int64_t cols,
-                    float *xT) {
+__device__ __forceinline__ void transposeX(const float *x, int64_t xs,
+                                           int64_t batch, int64_t cols,
+                                           float *xT) {
   __shared__ float tile[kTile][kTile + 1];
   int tx = threadIdx.x % kTile, ty = threadIdx.x / kTile;
   int64_t k0 = int64_t(blockIdx.x) * kTile, b0 = int64_t(blockIdx.y) * kTile;
@@ -228,12 +248,16 @@ __global__ void __launch_bounds__(kBlockThreads)
     if (k0 + j < cols && b0 + tx < batch)
       xT[(k0 + j) * batch + b0 + tx] = tile[tx][j];
 }
+__global__ void __launch_bounds__(kBlockThreads)
+    transposeKernel(const float *x, int64_t xs, int64_t batch, int64_t cols,
+                    float *xT) {
+  transposeX(x, xs, batch, cols, xT);
+}
 
 /// Batch > 1, dense: the 32 x 32 tile of outputs (o0.., b0..) per block;
 /// thread (tx, ty) of 16 x 16 computes outputs o0 + tx + {0, 16} for batch
 /// rows b0 + ty + {0, 16}. W and x are staged 32 columns of K at a time.
-__global__ void __launch_bounds__(kBlockThreads)
-    denseTiledKernel(const float *w, FcArgs a) {
+__device__ __forceinline__ void denseTiled(const float *w, const FcArgs &a) {
   __shared__ float ws[kTile][kTile + 1]; // [o][k]
   __shared__ float xs[kTile][kTile + 1]; // [b][k]
   int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
@@ -264,6 +288,10 @@ __global__ void __launch_bounds__(kBlockThreads)
       }
     }
 }
+__global__ void __launch_bounds__(kBlockThreads)
+    denseTiledKernel(const float *w, FcArgs a) {
+  denseTiled(w, a);
+}
 
 /// bias + ReLU on y after cuBLAS has computed (accumulated) the product:
 /// the epilogue of the other kernels without the accumulation.
@@ -279,8 +307,10 @@ __global__ void __launch_bounds__(kBlockThreads) epilogueKernel(FcArgs a) {
 }
 
 //===----------------------------------------------------------------------===//
-// The launch plan
+// The launch plan (host code: not in the device-only bitcode)
 //===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_GPU_BITCODE
 
 /// Calls fn(rows view) with the view of w's format and index width; false
 /// for a layout the kernels do not have.
@@ -315,17 +345,12 @@ template <typename Fn> bool withRows(const WeightView &w, Fn fn) {
     else
       return false;
     return true;
-  case GpuFormat::NM: {
-    int perRow = int(w.cols / w.m * w.n);
-    bool is24 = w.n == 2 && w.m == 4;
-    // packNM's row stride: 2:4 rows are padded to 16 values.
-    int64_t stride = is24 ? (perRow + 15) / 16 * 16 : perRow;
-    if (is24)
-      fn(NmRows<true>{w.codes, w.values, stride, perRow, w.n, w.m});
+  case GpuFormat::NM:
+    if (w.n == 2 && w.m == 4)
+      fn(nmRows<true>(w.codes, w.values, w.cols, w.n, w.m));
     else
-      fn(NmRows<false>{w.codes, w.values, stride, perRow, w.n, w.m});
+      fn(nmRows<false>(w.codes, w.values, w.cols, w.n, w.m));
     return true;
-  }
   }
   return false;
 }
@@ -382,6 +407,8 @@ bool launchEpilogue(int64_t rows, FcArgs a, Launch &&launch) {
                 dim3(ceilDiv(a.batch * rows, kBlockThreads)),
                 dim3(kBlockThreads), a);
 }
+
+#endif // PRUNE_GPU_BITCODE
 
 } // namespace pruneopt::gpu
 

@@ -11,7 +11,9 @@
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/SparseTensor/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::prune;
@@ -35,12 +37,13 @@ struct PipelineErrorPass
 } // namespace
 
 /// Checks the options of nn-lower-cpu; returns the error message, if any.
-static std::string checkLowerCpuOptions(const LowerCpuOptions &options) {
+static std::string checkLowerCpuOptions(const LowerCpuOptions &options,
+                                        StringRef pipeline) {
   int32_t vl = options.vectorLength;
   if (vl < 0 || (vl & (vl - 1)) != 0)
-    return llvm::formatv("nn-lower-cpu: option 'vl' must be 0 (scalar) or a "
-                         "power of two, got {0}",
-                         vl);
+    return llvm::formatv("{0}: option 'vl' must be 0 (scalar) or a "
+                         "power of two, got {1}",
+                         pipeline, vl);
   return "";
 }
 
@@ -61,9 +64,39 @@ void mlir::prune::buildTosaToLinalgPipeline(OpPassManager &pm) {
         StringRef(why).trim().str()));
 }
 
-void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
-                                        const LowerCpuOptions &options) {
-  if (std::string error = checkLowerCpuOptions(options); !error.empty()) {
+/// What nn-lower-gpu adds to nn-lower-cpu's steps.
+struct GpuLowering {
+  std::string chip, binaryFormat, toolkit, bitcode;
+};
+
+/// Checks the options of nn-lower-gpu; returns the error message, if any.
+static std::string checkLowerGpuOptions(const LowerGpuOptions &options) {
+  if (options.chip != "sm_80" && options.chip != "sm_90")
+    return llvm::formatv("nn-lower-gpu: option 'chip' must be sm_80 or sm_90, "
+                         "got '{0}'",
+                         options.chip.getValue());
+  StringRef format = options.binaryFormat;
+  if (format != "isa" && format != "bin" && format != "fatbin")
+    return llvm::formatv("nn-lower-gpu: option 'format' must be isa, bin or "
+                         "fatbin, got '{0}'",
+                         format);
+  // (Checked here: MLIR 22's gpu-module-to-binary reports a missing
+  // toolkit as an error but goes on with any ptxas on PATH, and succeeds.)
+  SmallString<256> ptxas(options.toolkit.getValue());
+  llvm::sys::path::append(ptxas, "bin", "ptxas");
+  if (format != "isa" && !llvm::sys::fs::can_execute(ptxas))
+    return llvm::formatv("nn-lower-gpu: format={0} needs the CUDA toolkit's "
+                         "ptxas, not found at {1} (option toolkit=DIR; "
+                         "format=isa needs none)",
+                         format, ptxas);
+  return "";
+}
+
+static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
+                          const GpuLowering *gpu) {
+  const char *name = gpu ? "nn-lower-gpu" : "nn-lower-cpu";
+  if (std::string error = checkLowerCpuOptions(options, name);
+      !error.empty()) {
     pm.addPass(std::make_unique<PipelineErrorPass>(error));
     return;
   }
@@ -90,7 +123,8 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
       return;
     broken = true;
     pm.addPass(std::make_unique<PipelineErrorPass>(
-        "nn-lower-cpu: cannot build the pipeline (are upstream's passes "
+        std::string(name) +
+        ": cannot build the pipeline (are upstream's passes "
         "registered? mlir::registerAllPasses()): " +
         StringRef(why).trim().str()));
   };
@@ -99,9 +133,11 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createNNDropTensorDeallocs());
   pm.addNestedPass<func::FuncOp>(createNNExportCInterface());
   pm.addPass(createNNFoldWeightTransposes());
-  if (options.kernels) {
+  if (options.kernels || gpu) {
     NNLowerKernelsOptions kernelOptions;
     kernelOptions.fuseEpilogue = options.fuseEpilogue;
+    if (gpu)
+      kernelOptions.target = "gpu";
     pm.addPass(createNNLowerKernels(kernelOptions));
   }
   addText("func.func(linalg-generalize-named-ops)");
@@ -128,6 +164,19 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
   // Free intermediate buffers: without this every call leaks its
   // temporaries (LeNet: ~70 KB per inference).
   addText("buffer-deallocation-pipeline,convert-bufferization-to-memref");
+  if (gpu) {
+    // The GPU layer calls get their bodies now (the deallocation above
+    // rejects GPU ops), and the kernels become PTX (and a cubin): nothing
+    // below touches the gpu.binary but gpu-to-llvm.
+    NNLowerGpuCallsOptions callOptions;
+    callOptions.chip = gpu->chip;
+    callOptions.bitcode = gpu->bitcode;
+    pm.addPass(createNNLowerGpuCalls(callOptions));
+    addText(llvm::formatv("gpu.module(convert-gpu-to-nvvm),"
+                          "gpu-module-to-binary{{format={0} toolkit={1}}",
+                          gpu->binaryFormat, gpu->toolkit)
+                .str());
+  }
   std::string pipeline = llvm::formatv("sparse-storage-specifier-to-llvm,"
                                        "func.func(canonicalize),"
                                        "func.func(convert-linalg-to-loops),"
@@ -143,12 +192,31 @@ void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
                                        "convert-math-to-libm,"
                                        "convert-complex-to-libm,"
                                        "{0},"
-                                       "convert-to-llvm,"
+                                       "{1}convert-to-llvm,"
                                        "reconcile-unrealized-casts",
-                                       vector);
+                                       vector, gpu ? "gpu-to-llvm," : "");
   addText(pipeline);
   if (!broken)
     pm.addPass(createNNZeroSizeGlobals());
+}
+
+void mlir::prune::buildLowerCpuPipeline(OpPassManager &pm,
+                                        const LowerCpuOptions &options) {
+  buildLowering(pm, options, nullptr);
+}
+
+void mlir::prune::buildLowerGpuPipeline(OpPassManager &pm,
+                                        const LowerGpuOptions &options) {
+  if (std::string error = checkLowerGpuOptions(options); !error.empty()) {
+    pm.addPass(std::make_unique<PipelineErrorPass>(error));
+    return;
+  }
+  LowerCpuOptions cpu;
+  cpu.vectorLength = options.vectorLength;
+  cpu.fuseEpilogue = options.fuseEpilogue;
+  GpuLowering gpu{options.chip, options.binaryFormat, options.toolkit,
+                  options.bitcode};
+  buildLowering(pm, cpu, &gpu);
 }
 
 void mlir::prune::registerPipelines() {
@@ -163,4 +231,11 @@ void mlir::prune::registerPipelines() {
       "Lower a (pruned, sparsified) linalg-on-tensors module to the LLVM "
       "dialect for CPUs, public functions exported as _mlir_ciface_<name>",
       buildLowerCpuPipeline);
+  PassPipelineRegistration<LowerGpuOptions>(
+      "nn-lower-gpu",
+      "Lower a (pruned, sparsified) linalg-on-tensors module to the LLVM "
+      "dialect with its fully connected layers on an NVIDIA GPU (kernels in "
+      "a gpu.module compiled to PTX/cubin, weights resident; the rest on "
+      "the host)",
+      buildLowerGpuPipeline);
 }

@@ -6,7 +6,9 @@
 //
 // Replaces fully connected contractions with constant weights by calls of
 // the kernel library (include/prune-opt/Runtime/Kernels.h), packing the
-// weight at compile time. Why calls and not generated loops: the kernels
+// weight at compile time -- or, with target=gpu, by calls that
+// nn-lower-gpu-calls turns into launches of the GPU kernels
+// (LowerGpuCalls.cpp; docs/Design.md, "GPU backend"). Why calls and not generated loops: the kernels
 // need AVX-512 expand/permute/gather sequences, software prefetching and
 // batch register blocking that neither the sparsifier nor the vectorizer
 // produce in MLIR 22; measured gains are in docs/Benchmarks.md.
@@ -14,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
+#include "prune-opt/GpuRuntime/GpuPlan.h"
 #include "prune-opt/Layout/Layout.h"
 #include "prune-opt/Runtime/Kernels.h"
 #include "prune-opt/Transforms/Passes.h"
@@ -336,6 +339,13 @@ struct NNLowerKernelsPass
           << int64_t(csrTiledBatch);
       return signalPassFailure();
     }
+    if (target != "cpu" && target != "gpu") {
+      emitError(module.getLoc())
+          << "nn-lower-kernels: option 'target' must be cpu or gpu, got '"
+          << target << "'";
+      return signalPassFailure();
+    }
+
     // The pattern is applied to the contractions that exist now, in program
     // order: lowering one erases the elementwise ops (and the broadcast
     // init) it absorbs, and creates no op the pattern must see. No folding,
@@ -720,6 +730,22 @@ struct NNLowerKernelsPass
     bool batched = l ? l.getRegime() == BatchRegime::Batched
                      : layout::usesBatchedLayout(wd.format, batch,
                                                  csrTiledBatch);
+    if (onGpu()) {
+      // The GPU kernels read csr, bsr and N:M as the CPU packers store them
+      // (unbatched: the batched GPU kernels tile the batch themselves) and
+      // dense row-major (gpuArrays); bitmask and csr-tiled have no GPU
+      // kernel.
+      batched = false;
+      if (wd.format == kernels::Format::Bitmask ||
+          wd.format == kernels::Format::TiledCSR) {
+        emitRemark(op->getLoc())
+            << "nn-lower-kernels: no GPU kernel for "
+            << kernels::formatName(wd.format) << "; using csr";
+        WeightData csr = wd;
+        csr.format = kernels::Format::CSR;
+        return materialize(op, csr, rows, cols, batch);
+      }
+    }
     layout::Structure structure;
     if (l)
       structure = {l.getBlockRows(), l.getBlockCols(), l.getN(), l.getM()};
@@ -736,11 +762,64 @@ struct NNLowerKernelsPass
       emitRemark(op->getLoc())
           << "nn-lower-kernels: weight is not " << structure.n << ":"
           << structure.m << " along its " << cols << " inputs; using csr";
-    layout::materialize(
-        wd.data.data(), rows, cols, kernels::Format::CSR,
-        layout::usesBatchedLayout(kernels::Format::CSR, batch, csrTiledBatch),
-        {}, packed);
+    layout::materialize(wd.data.data(), rows, cols, kernels::Format::CSR,
+                        !onGpu() && layout::usesBatchedLayout(
+                                        kernels::Format::CSR, batch,
+                                        csrTiledBatch),
+                        {}, packed);
     return packed;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // target=gpu
+  //===--------------------------------------------------------------------===//
+
+  bool onGpu() const { return target == "gpu"; }
+
+  /// A weight as the GPU kernels take it (GpuPlan.h).
+  struct GpuWeight {
+    std::string layout; // dense, csr16, bsr8, nm24, ...
+    SmallVector<int64_t> arrayBytes;
+    std::vector<int64_t> scalars; // bsr: block shape; nm: n, m
+  };
+
+  /// The GPU layout name of a packed weight (GpuPlan.h).
+  static std::string gpuLayoutName(const kernels::PackedWeight &w) {
+    kernels::KernelCall call = kernels::kernelCall(w);
+    StringRef symbol = call.symbol;
+    symbol.consume_front("prune_mr_");
+    if (w.format == kernels::Format::NM && call.scalars.size() == 2 &&
+        call.scalars[0] == 2 && call.scalars[1] == 4)
+      return "nm24";
+    return symbol.str();
+  }
+
+  /// target=gpu: calls a new private declaration `@prune_gpu_fc_<i>` with
+  /// the layer's arguments (y, x, the weight's arrays, the bias) and a
+  /// #prune.gpu_call describing it; nn-lower-gpu-calls defines it after
+  /// bufferization (docs/Design.md, "GPU backend").
+  Operation *emitGpuCallDecl(OpBuilder &b, Location loc, ValueRange args,
+                             const GpuWeight &g, bool hasBias, int64_t rows,
+                             int64_t cols, int64_t batch, int32_t flags) {
+    ModuleOp module = getOperation();
+    std::string name;
+    for (unsigned i = 0;; ++i) {
+      name = "prune_gpu_fc_" + std::to_string(i);
+      if (!module.lookupSymbol(name))
+        break;
+    }
+    func::FuncOp decl;
+    {
+      OpBuilder::InsertionGuard guard(*rw);
+      rw->setInsertionPointToStart(module.getBody());
+      decl = func::FuncOp::create(*rw, module.getLoc(), name,
+                                  rw->getFunctionType(args.getTypes(), {}));
+      decl.setPrivate();
+    }
+    decl->setAttr(PruneDialect::kGpuCallAttrName,
+                  GpuCallAttr::get(&getContext(), g.layout, rows, cols, batch,
+                                   flags, hasBias, g.arrayBytes, g.scalars));
+    return func::CallOp::create(b, loc, decl, args);
   }
 
   /// Creates (once) the declaration of a kernel entry point.
@@ -847,9 +926,21 @@ struct NNLowerKernelsPass
     kernels::KernelCall kernelCall = kernels::kernelCall(packed);
     std::string fn = kernelCall.symbol;
     Type i32 = b.getI32Type(), i64 = b.getI64Type();
-    SmallVector<Value> arrays(kernelCall.arrays.size());
+    // (The GPU's dense layout is the weight row-major: one array.)
+    bool gpuDense = onGpu() && packed.format == kernels::Format::Dense;
+    SmallVector<Value> arrays(gpuDense ? 1 : kernelCall.arrays.size());
+    SmallVector<int64_t> arrayBytes;
+    for (const kernels::KernelArray &array : kernelCall.arrays)
+      arrayBytes.push_back(array.size *
+                           (array.isFloat ? 4 : array.elementBits / 8));
+    if (gpuDense) {
+      arrays[0] = constantArray(b, loc, f32, {}, wd.data, key + "_values");
+      arrayBytes = {int64_t(wd.data.size()) * 4};
+    }
     for (bool floats : {true, false})
       for (auto [i, array] : llvm::enumerate(kernelCall.arrays)) {
+        if (gpuDense)
+          break;
         if (array.isFloat != floats)
           continue;
         std::string name = key + array.suffix;
@@ -889,8 +980,18 @@ struct NNLowerKernelsPass
       bias = memref::AllocaOp::create(b, loc, MemRefType::get({0}, f32));
     args.push_back(memref::CastOp::create(b, loc, biasType, bias));
     auto makeCall = [&](OpBuilder &cb) {
-      func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
-      auto call = func::CallOp::create(cb, loc, decl, args);
+      Operation *call;
+      if (onGpu()) {
+        GpuWeight g{gpuLayoutName(packed), arrayBytes, kernelCall.scalars};
+        SmallVector<Value> gpuArgs = {args[0], args[1]};
+        gpuArgs.append(arrays.begin(), arrays.end());
+        gpuArgs.push_back(args.back());
+        call = emitGpuCallDecl(cb, loc, gpuArgs, g, ep.bias != nullptr, rows,
+                               cols, batch, flags);
+      } else {
+        func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
+        call = func::CallOp::create(cb, loc, decl, args);
+      }
       call->setAttr(kKernelAttrName,
                     cb.getStringAttr(kernels::formatName(packed.format)));
       call->setAttr("nn.kernel_bytes", cb.getI64IntegerAttr(packed.bytes()));

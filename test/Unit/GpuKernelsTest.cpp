@@ -318,6 +318,49 @@ TEST(GpuKernels, LaunchPlan) {
   EXPECT_EQ(launched("3:8", 32), (V{"transpose_x<>", "tile_rows<nm>"}));
 }
 
+/// Records what launchFc would launch, without running it.
+struct PlanRecorder {
+  std::vector<PlanStep> steps;
+  template <typename... P, typename... A>
+  bool operator()(const char *kernel, const char *layout, void (*)(P...),
+                  dim3 grid, dim3 block, A...) {
+    EXPECT_EQ(block.x, unsigned(kBlockThreads));
+    std::string k = kernel;
+    // The entry points of GpuEntries.def: <kernel>_<layout>, but for the
+    // two kernels of a single layout.
+    std::string entry =
+        k == "dense_tiled" || k == "transpose_x" ? k : k + "_" + layout;
+    steps.push_back({entry, grid.x, grid.y});
+    return true;
+  }
+};
+
+// nn-lower-gpu-calls launches what GpuPlan.h's planFc says; the kernels'
+// own launch plan (launchFc, which libPruneOptGpu and these tests use) must
+// be the same launches with the same grids, for every layout and batch.
+TEST(GpuKernels, CompiledModelsLaunchWhatLaunchFcLaunches) {
+  for (const Layer &l : makeLayers())
+    for (int64_t batch : {1, 3, 32, 40, 100}) {
+      SCOPED_TRACE(l.name + " batch " + std::to_string(batch));
+      FcArgs a;
+      a.batch = batch;
+      PlanRecorder recorder;
+      ASSERT_TRUE(launchFc(l.view(), a, recorder));
+      std::string layout = recorder.steps.back().entry;
+      layout = layout.substr(layout.rfind('_') + 1);
+      if (layout == "tiled") // dense_tiled
+        layout = "dense";
+      std::vector<PlanStep> plan = planFc(layout, l.rows, l.cols, batch);
+      ASSERT_EQ(plan.size(), recorder.steps.size());
+      for (size_t i = 0; i < plan.size(); ++i) {
+        EXPECT_EQ(plan[i].entry, recorder.steps[i].entry);
+        EXPECT_EQ(plan[i].gridX, recorder.steps[i].gridX);
+        EXPECT_EQ(plan[i].gridY, recorder.steps[i].gridY);
+      }
+      EXPECT_EQ(planNeedsTranspose(layout, batch), plan.size() == 2);
+    }
+}
+
 // ReLU keeps NaN (max(0, v) as 0 > v ? 0 : v), like the CPU kernels.
 TEST(GpuKernels, ReluKeepsNaN) {
   std::mt19937 rng(5);

@@ -79,6 +79,24 @@ static cl::opt<CompileMode> mode(
                clEnumValN(CompileMode::AOT, "aot",
                           "clang-22 -O3 -march=native shared library")),
     cl::cat(category));
+static cl::opt<Device> device(
+    "device", cl::desc("Where model A's layers run (and the sweep's)"),
+    cl::init(Device::Cpu),
+    cl::values(clEnumValN(Device::Cpu, "cpu", "the host (nn-lower-cpu)"),
+               clEnumValN(Device::Gpu, "gpu",
+                          "an NVIDIA GPU (nn-lower-gpu, libPruneOptGpu)"),
+               clEnumValN(Device::GpuEmulation, "gpu-emulation",
+                          "the GPU lowering with its kernels emulated on "
+                          "the host (libPruneOptGpuEmu; slow, for tests)")),
+    cl::cat(category));
+static cl::opt<Device> compareDevice(
+    "compare-device", cl::desc("Where model B's layers run (default: "
+                               "--device)"),
+    cl::values(clEnumValN(Device::Cpu, "cpu", "the host"),
+               clEnumValN(Device::Gpu, "gpu", "an NVIDIA GPU"),
+               clEnumValN(Device::GpuEmulation, "gpu-emulation",
+                          "the GPU kernels emulated on the host")),
+    cl::cat(category));
 static cl::opt<std::string> images("images",
                                    cl::desc("MNIST-style idx3 images (.gz ok)"),
                                    cl::init(""), cl::cat(category));
@@ -327,7 +345,8 @@ int main(int argc, char **argv) {
   std::vector<Model> models;
   models.push_back({"A", modelPath, pipelineA, nullptr, {}, 0, {}});
   auto compiledA =
-      CompiledModel::compile(**module, entryName, pipelineA, mode);
+      CompiledModel::compile(**module, entryName, pipelineA, mode,
+                             /*vectorLength=*/-1, device);
   if (!compiledA)
     return failWith("model A: " + llvm::toString(compiledA.takeError()));
   models[0].compiled = std::move(*compiledA);
@@ -390,7 +409,10 @@ int main(int argc, char **argv) {
       moduleB = std::move(*loaded);
       source = **moduleB;
     }
-    auto compiled = CompiledModel::compile(source, entryName, pipelineB, mode);
+    auto compiled = CompiledModel::compile(
+        source, entryName, pipelineB, mode, /*vectorLength=*/-1,
+        compareDevice.getNumOccurrences() ? compareDevice.getValue()
+                                          : device.getValue());
     if (!compiled)
       return failWith("model B: " + llvm::toString(compiled.takeError()));
     b.compiled = std::move(*compiled);
@@ -623,7 +645,8 @@ static int runSweep(ModuleOp module, StringRef entryName, Inputs &in) {
   int calls = bench < 0 ? 200 : bench.getValue();
 
   Model base{"dense", modelPath, pipelineA, nullptr, {}, 0, {}};
-  auto compiled = CompiledModel::compile(module, entryName, pipelineA, mode);
+  auto compiled = CompiledModel::compile(module, entryName, pipelineA, mode,
+                                         /*vectorLength=*/-1, device);
   if (!compiled)
     return failWith("dense model: " + llvm::toString(compiled.takeError()));
   base.compiled = std::move(*compiled);
@@ -644,7 +667,8 @@ static int runSweep(ModuleOp module, StringRef entryName, Inputs &in) {
       llvm::errs() << llvm::formatv("[{0}/{1}] {2} ...\n", ++done, total,
                                     pipeline);
       Model m{"B", modelPath, pipeline, nullptr, {}, 0, {}};
-      auto c = CompiledModel::compile(module, entryName, pipeline, mode);
+      auto c = CompiledModel::compile(module, entryName, pipeline, mode,
+                                      /*vectorLength=*/-1, device);
       if (!c)
         return failWith(pipeline + ": " + llvm::toString(c.takeError()));
       m.compiled = std::move(*c);

@@ -44,19 +44,30 @@ enum class CompileMode {
   AOT, ///< mlir-to-LLVM-IR, clang-22 -O3 -march=native -shared, dlopen.
 };
 
+/// Where the model's fully connected layers run.
+enum class Device {
+  Cpu,          ///< nn-lower-cpu, the kernel library (libPruneOptKernels).
+  Gpu,          ///< nn-lower-gpu, an NVIDIA GPU (libPruneOptGpu).
+  GpuEmulation, ///< nn-lower-gpu, kernels emulated on the host
+                ///< (libPruneOptGpuEmu: the GPU path's tests).
+};
+
 class CompiledModel {
 public:
   /// Clones `module`, runs `pipeline` (textual, e.g.
   /// "nn-prune{sparsity=0.9},nn-sparsify"; may be empty) and nn-lower-cpu,
   /// and compiles the result (`vectorLength`: nn-lower-cpu's `vl`, -1 for
   /// its default). A
-  /// pipeline ending in its own `nn-lower-cpu{...}` (e.g. `kernels=0`)
-  /// replaces the default lowering (and `vectorLength`). `entry`
-  /// must be a public function whose
-  /// arguments and results are statically shaped tensors.
+  /// pipeline ending in its own `nn-lower-cpu{...}` (e.g. `kernels=0`) or
+  /// `nn-lower-gpu{...}` replaces the default lowering (and
+  /// `vectorLength`). `device` picks the default lowering (nn-lower-gpu
+  /// for the GPUs) and the runtime the model is linked with. `entry` must
+  /// be a public function whose arguments and results are statically
+  /// shaped tensors.
   static llvm::Expected<std::unique_ptr<CompiledModel>>
   compile(ModuleOp module, llvm::StringRef entry, llvm::StringRef pipeline,
-          CompileMode mode = CompileMode::JIT, int32_t vectorLength = -1);
+          CompileMode mode = CompileMode::JIT, int32_t vectorLength = -1,
+          Device device = Device::Cpu);
   ~CompiledModel();
 
   llvm::ArrayRef<TensorSpec> inputSpecs() const { return inSpecs; }
@@ -78,6 +89,8 @@ private:
   int64_t paramBytes = 0;
   void (*packed)(void **) = nullptr; // JIT: packed wrapper
   void *ciface = nullptr;            // AOT: _mlir_ciface_<entry>
+  /// The GPU runtime's prune_gpu_take_model_error (GPU devices).
+  const char *(*takeGpuError)() = nullptr;
 };
 
 } // namespace prune

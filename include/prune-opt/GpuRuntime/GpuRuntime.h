@@ -116,6 +116,35 @@ int64_t prune_gpu_weight_bytes(const prune_gpu_weight *w);
 /** Frees the weight's device memory and the handle (null: nothing). */
 int prune_gpu_free(prune_gpu_weight *w);
 
+/* ---- What compiled models call ------------------------------------------
+ *
+ * A model lowered by nn-lower-gpu (nn-lower-kernels{target=gpu}) launches
+ * its kernels through MLIR's GPU runtime ABI, as upstream's gpu-to-llvm
+ * and the gpu.binary translation emit it: mgpuModuleLoad(JIT),
+ * mgpuModuleGetFunction, mgpuLaunchKernel, mgpuStreamCreate /
+ * Synchronize / Destroy, mgpuMemAlloc / Free, mgpuMemcpy, mgpuMemset32/16
+ * and mgpuEvent*. Debian ships no libmlir_cuda_runtime, so this library
+ * defines them (over cudart: modules are cudaLibrary_t, functions
+ * cudaKernel_t; one non-blocking stream per thread, which
+ * mgpuStreamCreate returns and mgpuStreamDestroy keeps; stream-ordered
+ * allocations). libPruneOptGpuEmu.so defines the same functions on the
+ * host (the kernels under the SIMT emulation), so compiled models run
+ * where there is no GPU. The model's weights reach the device through
+ * prune_gpu_resident. */
+
+/** The device copy of the constant host array [host, host + bytes): made
+ * (and uploaded) at the first call for that array, then the same pointer
+ * for the life of the process -- a model's weights are uploaded once and
+ * stay resident. Null (and a model error) if that fails. */
+void *prune_gpu_resident(const void *host, int64_t bytes);
+
+/** The first error of the model entry points above on this thread since
+ * the last call ("" if none), and clears it. The entry points cannot
+ * return errors to the generated code: a failed call records its error
+ * (naming the CUDA call) and does nothing, and the caller of the model
+ * (prune-run) checks here after each call. */
+const char *prune_gpu_take_model_error(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -43,6 +43,46 @@ struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
 /// upstream sparsifier, without its runtime library.
 void buildLowerCpuPipeline(OpPassManager &pm, const LowerCpuOptions &options);
 
+/// nn-lower-gpu: nn-lower-cpu with the fully connected layers on an NVIDIA
+/// GPU (nn-lower-kernels{target=gpu}: gpu.launch_func of the project's
+/// kernels, weights resident), the gpu.module compiled by MLIR's NVPTX
+/// backend (convert-gpu-to-nvvm, gpu-module-to-binary) and the launches
+/// lowered to MLIR's GPU runtime calls (gpu-to-llvm), which
+/// libPruneOptGpu (or libPruneOptGpuEmu) provides. Everything else runs on
+/// the host as nn-lower-cpu lowers it.
+struct LowerGpuOptions : public PassPipelineOptions<LowerGpuOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("The NVIDIA chip: sm_80 or sm_90"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> binaryFormat{
+      *this, "format",
+      llvm::cl::desc("What the gpu.binary holds: isa (PTX, JIT-compiled by "
+                     "the driver at load; needs no CUDA here), bin (a cubin "
+                     "from ptxas) or fatbin (cubin + PTX; ptxas and "
+                     "fatbinary)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("The CUDA toolkit for format=bin|fatbin (ptxas, "
+                     "fatbinary)"),
+      llvm::cl::init("/usr/local/cuda")};
+  PassOptions::Option<std::string> bitcode{
+      *this, "bitcode",
+      llvm::cl::desc("The kernels' bitcode (nn-lower-kernels' gpu-bitcode; "
+                     "default: found beside the tool)"),
+      llvm::cl::init("")};
+  PassOptions::Option<int32_t> vectorLength{
+      *this, "vl",
+      llvm::cl::desc("Vector length of the host's sparse loops (0: scalar)"),
+      llvm::cl::init(8)};
+  PassOptions::Option<bool> fuseEpilogue{
+      *this, "fuse-epilogue",
+      llvm::cl::desc("Fuse bias and ReLU after a layer into its kernel"),
+      llvm::cl::init(true)};
+};
+
+void buildLowerGpuPipeline(OpPassManager &pm, const LowerGpuOptions &options);
+
 /// TOSA -> linalg/arith/tensor, keeping #prune.decision attributes on constants
 /// (registered as `nn-tosa-to-linalg`; the first step of nn-lower-cpu).
 void buildTosaToLinalgPipeline(OpPassManager &pm);

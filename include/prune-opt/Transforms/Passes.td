@@ -551,16 +551,66 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
            "(0: never); a layout's regime always wins">,
     Option<"fuseEpilogue", "fuse-epilogue", "bool", "true",
            "Fuse a constant per-output bias (broadcast init or add) and a "
-           "ReLU after the layer into the kernel call">
+           "ReLU after the layer into the kernel call">,
+    Option<"target", "target", "std::string", "\"cpu\"",
+           "Where the layers run: cpu (calls of the kernel library) or gpu "
+           "(calls of #prune.gpu_call declarations in the GPU layouts, for "
+           "nn-lower-gpu-calls; nn-lower-gpu runs both)">
   ];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect",
                            "mlir::arith::ArithDialect",
                            "mlir::tensor::TensorDialect",
-                           "mlir::scf::SCFDialect"];
+                           "mlir::scf::SCFDialect",
+                           "mlir::prune::PruneDialect"];
   let statistics = [
     Statistic<"numLowered", "num-lowered", "Number of contractions lowered to kernels">
+  ];
+}
+
+def NNLowerGpuCalls : Pass<"nn-lower-gpu-calls", "mlir::ModuleOp"> {
+  let summary = "Define the GPU layer calls of nn-lower-kernels{target=gpu}: launches of the project's GPU kernels";
+  let description = [{
+    Gives every private declaration with a `#prune.gpu_call` (written by
+    `nn-lower-kernels{target=gpu}`) its body, on memrefs, after
+    bufferization and buffer deallocation (which reject GPU ops):
+
+      - x (and y when accumulating) copied into contiguous host buffers and
+        to device buffers (`gpu.alloc`, `gpu.memcpy`);
+      - the weight's arrays and bias made resident on the device by
+        `prune_gpu_resident` (uploaded at the first call, then reused);
+      - the launches of the layer's plan
+        (`include/prune-opt/GpuRuntime/GpuPlan.h`: `warp_rows_<layout>` at
+        batch 1, `dense_tiled` or `transpose_x` + `tile_rows_<layout>`
+        above), `gpu.launch_func` of kernels in `gpu.module
+        @prune_gpu_kernels`, each a `gpu.func` calling the kernels'
+        bitcode function `prune_gpu_<kernel>` (linked by
+        `#nvvm.target<link = [...]>`);
+      - y copied back, device buffers freed, one `gpu.wait` at the end:
+        the whole chain is one async token chain on one stream.
+
+    The gpu.module is then compiled by upstream's `convert-gpu-to-nvvm` and
+    `gpu-module-to-binary`, and the host code by `gpu-to-llvm`
+    (`nn-lower-gpu` runs all of it).
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", "\"sm_90\"",
+           "The NVIDIA chip of the gpu.module (sm_80 or sm_90)">,
+    Option<"bitcode", "bitcode", "std::string", "\"\"",
+           "The kernels' LLVM bitcode for the chip (default: "
+           "prune-opt/PruneGpuKernels.<chip>.bc in the lib directory of the "
+           "tool or library that runs the pass)">
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::gpu::GPUDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::NVVM::NVVMDialect"];
+  let statistics = [
+    Statistic<"numCalls", "num-calls", "Number of GPU layer calls defined">,
+    Statistic<"numLaunches", "num-launches", "Number of kernel launches emitted">
   ];
 }
 

@@ -45,10 +45,16 @@ LogicalResult PruneDialect::verifyOperationAttribute(Operation *op,
                              << "' must be a #prune.layout attribute";
     return success();
   }
+  if (name == kGpuCallAttrName) {
+    if (!isa<GpuCallAttr>(attr.getValue()))
+      return op->emitError() << "'" << name
+                             << "' must be a #prune.gpu_call attribute";
+    return success();
+  }
   return op->emitError() << "unknown attribute '" << name
                          << "' of the prune dialect (expected '"
-                         << kDecisionAttrName << "' or '" << kLayoutAttrName
-                         << "')";
+                         << kDecisionAttrName << "', '" << kLayoutAttrName
+                         << "' or '" << kGpuCallAttrName << "')";
 }
 
 //===----------------------------------------------------------------------===//
@@ -215,4 +221,26 @@ std::optional<double> LayoutAttr::getCost(kernels::Format format) const {
   if (auto cost = getCosts().getAs<FloatAttr>(kernels::formatName(format)))
     return cost.getValueAsDouble();
   return std::nullopt;
+}
+
+LogicalResult GpuCallAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  StringRef layout, int64_t rows, int64_t cols,
+                                  int64_t batch, int64_t flags, bool bias,
+                                  ArrayRef<int64_t> arrayBytes,
+                                  ArrayRef<int64_t> scalars) {
+  static const StringRef kLayouts[] = {"dense", "csr8",  "csr16", "csr32",
+                                       "bsr8",  "bsr16", "bsr32", "nm24",
+                                       "nm"};
+  if (!llvm::is_contained(kLayouts, layout))
+    return emitError() << "unknown GPU layout '" << layout << "'";
+  if (rows <= 0 || cols <= 0 || batch <= 0)
+    return emitError() << "rows, cols and batch must be > 0";
+  if (flags < 0 || flags > 3)
+    return emitError() << "flags must be in [0, 3] (accumulate | relu)";
+  if (arrayBytes.empty() || arrayBytes.size() > 3 ||
+      llvm::any_of(arrayBytes, [](int64_t b) { return b < 0; }))
+    return emitError() << "array_bytes must hold 1 to 3 sizes >= 0";
+  if (scalars.size() > 2)
+    return emitError() << "at most 2 scalars";
+  return success();
 }

@@ -141,4 +141,49 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
   }];
 }
 
+def Prune_GpuCallAttr : Prune_Attr<"GpuCall", "gpu_call"> {
+  let summary = "A fully connected layer to run on the GPU (nn-lower-gpu's internal step)";
+  let description = [{
+    Example:
+
+    ```mlir
+    func.func private @prune_gpu_fc_0(memref<?x?xf32, strided<[?, ?], offset: ?>>,
+                                      memref<?x?xf32, strided<[?, ?], offset: ?>>,
+                                      memref<?xi32>, memref<?xi16>, memref<?xf32>,
+                                      memref<?xf32>)
+        attributes {prune.gpu_call = #prune.gpu_call<layout = "csr16",
+                    rows = 256, cols = 784, batch = 1, flags = 2, bias = true,
+                    array_bytes = [1028, 40140, 80280]>}
+    ```
+
+    `nn-lower-kernels{target=gpu}` replaces a fully connected layer by a
+    call of such a declaration: arguments y ([batch, rows]) and x ([batch,
+    cols]) as host memrefs of any strides, the weight's arrays in the GPU
+    layout, and the bias. After bufferization and buffer deallocation
+    (which do not know GPU ops), `nn-lower-gpu-calls` gives the declaration
+    its body: device buffers, copies, the launches of the kernels in a
+    `gpu.module` and the resident weights (docs/Design.md, "GPU backend").
+
+    * `layout`: the GPU layout (include/prune-opt/GpuRuntime/GpuPlan.h:
+      `dense`, `csr8|16|32`, `bsr8|16|32`, `nm24`, `nm`).
+    * `rows`, `cols`, `batch`: the layer's shape (all > 0).
+    * `flags`: PRUNE_GPU_ACCUMULATE (1: y += x W^T) | PRUNE_GPU_RELU (2).
+    * `bias`: whether the last argument is a bias of `rows` floats.
+    * `array_bytes`: the size of each weight array argument (1 to 3).
+    * `scalars`: bsr: block rows and columns; nm: n and m.
+  }];
+  let parameters = (ins
+    StringRefParameter<"the GPU layout">:$layout,
+    "int64_t":$rows,
+    "int64_t":$cols,
+    "int64_t":$batch,
+    DefaultValuedParameter<"int64_t", "0", "accumulate | relu">:$flags,
+    DefaultValuedParameter<"bool", "false", "a bias argument">:$bias,
+    ArrayRefParameter<"int64_t", "bytes of each array">:$array_bytes,
+    OptionalArrayRefParameter<"int64_t", "bsr block / nm n, m">:$scalars
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // PRUNE_OPT_DIALECT_PRUNE_PRUNEATTRS_TD

@@ -27,8 +27,11 @@ def Prune_Dialect : Dialect {
     * `prune.layout = #prune.layout<...>`, written by `nn-sparsify` on the
       same op: the storage the layout policy chose, once, for every backend
       to materialize.
+    * `prune.gpu_call = #prune.gpu_call<...>`, written by
+      `nn-lower-kernels{target=gpu}` on the declaration of a GPU layer call
+      and consumed inside `nn-lower-gpu` (never in a pruned model).
 
-    Both are discardable attributes; the dialect verifies every `prune.*`
+    All are discardable attributes; the dialect verifies every `prune.*`
     attribute on any operation. Stock MLIR tools read a pruned model after
     `--nn-strip-annotations` (drops them), with `--allow-unregistered-dialect`
     or with `--load-dialect-plugin=PruneOptPlugin.so`.
@@ -39,6 +42,7 @@ def Prune_Dialect : Dialect {
     /// The names of the discardable attributes.
     static constexpr ::llvm::StringLiteral kDecisionAttrName = "prune.decision";
     static constexpr ::llvm::StringLiteral kLayoutAttrName = "prune.layout";
+    static constexpr ::llvm::StringLiteral kGpuCallAttrName = "prune.gpu_call";
   }];
 }
 
