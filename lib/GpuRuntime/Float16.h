@@ -1,4 +1,4 @@
-//===- Float16.h - f16 and bf16 on the host, rounded like cvt.rn -*- C++ -*-===//
+//===- Float16.h - f16 and bf16 on the host, rounded as cvt.rn -*- C++ -*-===//
 //
 // Part of the prune-opt project.
 //

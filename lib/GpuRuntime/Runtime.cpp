@@ -352,8 +352,8 @@ int makeCublasLtPlan(CublasLtPlan &plan, int64_t rows, int64_t cols,
   if (status != CUBLAS_STATUS_SUCCESS)
     return cublasLtFail("cublasLtMatmulDescCreate", status);
   cublasOperation_t transW = CUBLAS_OP_T, transX = CUBLAS_OP_N;
-  status = cublasLtMatmulDescSetAttribute(
-      plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &transW, sizeof transW);
+  status = cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA,
+                                          &transW, sizeof transW);
   if (status == CUBLAS_STATUS_SUCCESS)
     status = cublasLtMatmulDescSetAttribute(
         plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &transX, sizeof transX);
@@ -389,9 +389,9 @@ int makeCublasLtPlan(CublasLtPlan &plan, int64_t rows, int64_t cols,
   }
   cublasLtMatmulHeuristicResult_t result = {};
   int found = 0;
-  status = cublasLtMatmulAlgoGetHeuristic(cublasLtHandle, plan.op, plan.w,
-                                          plan.x, plan.y, plan.y, pref, 1,
-                                          &result, &found);
+  status =
+      cublasLtMatmulAlgoGetHeuristic(cublasLtHandle, plan.op, plan.w, plan.x,
+                                     plan.y, plan.y, pref, 1, &result, &found);
   cublasLtMatmulPreferenceDestroy(pref);
   if (status != CUBLAS_STATUS_SUCCESS)
     return cublasLtFail("cublasLtMatmulAlgoGetHeuristic", status);
@@ -414,8 +414,8 @@ int makeCublasLtPlan(CublasLtPlan &plan, int64_t rows, int64_t cols,
 int cublasLtFc(prune_gpu_weight *w, const FcArgs &a, void *stream) {
   int64_t rows = w->view.rows, cols = w->view.cols;
   int64_t ld = (cols + 7) / 8 * 8;
-  if (int s = w->xHalf.reserve(size_t(a.batch * ld) * sizeof(uint16_t),
-                               "f16 x"))
+  if (int s =
+          w->xHalf.reserve(size_t(a.batch * ld) * sizeof(uint16_t), "f16 x"))
     return s;
   uint16_t *xHalf = static_cast<uint16_t *>(w->xHalf.ptr);
   LaunchResult r = launchToSixteenOnDevice(SptcType::F16, a.x, a.xs, a.batch,
@@ -437,8 +437,7 @@ int cublasLtFc(prune_gpu_weight *w, const FcArgs &a, void *stream) {
       if (error != cudaSuccess) {
         cublasLtWorkspace = nullptr;
         return cudaFail("cudaMalloc (cuBLASLt workspace, " +
-                            std::to_string(kCublasLtWorkspaceBytes) +
-                            " bytes)",
+                            std::to_string(kCublasLtWorkspaceBytes) + " bytes)",
                         error);
       }
     }
@@ -651,12 +650,11 @@ int prune_gpu_upload_dense_cublaslt_f16(prune_gpu_weight **out, int64_t rows,
     for (size_t i = 0; i < half.size(); ++i) {
       half[i] = f32ToF16(w[i]);
       if (std::isfinite(w[i]) && !std::isfinite(f16ToF32(half[i])))
-        return invalid(function, "the weight at row " +
-                                     std::to_string(int64_t(i) / cols) +
-                                     ", column " +
-                                     std::to_string(int64_t(i) % cols) + " (" +
-                                     std::to_string(w[i]) +
-                                     ") overflows f16 (largest finite 65504)");
+        return invalid(
+            function, "the weight at row " + std::to_string(int64_t(i) / cols) +
+                          ", column " + std::to_string(int64_t(i) % cols) +
+                          " (" + std::to_string(w[i]) +
+                          ") overflows f16 (largest finite 65504)");
     }
     g.view.format = GpuFormat::Dense;
     g.cublasLt = true;

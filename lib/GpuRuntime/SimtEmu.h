@@ -199,7 +199,8 @@ struct BlockState {
 /// The calling thread's place in the grid.
 struct ThreadCtx {
   dim3 thread, block, blockDim, gridDim;
-  unsigned linear = 0;   // x + y * blockDim.x + z * blockDim.x * blockDim.y
+  /// x + y * blockDim.x + z * blockDim.x * blockDim.y
+  unsigned linear = 0;
   /// This block's shuffles and warp collectives so far (the slot set).
   unsigned shuffles = 0;
   BlockState *state = nullptr;

@@ -88,8 +88,8 @@ inline void mmaSpM16N8K32(pruneopt::gpu::SptcType type, float (&d)[4],
   struct Result {
     float d[4];
   };
-  Result r = warpCollective(
-      "mma.sp", mine, [&](const Operands *all, unsigned lane) {
+  Result r =
+      warpCollective("mma.sp", mine, [&](const Operands *all, unsigned lane) {
         auto half = [&](uint32_t word, int hi) {
           return pruneopt::gpu::fromSixteen(
               type, uint16_t(hi ? word >> 16 : word & 0xffffu));
@@ -112,8 +112,7 @@ inline void mmaSpM16N8K32(pruneopt::gpu::SptcType type, float (&d)[4],
         for (int j = 0; j < 2; ++j) {
           unsigned n = 2 * t + j;
           for (int k = 0; k < 32; ++k)
-            bcol[j][k] =
-                half(all[4 * n + (k % 8) / 2].b[k / 8], k % 2);
+            bcol[j][k] = half(all[4 * n + (k % 8) / 2].b[k / 8], k % 2);
         }
         Result out;
         for (int i = 0; i < 4; ++i) {

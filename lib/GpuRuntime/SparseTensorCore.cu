@@ -44,9 +44,11 @@ LaunchResult pruneopt::gpu::launchSptcOnDevice(const SptcWeightView &w,
   return launch.result;
 }
 
-LaunchResult pruneopt::gpu::launchToSixteenOnDevice(
-    SptcType type, const float *x, int64_t xs, int64_t batch, int64_t cols,
-    int64_t ld, uint16_t *out, void *stream) {
+LaunchResult pruneopt::gpu::launchToSixteenOnDevice(SptcType type,
+                                                    const float *x, int64_t xs,
+                                                    int64_t batch, int64_t cols,
+                                                    int64_t ld, uint16_t *out,
+                                                    void *stream) {
   CudaLaunch launch{static_cast<cudaStream_t>(stream), {}};
   launchToSixteen(type, x, xs, batch, cols, ld,
                   reinterpret_cast<uint32_t *>(out), launch);

@@ -1,4 +1,4 @@
-//===- SparseTensorCore.cuh - 2:4 weights on sparse tensor cores -*- CUDA -*-===//
+//===- SparseTensorCore.cuh - 2:4 on sparse tensor cores ------*- CUDA -*-===//
 //
 // Part of the prune-opt project.
 //
@@ -51,7 +51,7 @@
 #include "ClangCudaPrelude.h"
 
 #if !defined(__CUDACC__) && !defined(__CUDA__) && !defined(PRUNE_SIMT_EMU)
-#error "compile SparseTensorCore.cuh with nvcc or clang -x cuda, or include SimtEmu.h first"
+#error "compile with nvcc or clang -x cuda, or under SimtEmu.h"
 #endif
 
 #include "GpuTypes.h"
@@ -133,21 +133,24 @@ __device__ __forceinline__ void mmaSp(float (&d)[4], const uint32_t (&a)[4],
 #ifdef PRUNE_SIMT_EMU
   simt::mmaSpM16N8K32(T, d, a, b, d, e, Selector);
 #else
-#define PRUNE_SPTC_MMA_OPERANDS                                                \
-  " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9, %10, %11},"                   \
-  " {%0, %1, %2, %3}, %12, %13;"                                               \
-  : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])                             \
-  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]),         \
-    "r"(b[2]), "r"(b[3]), "r"(e), "n"(Selector)
+  // Operands as the ISA lists them: d, a, b, c (here d itself), the
+  // metadata e and the sparsity selector f (an immediate).
   if constexpr (T == SptcType::F16)
     asm volatile(PRUNE_SPTC_MMA_SP
-                 ".sync.aligned.m16n8k32.row.col.f32.f16.f16.f32"
-                 PRUNE_SPTC_MMA_OPERANDS);
+                 ".sync.aligned.m16n8k32.row.col.f32.f16.f16.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9, %10, %11}, "
+                 "{%0, %1, %2, %3}, %12, %13;"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                   "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e), "n"(Selector));
   else
     asm volatile(PRUNE_SPTC_MMA_SP
-                 ".sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32"
-                 PRUNE_SPTC_MMA_OPERANDS);
-#undef PRUNE_SPTC_MMA_OPERANDS
+                 ".sync.aligned.m16n8k32.row.col.f32.bf16.bf16.f32 "
+                 "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9, %10, %11}, "
+                 "{%0, %1, %2, %3}, %12, %13;"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
+                   "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e), "n"(Selector));
 #endif
 }
 
@@ -188,8 +191,8 @@ __global__ void __launch_bounds__(kSptcThreads)
   const int64_t kChunks = (w.kTiles + kSptcChunkTiles - 1) / kSptcChunkTiles;
   const int64_t kPairs = (w.kTiles + 1) / 2;
   const int64_t c0 = int64_t(blockIdx.z) * chunksPerSplit;
-  const int64_t c1 = c0 + chunksPerSplit < kChunks ? c0 + chunksPerSplit
-                                                   : kChunks;
+  const int64_t c1 =
+      c0 + chunksPerSplit < kChunks ? c0 + chunksPerSplit : kChunks;
   // Column tiles holding batch columns (every test below is the same for
   // the whole warp: mma.sp needs all 32 lanes).
   const int64_t left = a.batch - b0;
@@ -322,8 +325,8 @@ __global__ void __launch_bounds__(kSptcThreads)
 /// args...) as Kernels.cuh's launchFc ("sptc24"/"f16", then
 /// "sptc24_reduce"/"" when split); false if a launch failed.
 template <typename Launch>
-bool launchSptc24(const SptcWeightView &w, FcArgs a, float *partial,
-                  int kSplit, Launch &&launch) {
+bool launchSptc24(const SptcWeightView &w, FcArgs a, float *partial, int kSplit,
+                  Launch &&launch) {
   a.rows = w.rows;
   a.cols = w.cols;
   const int64_t chunks = sptcCeilDiv(w.kTiles, kSptcChunkTiles);
@@ -351,15 +354,14 @@ bool launchSptc24(const SptcWeightView &w, FcArgs a, float *partial,
 /// Launches toSixteenKernel (out: batch * ld / 2 words).
 template <typename Launch>
 bool launchToSixteen(SptcType type, const float *x, int64_t xs, int64_t batch,
-                     int64_t cols, int64_t ld, uint32_t *out,
-                     Launch &&launch) {
+                     int64_t cols, int64_t ld, uint32_t *out, Launch &&launch) {
   const dim3 grid(unsigned(sptcCeilDiv(batch * (ld / 2), kSptcThreads)));
   const dim3 block(kSptcThreads);
   return type == SptcType::BF16
              ? launch("to_sixteen", "bf16", toSixteenKernel<SptcType::BF16>,
                       grid, block, x, xs, batch, cols, ld, out)
-             : launch("to_sixteen", "f16", toSixteenKernel<SptcType::F16>,
-                      grid, block, x, xs, batch, cols, ld, out);
+             : launch("to_sixteen", "f16", toSixteenKernel<SptcType::F16>, grid,
+                      block, x, xs, batch, cols, ld, out);
 }
 
 #endif // PRUNE_CLANG_CUDA_NO_HEADERS
@@ -375,10 +377,9 @@ template __global__ void sptc24Kernel<SptcType::BF16>(SptcWeightView, FcArgs,
 template __global__ void toSixteenKernel<SptcType::F16>(const float *, int64_t,
                                                         int64_t, int64_t,
                                                         int64_t, uint32_t *);
-template __global__ void toSixteenKernel<SptcType::BF16>(const float *,
+template __global__ void toSixteenKernel<SptcType::BF16>(const float *, int64_t,
                                                          int64_t, int64_t,
-                                                         int64_t, int64_t,
-                                                         uint32_t *);
+                                                         int64_t, uint32_t *);
 #endif
 
 } // namespace pruneopt::gpu

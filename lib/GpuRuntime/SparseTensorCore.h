@@ -112,8 +112,8 @@ inline int sptcSplitK(const SptcWeightView &w, int64_t batch,
   int64_t blocks = sptcCeilDiv(w.rowTiles, kSptcBlockRowTiles) *
                    sptcCeilDiv(batch, kSptcBlockBatch);
   int64_t chunks = sptcCeilDiv(w.kTiles, kSptcChunkTiles);
-  int64_t split = blocks >= targetBlocks ? 1
-                                         : sptcCeilDiv(targetBlocks, blocks);
+  int64_t split =
+      blocks >= targetBlocks ? 1 : sptcCeilDiv(targetBlocks, blocks);
   split = split < chunks ? split : chunks;
   split = split < kSptcMaxSplit ? split : kSptcMaxSplit;
   split = split > 1 ? split : 1;

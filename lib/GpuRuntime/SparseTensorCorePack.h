@@ -110,11 +110,10 @@ inline bool packSptc24(const float *w, int64_t rows, int64_t cols,
         float v = w[o * cols + k];
         nonzeros += v != 0.0f;
         if (std::isfinite(v) && !std::isfinite(roundToSixteen(type, v)))
-          return fail("the weight at row " + std::to_string(o) +
-                      ", column " + std::to_string(k) + " (" +
-                      std::to_string(v) + ") overflows " + sixteenName(type) +
-                      (type == SptcType::F16 ? " (largest finite 65504)"
-                                             : ""));
+          return fail("the weight at row " + std::to_string(o) + ", column " +
+                      std::to_string(k) + " (" + std::to_string(v) +
+                      ") overflows " + sixteenName(type) +
+                      (type == SptcType::F16 ? " (largest finite 65504)" : ""));
       }
       if (nonzeros > 2)
         return fail("row " + std::to_string(o) + ", columns " +

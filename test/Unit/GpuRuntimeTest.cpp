@@ -154,13 +154,11 @@ TEST(GpuRuntime, WithoutADeviceEveryCallFailsCleanly) {
   for (int which = 0; which < 3; ++which) {
     SCOPED_TRACE(which);
     prune_gpu_weight *w = reinterpret_cast<prune_gpu_weight *>(1);
-    int status =
-        which == 2
-            ? prune_gpu_upload_dense_cublaslt_f16(&w, 40, 72, w24.data(),
-                                                  bias.data())
-            : prune_gpu_upload_nm24_sptc(&w, 40, 72, w24.data(), bias.data(),
-                                         which ? PRUNE_GPU_BF16
-                                               : PRUNE_GPU_F16);
+    int status = which == 2 ? prune_gpu_upload_dense_cublaslt_f16(
+                                  &w, 40, 72, w24.data(), bias.data())
+                            : prune_gpu_upload_nm24_sptc(
+                                  &w, 40, 72, w24.data(), bias.data(),
+                                  which ? PRUNE_GPU_BF16 : PRUNE_GPU_F16);
     EXPECT_EQ(status, PRUNE_GPU_CUDA_ERROR);
     EXPECT_EQ(w, nullptr);
     EXPECT_TRUE(startsWith(lastError(), which == 2
@@ -217,22 +215,22 @@ TEST(GpuRuntime, ArgumentsAreCheckedFirst) {
   // 2:4 on the sparse tensor cores: packed (and checked) on the host.
   float w24[2 * 6] = {1, 0, 2, 0, 3, 0, //
                       0, 4, 5, 6, 0, 0};
-  expectInvalid(prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr,
-                                           PRUNE_GPU_F16),
-                "prune_gpu_upload_nm24_sptc: row 1, columns 0..3 hold 3 "
-                "nonzeros: not 2:4");
+  expectInvalid(
+      prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr, PRUNE_GPU_F16),
+      "prune_gpu_upload_nm24_sptc: row 1, columns 0..3 hold 3 "
+      "nonzeros: not 2:4");
   w24[7] = 0;
   expectInvalid(prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr, 3),
                 "prune_gpu_upload_nm24_sptc: valueType must be PRUNE_GPU_F16 "
                 "(1) or PRUNE_GPU_BF16 (2) (got 3)");
-  expectInvalid(prune_gpu_upload_nm24_sptc(&w, 2, 6, nullptr, nullptr,
-                                           PRUNE_GPU_BF16),
-                "prune_gpu_upload_nm24_sptc: w is null");
+  expectInvalid(
+      prune_gpu_upload_nm24_sptc(&w, 2, 6, nullptr, nullptr, PRUNE_GPU_BF16),
+      "prune_gpu_upload_nm24_sptc: w is null");
   w24[4] = 1e5f;
-  expectInvalid(prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr,
-                                           PRUNE_GPU_F16),
-                "prune_gpu_upload_nm24_sptc: the weight at row 0, column 4 "
-                "(100000.000000) overflows f16");
+  expectInvalid(
+      prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr, PRUNE_GPU_F16),
+      "prune_gpu_upload_nm24_sptc: the weight at row 0, column 4 "
+      "(100000.000000) overflows f16");
   expectInvalid(prune_gpu_upload_dense_cublaslt_f16(&w, 2, 6, w24, nullptr),
                 "prune_gpu_upload_dense_cublaslt_f16: the weight at row 0, "
                 "column 4 (100000.000000) overflows f16");
@@ -317,7 +315,9 @@ TEST(GpuRuntime, SixteenBitPathsOnTheDevice) {
   using pruneopt::gpu::SptcType;
   for (int which = 0; which < 3; ++which) {
     SptcType type = which == 1 ? SptcType::BF16 : SptcType::F16;
-    SCOPED_TRACE(which == 2 ? "cublaslt f16" : which ? "sptc bf16" : "sptc f16");
+    SCOPED_TRACE(which == 2 ? "cublaslt f16"
+                 : which    ? "sptc bf16"
+                            : "sptc f16");
     prune_gpu_weight *w = nullptr;
     ASSERT_EQ(which == 2 ? prune_gpu_upload_dense_cublaslt_f16(
                                &w, rows, cols, w24.data(), bias.data())
@@ -345,9 +345,9 @@ TEST(GpuRuntime, SixteenBitPathsOnTheDevice) {
         const float *b = flags & PRUNE_GPU_BIAS ? bias.data() : nullptr;
         runStrided(p, xr.data(), xs, 1, expect.data(), ys, 1, batch,
                    flags & PRUNE_GPU_ACCUMULATE, b, flags & PRUNE_GPU_RELU);
-        ASSERT_EQ(prune_gpu_fc(w, y.data(), ys, x.data(), xs, batch, flags,
-                               nullptr),
-                  PRUNE_GPU_OK)
+        ASSERT_EQ(
+            prune_gpu_fc(w, y.data(), ys, x.data(), xs, batch, flags, nullptr),
+            PRUNE_GPU_OK)
             << lastError();
         for (int64_t bb = 0; bb < batch; ++bb)
           for (int64_t o = 0; o < rows; ++o)

@@ -85,8 +85,8 @@ TEST(Sixteen, KnownValues) {
   EXPECT_EQ(f32ToF16(std::ldexp(1.0f, -24)), 0x0001); // smallest subnormal
   EXPECT_EQ(f32ToF16(std::ldexp(1.0f, -25)), 0x0000); // tie: to even (0)
   EXPECT_EQ(f32ToF16(std::ldexp(1.5f, -25)), 0x0001);
-  EXPECT_EQ(f32ToF16(std::ldexp(3.0f, -25)), 0x0002); // tie 1.5: to 2
-  EXPECT_EQ(f32ToF16(std::ldexp(1.0f, -14)), 0x0400); // smallest normal
+  EXPECT_EQ(f32ToF16(std::ldexp(3.0f, -25)), 0x0002);        // tie 1.5: to 2
+  EXPECT_EQ(f32ToF16(std::ldexp(1.0f, -14)), 0x0400);        // smallest normal
   EXPECT_EQ(f32ToF16(1.0f + std::ldexp(1.0f, -11)), 0x3c00); // tie: even
   EXPECT_EQ(f32ToF16(1.0f + std::ldexp(3.0f, -11)), 0x3c02); // tie: even
   EXPECT_EQ(f32ToF16(1.0f + std::ldexp(1.0f, -11) + std::ldexp(1.0f, -20)),
@@ -142,9 +142,9 @@ TEST(Sixteen, MatchesIndependentConversions) {
       values.push_back(f);
   }
   for (uint32_t h = 0; h < 0x7bff; ++h) // midpoints of f16 neighbours
-    values.push_back(float((double(f16ToF32(uint16_t(h))) +
-                            double(f16ToF32(uint16_t(h + 1)))) /
-                           2));
+    values.push_back(float(
+        (double(f16ToF32(uint16_t(h))) + double(f16ToF32(uint16_t(h + 1)))) /
+        2));
   for (float f : values) {
     ASSERT_EQ(f32ToBf16(f), bf16ByNeighbours(f)) << f;
 #ifdef __FLT16_MAX__
@@ -353,8 +353,7 @@ TEST(SptcPack, RefusesWhatIsNot24) {
   EXPECT_TRUE(packSptc24(w.data(), 3, 10, SptcType::BF16, p, &error));
   w[0 * 10 + 3] = NAN;
   EXPECT_FALSE(packSptc24(w.data(), 3, 10, SptcType::BF16, p, &error));
-  EXPECT_EQ(error.rfind("row 0, columns 0..3 hold 3 nonzeros", 0), 0u)
-      << error;
+  EXPECT_EQ(error.rfind("row 0, columns 0..3 hold 3 nonzeros", 0), 0u) << error;
   w[0 * 10 + 3] = 0;
   // 70000 overflows f16, not bf16.
   w[2 * 10 + 9] = 70000;
@@ -389,12 +388,10 @@ std::vector<float> make24(int64_t rows, int64_t cols, std::mt19937 &rng) {
 TEST(SptcPack, ArraysAreTheFragmentsOfTheRoundedW) {
   std::mt19937 rng(31);
   for (SptcType type : kTypes)
-    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1, 32},
-                              {17, 100},
-                              {40, 96},
-                              {33, 161}}) {
-      SCOPED_TRACE(std::string(sixteenName(type)) + " " +
-                   std::to_string(rows) + "x" + std::to_string(cols));
+    for (auto [rows, cols] :
+         {std::pair<int64_t, int64_t>{1, 32}, {17, 100}, {40, 96}, {33, 161}}) {
+      SCOPED_TRACE(std::string(sixteenName(type)) + " " + std::to_string(rows) +
+                   "x" + std::to_string(cols));
       std::vector<float> w = make24(rows, cols, rng);
       SptcPacked p;
       std::string error;
@@ -417,9 +414,8 @@ TEST(SptcPack, ArraysAreTheFragmentsOfTheRoundedW) {
               int m = q + (r & 1 ? 8 : 0), col0 = 4 * t + (r & 2 ? 16 : 0);
               // Their indices: lane 4q + 2 sel + s, sel = kt % 2, s =
               // (col0 >= 16), bits 2j.., j = 8 (m >= 8) + 2 ((col0 % 16) / 4).
-              uint32_t e =
-                  p.meta[size_t((rt * kPairs + kt / 2) * 32 + 4 * q +
-                                2 * (kt % 2) + (col0 >= 16))];
+              uint32_t e = p.meta[size_t((rt * kPairs + kt / 2) * 32 + 4 * q +
+                                         2 * (kt % 2) + (col0 >= 16))];
               int j = (m >= 8 ? 8 : 0) + 2 * ((col0 % 16) / 4);
               unsigned i0 = (e >> (2 * j)) & 3, i1 = (e >> (2 * j + 2)) & 3;
               ASSERT_LT(i0, i1);
@@ -428,7 +424,8 @@ TEST(SptcPack, ArraysAreTheFragmentsOfTheRoundedW) {
               int64_t row = rt * 16 + m, k = kt * 32 + col0;
               dense[row * pcols + k + i0] =
                   fromSixteen(type, uint16_t(word & 0xffff));
-              dense[row * pcols + k + i1] = fromSixteen(type, uint16_t(word >> 16));
+              dense[row * pcols + k + i1] =
+                  fromSixteen(type, uint16_t(word >> 16));
               ++seen[row * pcols + k + i0];
               ++seen[row * pcols + k + i1];
             }
@@ -491,8 +488,8 @@ void check(SptcType type, int64_t rows, int64_t cols, int64_t batch,
   for (float &v : bias)
     v = val(rng);
 
-  std::vector<float> gpu = y0, partial(size_t(std::max(kSplit, 1)) * batch *
-                                       rows, NAN);
+  std::vector<float> gpu = y0,
+                     partial(size_t(std::max(kSplit, 1)) * batch * rows, NAN);
   FcArgs a;
   a.y = gpu.data();
   a.ys = ys;
@@ -529,8 +526,7 @@ void check(SptcType type, int64_t rows, int64_t cols, int64_t batch,
       double ref = 0.0, mag = 0.0;
       for (int64_t z = 0; z < parts; ++z) {
         float sum = 0.0f;
-        for (int64_t k = z * partK; k < std::min(cols, (z + 1) * partK);
-             ++k) {
+        for (int64_t k = z * partK; k < std::min(cols, (z + 1) * partK); ++k) {
           float wv = wr[o * cols + k], xv = xr[b * cols + k];
           sum = std::fma(wv, xv, sum);
           ref += double(wv) * xv;
@@ -615,8 +611,8 @@ TEST(SptcKernel, LaunchPlan) {
 
   // sptcSplitK: parts for about targetBlocks blocks, whole chunks each.
   SptcWeightView v;
-  v.rowTiles = 256; // 4096 rows: 16 row blocks
-  v.kTiles = 128;   // 4096 inputs: 32 chunks
+  v.rowTiles = 256;                      // 4096 rows: 16 row blocks
+  v.kTiles = 128;                        // 4096 inputs: 32 chunks
   EXPECT_EQ(sptcSplitK(v, 32, 264), 16); // 17 wanted: 2 chunks per part
   EXPECT_EQ(sptcSplitK(v, 1, 264), 16);
   EXPECT_EQ(sptcSplitK(v, 32, 16), 1);   // enough blocks already
@@ -638,8 +634,7 @@ TEST(SptcKernel, ReluKeepsNaN) {
     for (int split : {1, 3}) {
       SptcPacked p;
       ASSERT_TRUE(packSptc24(w.data(), 8, 300, type, p, nullptr));
-      std::vector<float> x(3 * 300, 0.5f), y(3 * 8, 5.0f),
-          partial(3 * 3 * 8);
+      std::vector<float> x(3 * 300, 0.5f), y(3 * 8, 5.0f), partial(3 * 3 * 8);
       FcArgs a;
       a.y = y.data();
       a.ys = 8;
@@ -648,8 +643,8 @@ TEST(SptcKernel, ReluKeepsNaN) {
       a.batch = 3;
       a.flags = kRelu;
       a.bias = bias.data();
-      ASSERT_TRUE(launchSptc24(p.view(), a, partial.data(), split,
-                               EmuLaunch()));
+      ASSERT_TRUE(
+          launchSptc24(p.view(), a, partial.data(), split, EmuLaunch()));
       for (int b = 0; b < 3; ++b)
         for (int o = 0; o < 8; ++o)
           if (o == 2)

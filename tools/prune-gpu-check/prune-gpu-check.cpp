@@ -426,10 +426,10 @@ static bool runSixteenBit(const Options &o, const Variant &nm,
                   {"2:4 sptc bf16", SptcType::BF16, 3e-2}};
   check(prune_gpu_upload_dense_cublaslt_f16(&paths[0].w, n, n, nm.w.data(),
                                             bias.data()));
-  check(prune_gpu_upload_nm24_sptc(&paths[1].w, n, n, nm.w.data(),
-                                   bias.data(), PRUNE_GPU_F16));
-  check(prune_gpu_upload_nm24_sptc(&paths[2].w, n, n, nm.w.data(),
-                                   bias.data(), PRUNE_GPU_BF16));
+  check(prune_gpu_upload_nm24_sptc(&paths[1].w, n, n, nm.w.data(), bias.data(),
+                                   PRUNE_GPU_F16));
+  check(prune_gpu_upload_nm24_sptc(&paths[2].w, n, n, nm.w.data(), bias.data(),
+                                   PRUNE_GPU_BF16));
   std::printf("\n16-bit W and x, f32 accumulation: the 2:4 weight on the "
               "sparse tensor cores against\ncuBLASLt's dense f16 GEMM, same "
               "run (speedup: cuBLASLt ms / GPU ms; max err: against the\n"
@@ -473,8 +473,7 @@ static bool runSixteenBit(const Options &o, const Variant &nm,
         checkCuda(cudaMemcpy(got.data(), dy.ptr, got.size() * sizeof(float),
                              cudaMemcpyDeviceToHost),
                   "cudaMemcpy (y, after a 16-bit path)");
-        err = std::max(err,
-                       maxError(got, model[p.type == SptcType::BF16][e]));
+        err = std::max(err, maxError(got, model[p.type == SptcType::BF16][e]));
         f32Err = std::max(f32Err, maxError(got, f32[e]));
       }
       bool pass = err <= o.tolerance && f32Err <= p.f32Tolerance;
