@@ -608,17 +608,7 @@ int prune_gpu_upload_nm24_sptc(prune_gpu_weight **out, int64_t rows,
     std::string error;
     if (!packSptc24(w, rows, cols, SptcType(valueType), packed, &error))
       return invalid(function, error);
-    g.sptc = true;
-    g.view.format = GpuFormat::NM;
-    g.view.n = 2;
-    g.view.m = 4;
-    g.sptcView = packed.view(); // host pointers until uploaded
-    if (int s = g.upload("sptc values", packed.values.data(),
-                         packed.values.size(), &g.sptcView.values))
-      return s;
-    if (int s = g.upload("sptc metadata", packed.meta.data(),
-                         packed.meta.size(), &g.sptcView.meta))
-      return s;
+    // The device first: an older GPU is refused before anything is copied.
     int device = 0, major = 0, sms = 0;
     cudaError_t e = cudaGetDevice(&device);
     if (e != cudaSuccess)
@@ -634,7 +624,18 @@ int prune_gpu_upload_nm24_sptc(prune_gpu_weight **out, int64_t rows,
                                "compute capability 8.0 or later (device " +
                                    std::to_string(device) + " has " +
                                    std::to_string(major) + ".x)");
+    g.sptc = true;
     g.sptcTargetBlocks = 2 * int64_t(sms);
+    g.view.format = GpuFormat::NM;
+    g.view.n = 2;
+    g.view.m = 4;
+    g.sptcView = packed.view(); // host pointers until uploaded
+    if (int s = g.upload("sptc values", packed.values.data(),
+                         packed.values.size(), &g.sptcView.values))
+      return s;
+    if (int s = g.upload("sptc metadata", packed.meta.data(),
+                         packed.meta.size(), &g.sptcView.meta))
+      return s;
     return int(PRUNE_GPU_OK);
   });
 }
