@@ -23,13 +23,14 @@
 //       (low half first), the stored entries of one group of 4 inputs:
 //         row   = rowTile * 16 + lane / 4 + (r & 1 ? 8 : 0)
 //         group = kTile * 8 + lane % 4 + (r & 2 ? 4 : 0)  (inputs 4g..4g+3)
-//   meta[(rowTile * kPairs + kTile / 2) * 32 + lane], kPairs = ceil(kTiles/2)
-//     = for lane % 4 in {0, 1}: the metadata of tile kTile = 2p (sparsity
-//       selector 0), for lane % 4 in {2, 3}: of tile 2p + 1 (selector 1).
+//   meta[(rowTile * kPairs + p) * 32 + lane], kPairs = ceil(kTiles / 2)
+//     = for lane % 4 in {0, 1}: the metadata of k-tile 2p (sparsity
+//       selector 0), for lane % 4 in {2, 3}: of k-tile 2p + 1 (selector 1).
 //       Lane 4q + 2s' + s (s' the selector, s in {0, 1}) holds 16 2-bit
-//       indices; bits 2j+1..2j, j = 0..7: row rowTile*16 + q, input group
-//       kTile * 8 + 4s + j/2, entry j % 2 (the low entry first); j = 8..15:
-//       row rowTile*16 + q + 8, group kTile * 8 + 4s + (j-8)/2.
+//       indices of its k-tile kTile; bits 2j+1..2j, j = 0..7: row
+//       rowTile*16 + q, group kTile * 8 + 4s + j/2, entry j % 2 (the low
+//       entry first); j = 8..15: row rowTile*16 + q + 8, group
+//       kTile * 8 + 4s + (j-8)/2.
 //       An odd kTiles' last pair has a dummy second tile (every index pair
 //       0, 1), never multiplied.
 //
