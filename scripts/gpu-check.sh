@@ -6,7 +6,8 @@
 # which prune-gpu-check checks against, have no LLVM dependency), then runs
 # it: a 4096x4096 layer (dense, 90 % unstructured, 4x1 blocks at 90 %, 2:4),
 # batch 1 and 32, our kernels against cuBLAS in the same run, outputs
-# checked against the CPU kernel library.
+# checked against the CPU kernel library; then the 2:4 weight on the sparse
+# tensor cores (f16 and bf16) against cuBLASLt's dense f16 in the same run.
 #
 # Usage: scripts/gpu-check.sh [--build-only] [prune-gpu-check options]
 #   (prune-gpu-check --help lists them: --size, --batches, --iters, ...)
@@ -50,6 +51,7 @@ for src in "$root"/lib/Runtime/*.cpp; do
 done
 units+=("gpu-Runtime|$root/lib/GpuRuntime/Runtime.cpp|")
 units+=("gpu-Kernels|$root/lib/GpuRuntime/Kernels.cu|device")
+units+=("gpu-SparseTensorCore|$root/lib/GpuRuntime/SparseTensorCore.cu|device")
 units+=("prune-gpu-check|$root/tools/prune-gpu-check/prune-gpu-check.cpp|")
 
 compile() {
@@ -78,7 +80,8 @@ if [ "$failed" != 0 ]; then
 fi
 
 "$nvcc" -shared --cudart=shared "$out/obj/gpu-Kernels.o" \
-  "$out/obj/gpu-Runtime.o" -lcublas -o "$out/lib/libPruneOptGpu.so"
+  "$out/obj/gpu-SparseTensorCore.o" "$out/obj/gpu-Runtime.o" -lcublas \
+  -lcublasLt -o "$out/lib/libPruneOptGpu.so"
 "$nvcc" --cudart=shared "$out/obj/prune-gpu-check.o" "$out"/obj/cpu-*.o \
   -L"$out/lib" -lPruneOptGpu -Xcompiler=-pthread \
   -Xlinker "-rpath=$out/lib" -o "$out/bin/prune-gpu-check"

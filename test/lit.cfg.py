@@ -63,6 +63,14 @@ if getattr(config, "prune_opt_cuda", False):
             ("%" + tool, os.path.join(config.cuda_bin_dir, tool)))
     config.substitutions.append(
         ("%cuda_toolkit", os.path.dirname(config.cuda_bin_dir)))
+    # clang++ compiling CUDA device code without the CUDA headers (how the
+    # kernels become LLVM IR without nvcc; lib/GpuRuntime/ClangCudaPrelude.h);
+    # the toolkit is still found for the PTX version (ptxas assembles it).
+    config.substitutions.append(
+        ("%clang_cuda_device",
+         os.path.join(config.llvm_tools_dir, "clang++") +
+         " -x cuda --cuda-device-only -nocudainc -nocudalib"
+         " -Wno-unknown-cuda-version"))
     # `gpu`: a driver that lists a GPU (`nvidia-smi -L`). Tests of what
     # happens without one say `UNSUPPORTED: gpu`.
     import subprocess

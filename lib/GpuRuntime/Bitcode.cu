@@ -12,7 +12,8 @@
 // (#nvvm.target<link = [...]>), whose kernels call the entry points of
 // Entries.cuh; MLIR's NVPTX backend then produces the PTX (and ptxas the
 // cubin). No CUDA toolkit is needed: -nocudainc leaves out CUDA's headers,
-// so this prelude defines the little of them the kernels use.
+// so ClangCudaPrelude.h and this file define the little of them the
+// kernels use.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,14 +21,7 @@
 #error "Bitcode.cu is for clang's CUDA device mode"
 #endif
 
-#include <__clang_cuda_builtin_vars.h> // threadIdx, blockIdx, ...
-
-#define __device__ __attribute__((device))
-#define __global__ __attribute__((global))
-#define __host__ __attribute__((host))
-#define __shared__ __attribute__((shared))
-#define __forceinline__ __inline__ __attribute__((always_inline))
-#define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
+#include "ClangCudaPrelude.h" // __device__ & co., threadIdx & co.
 
 #define PRUNE_GPU_BITCODE 1
 

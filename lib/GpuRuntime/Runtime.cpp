@@ -5,9 +5,10 @@
 //===----------------------------------------------------------------------===//
 //
 // include/prune-opt/GpuRuntime/GpuRuntime.h: uploads (weights resident on
-// the device), calls that move only activations, the cuBLAS baseline, and
-// errors as statuses with a message naming the failing call. Host C++ over
-// cudart and cuBLAS; the kernels are launched by Kernels.cu (Launch.h).
+// the device), calls that move only activations, the cuBLAS and cuBLASLt
+// baselines, and errors as statuses with a message naming the failing
+// call. Host C++ over cudart, cuBLAS and cuBLASLt; the kernels are launched
+// by Kernels.cu (Launch.h) and SparseTensorCore.cu (SparseTensorCore.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,11 +22,15 @@
 
 #include "GpuTypes.h"
 #include "Launch.h"
+#include "SparseTensorCore.h"
+#include "SparseTensorCorePack.h"
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -60,6 +65,15 @@ int cublasFail(const std::string &call, cublasStatus_t status) {
                                           cublasGetStatusString(status) + " (" +
                                           cublasGetStatusName(status) + ")");
 }
+int cublasLtFail(const std::string &call, cublasStatus_t status) {
+  return fail(PRUNE_GPU_CUBLAS_ERROR,
+              call + ": " + cublasLtGetStatusString(status) + " (" +
+                  cublasLtGetStatusName(status) + ")");
+}
+int launchFail(const LaunchResult &r) {
+  return cudaFail(std::string("launch of ") + r.kernel + "<" + r.layout + ">",
+                  cudaError_t(r.error));
+}
 
 /// Device memory that grows on demand (activation scratch).
 struct Scratch {
@@ -90,9 +104,32 @@ struct Scratch {
 };
 
 /// cuBLAS: one handle for the process, created at the first cuBLAS call;
-/// the mutex also covers cublasSetStream + the call.
+/// the mutex also covers cublasSetStream + the call, and cuBLASLt's handle
+/// and workspace (created at the first cuBLASLt call, kept for the
+/// process).
 std::mutex cublasMutex;
 cublasHandle_t cublasHandle = nullptr;
+cublasLtHandle_t cublasLtHandle = nullptr;
+void *cublasLtWorkspace = nullptr;
+constexpr size_t kCublasLtWorkspaceBytes = size_t(32) << 20;
+
+/// A cuBLASLt matmul for one call shape: descriptors and the heuristic's
+/// algorithm, kept between calls of the same shape (choosing costs host
+/// time that would show in the timings).
+struct CublasLtPlan {
+  int64_t batch = 0, ys = 0, alignY = 0; // the shape (batch 0: none yet)
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t w = nullptr, x = nullptr, y = nullptr;
+  cublasLtMatmulAlgo_t algo = {};
+  void destroy() {
+    if (op)
+      cublasLtMatmulDescDestroy(op);
+    for (cublasLtMatrixLayout_t l : {w, x, y})
+      if (l)
+        cublasLtMatrixLayoutDestroy(l);
+    *this = CublasLtPlan();
+  }
+};
 } // namespace
 
 struct prune_gpu_weight {
@@ -102,6 +139,18 @@ struct prune_gpu_weight {
   std::vector<void *> arrays;  // the weight's device allocations
   int64_t bytes = 0;
   Scratch x, xT, y, callBias;
+  /// 2:4 on the sparse tensor cores (prune_gpu_upload_nm24_sptc): the
+  /// packed weight (device pointers) and the blocks a launch should have
+  /// (two per SM, sptcSplitK); split-K partial sums.
+  bool sptc = false;
+  SptcWeightView sptcView;
+  int64_t sptcTargetBlocks = 0;
+  Scratch partial;
+  /// Dense f16 through cuBLASLt: W in f16 (device), x in f16 per call.
+  bool cublasLt = false;
+  const uint16_t *half = nullptr;
+  Scratch xHalf;
+  CublasLtPlan lt;
 
   /// Frees everything; the first error (if any) is reported.
   int release() {
@@ -114,11 +163,12 @@ struct prune_gpu_weight {
     for (void *p : arrays)
       free(p, "weight array");
     arrays.clear();
-    for (Scratch *s : {&x, &xT, &y, &callBias})
+    for (Scratch *s : {&x, &xT, &y, &callBias, &partial, &xHalf})
       if (s->ptr) {
         free(s->ptr, "activation scratch");
         *s = Scratch();
       }
+    lt.destroy();
     return status;
   }
 
@@ -289,6 +339,148 @@ int cublasFc(prune_gpu_weight *w, const FcArgs &a, void *stream) {
     return cudaFail(std::string("launch of ") + r.kernel, cudaError_t(r.error));
   return PRUNE_GPU_OK;
 }
+
+/// The cuBLASLt matmul of y^T (rows x batch, column-major, ld ys, f32) =
+/// op(W^T) (W^T: cols x rows column-major f16, transposed) * x16^T (cols x
+/// batch, ld `ld`, f16), f32 compute: descriptors and the heuristic's
+/// first algorithm for y aligned to `alignY` bytes. Under cublasMutex.
+int makeCublasLtPlan(CublasLtPlan &plan, int64_t rows, int64_t cols,
+                     int64_t batch, int64_t ld, int64_t ys, int64_t alignY) {
+  plan.destroy();
+  cublasStatus_t status =
+      cublasLtMatmulDescCreate(&plan.op, CUBLAS_COMPUTE_32F, CUDA_R_32F);
+  if (status != CUBLAS_STATUS_SUCCESS)
+    return cublasLtFail("cublasLtMatmulDescCreate", status);
+  cublasOperation_t transW = CUBLAS_OP_T, transX = CUBLAS_OP_N;
+  status = cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA,
+                                          &transW, sizeof transW);
+  if (status == CUBLAS_STATUS_SUCCESS)
+    status = cublasLtMatmulDescSetAttribute(
+        plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &transX, sizeof transX);
+  if (status != CUBLAS_STATUS_SUCCESS)
+    return cublasLtFail("cublasLtMatmulDescSetAttribute", status);
+  status = cublasLtMatrixLayoutCreate(&plan.w, CUDA_R_16F, uint64_t(cols),
+                                      uint64_t(rows), cols);
+  if (status == CUBLAS_STATUS_SUCCESS)
+    status = cublasLtMatrixLayoutCreate(&plan.x, CUDA_R_16F, uint64_t(cols),
+                                        uint64_t(batch), ld);
+  if (status == CUBLAS_STATUS_SUCCESS)
+    status = cublasLtMatrixLayoutCreate(&plan.y, CUDA_R_32F, uint64_t(rows),
+                                        uint64_t(batch), ys);
+  if (status != CUBLAS_STATUS_SUCCESS)
+    return cublasLtFail("cublasLtMatrixLayoutCreate", status);
+  cublasLtMatmulPreference_t pref = nullptr;
+  status = cublasLtMatmulPreferenceCreate(&pref);
+  if (status != CUBLAS_STATUS_SUCCESS)
+    return cublasLtFail("cublasLtMatmulPreferenceCreate", status);
+  uint64_t workspace = kCublasLtWorkspaceBytes;
+  uint32_t align = uint32_t(alignY);
+  status = cublasLtMatmulPreferenceSetAttribute(
+      pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
+      sizeof workspace);
+  for (auto attr : {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES,
+                    CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES})
+    if (status == CUBLAS_STATUS_SUCCESS)
+      status = cublasLtMatmulPreferenceSetAttribute(pref, attr, &align,
+                                                    sizeof align);
+  if (status != CUBLAS_STATUS_SUCCESS) {
+    cublasLtMatmulPreferenceDestroy(pref);
+    return cublasLtFail("cublasLtMatmulPreferenceSetAttribute", status);
+  }
+  cublasLtMatmulHeuristicResult_t result = {};
+  int found = 0;
+  status =
+      cublasLtMatmulAlgoGetHeuristic(cublasLtHandle, plan.op, plan.w, plan.x,
+                                     plan.y, plan.y, pref, 1, &result, &found);
+  cublasLtMatmulPreferenceDestroy(pref);
+  if (status != CUBLAS_STATUS_SUCCESS)
+    return cublasLtFail("cublasLtMatmulAlgoGetHeuristic", status);
+  if (found < 1)
+    return fail(PRUNE_GPU_CUBLAS_ERROR,
+                "cublasLtMatmulAlgoGetHeuristic: no algorithm for f16 " +
+                    std::to_string(rows) + "x" + std::to_string(cols) +
+                    " at batch " + std::to_string(batch));
+  plan.algo = result.algo;
+  plan.batch = batch;
+  plan.ys = ys;
+  plan.alignY = alignY;
+  return PRUNE_GPU_OK;
+}
+
+/// y (+)= x W^T with W in f16 through cuBLASLt: x rounded to f16 by
+/// toSixteenKernel (rows of `ld` = cols rounded up to 8 halves, what the
+/// f16 tensor core algorithms want), f32 accumulation and output; then the
+/// bias/ReLU kernel of the cuBLAS baseline.
+int cublasLtFc(prune_gpu_weight *w, const FcArgs &a, void *stream) {
+  int64_t rows = w->view.rows, cols = w->view.cols;
+  int64_t ld = (cols + 7) / 8 * 8;
+  if (int s =
+          w->xHalf.reserve(size_t(a.batch * ld) * sizeof(uint16_t), "f16 x"))
+    return s;
+  uint16_t *xHalf = static_cast<uint16_t *>(w->xHalf.ptr);
+  LaunchResult r = launchToSixteenOnDevice(SptcType::F16, a.x, a.xs, a.batch,
+                                           cols, ld, xHalf, stream);
+  if (r.error)
+    return launchFail(r);
+  {
+    std::lock_guard<std::mutex> lock(cublasMutex);
+    if (!cublasLtHandle) {
+      cublasStatus_t status = cublasLtCreate(&cublasLtHandle);
+      if (status != CUBLAS_STATUS_SUCCESS) {
+        cublasLtHandle = nullptr;
+        return cublasLtFail("cublasLtCreate", status);
+      }
+    }
+    if (!cublasLtWorkspace) {
+      cudaError_t error =
+          cudaMalloc(&cublasLtWorkspace, kCublasLtWorkspaceBytes);
+      if (error != cudaSuccess) {
+        cublasLtWorkspace = nullptr;
+        return cudaFail("cudaMalloc (cuBLASLt workspace, " +
+                            std::to_string(kCublasLtWorkspaceBytes) + " bytes)",
+                        error);
+      }
+    }
+    // The largest power of two (up to 256) dividing y's address: the
+    // heuristic must not pick an algorithm that assumes more.
+    uintptr_t address = reinterpret_cast<uintptr_t>(a.y);
+    int64_t alignY = int64_t(address & (~address + 1));
+    alignY = alignY > 0 && alignY < 256 ? alignY : 256;
+    CublasLtPlan &plan = w->lt;
+    if (plan.batch != a.batch || plan.ys != a.ys || plan.alignY != alignY)
+      if (int s = makeCublasLtPlan(plan, rows, cols, a.batch, ld, a.ys, alignY))
+        return s;
+    float alpha = 1.0f, beta = a.flags & kAccumulate ? 1.0f : 0.0f;
+    cublasStatus_t status = cublasLtMatmul(
+        cublasLtHandle, plan.op, &alpha, w->half, plan.w, xHalf, plan.x, &beta,
+        a.y, plan.y, a.y, plan.y, &plan.algo, cublasLtWorkspace,
+        kCublasLtWorkspaceBytes, static_cast<cudaStream_t>(stream));
+    if (status != CUBLAS_STATUS_SUCCESS)
+      return cublasLtFail("cublasLtMatmul", status);
+  }
+  r = launchEpilogueOnDevice(rows, a, stream);
+  if (r.error)
+    return cudaFail(std::string("launch of ") + r.kernel, cudaError_t(r.error));
+  return PRUNE_GPU_OK;
+}
+
+/// y (+)= x W^T on the sparse tensor cores, K split for about
+/// sptcTargetBlocks blocks (SparseTensorCore.h).
+int sptcFc(prune_gpu_weight *w, const FcArgs &a, void *stream) {
+  int kSplit = sptcSplitK(w->sptcView, a.batch, w->sptcTargetBlocks);
+  float *partial = nullptr;
+  if (kSplit > 1) {
+    if (int s = w->partial.reserve(size_t(kSplit) * size_t(a.batch) *
+                                       size_t(a.rows) * sizeof(float),
+                                   "split-K partial sums"))
+      return s;
+    partial = w->partial.floats();
+  }
+  LaunchResult r = launchSptcOnDevice(w->sptcView, a, partial, kSplit, stream);
+  if (r.error)
+    return launchFail(r);
+  return PRUNE_GPU_OK;
+}
 } // namespace
 
 extern "C" {
@@ -401,6 +593,76 @@ int prune_gpu_upload_nm(prune_gpu_weight **out, int64_t rows, int64_t cols,
   });
 }
 
+int prune_gpu_upload_nm24_sptc(prune_gpu_weight **out, int64_t rows,
+                               int64_t cols, const float *w, const float *bias,
+                               int32_t valueType) {
+  const char *function = "prune_gpu_upload_nm24_sptc";
+  return makeWeight(function, out, rows, cols, bias, [&](prune_gpu_weight &g) {
+    if (!w)
+      return invalid(function, "w is null");
+    if (valueType != PRUNE_GPU_F16 && valueType != PRUNE_GPU_BF16)
+      return invalid(function, "valueType must be PRUNE_GPU_F16 (1) or "
+                               "PRUNE_GPU_BF16 (2) (got " +
+                                   std::to_string(valueType) + ")");
+    SptcPacked packed;
+    std::string error;
+    if (!packSptc24(w, rows, cols, SptcType(valueType), packed, &error))
+      return invalid(function, error);
+    // The device first: an older GPU is refused before anything is copied.
+    int device = 0, major = 0, sms = 0;
+    cudaError_t e = cudaGetDevice(&device);
+    if (e != cudaSuccess)
+      return cudaFail("cudaGetDevice", e);
+    e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                               device);
+    if (e == cudaSuccess)
+      e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    if (e != cudaSuccess)
+      return cudaFail("cudaDeviceGetAttribute", e);
+    if (major < 8)
+      return invalid(function, "the sparse tensor cores (mma.sp) need "
+                               "compute capability 8.0 or later (device " +
+                                   std::to_string(device) + " has " +
+                                   std::to_string(major) + ".x)");
+    g.sptc = true;
+    g.sptcTargetBlocks = 2 * int64_t(sms);
+    g.view.format = GpuFormat::NM;
+    g.view.n = 2;
+    g.view.m = 4;
+    g.sptcView = packed.view(); // host pointers until uploaded
+    if (int s = g.upload("sptc values", packed.values.data(),
+                         packed.values.size(), &g.sptcView.values))
+      return s;
+    if (int s = g.upload("sptc metadata", packed.meta.data(),
+                         packed.meta.size(), &g.sptcView.meta))
+      return s;
+    return int(PRUNE_GPU_OK);
+  });
+}
+
+int prune_gpu_upload_dense_cublaslt_f16(prune_gpu_weight **out, int64_t rows,
+                                        int64_t cols, const float *w,
+                                        const float *bias) {
+  const char *function = "prune_gpu_upload_dense_cublaslt_f16";
+  return makeWeight(function, out, rows, cols, bias, [&](prune_gpu_weight &g) {
+    if (!w)
+      return invalid(function, "w is null");
+    std::vector<uint16_t> half(size_t(rows) * size_t(cols));
+    for (size_t i = 0; i < half.size(); ++i) {
+      half[i] = f32ToF16(w[i]);
+      if (std::isfinite(w[i]) && !std::isfinite(f16ToF32(half[i])))
+        return invalid(
+            function, "the weight at row " + std::to_string(int64_t(i) / cols) +
+                          ", column " + std::to_string(int64_t(i) % cols) +
+                          " (" + std::to_string(w[i]) +
+                          ") overflows f16 (largest finite 65504)");
+    }
+    g.view.format = GpuFormat::Dense;
+    g.cublasLt = true;
+    return g.upload("f16 dense values", half.data(), half.size(), &g.half);
+  });
+}
+
 int prune_gpu_fc_device(prune_gpu_weight *w, float *dy, int64_t ys,
                         const float *dx, int64_t xs, int64_t batch,
                         int32_t flags, const float *dbias, void *stream) {
@@ -433,6 +695,10 @@ int prune_gpu_fc_device(prune_gpu_weight *w, float *dy, int64_t ys,
   a.bias = dbias ? dbias : (flags & PRUNE_GPU_BIAS) ? w->bias : nullptr;
   if (w->cublas)
     return cublasFc(w, a, stream);
+  if (w->cublasLt)
+    return cublasLtFc(w, a, stream);
+  if (w->sptc)
+    return sptcFc(w, a, stream);
   if (batch > 1 && w->view.format != GpuFormat::Dense) {
     if (int s =
             w->xT.reserve(size_t(batch * cols) * sizeof(float), "transposed x"))

@@ -21,12 +21,16 @@
 //   time, and the barriers order every access between threads;
 // - __shfl_{down,up,xor,}_sync and __syncwarp: each warp of 32 threads has
 //   slots and a barrier: a lane writes its value, waits for the warp,
-//   reads its source lane's slot.
+//   reads its source lane's slot;
+// - warp-wide instructions (mma.sp: SimtMmaSp.h) through warpCollective():
+//   every lane publishes its operands (at most kCollectiveBytes), waits
+//   for the warp, and computes its own result from all 32 lanes' operands.
 //
 // Its limits (docs/Design.md, "GPU backend: kernels and emulation"):
 // - shuffles must be made by the whole warp (mask 0xffffffff, every lane
 //   still running): partial masks are reported as an error of the launch,
-//   so the kernels keep every lane in the shuffle;
+//   so the kernels keep every lane in the shuffle; so must warp
+//   collectives (as mma.sync.aligned must on the device);
 // - blocks are whole warps (a multiple of 32 threads, at most 1024);
 // - shared memory is not reset between blocks (on the device it holds
 //   garbage): a kernel that reads shared memory it did not write is not
@@ -159,9 +163,12 @@ private:
 /// two sets of slots, so that one barrier per shuffle suffices: a lane
 /// writes set s of shuffle i + 2 only after every lane has arrived at the
 /// barrier of shuffle i + 1, i.e. has read set s of shuffle i.
+constexpr size_t kCollectiveBytes = 64;
 struct Warp {
   Barrier bar;
   uint64_t slots[2][kWarpSize];
+  /// warpCollective's operands, alternating like the shuffle slots.
+  alignas(16) unsigned char collective[2][kWarpSize][kCollectiveBytes];
 };
 
 /// What the threads of the running block share.
@@ -192,8 +199,10 @@ struct BlockState {
 /// The calling thread's place in the grid.
 struct ThreadCtx {
   dim3 thread, block, blockDim, gridDim;
-  unsigned linear = 0;   // x + y * blockDim.x + z * blockDim.x * blockDim.y
-  unsigned shuffles = 0; // this block's shuffles so far (the slot set)
+  /// x + y * blockDim.x + z * blockDim.x * blockDim.y
+  unsigned linear = 0;
+  /// This block's shuffles and warp collectives so far (the slot set).
+  unsigned shuffles = 0;
   BlockState *state = nullptr;
 };
 inline thread_local ThreadCtx tls;
@@ -227,6 +236,37 @@ T shuffle(const char *name, unsigned mask, T v, Src src) {
   T r;
   std::memcpy(&r, &slots[src(lane)], sizeof(T));
   return r;
+}
+
+/// Reports an error of the running launch (the first one is kept): what a
+/// device function did that the device does not define.
+inline void fail(const std::string &message) { state().fail(message); }
+
+/// A warp-wide operation: every lane of the calling lane's warp publishes
+/// `mine`, waits for the whole warp, then returns fn(all, lane), where
+/// all[l] is lane l's value -- each lane computes its own part of the
+/// result from every lane's operands, as a warp-wide instruction hands
+/// each lane its registers. Like a shuffle: the whole warp, every lane
+/// still running, or an error of the launch; one barrier per operation
+/// (the operand sets alternate, see Warp).
+template <typename T, typename Fn>
+auto warpCollective(const char *name, const T &mine, Fn fn) {
+  static_assert(std::is_trivially_copyable_v<T> &&
+                    sizeof(T) <= kCollectiveBytes,
+                "a warp collective moves at most kCollectiveBytes per lane");
+  BlockState &st = state();
+  unsigned lane = tls.linear % kWarpSize;
+  Warp &w = st.warps[tls.linear / kWarpSize];
+  if (w.bar.count() != kWarpSize)
+    st.fail(std::string(name) + ": some lanes of the warp returned (the "
+                                "whole warp must execute it)");
+  auto &set = w.collective[tls.shuffles++ % 2];
+  std::memcpy(set[lane], &mine, sizeof(T));
+  w.bar.wait(name);
+  T all[kWarpSize];
+  for (unsigned l = 0; l < kWarpSize; ++l)
+    std::memcpy(&all[l], set[l], sizeof(T));
+  return fn(static_cast<const T *>(all), lane);
 }
 
 /// Host threads kept for the launches (creating 256 threads per launch
@@ -323,8 +363,8 @@ inline std::string launch(dim3 grid, dim3 block,
           // Returned: leave the block's barriers (others may still sync).
           st.sync.drop();
           if (st.warps[t / kWarpSize].bar.drop())
-            st.fail("a lane returned while its warp was in a shuffle or "
-                    "__syncwarp");
+            st.fail("a lane returned while its warp was in a shuffle, "
+                    "__syncwarp or warp collective");
           st.end.wait("the end of a block", [&] { st.resetBarriers(); });
         }
     tls.state = nullptr;

@@ -8,12 +8,16 @@
 // device (no driver, no GPU: this machine), every call that needs the
 // device must fail with an error code and a message naming the CUDA call,
 // and nothing may crash. Argument checks come before any CUDA call. With a
-// device, every format runs against the CPU kernel library.
+// device, every format runs against the CPU kernel library, and the 2:4
+// sparse tensor cores and the cuBLASLt f16 baseline against it on the
+// 16-bit-rounded operands.
 //
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/GpuRuntime/GpuRuntime.h"
 #include "prune-opt/Runtime/Kernels.h"
+
+#include "Float16.h" // lib/GpuRuntime: the rounding of the 16-bit paths
 
 #include <gtest/gtest.h>
 
@@ -144,6 +148,28 @@ TEST(GpuRuntime, WithoutADeviceEveryCallFailsCleanly) {
             << lastError();
       }
 
+  // The 16-bit paths: the 2:4 weight of makeWeights() (pattern 2).
+  std::vector<Weights> all = makeWeights();
+  const std::vector<float> &w24 = all[2].w;
+  for (int which = 0; which < 3; ++which) {
+    SCOPED_TRACE(which);
+    prune_gpu_weight *w = reinterpret_cast<prune_gpu_weight *>(1);
+    int status = which == 2 ? prune_gpu_upload_dense_cublaslt_f16(
+                                  &w, 40, 72, w24.data(), bias.data())
+                            : prune_gpu_upload_nm24_sptc(
+                                  &w, 40, 72, w24.data(), bias.data(),
+                                  which ? PRUNE_GPU_BF16 : PRUNE_GPU_F16);
+    EXPECT_EQ(status, PRUNE_GPU_CUDA_ERROR);
+    EXPECT_EQ(w, nullptr);
+    // The f16 upload's first call is its allocation; the sparse tensor
+    // core upload asks for the device's compute capability first.
+    EXPECT_TRUE(startsWith(lastError(), which == 2
+                                            ? "cudaMalloc (f16 dense values, "
+                                            : "cudaGetDevice: "))
+        << lastError();
+    EXPECT_NE(lastError().find("(cudaError"), std::string::npos) << lastError();
+  }
+
   std::vector<float> x(72, 1.0f), y(40);
   EXPECT_EQ(prune_gpu_fc(nullptr, y.data(), 40, x.data(), 72, 1, 0, nullptr),
             PRUNE_GPU_INVALID_ARGUMENT);
@@ -189,6 +215,31 @@ TEST(GpuRuntime, ArgumentsAreCheckedFirst) {
   expectInvalid(prune_gpu_upload_nm(&w, 1, 10, 2, 4, codes, values, nullptr),
                 "prune_gpu_upload_nm: 2:4 needs 0 < n < m <= 256 and m "
                 "dividing cols");
+  // 2:4 on the sparse tensor cores: packed (and checked) on the host.
+  float w24[2 * 6] = {1, 0, 2, 0, 3, 0, //
+                      0, 4, 5, 6, 0, 0};
+  expectInvalid(
+      prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr, PRUNE_GPU_F16),
+      "prune_gpu_upload_nm24_sptc: row 1, columns 0..3 hold 3 "
+      "nonzeros: not 2:4");
+  w24[7] = 0;
+  expectInvalid(prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr, 3),
+                "prune_gpu_upload_nm24_sptc: valueType must be PRUNE_GPU_F16 "
+                "(1) or PRUNE_GPU_BF16 (2) (got 3)");
+  expectInvalid(
+      prune_gpu_upload_nm24_sptc(&w, 2, 6, nullptr, nullptr, PRUNE_GPU_BF16),
+      "prune_gpu_upload_nm24_sptc: w is null");
+  w24[4] = 1e5f;
+  expectInvalid(
+      prune_gpu_upload_nm24_sptc(&w, 2, 6, w24, nullptr, PRUNE_GPU_F16),
+      "prune_gpu_upload_nm24_sptc: the weight at row 0, column 4 "
+      "(100000.000000) overflows f16");
+  expectInvalid(prune_gpu_upload_dense_cublaslt_f16(&w, 2, 6, w24, nullptr),
+                "prune_gpu_upload_dense_cublaslt_f16: the weight at row 0, "
+                "column 4 (100000.000000) overflows f16");
+  expectInvalid(prune_gpu_upload_dense_cublaslt_f16(&w, 0, 6, w24, nullptr),
+                "prune_gpu_upload_dense_cublaslt_f16: rows and cols must be "
+                "in [1, 2^31)");
 }
 
 // With a device: every format and the cuBLAS baseline against the CPU
@@ -247,4 +298,67 @@ TEST(GpuRuntime, OnTheDevice) {
         EXPECT_GT(prune_gpu_weight_bytes(w), 0);
         EXPECT_EQ(prune_gpu_free(w), PRUNE_GPU_OK) << lastError();
       }
+}
+
+// With a device: the 2:4 weight on the sparse tensor cores (f16, bf16) and
+// the cuBLASLt f16 baseline, batch 1, 3, 32 and 100 (split K or not), with
+// and without the epilogue, against the CPU library on the operands
+// rounded as the device rounds them (W and x to the 16-bit type).
+TEST(GpuRuntime, SixteenBitPathsOnTheDevice) {
+  if (!hasDevice())
+    GTEST_SKIP() << "no usable CUDA device: " << lastError();
+  std::mt19937 rng(19);
+  std::uniform_real_distribution<float> val(-1, 1);
+  std::vector<Weights> all = makeWeights();
+  const std::vector<float> &w24 = all[2].w;
+  const int64_t rows = 40, cols = 72;
+  std::vector<float> bias(rows);
+  for (float &v : bias)
+    v = val(rng);
+  using pruneopt::gpu::SptcType;
+  for (int which = 0; which < 3; ++which) {
+    SptcType type = which == 1 ? SptcType::BF16 : SptcType::F16;
+    SCOPED_TRACE(which == 2 ? "cublaslt f16"
+                 : which    ? "sptc bf16"
+                            : "sptc f16");
+    prune_gpu_weight *w = nullptr;
+    ASSERT_EQ(which == 2 ? prune_gpu_upload_dense_cublaslt_f16(
+                               &w, rows, cols, w24.data(), bias.data())
+                         : prune_gpu_upload_nm24_sptc(
+                               &w, rows, cols, w24.data(), bias.data(),
+                               which ? PRUNE_GPU_BF16 : PRUNE_GPU_F16),
+              PRUNE_GPU_OK)
+        << lastError();
+    std::vector<float> wr(w24.size());
+    for (size_t i = 0; i < wr.size(); ++i)
+      wr[i] = pruneopt::gpu::roundToSixteen(type, w24[i]);
+    PackedWeight p = packDense(wr.data(), rows, cols);
+    for (int64_t batch : {1, 3, 32, 100})
+      for (int flags :
+           {0, int(PRUNE_GPU_ACCUMULATE | PRUNE_GPU_BIAS | PRUNE_GPU_RELU)}) {
+        int64_t xs = cols + 3, ys = rows + 5;
+        std::vector<float> x(batch * xs), xr(batch * xs), y(batch * ys);
+        for (size_t i = 0; i < x.size(); ++i) {
+          x[i] = val(rng);
+          xr[i] = pruneopt::gpu::roundToSixteen(type, x[i]);
+        }
+        for (float &v : y)
+          v = val(rng);
+        std::vector<float> expect = y;
+        const float *b = flags & PRUNE_GPU_BIAS ? bias.data() : nullptr;
+        runStrided(p, xr.data(), xs, 1, expect.data(), ys, 1, batch,
+                   flags & PRUNE_GPU_ACCUMULATE, b, flags & PRUNE_GPU_RELU);
+        ASSERT_EQ(
+            prune_gpu_fc(w, y.data(), ys, x.data(), xs, batch, flags, nullptr),
+            PRUNE_GPU_OK)
+            << lastError();
+        for (int64_t bb = 0; bb < batch; ++bb)
+          for (int64_t o = 0; o < rows; ++o)
+            ASSERT_NEAR(y[bb * ys + o], expect[bb * ys + o], 1e-4)
+                << "batch " << batch << " flags " << flags << " b " << bb
+                << " o " << o;
+      }
+    EXPECT_GT(prune_gpu_weight_bytes(w), 0);
+    EXPECT_EQ(prune_gpu_free(w), PRUNE_GPU_OK) << lastError();
+  }
 }

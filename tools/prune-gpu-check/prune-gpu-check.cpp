@@ -18,13 +18,26 @@
 // - checks both outputs, and our kernels' output with bias + ReLU, against
 //   the CPU kernel library's runStrided on the same packed weight.
 // Prints a table: format, batch, weight MB, GPU ms, cuBLAS ms, speedup,
-// max error. Exit status: 0 all within tolerance, 1 a mismatch, 2 an error
-// (no device, a failing CUDA call: the message names it).
+// max error. Then the 16-bit paths, in the same run: the 2:4 weight on the
+// sparse tensor cores with f16 and with bf16 values
+// (prune_gpu_upload_nm24_sptc) against cuBLASLt's dense f16 GEMM of the
+// same weight (prune_gpu_upload_dense_cublaslt_f16), timed the same way;
+// each output is checked against the 16-bit model -- W and x rounded to
+// the type, then summed in double: only the f32 accumulation differs, so
+// the tolerance is --tolerance's -- and its distance from the f32 CPU
+// library is reported and bounded loosely (f16 4e-3, bf16 3e-2 of max |y|:
+// over ten times the 2.2e-4 / 1.9e-3 that rounding both operands gives on
+// the default layer at batch 32, computed on the host) to catch a wrong
+// layout, not to grade accuracy.
+// Exit status: 0 all within tolerance, 1 a mismatch, 2 an error (no
+// device, a failing CUDA call: the message names it).
 //
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/GpuRuntime/GpuRuntime.h"
 #include "prune-opt/Runtime/Kernels.h"
+
+#include "Float16.h" // lib/GpuRuntime: f16/bf16 rounding as the device's
 
 #include <cuda_runtime_api.h>
 
@@ -261,6 +274,13 @@ double maxError(const std::vector<float> &got, const std::vector<float> &want) {
 }
 } // namespace
 
+/// The 16-bit paths of the 2:4 variant `nm` (see the top of the file):
+/// prints their table; false if an output is off.
+static bool runSixteenBit(const Options &o, const Variant &nm,
+                          const std::vector<float> &bias, DeviceBuffer &dx,
+                          DeviceBuffer &dy, DeviceBuffer *flush,
+                          size_t flushBytes, std::mt19937 &rng);
+
 int main(int argc, char **argv) {
   Options o = parse(argc, argv);
   int32_t devices = 0;
@@ -351,8 +371,120 @@ int main(int argc, char **argv) {
     check(prune_gpu_free(w));
     check(prune_gpu_free(blas));
   }
-  std::printf("\n%s: max error relative to max |y| of the CPU kernel library, "
-              "tolerance %.0e\n",
+  ok &= runSixteenBit(o, variants.back(), bias, dx, dy,
+                      o.flush ? &flush : nullptr, flushBytes, rng);
+  std::printf("\n%s: max error relative to max |y| of the CPU kernel library "
+              "(16-bit paths: of the 16-bit model), tolerance %.0e\n",
               ok ? "PASS" : "FAIL", o.tolerance);
   return ok ? 0 : 1;
+}
+
+namespace {
+/// y = x W^T (+ bias, ReLU) in double on W and x rounded to `type`: the
+/// 16-bit model of a 2:4 weight (nonzeros only).
+std::vector<float> sixteenBitModel(const std::vector<float> &w, int64_t n,
+                                   const std::vector<float> &x, int64_t batch,
+                                   pruneopt::gpu::SptcType type,
+                                   const float *bias) {
+  using pruneopt::gpu::roundToSixteen;
+  std::vector<float> xr(x.size()), y(batch * n);
+  for (size_t i = 0; i < x.size(); ++i)
+    xr[i] = roundToSixteen(type, x[i]);
+  for (int64_t o = 0; o < n; ++o) {
+    std::vector<std::pair<int64_t, double>> row;
+    for (int64_t k = 0; k < n; ++k)
+      if (w[o * n + k] != 0.0f)
+        row.push_back({k, roundToSixteen(type, w[o * n + k])});
+    for (int64_t b = 0; b < batch; ++b) {
+      double s = 0;
+      for (auto [k, v] : row)
+        s += v * xr[b * n + k];
+      if (bias)
+        s = std::max(s + bias[o], 0.0);
+      y[b * n + o] = float(s);
+    }
+  }
+  return y;
+}
+} // namespace
+
+static bool runSixteenBit(const Options &o, const Variant &nm,
+                          const std::vector<float> &bias, DeviceBuffer &dx,
+                          DeviceBuffer &dy, DeviceBuffer *flush,
+                          size_t flushBytes, std::mt19937 &rng) {
+  using pruneopt::gpu::SptcType;
+  int64_t n = o.size;
+  std::uniform_real_distribution<float> val(-1, 1);
+  struct Path {
+    const char *name;
+    SptcType type;
+    double f32Tolerance;
+    prune_gpu_weight *w = nullptr;
+  };
+  Path paths[] = {{"cublasLt f16 dense", SptcType::F16, 4e-3},
+                  {"2:4 sptc f16", SptcType::F16, 4e-3},
+                  {"2:4 sptc bf16", SptcType::BF16, 3e-2}};
+  check(prune_gpu_upload_dense_cublaslt_f16(&paths[0].w, n, n, nm.w.data(),
+                                            bias.data()));
+  check(prune_gpu_upload_nm24_sptc(&paths[1].w, n, n, nm.w.data(), bias.data(),
+                                   PRUNE_GPU_F16));
+  check(prune_gpu_upload_nm24_sptc(&paths[2].w, n, n, nm.w.data(), bias.data(),
+                                   PRUNE_GPU_BF16));
+  std::printf("\n16-bit W and x, f32 accumulation: the 2:4 weight on the "
+              "sparse tensor cores against\ncuBLASLt's dense f16 GEMM, same "
+              "run (speedup: cuBLASLt ms / GPU ms; max err: against the\n"
+              "16-bit model; f32 err: against the f32 CPU library)\n");
+  std::printf("%-18s %5s %9s %9s %8s %10s %10s\n", "format", "batch",
+              "weight MB", "GPU ms", "speedup", "max err", "f32 err");
+  bool ok = true;
+  for (int64_t batch : o.batches) {
+    std::vector<float> x(batch * n);
+    for (float &e : x)
+      e = val(rng);
+    checkCuda(cudaMemcpy(dx.ptr, x.data(), x.size() * sizeof(float),
+                         cudaMemcpyHostToDevice),
+              "cudaMemcpy (x)");
+    // The f32 CPU library's outputs, without and with bias + ReLU.
+    std::vector<float> f32[2];
+    for (int e = 0; e < 2; ++e) {
+      f32[e].resize(batch * n);
+      runStrided(nm.packed, x.data(), n, 1, f32[e].data(), n, 1, batch, false,
+                 e ? bias.data() : nullptr, e != 0);
+    }
+    std::vector<float> model[2][2]; // [f16, bf16][epilogue]
+    for (int t = 0; t < 2; ++t)
+      for (int e = 0; e < 2; ++e)
+        model[t][e] = sixteenBitModel(nm.w, n, x, batch,
+                                      t ? SptcType::BF16 : SptcType::F16,
+                                      e ? bias.data() : nullptr);
+    double baselineMs = 0;
+    for (Path &p : paths) {
+      auto call = [&](int32_t flags) {
+        return prune_gpu_fc_device(p.w, dy.ptr, n, dx.ptr, n, batch, flags,
+                                   nullptr, nullptr);
+      };
+      double ms = timeMs(o, flush, flushBytes, [&] { return call(0); });
+      if (&p == &paths[0])
+        baselineMs = ms;
+      double err = 0, f32Err = 0;
+      for (int e = 0; e < 2; ++e) {
+        check(call(e ? int32_t(PRUNE_GPU_BIAS | PRUNE_GPU_RELU) : 0));
+        std::vector<float> got(batch * n);
+        checkCuda(cudaMemcpy(got.data(), dy.ptr, got.size() * sizeof(float),
+                             cudaMemcpyDeviceToHost),
+                  "cudaMemcpy (y, after a 16-bit path)");
+        err = std::max(err, maxError(got, model[p.type == SptcType::BF16][e]));
+        f32Err = std::max(f32Err, maxError(got, f32[e]));
+      }
+      bool pass = err <= o.tolerance && f32Err <= p.f32Tolerance;
+      ok &= pass;
+      std::printf("%-18s %5lld %9.2f %9.4f %7.2fx %10.2e %10.2e%s\n", p.name,
+                  (long long)batch, double(prune_gpu_weight_bytes(p.w)) / 1e6,
+                  ms, baselineMs / ms, err, f32Err, pass ? "" : "  MISMATCH");
+      std::fflush(stdout);
+    }
+  }
+  for (Path &p : paths)
+    check(prune_gpu_free(p.w));
+  return ok;
 }

@@ -5,8 +5,8 @@
  *===----------------------------------------------------------------------===//
  *
  * libPruneOptGpu.so (built when a CUDA toolkit is found): the GPU kernels
- * of lib/GpuRuntime/Kernels.cuh behind a C API, with no LLVM/MLIR
- * dependency (it links cudart and cuBLAS only).
+ * of lib/GpuRuntime/Kernels.cuh and SparseTensorCore.cuh behind a C API,
+ * with no LLVM/MLIR dependency (it links cudart, cuBLAS and cuBLASLt only).
  *
  * A weight is uploaded once (prune_gpu_upload_*: its arrays are copied to
  * the device and stay there) and returns a handle; prune_gpu_fc then moves
@@ -43,7 +43,13 @@ enum {
   PRUNE_GPU_OK = 0,
   PRUNE_GPU_INVALID_ARGUMENT = 1, /**< a bad argument; nothing was done */
   PRUNE_GPU_CUDA_ERROR = 2,       /**< a CUDA runtime call failed */
-  PRUNE_GPU_CUBLAS_ERROR = 3      /**< a cuBLAS call failed */
+  PRUNE_GPU_CUBLAS_ERROR = 3      /**< a cuBLAS or cuBLASLt call failed */
+};
+
+/** The 16-bit value types of prune_gpu_upload_nm24_sptc. */
+enum {
+  PRUNE_GPU_F16 = 1, /**< IEEE half: 11-bit significand, |v| <= 65504 */
+  PRUNE_GPU_BF16 = 2 /**< bfloat16: 8-bit significand, f32's range */
 };
 
 /** Flags of prune_gpu_fc (the values of the CPU library's PRUNE_ACCUMULATE
@@ -95,6 +101,26 @@ int prune_gpu_upload_bsr(prune_gpu_weight **out, int64_t rows, int64_t cols,
 int prune_gpu_upload_nm(prune_gpu_weight **out, int64_t rows, int64_t cols,
                         int64_t n, int64_t m, const uint8_t *codes,
                         const float *values, const float *bias);
+
+/** 2:4 on the sparse tensor cores (mma.sp; sm_80 or later): w is the
+ * row-major [rows][cols] f32 W, at most 2 nonzeros in every group of 4
+ * consecutive inputs (groups start at column 0; a last partial group counts
+ * as padded with zeros), else PRUNE_GPU_INVALID_ARGUMENT naming the first
+ * offending group. It is packed on the host: the values rounded to
+ * `valueType` (PRUNE_GPU_F16 or PRUNE_GPU_BF16; round to nearest even; a
+ * finite value that overflows f16 is refused) plus 2-bit indices. An
+ * explicit accuracy trade: each call also rounds x to `valueType`; products
+ * and sums are f32, as are bias, accumulation and ReLU. */
+int prune_gpu_upload_nm24_sptc(prune_gpu_weight **out, int64_t rows,
+                               int64_t cols, const float *w, const float *bias,
+                               int32_t valueType);
+/** Dense f16 through cuBLASLt (W rounded to f16 on upload, x rounded to
+ * f16 by a small kernel per call, f32 accumulation and output; bias and
+ * ReLU by the kernel the cuBLAS baseline uses): the baseline of the 2:4
+ * sparse tensor cores. */
+int prune_gpu_upload_dense_cublaslt_f16(prune_gpu_weight **out, int64_t rows,
+                                        int64_t cols, const float *w,
+                                        const float *bias);
 
 /** y (host, [batch][ys]) = x (host, [batch][xs]) W^T as described at the
  * top; `bias` (host, rows floats) is copied for this call and overrides
