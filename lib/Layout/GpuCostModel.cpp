@@ -22,7 +22,9 @@
 using namespace mlir::prune;
 using namespace mlir::prune::layout;
 
-// The launch plan's shape (Kernels.cuh): 256-thread blocks; batch 1 runs
+// The launch plan's shape: Kernels.cuh's kWarp, kWarpsPerBlock and kTile
+// (that header compiles only under nvcc or the SIMT emulation, so they are
+// repeated here; change both together). 256-thread blocks; batch 1 runs
 // one warp per output row (warp_rows); batch > 1 runs 32 x 32 output tiles
 // per block (dense_tiled; tile_rows, whose warps take 4 rows each).
 constexpr int64_t kWarp = 32;
@@ -57,11 +59,6 @@ constexpr double kDenseTiledFraction = 0.2;
 
 static double ceilDiv(double a, double b) { return std::ceil(a / b); }
 
-/// Peak HBM bandwidth, GB/s: the option's, else the chip's.
-static double peakHbmGBs(const GpuCostModel &model) {
-  return model.hbmGBs > 0 ? model.hbmGBs : gpuChipSpec(model.chip).hbmGBs;
-}
-
 namespace {
 /// Where loads are served from: bandwidth (bytes per ns = GB/s) and
 /// latency.
@@ -74,16 +71,25 @@ struct Level {
 struct Gpu {
   explicit Gpu(const GpuCostModel &model)
       : chipId(model.chip), chip(gpuChipSpec(model.chip)),
-        hbm{peakHbmGBs(model) * kHbmEfficiency, kHbmLatencyNs},
-        l2{chip.l2GBs, kL2LatencyNs}, weights(model.weightsInL2 ? l2 : hbm),
+        hbm(hbmLevel(model)), l2{chip.l2GBs, kL2LatencyNs},
+        weights(model.weightsInL2 ? l2 : hbm),
         l1BytesPerNs(double(chip.sms) * kL1BytesPerClk * chip.clockGHz),
         flopsPerNs(double(chip.sms * chip.fp32PerSm) * 2 * chip.clockGHz),
         maxWarps(double(chip.sms * kMaxWarpsPerSm)) {}
 
-  /// Where a second read of `bytes` of weights in the same call comes
-  /// from: L2 if they fit, else where the first came from.
-  const Level &reread(double bytes) const {
-    return weightsFitInL2(bytes, chipId) ? l2 : weights;
+  /// HBM as the kernels reach it: a fraction of the peak (the option's,
+  /// else the chip's).
+  static Level hbmLevel(const GpuCostModel &model) {
+    double peak =
+        model.hbmGBs > 0 ? model.hbmGBs : gpuChipSpec(model.chip).hbmGBs;
+    return {peak * kHbmEfficiency, kHbmLatencyNs};
+  }
+
+  /// ns to read a weight of `bytes` `reads` times in one call: the first
+  /// time from where weights live, again from L2 if it fits in half of it.
+  double weightReadsNs(double bytes, double reads) const {
+    const Level &again = weightsFitInL2(bytes, chipId) ? l2 : weights;
+    return bytes / weights.bytesPerNs + (reads - 1) * bytes / again.bytesPerNs;
   }
 
   GpuChip chipId;
@@ -194,17 +200,17 @@ static double denseBatchedNs(const PackedWeight &p, int64_t batch,
   double activations = double(batch) * double(p.cols + p.rows) * 4;
   double flops = 2.0 * double(p.rows) * double(p.cols) * double(batch);
   const Level &w = g.weights;
-  double sgemm = kLaunchNs +
-                 std::max({bytes / w.bytesPerNs + activations / g.l2.bytesPerNs,
-                           flops / (g.flopsPerNs * kCublasFraction),
-                           w.latencyNs + kL2LatencyNs});
+  double sgemm =
+      kLaunchNs +
+      std::max({g.weightReadsNs(bytes, 1) + activations / g.l2.bytesPerNs,
+                flops / (g.flopsPerNs * kCublasFraction),
+                w.latencyNs + kL2LatencyNs});
   double rowTiles = ceilDiv(double(p.rows), kTile);
   double batchTiles = ceilDiv(double(batch), kTile);
   double blockSlots = g.maxWarps / kWarpsPerBlock;
   double waves = ceilDiv(rowTiles * batchTiles, blockSlots);
-  double memory = bytes / w.bytesPerNs +
-                  (batchTiles - 1) * bytes / g.reread(bytes).bytesPerNs +
-                  activations / g.l2.bytesPerNs;
+  double memory =
+      g.weightReadsNs(bytes, batchTiles) + activations / g.l2.bytesPerNs;
   double compute = 2.0 * rowTiles * kTile * batchTiles * kTile *
                    double(p.cols) / (g.flopsPerNs * kDenseTiledFraction);
   double latency =
@@ -248,10 +254,8 @@ static double sparseBatchedNs(const Rows &r, const PackedWeight &p,
   double xTBytes = 0;
   for (int64_t b0 = 0; b0 < batch; b0 += kTile)
     xTBytes += r.entries * 32 * ceilDiv(double(std::min(kTile, batch - b0)), 8);
-  double bytes = double(p.bytes());
   double memory =
-      bytes / w.bytesPerNs +
-      (batchTiles - 1) * bytes / g.reread(bytes).bytesPerNs +
+      g.weightReadsNs(double(p.bytes()), batchTiles) +
       (xTBytes + double(batch) * double(p.rows) * 4) / g.l2.bytesPerNs;
   return transpose + kLaunchNs + std::max(memory, latency);
 }
