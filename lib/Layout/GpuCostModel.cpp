@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Layout/Layout.h"
+#include "prune-opt/GpuRuntime/GpuPlan.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,14 +23,13 @@
 using namespace mlir::prune;
 using namespace mlir::prune::layout;
 
-// The launch plan's shape: Kernels.cuh's kWarp, kWarpsPerBlock and kTile
-// (that header compiles only under nvcc or the SIMT emulation, so they are
-// repeated here; change both together). 256-thread blocks; batch 1 runs
-// one warp per output row (warp_rows); batch > 1 runs 32 x 32 output tiles
-// per block (dense_tiled; tile_rows, whose warps take 4 rows each).
-constexpr int64_t kWarp = 32;
-constexpr int64_t kWarpsPerBlock = 8;
-constexpr int64_t kTile = 32;
+// The launch plan's shape (GpuPlan.h, launchFc in Kernels.cuh): blocks of
+// 8 warps; batch 1 runs one warp per output row (warp_rows); batch > 1 runs
+// 32 x 32 output tiles per block (dense_tiled; tile_rows, whose warps take
+// 4 rows each).
+using ::pruneopt::gpu::kTile;
+using ::pruneopt::gpu::kWarp;
+using ::pruneopt::gpu::kWarpsPerBlock;
 constexpr int64_t kTileRowsPerWarp = kTile / kWarpsPerBlock;
 /// Both chips run at most 2048 threads (64 warps) per SM.
 constexpr int64_t kMaxWarpsPerSm = 64;
@@ -253,7 +253,8 @@ static double sparseBatchedNs(const Rows &r, const PackedWeight &p,
   // xT values (32-byte sectors).
   double xTBytes = 0;
   for (int64_t b0 = 0; b0 < batch; b0 += kTile)
-    xTBytes += r.entries * 32 * ceilDiv(double(std::min(kTile, batch - b0)), 8);
+    xTBytes += r.entries * 32 *
+               ceilDiv(double(std::min<int64_t>(kTile, batch - b0)), 8);
   double memory =
       g.weightReadsNs(double(p.bytes()), batchTiles) +
       (xTBytes + double(batch) * double(p.rows) * 4) / g.l2.bytesPerNs;
