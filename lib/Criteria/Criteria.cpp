@@ -261,6 +261,76 @@ mlir::prune::allocateSparsities(llvm::ArrayRef<int64_t> layerSizes,
   return result;
 }
 
+BudgetAllocation
+mlir::prune::allocateToBudget(llvm::ArrayRef<std::vector<double>> cost,
+                              llvm::ArrayRef<std::vector<double>> err,
+                              double budget) {
+  size_t numLayers = cost.size();
+  BudgetAllocation result;
+  result.points.assign(numLayers, 0);
+  std::vector<size_t> &at = result.points;
+  double total = 0;
+  for (size_t l = 0; l < numLayers; ++l)
+    total += cost[l][0];
+  // Greedy: the least error per unit of cost saved.
+  while (total > budget) {
+    size_t best = numLayers, bestPoint = 0;
+    double bestRatio = 0, bestSaving = 0;
+    for (size_t l = 0; l < numLayers; ++l)
+      for (size_t g = at[l] + 1; g < cost[l].size(); ++g) {
+        double saving = cost[l][at[l]] - cost[l][g];
+        if (!(saving > 0))
+          continue;
+        double ratio = std::max(0.0, err[l][g] - err[l][at[l]]) / saving;
+        if (best == numLayers || ratio < bestRatio ||
+            (ratio == bestRatio && saving > bestSaving)) {
+          best = l;
+          bestPoint = g;
+          bestRatio = ratio;
+          bestSaving = saving;
+        }
+      }
+    if (best == numLayers)
+      break; // no move saves anything: the budget is out of reach
+    total -= bestSaving;
+    at[best] = bestPoint;
+  }
+  if (total > budget) {
+    // Out of reach: the cheapest point of every layer.
+    total = 0;
+    for (size_t l = 0; l < numLayers; ++l) {
+      at[l] = std::min_element(cost[l].begin(), cost[l].end()) -
+              cost[l].begin();
+      total += cost[l][at[l]];
+    }
+  } else {
+    // Step back where the budget allows it, the largest error gain first.
+    while (true) {
+      size_t best = numLayers, bestPoint = 0;
+      double bestGain = 0;
+      for (size_t l = 0; l < numLayers; ++l)
+        for (size_t g = 0; g < at[l]; ++g) {
+          double gain = err[l][at[l]] - err[l][g];
+          if (gain > bestGain &&
+              total - cost[l][at[l]] + cost[l][g] <= budget) {
+            best = l;
+            bestPoint = g;
+            bestGain = gain;
+          }
+        }
+      if (best == numLayers)
+        break;
+      total += cost[best][bestPoint] - cost[best][at[best]];
+      at[best] = bestPoint;
+    }
+  }
+  result.cost = total;
+  for (size_t l = 0; l < numLayers; ++l)
+    result.error += err[l][at[l]];
+  result.met = total <= budget;
+  return result;
+}
+
 ChannelStats mlir::prune::channelStats(llvm::ArrayRef<float> values) {
   ChannelStats st;
   if (values.empty())

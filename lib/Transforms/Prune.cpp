@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "StoragePrediction.h"
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Criteria/Criteria.h"
 #include "prune-opt/Criteria/DataAware.h"
@@ -20,6 +21,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Debug.h"
 
@@ -67,6 +69,13 @@ static std::vector<T> fromLayout(const std::vector<T> &m,
   return out;
 }
 
+/// `v` as printf's %g writes it (0.25, not 2.500000e-01).
+static std::string shortNumber(double v) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", v);
+  return text;
+}
+
 /// A resource key made of characters every MLIR printer accepts unquoted.
 static std::string blobKeyFor(StringRef name) {
   if (name.ends_with("_pruned"))
@@ -95,6 +104,7 @@ struct Candidate {
   MatrixLayout layout;
   std::vector<double> gram;     // data-aware: H = X^T X, layout order
   std::vector<double> updated;  // OBS: weights after compensation
+  int64_t predictedBytes = 0, predictedNs = 0; // budget
 };
 
 struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
@@ -202,7 +212,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return zeros;
   }
 
-  /// ||(W - W')X^T||^2 / ||W X^T||^2 for the candidate's current mask.
+  /// ||(W - W')X^T||^2 / ||W X^T||^2 for the candidate's current mask
+  /// (||W - W'||^2 / ||W||^2 for a weight without calibration data).
   template <typename CandidateT>
   double relativeError(const CandidateT &c) {
     std::vector<double> pruned =
@@ -215,6 +226,14 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     for (size_t i = 0; i < pruned.size(); ++i)
       if (!c.keep[i])
         pruned[i] = 0.0;
+    if (c.gram.empty()) { // no calibration data: ||W - W'||^2 / ||W||^2
+      double diff = 0, base = 0;
+      for (size_t i = 0; i < pruned.size(); ++i) {
+        diff += (c.values[i] - pruned[i]) * (c.values[i] - pruned[i]);
+        base += c.values[i] * c.values[i];
+      }
+      return base > 0 ? diff / base : 0.0;
+    }
     Matrix w = toMatrix(c.values, c.layout);
     Matrix d = toMatrix(pruned, c.layout);
     for (size_t i = 0; i < d.data.size(); ++i)
@@ -264,6 +283,90 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           << alloc.wanted << " zeros";
     for (size_t l = 0; l < numLayers; ++l)
       candidates[l].target = alloc.sparsities[l];
+    return success();
+  }
+
+  bool hasBudget() const { return budgetBytes > 0.0 || budgetLatency > 0.0; }
+
+  /// The pruned weight of the candidate's current mask, W[rows, cols] in
+  /// layout order, as nn-sparsify will read it.
+  template <typename CandidateT>
+  static std::vector<float> maskedMatrix(const CandidateT &c) {
+    const std::vector<double> &v = c.updated.empty() ? c.values : c.updated;
+    std::vector<float> m(v.size());
+    for (size_t p = 0; p < v.size(); ++p) {
+      size_t i = c.layout.index[p];
+      m[p] = c.keep[i] ? static_cast<float>(v[i]) : 0.0f;
+    }
+    return m;
+  }
+
+  /// Chooses per-layer sparsities (c.target) on the adaptive grid whose
+  /// predicted bytes (budget-bytes) or ns (budget-latency) as nn-sparsify
+  /// would store them total at most the budget, with the least total
+  /// relative error (allocateToBudget); records the predictions.
+  template <typename CandidateT>
+  LogicalResult allocateBudget(std::vector<CandidateT> &candidates) {
+    std::vector<double> grid = adaptiveSparsityGrid();
+    layout::CostModel sizeModel;
+    sizeModel.isa = layout::hostIsa();
+    layout::CostModel latencyModel = sizeModel;
+    latencyModel.objective = layout::Objective::Latency;
+    bool byBytes = budgetBytes > 0.0;
+    size_t numLayers = candidates.size();
+    std::vector<std::vector<double>> err(numLayers), bytes(numLayers),
+        ns(numLayers), cost(numLayers);
+    double dense = 0;
+    for (size_t l = 0; l < numLayers; ++l) {
+      auto &c = candidates[l];
+      for (double s : grid) {
+        if (failed(selectUnstructured(c, s)))
+          return failure();
+        err[l].push_back(relativeError(c));
+        std::vector<float> m = maskedMatrix(c);
+        PredictedStorage size =
+            predictStorage(*c.weight, m, c.layout.rows, c.layout.cols,
+                           sizeModel, layout::kDefaultTiledFromBatch, 32);
+        PredictedStorage latency =
+            predictStorage(*c.weight, m, c.layout.rows, c.layout.cols,
+                           latencyModel, layout::kDefaultTiledFromBatch, 32);
+        bytes[l].push_back(size.bytes);
+        ns[l].push_back(latency.ns);
+        if (s == 0.0)
+          dense += byBytes ? double(c.values.size()) *
+                                 c.weight->type.getElementTypeBitWidth() / 8
+                           : latency.denseNs;
+      }
+      cost[l] = byBytes ? bytes[l] : ns[l];
+    }
+    double fraction = byBytes ? budgetBytes : budgetLatency;
+    StringRef option = byBytes ? "budget-bytes" : "budget-latency";
+    StringRef unit = byBytes ? " bytes" : " ns";
+    std::string fractionText = shortNumber(fraction);
+    BudgetAllocation alloc = allocateToBudget(cost, err, fraction * dense);
+    if (!alloc.met) {
+      emitError(getOperation().getLoc())
+          << "nn-prune: " << option << "=" << fractionText
+          << " cannot be met: at most 98% per layer, the "
+          << numLayers << " weights are predicted at "
+          << llvm::formatv("{0:F0}", alloc.cost) << unit << " ("
+          << llvm::formatv("{0:P1}", alloc.cost / dense) << " of the dense "
+          << llvm::formatv("{0:F0}", dense) << unit << ")";
+      return failure();
+    }
+    for (size_t l = 0; l < numLayers; ++l) {
+      size_t g = alloc.points[l];
+      candidates[l].target = grid[g];
+      candidates[l].predictedBytes = std::llround(bytes[l][g]);
+      candidates[l].predictedNs = std::llround(ns[l][g]);
+    }
+    emitRemark(getOperation().getLoc())
+        << "nn-prune: " << option << "=" << fractionText << ": predicted "
+        << llvm::formatv("{0:F0}", alloc.cost) << " of the dense "
+        << llvm::formatv("{0:F0}", dense) << unit << " ("
+        << llvm::formatv("{0:P1}", alloc.cost / dense)
+        << "), total relative error "
+        << llvm::formatv("{0:F4}", alloc.error);
     return success();
   }
 
@@ -342,8 +445,9 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     if (hadError)
       return signalPassFailure();
     // 2. Per-layer sparsities (adaptive), then the masks.
-    if (scope == Scope::Adaptive) {
-      if (failed(allocateAdaptively(candidates)))
+    if (scope == Scope::Adaptive || hasBudget()) {
+      if (failed(hasBudget() ? allocateBudget(candidates)
+                             : allocateAdaptively(candidates)))
         return signalPassFailure();
       for (auto &c : candidates)
         if (failed(selectUnstructured(c, c.target)))
@@ -400,6 +504,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       }
     }
 
+    if (failed(checkBudgetOptions()))
+      return failure();
     needsCalibration = isDataAware(criterion) || refit == Refit::LSQ ||
                        scope == Scope::Adaptive;
     if (isChannelCriterion(criterion) && pattern != PrunePattern::Channel) {
@@ -427,6 +533,45 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       return failure();
     }
 
+    return success();
+  }
+
+  /// A budget replaces the sparsity and its allocation: the options that
+  /// set them (and structured patterns) conflict with it.
+  LogicalResult checkBudgetOptions() {
+    ModuleOp module = getOperation();
+    for (auto [name, value] : {std::pair<StringRef, double>{"budget-bytes",
+                                                            budgetBytes},
+                               {"budget-latency", budgetLatency}})
+      if (!(value >= 0.0 && value <= 1.0)) {
+        emitError(module.getLoc())
+            << "nn-prune: option '" << name
+            << "' must be a fraction of the dense cost in (0, 1], got "
+            << shortNumber(value);
+        return failure();
+      }
+    if (budgetBytes > 0.0 && budgetLatency > 0.0) {
+      emitError(module.getLoc())
+          << "nn-prune: budget-bytes and budget-latency are exclusive";
+      return failure();
+    }
+    if (!hasBudget())
+      return success();
+    StringRef conflict = sparsity.hasValue()         ? "sparsity"
+                         : scope.hasValue()          ? "scope"
+                         : !layerSparsity.empty()    ? "layer-sparsity"
+                         : pattern.hasValue() &&
+                                 pattern != PrunePattern::Unstructured
+                             ? "pattern"
+                             : "";
+    if (!conflict.empty()) {
+      emitError(module.getLoc())
+          << "nn-prune: " << (budgetBytes > 0.0 ? "budget-bytes" : "budget-latency")
+          << " chooses the per-layer sparsities itself (pattern=unstructured, "
+             "adaptive allocation): drop option '"
+          << conflict << "'";
+      return failure();
+    }
     return success();
   }
 
@@ -503,7 +648,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         c.target = o.sparsity;
         c.global = false;
       }
-    if (pattern != PrunePattern::Unstructured || needsCalibration) {
+    if (pattern != PrunePattern::Unstructured || needsCalibration ||
+        hasBudget()) {
       SmallVector<bool> isReduction;
       for (DimRole role : w.roles())
         isReduction.push_back(role == DimRole::Reduction);
@@ -515,12 +661,17 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
         return failure();
       }
       c.gram = std::move(*gram);
+    } else if (hasBudget() && w.constOp->hasAttr("nn.calib")) {
+      // The budget's error curves use the Hessian where there is one.
+      FailureOr<std::vector<double>> gram = readGram(w, c.layout.cols);
+      if (failed(gram))
+        return failure();
+      c.gram = std::move(*gram);
     }
     c.scores = scoresFor(c.values, w.id, c.layout, c.gram);
-    if (scope == Scope::Adaptive) {
+    if (scope == Scope::Adaptive || hasBudget()) {
       c.global = false; // allocated below
       return std::optional<Candidate>(std::move(c));
-      return std::optional<Candidate>();
     }
     if (pattern == PrunePattern::NM) {
       if (c.layout.cols % nmM != 0) {
@@ -685,11 +836,12 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                     &getContext(), w.name, criterion, pattern,
                     isNM ? int64_t(nmN) : 0, isNM ? int64_t(nmM) : 0,
                     isBlock ? blockRows : 0, isBlock ? blockCols : 0,
-                    scope == Scope::Adaptive ? Scope::Adaptive
-                    : c.global               ? Scope::Global
-                                             : Scope::Layer,
+                    scope == Scope::Adaptive || hasBudget() ? Scope::Adaptive
+                    : c.global                              ? Scope::Global
+                                                            : Scope::Layer,
                     refit, llvm::APFloat(c.target), zeros,
-                    static_cast<int64_t>(c.values.size())));
+                    static_cast<int64_t>(c.values.size()), c.predictedBytes,
+                    c.predictedNs));
     ++numWeightsPruned;
     numZeros += zeros;
     LLVM_DEBUG(llvm::dbgs() << "pruned " << w.name << ": " << zeros << "/"

@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "StoragePrediction.h"
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Layout/Layout.h"
@@ -323,13 +324,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           auto [dense, csr] = estimateCosts(w, elements - zeros);
           costs = costsAttr({{kernels::Format::Dense, dense},
                              {kernels::Format::CSR, csr}});
-          // Bytes of the sparse_tensor arrays: values and coordinates per
-          // entry, a position per output row (CSR; CSF adds a few more).
           double eltBytes = w.type.getElementTypeBitWidth() / 8.0;
-          double idxBytes = indexWidth == 0 ? 8.0 : indexWidth / 8.0;
-          double nnz = elements - zeros;
-          double csrBytes = nnz * (eltBytes + idxBytes) +
-                            (outputsOf(w) + 1) * idxBytes;
+          double csrBytes = loopCsrBytes(w, elements - zeros, indexWidth);
           keepDense = !model.prefersSparse(csr, dense, csrBytes,
                                            w.numElements() * eltBytes);
         }
@@ -429,25 +425,10 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   FailureOr<LayoutAttr> chooseKernelLayout(const WeightInfo &w,
                                            DecisionAttr decision) {
     // Convolutions run as FC over transposed im2col patches (nn-lower-kernels).
-    SmallVector<FullyConnected> fcs;
-    for (const WeightUse &use : w.uses) {
-      auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
-      if (!op || !use.isDirectView())
-        return LayoutAttr();
-      std::optional<FullyConnected> fc =
-          matchFullyConnected(op, use.operandIndex);
-      if (!fc)
-        if (auto conv = matchConvAsFullyConnected(op, use.operandIndex)) {
-          fc = conv->fc;
-          fc->inputKM = true;
-        }
-      if (!fc || (!fcs.empty() && (fc->outputs != fcs.front().outputs ||
-                                   fc->reduction != fcs.front().reduction)))
-        return LayoutAttr();
-      fcs.push_back(*fc);
-    }
-    if (fcs.empty())
+    std::optional<SmallVector<FullyConnected>> fcUses = fullyConnectedUses(w);
+    if (!fcUses)
       return LayoutAttr();
+    ArrayRef<FullyConnected> fcs = *fcUses;
     FailureOr<std::vector<double>> values =
         readWeight(w.value, w.constOp->getLoc());
     if (failed(values))
@@ -508,21 +489,6 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     return bytes;
   }
 
-  /// Elements along the weight's non-reduction dimensions (the rows of its
-  /// CSR form), as its first use sees them.
-  static double outputsOf(const WeightInfo &w) {
-    double outputs = 1;
-    if (w.uses.empty())
-      return outputs;
-    const WeightUse &use = w.uses.front();
-    auto type = cast<ShapedType>(
-        use.consumer->getOperand(use.operandIndex).getType());
-    for (auto [d, role] : llvm::enumerate(use.operandRoles))
-      if (role != DimRole::Reduction)
-        outputs *= type.getDimSize(d);
-    return outputs;
-  }
-
   /// The largest batch of the uses nn-lower-kernels runs as kernel calls
   /// (1 if none).
   static int64_t kernelBatch(const WeightInfo &w) {
@@ -566,33 +532,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   /// (ns per call, summed over the weight's uses); see the pass
   /// description and docs/Design.md.
   std::pair<double, double> estimateCosts(const WeightInfo &w, int64_t nnz) {
-    SmallVector<layout::LoopUse> uses;
-    for (const WeightUse &use : w.uses) {
-      auto op = cast<linalg::LinalgOp>(use.consumer);
-      // Reuse: extents of the parallel loops the weight is not indexed by.
-      AffineMap wMap =
-          op.getMatchingIndexingMap(&op->getOpOperand(use.operandIndex));
-      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-      SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
-      layout::LoopUse lu;
-      lu.reductionDims = 0;
-      for (unsigned l = 0; l < ranges.size(); ++l)
-        if (iters[l] == utils::IteratorType::parallel &&
-            !wMap.isFunctionOfDim(l))
-          lu.reuse *= ShapedType::isDynamic(ranges[l]) ? 1 : ranges[l];
-      for (auto [d, role] : llvm::enumerate(use.operandRoles)) {
-        if (role == DimRole::Reduction)
-          ++lu.reductionDims;
-        else
-          lu.outputs *=
-              cast<ShapedType>(op->getOperand(use.operandIndex).getType())
-                  .getDimSize(d);
-      }
-      uses.push_back(lu);
-    }
     double n = w.numElements();
     double bytes = n * w.type.getElementTypeBitWidth() / 8.0;
-    return layout::loopCosts(n, bytes, nnz, uses, model);
+    return layout::loopCosts(n, bytes, nnz, loopUsesOf(w), model);
   }
 
   layout::CostModel model;

@@ -117,6 +117,29 @@ allocateSparsities(llvm::ArrayRef<int64_t> layerSizes,
                    llvm::ArrayRef<std::vector<double>> errorsOnGrid,
                    llvm::ArrayRef<double> grid, double sparsity);
 
+/// Per-layer grid points chosen by budget allocation.
+struct BudgetAllocation {
+  std::vector<size_t> points; ///< grid point per layer
+  double cost = 0;            ///< sum of cost[l][points[l]]
+  double error = 0;           ///< sum of err[l][points[l]]
+  bool met = false;           ///< cost <= budget
+};
+
+/// Budget allocation: layer `l` at grid point `g` (point 0 = unpruned) costs
+/// `cost[l][g]` (bytes or ns; not necessarily monotone: a format may store
+/// more than dense at low sparsity) and has relative error `err[l][g]`.
+/// Starting from point 0 everywhere, repeatedly moves the layer whose move
+/// to a later point that lowers its cost has the least error added per unit
+/// of cost saved (ties: the larger saving, then the lowest layer), until
+/// the total cost is <= `budget`. Then, while some layer can step back to
+/// an earlier point with less error and the total stays within the budget,
+/// the one that removes the most error does (the last greedy step usually
+/// overshoots). If even the cheapest point of every layer misses the
+/// budget, those points are returned with `met` false.
+BudgetAllocation
+allocateToBudget(llvm::ArrayRef<std::vector<double>> cost,
+                 llvm::ArrayRef<std::vector<double>> err, double budget);
+
 /// Statistics of one output channel's activations.
 struct ChannelStats {
   double meanAbs = 0;      ///< Mean |a|.

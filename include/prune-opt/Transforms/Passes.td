@@ -56,6 +56,17 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     weights together hold exactly round(sparsity * total) zeros. The chosen
     sparsity of every layer is its recorded `sparsity`.
 
+    `budget-bytes=F` / `budget-latency=F` replace the sparsity by a cost
+    budget: the same error curves (with the Hessian of `nn-calibrate` when
+    the weight has one, else the magnitude proxy ||W - W'||^2 / ||W||^2),
+    and for every grid point the bytes nn-sparsify{format=auto} would store
+    (objective size) and the ns its kernel is predicted to take (objective
+    latency, isa host); a greedy on error added per byte (ns) saved picks
+    per-layer sparsities whose total is at most F x the dense total, then
+    steps layers back while the budget allows. The decision records
+    `scope = adaptive` and `predicted_bytes` / `predicted_ns`. A budget out
+    of reach at 98 % per layer is an error.
+
     Data-aware criteria read the statistics `nn-calibrate` attached to each
     weight (`nn.calib`; a weight without them is an error): `obd` and
     `wanda` only score (with `pattern=unstructured`, `wanda` keeps the same
@@ -155,6 +166,17 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
                         "Per-layer sparsities that reach the overall target "
                         "with the least total relative reconstruction error "
                         "(needs nn-calibrate; unstructured)"))}]>,
+    Option<"budgetBytes", "budget-bytes", "double", "0.0",
+           "Instead of a sparsity: per-layer sparsities whose bytes as "
+           "nn-sparsify stores them (format=auto, objective=size) total at "
+           "most this fraction (0 < F <= 1) of the selected weights' dense "
+           "bytes, with the least relative error (0 = no budget)">,
+    Option<"budgetLatency", "budget-latency", "double", "0.0",
+           "Instead of a sparsity: per-layer sparsities whose predicted ns "
+           "(the kernel cost model of the format nn-sparsify{objective="
+           "latency} picks) total at most this fraction (0 < F <= 1) of the "
+           "selected weights' dense ns, with the least relative error "
+           "(0 = no budget)">,
     Option<"minElements", "min-elements", "int64_t", "0",
            "Leave weights with fewer elements than this untouched">,
     ListOption<"only", "only", "std::string",

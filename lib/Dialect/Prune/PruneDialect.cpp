@@ -107,7 +107,8 @@ DecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t n, int64_t m, int64_t blockRows,
                      int64_t blockCols, Scope scope, Refit refit,
                      llvm::APFloat sparsityValue, int64_t zeros,
-                     int64_t elements) {
+                     int64_t elements, int64_t predictedBytes,
+                     int64_t predictedNs) {
   if (&sparsityValue.getSemantics() != &llvm::APFloat::IEEEdouble())
     return emitError() << "sparsity must be an f64";
   double sparsity = sparsityValue.convertToDouble();
@@ -116,6 +117,8 @@ DecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (elements < 0 || zeros < 0 || zeros > elements)
     return emitError() << "expected 0 <= zeros <= elements, got zeros = "
                        << zeros << ", elements = " << elements;
+  if (predictedBytes < 0 || predictedNs < 0)
+    return emitError() << "predicted_bytes and predicted_ns must be >= 0";
   bool isNM = pattern == PrunePattern::NM;
   if (isNM && !(n >= 0 && n < m))
     return emitError() << "pattern nm needs 0 <= n < m, got n = " << n

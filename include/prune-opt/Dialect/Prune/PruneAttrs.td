@@ -51,9 +51,15 @@ def Prune_DecisionAttr : Prune_Attr<"Decision", "decision"> {
     * `sparsity`: the target the weight was pruned to; for `scope = global`
       and `adaptive`, the per-layer sparsity the allocation chose.
     * `zeros` / `elements`: what came out (`0 <= zeros <= elements`).
+    * `predicted_bytes` / `predicted_ns`: set by a budget (`nn-prune`'s
+      `budget-bytes` / `budget-latency`): the bytes `nn-sparsify` is
+      predicted to store for the weight (default objective, size) and the
+      predicted ns per inference of its kernel (objective latency), by the
+      cost model of `lib/Layout` (`>= 0`; 0 = not predicted).
 
     Parameters equal to their defaults (`n`, `m`, `block_rows`,
-    `block_cols` = 0, `refit` = none) are not printed.
+    `block_cols`, `predicted_bytes`, `predicted_ns` = 0, `refit` = none)
+    are not printed.
   }];
   let parameters = (ins
     StringRefParameter<"the weight's name">:$name,
@@ -67,7 +73,9 @@ def Prune_DecisionAttr : Prune_Attr<"Decision", "decision"> {
     Prune_DefaultEnumParameter<Prune_Refit, "::mlir::prune::Refit::None">:$refit,
     Prune_DoubleParameter:$sparsity,
     "int64_t":$zeros,
-    "int64_t":$elements
+    "int64_t":$elements,
+    Prune_CountParameter<"predicted bytes stored (budget)">:$predicted_bytes,
+    Prune_CountParameter<"predicted ns per inference (budget)">:$predicted_ns
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -1,0 +1,133 @@
+//===- StoragePrediction.cpp - What nn-sparsify would store ---------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StoragePrediction.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/AffineMap.h"
+
+using namespace mlir;
+using namespace mlir::prune;
+
+std::optional<SmallVector<FullyConnected>>
+mlir::prune::fullyConnectedUses(const WeightInfo &w) {
+  SmallVector<FullyConnected> fcs;
+  for (const WeightUse &use : w.uses) {
+    auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
+    if (!op || !use.isDirectView())
+      return std::nullopt;
+    std::optional<FullyConnected> fc =
+        matchFullyConnected(op, use.operandIndex);
+    if (!fc)
+      if (auto conv = matchConvAsFullyConnected(op, use.operandIndex)) {
+        fc = conv->fc;
+        fc->inputKM = true;
+      }
+    if (!fc || (!fcs.empty() && (fc->outputs != fcs.front().outputs ||
+                                 fc->reduction != fcs.front().reduction)))
+      return std::nullopt;
+    fcs.push_back(*fc);
+  }
+  if (fcs.empty())
+    return std::nullopt;
+  return fcs;
+}
+
+SmallVector<layout::LoopUse> mlir::prune::loopUsesOf(const WeightInfo &w) {
+  SmallVector<layout::LoopUse> uses;
+  for (const WeightUse &use : w.uses) {
+    auto op = cast<linalg::LinalgOp>(use.consumer);
+    // Reuse: extents of the parallel loops the weight is not indexed by.
+    AffineMap wMap =
+        op.getMatchingIndexingMap(&op->getOpOperand(use.operandIndex));
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    layout::LoopUse lu;
+    lu.reductionDims = 0;
+    for (unsigned l = 0; l < ranges.size(); ++l)
+      if (iters[l] == utils::IteratorType::parallel &&
+          !wMap.isFunctionOfDim(l))
+        lu.reuse *= ShapedType::isDynamic(ranges[l]) ? 1 : ranges[l];
+    for (auto [d, role] : llvm::enumerate(use.operandRoles)) {
+      if (role == DimRole::Reduction)
+        ++lu.reductionDims;
+      else
+        lu.outputs *=
+            cast<ShapedType>(op->getOperand(use.operandIndex).getType())
+                .getDimSize(d);
+    }
+    uses.push_back(lu);
+  }
+  return uses;
+}
+
+/// Elements along the weight's non-reduction dimensions (the rows of its
+/// CSR form), as its first use sees them.
+static double outputsOf(const WeightInfo &w) {
+  double outputs = 1;
+  if (w.uses.empty())
+    return outputs;
+  const WeightUse &use = w.uses.front();
+  auto type =
+      cast<ShapedType>(use.consumer->getOperand(use.operandIndex).getType());
+  for (auto [d, role] : llvm::enumerate(use.operandRoles))
+    if (role != DimRole::Reduction)
+      outputs *= type.getDimSize(d);
+  return outputs;
+}
+
+double mlir::prune::loopCsrBytes(const WeightInfo &w, double nnz,
+                                 unsigned indexWidth) {
+  // Values and coordinates per entry, a position per output row (CSR; CSF
+  // adds a few more).
+  double eltBytes = w.type.getElementTypeBitWidth() / 8.0;
+  double idxBytes = indexWidth == 0 ? 8.0 : indexWidth / 8.0;
+  return nnz * (eltBytes + idxBytes) + (outputsOf(w) + 1) * idxBytes;
+}
+
+PredictedStorage mlir::prune::predictStorage(
+    const WeightInfo &w, llvm::ArrayRef<float> matrix, int64_t rows,
+    int64_t cols, const layout::CostModel &model, int64_t tiledFromBatch,
+    unsigned indexWidth) {
+  double denseBytes =
+      double(w.numElements()) * w.type.getElementTypeBitWidth() / 8.0;
+  PredictedStorage result;
+  std::optional<SmallVector<FullyConnected>> fcs = fullyConnectedUses(w);
+  if (fcs && fcs->front().outputs == rows && fcs->front().reduction == cols) {
+    SmallVector<layout::FcUse> uses;
+    for (const FullyConnected &fc : *fcs)
+      uses.push_back({fc.batch, fc.inputKM});
+    layout::KernelLayout choice = layout::chooseKernelLayout(
+        matrix.data(), rows, cols, uses, std::nullopt, layout::Structure(),
+        model, tiledFromBatch);
+    result.format = choice.format;
+    result.bytes = choice.format == layout::Format::Dense
+                       ? denseBytes
+                       : double(choice.packed.bytes());
+    for (auto [format, ns] : choice.costs) {
+      if (format == choice.format)
+        result.ns = ns;
+      if (format == layout::Format::Dense)
+        result.denseNs = ns;
+    }
+    return result;
+  }
+  // Upstream's sparsifier loops: CSR or dense by the loop cost model.
+  int64_t nnz = llvm::count_if(matrix, [](float v) { return v != 0.0f; });
+  auto [dense, csr] = layout::loopCosts(double(w.numElements()), denseBytes,
+                                        nnz, loopUsesOf(w), model);
+  result.denseNs = dense;
+  double csrBytes = loopCsrBytes(w, nnz, indexWidth);
+  if (nnz > 0 && model.prefersSparse(csr, dense, csrBytes, denseBytes)) {
+    result.format = layout::Format::CSR;
+    result.bytes = csrBytes;
+    result.ns = csr;
+  } else {
+    result.bytes = denseBytes;
+    result.ns = dense;
+  }
+  return result;
+}

@@ -1,0 +1,59 @@
+//===- StoragePrediction.h - What nn-sparsify would store ------*- C++ -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The per-weight questions nn-sparsify asks before choosing a layout (are
+// all uses fully connected layers? what are the loop cost model's uses?),
+// shared with nn-prune's budgets, which predict the bytes and ns of the
+// format nn-sparsify{format=auto} would choose at each candidate sparsity.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_LIB_TRANSFORMS_STORAGEPREDICTION_H
+#define PRUNE_OPT_LIB_TRANSFORMS_STORAGEPREDICTION_H
+
+#include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Layout/Layout.h"
+#include "prune-opt/Utils/LinalgUtils.h"
+
+#include <optional>
+
+namespace mlir::prune {
+
+/// The fully connected forms of every use of `w` (2-D convolutions as
+/// their im2col FC, with `inputKM` set), or nullopt when a use is not one,
+/// is not a direct view, or the uses disagree on [outputs, reduction]: the
+/// weights nn-sparsify hands to the kernel layout policy.
+std::optional<SmallVector<FullyConnected>>
+fullyConnectedUses(const WeightInfo &w);
+
+/// The uses of `w` as the loop cost model (layout::loopCosts) sees them.
+SmallVector<layout::LoopUse> loopUsesOf(const WeightInfo &w);
+
+/// Bytes of the sparse_tensor arrays of `w` stored as CSR with `nnz`
+/// entries and `indexWidth`-bit positions and coordinates (0 = index).
+double loopCsrBytes(const WeightInfo &w, double nnz, unsigned indexWidth);
+
+/// What nn-sparsify{format=auto} with `model` stores for `w`.
+struct PredictedStorage {
+  layout::Format format = layout::Format::Dense;
+  double bytes = 0; ///< stored
+  double ns = 0;    ///< predicted per inference (all uses)
+  double denseNs = 0; ///< predicted per inference stored dense
+};
+
+/// The storage nn-sparsify{format=auto} with `model` (and its
+/// `csr-tiled-batch` / `index-width`) chooses for `w` holding `matrix`, the
+/// row-major W[rows, cols] with rows = the weight's output elements and
+/// cols = its reduction elements (their order within a row does not change
+/// bytes or predicted ns). Assumes linalg consumers with static shapes.
+PredictedStorage predictStorage(const WeightInfo &w,
+                                llvm::ArrayRef<float> matrix, int64_t rows,
+                                int64_t cols, const layout::CostModel &model,
+                                int64_t tiledFromBatch, unsigned indexWidth);
+
+} // namespace mlir::prune
+
+#endif // PRUNE_OPT_LIB_TRANSFORMS_STORAGEPREDICTION_H
