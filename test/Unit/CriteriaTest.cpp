@@ -284,3 +284,107 @@ TEST(Adaptive, NoLayers) {
   EXPECT_TRUE(a.sparsities.empty());
   EXPECT_EQ(a.shortfall, 0);
 }
+
+// Budget allocation (nn-prune budget-bytes / budget-latency): the greedy on
+// error added per unit of cost saved, then the step back.
+
+namespace {
+/// Synthetic layers on a 0..95 % grid: bytes as CSR-like storage (dense
+/// until it pays: 8 bytes per kept weight vs 4 dense) and error growing
+/// like s^2 scaled per layer.
+struct Synthetic {
+  std::vector<std::vector<double>> cost, err;
+  std::vector<double> grid;
+  double dense = 0;
+  Synthetic(const std::vector<double> &sizes,
+            const std::vector<double> &sensitivity) {
+    for (int g = 0; g < 20; ++g)
+      grid.push_back(0.05 * g);
+    for (size_t l = 0; l < sizes.size(); ++l) {
+      std::vector<double> c, e;
+      for (double s : grid) {
+        c.push_back(std::min(4 * sizes[l], 8 * (1 - s) * sizes[l] + 16));
+        e.push_back(sensitivity[l] * s * s);
+      }
+      cost.push_back(c);
+      err.push_back(e);
+      dense += 4 * sizes[l];
+    }
+  }
+  /// The same sparsity everywhere that meets `budget` (the lowest grid
+  /// point that does), and its error; -1 if none does.
+  std::pair<int, double> uniform(double budget) const {
+    for (size_t g = 0; g < grid.size(); ++g) {
+      double total = 0, error = 0;
+      for (size_t l = 0; l < cost.size(); ++l) {
+        total += cost[l][g];
+        error += err[l][g];
+      }
+      if (total <= budget)
+        return {int(g), error};
+    }
+    return {-1, 0};
+  }
+};
+} // namespace
+
+TEST(Budget, MeetsTheBudgetWithLessErrorThanUniform) {
+  Synthetic s({10000, 2000, 500}, {1.0, 4.0, 0.2});
+  for (double fraction : {0.5, 0.25}) {
+    double budget = fraction * s.dense;
+    BudgetAllocation a = allocateToBudget(s.cost, s.err, budget);
+    EXPECT_TRUE(a.met);
+    EXPECT_LE(a.cost, budget);
+    double cost = 0, error = 0;
+    for (size_t l = 0; l < a.points.size(); ++l) {
+      cost += s.cost[l][a.points[l]];
+      error += s.err[l][a.points[l]];
+    }
+    EXPECT_DOUBLE_EQ(a.cost, cost);
+    EXPECT_DOUBLE_EQ(a.error, error);
+    auto [point, uniformError] = s.uniform(budget);
+    ASSERT_GE(point, 0);
+    EXPECT_LE(a.error, uniformError) << "fraction " << fraction;
+  }
+}
+
+TEST(Budget, SkipsPointsThatSaveNothing) {
+  // Layer 0's cost is flat up to point 2 (a format that only pays from
+  // there): the greedy jumps to it; layer 1 is too costly in error.
+  std::vector<std::vector<double>> cost = {{100, 100, 60, 40},
+                                           {100, 80, 60, 40}};
+  std::vector<std::vector<double>> err = {{0, 0.01, 0.02, 0.5},
+                                          {0, 0.5, 0.9, 1.0}};
+  BudgetAllocation a = allocateToBudget(cost, err, 160);
+  EXPECT_TRUE(a.met);
+  EXPECT_EQ(a.points, (std::vector<size_t>{2, 0}));
+  EXPECT_DOUBLE_EQ(a.cost, 160);
+}
+
+TEST(Budget, StepsBackWhenTheLastStepOvershoots) {
+  // The cheapest ratio is layer 0's jump to point 2 (saves 80 of the 10
+  // needed); afterwards layer 0 steps back to point 1, which suffices.
+  std::vector<std::vector<double>> cost = {{100, 90, 20}, {100, 95, 90}};
+  std::vector<std::vector<double>> err = {{0, 0.05, 0.06}, {0, 1, 2}};
+  BudgetAllocation a = allocateToBudget(cost, err, 190);
+  EXPECT_TRUE(a.met);
+  EXPECT_EQ(a.points, (std::vector<size_t>{1, 0}));
+  EXPECT_DOUBLE_EQ(a.error, 0.05);
+}
+
+TEST(Budget, OutOfReachReturnsTheCheapestPoints) {
+  std::vector<std::vector<double>> cost = {{100, 120, 50}, {100, 70, 80}};
+  std::vector<std::vector<double>> err = {{0, 0.1, 0.2}, {0, 0.1, 0.2}};
+  BudgetAllocation a = allocateToBudget(cost, err, 100);
+  EXPECT_FALSE(a.met);
+  EXPECT_EQ(a.points, (std::vector<size_t>{2, 1}));
+  EXPECT_DOUBLE_EQ(a.cost, 120);
+}
+
+TEST(Budget, FullBudgetPrunesNothing) {
+  std::vector<std::vector<double>> cost = {{100, 50}};
+  std::vector<std::vector<double>> err = {{0, 0.1}};
+  BudgetAllocation a = allocateToBudget(cost, err, 100);
+  EXPECT_TRUE(a.met);
+  EXPECT_EQ(a.points, (std::vector<size_t>{0}));
+}
