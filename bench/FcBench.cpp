@@ -425,6 +425,21 @@ kernelChoice(ModuleOp module, llvm::StringRef pipeline, int64_t denseBytes) {
   return {format, bytes};
 }
 
+/// --markdown: writes `report` there (if asked); false after saying why it
+/// could not.
+static bool writeMarkdown(const std::string &report) {
+  if (markdown.empty())
+    return true;
+  std::error_code ec;
+  llvm::raw_fd_ostream file(markdown, ec);
+  if (ec) {
+    llvm::errs() << "cannot write " << markdown << ": " << ec.message() << "\n";
+    return false;
+  }
+  file << report;
+  return true;
+}
+
 /// The weight W[out][in] pruned by nn-prune{options} exactly as the CPU
 /// variants prune it (the layer built by buildFc), for --gpu.
 static std::vector<float> pruneForGpu(DialectRegistry &registry, int64_t out,
@@ -500,16 +515,8 @@ int main(int argc, char **argv) {
           return pruneForGpu(registry, out, in, w, prune);
         },
         report);
-    if (status == 0 && !markdown.empty()) {
-      std::error_code ec;
-      llvm::raw_fd_ostream file(markdown, ec);
-      if (ec) {
-        llvm::errs() << "cannot write " << markdown << ": " << ec.message()
-                     << "\n";
-        return 1;
-      }
-      file << report;
-    }
+    if (status == 0 && !writeMarkdown(report))
+      return 1;
     return status;
   }
   std::vector<Blas> blasList = loadBlas();
@@ -707,16 +714,8 @@ int main(int argc, char **argv) {
     }
   }
   prune_kernels_set_num_threads(1);
-  if (!markdown.empty()) {
-    std::error_code ec;
-    llvm::raw_fd_ostream file(markdown, ec);
-    if (ec) {
-      llvm::errs() << "cannot write " << markdown << ": " << ec.message()
-                   << "\n";
-      return 1;
-    }
-    file << report;
-  }
+  if (!writeMarkdown(report))
+    return 1;
   if (!plot.empty()) {
     std::error_code ec;
     llvm::raw_fd_ostream file(plot + ".tsv", ec);

@@ -68,6 +68,13 @@ struct EmuLaunch {
 
 constexpr SptcType kTypes[] = {SptcType::F16, SptcType::BF16};
 
+/// A call's arguments (Entries.cuh's, which compiled models use): y(b, o) =
+/// y[b*ys + o], x(b, k) = x[b*xs + k]; rows and cols are launchSptc24's.
+FcArgs fcArgs(float *y, int64_t ys, const float *x, int64_t xs, int64_t batch,
+              int32_t flags, const float *bias) {
+  return entry::args(x, y, bias, nullptr, ys, xs, batch, 0, 0, flags);
+}
+
 /// The f32 accumulation error bound of n roundings (gamma_n = n u / (1 -
 /// n u), u = 2^-24) on a sum of magnitude `mag`.
 double gammaBound(int64_t n, double mag) {
@@ -499,14 +506,9 @@ void check(SptcType type, int64_t rows, int64_t cols, int64_t batch,
 
   std::vector<float> gpu = y0,
                      partial(size_t(std::max(kSplit, 1)) * batch * rows, NAN);
-  FcArgs a;
-  a.y = gpu.data();
-  a.ys = ys;
-  a.x = x.data();
-  a.xs = xs;
-  a.batch = batch;
-  a.flags = (e.acc ? kAccumulate : 0) | (e.relu ? kRelu : 0);
-  a.bias = e.bias ? bias.data() : nullptr;
+  FcArgs a = fcArgs(gpu.data(), ys, x.data(), xs, batch,
+                    (e.acc ? kAccumulate : 0) | (e.relu ? kRelu : 0),
+                    e.bias ? bias.data() : nullptr);
   EmuLaunch launch;
   ASSERT_TRUE(launchSptc24(p.view(), a, partial.data(), kSplit, launch));
   if (launched)
@@ -644,14 +646,7 @@ TEST(SptcKernel, ReluKeepsNaN) {
       SptcPacked p;
       ASSERT_TRUE(packSptc24(w.data(), 8, 300, type, p, nullptr));
       std::vector<float> x(3 * 300, 0.5f), y(3 * 8, 5.0f), partial(3 * 3 * 8);
-      FcArgs a;
-      a.y = y.data();
-      a.ys = 8;
-      a.x = x.data();
-      a.xs = 300;
-      a.batch = 3;
-      a.flags = kRelu;
-      a.bias = bias.data();
+      FcArgs a = fcArgs(y.data(), 8, x.data(), 300, 3, kRelu, bias.data());
       ASSERT_TRUE(
           launchSptc24(p.view(), a, partial.data(), split, EmuLaunch()));
       for (int b = 0; b < 3; ++b)
@@ -809,14 +804,8 @@ TEST(SptcKernel, EntryPointsRunThePlan) {
 
       int split = sptcSplitK(p.view(), batch, target);
       std::vector<float> want = y0, partial(size_t(split) * batch * rows);
-      FcArgs a;
-      a.y = want.data();
-      a.ys = rows;
-      a.x = x.data();
-      a.xs = cols;
-      a.batch = batch;
-      a.flags = flags;
-      a.bias = bias.data();
+      FcArgs a =
+          fcArgs(want.data(), rows, x.data(), cols, batch, flags, bias.data());
       ASSERT_TRUE(
           launchSptc24(p.view(), a, partial.data(), split, EmuLaunch()));
 
