@@ -8,6 +8,10 @@
 # batch 1 and 32, our kernels against cuBLAS in the same run, outputs
 # checked against the CPU kernel library; then the 2:4 weight on the sparse
 # tensor cores (f16 and bf16) against cuBLASLt's dense f16 in the same run.
+# Then, if scripts/gpu-models.sh prepared them (on a machine with the
+# project built; carry OUT_DIR/models), the pruned MNIST models compiled by
+# nn-lower-gpu run on the GPU through prune-gpu-run, their outputs compared
+# with the CPU path's (max |diff|, top-1 agreement, accuracy, us/inference).
 #
 # Usage: scripts/gpu-check.sh [--build-only] [prune-gpu-check options]
 #   (prune-gpu-check --help lists them: --size, --batches, --iters, ...)
@@ -50,9 +54,11 @@ for src in "$root"/lib/Runtime/*.cpp; do
   units+=("cpu-$(basename "$src" .cpp)|$src|")
 done
 units+=("gpu-Runtime|$root/lib/GpuRuntime/Runtime.cpp|")
+units+=("gpu-ModelRuntime|$root/lib/GpuRuntime/ModelRuntime.cpp|")
 units+=("gpu-Kernels|$root/lib/GpuRuntime/Kernels.cu|device")
 units+=("gpu-SparseTensorCore|$root/lib/GpuRuntime/SparseTensorCore.cu|device")
 units+=("prune-gpu-check|$root/tools/prune-gpu-check/prune-gpu-check.cpp|")
+units+=("prune-gpu-run|$root/tools/prune-gpu-check/prune-gpu-run.cpp|")
 
 compile() {
   local name="${1%%|*}" rest="${1#*|}"
@@ -80,15 +86,34 @@ if [ "$failed" != 0 ]; then
 fi
 
 "$nvcc" -shared --cudart=shared "$out/obj/gpu-Kernels.o" \
-  "$out/obj/gpu-SparseTensorCore.o" "$out/obj/gpu-Runtime.o" -lcublas \
-  -lcublasLt -o "$out/lib/libPruneOptGpu.so"
+  "$out/obj/gpu-SparseTensorCore.o" "$out/obj/gpu-Runtime.o" \
+  "$out/obj/gpu-ModelRuntime.o" -lcublas -lcublasLt \
+  -o "$out/lib/libPruneOptGpu.so"
 "$nvcc" --cudart=shared "$out/obj/prune-gpu-check.o" "$out"/obj/cpu-*.o \
   -L"$out/lib" -lPruneOptGpu -Xcompiler=-pthread \
   -Xlinker "-rpath=$out/lib" -o "$out/bin/prune-gpu-check"
-echo "gpu-check.sh: built $out/bin/prune-gpu-check"
+"$nvcc" "$out/obj/prune-gpu-run.o" -Xlinker --export-dynamic -ldl \
+  -o "$out/bin/prune-gpu-run"
+echo "gpu-check.sh: built $out/bin/prune-gpu-check and prune-gpu-run"
 
 if [ "$build_only" = 1 ]; then
   exit 0
 fi
 command -v nvidia-smi >/dev/null && nvidia-smi -L || true
-exec "$out/bin/prune-gpu-check" "$@"
+status=0
+"$out/bin/prune-gpu-check" "$@" || status=$?
+
+models="$out/models"
+if [ -f "$models/cases.txt" ]; then
+  echo
+  echo "Compiled models (nn-lower-gpu) on the GPU vs the CPU path:"
+  while IFS='|' read -r name entry inputs; do
+    "$out/bin/prune-gpu-run" --model="$models/$name.so" --entry="$entry" \
+      --inputs="$models/$inputs" --reference="$models/$name.ref.npy" \
+      --labels="$models/labels.npy" --runtime="$out/lib/libPruneOptGpu.so" \
+      --name="$name" || status=1
+  done < "$models/cases.txt"
+else
+  echo "gpu-check.sh: no compiled models at $models (scripts/gpu-models.sh prepares them)"
+fi
+exit "$status"

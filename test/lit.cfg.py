@@ -15,7 +15,7 @@ config.test_exec_root = os.path.join(config.prune_opt_obj_root, "test")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["prune-opt", "prune-run", "mlir-opt", "mlir-translate", "mlir-tblgen"]
+tools = ["prune-opt", "prune-run", "prune-gpu-run", "mlir-opt", "mlir-translate", "mlir-tblgen"]
 # An ASan+UBSan build (-DPRUNE_OPT_SANITIZE=ON, scripts/sanitize-test.sh):
 # our executables carry the sanitizer runtime; libPruneOptKernels.so is
 # instrumented too and leaves the runtime to the process that loads it, so

@@ -16,9 +16,11 @@ namespace kernels = ::pruneopt::kernels;
 // batch 32, 4096^2: 2:4 3.5x faster than the N:M kernel, bitmask at 70 % 10x
 // faster; their per-row selects and expands only pay at batch 1).
 bool mlir::prune::layout::usesBatchedLayout(Format format, int64_t batch,
-                                            int64_t tiledFromBatch) {
-  bool hasBatchedLayout = format == Format::CSR || format == Format::Bitmask ||
-                          format == Format::NM;
+                                            int64_t tiledFromBatch,
+                                            Target target) {
+  bool hasBatchedLayout = target == Target::Cpu &&
+                          (format == Format::CSR || format == Format::Bitmask ||
+                           format == Format::NM);
   return hasBatchedLayout && tiledFromBatch > 0 && batch >= tiledFromBatch;
 }
 
@@ -100,6 +102,8 @@ static double portableFactor(Format format, int64_t batch) {
 double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
                                        bool transposedInput,
                                        const CostModel &model) {
+  if (model.target == Target::Gpu)
+    return gpuKernelCost(p, batch, model.gpu);
   // Batched sparse kernels transpose x unless it arrives transposed.
   double transpose = transposedInput ? 0.0 : p.cols * batch * 0.5;
   double bytes = p.bytes();
@@ -173,8 +177,12 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
   };
   std::vector<Candidate> candidates;
   auto add = [&](Format format) {
-    Candidate c{format, usesBatchedLayout(format, maxBatch, tiledFromBatch),
-                {}};
+    if (model.target == Target::Gpu && !hasGpuKernel(format))
+      return false;
+    Candidate c{
+        format,
+        usesBatchedLayout(format, maxBatch, tiledFromBatch, model.target),
+        {}};
     if (!materialize(w, rows, cols, format, c.batched, structure, c.packed))
       return false;
     candidates.push_back(std::move(c));

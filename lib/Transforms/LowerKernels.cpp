@@ -754,8 +754,7 @@ struct NNLowerKernelsPass
       // dense row-major (gpuArrays); bitmask and csr-tiled have no GPU
       // kernel.
       batched = false;
-      if (wd.format == kernels::Format::Bitmask ||
-          wd.format == kernels::Format::TiledCSR) {
+      if (!layout::hasGpuKernel(wd.format)) {
         emitRemark(op->getLoc())
             << "nn-lower-kernels: no GPU kernel for "
             << kernels::formatName(wd.format) << "; using csr";

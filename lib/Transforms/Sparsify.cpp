@@ -208,6 +208,21 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           << "nn-sparsify: option 'margin' must be in [0, 1), got " << margin;
       return signalPassFailure();
     }
+    if (!(gpuBandwidthGBs >= 0.0 && std::isfinite(gpuBandwidthGBs))) {
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'gpu-bandwidth-gbs' must be a finite "
+             "number >= 0 (0 = the chip's), got "
+          << gpuBandwidthGBs;
+      return signalPassFailure();
+    }
+    if (std::optional<kernels::Format> requested = requestedFormat();
+        target == Target::Gpu && requested &&
+        !layout::hasGpuKernel(*requested)) {
+      emitError(module.getLoc())
+          << "nn-sparsify: format=" << kernels::formatName(*requested)
+          << " has no GPU kernels (target=gpu runs dense, csr, bsr and nm)";
+      return signalPassFailure();
+    }
     model.bandwidthGBs = bandwidthGBs;
     model.cacheKiB = cacheKiB;
     model.margin = margin;
@@ -215,7 +230,12 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
                 : targetIsa == IsaOption::Portable ? layout::Isa::Portable
                                              : layout::Isa::Avx512;
     model.objective = objective;
+    model.target = target;
     auto &analysis = getAnalysis<WeightAnalysis>();
+    model.gpu.chip = gpuChip;
+    model.gpu.hbmGBs = gpuBandwidthGBs;
+    model.gpu.weightsInL2 =
+        layout::weightsFitInL2(weightBytes(analysis), gpuChip);
     IRRewriter rewriter(&getContext());
     SmallVector<Operation *> maybeDead;
     // Consumers replaced by their generic form.
@@ -285,6 +305,17 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
               << "' is not only used by fully connected layers; the "
                  "bitmask/bsr/nm kernels are for those, using csr";
       }
+      // The GPU kernels are fully connected ones: auto has no costs for
+      // other weights there.
+      if (!keepDense && !layout && target == Target::Gpu &&
+          format == FormatOption::Auto) {
+        emitRemark(w.constOp->getLoc())
+            << "nn-sparsify: weight '" << w.name
+            << "' kept dense: with target=gpu, format=auto decides only "
+               "weights whose every use is a fully connected layer or a "
+               "2-D convolution (the GPU kernels' shape)";
+        keepDense = true;
+      }
       // Other contractions: upstream's sparsifier loops (CSR / CSF).
       if (!keepDense && !layout) {
         DictionaryAttr costs;
@@ -305,13 +336,14 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         // nn-lower-kernels still runs the uses it covers (depthwise and
         // grouped convolutions as block-diagonal csr) in this layout.
         int64_t batch = kernelBatch(w);
-        layout = LayoutAttr::get(
-            &getContext(), kernels::Format::CSR,
+        BatchRegime regime =
             layout::usesBatchedLayout(kernels::Format::CSR, batch,
-                                      csrTiledBatch)
+                                      csrTiledBatch, target)
                 ? BatchRegime::Batched
-                : BatchRegime::Single,
-            batch, 0, 0, 0, 0, indexWidth, 0, costs);
+                : BatchRegime::Single;
+        layout =
+            LayoutAttr::get(&getContext(), kernels::Format::CSR, target, regime,
+                            batch, 0, 0, 0, 0, indexWidth, 0, costs);
       }
       if (keepDense) {
         setLayout(w.constOp, asDense(layout));
@@ -440,9 +472,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     layout::Structure structure{decision.getBlockRows(),
                                 decision.getBlockCols(), decision.getN(),
                                 decision.getM()};
-    std::optional<kernels::Format> requested;
-    if (format != FormatOption::Auto)
-      requested = static_cast<kernels::Format>(format.getValue());
+    std::optional<kernels::Format> requested = requestedFormat();
     layout::KernelLayout choice =
         layout::chooseKernelLayout(wf.data(), rows, cols, uses, requested,
                                    structure, model, csrTiledBatch);
@@ -454,12 +484,28 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     bool isBSR = choice.format == kernels::Format::BSR;
     bool isNM = choice.format == kernels::Format::NM;
     return LayoutAttr::get(
-        &getContext(), choice.format,
+        &getContext(), choice.format, target,
         choice.batched ? BatchRegime::Batched : BatchRegime::Single,
         choice.batch, isBSR ? structure.blockRows : 0,
         isBSR ? structure.blockCols : 0, isNM ? structure.n : 0,
         isNM ? structure.m : 0, layout::indexBits(choice.packed),
         choice.packed.bytes(), costsAttr(choice.costs));
+  }
+
+  /// The format the `format` option names; nullopt for auto.
+  std::optional<kernels::Format> requestedFormat() const {
+    if (format == FormatOption::Auto)
+      return std::nullopt;
+    return static_cast<kernels::Format>(format.getValue());
+  }
+
+  /// Bytes of every weight of the module, dense (the GPU cost model's L2
+  /// residency: weights stay in L2 between calls only if all of them fit).
+  static double weightBytes(const WeightAnalysis &analysis) {
+    double bytes = 0;
+    for (const WeightInfo &w : analysis.getWeights())
+      bytes += double(w.numElements()) * w.type.getElementTypeBitWidth() / 8;
+    return bytes;
   }
 
   /// Elements along the weight's non-reduction dimensions (the rows of its
@@ -510,9 +556,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   LayoutAttr asDense(LayoutAttr layout) {
     if (layout && layout.getFormat() == kernels::Format::Dense)
       return layout;
-    return LayoutAttr::get(&getContext(), kernels::Format::Dense,
-                           BatchRegime::Single,
-                           layout ? layout.getBatch() : 1, 0, 0, 0, 0, 0, 0,
+    return LayoutAttr::get(&getContext(), kernels::Format::Dense, target,
+                           BatchRegime::Single, layout ? layout.getBatch() : 1,
+                           0, 0, 0, 0, 0, 0,
                            layout ? layout.getCosts() : DictionaryAttr());
   }
 

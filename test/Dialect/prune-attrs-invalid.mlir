@@ -53,6 +53,22 @@
 
 // -----
 
+// expected-error @+1 {{format 'bitmask' has no GPU kernels (target = gpu: dense, csr, bsr and nm)}}
+%0 = arith.constant {prune.layout = #prune.layout<format = bitmask, target = gpu>} dense<0.0> : tensor<2x2xf32>
+
+// -----
+
+// expected-error @+1 {{target = gpu has no batched regime (the GPU kernels run csr, bsr and nm as they are at every batch)}}
+%0 = arith.constant {prune.layout = #prune.layout<format = csr, target = gpu, regime = batched>} dense<0.0> : tensor<2x2xf32>
+
+// -----
+
+// expected-error @+2 {{expected ::mlir::prune::Target to be one of: cpu, gpu}}
+// expected-error @+1 {{failed to parse Prune_LayoutAttr parameter 'target'}}
+%0 = arith.constant {prune.layout = #prune.layout<format = csr, target = tpu>} dense<0.0> : tensor<2x2xf32>
+
+// -----
+
 // expected-error @+1 {{block_rows and block_cols (both > 0) go with format bsr, and only with it}}
 %0 = arith.constant {prune.layout = #prune.layout<format = bsr>} dense<0.0> : tensor<2x2xf32>
 

@@ -17,6 +17,15 @@
 // BW: error: nn-sparsify: option 'bandwidth-gbs' must be a finite number > 0
 // RUN: not prune-opt %s --nn-sparsify=cache-kib=-1 2>&1 | FileCheck %s --check-prefix=CACHE
 // CACHE: error: nn-sparsify: option 'cache-kib' must be >= 0
+// RUN: not prune-opt %s --nn-sparsify=gpu-bandwidth-gbs=-1 2>&1 | FileCheck %s --check-prefix=GPUBW
+// RUN: not prune-opt %s --nn-sparsify=gpu-bandwidth-gbs=inf 2>&1 | FileCheck %s --check-prefix=GPUBW
+// GPUBW: error: nn-sparsify: option 'gpu-bandwidth-gbs' must be a finite number >= 0 (0 = the chip's), got
+// RUN: not prune-opt %s "--nn-sparsify=target=gpu format=bitmask" 2>&1 | FileCheck %s --check-prefix=GPUFMT
+// GPUFMT: error: nn-sparsify: format=bitmask has no GPU kernels (target=gpu runs dense, csr, bsr and nm)
+// RUN: not prune-opt %s --nn-sparsify=target=tpu 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: for the --target option: Cannot find option named 'tpu'!
+// RUN: not prune-opt %s "--nn-sparsify=target=gpu gpu-chip=sm_70" 2>&1 | FileCheck %s --check-prefix=CHIP
+// CHIP: for the --gpu-chip option: Cannot find option named 'sm_70'!
 // RUN: not prune-opt %s --nn-lower-cpu=vl=6 2>&1 | FileCheck %s --check-prefix=VL
 // RUN: not prune-opt %s --nn-lower-cpu=vl=-8 2>&1 | FileCheck %s --check-prefix=VL
 // VL: error: nn-lower-cpu: option 'vl' must be 0 (scalar) or a power of two, got

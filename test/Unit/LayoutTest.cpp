@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 using namespace mlir::prune::layout;
@@ -186,4 +188,254 @@ TEST(Layout, LoopCosts) {
   auto [dense2, csr2] = loopCosts(1000, 4000, 100, {{1, 10, 2}}, model);
   EXPECT_DOUBLE_EQ(csr2, 100 * 0.5 * 3 + 10 * 2.0);
   (void)dense2;
+}
+
+//===----------------------------------------------------------------------===//
+// The GPU cost model (target = gpu)
+//===----------------------------------------------------------------------===//
+
+namespace {
+CostModel gpuModel(GpuChip chip = GpuChip::Sm90,
+                   Objective objective = Objective::Size) {
+  CostModel model;
+  model.target = mlir::prune::Target::Gpu;
+  model.gpu.chip = chip;
+  model.objective = objective;
+  return model;
+}
+
+/// A rows x cols weight whose entries are zero with probability `sparsity`
+/// (fixed seed).
+std::vector<float> randomWeight(int64_t rows, int64_t cols, double sparsity,
+                                unsigned seed = 1) {
+  std::vector<float> w(rows * cols);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+  for (float &x : w)
+    x = dist(rng) < sparsity ? 0.0f : 0.5f + dist(rng);
+  return w;
+}
+
+double costOf(const KernelLayout &l, kernels::Format format) {
+  for (auto [f, cost] : l.costs)
+    if (f == format)
+      return cost;
+  ADD_FAILURE() << "no cost for " << kernels::formatName(format);
+  return 0;
+}
+
+double gpuCost(const std::vector<float> &w, int64_t rows, int64_t cols,
+               kernels::Format format, int64_t batch,
+               const GpuCostModel &model = {}, const Structure &s = {}) {
+  PackedWeight p;
+  EXPECT_TRUE(materialize(w.data(), rows, cols, format, false, s, p));
+  return gpuKernelCost(p, batch, model);
+}
+} // namespace
+
+TEST(LayoutGpu, ChipsAndKernels) {
+  EXPECT_STREQ(gpuChipSpec(GpuChip::Sm80).name, "sm_80");
+  EXPECT_EQ(gpuChipSpec(GpuChip::Sm80).sms, 108);
+  EXPECT_EQ(gpuChipSpec(GpuChip::Sm90).sms, 132);
+  EXPECT_DOUBLE_EQ(gpuChipSpec(GpuChip::Sm90).hbmGBs, 3350);
+  // Half of L2 holds weights: 20 MiB on an A100, 25 MiB on an H100.
+  EXPECT_TRUE(weightsFitInL2(20 << 20, GpuChip::Sm80));
+  EXPECT_FALSE(weightsFitInL2((20 << 20) + 1, GpuChip::Sm80));
+  EXPECT_TRUE(weightsFitInL2(25 << 20, GpuChip::Sm90));
+  for (kernels::Format f : {kernels::Format::Dense, kernels::Format::CSR,
+                            kernels::Format::BSR, kernels::Format::NM})
+    EXPECT_TRUE(hasGpuKernel(f));
+  EXPECT_FALSE(hasGpuKernel(kernels::Format::Bitmask));
+  EXPECT_FALSE(hasGpuKernel(kernels::Format::TiledCSR));
+  // No batched regime on the GPU.
+  EXPECT_FALSE(
+      usesBatchedLayout(kernels::Format::CSR, 32, 8, mlir::prune::Target::Gpu));
+}
+
+TEST(LayoutGpu, CpuCostsIgnoreTheGpuFields) {
+  std::vector<float> w = sparseWeight(256, 256, 10);
+  PackedWeight p = kernels::packCSR(w.data(), 256, 256);
+  CostModel cpu, tweaked;
+  tweaked.gpu.chip = GpuChip::Sm80;
+  tweaked.gpu.hbmGBs = 1;
+  tweaked.gpu.weightsInL2 = true;
+  for (int64_t batch : {1, 32})
+    EXPECT_EQ(kernelCost(p, batch, false, cpu),
+              kernelCost(p, batch, false, tweaked));
+  // target = gpu is the GPU model.
+  EXPECT_EQ(kernelCost(p, 1, false, gpuModel()),
+            gpuKernelCost(p, 1, GpuCostModel{}));
+}
+
+TEST(LayoutGpu, SparsePaysOnALargeLayerAtBatch1) {
+  // 4096x4096 at 90 % at batch 1 streams 64 MiB dense, ~10 MB as csr: the
+  // kernels are bandwidth-bound, csr predicted several times faster.
+  std::vector<float> w = randomWeight(4096, 4096, 0.9);
+  for (GpuChip chip : {GpuChip::Sm80, GpuChip::Sm90})
+    for (Objective objective : {Objective::Size, Objective::Latency}) {
+      KernelLayout l =
+          chooseKernelLayout(w.data(), 4096, 4096, {{1, false}}, std::nullopt,
+                             {}, gpuModel(chip, objective), 8);
+      EXPECT_EQ(l.format, kernels::Format::CSR);
+      EXPECT_FALSE(l.batched);
+      ASSERT_EQ(l.costs.size(), 2u); // dense, csr: no bitmask on the GPU
+      EXPECT_LT(costOf(l, kernels::Format::CSR),
+                0.5 * costOf(l, kernels::Format::Dense));
+    }
+}
+
+TEST(LayoutGpu, TinyLayerStaysDense) {
+  // 10 outputs x 64 inputs: one launch and a few dependent loads whatever
+  // the format. For latency no sparse format can be 10 % faster. For size,
+  // csr's extra round trip to HBM (the row pointers) makes it > 10 %
+  // slower; weights resident in L2 make that round trip short enough for
+  // csr to count as not slower (within the margin), and size takes it.
+  for (double sparsity : {0.5, 0.9, 0.99})
+    for (bool inL2 : {false, true})
+      for (Objective objective : {Objective::Size, Objective::Latency}) {
+        std::vector<float> w = randomWeight(10, 64, sparsity);
+        CostModel model = gpuModel(GpuChip::Sm90, objective);
+        model.gpu.weightsInL2 = inL2;
+        KernelLayout l = chooseKernelLayout(w.data(), 10, 64, {{1, false}},
+                                            std::nullopt, {}, model, 8);
+        double dense = costOf(l, kernels::Format::Dense);
+        double csr = costOf(l, kernels::Format::CSR);
+        // The launch dominates: under 2 launches of 4 us.
+        EXPECT_LT(dense, 8000.0);
+        EXPECT_LT(csr, 8000.0);
+        if (objective == Objective::Latency || !inL2) {
+          EXPECT_EQ(l.format, kernels::Format::Dense) << sparsity;
+        } else {
+          EXPECT_EQ(l.format, kernels::Format::CSR) << sparsity;
+          EXPECT_GT(csr, dense);
+        }
+      }
+}
+
+TEST(LayoutGpu, MonotoneInSparsityAndBandwidth) {
+  const int64_t batches[] = {1, 32};
+  double previous[] = {std::numeric_limits<double>::infinity(),
+                       std::numeric_limits<double>::infinity()};
+  double dense[] = {-1, -1};
+  for (double sparsity : {0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99}) {
+    std::vector<float> w = randomWeight(2048, 2048, sparsity);
+    for (int i = 0; i < 2; ++i) {
+      double csr = gpuCost(w, 2048, 2048, kernels::Format::CSR, batches[i]);
+      EXPECT_LE(csr, previous[i]) << "batch " << batches[i] << ", " << sparsity;
+      previous[i] = csr;
+      // Dense reads every weight, zero or not.
+      double d = gpuCost(w, 2048, 2048, kernels::Format::Dense, batches[i]);
+      if (dense[i] >= 0)
+        EXPECT_DOUBLE_EQ(d, dense[i]);
+      dense[i] = d;
+    }
+  }
+  // More bandwidth never costs more.
+  std::vector<float> w = randomWeight(4096, 4096, 0.8);
+  for (kernels::Format f : {kernels::Format::Dense, kernels::Format::CSR}) {
+    GpuCostModel h100, h200;
+    h200.hbmGBs = 4800;
+    for (int64_t batch : {1, 32})
+      EXPECT_LE(gpuCost(w, 4096, 4096, f, batch, h200),
+                gpuCost(w, 4096, 4096, f, batch, h100));
+  }
+  // Nor do weights served from L2.
+  GpuCostModel inL2;
+  inL2.weightsInL2 = true;
+  EXPECT_LT(gpuCost(w, 4096, 4096, kernels::Format::CSR, 1, inL2),
+            gpuCost(w, 4096, 4096, kernels::Format::CSR, 1));
+}
+
+TEST(LayoutGpu, FewRowsAndUnevenRowsCostParallelism) {
+  // The same 10 % of entries of 64 MiB of weights: 64 rows (64 warps, far
+  // from the ~3400 that saturate HBM on an H100) cost more than 4096 rows.
+  std::vector<float> wide = randomWeight(64, 262144, 0.9);
+  std::vector<float> square = randomWeight(4096, 4096, 0.9);
+  EXPECT_GT(gpuCost(wide, 64, 262144, kernels::Format::CSR, 1),
+            2 * gpuCost(square, 4096, 4096, kernels::Format::CSR, 1));
+  // The same entries gathered in 10 % of the rows: their warps walk 10x
+  // longer rows, the others idle.
+  std::vector<float> uneven(4096 * 4096, 0.0f);
+  for (int64_t i = 0; i < 410 * 4096; ++i)
+    uneven[i] = 1.0f;
+  std::vector<float> even = sparseWeight(4096, 4096, 10);
+  EXPECT_GT(gpuCost(uneven, 4096, 4096, kernels::Format::CSR, 1),
+            2 * gpuCost(even, 4096, 4096, kernels::Format::CSR, 1));
+}
+
+TEST(LayoutGpu, BatchedKernels) {
+  // Batch 32: dense is cuBLAS sgemm / dense_tiled, reading W once for 32
+  // rows of x; csr runs transpose_x + tile_rows, 128 blocks of 8 warps
+  // that each walk 4 rows' entries one dependent gather at a time.
+  std::vector<float> w90 = randomWeight(4096, 4096, 0.9);
+  std::vector<float> w99 = randomWeight(4096, 4096, 0.99);
+  double dense1 = gpuCost(w90, 4096, 4096, kernels::Format::Dense, 1);
+  double dense32 = gpuCost(w90, 4096, 4096, kernels::Format::Dense, 32);
+  double csr1 = gpuCost(w90, 4096, 4096, kernels::Format::CSR, 1);
+  double csr32 = gpuCost(w90, 4096, 4096, kernels::Format::CSR, 32);
+  // Batching amortizes the weight's reads (and the launches).
+  EXPECT_LT(dense32, 2 * dense1);
+  EXPECT_LT(csr32, 32 * csr1);
+  // Two launches at least.
+  EXPECT_GT(gpuCost(w99, 4096, 4096, kernels::Format::CSR, 32), 8000.0);
+  // Latency-bound at 90 %: dense (bandwidth- and compute-bound) is faster;
+  // at 99 % the walks are 10x shorter and csr wins.
+  EXPECT_GT(csr32, dense32);
+  EXPECT_LT(gpuCost(w99, 4096, 4096, kernels::Format::CSR, 32), dense32);
+  KernelLayout l = chooseKernelLayout(w90.data(), 4096, 4096, {{32, false}},
+                                      std::nullopt, {}, gpuModel(), 8);
+  EXPECT_EQ(l.format, kernels::Format::Dense);
+  l = chooseKernelLayout(w99.data(), 4096, 4096, {{32, false}}, std::nullopt,
+                         {}, gpuModel(), 8);
+  EXPECT_EQ(l.format, kernels::Format::CSR);
+  EXPECT_FALSE(l.batched); // csr as it is, not csr-tiled
+  EXPECT_EQ(l.packed.format, kernels::Format::CSR);
+  // Dense at batch 128 is compute-bound: 4.3 GFLOP at 70 % of 67 TFLOPS.
+  double dense128 = gpuCost(w90, 4096, 4096, kernels::Format::Dense, 128);
+  EXPECT_GT(dense128, 85000.0);
+  EXPECT_LT(dense128, 100000.0);
+}
+
+TEST(LayoutGpu, StructuredFormats) {
+  // 2:4 at batch 1: half the values, 2-bit codes, no row pointers.
+  std::vector<float> w = sparseWeight(4096, 4096, 2);
+  KernelLayout l = chooseKernelLayout(
+      w.data(), 4096, 4096, {{1, false}}, std::nullopt, {0, 0, 2, 4},
+      gpuModel(GpuChip::Sm90, Objective::Latency), 8);
+  EXPECT_EQ(l.format, kernels::Format::NM);
+  EXPECT_LT(costOf(l, kernels::Format::NM), costOf(l, kernels::Format::CSR));
+  // Requested formats: those without GPU kernels fall back to csr.
+  l = chooseKernelLayout(w.data(), 4096, 4096, {{1, false}},
+                         kernels::Format::Bitmask, {}, gpuModel(), 8);
+  EXPECT_TRUE(l.fellBack);
+  EXPECT_EQ(l.format, kernels::Format::CSR);
+  EXPECT_TRUE(std::isinf(gpuCost(w, 64, 64, kernels::Format::Bitmask, 1)));
+}
+
+TEST(LayoutGpu, NeverPicksAFormatPredictedSlowerThanDense) {
+  struct Shape {
+    int64_t rows, cols;
+  };
+  for (Shape s :
+       {Shape{10, 64}, Shape{128, 784}, Shape{1024, 1024}, Shape{4096, 512}})
+    for (double sparsity : {0.0, 0.5, 0.8, 0.9, 0.97}) {
+      std::vector<float> w = randomWeight(s.rows, s.cols, sparsity);
+      for (int64_t batch : {1, 8, 32})
+        for (Objective objective : {Objective::Size, Objective::Latency})
+          for (GpuChip chip : {GpuChip::Sm80, GpuChip::Sm90}) {
+            CostModel model = gpuModel(chip, objective);
+            KernelLayout l =
+                chooseKernelLayout(w.data(), s.rows, s.cols, {{batch, false}},
+                                   std::nullopt, {}, model, 8);
+            double dense = costOf(l, kernels::Format::Dense);
+            double chosen = costOf(l, l.format);
+            double limit = objective == Objective::Size
+                               ? (1 + model.margin) * dense
+                               : dense;
+            EXPECT_LE(chosen, limit) << s.rows << "x" << s.cols << " at "
+                                     << sparsity << ", batch " << batch;
+            EXPECT_NE(l.format, kernels::Format::Bitmask);
+            EXPECT_FALSE(l.batched);
+          }
+    }
 }

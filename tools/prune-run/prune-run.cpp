@@ -38,6 +38,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -129,6 +130,16 @@ static cl::opt<std::string> output("output",
                                    cl::desc("Write model A's first output for "
                                             "every sample to this .npy"),
                                    cl::init(""), cl::cat(category));
+static cl::opt<std::string>
+    saveInputs("save-inputs",
+               cl::desc("Write the samples' first argument, preprocessed, "
+                        "to this .npy ([N, ...]; f32), e.g. for "
+                        "prune-gpu-run"),
+               cl::init(""), cl::cat(category));
+static cl::opt<std::string>
+    saveLabels("save-labels",
+               cl::desc("Write the samples' labels to this .npy ([N]; i64)"),
+               cl::init(""), cl::cat(category));
 static cl::opt<int> bench("bench",
                           cl::desc("Time this many calls per model (0: none; "
                                    "--sweep default 200)"),
@@ -525,6 +536,34 @@ int main(int argc, char **argv) {
       off += o.bytes.size();
     }
     if (auto err = writeNpy(output, all))
+      return failWith(llvm::toString(std::move(err)));
+  }
+  if (!saveInputs.empty()) {
+    std::vector<HostTensor> samples;
+    for (int64_t s = in.begin; s < in.begin + in.count; ++s) {
+      auto args = in.source->sample(s);
+      if (!args)
+        return failWith(llvm::toString(args.takeError()));
+      samples.push_back((*args)[0].convertTo(ElementKind::F32));
+    }
+    std::vector<int64_t> shape = samples[0].shape;
+    shape.insert(shape.begin(), in.count);
+    HostTensor all(ElementKind::F32, shape);
+    for (size_t i = 0, off = 0; i < samples.size(); ++i) {
+      std::copy(samples[i].bytes.begin(), samples[i].bytes.end(),
+                all.bytes.begin() + off);
+      off += samples[i].bytes.size();
+    }
+    if (auto err = writeNpy(saveInputs, all))
+      return failWith(llvm::toString(std::move(err)));
+  }
+  if (!saveLabels.empty()) {
+    if (in.labels.empty())
+      return failWith("--save-labels needs --labels");
+    HostTensor all(ElementKind::I64, {in.count});
+    std::memcpy(all.bytes.data(), in.labels.data() + in.begin,
+                in.count * sizeof(int64_t));
+    if (auto err = writeNpy(saveLabels, all))
       return failWith(llvm::toString(std::move(err)));
   }
   return failed ? 1 : 0;

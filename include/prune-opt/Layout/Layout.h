@@ -8,13 +8,20 @@
 // chooseKernelLayout once per weight and records the result as
 // #prune.layout) and materialized (nn-lower-kernels calls materialize with
 // that layout). prune-bench uses the same functions, so the formats it
-// measures are the ones the compiler would pick. No MLIR dependency.
+// measures are the ones the compiler would pick. No MLIR dependency (the
+// Target enum is the prune dialect's, plain C++ from PruneEnums.td).
+//
+// Two cost models: the CPU kernel library's (constants measured with
+// prune-bench) and, for nn-sparsify{target=gpu}, the GPU kernels' of
+// lib/GpuRuntime (constants from public chip specifications, not measured:
+// docs/Design.md, "GPU cost model").
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef PRUNE_OPT_LAYOUT_LAYOUT_H
 #define PRUNE_OPT_LAYOUT_LAYOUT_H
 
+#include "prune-opt/Dialect/Prune/PruneEnums.h"
 #include "prune-opt/Runtime/Kernels.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -44,8 +51,51 @@ enum class Isa { Avx512, Portable };
 /// The kernels this machine runs (prune_kernels_has_avx512()).
 Isa hostIsa();
 
+/// The GPUs the GPU cost model has constants for (nn-sparsify's gpu-chip).
+enum class GpuChip {
+  Sm80, ///< A100 SXM 80 GB
+  Sm90, ///< H100 SXM
+};
+
+/// A GPU's public specifications, the per-chip constants of the GPU cost
+/// model (docs/Design.md, "GPU cost model"; not measured here).
+struct GpuChipSpec {
+  const char *name;  ///< "sm_80", "sm_90"
+  double hbmGBs;     ///< peak HBM bandwidth, GB/s
+  int64_t sms;       ///< streaming multiprocessors
+  int64_t fp32PerSm; ///< FP32 lanes per SM (non-tensor)
+  double clockGHz;   ///< boost clock
+  double l2MiB;      ///< L2 cache
+  double l2GBs;      ///< L2 read bandwidth, GB/s (estimate)
+};
+const GpuChipSpec &gpuChipSpec(GpuChip chip);
+
+/// The GPU cost model's inputs beyond the chip's constants.
+struct GpuCostModel {
+  GpuChip chip = GpuChip::Sm90;
+  /// Peak HBM bandwidth, GB/s; 0 = the chip's (e.g. 4800 for an H200, an
+  /// sm_90 with faster memory). nn-sparsify's gpu-bandwidth-gbs.
+  double hbmGBs = 0;
+  /// Every weight of the model stays in L2 between calls (see
+  /// weightsFitInL2): weights are read at L2 bandwidth and latency.
+  bool weightsInL2 = false;
+};
+
+/// Whether `bytes` of weights (the whole model's) stay in `chip`'s L2
+/// between calls: they fit in half of it (the rest holds activations;
+/// A100 and H100 split L2 into two partitions that may both hold a line).
+bool weightsFitInL2(double bytes, GpuChip chip);
+
+/// Whether lib/GpuRuntime has kernels for `format` (dense, csr, bsr, nm;
+/// not bitmask or csr-tiled).
+bool hasGpuKernel(Format format);
+
 /// Constants of the kernel cost model (docs/Design.md, "Kernel cost model").
 struct CostModel {
+  /// Which kernels are costed: the CPU library's (the fields below up to
+  /// `objective`) or the GPU's (`gpu`).
+  Target target = Target::Cpu;
+  GpuCostModel gpu;
   Isa isa = Isa::Avx512;
   /// Memory read bandwidth of one core, GB/s (nn-sparsify's bandwidth-gbs).
   double bandwidthGBs = 12.0;
@@ -71,8 +121,10 @@ constexpr int64_t kDefaultTiledFromBatch = 8;
 
 /// The batched-layout rule, the only place it is written: a weight used at
 /// `batch` rows gets the batched layout of `format` when it has one and
-/// `tiledFromBatch` > 0 and `batch` >= it.
-bool usesBatchedLayout(Format format, int64_t batch, int64_t tiledFromBatch);
+/// `tiledFromBatch` > 0 and `batch` >= it. Only on the CPU: the GPU kernels
+/// run csr, bsr and nm as they are at every batch.
+bool usesBatchedLayout(Format format, int64_t batch, int64_t tiledFromBatch,
+                       Target target = Target::Cpu);
 
 /// The structure a pruning pattern gave a weight (0 = none).
 struct Structure {
@@ -91,11 +143,19 @@ bool materialize(const float *w, int64_t rows, int64_t cols, Format format,
 /// else the width of its column indices).
 int64_t indexBits(const PackedWeight &packed);
 
-/// Expected ns of one call of a kernel: the larger of the time to stream
-/// its bytes and its compute time (per-element costs measured by
-/// prune-bench on the dev VM). `transposedInput`: x arrives as [K, batch].
+/// Expected ns of one call of a kernel. CPU: the larger of the time to
+/// stream its bytes and its compute time (per-element costs measured by
+/// prune-bench on the dev VM); `transposedInput`: x arrives as [K, batch].
+/// GPU (model.target): gpuKernelCost.
 double kernelCost(const PackedWeight &packed, int64_t batch,
                   bool transposedInput, const CostModel &model);
+
+/// Expected ns of one call of lib/GpuRuntime's launchFc plan for `packed`
+/// at `batch` (launches included), by the GPU cost model (docs/Design.md,
+/// "GPU cost model"); dense is the faster of the project's kernels and
+/// cuBLAS. Infinite for a format without GPU kernels.
+double gpuKernelCost(const PackedWeight &packed, int64_t batch,
+                     const GpuCostModel &model);
 
 /// One fully connected use of a weight.
 struct FcUse {
@@ -120,7 +180,9 @@ struct KernelLayout {
 /// the smallest of those predicted not slower than dense (Size), or the
 /// fastest, a sparse one only past the margin (Latency). Auto's candidates
 /// are dense, csr, bitmask, and bsr / nm when `structure` has blocks /
-/// N:M groups.
+/// N:M groups; for the GPU (model.target) those with GPU kernels (no
+/// bitmask), never in the batched layout. A requested format the target
+/// has no kernels for falls back to csr like one that does not fit.
 KernelLayout chooseKernelLayout(const float *w, int64_t rows, int64_t cols,
                                 llvm::ArrayRef<FcUse> uses,
                                 std::optional<Format> requested,

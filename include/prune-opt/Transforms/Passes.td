@@ -326,6 +326,20 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     that does not cost speed; `latency` takes the fastest, a sparse format
     only if below (1 - `margin`) x dense's cost. `format=csr` compresses every
     pruned weight at least `min-sparsity` sparse; `format=dense` none.
+
+    `target=gpu` chooses for the GPU kernels of `lib/GpuRuntime` instead
+    (the layout records `target = gpu`): the candidates are the formats
+    with GPU kernels (dense, csr, bsr, nm; never the batched regime),
+    costed by the GPU cost model of `lib/Layout` for `gpu-chip` (launches,
+    HBM or L2 bandwidth and latency, the warps in flight, idle lanes of
+    short rows, the busiest warp, FLOPs of dense at batch > 1; dense is the
+    faster of the project's kernels and cuBLAS), with the same `objective`
+    and `margin`. Its constants are public chip specifications and
+    estimates, not measurements (docs/Design.md). The CPU options (`isa`,
+    `bandwidth-gbs`, `cache-kib`, `csr-tiled-batch`) do not apply;
+    `format=bitmask` is an error (no GPU kernels). With `format=auto`,
+    weights that are not only used by fully connected layers and
+    convolutions stay dense (remark).
   }];
   let options = [
     Option<"format", "format", "mlir::prune::FormatOption",
@@ -368,7 +382,27 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
            "Bit width of positions and coordinates (0 = index, 8, 16, 32, 64)">,
     Option<"bandwidthGBs", "bandwidth-gbs", "double", "12.0",
            "auto: memory read bandwidth of one core (GB/s) for the kernel "
-           "cost model (measured by prune-bench)">
+           "cost model (measured by prune-bench)">,
+    Option<"target", "target", "mlir::prune::Target",
+           "mlir::prune::Target::Cpu",
+           "The device whose kernels the layouts are chosen for",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::Target::Cpu, "cpu",
+                        "The CPU kernel library (nn-lower-kernels)"),
+             clEnumValN(mlir::prune::Target::Gpu, "gpu",
+                        "The GPU kernels (lib/GpuRuntime): dense, csr, bsr, "
+                        "nm"))}]>,
+    Option<"gpuChip", "gpu-chip", "mlir::prune::layout::GpuChip",
+           "mlir::prune::layout::GpuChip::Sm90",
+           "target=gpu: the GPU the cost model predicts",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::layout::GpuChip::Sm80, "sm_80",
+                        "A100 SXM 80 GB: 2039 GB/s, 108 SMs, 40 MiB L2"),
+             clEnumValN(mlir::prune::layout::GpuChip::Sm90, "sm_90",
+                        "H100 SXM: 3350 GB/s, 132 SMs, 50 MiB L2"))}]>,
+    Option<"gpuBandwidthGBs", "gpu-bandwidth-gbs", "double", "0.0",
+           "target=gpu: peak HBM bandwidth (GB/s) instead of the chip's "
+           "(0 = the chip's; e.g. 4800 for an H200)">
   ];
   let dependentDialects = ["mlir::prune::PruneDialect",
                            "mlir::sparse_tensor::SparseTensorDialect",

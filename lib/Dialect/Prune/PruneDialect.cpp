@@ -6,6 +6,7 @@
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/GpuRuntime/GpuPlan.h"
+#include "prune-opt/Layout/Layout.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -140,11 +141,12 @@ double DecisionAttr::getAchievedSparsity() const {
 // LayoutAttr
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                   kernels::Format format, BatchRegime regime, int64_t batch,
-                   int64_t blockRows, int64_t blockCols, int64_t n, int64_t m,
-                   int64_t indexBits, int64_t bytes, DictionaryAttr costs) {
+LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 kernels::Format format, Target target,
+                                 BatchRegime regime, int64_t batch,
+                                 int64_t blockRows, int64_t blockCols,
+                                 int64_t n, int64_t m, int64_t indexBits,
+                                 int64_t bytes, DictionaryAttr costs) {
   if (!kernels::isSelectable(format))
     return emitError() << "format '" << kernels::formatName(format)
                        << "' is a materialized layout, not a choice (csr-tiled"
@@ -155,6 +157,14 @@ LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                           format))
     return emitError() << "format '" << kernels::formatName(format)
                        << "' has no batched regime (csr, bitmask and nm do)";
+  if (target == Target::Gpu && !layout::hasGpuKernel(format))
+    return emitError() << "format '" << kernels::formatName(format)
+                       << "' has no GPU kernels (target = gpu: dense, csr, "
+                          "bsr and nm)";
+  if (target == Target::Gpu && regime == BatchRegime::Batched)
+    return emitError() << "target = gpu has no batched regime (the GPU "
+                          "kernels run csr, bsr and nm as they are at every "
+                          "batch)";
   if (batch < 1)
     return emitError() << "batch must be >= 1, got " << batch;
   bool isBSR = format == kernels::Format::BSR;

@@ -101,6 +101,11 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
 
     * `format`: a selectable row of `include/prune-opt/Runtime/Formats.def`
       (`dense`, `csr`, `bitmask`, `bsr`, `nm`).
+    * `target`: the device whose kernels the layout was chosen for and
+      costed with (nn-sparsify's `target`): `cpu` (the default, not
+      printed) or `gpu`. A `gpu` layout has a format with GPU kernels
+      (`dense`, `csr`, `bsr`, `nm`) and no batched regime (the GPU kernels
+      run those formats as they are at every batch).
     * `regime`: `batched` when the weight runs at batches from nn-sparsify's
       `csr-tiled-batch` on; `csr`, `bitmask` and `nm` weights are then
       materialized as `csr-tiled` (256x256 tiles with u8 indices). Only
@@ -113,10 +118,12 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
       coordinate width (0 = `index`).
     * `bytes`: bytes the kernel reads per call (0: no kernel layout).
     * `costs`: the cost model's predicted ns per call of each candidate
-      format (keys are format names).
+      format (keys are format names), by the CPU or the GPU cost model as
+      `target` says.
   }];
   let parameters = (ins
     Prune_FormatParameter:$format,
+    Prune_DefaultEnumParameter<Prune_Target, "::mlir::prune::Target::Cpu">:$target,
     Prune_DefaultEnumParameter<Prune_Regime,
                                "::mlir::prune::BatchRegime::Single">:$regime,
     DefaultValuedParameter<"int64_t", "1", "largest batch">:$batch,

@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Criterion, Refit, Scope, PrunePattern and BatchRegime with their
+// Criterion, Refit, Scope, PrunePattern, BatchRegime and Target with their
 // stringify/symbolize functions, generated from PruneEnums.td. Plain C++
-// over LLVM's ADT: the Criteria library uses them without MLIR IR.
+// over LLVM's ADT: the Criteria and Layout libraries use them without
+// MLIR IR.
 //
 //===----------------------------------------------------------------------===//
 

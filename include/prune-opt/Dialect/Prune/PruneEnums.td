@@ -59,4 +59,11 @@ def Prune_Regime : I32EnumAttr<"BatchRegime", "the batch a layout is laid out fo
   let genSpecializedAttr = 0;
 }
 
+def Prune_Target : I32EnumAttr<"Target", "the device a layout is chosen for", [
+    I32EnumAttrCase<"Cpu", 0, "cpu">,
+    I32EnumAttrCase<"Gpu", 1, "gpu">]> {
+  let cppNamespace = "::mlir::prune";
+  let genSpecializedAttr = 0;
+}
+
 #endif // PRUNE_OPT_DIALECT_PRUNE_PRUNEENUMS_TD
