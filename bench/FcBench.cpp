@@ -16,14 +16,20 @@
 // fraction of the bandwidth bound. Weights are evicted from the caches
 // before every timed call.
 //
+// With --gpu, the same layers on an NVIDIA GPU instead (bench/GpuBench.cpp:
+// libPruneOptGpu's kernels against cuBLAS and cuBLASLt in the same run;
+// needs a build with CUDA, and says "no GPU: skipped" without a device).
+//
 // Usage: prune-bench [--shapes=1024x1024,4096x4096,4096x1024]
 //                    [--batches=1,8,32] [--sparsities=0.5,0.7,0.8,0.9,0.95]
 //                    [--formats=auto,csr,bitmask] [--structured=2:4,4x1,1x4]
 //                    [--block-sparsities=0.8,0.9] [--num-threads=1,2]
 //                    [--upstream] [--reps=11] [--markdown=FILE]
-//                    [--plot=PREFIX]
+//                    [--plot=PREFIX] [--gpu [--gpu-no-flush]]
 //
 //===----------------------------------------------------------------------===//
+
+#include "GpuBench.h"
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Execution/Runner.h"
@@ -104,6 +110,19 @@ static cl::opt<int> reps("reps", cl::cat(benchCategory),
 static cl::opt<std::string> markdown("markdown", cl::cat(benchCategory),
                                      cl::desc("Also write the table here"),
                                      cl::init(""));
+static cl::opt<bool>
+    gpu("gpu", cl::cat(benchCategory),
+        cl::desc("Measure the layers on the GPU instead: libPruneOptGpu's "
+                 "kernels (dense, csr at --sparsities, --structured as nm "
+                 "(2:4 also on the sparse tensor cores, f16 and bf16) or "
+                 "bsr at --block-sparsities) against cuBLAS and cuBLASLt "
+                 "f16 in the same run (needs a build with CUDA; skipped "
+                 "without a GPU)"),
+        cl::init(false));
+static cl::opt<bool> gpuNoFlush(
+    "gpu-no-flush", cl::cat(benchCategory),
+    cl::desc("--gpu: do not overwrite the L2 cache before each timed call"),
+    cl::init(false));
 static cl::opt<std::string>
     plot("plot", cl::cat(benchCategory),
          cl::desc("Write PREFIX.tsv and, with gnuplot, PREFIX.png: speedup "
@@ -406,6 +425,48 @@ kernelChoice(ModuleOp module, llvm::StringRef pipeline, int64_t denseBytes) {
   return {format, bytes};
 }
 
+/// --markdown: writes `report` there (if asked); false after saying why it
+/// could not.
+static bool writeMarkdown(const std::string &report) {
+  if (markdown.empty())
+    return true;
+  std::error_code ec;
+  llvm::raw_fd_ostream file(markdown, ec);
+  if (ec) {
+    llvm::errs() << "cannot write " << markdown << ": " << ec.message() << "\n";
+    return false;
+  }
+  file << report;
+  return true;
+}
+
+/// The weight W[out][in] pruned by nn-prune{options} exactly as the CPU
+/// variants prune it (the layer built by buildFc), for --gpu.
+static std::vector<float> pruneForGpu(DialectRegistry &registry, int64_t out,
+                                      int64_t in, const std::vector<double> &w,
+                                      const std::string &options) {
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  OwningOpRef<ModuleOp> module = buildFc(ctx, 1, out, in, w);
+  PassManager pm(&ctx);
+  std::string pipeline = "nn-prune{" + options + "}";
+  if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(*module))) {
+    llvm::errs() << "prune-bench --gpu: " << pipeline << " failed\n";
+    return {};
+  }
+  std::vector<float> masked;
+  module->walk([&](arith::ConstantOp c) {
+    auto type = dyn_cast<RankedTensorType>(c.getType());
+    if (!type || type.getShape() != ArrayRef<int64_t>{out, in})
+      return;
+    FailureOr<std::vector<double>> values =
+        readWeight(cast<ElementsAttr>(c.getValue()), c.getLoc());
+    if (succeeded(values))
+      masked.assign(values->begin(), values->end());
+  });
+  return masked;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   registerAllPasses();
@@ -437,6 +498,27 @@ int main(int argc, char **argv) {
   DialectRegistry registry;
   registerAllUpstream(registry);
   registerPruneOptDialects(registry);
+  if (gpu) {
+    prunebench::GpuBenchOptions options;
+    options.shapes = shapeList;
+    options.batches = batchList;
+    options.sparsities = sparsityList;
+    options.structured = structList;
+    options.blockSparsities = blockList;
+    options.reps = reps;
+    options.flushL2 = !gpuNoFlush;
+    std::string report;
+    int status = prunebench::runGpuBench(
+        options,
+        [&](int64_t out, int64_t in, const std::vector<double> &w,
+            const std::string &prune) {
+          return pruneForGpu(registry, out, in, w, prune);
+        },
+        report);
+    if (status == 0 && !writeMarkdown(report))
+      return 1;
+    return status;
+  }
   std::vector<Blas> blasList = loadBlas();
 
   std::map<int, double> bandwidth, peak;
@@ -632,16 +714,8 @@ int main(int argc, char **argv) {
     }
   }
   prune_kernels_set_num_threads(1);
-  if (!markdown.empty()) {
-    std::error_code ec;
-    llvm::raw_fd_ostream file(markdown, ec);
-    if (ec) {
-      llvm::errs() << "cannot write " << markdown << ": " << ec.message()
-                   << "\n";
-      return 1;
-    }
-    file << report;
-  }
+  if (!writeMarkdown(report))
+    return 1;
   if (!plot.empty()) {
     std::error_code ec;
     llvm::raw_fd_ostream file(plot + ".tsv", ec);

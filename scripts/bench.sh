@@ -4,7 +4,8 @@
 # OpenBLAS is measured with its default kernels and with its SkylakeX kernels
 # (a second copy loaded by prune-bench itself); the better one is the
 # baseline. Extra arguments go to prune-bench (e.g. --shapes=1024x1024
-# --reps=5).
+# --reps=5). With --gpu it builds and runs `prune-bench --gpu` (the GPU
+# cases, bench/GpuBench.cpp) and prints their table without touching docs/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -15,6 +16,11 @@ if [ -f "$build/build.ninja" ] && ! grep -q "prune-bench" "$build/build.ninja"; 
   cmake -U CBLAS_INCLUDE_DIR -U OPENBLAS_LIBRARY "$build" > /dev/null
 fi
 "$root/scripts/build.sh" --target prune-bench
+for arg in "$@"; do
+  if [ "$arg" = --gpu ]; then
+    exec "$build/bin/prune-bench" "$@"
+  fi
+done
 table="$(mktemp)"
 "${BUILD_DIR:-$root/build}/bin/prune-bench" --markdown="$table" \
   --plot="$root/docs/bench-fc" "$@"

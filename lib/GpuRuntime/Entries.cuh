@@ -9,9 +9,10 @@
 // parameters (pointers and integers, no structs) so that a gpu.func of
 // nn-lower-kernels{target=gpu} can call them with `llvm.call`, and the
 // emulated runtime can decode a launch's parameter array. Each builds the
-// rows view and FcArgs of Kernels.cuh and runs the kernel's __device__
-// function in the calling thread, so the entry is the whole kernel body.
-// Include after Kernels.cuh, at global scope.
+// rows view and FcArgs of Kernels.cuh (or the packed 2:4 weight of
+// SparseTensorCore.cuh) and runs the kernel's __device__ function in the
+// calling thread, so the entry is the whole kernel body. Include at global
+// scope.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 #define PRUNE_OPT_LIB_GPURUNTIME_ENTRIES_CUH
 
 #include "Kernels.cuh"
+#include "SparseTensorCore.cuh"
 
 /// The parameters of every entry point (GpuEntries.def documents them).
 #define PRUNE_GPU_ENTRY_PARAMS                                                 \
@@ -92,6 +94,25 @@ PRUNE_GPU_VIEW(nm, NmRows<false>) {
 }
 struct NoRows {};
 PRUNE_GPU_VIEW(none, NoRows) { return NoRows{}; }
+/// 2:4 on the sparse tensor cores: a0 the packed values, a1 the metadata
+/// (SparseTensorCorePack.h), p0 the parts K is split into (GpuPlan.h).
+template <SptcType T> struct SptcRows {
+  const uint32_t *values, *meta;
+  int64_t split;
+};
+PRUNE_GPU_VIEW(sptc24f16, SptcRows<SptcType::F16>) {
+  return {static_cast<const uint32_t *>(a0), static_cast<const uint32_t *>(a1),
+          p0};
+}
+PRUNE_GPU_VIEW(sptc24bf16, SptcRows<SptcType::BF16>) {
+  return {static_cast<const uint32_t *>(a0), static_cast<const uint32_t *>(a1),
+          p0};
+}
+/// The split-K reduction: p0 parts.
+struct SplitParts {
+  int64_t split;
+};
+PRUNE_GPU_VIEW(parts, SplitParts) { return SplitParts{p0}; }
 #undef PRUNE_GPU_VIEW
 
 // The kernels, by the names GpuEntries.def uses.
@@ -109,6 +130,28 @@ __device__ __forceinline__ void denseTiled(const DenseRows &w,
 }
 __device__ __forceinline__ void transposeX(const NoRows &, const FcArgs &a) {
   ::pruneopt::gpu::transposeX(a.x, a.xs, a.batch, a.cols, a.xT);
+}
+/// SparseTensorCore.cuh's kernels, as launchSptc24 runs them: split K ways,
+/// the partial sums go to the scratch (a.xT).
+template <SptcType T>
+__device__ __forceinline__ void sptc24(const SptcRows<T> &r, const FcArgs &a) {
+  SptcWeightView w;
+  w.type = T;
+  w.rows = a.rows;
+  w.cols = a.cols;
+  // (GpuPlan.h's sptcCeilDiv is host code.)
+  w.rowTiles = (a.rows + kSptcTileRows - 1) / kSptcTileRows;
+  w.kTiles = (a.cols + kSptcTileK - 1) / kSptcTileK;
+  w.values = r.values;
+  w.meta = r.meta;
+  const int64_t chunks = (w.kTiles + kSptcChunkTiles - 1) / kSptcChunkTiles;
+  const int64_t parts = r.split > 1 ? r.split : 1;
+  ::pruneopt::gpu::sptc24<T>(w, a, parts > 1 ? a.xT : nullptr,
+                             int((chunks + parts - 1) / parts));
+}
+__device__ __forceinline__ void sptcReduce(const SplitParts &p,
+                                           const FcArgs &a) {
+  ::pruneopt::gpu::sptcReduce(a.xT, int(p.split), a);
 }
 
 } // namespace pruneopt::gpu::entry

@@ -18,29 +18,33 @@
 // One source, three compilers: nvcc (SparseTensorCore.cu: the launches),
 // clang++ -x cuda --cuda-device-only -nocudainc (ClangCudaPrelude.h gives
 // the CUDA keywords; -DPRUNE_SPTC_INSTANTIATE instantiates the kernels:
-// test/Gpu/sptc-ptx.test) and a host compiler under SimtEmu.h, where
-// mma.sp is SimtMmaSp.h's warp collective (test/Unit/SparseTensorCore
-// Test.cpp). Only inline PTX the emulation replaces: the mma.sp, cvt.rn
-// pairs, one vector load.
+// test/Gpu/sptc-ptx.test; Bitcode.cu: the entry points of compiled models)
+// and a host compiler under SimtEmu.h, where mma.sp is SimtMmaSp.h's warp
+// collective (test/Unit/SparseTensorCoreTest.cpp, the emulated runtime).
+// Only inline PTX the emulation replaces: the mma.sp, cvt.rn pairs, one
+// vector load. Each kernel is a __device__ function (sptc24, sptcReduce)
+// that its __global__ kernel and the entry points of Entries.cuh (compiled
+// models, nn-lower-gpu{sparse-tensor-cores=...}) call.
 //
 // The kernels (blocks of kSptcThreads = 256 threads, 8 warps):
-// - sptc24Kernel: a block computes 256 outputs (16 row tiles; each warp
-//   two, 32 rows) x 32 batch columns (4 mma column tiles) over one part of
-//   K. K goes in chunks of 4 k-tiles (128 inputs): each warp first issues
-//   its weight loads for the chunk (per row tile and k-tile one 16-byte
-//   load of its A registers, and one 4-byte load of metadata per two
-//   k-tiles; SparseTensorCore.h has the layout), then the block stages
-//   x[32 batch][128 k] into shared memory as 16-bit pairs (the x of a chunk
-//   is read once per block, for all its 256 outputs), then each warp
-//   issues 2 row tiles x 4 k-tiles x 4 column tiles mma.sp. Even k-tiles
-//   use sparsity selector 0 and odd ones 1, so one metadata word per lane
-//   serves two k-tiles. Batch columns past the batch are staged as zeros
-//   and not stored; whole column tiles past it are skipped.
+// - sptc24Kernel (sptc24): a block computes 256 outputs (16 row tiles;
+//   each warp two, 32 rows) x 32 batch columns (4 mma column tiles) over
+//   one part of K. K goes in chunks of 4 k-tiles (128 inputs): each warp
+//   first issues its weight loads for the chunk (per row tile and k-tile
+//   one 16-byte load of its A registers, and one 4-byte load of metadata
+//   per two k-tiles; SparseTensorCore.h has the layout), then the block
+//   stages x[32 batch][128 k] into shared memory as 16-bit pairs (the x of
+//   a chunk is read once per block, for all its 256 outputs), then each
+//   warp issues 2 row tiles x 4 k-tiles x 4 column tiles mma.sp. Even
+//   k-tiles use sparsity selector 0 and odd ones 1, so one metadata word
+//   per lane serves two k-tiles. Batch columns past the batch are staged
+//   as zeros and not stored; whole column tiles past it are skipped.
 // - With K split over grid.z (kSplit > 1, sptcSplitK: too few blocks for
 //   the GPU otherwise), each part stores its raw sums to `partial`
-//   ([kSplit][batch][rows]) and sptcReduceKernel adds them in part order
-//   and applies the epilogue: deterministic, no atomics. Otherwise the
-//   epilogue is applied in registers at the output's one store.
+//   ([kSplit][batch][rows]) and sptcReduceKernel (sptcReduce) adds them
+//   in part order and applies the epilogue: deterministic, no atomics.
+//   Otherwise the epilogue is applied in registers at the output's one
+//   store.
 // - toSixteenKernel: x -> 16-bit x for the cuBLASLt f16 baseline.
 //
 //===----------------------------------------------------------------------===//
@@ -176,11 +180,11 @@ __device__ __forceinline__ float finish(float v, const float *y,
 /// y (+)= x W^T for a packed 2:4 W: see the top of the file. Block (x, y,
 /// z) computes row tiles 16x.. of batch columns 32y.. over K chunks
 /// [z * chunksPerSplit, (z + 1) * chunksPerSplit); with `partial`, stores
-/// raw sums to partial[z][b][o] instead of y.
+/// raw sums to partial[z][b][o] instead of y. The kernel's body, run by
+/// sptc24Kernel and by compiled models' entry points (Entries.cuh).
 template <SptcType T>
-__global__ void __launch_bounds__(kSptcThreads)
-    sptc24Kernel(SptcWeightView w, FcArgs a, float *partial,
-                 int chunksPerSplit) {
+__device__ __forceinline__ void sptc24(const SptcWeightView &w, const FcArgs &a,
+                                       float *partial, int chunksPerSplit) {
   using namespace sptc;
   __shared__ uint32_t xs[kSptcBlockBatch][kPitch];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -279,11 +283,17 @@ __global__ void __launch_bounds__(kSptcThreads)
         }
       }
 }
+template <SptcType T>
+__global__ void __launch_bounds__(kSptcThreads)
+    sptc24Kernel(SptcWeightView w, FcArgs a, float *partial,
+                 int chunksPerSplit) {
+  sptc24<T>(w, a, partial, chunksPerSplit);
+}
 
 /// Split K: y(b, o) = epilogue(partial[0][b][o] + partial[1][b][o] + ...),
 /// one thread per output, the parts added in order.
-__global__ void __launch_bounds__(kSptcThreads)
-    sptcReduceKernel(const float *partial, int kSplit, FcArgs a) {
+__device__ __forceinline__ void sptcReduce(const float *partial, int kSplit,
+                                           const FcArgs &a) {
   const int64_t i = int64_t(blockIdx.x) * kSptcThreads + threadIdx.x;
   const int64_t n = a.batch * a.rows;
   if (i >= n)
@@ -294,6 +304,10 @@ __global__ void __launch_bounds__(kSptcThreads)
   const int64_t b = i / a.rows, o = i % a.rows;
   float *y = a.y + b * a.ys + o;
   *y = sptc::finish(v, y, a, o);
+}
+__global__ void __launch_bounds__(kSptcThreads)
+    sptcReduceKernel(const float *partial, int kSplit, FcArgs a) {
+  sptcReduce(partial, kSplit, a);
 }
 
 /// out[b * ld + k] (16-bit, as pairs: ld even) = x[b * xs + k] rounded to
@@ -322,8 +336,9 @@ __global__ void __launch_bounds__(kSptcThreads)
 /// none; sptcSplitK's choice, or any other: it is rounded to whole chunks
 /// per part). With more than one part, `partial` must hold kSplit *
 /// a.batch * w.rows floats. launch(kernel, layout, function, grid, block,
-/// args...) as Kernels.cuh's launchFc ("sptc24"/"f16", then
-/// "sptc24_reduce"/"" when split); false if a launch failed.
+/// args...) as Kernels.cuh's launchFc ("mma_sp"/"sptc24f16" or
+/// "sptc24bf16", then "sptc_reduce"/"" when split: GpuPlan.h's entry
+/// names); false if a launch failed.
 template <typename Launch>
 bool launchSptc24(const SptcWeightView &w, FcArgs a, float *partial, int kSplit,
                   Launch &&launch) {
@@ -337,16 +352,15 @@ bool launchSptc24(const SptcWeightView &w, FcArgs a, float *partial, int kSplit,
                   unsigned(split));
   const dim3 block(kSptcThreads);
   float *out = split > 1 ? partial : nullptr;
-  const char *layout = sixteenName(w.type);
   bool ok = w.type == SptcType::BF16
-                ? launch("sptc24", layout, sptc24Kernel<SptcType::BF16>, grid,
-                         block, w, a, out, int(perSplit))
-                : launch("sptc24", layout, sptc24Kernel<SptcType::F16>, grid,
-                         block, w, a, out, int(perSplit));
+                ? launch("mma_sp", "sptc24bf16", sptc24Kernel<SptcType::BF16>,
+                         grid, block, w, a, out, int(perSplit))
+                : launch("mma_sp", "sptc24f16", sptc24Kernel<SptcType::F16>,
+                         grid, block, w, a, out, int(perSplit));
   if (!ok || split == 1)
     return ok;
   const float *sums = partial;
-  return launch("sptc24_reduce", "", sptcReduceKernel,
+  return launch("sptc_reduce", "", sptcReduceKernel,
                 dim3(unsigned(sptcCeilDiv(a.batch * w.rows, kSptcThreads))),
                 block, sums, split, a);
 }

@@ -66,29 +66,15 @@
 #include "Float16.h"
 #include "GpuTypes.h"
 #include "Launch.h"
+#include "prune-opt/GpuRuntime/GpuPlan.h"
 
 #include <cstdint>
 
 namespace pruneopt::gpu {
 
-/// mma.sp.m16n8k32's tile: 16 outputs (M) x 32 inputs (K) x 8 batch
-/// columns (N).
-constexpr int kSptcTileRows = 16;
-constexpr int kSptcTileK = 32;
-constexpr int kSptcTileBatch = 8;
-
-/// The kernel's blocks (SparseTensorCore.cuh): 8 warps, each computing 2
-/// row tiles (32 outputs) x 32 batch columns (4 mma column tiles), over K
-/// in chunks of 4 k-tiles (128 inputs) for which x is staged once in
-/// shared memory for the whole block.
-constexpr int kSptcWarps = 8;
-constexpr int kSptcThreads = kSptcWarps * 32;
-constexpr int kSptcRowTilesPerWarp = 2;
-constexpr int kSptcBlockRowTiles = kSptcWarps * kSptcRowTilesPerWarp;
-constexpr int kSptcBlockBatch = 32;
-constexpr int kSptcChunkTiles = 4;
-/// The most blocks a split-K launch is divided into along K (grid.z).
-constexpr int kSptcMaxSplit = 64;
+// The kernel's shape (kSptcTileRows, kSptcBlockRowTiles, ...), the sizes
+// of the packed arrays and the split along K: GpuPlan.h, which compiled
+// models' launch plans share.
 
 /// A packed 2:4 weight as the kernel reads it (device pointers; host
 /// pointers under the emulation). Layout: the top of this file.
@@ -100,26 +86,13 @@ struct SptcWeightView {
   const uint32_t *meta = nullptr;   // rowTiles * ceil(kTiles / 2) * 32 words
 };
 
-inline int64_t sptcCeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 /// How many blocks along K a call of `batch` columns is split into:
-/// enough blocks for `targetBlocks` (the runtime passes two per SM), at
-/// most one per K chunk and kSptcMaxSplit. With more than one, the kernel
-/// writes partial sums (kSplit * batch * rows floats of scratch) and a
-/// second kernel adds them in a fixed order and applies the epilogue.
-/// Returns a split with no empty part (the same one launchSptc24 uses).
+/// GpuPlan.h's sptcSplitTiles (the runtime passes two blocks per SM as
+/// targetBlocks; compiled models' plans use the same function). Returns a
+/// split with no empty part (the same one launchSptc24 uses).
 inline int sptcSplitK(const SptcWeightView &w, int64_t batch,
                       int64_t targetBlocks) {
-  int64_t blocks = sptcCeilDiv(w.rowTiles, kSptcBlockRowTiles) *
-                   sptcCeilDiv(batch, kSptcBlockBatch);
-  int64_t chunks = sptcCeilDiv(w.kTiles, kSptcChunkTiles);
-  int64_t split =
-      blocks >= targetBlocks ? 1 : sptcCeilDiv(targetBlocks, blocks);
-  split = split < chunks ? split : chunks;
-  split = split < kSptcMaxSplit ? split : kSptcMaxSplit;
-  split = split > 1 ? split : 1;
-  // Equal parts of whole chunks, none empty.
-  return int(sptcCeilDiv(chunks, sptcCeilDiv(chunks, split)));
+  return sptcSplitTiles(w.rowTiles, w.kTiles, batch, targetBlocks);
 }
 
 /// SparseTensorCore.cuh's launchSptc24 on `stream` (nvcc, SparseTensorCore.cu):

@@ -9,8 +9,9 @@
 // 4 consecutive inputs, the groups starting at input 0 (a last group of
 // fewer than 4 inputs is padded with zeros) -- to the 16-bit values and
 // metadata in the order SparseTensorCore.h describes. Used by Runtime.cpp
-// (prune_gpu_upload_nm24_sptc), by the tests and by prune-gpu-check. Host
-// C++ only, header-only (no LLVM, no CUDA).
+// (prune_gpu_upload_nm24_sptc), by nn-lower-kernels (compiled models with
+// sparse-tensor-cores=f16|bf16: the arrays become constants), by the tests
+// and by prune-gpu-check. Host C++ only, header-only (no LLVM, no CUDA).
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,8 +130,8 @@ inline bool packSptc24(const float *w, int64_t rows, int64_t cols,
   out.rowTiles = sptcCeilDiv(rows, kSptcTileRows);
   out.kTiles = sptcCeilDiv(cols, kSptcTileK);
   const int64_t kPairs = (out.kTiles + 1) / 2;
-  out.values.assign(size_t(out.rowTiles * out.kTiles * 32 * 4), 0);
-  out.meta.assign(size_t(out.rowTiles * kPairs * 32), 0);
+  out.values.assign(size_t(sptcValueWords(rows, cols)), 0);
+  out.meta.assign(size_t(sptcMetaWords(rows, cols)), 0);
   using detail::sptcGroup;
   for (int64_t rt = 0; rt < out.rowTiles; ++rt)
     for (int64_t kt = 0; kt < out.kTiles; ++kt)

@@ -66,7 +66,7 @@ void mlir::prune::buildTosaToLinalgPipeline(OpPassManager &pm) {
 
 /// What nn-lower-gpu adds to nn-lower-cpu's steps.
 struct GpuLowering {
-  std::string chip, binaryFormat, toolkit, bitcode;
+  std::string chip, binaryFormat, toolkit, bitcode, sparseTensorCores;
 };
 
 /// Checks the options of nn-lower-gpu; returns the error message, if any.
@@ -75,6 +75,11 @@ static std::string checkLowerGpuOptions(const LowerGpuOptions &options) {
     return llvm::formatv("nn-lower-gpu: option 'chip' must be sm_80 or sm_90, "
                          "got '{0}'",
                          options.chip.getValue());
+  StringRef sptc = options.sparseTensorCores;
+  if (sptc != "off" && sptc != "f16" && sptc != "bf16")
+    return llvm::formatv("nn-lower-gpu: option 'sparse-tensor-cores' must be "
+                         "off, f16 or bf16, got '{0}'",
+                         sptc);
   StringRef format = options.binaryFormat;
   if (format != "isa" && format != "bin" && format != "fatbin")
     return llvm::formatv("nn-lower-gpu: option 'format' must be isa, bin or "
@@ -136,8 +141,10 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
   if (options.kernels || gpu) {
     NNLowerKernelsOptions kernelOptions;
     kernelOptions.fuseEpilogue = options.fuseEpilogue;
-    if (gpu)
+    if (gpu) {
       kernelOptions.target = "gpu";
+      kernelOptions.sparseTensorCores = gpu->sparseTensorCores;
+    }
     pm.addPass(createNNLowerKernels(kernelOptions));
   }
   addText("func.func(linalg-generalize-named-ops)");
@@ -215,7 +222,7 @@ void mlir::prune::buildLowerGpuPipeline(OpPassManager &pm,
   cpu.vectorLength = options.vectorLength;
   cpu.fuseEpilogue = options.fuseEpilogue;
   GpuLowering gpu{options.chip, options.binaryFormat, options.toolkit,
-                  options.bitcode};
+                  options.bitcode, options.sparseTensorCores};
   buildLowering(pm, cpu, &gpu);
 }
 

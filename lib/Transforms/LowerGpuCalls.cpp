@@ -59,6 +59,13 @@ struct NNLowerGpuCallsPass
     if (failed(findBitcode()))
       return signalPassFailure();
     gpuModule = nullptr;
+    // The sparse tensor core kernels' mma.sp::ordered_metadata is PTX ISA
+    // 8.5 (SparseTensorCore.cuh); MLIR's NVPTX backend otherwise writes the
+    // chip's oldest PTX version (7.0 for sm_80, 7.8 for sm_90).
+    ptxFeatures = "";
+    for (auto [f, call] : calls)
+      if (gpuplan::isSptcLayout(call.getLayout().str()))
+        ptxFeatures = "+ptx85";
     for (auto [f, call] : calls) {
       if (failed(checkSignature(f, call)))
         return signalPassFailure();
@@ -69,6 +76,7 @@ struct NNLowerGpuCallsPass
 
   gpu::GPUModuleOp gpuModule;
   std::string bitcodePath;
+  std::string ptxFeatures;
 
   /// Finds the kernels' bitcode: option bitcode, else
   /// prune-opt/PruneGpuKernels.<chip>.bc in the lib directory of the binary
@@ -177,7 +185,7 @@ struct NNLowerGpuCallsPass
                       UnitAttr::get(ctx));
       OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
       auto target = NVVM::NVVMTargetAttr::get(
-          ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, "",
+          ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, ptxFeatures,
           /*targetFlags=*/nullptr,
           mb.getArrayAttr({mb.getStringAttr(bitcodePath)}));
       gpuModule = gpu::GPUModuleOp::create(
@@ -252,12 +260,15 @@ struct NNLowerGpuCallsPass
     if (accumulate)
       copy(yDev, yHost);
     Value null = LLVM::ZeroOp::create(b, loc, ptr);
-    Value xT = null;
-    if (gpuplan::planNeedsTranspose(call.getLayout().str(), batch))
-      xT = pointerOf(b, loc, alloc(MemRefType::get({cols, batch}, f32)));
+    std::string layout = call.getLayout().str();
+    int64_t targetBlocks = gpuplan::planTargetBlocks(chip);
+    Value scratch = null;
+    if (int64_t floats =
+            gpuplan::planScratchFloats(layout, rows, cols, batch, targetBlocks))
+      scratch = pointerOf(b, loc, alloc(MemRefType::get({floats}, f32)));
 
-    // PRUNE_GPU_ENTRY_PARAMS: a0..a2, x, y, bias, xT, ys, xs, batch, rows,
-    // cols, p0, p1, flags.
+    // PRUNE_GPU_ENTRY_PARAMS: a0..a2, x, y, bias, xT (the scratch), ys, xs,
+    // batch, rows, cols, p0, p1 (the step's), flags.
     SmallVector<Value> params;
     ArrayRef<int64_t> arrayBytes = call.getArrayBytes();
     for (unsigned i = 0; i < 3; ++i)
@@ -269,27 +280,32 @@ struct NNLowerGpuCallsPass
     params.push_back(pointerOf(b, loc, yDev));
     params.push_back(call.getBias() ? residentPointer(b, loc, bias, rows * 4)
                                     : null);
-    params.push_back(xT);
+    params.push_back(scratch);
     auto i64Const = [&](int64_t v) -> Value {
       return arith::ConstantIntOp::create(b, loc, i64, v);
     };
     for (int64_t v : {rows /*ys*/, cols /*xs*/, batch, rows, cols})
       params.push_back(i64Const(v));
-    ArrayRef<int64_t> scalars = call.getScalars();
-    for (unsigned i = 0; i < 2; ++i)
-      params.push_back(i64Const(i < scalars.size() ? scalars[i] : 0));
+    const unsigned p0At = params.size();
+    params.append({nullptr, nullptr}); // p0, p1: per step
     params.push_back(
         arith::ConstantIntOp::create(b, loc, b.getI32Type(), call.getFlags()));
 
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
+    ArrayRef<int64_t> scalars = call.getScalars();
     for (const gpuplan::PlanStep &step :
-         gpuplan::planFc(call.getLayout().str(), rows, cols, batch)) {
+         gpuplan::planFc(layout, rows, cols, batch,
+                         std::vector<int64_t>(scalars.begin(), scalars.end()),
+                         targetBlocks)) {
       gpu::GPUFuncOp kernel = getOrCreateKernel(step.entry);
+      params[p0At] = i64Const(step.p0);
+      params[p0At + 1] = i64Const(step.p1);
       auto launch = gpu::LaunchFuncOp::create(
           b, loc, kernel,
-          gpu::KernelDim3{index(step.gridX), index(step.gridY), index(1)},
+          gpu::KernelDim3{index(step.gridX), index(step.gridY),
+                          index(step.gridZ)},
           gpu::KernelDim3{index(gpuplan::kBlockThreads), index(1), index(1)},
           /*dynamicSharedMemorySize=*/Value(), params, token, ValueRange{t});
       t = launch.getAsyncToken();

@@ -15,6 +15,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+// (The 2:4 sparse tensor core packer is host C++ of lib/GpuRuntime, private
+// to the GPU backend: no CUDA, no LLVM.)
+#include "../GpuRuntime/SparseTensorCorePack.h"
+
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/GpuRuntime/GpuPlan.h"
 #include "prune-opt/Layout/Layout.h"
@@ -343,6 +347,20 @@ struct NNLowerKernelsPass
       emitError(module.getLoc())
           << "nn-lower-kernels: option 'target' must be cpu or gpu, got '"
           << target << "'";
+      return signalPassFailure();
+    }
+    if (sparseTensorCores != "off" && sparseTensorCores != "f16" &&
+        sparseTensorCores != "bf16") {
+      emitError(module.getLoc())
+          << "nn-lower-kernels: option 'sparse-tensor-cores' must be off, "
+             "f16 or bf16, got '"
+          << sparseTensorCores << "'";
+      return signalPassFailure();
+    }
+    if (sparseTensorCores != "off" && !onGpu()) {
+      emitError(module.getLoc())
+          << "nn-lower-kernels: option 'sparse-tensor-cores' needs "
+             "target=gpu";
       return signalPassFailure();
     }
 
@@ -782,6 +800,29 @@ struct NNLowerKernelsPass
     std::vector<int64_t> scalars; // bsr: block shape; nm: n, m
   };
 
+  /// sparse-tensor-cores=f16|bf16: a 2:4 weight (GPU layout nm24) packed
+  /// for mma.sp with 16-bit values (SparseTensorCorePack.h); none
+  /// otherwise, or, with a remark, when the weight does not fit the type.
+  std::optional<pruneopt::gpu::SptcPacked>
+  packForSparseTensorCores(Operation *op, const WeightData &wd,
+                           const kernels::PackedWeight &packed, int64_t rows,
+                           int64_t cols) {
+    if (!onGpu() || sparseTensorCores == "off" ||
+        gpuLayoutName(packed) != "nm24")
+      return std::nullopt;
+    using pruneopt::gpu::SptcType;
+    SptcType type =
+        sparseTensorCores == "bf16" ? SptcType::BF16 : SptcType::F16;
+    pruneopt::gpu::SptcPacked out;
+    std::string why;
+    if (pruneopt::gpu::packSptc24(wd.data.data(), rows, cols, type, out, &why))
+      return out;
+    emitRemark(op->getLoc())
+        << "nn-lower-kernels: not on the sparse tensor cores (" << why
+        << "); using nm24";
+    return std::nullopt;
+  }
+
   /// The GPU layout name of a packed weight (GpuPlan.h).
   static std::string gpuLayoutName(const kernels::PackedWeight &w) {
     kernels::KernelCall call = kernels::kernelCall(w);
@@ -919,42 +960,58 @@ struct NNLowerKernelsPass
       key = ("nn_kernel_" + wd.decision.getName()).str();
     SmallVector<Value> args = {outView, xBuf};
     // The entry point and its arrays and scalars, from the kernel library's
-    // table (include/prune-opt/Runtime/Kernels.def). The constants are
-    // created values first, then the others in argument order (the order
-    // the IR has always had).
+    // table (include/prune-opt/Runtime/Kernels.def).
     kernels::KernelCall kernelCall = kernels::kernelCall(packed);
     std::string fn = kernelCall.symbol;
     Type i32 = b.getI32Type(), i64 = b.getI64Type();
-    // (The GPU's dense layout is the weight row-major: one array.)
-    bool gpuDense = onGpu() && packed.format == kernels::Format::Dense;
-    SmallVector<Value> arrays(gpuDense ? 1 : kernelCall.arrays.size());
-    SmallVector<int64_t> arrayBytes;
-    for (const kernels::KernelArray &array : kernelCall.arrays)
-      arrayBytes.push_back(array.size *
-                           (array.isFloat ? 4 : array.elementBits / 8));
-    if (gpuDense) {
-      arrays[0] = constantArray(b, loc, f32, {}, wd.data, key + "_values");
-      arrayBytes = {int64_t(wd.data.size()) * 4};
-    }
-    for (bool floats : {true, false})
-      for (auto [i, array] : llvm::enumerate(kernelCall.arrays)) {
-        if (gpuDense)
-          break;
-        if (array.isFloat != floats)
-          continue;
-        std::string name = key + array.suffix;
-        if (array.isFloat) {
-          arrays[i] = constantArray(b, loc, f32, {},
-                                    ArrayRef<float>(array.floats(), array.size),
-                                    name);
-          continue;
-        }
-        std::vector<int64_t> ints(array.size);
-        for (int64_t j = 0; j < array.size; ++j)
-          ints[j] = array.intAt(j);
-        arrays[i] = constantArray(b, loc, b.getIntegerType(array.elementBits),
-                                  ints, {}, name);
+    int64_t kernelBytes = packed.bytes();
+    SmallVector<Value> arrays;
+    GpuWeight gpu{onGpu() ? gpuLayoutName(packed) : "", {}, kernelCall.scalars};
+    // The GPU's own layouts: dense is the weight row-major (one array); a
+    // 2:4 weight on the sparse tensor cores its 16-bit values and metadata.
+    std::optional<pruneopt::gpu::SptcPacked> sptc =
+        packForSparseTensorCores(wd.def, wd, packed, rows, cols);
+    if (onGpu() && packed.format == kernels::Format::Dense) {
+      arrays.push_back(
+          constantArray(b, loc, f32, {}, wd.data, key + "_values"));
+      gpu.arrayBytes = {int64_t(wd.data.size()) * 4};
+    } else if (sptc) {
+      gpu.layout =
+          std::string("sptc24") + pruneopt::gpu::sixteenName(sptc->type);
+      gpu.scalars.clear();
+      kernelBytes = 0;
+      for (auto [words, suffix] : {std::pair(&sptc->values, "_sptc_values"),
+                                   std::pair(&sptc->meta, "_sptc_meta")}) {
+        std::vector<int64_t> ints(words->begin(), words->end());
+        arrays.push_back(constantArray(b, loc, i32, ints, {}, key + suffix));
+        gpu.arrayBytes.push_back(int64_t(words->size()) * 4);
+        kernelBytes += gpu.arrayBytes.back();
       }
+    } else {
+      // The kernel library's arrays (the GPU's too): created values first,
+      // then the others in argument order (the order the IR has always had).
+      arrays.resize(kernelCall.arrays.size());
+      for (const kernels::KernelArray &array : kernelCall.arrays)
+        gpu.arrayBytes.push_back(array.size *
+                                 (array.isFloat ? 4 : array.elementBits / 8));
+      for (bool floats : {true, false})
+        for (auto [i, array] : llvm::enumerate(kernelCall.arrays)) {
+          if (array.isFloat != floats)
+            continue;
+          std::string name = key + array.suffix;
+          if (array.isFloat) {
+            arrays[i] = constantArray(
+                b, loc, f32, {}, ArrayRef<float>(array.floats(), array.size),
+                name);
+            continue;
+          }
+          std::vector<int64_t> ints(array.size);
+          for (int64_t j = 0; j < array.size; ++j)
+            ints[j] = array.intAt(j);
+          arrays[i] = constantArray(b, loc, b.getIntegerType(array.elementBits),
+                                    ints, {}, name);
+        }
+    }
     args.append(arrays.begin(), arrays.end());
     for (int64_t scalar : kernelCall.scalars)
       args.push_back(arith::ConstantIntOp::create(b, loc, i64, scalar));
@@ -981,11 +1038,10 @@ struct NNLowerKernelsPass
     auto makeCall = [&](OpBuilder &cb) {
       Operation *call;
       if (onGpu()) {
-        GpuWeight g{gpuLayoutName(packed), arrayBytes, kernelCall.scalars};
         SmallVector<Value> gpuArgs = {args[0], args[1]};
         gpuArgs.append(arrays.begin(), arrays.end());
         gpuArgs.push_back(args.back());
-        call = emitGpuCallDecl(cb, loc, gpuArgs, g, ep.bias != nullptr, rows,
+        call = emitGpuCallDecl(cb, loc, gpuArgs, gpu, ep.bias != nullptr, rows,
                                cols, batch, flags);
       } else {
         func::FuncOp decl = getOrCreateDecl(fn, ValueRange(args).getTypes());
@@ -993,7 +1049,7 @@ struct NNLowerKernelsPass
       }
       call->setAttr(kKernelAttrName,
                     cb.getStringAttr(kernels::formatName(packed.format)));
-      call->setAttr("nn.kernel_bytes", cb.getI64IntegerAttr(packed.bytes()));
+      call->setAttr("nn.kernel_bytes", cb.getI64IntegerAttr(kernelBytes));
       if (ep.bias || ep.relu)
         call->setAttr("nn.epilogue",
                       cb.getStringAttr(ep.bias && ep.relu ? "bias+relu"

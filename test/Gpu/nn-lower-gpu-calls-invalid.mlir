@@ -24,5 +24,13 @@ func.func private @bad_shape(memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>, me
 
 // -----
 
+// The sparse tensor core kernel reads its arrays by the shape alone: 40 x 64
+// is 3 x 2 tiles, 3072 bytes of values and 384 of metadata.
+// expected-error @below {{layout 'sptc24f16' of 40x64 needs array_bytes = [3072, 384] (values, metadata)}}
+func.func private @bad_sptc_sizes(memref<?x?xf32>, memref<?x?xf32>, memref<?xi32>, memref<?xi32>, memref<?xf32>) attributes {prune.gpu_call = #prune.gpu_call<layout = "sptc24f16", rows = 40, cols = 64, batch = 1, array_bytes = 3072, 256>}
+
+
+// -----
+
 // expected-error @below {{'prune.gpu_call' must be a #prune.gpu_call attribute}}
 func.func private @not_a_call(memref<?x?xf32>) attributes {prune.gpu_call = 1 : i64}

@@ -4,6 +4,9 @@
 // RUN: not test -e %t.out
 // RUN: not prune-opt %s --nn-lower-gpu=chip=sm_70 2>&1 | FileCheck %s --check-prefix=PIPE-CHIP
 // RUN: not prune-opt %s --nn-lower-gpu=format=ptx 2>&1 | FileCheck %s --check-prefix=PIPE-FORMAT
+// RUN: not prune-opt %s --nn-lower-gpu=sparse-tensor-cores=fp8 2>&1 | FileCheck %s --check-prefix=PIPE-SPTC
+// RUN: not prune-opt %s "--nn-lower-kernels=target=gpu sparse-tensor-cores=on" 2>&1 | FileCheck %s --check-prefix=SPTC
+// RUN: not prune-opt %s --nn-lower-kernels=sparse-tensor-cores=f16 2>&1 | FileCheck %s --check-prefix=SPTC-CPU
 
 // Bad options and a missing bitcode are diagnosed (non-zero exit, no
 // output written); a declaration that is not what nn-lower-kernels makes
@@ -17,6 +20,9 @@ module {
 // BITCODE: note: it is built with the project (lib/prune-opt/PruneGpuKernels.sm_90.bc); option bitcode=PATH names it
 // PIPE-CHIP: error: nn-lower-gpu: option 'chip' must be sm_80 or sm_90, got 'sm_70'
 // PIPE-FORMAT: error: nn-lower-gpu: option 'format' must be isa, bin or fatbin, got 'ptx'
+// PIPE-SPTC: error: nn-lower-gpu: option 'sparse-tensor-cores' must be off, f16 or bf16, got 'fp8'
+// SPTC: error: nn-lower-kernels: option 'sparse-tensor-cores' must be off, f16 or bf16, got 'on'
+// SPTC-CPU: error: nn-lower-kernels: option 'sparse-tensor-cores' needs target=gpu
 func.func @linear(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
   %w = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0], [9.0, 10.0, 11.0, 12.0]]> : tensor<3x4xf32>
   %zero = arith.constant 0.0 : f32

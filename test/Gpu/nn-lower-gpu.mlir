@@ -85,7 +85,7 @@ func.func @csr_bias_relu(%x: tensor<1x4xf32>) -> tensor<1x3xf32> {
 // a block per 32 rows x 32 batch columns.
 #CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
 // LAUNCH-LABEL: func.func private @prune_gpu_fc_0(
-// LAUNCH: gpu.alloc async [%{{.*}}] () : memref<4x4xf32>
+// LAUNCH: gpu.alloc async [%{{.*}}] () : memref<16xf32>
 // LAUNCH: gpu.launch_func async [%{{.*}}] @prune_gpu_kernels::@transpose_x
 // LAUNCH: gpu.launch_func async [%{{.*}}] @prune_gpu_kernels::@tile_rows_csr8
 // LAUNCH-COUNT-3: gpu.dealloc async

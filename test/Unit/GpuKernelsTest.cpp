@@ -357,7 +357,9 @@ TEST(GpuKernels, CompiledModelsLaunchWhatLaunchFcLaunches) {
         EXPECT_EQ(plan[i].gridX, recorder.steps[i].gridX);
         EXPECT_EQ(plan[i].gridY, recorder.steps[i].gridY);
       }
-      EXPECT_EQ(planNeedsTranspose(layout, batch), plan.size() == 2);
+      // The xT scratch, exactly when the plan transposes.
+      EXPECT_EQ(planScratchFloats(layout, l.rows, l.cols, batch),
+                plan.size() == 2 ? l.cols * batch : 0);
     }
 }
 

@@ -17,7 +17,10 @@
 //   the masked dense model on the 16-bit-rounded W and x: bit for bit with
 //   the emulation's summation order, within the f32 accumulation bound of
 //   a double reference (and of the CPU kernel library on the same rounded
-//   operands); padding between the rows of y stays untouched.
+//   operands); padding between the rows of y stays untouched;
+// - compiled models (nn-lower-gpu{sparse-tensor-cores}): GpuPlan.h's plan
+//   is launchSptc24's launches, and the entry points of Entries.cuh run
+//   along it compute launchSptc24's outputs bit for bit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +34,8 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 // Last: SimtEmu.h defines CUDA's keywords and built-ins as macros.
@@ -38,6 +43,10 @@
 
 #include "SparseTensorCore.cuh"
 #include "SparseTensorCorePack.h"
+
+// The entry points compiled models launch (GpuEntries.def; defined here
+// once for the test binary).
+#include "Entries.cuh"
 
 using namespace pruneopt;
 using namespace pruneopt::gpu;
@@ -58,6 +67,13 @@ struct EmuLaunch {
 };
 
 constexpr SptcType kTypes[] = {SptcType::F16, SptcType::BF16};
+
+/// A call's arguments (Entries.cuh's, which compiled models use): y(b, o) =
+/// y[b*ys + o], x(b, k) = x[b*xs + k]; rows and cols are launchSptc24's.
+FcArgs fcArgs(float *y, int64_t ys, const float *x, int64_t xs, int64_t batch,
+              int32_t flags, const float *bias) {
+  return entry::args(x, y, bias, nullptr, ys, xs, batch, 0, 0, flags);
+}
 
 /// The f32 accumulation error bound of n roundings (gamma_n = n u / (1 -
 /// n u), u = 2^-24) on a sum of magnitude `mag`.
@@ -490,14 +506,9 @@ void check(SptcType type, int64_t rows, int64_t cols, int64_t batch,
 
   std::vector<float> gpu = y0,
                      partial(size_t(std::max(kSplit, 1)) * batch * rows, NAN);
-  FcArgs a;
-  a.y = gpu.data();
-  a.ys = ys;
-  a.x = x.data();
-  a.xs = xs;
-  a.batch = batch;
-  a.flags = (e.acc ? kAccumulate : 0) | (e.relu ? kRelu : 0);
-  a.bias = e.bias ? bias.data() : nullptr;
+  FcArgs a = fcArgs(gpu.data(), ys, x.data(), xs, batch,
+                    (e.acc ? kAccumulate : 0) | (e.relu ? kRelu : 0),
+                    e.bias ? bias.data() : nullptr);
   EmuLaunch launch;
   ASSERT_TRUE(launchSptc24(p.view(), a, partial.data(), kSplit, launch));
   if (launched)
@@ -601,13 +612,13 @@ TEST(SptcKernel, LaunchPlan) {
   std::mt19937 rng(47);
   std::vector<std::string> names;
   check(SptcType::F16, 17, 100, 3, kEpilogues[0], 1, rng, &names);
-  EXPECT_EQ(names, std::vector<std::string>{"sptc24<f16>"});
+  EXPECT_EQ(names, std::vector<std::string>{"mma_sp<sptc24f16>"});
   check(SptcType::BF16, 17, 300, 3, kEpilogues[0], 2, rng, &names);
   EXPECT_EQ(names,
-            (std::vector<std::string>{"sptc24<bf16>", "sptc24_reduce<>"}));
+            (std::vector<std::string>{"mma_sp<sptc24bf16>", "sptc_reduce<>"}));
   // A split larger than the chunks is clamped: 100 inputs are one chunk.
   check(SptcType::BF16, 17, 100, 3, kEpilogues[0], 4, rng, &names);
-  EXPECT_EQ(names, std::vector<std::string>{"sptc24<bf16>"});
+  EXPECT_EQ(names, std::vector<std::string>{"mma_sp<sptc24bf16>"});
 
   // sptcSplitK: parts for about targetBlocks blocks, whole chunks each.
   SptcWeightView v;
@@ -635,14 +646,7 @@ TEST(SptcKernel, ReluKeepsNaN) {
       SptcPacked p;
       ASSERT_TRUE(packSptc24(w.data(), 8, 300, type, p, nullptr));
       std::vector<float> x(3 * 300, 0.5f), y(3 * 8, 5.0f), partial(3 * 3 * 8);
-      FcArgs a;
-      a.y = y.data();
-      a.ys = 8;
-      a.x = x.data();
-      a.xs = 300;
-      a.batch = 3;
-      a.flags = kRelu;
-      a.bias = bias.data();
+      FcArgs a = fcArgs(y.data(), 8, x.data(), 300, 3, kRelu, bias.data());
       ASSERT_TRUE(
           launchSptc24(p.view(), a, partial.data(), split, EmuLaunch()));
       for (int b = 0; b < 3; ++b)
@@ -675,4 +679,155 @@ TEST(SptcKernel, ToSixteen) {
                   k < cols ? toSixteen(type, x[b * xs + k]) : 0)
             << b << ", " << k;
   }
+}
+
+//===----------------------------------------------------------------------===//
+// Compiled models
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Records what launchSptc24 would launch (GpuPlan.h's entry names, grids
+/// and the parts K is split into), without running it.
+struct PlanRecorder {
+  std::vector<PlanStep> steps;
+  template <typename... P, typename... A>
+  bool operator()(const char *kernel, const char *layout, void (*)(P...),
+                  dim3 grid, dim3 block, A... args) {
+    EXPECT_EQ(block.x, unsigned(kBlockThreads));
+    std::string entry = kernel;
+    if (*layout)
+      entry += std::string("_") + layout;
+    steps.push_back({entry, grid.x, grid.y, grid.z, parts(args...), 0});
+    return true;
+  }
+  // mma_sp (w, a, partial, chunksPerSplit): the parts are grid.z, set
+  // below; sptc_reduce (partial, kSplit, a): kSplit.
+  static int64_t parts(SptcWeightView, FcArgs, float *, int) { return -1; }
+  static int64_t parts(const float *, int kSplit, FcArgs) { return kSplit; }
+};
+} // namespace
+
+// nn-lower-gpu-calls launches what GpuPlan.h's planFc says for the sparse
+// tensor core layouts; libPruneOptGpu launches launchSptc24 with
+// sptcSplitK's split. Both must be the same launches, grids and split, for
+// every shape, batch and target (the chips' and a small one), and the
+// scratch planScratchFloats asks for must be the partial sums'.
+TEST(SptcKernel, CompiledModelsLaunchWhatLaunchSptc24Launches) {
+  for (SptcType type : kTypes)
+    for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
+             {17, 100}, {300, 300}, {40, 1000}, {4096, 4096}, {1000, 64}})
+      for (int64_t batch : {1, 3, 32, 33, 100})
+        for (int64_t target : {planTargetBlocks("sm_80"),
+                               planTargetBlocks("sm_90"), int64_t(16)}) {
+          std::string layout = std::string("sptc24") + sixteenName(type);
+          SCOPED_TRACE(layout + " " + std::to_string(rows) + "x" +
+                       std::to_string(cols) + " batch " +
+                       std::to_string(batch) + " target " +
+                       std::to_string(target));
+          SptcWeightView w;
+          w.type = type;
+          w.rows = rows;
+          w.cols = cols;
+          w.rowTiles = sptcCeilDiv(rows, kSptcTileRows);
+          w.kTiles = sptcCeilDiv(cols, kSptcTileK);
+          int split = sptcSplitK(w, batch, target);
+          FcArgs a;
+          a.batch = batch;
+          PlanRecorder recorder;
+          float scratch;
+          ASSERT_TRUE(launchSptc24(w, a, &scratch, split, recorder));
+          ASSERT_FALSE(recorder.steps.empty());
+          recorder.steps[0].p0 = recorder.steps[0].gridZ;
+          std::vector<PlanStep> plan =
+              planFc(layout, rows, cols, batch, {}, target);
+          ASSERT_EQ(plan.size(), recorder.steps.size());
+          for (size_t i = 0; i < plan.size(); ++i) {
+            EXPECT_EQ(plan[i].entry, recorder.steps[i].entry);
+            EXPECT_EQ(plan[i].gridX, recorder.steps[i].gridX);
+            EXPECT_EQ(plan[i].gridY, recorder.steps[i].gridY);
+            EXPECT_EQ(plan[i].gridZ, recorder.steps[i].gridZ);
+            EXPECT_EQ(plan[i].p0, split);
+            EXPECT_EQ(recorder.steps[i].p0, split);
+          }
+          EXPECT_EQ(planScratchFloats(layout, rows, cols, batch, target),
+                    split > 1 ? split * batch * rows : 0);
+        }
+}
+
+namespace {
+using EntryFn = void (*)(PRUNE_GPU_ENTRY_PARAMS);
+/// GpuEntries.def's functions by name (what the emulated runtime looks up).
+EntryFn entryNamed(const std::string &name) {
+  static const std::pair<const char *, EntryFn> entries[] = {
+#define PRUNE_GPU_ENTRY(Name, Kernel, Layout) {#Name, &prune_gpu_##Name},
+#include "prune-opt/GpuRuntime/GpuEntries.def"
+  };
+  for (auto [n, fn] : entries)
+    if (name == n)
+      return fn;
+  ADD_FAILURE() << "no entry point " << name;
+  return nullptr;
+}
+} // namespace
+
+// The entry points of a compiled model, launched along GpuPlan.h's plan
+// with the parameters nn-lower-gpu-calls passes (contiguous x and y, the
+// scratch of planScratchFloats, p0 of each step), compute what
+// launchSptc24 computes with the same split, bit for bit: unsplit and
+// split (the partial sums and the reduction), every epilogue at once.
+TEST(SptcKernel, EntryPointsRunThePlan) {
+  std::mt19937 rng(61);
+  std::uniform_real_distribution<float> val(-1, 1);
+  for (SptcType type : kTypes)
+    for (auto shape :
+         std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{
+             {17, 100, 1, 264},
+             {40, 96, 33, 264},
+             {300, 300, 33, 264},
+             {40, 1000, 5, 264},
+             {300, 300, 33, 1}}) {
+      // (Not a structured binding: the launch below captures them.)
+      const int64_t rows = std::get<0>(shape), cols = std::get<1>(shape),
+                    batch = std::get<2>(shape), target = std::get<3>(shape);
+      std::string layout = std::string("sptc24") + sixteenName(type);
+      SCOPED_TRACE(layout + " " + std::to_string(rows) + "x" +
+                   std::to_string(cols) + " batch " + std::to_string(batch) +
+                   " target " + std::to_string(target));
+      std::vector<float> w = make24(rows, cols, rng);
+      SptcPacked p;
+      ASSERT_TRUE(packSptc24(w.data(), rows, cols, type, p, nullptr));
+      std::vector<float> x(batch * cols), y0(batch * rows), bias(rows);
+      for (std::vector<float> *v : {&x, &y0, &bias})
+        for (float &e : *v)
+          e = val(rng);
+      const int32_t flags = kAccumulate | kRelu;
+
+      int split = sptcSplitK(p.view(), batch, target);
+      std::vector<float> want = y0, partial(size_t(split) * batch * rows);
+      FcArgs a =
+          fcArgs(want.data(), rows, x.data(), cols, batch, flags, bias.data());
+      ASSERT_TRUE(
+          launchSptc24(p.view(), a, partial.data(), split, EmuLaunch()));
+
+      std::vector<float> got = y0,
+                         scratch(size_t(planScratchFloats(layout, rows, cols,
+                                                          batch, target)),
+                                 NAN);
+      std::vector<PlanStep> plan =
+          planFc(layout, rows, cols, batch, {}, target);
+      EXPECT_EQ(plan.size(), split > 1 ? 2u : 1u);
+      for (const PlanStep &step : plan) {
+        EntryFn fn = entryNamed(step.entry);
+        ASSERT_TRUE(fn);
+        std::string error = simt::launch(
+            dim3(step.gridX, step.gridY, step.gridZ), dim3(kBlockThreads), [&] {
+              fn(p.values.data(), p.meta.data(), nullptr, x.data(), got.data(),
+                 bias.data(), scratch.empty() ? nullptr : scratch.data(), rows,
+                 cols, batch, rows, cols, step.p0, step.p1, flags);
+            });
+        ASSERT_EQ(error, "") << step.entry;
+      }
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_EQ(floatBits(got[i]), floatBits(want[i])) << "at " << i;
+    }
 }

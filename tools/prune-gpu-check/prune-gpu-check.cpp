@@ -37,7 +37,8 @@
 #include "prune-opt/GpuRuntime/GpuRuntime.h"
 #include "prune-opt/Runtime/Kernels.h"
 
-#include "Float16.h" // lib/GpuRuntime: f16/bf16 rounding as the device's
+#include "Float16.h"   // lib/GpuRuntime: f16/bf16 rounding as the device's
+#include "GpuTiming.h" // lib/GpuRuntime: the timing prune-bench --gpu shares
 
 #include <cuda_runtime_api.h>
 
@@ -51,6 +52,16 @@
 #include <vector>
 
 using namespace pruneopt::kernels;
+using pruneopt::gpu::timing::check;
+using pruneopt::gpu::timing::checkCuda;
+using pruneopt::gpu::timing::DeviceBuffer;
+using pruneopt::gpu::timing::Timer;
+
+/// Errors (the message names the failing call): exit status 2.
+[[noreturn]] void pruneopt::gpu::timing::fail(const std::string &message) {
+  std::fprintf(stderr, "prune-gpu-check: error: %s\n", message.c_str());
+  std::exit(2);
+}
 
 namespace {
 struct Options {
@@ -121,17 +132,7 @@ Options parse(int argc, char **argv) {
 }
 
 [[noreturn]] void die(const std::string &message) {
-  std::fprintf(stderr, "prune-gpu-check: error: %s\n", message.c_str());
-  std::exit(2);
-}
-void check(int status) {
-  if (status != PRUNE_GPU_OK)
-    die(prune_gpu_last_error());
-}
-void checkCuda(cudaError_t error, const char *call) {
-  if (error != cudaSuccess)
-    die(std::string(call) + ": " + cudaGetErrorString(error) + " (" +
-        cudaGetErrorName(error) + ")");
+  pruneopt::gpu::timing::fail(message);
 }
 
 /// One pruned variant of the layer.
@@ -190,75 +191,6 @@ std::vector<Variant> makeVariants(const Options &o) {
   return out;
 }
 
-prune_gpu_weight *upload(const Variant &v, const float *bias) {
-  const PackedWeight &p = v.packed;
-  const void *col = p.colBits == 8 ? static_cast<const void *>(p.col8.data())
-                    : p.colBits == 16
-                        ? static_cast<const void *>(p.col16.data())
-                        : static_cast<const void *>(p.col32.data());
-  prune_gpu_weight *w = nullptr;
-  switch (p.format) {
-  case Format::Dense:
-    check(prune_gpu_upload_dense(&w, p.rows, p.cols, v.w.data(), bias));
-    break;
-  case Format::CSR:
-    check(prune_gpu_upload_csr(&w, p.rows, p.cols, p.rowPtr.data(), col,
-                               p.colBits, p.values.data(), bias));
-    break;
-  case Format::BSR:
-    check(prune_gpu_upload_bsr(&w, p.rows, p.cols, p.blockRows, p.blockCols,
-                               p.rowPtr.data(), col, p.colBits, p.values.data(),
-                               bias));
-    break;
-  case Format::NM:
-    check(prune_gpu_upload_nm(&w, p.rows, p.cols, p.n, p.m, p.codes.data(),
-                              p.values.data(), bias));
-    break;
-  default:
-    die(std::string("no GPU layout for ") + formatName(p.format));
-  }
-  return w;
-}
-
-/// Device memory, freed at exit of scope.
-struct DeviceBuffer {
-  float *ptr = nullptr;
-  explicit DeviceBuffer(size_t floats) {
-    checkCuda(
-        cudaMalloc(reinterpret_cast<void **>(&ptr), floats * sizeof(float)),
-        "cudaMalloc");
-  }
-  ~DeviceBuffer() { cudaFree(ptr); }
-};
-
-/// Median milliseconds of `iters` calls of fn, each between two events.
-template <typename Fn>
-double timeMs(const Options &o, DeviceBuffer *flush, size_t flushBytes, Fn fn) {
-  for (int i = 0; i < o.warmup; ++i)
-    check(fn());
-  checkCuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize (warm-up)");
-  cudaEvent_t start, stop;
-  checkCuda(cudaEventCreate(&start), "cudaEventCreate");
-  checkCuda(cudaEventCreate(&stop), "cudaEventCreate");
-  std::vector<double> ms;
-  for (int i = 0; i < o.iters; ++i) {
-    if (flush)
-      checkCuda(cudaMemsetAsync(flush->ptr, i & 0xff, flushBytes),
-                "cudaMemsetAsync (L2 flush)");
-    checkCuda(cudaEventRecord(start, nullptr), "cudaEventRecord");
-    check(fn());
-    checkCuda(cudaEventRecord(stop, nullptr), "cudaEventRecord");
-    checkCuda(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    float t = 0;
-    checkCuda(cudaEventElapsedTime(&t, start, stop), "cudaEventElapsedTime");
-    ms.push_back(t);
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
-
 /// max |got - want| / max(max |want|, 1e-30).
 double maxError(const std::vector<float> &got, const std::vector<float> &want) {
   double err = 0, scale = 1e-30;
@@ -278,22 +210,13 @@ double maxError(const std::vector<float> &got, const std::vector<float> &want) {
 /// prints their table; false if an output is off.
 static bool runSixteenBit(const Options &o, const Variant &nm,
                           const std::vector<float> &bias, DeviceBuffer &dx,
-                          DeviceBuffer &dy, DeviceBuffer *flush,
-                          size_t flushBytes, std::mt19937 &rng);
+                          DeviceBuffer &dy, Timer &timer, std::mt19937 &rng);
 
 int main(int argc, char **argv) {
   Options o = parse(argc, argv);
   int32_t devices = 0;
   check(prune_gpu_init(&devices));
-  cudaDeviceProp prop;
-  checkCuda(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties");
-  int runtime = 0, driver = 0;
-  cudaRuntimeGetVersion(&runtime);
-  cudaDriverGetVersion(&driver);
-  std::printf("device: %s (sm_%d%d, %d SMs, %.0f GiB), CUDA runtime %d, "
-              "driver %d\n",
-              prop.name, prop.major, prop.minor, prop.multiProcessorCount,
-              double(prop.totalGlobalMem) / (1 << 30), runtime, driver);
+  std::printf("device: %s\n", pruneopt::gpu::timing::describeDevice().c_str());
   std::printf("layer %lldx%lld, seed %u, median of %d calls after %d "
               "warm-up, CUDA events around each call (launch included), "
               "L2 %s\n",
@@ -308,9 +231,7 @@ int main(int argc, char **argv) {
   for (float &v : bias)
     v = val(rng);
   DeviceBuffer dx(maxBatch * n), dy(maxBatch * n), dyBlas(maxBatch * n);
-  // Twice the L2 (at least 64 MiB) overwritten before each timed call.
-  size_t flushBytes = std::max<size_t>(size_t(prop.l2CacheSize) * 2, 64 << 20);
-  DeviceBuffer flush(o.flush ? flushBytes / sizeof(float) : 1);
+  Timer timer(o.iters, o.warmup, o.flush);
 
   std::vector<Variant> variants = makeVariants(o);
   std::printf("\n%-14s %5s %9s %9s %10s %8s %10s %10s\n", "format", "batch",
@@ -318,7 +239,8 @@ int main(int argc, char **argv) {
               "cuBLAS err");
   bool ok = true;
   for (const Variant &v : variants) {
-    prune_gpu_weight *w = upload(v, bias.data());
+    prune_gpu_weight *w =
+        pruneopt::gpu::timing::upload(v.packed, v.w.data(), bias.data());
     prune_gpu_weight *blas = nullptr;
     check(prune_gpu_upload_dense_cublas(&blas, n, n, v.w.data(), bias.data()));
     for (int64_t batch : o.batches) {
@@ -336,10 +258,8 @@ int main(int argc, char **argv) {
         return prune_gpu_fc_device(blas, dyBlas.ptr, n, dx.ptr, n, batch, flags,
                                    nullptr, nullptr);
       };
-      double gpuMs = timeMs(o, o.flush ? &flush : nullptr, flushBytes,
-                            [&] { return ours(0); });
-      double blasMs = timeMs(o, o.flush ? &flush : nullptr, flushBytes,
-                             [&] { return theirs(0); });
+      double gpuMs = timer.time([&] { return ours(0); }).median;
+      double blasMs = timer.time([&] { return theirs(0); }).median;
 
       // Outputs: y = x W^T, then with bias + ReLU, against the CPU library.
       double err = 0, blasErr = 0;
@@ -371,8 +291,7 @@ int main(int argc, char **argv) {
     check(prune_gpu_free(w));
     check(prune_gpu_free(blas));
   }
-  ok &= runSixteenBit(o, variants.back(), bias, dx, dy,
-                      o.flush ? &flush : nullptr, flushBytes, rng);
+  ok &= runSixteenBit(o, variants.back(), bias, dx, dy, timer, rng);
   std::printf("\n%s: max error relative to max |y| of the CPU kernel library "
               "(16-bit paths: of the 16-bit model), tolerance %.0e\n",
               ok ? "PASS" : "FAIL", o.tolerance);
@@ -410,8 +329,7 @@ std::vector<float> sixteenBitModel(const std::vector<float> &w, int64_t n,
 
 static bool runSixteenBit(const Options &o, const Variant &nm,
                           const std::vector<float> &bias, DeviceBuffer &dx,
-                          DeviceBuffer &dy, DeviceBuffer *flush,
-                          size_t flushBytes, std::mt19937 &rng) {
+                          DeviceBuffer &dy, Timer &timer, std::mt19937 &rng) {
   using pruneopt::gpu::SptcType;
   int64_t n = o.size;
   std::uniform_real_distribution<float> val(-1, 1);
@@ -463,7 +381,7 @@ static bool runSixteenBit(const Options &o, const Variant &nm,
         return prune_gpu_fc_device(p.w, dy.ptr, n, dx.ptr, n, batch, flags,
                                    nullptr, nullptr);
       };
-      double ms = timeMs(o, flush, flushBytes, [&] { return call(0); });
+      double ms = timer.time([&] { return call(0); }).median;
       if (&p == &paths[0])
         baselineMs = ms;
       double err = 0, f32Err = 0;

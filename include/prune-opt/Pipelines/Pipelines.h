@@ -79,6 +79,13 @@ struct LowerGpuOptions : public PassPipelineOptions<LowerGpuOptions> {
       *this, "fuse-epilogue",
       llvm::cl::desc("Fuse bias and ReLU after a layer into its kernel"),
       llvm::cl::init(true)};
+  PassOptions::Option<std::string> sparseTensorCores{
+      *this, "sparse-tensor-cores",
+      llvm::cl::desc("Run 2:4 weights on the sparse tensor cores (mma.sp) "
+                     "with W and x rounded to 16 bits, f32 sums: off "
+                     "(default), f16 or bf16 (changes the numerics; "
+                     "docs/UserGuide.md)"),
+      llvm::cl::init("off")};
 };
 
 void buildLowerGpuPipeline(OpPassManager &pm, const LowerGpuOptions &options);

@@ -591,6 +591,15 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     adds the bias and clamps while the output is in cache, and the
     broadcast, the copy of the init and the elementwise ops disappear. The
     call gets `nn.epilogue = "bias" | "relu" | "bias+relu"`.
+
+    With `target=gpu` the layer becomes a call of a `#prune.gpu_call`
+    declaration instead (the weight in the GPU layouts of
+    `include/prune-opt/GpuRuntime/GpuPlan.h`; `nn-lower-gpu-calls` defines
+    it). `sparse-tensor-cores=f16|bf16` packs 2:4 weights (`nm`, n=2 m=4)
+    for the sparse tensor core kernel (layouts `sptc24f16` / `sptc24bf16`:
+    W rounded to 16 bits at compile time, x when the kernel stages it, f32
+    sums; docs/UserGuide.md has the numerics); a weight that does not fit
+    the type (f16 beyond ±65504) stays `nm24`, with a remark.
   }];
   let options = [
     Option<"lowerDense", "dense", "bool", "true",
@@ -611,7 +620,13 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     Option<"target", "target", "std::string", "\"cpu\"",
            "Where the layers run: cpu (calls of the kernel library) or gpu "
            "(calls of #prune.gpu_call declarations in the GPU layouts, for "
-           "nn-lower-gpu-calls; nn-lower-gpu runs both)">
+           "nn-lower-gpu-calls; nn-lower-gpu runs both)">,
+    Option<"sparseTensorCores", "sparse-tensor-cores", "std::string",
+           "\"off\"",
+           "target=gpu: run 2:4 weights (nm, n=2 m=4) on the sparse tensor "
+           "cores (mma.sp, sm_80+) with W and x rounded to f16 or bf16 and "
+           "f32 sums: off (default: f32 kernels), f16 or bf16. Changes the "
+           "numerics: never implied">
   ];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect",
@@ -636,13 +651,19 @@ def NNLowerGpuCalls : Pass<"nn-lower-gpu-calls", "mlir::ModuleOp"> {
         to device buffers (`gpu.alloc`, `gpu.memcpy`);
       - the weight's arrays and bias made resident on the device by
         `prune_gpu_resident` (uploaded at the first call, then reused);
+      - a device scratch when the plan needs one (`planScratchFloats`: x
+        transposed for the batched sparse kernels, split-K partial sums for
+        the sparse tensor cores);
       - the launches of the layer's plan
         (`include/prune-opt/GpuRuntime/GpuPlan.h`: `warp_rows_<layout>` at
         batch 1, `dense_tiled` or `transpose_x` + `tile_rows_<layout>`
-        above), `gpu.launch_func` of kernels in `gpu.module
-        @prune_gpu_kernels`, each a `gpu.func` calling the kernels'
-        bitcode function `prune_gpu_<kernel>` (linked by
-        `#nvvm.target<link = [...]>`);
+        above; `mma_sp_<layout>` over a grid split along K for the chip,
+        then `sptc_reduce` if split, for `sptc24f16|bf16`),
+        `gpu.launch_func` of kernels in `gpu.module @prune_gpu_kernels`,
+        each a `gpu.func` calling the kernels' bitcode function
+        `prune_gpu_<kernel>` (linked by `#nvvm.target<link = [...]>`; with
+        sparse tensor core layers the target asks for PTX ISA 8.5, which
+        `mma.sp::ordered_metadata` needs: a driver of CUDA 12.5 or later);
       - y copied back, device buffers freed, one `gpu.wait` at the end:
         the whole chain is one async token chain on one stream.
 

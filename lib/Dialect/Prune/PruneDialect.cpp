@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
+#include "prune-opt/GpuRuntime/GpuPlan.h"
 #include "prune-opt/Layout/Layout.h"
 
 #include "mlir/IR/Builders.h"
@@ -241,10 +242,7 @@ LogicalResult GpuCallAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   int64_t batch, int64_t flags, bool bias,
                                   ArrayRef<int64_t> arrayBytes,
                                   ArrayRef<int64_t> scalars) {
-  static const StringRef kLayouts[] = {"dense", "csr8",  "csr16", "csr32",
-                                       "bsr8",  "bsr16", "bsr32", "nm24",
-                                       "nm"};
-  if (!llvm::is_contained(kLayouts, layout))
+  if (!llvm::is_contained(pruneopt::gpu::gpuLayouts(), layout.str()))
     return emitError() << "unknown GPU layout '" << layout << "'";
   if (rows <= 0 || cols <= 0 || batch <= 0)
     return emitError() << "rows, cols and batch must be > 0";
@@ -255,5 +253,18 @@ LogicalResult GpuCallAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "array_bytes must hold 1 to 3 sizes >= 0";
   if (scalars.size() > 2)
     return emitError() << "at most 2 scalars";
+  // The sparse tensor core kernel reads its arrays by the shape alone: they
+  // must be the packer's sizes (GpuPlan.h).
+  if (pruneopt::gpu::isSptcLayout(layout.str())) {
+    int64_t values = pruneopt::gpu::sptcValueWords(rows, cols) * 4,
+            meta = pruneopt::gpu::sptcMetaWords(rows, cols) * 4;
+    if (arrayBytes.size() != 2 || arrayBytes[0] != values ||
+        arrayBytes[1] != meta)
+      return emitError() << "layout '" << layout << "' of " << rows << "x"
+                         << cols << " needs array_bytes = [" << values << ", "
+                         << meta << "] (values, metadata)";
+    if (!scalars.empty())
+      return emitError() << "layout '" << layout << "' takes no scalars";
+  }
   return success();
 }

@@ -180,12 +180,15 @@ def Prune_GpuCallAttr : Prune_Attr<"GpuCall", "gpu_call"> {
     `gpu.module` and the resident weights (docs/Design.md, "GPU backend").
 
     * `layout`: the GPU layout (include/prune-opt/GpuRuntime/GpuPlan.h:
-      `dense`, `csr8|16|32`, `bsr8|16|32`, `nm24`, `nm`).
+      `dense`, `csr8|16|32`, `bsr8|16|32`, `nm24`, `nm`, and with
+      `sparse-tensor-cores`, `sptc24f16|bf16`: 2:4 on the sparse tensor
+      cores, whose two arrays, values and metadata, must have the packer's
+      sizes for the shape).
     * `rows`, `cols`, `batch`: the layer's shape (all > 0).
     * `flags`: PRUNE_GPU_ACCUMULATE (1: y += x W^T) | PRUNE_GPU_RELU (2).
     * `bias`: whether the last argument is a bias of `rows` floats.
     * `array_bytes`: the size of each weight array argument (1 to 3).
-    * `scalars`: bsr: block rows and columns; nm: n and m.
+    * `scalars`: bsr: block rows and columns; nm: n and m; sptc: none.
   }];
   let parameters = (ins
     StringRefParameter<"the GPU layout">:$layout,
