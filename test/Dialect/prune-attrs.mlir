@@ -33,3 +33,12 @@ func.func @layouts() -> (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tens
   %f = arith.constant {prune.layout = #prune.layout<format = csr, target = cpu>} dense<0.0> : tensor<4x4xf32>
   return %a, %b, %c, %d : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// #prune.gpu_call (nn-lower-kernels{target=gpu} -> nn-lower-gpu-calls): its
+// integer lists are bracketed, so array_bytes followed by scalars reads back.
+// CHECK-LABEL: func.func private @gpu_bsr
+// CHECK-SAME: prune.gpu_call = #prune.gpu_call<layout = "bsr8", rows = 8, cols = 4, batch = 1, flags = 3, bias = true, array_bytes = [12, 2, 32], scalars = [4, 1]>
+// CHECK-LABEL: func.func private @gpu_dense
+// CHECK-SAME: prune.gpu_call = #prune.gpu_call<layout = "dense", rows = 4, cols = 3, batch = 2, array_bytes = [48]>
+func.func private @gpu_bsr(memref<?x?xf32>, memref<?x?xf32>, memref<?xi32>, memref<?xi8>, memref<?xf32>, memref<?xf32>) attributes {prune.gpu_call = #prune.gpu_call<layout = "bsr8", rows = 8, cols = 4, batch = 1, flags = 3, bias = true, array_bytes = [12, 2, 32], scalars = [4, 1]>}
+func.func private @gpu_dense(memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>, memref<?xf32>) attributes {prune.gpu_call = #prune.gpu_call<layout = "dense", rows = 4, cols = 3, batch = 2, array_bytes = [48]>}

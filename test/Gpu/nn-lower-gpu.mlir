@@ -1,5 +1,7 @@
 // RUN: prune-opt %s -split-input-file -verify-diagnostics --nn-lower-kernels=target=gpu | FileCheck %s --check-prefix=CALL
 // RUN: prune-opt %s -split-input-file -verify-diagnostics --nn-lower-kernels=target=gpu --nn-lower-gpu-calls | FileCheck %s --check-prefix=LAUNCH
+// The two steps in two processes: the #prune.gpu_call between them reads back.
+// RUN: prune-opt %s -split-input-file --nn-lower-kernels=target=gpu | prune-opt -split-input-file --nn-lower-gpu-calls | FileCheck %s --check-prefix=LAUNCH
 // RUN: prune-opt %s -split-input-file -verify-diagnostics --nn-lower-kernels=target=gpu "--nn-lower-gpu-calls=chip=sm_80" | FileCheck %s --check-prefix=SM80
 
 // The GPU lowering's two steps (docs/Design.md, "GPU backend"):
@@ -12,7 +14,7 @@
 // kernels' bitcode (linked by the #nvvm.target).
 
 // A dense layer at batch 2: the tiled dense kernel, no bias.
-// CALL: func.func private @prune_gpu_fc_0(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32>, memref<?xf32>) attributes {prune.gpu_call = #prune.gpu_call<layout = "dense", rows = 4, cols = 3, batch = 2, array_bytes = 48>}
+// CALL: func.func private @prune_gpu_fc_0(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32>, memref<?xf32>) attributes {prune.gpu_call = #prune.gpu_call<layout = "dense", rows = 4, cols = 3, batch = 2, array_bytes = [48]>}
 // CALL-LABEL: func.func @linear
 // CALL: call @prune_gpu_fc_0({{.*}}) {nn.kernel = "dense", nn.kernel_bytes = 48 : i64}
 // CALL-NOT: linalg.matmul
@@ -51,7 +53,7 @@ func.func @linear(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
 // per row, 8 rows per block; the bias is resident like the arrays.
 #CSR = #sparse_tensor.encoding<{ map = (d0, d1) -> (d0 : dense, d1 : compressed), posWidth = 32, crdWidth = 32 }>
 // CALL-LABEL: func.func private @prune_gpu_fc_0(
-// CALL-SAME: memref<?xi32>, memref<?xi8>, memref<?xf32>, memref<?xf32>) attributes {prune.gpu_call = #prune.gpu_call<layout = "csr8", rows = 3, cols = 4, batch = 1, flags = 2, bias = true, array_bytes = 16, 5, 20>}
+// CALL-SAME: memref<?xi32>, memref<?xi8>, memref<?xf32>, memref<?xf32>) attributes {prune.gpu_call = #prune.gpu_call<layout = "csr8", rows = 3, cols = 4, batch = 1, flags = 2, bias = true, array_bytes = [16, 5, 20]>}
 // CALL-LABEL: func.func @csr_bias_relu
 // CALL: call @prune_gpu_fc_0({{.*}}) {nn.epilogue = "bias+relu", nn.kernel = "csr"
 // LAUNCH-LABEL: func.func private @prune_gpu_fc_0(

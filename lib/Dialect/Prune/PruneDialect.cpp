@@ -75,6 +75,23 @@ void mlir::prune::detail::printDouble(AsmPrinter &printer,
   printer.printFloat(value);
 }
 
+FailureOr<SmallVector<int64_t>>
+mlir::prune::detail::parseIntList(AsmParser &parser) {
+  SmallVector<int64_t> values;
+  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&] {
+        return parser.parseInteger(values.emplace_back());
+      }))
+    return failure();
+  return values;
+}
+
+void mlir::prune::detail::printIntList(AsmPrinter &printer,
+                                       ArrayRef<int64_t> values) {
+  printer << '[';
+  llvm::interleaveComma(values, printer);
+  printer << ']';
+}
+
 FailureOr<kernels::Format> mlir::prune::detail::parseFormat(AsmParser &parser) {
   SMLoc loc = parser.getCurrentLocation();
   std::string name;

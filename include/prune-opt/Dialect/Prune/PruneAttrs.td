@@ -23,6 +23,20 @@ def Prune_DoubleParameter : APFloatParameter<"a real number (f64)"> {
   let printer = "::mlir::prune::detail::printDouble($_printer, $_self)";
 }
 
+// A list of integers in brackets, "[1028, 40140, 80280]": comma-separated
+// lists printed bare inside struct(params) would swallow the next
+// parameter's name.
+class Prune_IntListParameter<string desc> : ArrayRefParameter<"int64_t", desc> {
+  let parser = "::mlir::prune::detail::parseIntList($_parser)";
+  let printer = "::mlir::prune::detail::printIntList($_printer, $_self)";
+}
+
+class Prune_OptionalIntListParameter<string desc>
+    : OptionalArrayRefParameter<"int64_t", desc> {
+  let parser = "::mlir::prune::detail::parseIntList($_parser)";
+  let printer = "::mlir::prune::detail::printIntList($_printer, $_self)";
+}
+
 def Prune_FormatParameter
     : AttrOrTypeParameter<"::pruneopt::kernels::Format",
                           "a storage format (Formats.def)"> {
@@ -197,8 +211,8 @@ def Prune_GpuCallAttr : Prune_Attr<"GpuCall", "gpu_call"> {
     "int64_t":$batch,
     DefaultValuedParameter<"int64_t", "0", "accumulate | relu">:$flags,
     DefaultValuedParameter<"bool", "false", "a bias argument">:$bias,
-    ArrayRefParameter<"int64_t", "bytes of each array">:$array_bytes,
-    OptionalArrayRefParameter<"int64_t", "bsr block / nm n, m">:$scalars
+    Prune_IntListParameter<"bytes of each array">:$array_bytes,
+    Prune_OptionalIntListParameter<"bsr block / nm n, m">:$scalars
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

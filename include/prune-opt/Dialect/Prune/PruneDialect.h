@@ -26,6 +26,9 @@
 namespace mlir::prune::detail {
 FailureOr<llvm::APFloat> parseDouble(AsmParser &parser);
 void printDouble(AsmPrinter &printer, const llvm::APFloat &value);
+/// "[1, 2, 3]" (also "[]").
+FailureOr<llvm::SmallVector<int64_t>> parseIntList(AsmParser &parser);
+void printIntList(AsmPrinter &printer, llvm::ArrayRef<int64_t> values);
 FailureOr<::pruneopt::kernels::Format> parseFormat(AsmParser &parser);
 void printFormat(AsmPrinter &printer, ::pruneopt::kernels::Format format);
 } // namespace mlir::prune::detail
