@@ -17,7 +17,10 @@
 // __device__ function (warpRows, tileRows, transposeX, denseTiled) that
 // the __global__ kernels and the bitcode's entry points call.
 //
-// The kernels (every block is kBlockThreads = 256 threads, 8 warps):
+// The kernels (blocks of kBlockThreads = 256 threads, 8 warps, as launchFc
+// launches them; warp_rows, transpose_x and tile_rows read the block shape
+// from blockDim, so compiled models may launch them with any whole number
+// of warps, nn-lower-gpu's block-threads):
 // - warpRowsKernel (batch 1, every format): one warp per output row; lane l
 //   sums the row's stored entries l, l + 32, ... (coalesced along the row),
 //   then a butterfly of __shfl_xor_sync adds the 32 partial sums.
@@ -170,7 +173,8 @@ nmRows(const uint8_t *codes, const float *values, int64_t cols, int n, int m) {
 template <typename Rows>
 __device__ __forceinline__ void warpRows(const Rows &w, const FcArgs &a) {
   int lane = threadIdx.x % kWarp;
-  int o = blockIdx.x * kWarpsPerBlock + threadIdx.x / kWarp;
+  // (The block shape is blockDim: compiled models may choose it.)
+  int o = blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp;
   float s = 0.0f;
   if (o < a.rows) {
     int end = w.end(o);
@@ -201,7 +205,7 @@ __device__ __forceinline__ void tileRows(const Rows &w, const FcArgs &a) {
   int o0 = blockIdx.x * kTile;
   int64_t b0 = int64_t(blockIdx.y) * kTile, b = b0 + lane;
   const float *xT = a.xT + b;
-  for (int r = warp; r < kTile; r += kWarpsPerBlock) {
+  for (int r = warp; r < kTile; r += blockDim.x / kWarp) {
     int o = o0 + r;
     float s = 0.0f;
     if (o < a.rows && b < a.batch) {
@@ -217,7 +221,7 @@ __device__ __forceinline__ void tileRows(const Rows &w, const FcArgs &a) {
   }
   __syncthreads();
   // Store along o: consecutive threads, consecutive outputs.
-  for (int i = threadIdx.x; i < kTile * kTile; i += kBlockThreads) {
+  for (int i = threadIdx.x; i < kTile * kTile; i += blockDim.x) {
     int r = i % kTile, c = i / kTile, o = o0 + r;
     int64_t bb = b0 + c;
     if (o < a.rows && bb < a.batch) {
@@ -240,11 +244,11 @@ __device__ __forceinline__ void transposeX(const float *x, int64_t xs,
   __shared__ float tile[kTile][kTile + 1];
   int tx = threadIdx.x % kTile, ty = threadIdx.x / kTile;
   int64_t k0 = int64_t(blockIdx.x) * kTile, b0 = int64_t(blockIdx.y) * kTile;
-  for (int j = ty; j < kTile; j += kBlockThreads / kTile)
+  for (int j = ty; j < kTile; j += blockDim.x / kTile)
     if (b0 + j < batch && k0 + tx < cols)
       tile[j][tx] = x[(b0 + j) * xs + k0 + tx];
   __syncthreads();
-  for (int j = ty; j < kTile; j += kBlockThreads / kTile)
+  for (int j = ty; j < kTile; j += blockDim.x / kTile)
     if (k0 + j < cols && b0 + tx < batch)
       xT[(k0 + j) * batch + b0 + tx] = tile[tx][j];
 }

@@ -67,6 +67,7 @@ void mlir::prune::buildTosaToLinalgPipeline(OpPassManager &pm) {
 /// What nn-lower-gpu adds to nn-lower-cpu's steps.
 struct GpuLowering {
   std::string chip, binaryFormat, toolkit, bitcode, sparseTensorCores;
+  int64_t blockThreads;
 };
 
 /// Checks the options of nn-lower-gpu; returns the error message, if any.
@@ -178,6 +179,7 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
     NNLowerGpuCallsOptions callOptions;
     callOptions.chip = gpu->chip;
     callOptions.bitcode = gpu->bitcode;
+    callOptions.blockThreads = gpu->blockThreads;
     pm.addPass(createNNLowerGpuCalls(callOptions));
     addText(llvm::formatv("gpu.module(convert-gpu-to-nvvm),"
                           "gpu-module-to-binary{{format={0} toolkit={1}}",
@@ -222,7 +224,8 @@ void mlir::prune::buildLowerGpuPipeline(OpPassManager &pm,
   cpu.vectorLength = options.vectorLength;
   cpu.fuseEpilogue = options.fuseEpilogue;
   GpuLowering gpu{options.chip, options.binaryFormat, options.toolkit,
-                  options.bitcode, options.sparseTensorCores};
+                  options.bitcode, options.sparseTensorCores,
+                  options.blockThreads};
   buildLowering(pm, cpu, &gpu);
 }
 

@@ -47,8 +47,6 @@ struct NNLowerGpuCallsPass
       if (auto call =
               f->getAttrOfType<GpuCallAttr>(PruneDialect::kGpuCallAttrName))
         calls.push_back({f, call});
-    if (calls.empty())
-      return;
     if (chip != "sm_80" && chip != "sm_90") {
       emitError(module.getLoc())
           << "nn-lower-gpu-calls: option 'chip' must be sm_80 or sm_90 (the "
@@ -56,6 +54,15 @@ struct NNLowerGpuCallsPass
           << chip << "'";
       return signalPassFailure();
     }
+    if (!gpuplan::isRowBlockSize(blockThreads)) {
+      emitError(module.getLoc())
+          << "nn-lower-gpu-calls: option 'block-threads' must be a multiple "
+             "of 32 from 32 to 1024, got "
+          << int64_t(blockThreads);
+      return signalPassFailure();
+    }
+    if (calls.empty())
+      return;
     if (failed(findBitcode()))
       return signalPassFailure();
     gpuModule = nullptr;
@@ -177,7 +184,7 @@ struct NNLowerGpuCallsPass
 
   /// The kernel `entry` of the gpu.module: a gpu.func calling the bitcode's
   /// prune_gpu_<entry> (GpuEntries.def) with its parameters.
-  gpu::GPUFuncOp getOrCreateKernel(StringRef entry) {
+  gpu::GPUFuncOp getOrCreateKernel(StringRef entry, unsigned blockSize) {
     MLIRContext *ctx = &getContext();
     ModuleOp module = getOperation();
     if (!gpuModule) {
@@ -208,7 +215,7 @@ struct NNLowerGpuCallsPass
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                     b.getUnitAttr());
     kernel.setKnownBlockSizeAttr(
-        b.getDenseI32ArrayAttr({gpuplan::kBlockThreads, 1, 1}));
+        b.getDenseI32ArrayAttr({int32_t(blockSize), 1, 1}));
     b.setInsertionPointToStart(&kernel.getBody().front());
     LLVM::CallOp::create(b, loc, device, kernel.getArguments());
     gpu::ReturnOp::create(b, loc);
@@ -298,15 +305,15 @@ struct NNLowerGpuCallsPass
     for (const gpuplan::PlanStep &step :
          gpuplan::planFc(layout, rows, cols, batch,
                          std::vector<int64_t>(scalars.begin(), scalars.end()),
-                         targetBlocks)) {
-      gpu::GPUFuncOp kernel = getOrCreateKernel(step.entry);
+                         targetBlocks, unsigned(blockThreads))) {
+      gpu::GPUFuncOp kernel = getOrCreateKernel(step.entry, step.block);
       params[p0At] = i64Const(step.p0);
       params[p0At + 1] = i64Const(step.p1);
       auto launch = gpu::LaunchFuncOp::create(
           b, loc, kernel,
           gpu::KernelDim3{index(step.gridX), index(step.gridY),
                           index(step.gridZ)},
-          gpu::KernelDim3{index(gpuplan::kBlockThreads), index(1), index(1)},
+          gpu::KernelDim3{index(step.block), index(1), index(1)},
           /*dynamicSharedMemorySize=*/Value(), params, token, ValueRange{t});
       t = launch.getAsyncToken();
       ++numLaunches;

@@ -4,6 +4,7 @@
 // RUN: not test -e %t.out
 // RUN: not prune-opt %s --nn-lower-gpu=chip=sm_70 2>&1 | FileCheck %s --check-prefix=PIPE-CHIP
 // RUN: not prune-opt %s --nn-lower-gpu=format=ptx 2>&1 | FileCheck %s --check-prefix=PIPE-FORMAT
+// RUN: not prune-opt %s --nn-lower-gpu=block-threads=48 2>&1 | FileCheck %s --check-prefix=PIPE-BLOCK
 // RUN: not prune-opt %s --nn-lower-gpu=sparse-tensor-cores=fp8 2>&1 | FileCheck %s --check-prefix=PIPE-SPTC
 // RUN: not prune-opt %s "--nn-lower-kernels=target=gpu sparse-tensor-cores=on" 2>&1 | FileCheck %s --check-prefix=SPTC
 // RUN: not prune-opt %s --nn-lower-kernels=sparse-tensor-cores=f16 2>&1 | FileCheck %s --check-prefix=SPTC-CPU
@@ -19,6 +20,7 @@ module {
 // BITCODE: note: not at {{.*}}.missing.bc
 // BITCODE: note: it is built with the project (lib/prune-opt/PruneGpuKernels.sm_90.bc); option bitcode=PATH names it
 // PIPE-CHIP: error: nn-lower-gpu: option 'chip' must be sm_80 or sm_90, got 'sm_70'
+// PIPE-BLOCK: error: nn-lower-gpu-calls: option 'block-threads' must be a multiple of 32 from 32 to 1024, got 48
 // PIPE-FORMAT: error: nn-lower-gpu: option 'format' must be isa, bin or fatbin, got 'ptx'
 // PIPE-SPTC: error: nn-lower-gpu: option 'sparse-tensor-cores' must be off, f16 or bf16, got 'fp8'
 // SPTC: error: nn-lower-kernels: option 'sparse-tensor-cores' must be off, f16 or bf16, got 'on'

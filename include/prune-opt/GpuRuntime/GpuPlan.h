@@ -138,7 +138,16 @@ struct PlanStep {
   std::string entry;
   unsigned gridX = 1, gridY = 1, gridZ = 1;
   int64_t p0 = 0, p1 = 0;
+  /// Threads per block.
+  unsigned block = kBlockThreads;
 };
+
+/// Whether `threads` is a block size the row kernels accept (warp_rows,
+/// transpose_x, tile_rows read their block shape from blockDim): whole
+/// warps, at most 1024.
+inline bool isRowBlockSize(int64_t threads) {
+  return threads >= kWarp && threads <= 1024 && threads % kWarp == 0;
+}
 
 /// The launches that compute y (+)= x W^T for a weight of GPU layout
 /// `layout` (rows x cols) at `batch` rows of x, in order -- what
@@ -153,11 +162,15 @@ struct PlanStep {
 ///                      split, sptc_reduce (p0 = the parts), which adds
 ///                      the partial sums from the scratch.
 /// `scalars` are the layout's (GpuCallAttr): bsr block rows and columns,
-/// nm n and m; they are the steps' p0, p1 but for sptc.
+/// nm n and m; they are the steps' p0, p1 but for sptc. `rowBlock`: the
+/// threads per block of warp_rows, transpose_x and tile_rows
+/// (isRowBlockSize; nn-lower-gpu's block-threads); dense_tiled and the
+/// sparse tensor core kernels always run kBlockThreads.
 inline std::vector<PlanStep>
 planFc(const std::string &layout, int64_t rows, int64_t cols, int64_t batch,
        const std::vector<int64_t> &scalars = {},
-       int64_t targetBlocks = planTargetBlocks("sm_90")) {
+       int64_t targetBlocks = planTargetBlocks("sm_90"),
+       unsigned rowBlock = kBlockThreads) {
   auto ceilDiv = [](int64_t a, int64_t b) {
     return unsigned(sptcCeilDiv(a, b));
   };
@@ -175,15 +188,15 @@ planFc(const std::string &layout, int64_t rows, int64_t cols, int64_t batch,
   int64_t p0 = scalars.size() > 0 ? scalars[0] : 0,
           p1 = scalars.size() > 1 ? scalars[1] : 0;
   if (batch == 1)
-    return {
-        {"warp_rows_" + layout, ceilDiv(rows, kWarpsPerBlock), 1, 1, p0, p1}};
+    return {{"warp_rows_" + layout, ceilDiv(rows, rowBlock / kWarp), 1, 1, p0,
+             p1, rowBlock}};
   if (layout == "dense")
     return {{"dense_tiled", ceilDiv(rows, kTile), ceilDiv(batch, kTile), 1, p0,
              p1}};
-  return {
-      {"transpose_x", ceilDiv(cols, kTile), ceilDiv(batch, kTile), 1, p0, p1},
-      {"tile_rows_" + layout, ceilDiv(rows, kTile), ceilDiv(batch, kTile), 1,
-       p0, p1}};
+  return {{"transpose_x", ceilDiv(cols, kTile), ceilDiv(batch, kTile), 1, p0,
+           p1, rowBlock},
+          {"tile_rows_" + layout, ceilDiv(rows, kTile), ceilDiv(batch, kTile),
+           1, p0, p1, rowBlock}};
 }
 
 /// The floats of device scratch planFc's launches need (the entries'

@@ -86,6 +86,12 @@ struct LowerGpuOptions : public PassPipelineOptions<LowerGpuOptions> {
                      "(default), f16 or bf16 (changes the numerics; "
                      "docs/UserGuide.md)"),
       llvm::cl::init("off")};
+  PassOptions::Option<int64_t> blockThreads{
+      *this, "block-threads",
+      llvm::cl::desc("Threads per block of the row kernels (a warp per "
+                     "output row at batch 1; the batched sparse kernels): a "
+                     "multiple of 32 up to 1024 (nn-lower-gpu-calls)"),
+      llvm::cl::init(256)};
 };
 
 void buildLowerGpuPipeline(OpPassManager &pm, const LowerGpuOptions &options);

@@ -677,7 +677,12 @@ def NNLowerGpuCalls : Pass<"nn-lower-gpu-calls", "mlir::ModuleOp"> {
     Option<"bitcode", "bitcode", "std::string", "\"\"",
            "The kernels' LLVM bitcode for the chip (default: "
            "prune-opt/PruneGpuKernels.<chip>.bc in the lib directory of the "
-           "tool or library that runs the pass)">
+           "tool or library that runs the pass)">,
+    Option<"blockThreads", "block-threads", "int64_t", "256",
+           "Threads per block of the row kernels (warp_rows: a warp per "
+           "output row, so block-threads/32 rows per block; transpose_x, "
+           "tile_rows): a multiple of 32 up to 1024. dense_tiled and the "
+           "sparse tensor core kernels always use 256">
   ];
   let dependentDialects = ["mlir::memref::MemRefDialect",
                            "mlir::func::FuncDialect",
