@@ -53,6 +53,7 @@
 #error "compile Kernels.cuh with nvcc, or include SimtEmu.h or Bitcode.cu's prelude first"
 #endif
 
+#include "Epilogue.cuh"
 #include "GpuTypes.h"
 #include "prune-opt/GpuRuntime/GpuPlan.h"
 
@@ -62,19 +63,6 @@
 namespace pruneopt::gpu {
 
 // kWarp, kBlockThreads, kWarpsPerBlock, kTile: GpuPlan.h.
-
-/// The value stored at y(b, o) for the product v: the CPU library's
-/// finish() (lib/Runtime/KernelsImpl.h), in registers.
-__device__ __forceinline__ float epilogue(float v, const float *y,
-                                          const FcArgs &a, int64_t o) {
-  if (a.flags & kAccumulate)
-    v = *y + v;
-  if (a.bias)
-    v += a.bias[o];
-  if (a.flags & kRelu) // max(0, v) keeps NaN (not fmaxf, which drops it)
-    v = 0.0f > v ? 0.0f : v;
-  return v;
-}
 
 /// The sum of the 32 lanes' s, in every lane (butterfly: the same order on
 /// every lane, so all get the same bits).

@@ -12,29 +12,10 @@
 
 #include "SparseTensorCore.cuh"
 
-#include <cuda_runtime.h>
+#include "CudaLaunch.cuh"
 
 using namespace pruneopt::gpu;
 
-namespace {
-/// Launches on a stream; keeps the first failure (Kernels.cu's launcher).
-struct CudaLaunch {
-  cudaStream_t stream;
-  LaunchResult result;
-  template <typename... P, typename... A>
-  bool operator()(const char *kernel, const char *layout, void (*fn)(P...),
-                  dim3 grid, dim3 block, A... args) {
-    fn<<<grid, block, 0, stream>>>(args...);
-    cudaError_t error = cudaGetLastError();
-    if (error == cudaSuccess)
-      return true;
-    result.error = int(error);
-    result.kernel = kernel;
-    result.layout = layout;
-    return false;
-  }
-};
-} // namespace
 
 LaunchResult pruneopt::gpu::launchSptcOnDevice(const SptcWeightView &w,
                                                const FcArgs &a, float *partial,

@@ -58,6 +58,7 @@
 #error "compile with nvcc or clang -x cuda, or under SimtEmu.h"
 #endif
 
+#include "Epilogue.cuh"
 #include "GpuTypes.h"
 #include "SparseTensorCore.h"
 
@@ -156,19 +157,6 @@ __device__ __forceinline__ void mmaSp(float (&d)[4], const uint32_t (&a)[4],
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]),
                    "r"(b[1]), "r"(b[2]), "r"(b[3]), "r"(e), "n"(Selector));
 #endif
-}
-
-/// The value stored at y(b, o) for the product v: Kernels.cuh's epilogue()
-/// (the CPU library's finish()), in registers.
-__device__ __forceinline__ float finish(float v, const float *y,
-                                        const FcArgs &a, int64_t o) {
-  if (a.flags & kAccumulate)
-    v = *y + v;
-  if (a.bias)
-    v += a.bias[o];
-  if (a.flags & kRelu) // max(0, v) keeps NaN (not fmaxf, which drops it)
-    v = 0.0f > v ? 0.0f : v;
-  return v;
 }
 
 } // namespace sptc
@@ -278,7 +266,7 @@ __device__ __forceinline__ void sptc24(const SptcWeightView &w, const FcArgs &a,
                 acc[r][j][i];
           } else {
             float *y = a.y + b * a.ys + o;
-            *y = finish(acc[r][j][i], y, a, o);
+            *y = epilogue(acc[r][j][i], y, a, o);
           }
         }
       }
@@ -303,7 +291,7 @@ __device__ __forceinline__ void sptcReduce(const float *partial, int kSplit,
     v += partial[z * n + i];
   const int64_t b = i / a.rows, o = i % a.rows;
   float *y = a.y + b * a.ys + o;
-  *y = sptc::finish(v, y, a, o);
+  *y = epilogue(v, y, a, o);
 }
 __global__ void __launch_bounds__(kSptcThreads)
     sptcReduceKernel(const float *partial, int kSplit, FcArgs a) {

@@ -546,7 +546,7 @@ void check(SptcType type, int64_t rows, int64_t cols, int64_t batch,
         model = z == 0 ? sum : model + sum;
       }
       float *y = &y0[b * ys + o];
-      model = sptc::finish(model, y, a, o);
+      model = epilogue(model, y, a, o);
       if (e.acc) {
         ref += *y;
         mag += std::fabs(*y);
