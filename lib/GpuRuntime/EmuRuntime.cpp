@@ -58,8 +58,17 @@ struct Module {
   size_t bytes;
 };
 
-std::mutex residentMutex;
-std::map<std::pair<const void *, int64_t>, void *> residentCopies;
+/// The resident copies, by host array. Never destroyed: models unload
+/// (mgpuModuleUnload) from their own destructors, which can run after this
+/// library's static destructors at exit.
+struct Resident {
+  std::mutex mutex;
+  std::map<std::pair<const void *, int64_t>, void *> copies;
+};
+Resident &resident() {
+  static Resident *r = new Resident;
+  return *r;
+}
 
 int emulationSetUp = [] {
   // Warps start together (SimtEmu.h staggers them by default so that the
@@ -83,11 +92,18 @@ PRUNE_EMU_EXPORT void *mgpuModuleLoadJIT(void *data, int /*optLevel*/) {
     modelFail("mgpuModuleLoadJIT: no module data");
     return nullptr;
   }
-  return new Module{std::strlen(static_cast<const char *>(data))};
+  return new Module{0}; // (PTX: its size is not passed)
 }
 
 PRUNE_EMU_EXPORT void mgpuModuleUnload(void *module) {
   delete static_cast<Module *>(module);
+  // A model is going away, and with it the constants the resident copies
+  // were made from: a later model could reuse their addresses.
+  Resident &r = resident();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto &[key, copy] : r.copies)
+    std::free(copy);
+  r.copies.clear();
 }
 
 PRUNE_EMU_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
@@ -192,8 +208,9 @@ PRUNE_EMU_EXPORT void *prune_gpu_resident(const void *host, int64_t bytes) {
     modelFail("prune_gpu_resident: bad array");
     return nullptr;
   }
-  std::lock_guard<std::mutex> lock(residentMutex);
-  void *&copy = residentCopies[{host, bytes}];
+  Resident &r = resident();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  void *&copy = r.copies[{host, bytes}];
   if (!copy) {
     copy = mgpuMemAlloc(uint64_t(bytes), nullptr, false);
     if (copy)

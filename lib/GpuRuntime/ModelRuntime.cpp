@@ -71,8 +71,17 @@ void *loadModule(const void *data, const char *what) {
   return library;
 }
 
-std::mutex residentMutex;
-std::map<std::pair<const void *, int64_t>, void *> residentCopies;
+/// The resident copies, by host array. Never destroyed: models unload
+/// (mgpuModuleUnload) from their own destructors, which can run after this
+/// library's static destructors at exit.
+struct Resident {
+  std::mutex mutex;
+  std::map<std::pair<const void *, int64_t>, void *> copies;
+};
+Resident &resident() {
+  static Resident *r = new Resident;
+  return *r;
+}
 } // namespace
 
 PRUNE_MGPU_EXPORT void *mgpuModuleLoad(void *data, size_t /*bytes*/) {
@@ -87,6 +96,15 @@ PRUNE_MGPU_EXPORT void mgpuModuleUnload(void *module) {
   if (module)
     failed(cudaLibraryUnload(static_cast<cudaLibrary_t>(module)),
            "cudaLibraryUnload");
+  // A model is going away (its global destructor unloads its gpu.binary),
+  // and with it the constants the resident copies were made from: a model
+  // loaded later could get the same addresses with other weights. The
+  // models still loaded upload theirs again at their next call.
+  Resident &r = resident();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto &[key, copy] : r.copies)
+    cudaFree(copy);
+  r.copies.clear();
 }
 
 PRUNE_MGPU_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
@@ -218,9 +236,10 @@ void *prune_gpu_resident(const void *host, int64_t bytes) {
     modelFail("prune_gpu_resident: bad array");
     return nullptr;
   }
-  std::lock_guard<std::mutex> lock(residentMutex);
+  Resident &r = resident();
+  std::lock_guard<std::mutex> lock(r.mutex);
   auto key = std::make_pair(host, bytes);
-  if (auto it = residentCopies.find(key); it != residentCopies.end())
+  if (auto it = r.copies.find(key); it != r.copies.end())
     return it->second;
   void *copy = nullptr;
   std::string what = " (a weight array, " + std::to_string(bytes) + " bytes)";
@@ -231,7 +250,7 @@ void *prune_gpu_resident(const void *host, int64_t bytes) {
     cudaFree(copy);
     return nullptr;
   }
-  residentCopies[key] = copy;
+  r.copies[key] = copy;
   return copy;
 }
 
