@@ -164,8 +164,10 @@ struct NNLowerGpuCallsPass
   }
 
   /// The device copy of a constant array (prune_gpu_resident).
-  Value residentPointer(OpBuilder &b, Location loc, Value memref,
-                        int64_t bytes) {
+  /// The copy is of the memref's actual bytes (its size at run time times
+  /// its element size), not of what the #prune.gpu_call says: a hand-written
+  /// declaration cannot make the runtime read past a host array.
+  Value residentPointer(OpBuilder &b, Location loc, Value memref) {
     ModuleOp module = getOperation();
     Type ptr = LLVM::LLVMPointerType::get(b.getContext());
     auto decl = module.lookupSymbol<func::FuncOp>("prune_gpu_resident");
@@ -176,9 +178,14 @@ struct NNLowerGpuCallsPass
           mb.getFunctionType({ptr, mb.getI64Type()}, {ptr}));
       decl.setPrivate();
     }
-    Value size = arith::ConstantIntOp::create(b, loc, b.getI64Type(), bytes);
+    auto type = cast<MemRefType>(memref.getType());
+    int64_t elementBytes = (type.getElementTypeBitWidth() + 7) / 8;
+    Value count = memref::DimOp::create(b, loc, memref, 0);
+    Value bytes = arith::MulIOp::create(
+        b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), count),
+        arith::ConstantIntOp::create(b, loc, b.getI64Type(), elementBytes));
     return func::CallOp::create(b, loc, decl,
-                                ValueRange{pointerOf(b, loc, memref), size})
+                                ValueRange{pointerOf(b, loc, memref), bytes})
         .getResult(0);
   }
 
@@ -280,13 +287,11 @@ struct NNLowerGpuCallsPass
     ArrayRef<int64_t> arrayBytes = call.getArrayBytes();
     for (unsigned i = 0; i < 3; ++i)
       params.push_back(i < arrayBytes.size()
-                           ? residentPointer(b, loc, body->getArgument(2 + i),
-                                             arrayBytes[i])
+                           ? residentPointer(b, loc, body->getArgument(2 + i))
                            : null);
     params.push_back(pointerOf(b, loc, xDev));
     params.push_back(pointerOf(b, loc, yDev));
-    params.push_back(call.getBias() ? residentPointer(b, loc, bias, rows * 4)
-                                    : null);
+    params.push_back(call.getBias() ? residentPointer(b, loc, bias) : null);
     params.push_back(scratch);
     auto i64Const = [&](int64_t v) -> Value {
       return arith::ConstantIntOp::create(b, loc, i64, v);

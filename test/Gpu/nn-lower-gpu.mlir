@@ -27,7 +27,11 @@
 // LAUNCH: %[[XD:.*]], %[[T1:.*]] = gpu.alloc async [%[[T0]]] () : memref<2x3xf32>
 // LAUNCH: %[[T2:.*]] = gpu.memcpy async [%[[T1]]] %[[XD]], %[[XH]]
 // LAUNCH: gpu.alloc async [%[[T2]]] () : memref<2x4xf32>
-// LAUNCH: %[[W:.*]] = call @prune_gpu_resident(%{{.*}}, %c48_i64)
+// The weight's bytes: its memref's size (12 floats) x 4.
+// LAUNCH: %[[N:.*]] = memref.dim %{{.*}}, %c0 : memref<?xf32>
+// LAUNCH: %[[NI:.*]] = arith.index_cast %[[N]] : index to i64
+// LAUNCH: %[[BYTES:.*]] = arith.muli %[[NI]], %c4_i64
+// LAUNCH: %[[W:.*]] = call @prune_gpu_resident(%{{.*}}, %[[BYTES]])
 // LAUNCH: gpu.launch_func async [%{{.*}}] @prune_gpu_kernels::@dense_tiled blocks in (%c1, %c1{{.*}}, %c1{{.*}}) threads in (%c256, %c1{{.*}}, %c1{{.*}}) args(%[[W]] : !llvm.ptr,
 // LAUNCH: gpu.memcpy async
 // LAUNCH-COUNT-2: gpu.dealloc async
