@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The scale table of issue 15 (docs/Design.md, "Known limits"): time and peak
+# RSS of prune-opt on synthetic transformers (scripts/gen-transformer.py) of
+# growing size, text and MLIR bytecode in, bytecode out, so that the growth
+# is visible. Not a test: it prints a markdown table.
+#
+# Usage: scripts/scale-table.sh [SIZES]   (default "10M 100M"; 1B needs
+#        ~35 GB of memory today)
+# Environment: BUILD (default ./build), WORK (scratch dir, default
+#        build/scale), SPARSITY (default 0.9).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${BUILD:-$root/build}"
+work="${WORK:-$build/scale}"
+sparsity="${SPARSITY:-0.9}"
+sizes=(${1:-10M 100M})
+opt="$build/bin/prune-opt"
+if [ ! -x "$opt" ]; then
+  echo "scale-table.sh: build the project first (scripts/build.sh)" >&2
+  exit 2
+fi
+mkdir -p "$work"
+
+# run LABEL ARGS...: prints "| LABEL | seconds | peak RSS MiB | x weights |".
+run() {
+  local label="$1"
+  shift
+  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" > /dev/null
+  read -r secs kib < "$work/time.txt"
+  awk -v l="$label" -v s="$secs" -v k="$kib" -v w="$weights" \
+    'BEGIN { printf "| %s | %.2f | %.0f | %.1fx |\n", l, s, k / 1024, k * 1024 / w }'
+}
+
+echo "| command | seconds | peak RSS (MiB) | RSS / weight bytes |"
+echo "|---|---|---|---|"
+for size in "${sizes[@]}"; do
+  text="$work/transformer-$size.mlir" bc="$work/transformer-$size.mlirbc"
+  if [ ! -f "$bc" ]; then
+    /usr/bin/python3 "$root/scripts/gen-transformer.py" --params="$size" -o "$text" >&2
+    "$opt" "$text" --emit-bytecode -o "$bc"
+  fi
+  [ -f "$text" ] || "$opt" "$bc" -o "$text"
+  params=$(head -1 "$text" | sed -E 's/.* ([0-9]+) parameters.*/\1/')
+  weights=$((params * 4))
+  echo "| **$size** ($params parameters, $((weights / 1048576)) MiB) | | | |"
+  run "parse + print, text" "$opt" "$text" -o "$work/out.mlir"
+  run "parse + print, bytecode" "$opt" "$bc" --emit-bytecode -o "$work/out.mlirbc"
+  run "nn-prune, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --emit-bytecode -o "$work/out.mlirbc"
+  run "prune + sparsify, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --nn-sparsify --emit-bytecode -o "$work/out.mlirbc"
+  run "prune + sparsify + lower-cpu, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --nn-sparsify --nn-lower-cpu --emit-bytecode -o "$work/out.mlirbc"
+  rm -f "$work/out.mlir" "$work/out.mlirbc"
+done
