@@ -25,7 +25,7 @@
 #include "SimtEmu.h"
 
 #include "Entries.cuh"
-#include "ModelError.h"
+#include "ModelState.h"
 
 #include "prune-opt/GpuRuntime/GpuRuntime.h"
 
@@ -58,17 +58,6 @@ struct Module {
   size_t bytes;
 };
 
-/// The resident copies, by host array. Never destroyed: models unload
-/// (mgpuModuleUnload) from their own destructors, which can run after this
-/// library's static destructors at exit.
-struct Resident {
-  std::mutex mutex;
-  std::map<std::pair<const void *, int64_t>, void *> copies;
-};
-Resident &resident() {
-  static Resident *r = new Resident;
-  return *r;
-}
 
 int emulationSetUp = [] {
   // Warps start together (SimtEmu.h staggers them by default so that the

@@ -18,7 +18,7 @@
 //   destroying one per call costs more than a small layer's kernel;
 // - allocations are stream-ordered (cudaMallocAsync: the pool makes the
 //   per-call activation buffers cheap);
-// - every failure is recorded with the failing call (ModelError.h) and the
+// - every failure is recorded with the failing call (ModelState.h) and the
 //   call does nothing further; prune-run reports it after the model call.
 //
 //===----------------------------------------------------------------------===//
@@ -27,7 +27,7 @@
 #include "prune-opt/GpuRuntime/GpuRuntime.h"
 #pragma GCC visibility pop
 
-#include "ModelError.h"
+#include "ModelState.h"
 
 #include <cuda_runtime_api.h>
 
@@ -71,17 +71,6 @@ void *loadModule(const void *data, const char *what) {
   return library;
 }
 
-/// The resident copies, by host array. Never destroyed: models unload
-/// (mgpuModuleUnload) from their own destructors, which can run after this
-/// library's static destructors at exit.
-struct Resident {
-  std::mutex mutex;
-  std::map<std::pair<const void *, int64_t>, void *> copies;
-};
-Resident &resident() {
-  static Resident *r = new Resident;
-  return *r;
-}
 } // namespace
 
 PRUNE_MGPU_EXPORT void *mgpuModuleLoad(void *data, size_t /*bytes*/) {

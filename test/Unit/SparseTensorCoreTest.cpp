@@ -41,6 +41,8 @@
 // Last: SimtEmu.h defines CUDA's keywords and built-ins as macros.
 #include "SimtEmu.h"
 
+#include "EmuLaunch.h"
+
 #include "SparseTensorCore.cuh"
 #include "SparseTensorCorePack.h"
 
@@ -50,21 +52,9 @@
 
 using namespace pruneopt;
 using namespace pruneopt::gpu;
+using pruneopt::gpu::test::EmuLaunch;
 
 namespace {
-
-/// Launches through simt::launch and records "kernel<layout>".
-struct EmuLaunch {
-  std::vector<std::string> launched;
-  template <typename... P, typename... A>
-  bool operator()(const char *kernel, const char *layout, void (*fn)(P...),
-                  dim3 grid, dim3 block, A... args) {
-    launched.push_back(std::string(kernel) + "<" + layout + ">");
-    std::string error = simt::launch(grid, block, [&] { fn(args...); });
-    EXPECT_EQ(error, "") << launched.back();
-    return error.empty();
-  }
-};
 
 constexpr SptcType kTypes[] = {SptcType::F16, SptcType::BF16};
 
