@@ -20,6 +20,9 @@
 //          [--preload=LIB.so,...] [--tolerance=T] [--name=TEXT]
 // Exit 0 when every output is within T of the reference (default 1e-4) and
 // the top-1 agree; 1 otherwise; 2 on bad input or a failing runtime call.
+// Malformed .npy files are errors; the samples' shape is taken from the
+// .npy (a library has no signature to check it against), so the inputs must
+// be the ones scripts/gpu-models.sh wrote for that model.
 // Plain C++ (no LLVM): scripts/gpu-check.sh builds it with nvcc's host
 // compiler.
 //
@@ -90,8 +93,13 @@ Npy readNpy(const std::string &path) {
   std::stringstream dims(header.substr(open + 1, close - open - 1));
   std::string dim;
   while (std::getline(dims, dim, ','))
-    if (dim.find_first_not_of(' ') != std::string::npos)
-      npy.shape.push_back(std::stoll(dim));
+    if (dim.find_first_not_of(' ') != std::string::npos) {
+      char *end = nullptr;
+      long long v = std::strtoll(dim.c_str(), &end, 10);
+      if (end == dim.c_str() || v < 0 || v > (int64_t(1) << 32))
+        die(path + ": bad shape");
+      npy.shape.push_back(v);
+    }
   if (npy.shape.empty() || npy.count() < 0 || npy.count() > (int64_t(1) << 32))
     die(path + ": bad shape");
   size_t bytes = size_t(npy.count()) * (isFloat ? 4 : 8);
