@@ -16,9 +16,9 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
+template <typename V>
 void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
-            const void *col, int colBits, const float *values, int64_t br0,
-            int64_t br1) {
+            const void *col, int colBits, V values, int64_t br0, int64_t br1) {
   std::vector<float> s(r);
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t br = br0; br < br1; ++br) {
@@ -26,14 +26,14 @@ void bsrRef(const Args &a, int64_t r, int64_t c, const int32_t *rowPtr,
       std::fill(s.begin(), s.end(), 0.0f);
       for (int64_t i = rowPtr[br]; i < rowPtr[br + 1]; ++i) {
         const float *xb = x + colAt(col, colBits, i) * c * a.xk;
-        const float *v = values + i * r * c;
+        int64_t v = i * r * c;
         for (int64_t ii = 0; ii < r; ++ii)
           for (int64_t j = 0; j < c; ++j)
-            s[ii] += v[ii * c + j] * xb[j * a.xk];
+            s[ii] += values[v + ii * c + j] * xb[j * a.xk];
       }
       for (int64_t ii = 0; ii < r; ++ii) {
         float *y = a.y + b * a.ys + (br * r + ii) * a.yo;
-        *y = finish(s[ii], y, a, br * r + ii);
+        *y = finish(s[ii] * values.scale(br * r + ii), y, a, br * r + ii);
       }
     }
 }
@@ -45,16 +45,20 @@ void pruneopt::kernels::impl::runBSR(const Args &a, const WeightRef &w) {
   const int32_t *rowPtr = w.rowPtr;
   const void *col = w.col();
   int colBits = w.colBits;
-  const float *values = w.values;
   int64_t blockRows = a.rows / r;
   double work = double(a.batch) * rowPtr[blockRows] * r * c * 2;
 #if PRUNE_X86
   // Fast paths for the common block shapes; others run the portable code.
-  if (avx512() && bsrAvx512(a, r, c, rowPtr, col, colBits, values, work))
+  if (avx512() && w.valueType == ValueType::F32 &&
+      bsrAvx512(a, r, c, rowPtr, col, colBits, w.values, work))
+    return;
+  if (avx2() && bsrAvx2(a, w, work))
     return;
 #endif
-  parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
-    bsrRef(a, r, c, rowPtr, col, colBits, values, b0, b1);
+  withValues(w, [&](auto values) {
+    parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
+      bsrRef(a, r, c, rowPtr, col, colBits, values, b0, b1);
+    });
   });
 }
 

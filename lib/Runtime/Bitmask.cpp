@@ -16,19 +16,20 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
+template <typename V>
 void bitmaskRef(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
-                const float *values, int64_t o0, int64_t o1) {
+                V values, int64_t o0, int64_t o1) {
   int64_t chunks = (a.cols + 15) / 16;
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t o = o0; o < o1; ++o) {
       const float *x = a.x + b * a.xs;
-      const float *v = values + rowPtr[o];
+      int64_t v = rowPtr[o];
       float s = 0;
       for (int64_t c = 0; c < chunks; ++c)
         for (uint32_t mk = masks[o * chunks + c]; mk; mk &= mk - 1)
-          s += *v++ * x[(16 * c + __builtin_ctz(mk)) * a.xk];
+          s += values[v++] * x[(16 * c + __builtin_ctz(mk)) * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a, o);
+      *y = finish(s * values.scale(o), y, a, o);
     }
 }
 } // namespace
@@ -36,14 +37,17 @@ void bitmaskRef(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
 void pruneopt::kernels::impl::runBitmask(const Args &a, const WeightRef &w) {
   const int32_t *rowPtr = w.rowPtr;
   const uint16_t *masks = w.masks;
-  const float *values = w.values;
   double work = double(a.batch) * a.rows * a.cols / 8;
 #if PRUNE_X86
-  if (avx512())
-    return bitmaskAvx512(a, rowPtr, masks, values, work);
+  if (avx512() && w.valueType == ValueType::F32)
+    return bitmaskAvx512(a, rowPtr, masks, w.values, work);
+  if (avx2() && bitmaskAvx2(a, w, work))
+    return;
 #endif
-  parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
-    bitmaskRef(a, rowPtr, masks, values, o0, o1);
+  withValues(w, [&](auto values) {
+    parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
+      bitmaskRef(a, rowPtr, masks, values, o0, o1);
+    });
   });
 }
 

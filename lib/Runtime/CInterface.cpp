@@ -46,14 +46,17 @@ extern "C" {
 #define PRUNE_SCALAR_PARAM(Field) int64_t Field,
 #define PRUNE_ARRAY(Field, Type, Suffix) w.Field = Field->data<Type>();
 #define PRUNE_SCALAR(Field) w.Field = Field;
-#define PRUNE_KERNEL(Symbol, Fmt, ColBits, Arrays, Scalars)                    \
+#define PRUNE_KERNEL(Symbol, Fmt, ColBits, VT, Arrays, Scalars)                \
   void _mlir_ciface_prune_mr_##Symbol(                                         \
       MemRef<2> *y, MemRef<2> *x, Arrays(PRUNE_ARRAY_PARAM)                    \
-          Scalars(PRUNE_SCALAR_PARAM) int32_t flags, MemRef<1> *bias) {        \
+          PRUNE_VALUES_##VT(PRUNE_ARRAY_PARAM) Scalars(PRUNE_SCALAR_PARAM)     \
+              int32_t flags,                                                   \
+      MemRef<1> *bias) {                                                       \
     WeightRef w;                                                               \
     w.colBits = ColBits;                                                       \
-    Arrays(PRUNE_ARRAY) Scalars(PRUNE_SCALAR) run##Fmt(                        \
-        argsOf(y, x, flags, bias), w);                                         \
+    w.valueType = ValueType::VT;                                               \
+    Arrays(PRUNE_ARRAY) PRUNE_VALUES_##VT(PRUNE_ARRAY)                         \
+        Scalars(PRUNE_SCALAR) run##Fmt(argsOf(y, x, flags, bias), w);          \
   }
 #include "prune-opt/Runtime/Kernels.def"
 #undef PRUNE_ARRAY_PARAM

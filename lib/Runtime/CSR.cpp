@@ -15,8 +15,9 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
+template <typename V>
 void csrRef(const Args &a, const int32_t *rowPtr, const void *col, int colBits,
-            const float *values, int64_t o0, int64_t o1) {
+            V values, int64_t o0, int64_t o1) {
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t o = o0; o < o1; ++o) {
       const float *x = a.x + b * a.xs;
@@ -24,7 +25,7 @@ void csrRef(const Args &a, const int32_t *rowPtr, const void *col, int colBits,
       for (int64_t i = rowPtr[o]; i < rowPtr[o + 1]; ++i)
         s += values[i] * x[colAt(col, colBits, i) * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a, o);
+      *y = finish(s * values.scale(o), y, a, o);
     }
 }
 
@@ -34,14 +35,17 @@ void pruneopt::kernels::impl::runCSR(const Args &a, const WeightRef &w) {
   const int32_t *rowPtr = w.rowPtr;
   const void *col = w.col();
   int colBits = w.colBits;
-  const float *values = w.values;
   double work = double(a.batch) * rowPtr[a.rows] * 2;
 #if PRUNE_X86
-  if (avx512())
-    return csrAvx512(a, rowPtr, col, colBits, values, work);
+  if (avx512() && w.valueType == ValueType::F32)
+    return csrAvx512(a, rowPtr, col, colBits, w.values, work);
+  if (avx2() && csrAvx2(a, w, work))
+    return;
 #endif
-  parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
-    csrRef(a, rowPtr, col, colBits, values, o0, o1);
+  withValues(w, [&](auto values) {
+    parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
+      csrRef(a, rowPtr, col, colBits, values, o0, o1);
+    });
   });
 }
 

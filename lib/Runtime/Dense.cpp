@@ -15,7 +15,8 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
-void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
+template <typename V>
+void denseRef(const Args &a, V panels, int64_t o0, int64_t o1) {
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t o = o0; o < o1; ++o) {
       const float *x = a.x + b * a.xs;
@@ -23,20 +24,24 @@ void denseRef(const Args &a, const float *panels, int64_t o0, int64_t o1) {
       for (int64_t k = 0; k < a.cols; ++k)
         s += panels[panelOffset(o, k, a.rows, a.cols)] * x[k * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a, o);
+      *y = finish(s * panels.scale(o), y, a, o);
     }
 }
 } // namespace
 
 void pruneopt::kernels::impl::runDense(const Args &a, const WeightRef &w) {
-  const float *panels = w.values;
   double work = double(a.batch) * a.rows * a.cols;
 #if PRUNE_X86
-  if (avx512())
-    return denseAvx512(a, panels, work);
+  if (avx512() && w.valueType == ValueType::F32)
+    return denseAvx512(a, w.values, work);
+  if (avx2() && denseAvx2(a, w, work))
+    return;
 #endif
-  parallelUnits(a.rows, work,
-                [&](int64_t o0, int64_t o1) { denseRef(a, panels, o0, o1); });
+  withValues(w, [&](auto panels) {
+    parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
+      denseRef(a, panels, o0, o1);
+    });
+  });
 }
 
 extern "C" {

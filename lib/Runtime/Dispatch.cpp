@@ -23,17 +23,18 @@ using namespace pruneopt::kernels::impl;
 namespace {
 /// The rows of Kernels.def.
 enum class Entry {
-#define PRUNE_KERNEL(Symbol, Format, ColBits, Arrays, Scalars) Symbol,
+#define PRUNE_KERNEL(Symbol, Format, ColBits, VT, Arrays, Scalars) Symbol,
 #include "prune-opt/Runtime/Kernels.def"
 };
 
 struct EntryRow {
   Format format;
   int colBits;
+  ValueType valueType;
 };
 constexpr EntryRow kEntries[] = {
-#define PRUNE_KERNEL(Symbol, Fmt, ColBits, Arrays, Scalars)                    \
-  {Format::Fmt, ColBits},
+#define PRUNE_KERNEL(Symbol, Fmt, ColBits, VT, Arrays, Scalars)                \
+  {Format::Fmt, ColBits, ValueType::VT},
 #include "prune-opt/Runtime/Kernels.def"
 };
 
@@ -42,11 +43,12 @@ constexpr EntryRow kEntries[] = {
 Entry entryOf(const PackedWeight &w) {
   for (size_t i = 0; i < std::size(kEntries); ++i)
     if (kEntries[i].format == w.format &&
+        kEntries[i].valueType == w.valueType &&
         (kEntries[i].colBits == 0 || kEntries[i].colBits == w.colBits))
       return static_cast<Entry>(i);
   std::fprintf(stderr, "prune-opt kernels: no entry point for %s with %d-bit "
-                       "columns\n",
-               formatName(w.format), w.colBits);
+                       "columns and %s values\n",
+               formatName(w.format), w.colBits, valueTypeName(w.valueType));
   std::abort();
 }
 
@@ -63,10 +65,11 @@ KernelCall pruneopt::kernels::kernelCall(const PackedWeight &w) {
   call.arrays.push_back(arrayOf<Type>(Suffix, w.Field));
 #define PRUNE_SCALAR(Field) call.scalars.push_back(w.Field);
   switch (entryOf(w)) {
-#define PRUNE_KERNEL(Symbol, Fmt, ColBits, Arrays, Scalars)                    \
+#define PRUNE_KERNEL(Symbol, Fmt, ColBits, VT, Arrays, Scalars)                \
   case Entry::Symbol:                                                          \
     call.symbol = "prune_mr_" #Symbol;                                         \
-    Arrays(PRUNE_ARRAY) Scalars(PRUNE_SCALAR) break;
+    Arrays(PRUNE_ARRAY) PRUNE_VALUES_##VT(PRUNE_ARRAY)                         \
+        Scalars(PRUNE_SCALAR) break;
 #include "prune-opt/Runtime/Kernels.def"
   }
 #undef PRUNE_ARRAY
@@ -95,10 +98,12 @@ void pruneopt::kernels::runStrided(const PackedWeight &w, const float *x,
 #define PRUNE_ARRAY(Field, Type, Suffix) r.Field = w.Field.data();
 #define PRUNE_SCALAR(Field) r.Field = w.Field;
   switch (entryOf(w)) {
-#define PRUNE_KERNEL(Symbol, Fmt, ColBits, Arrays, Scalars)                    \
+#define PRUNE_KERNEL(Symbol, Fmt, ColBits, VT, Arrays, Scalars)                \
   case Entry::Symbol:                                                          \
     r.colBits = ColBits ? ColBits : w.colBits;                                 \
-    Arrays(PRUNE_ARRAY) Scalars(PRUNE_SCALAR) return run##Fmt(a, r);
+    r.valueType = ValueType::VT;                                               \
+    Arrays(PRUNE_ARRAY) PRUNE_VALUES_##VT(PRUNE_ARRAY) Scalars(PRUNE_SCALAR)   \
+        return run##Fmt(a, r);
 #include "prune-opt/Runtime/Kernels.def"
   }
 #undef PRUNE_ARRAY

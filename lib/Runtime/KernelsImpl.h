@@ -67,7 +67,11 @@ struct WeightRef {
   int colBits = 16; // csr, bsr: which of col8 / col16 / col32
   int64_t blockRows = 1, blockCols = 1; // bsr
   int64_t n = 0, m = 0;                 // nm
-  const float *values = nullptr;
+  ValueType valueType = ValueType::F32;
+  const float *values = nullptr;   // f32
+  const uint16_t *values16 = nullptr; // bf16, f16
+  const int8_t *values8 = nullptr; // i8
+  const float *scales = nullptr;   // i8: one per output row
   const int32_t *rowPtr = nullptr;
   const uint8_t *col8 = nullptr;
   const uint16_t *col16 = nullptr;
@@ -95,6 +99,50 @@ struct WeightRef {
   }
 };
 
+/// The values of a weight of value type VT as the kernels read them:
+/// vals[i] is stored value i widened to f32, vals.scale(o) the factor of
+/// output row o's sum (1 but for i8). Kernels accumulate sum_i vals[i] x
+/// and apply the scale once per output, before the epilogue.
+template <ValueType VT> struct Vals {
+  const void *data;
+  const float *scales;
+  const void *at(int64_t i) const {
+    return static_cast<const char *>(data) + i * (VT == ValueType::F32 ? 4
+                                                  : VT == ValueType::I8 ? 1
+                                                                        : 2);
+  }
+  float operator[](int64_t i) const {
+    if constexpr (VT == ValueType::F32)
+      return static_cast<const float *>(data)[i];
+    else if constexpr (VT == ValueType::I8)
+      return float(static_cast<const int8_t *>(data)[i]);
+    else if constexpr (VT == ValueType::BF16)
+      return fromBF16(static_cast<const uint16_t *>(data)[i]);
+    else
+      return fromF16(static_cast<const uint16_t *>(data)[i]);
+  }
+  float scale(int64_t o) const {
+    if constexpr (VT == ValueType::I8)
+      return scales[o];
+    else
+      return 1.0f;
+  }
+};
+
+/// Calls fn(Vals<VT>) with the values of `w` (its value type).
+template <typename Fn> void withValues(const WeightRef &w, Fn fn) {
+  switch (w.valueType) {
+  case ValueType::F32:
+    return fn(Vals<ValueType::F32>{w.values, nullptr});
+  case ValueType::BF16:
+    return fn(Vals<ValueType::BF16>{w.values16, nullptr});
+  case ValueType::F16:
+    return fn(Vals<ValueType::F16>{w.values16, nullptr});
+  case ValueType::I8:
+    return fn(Vals<ValueType::I8>{w.values8, w.scales});
+  }
+}
+
 /// The kernel of each format (lib/Runtime/<Family>.cpp): y (+)= x W^T with
 /// the epilogue of `a`, on the portable or the AVX-512 kernels, threads
 /// included. run, runStrided and the C interface call them through the
@@ -118,6 +166,11 @@ inline Args makeArgs(float *y, int64_t ys, int64_t yo, const float *x,
 /// Whether the AVX-512 kernels run (the CPU has them and
 /// prune_kernels_set_isa did not turn them off).
 bool avx512();
+/// Whether the AVX2 kernels run (the CPU has AVX2, FMA and F16C and
+/// prune_kernels_set_isa did not turn vector kernels off). They serve every
+/// value type on CPUs without AVX-512 and the 16- and 8-bit value types on
+/// CPUs with it (the AVX-512 kernels read f32 values only).
+bool avx2();
 
 /// Splits [0, units) over the pool when `work` (multiply-adds) is large
 /// enough to pay for waking threads; fn(begin, end) gets unit ranges.
@@ -196,6 +249,16 @@ inline void ensureUnitK(Args &a, std::vector<float> &buf) {
 } // namespace
 
 #if PRUNE_X86
+// The AVX2 half of each family (<Family>Avx2.cpp, Avx2Impl.h), for every
+// value type. Those returning bool return false for the cases they have no
+// kernel for (the portable kernel runs).
+bool denseAvx2(const Args &a, const WeightRef &w, double work);
+bool csrAvx2(const Args &a, const WeightRef &w, double work);
+bool tiledAvx2(const Args &a, const WeightRef &w, double work);
+bool bitmaskAvx2(const Args &a, const WeightRef &w, double work);
+bool bsrAvx2(const Args &a, const WeightRef &w, double work);
+bool nmAvx2(const Args &a, const WeightRef &w, double work);
+
 // The AVX-512 half of each family (<Family>Avx512.cpp): the whole call,
 // threads included. bsrAvx512 returns false for block shapes it has no
 // kernel for.

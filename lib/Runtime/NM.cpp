@@ -16,8 +16,9 @@ using namespace pruneopt::kernels::impl;
 
 namespace {
 
-void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
-           const float *values, int64_t o0, int64_t o1) {
+template <typename V>
+void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes, V values,
+           int64_t o0, int64_t o1) {
   bool is24 = n == 2 && m == 4;
   int64_t stride = nmStride(a.cols, n, m), perRow = a.cols / m * n;
   for (int64_t b = 0; b < a.batch; ++b)
@@ -28,7 +29,7 @@ void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
         s += values[o * stride + i] *
              x[((i / n) * m + nmOffset(codes, is24, o * stride + i)) * a.xk];
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s, y, a, o);
+      *y = finish(s * values.scale(o), y, a, o);
     }
 }
 } // namespace
@@ -36,16 +37,20 @@ void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes,
 void pruneopt::kernels::impl::runNM(const Args &a, const WeightRef &w) {
   int64_t n = w.n, m = w.m;
   const uint8_t *codes = w.codes;
-  const float *values = w.values;
   bool is24 = n == 2 && m == 4;
   double work = double(a.batch) * a.rows * (a.cols / m * n) * 2;
 #if PRUNE_X86
-  if (avx512() && (is24 || a.batch >= kBatchedFrom))
-    return nmAvx512(a, n, m, codes, values, work);
+  if (avx512() && w.valueType == ValueType::F32 &&
+      (is24 || a.batch >= kBatchedFrom))
+    return nmAvx512(a, n, m, codes, w.values, work);
+  if (avx2() && nmAvx2(a, w, work))
+    return;
 #endif
   (void)is24;
-  parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
-    nmRef(a, n, m, codes, values, o0, o1);
+  withValues(w, [&](auto values) {
+    parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
+      nmRef(a, n, m, codes, values, o0, o1);
+    });
   });
 }
 

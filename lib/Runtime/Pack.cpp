@@ -12,6 +12,7 @@
 
 #include "KernelsImpl.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace pruneopt::kernels;
@@ -45,8 +46,162 @@ bool pruneopt::kernels::isSelectable(Format format) {
   return kFormatRows[static_cast<int>(format)].selectable;
 }
 
+static constexpr const char *kValueTypeNames[] = {"f32", "bf16", "f16", "i8"};
+
+const char *pruneopt::kernels::valueTypeName(ValueType type) {
+  return kValueTypeNames[static_cast<int>(type)];
+}
+
+bool pruneopt::kernels::parseValueType(const char *name, ValueType &type) {
+  for (int i = 0; i < kNumValueTypes; ++i)
+    if (std::strcmp(kValueTypeNames[i], name) == 0) {
+      type = static_cast<ValueType>(i);
+      return true;
+    }
+  return false;
+}
+
+int pruneopt::kernels::valueBytes(ValueType type) {
+  return type == ValueType::F32 ? 4 : type == ValueType::I8 ? 1 : 2;
+}
+
+uint16_t pruneopt::kernels::toBF16(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) // NaN: keep it quiet, keep the sign
+    return uint16_t((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1); // round to nearest even
+  return uint16_t(u >> 16);
+}
+
+float pruneopt::kernels::fromBF16(uint16_t bits) {
+  uint32_t u = uint32_t(bits) << 16;
+  float v;
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
+uint16_t pruneopt::kernels::toF16(float v) {
+  uint32_t u;
+  std::memcpy(&u, &v, 4);
+  uint32_t sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) // NaN
+    return uint16_t(sign | 0x7e00u);
+  if (a >= 0x477ff000u) // rounds to >= 65520: infinity
+    return uint16_t(sign | 0x7c00u);
+  if (a < 0x38800000u) { // below the smallest normal 2^-14: a subnormal
+    // Scale by 2^24 exactly (the result is an integer number of 2^-24
+    // units), rounding to nearest even in the float addition.
+    float f;
+    std::memcpy(&f, &a, 4);
+    float r = f * 16777216.0f; // units of 2^-24
+    // round half to even
+    float fl = float(int32_t(r));
+    float diff = r - fl;
+    int32_t q = int32_t(fl);
+    if (diff > 0.5f || (diff == 0.5f && (q & 1)))
+      ++q;
+    return uint16_t(sign | uint32_t(q));
+  }
+  // Normal: rebias the exponent (127 -> 15) and round the mantissa.
+  uint32_t h = a - 0x38000000u; // exponent -112, then drop 13 bits
+  h += 0xfffu + ((h >> 13) & 1);
+  return uint16_t(sign | (h >> 13));
+}
+
+float pruneopt::kernels::fromF16(uint16_t bits) {
+  uint32_t sign = uint32_t(bits & 0x8000u) << 16;
+  uint32_t e = (bits >> 10) & 0x1f, m = bits & 0x3ffu;
+  float v;
+  if (e == 0) { // zero or subnormal: m * 2^-24
+    v = float(m) * (1.0f / 16777216.0f);
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    u |= sign;
+    std::memcpy(&v, &u, 4);
+    return v;
+  }
+  uint32_t u = e == 31 ? (sign | 0x7f800000u | (m << 13))
+                       : (sign | ((e + 112) << 23) | (m << 13));
+  std::memcpy(&v, &u, 4);
+  return v;
+}
+
+std::vector<float> pruneopt::kernels::quantizeValues(
+    const float *w, int64_t rows, int64_t cols, ValueType type,
+    std::vector<float> &scales) {
+  std::vector<float> out(w, w + rows * cols);
+  scales.clear();
+  switch (type) {
+  case ValueType::F32:
+    break;
+  case ValueType::BF16:
+    for (float &v : out)
+      v = fromBF16(toBF16(v));
+    break;
+  case ValueType::F16:
+    for (float &v : out)
+      v = fromF16(toF16(v));
+    break;
+  case ValueType::I8:
+    scales.assign(rows, 1.0f);
+    for (int64_t o = 0; o < rows; ++o) {
+      float amax = 0;
+      for (int64_t k = 0; k < cols; ++k)
+        amax = std::max(amax, std::fabs(w[o * cols + k]));
+      // An all-zero row keeps scale 1 (its q are 0); the scale is an f32
+      // whose quotient is rounded, then clamped.
+      if (amax > 0 && std::isfinite(amax))
+        scales[o] = amax / 127.0f;
+      for (int64_t k = 0; k < cols; ++k) {
+        float q = std::nearbyint(w[o * cols + k] / scales[o]);
+        out[o * cols + k] = std::clamp(q, -127.0f, 127.0f);
+      }
+    }
+    break;
+  }
+  return out;
+}
+
+std::vector<float> pruneopt::kernels::dequantized(const float *w, int64_t rows,
+                                                  int64_t cols,
+                                                  ValueType type) {
+  std::vector<float> scales;
+  std::vector<float> out = quantizeValues(w, rows, cols, type, scales);
+  if (type == ValueType::I8)
+    for (int64_t o = 0; o < rows; ++o)
+      for (int64_t k = 0; k < cols; ++k)
+        out[o * cols + k] *= scales[o];
+  return out;
+}
+
+void pruneopt::kernels::narrowValues(PackedWeight &p, ValueType type,
+                                     std::vector<float> scales) {
+  p.valueType = type;
+  switch (type) {
+  case ValueType::F32:
+    return;
+  case ValueType::BF16:
+  case ValueType::F16:
+    p.values16.resize(p.values.size());
+    for (size_t i = 0; i < p.values.size(); ++i)
+      p.values16[i] =
+          type == ValueType::BF16 ? toBF16(p.values[i]) : toF16(p.values[i]);
+    break;
+  case ValueType::I8:
+    p.values8.resize(p.values.size());
+    for (size_t i = 0; i < p.values.size(); ++i)
+      p.values8[i] = int8_t(p.values[i]);
+    p.scales = std::move(scales);
+    break;
+  }
+  p.values.clear();
+  p.values.shrink_to_fit();
+}
+
 int64_t PackedWeight::bytes() const {
-  return nnz * 4 + int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
+  return nnz * valueBytes(valueType) + int64_t(scales.size()) * 4 +
+         int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
          int64_t(col16.size()) * 2 + int64_t(col32.size()) * 4 +
          int64_t(masks.size()) * 2 + int64_t(codes.size()) +
          int64_t(meta.size()) * 4 + int64_t(runs.size()) * 2 +

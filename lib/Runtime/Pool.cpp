@@ -170,6 +170,8 @@ private:
 };
 
 std::atomic<int> useAvx512{-1};
+/// The ISA prune_kernels_set_isa allows: 0 portable, 1 AVX2, 2 AVX-512.
+std::atomic<int> maxIsa{2};
 /// Multiply-adds below which a layer runs on the calling thread: waking a
 /// thread costs ~5 us, about 100k multiply-adds of these kernels.
 std::atomic<double> minParallelWork{200000.0};
@@ -215,7 +217,20 @@ void pruneopt::kernels::impl::parallelUnits(
 
 bool pruneopt::kernels::impl::avx512() {
 #if PRUNE_X86
-  return haveAvx512();
+  return maxIsa.load() >= 2 && haveAvx512();
+#else
+  return false;
+#endif
+}
+
+bool pruneopt::kernels::impl::avx2() {
+#if PRUNE_X86
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+  }();
+  return maxIsa.load() >= 1 && have;
 #else
   return false;
 #endif
@@ -224,15 +239,11 @@ bool pruneopt::kernels::impl::avx512() {
 extern "C" {
 void prune_kernels_set_num_threads(int32_t n) { Pool::get().setThreads(n); }
 int32_t prune_kernels_get_num_threads() { return Pool::get().threads(); }
-void prune_kernels_set_isa(int32_t avx) {
-  if (!avx) {
-    useAvx512 = 0;
-    return;
-  }
-  useAvx512 = -1;
-  haveAvx512();
+void prune_kernels_set_isa(int32_t isa) {
+  maxIsa = isa == 0 ? 0 : isa == 2 ? 1 : 2;
 }
 int32_t prune_kernels_has_avx512() { return avx512(); }
+int32_t prune_kernels_has_avx2() { return avx2(); }
 void prune_kernels_warm_up() { Pool::get().warmUp(); }
 void prune_kernels_set_parallel_threshold(double work) {
   minParallelWork = work;

@@ -18,10 +18,10 @@ using namespace pruneopt::kernels::impl;
 namespace {
 /// Walks the csr-tiled arrays: fn(o, k, value) for each entry of block rows
 /// [rb0, rb1).
-template <typename Fn>
+template <typename V, typename Fn>
 void forTiledEntries(int64_t rows, int64_t cols, const int32_t *meta,
                      const uint16_t *runs, const uint8_t *rowIds,
-                     const uint8_t *col, const float *values, int64_t rb0,
+                     const uint8_t *col, V values, int64_t rb0,
                      int64_t rb1, Fn fn) {
   int64_t blocks = (rows + kTileRows - 1) / kTileRows;
   int64_t tiles = (cols + kTileCols - 1) / kTileCols;
@@ -37,9 +37,10 @@ void forTiledEntries(int64_t rows, int64_t cols, const int32_t *meta,
   }
 }
 
+template <typename V>
 void tiledRef(const Args &a, const int32_t *meta, const uint16_t *runs,
-              const uint8_t *rowIds, const uint8_t *col, const float *values,
-              int64_t rb0, int64_t rb1) {
+              const uint8_t *rowIds, const uint8_t *col, V values, int64_t rb0,
+              int64_t rb1) {
   int64_t o0 = rb0 * kTileRows, o1 = std::min(a.rows, rb1 * kTileRows);
   std::vector<float> sum(o1 - o0);
   for (int64_t b = 0; b < a.batch; ++b) {
@@ -50,7 +51,7 @@ void tiledRef(const Args &a, const int32_t *meta, const uint16_t *runs,
         [&](int64_t o, int64_t k, float v) { sum[o - o0] += v * x[k * a.xk]; });
     for (int64_t o = o0; o < o1; ++o) {
       float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(sum[o - o0], y, a, o);
+      *y = finish(sum[o - o0] * values.scale(o), y, a, o);
     }
   }
 }
@@ -60,15 +61,18 @@ void pruneopt::kernels::impl::runTiledCSR(const Args &a, const WeightRef &w) {
   const int32_t *meta = w.meta;
   const uint16_t *runs = w.runs;
   const uint8_t *rowIds = w.rowIds, *col = w.col8;
-  const float *values = w.values;
   int64_t blocks = (a.rows + kTileRows - 1) / kTileRows;
   double work = double(a.batch) * meta[blocks] * 2;
 #if PRUNE_X86
-  if (avx512())
-    return tiledAvx512(a, meta, runs, rowIds, col, values, work);
+  if (avx512() && w.valueType == ValueType::F32)
+    return tiledAvx512(a, meta, runs, rowIds, col, w.values, work);
+  if (avx2() && tiledAvx2(a, w, work))
+    return;
 #endif
-  parallelUnits(blocks, work, [&](int64_t rb0, int64_t rb1) {
-    tiledRef(a, meta, runs, rowIds, col, values, rb0, rb1);
+  withValues(w, [&](auto values) {
+    parallelUnits(blocks, work, [&](int64_t rb0, int64_t rb1) {
+      tiledRef(a, meta, runs, rowIds, col, values, rb0, rb1);
+    });
   });
 }
 

@@ -118,37 +118,72 @@ void check(const PackedWeight &pw, const std::vector<float> &w, int64_t rows,
       ASSERT_TRUE(std::isnan(y[i])) << what << " wrote outside y at " << i;
 }
 
+/// W packed in `format` with values of `type` (quantizeValues, a packer,
+/// narrowValues: what the compiler's layout::materialize does).
+PackedWeight packAs(Format format, const std::vector<float> &w, const Case &c,
+                    ValueType type) {
+  std::vector<float> scales;
+  std::vector<float> q = quantizeValues(w.data(), c.rows, c.cols, type, scales);
+  PackedWeight p;
+  switch (format) {
+  case Format::Dense:
+    p = packDense(q.data(), c.rows, c.cols);
+    break;
+  case Format::CSR:
+    p = packCSR(q.data(), c.rows, c.cols);
+    break;
+  case Format::Bitmask:
+    p = packBitmask(q.data(), c.rows, c.cols);
+    break;
+  case Format::TiledCSR:
+    p = packTiledCSR(q.data(), c.rows, c.cols);
+    break;
+  case Format::BSR:
+    EXPECT_TRUE(packBSR(q.data(), c.rows, c.cols, c.p, c.q, p));
+    break;
+  case Format::NM:
+    EXPECT_TRUE(packNM(q.data(), c.rows, c.cols, c.p, c.q, p));
+    break;
+  }
+  narrowValues(p, type, scales);
+  return p;
+}
+
+/// Every format of the case's pattern, with values of every type, on the
+/// best kernels, the AVX2 ones and the portable ones, against the
+/// reference on W as that value type stores it (dequantized()).
 void runAll(const Case &c) {
   std::mt19937 rng(42);
   std::vector<float> w = makeWeight(c, rng);
-  std::vector<PackedWeight> packs;
-  packs.push_back(packDense(w.data(), c.rows, c.cols));
-  packs.push_back(packCSR(w.data(), c.rows, c.cols));
-  packs.push_back(packBitmask(w.data(), c.rows, c.cols));
-  packs.push_back(packTiledCSR(w.data(), c.rows, c.cols));
-  PackedWeight p;
-  if (c.pattern == Pattern::Block) {
-    ASSERT_TRUE(packBSR(w.data(), c.rows, c.cols, c.p, c.q, p));
-    packs.push_back(p);
+  std::vector<Format> formats = {Format::Dense, Format::CSR, Format::Bitmask,
+                                 Format::TiledCSR};
+  if (c.pattern == Pattern::Block)
+    formats.push_back(Format::BSR);
+  if (c.pattern == Pattern::NM)
+    formats.push_back(Format::NM);
+  for (int t = 0; t < kNumValueTypes; ++t) {
+    ValueType type = static_cast<ValueType>(t);
+    std::vector<float> ref = dequantized(w.data(), c.rows, c.cols, type);
+    std::vector<PackedWeight> packs;
+    for (Format f : formats)
+      packs.push_back(packAs(f, w, c, type));
+    for (int isa : {1, 2, 0})
+      for (int threads : {1, 2}) {
+        prune_kernels_set_isa(isa);
+        prune_kernels_set_num_threads(threads);
+        prune_kernels_set_parallel_threshold(0); // split even tiny layers
+        for (const PackedWeight &pw : packs) {
+          std::string what = std::string(formatName(pw.format)) + " " +
+                             valueTypeName(type) + " isa " +
+                             std::to_string(isa);
+          for (int64_t batch : {1, 3, 4, 16, 17, 40})
+            for (bool acc : {false, true})
+              for (bool transposed : {false, true})
+                check(pw, ref, c.rows, c.cols, batch, acc, transposed, rng,
+                      what.c_str(), /*epilogue=*/acc == transposed);
+        }
+      }
   }
-  if (c.pattern == Pattern::NM) {
-    ASSERT_TRUE(packNM(w.data(), c.rows, c.cols, c.p, c.q, p));
-    packs.push_back(p);
-  }
-  const char *names[] = {"dense", "csr", "bitmask", "bsr", "nm", "csr-tiled"};
-  for (int isa : {1, 0})
-    for (int threads : {1, 2}) {
-      prune_kernels_set_isa(isa);
-      prune_kernels_set_num_threads(threads);
-      prune_kernels_set_parallel_threshold(0); // split even tiny layers
-      for (const PackedWeight &pw : packs)
-        for (int64_t batch : {1, 3, 4, 16, 17, 40})
-          for (bool acc : {false, true})
-            for (bool transposed : {false, true})
-              check(pw, w, c.rows, c.cols, batch, acc, transposed, rng,
-                    names[static_cast<int>(pw.format)],
-                    /*epilogue=*/acc == transposed);
-    }
   prune_kernels_set_isa(1);
   prune_kernels_set_parallel_threshold(200000);
 }
@@ -653,4 +688,91 @@ TEST(Kernels, EntryPoints) {
   }
   prune_kernels_set_isa(1);
   prune_kernels_set_parallel_threshold(200000);
+}
+
+//===----------------------------------------------------------------------===//
+// Value types: conversions, quantization, entry points, bytes
+//===----------------------------------------------------------------------===//
+
+TEST(Kernels, SixteenBitConversions) {
+  // Exact values, ties to even, overflow, subnormals, NaN.
+  EXPECT_EQ(toF16(1.0f), 0x3c00);
+  EXPECT_EQ(toF16(-2.0f), 0xc000);
+  EXPECT_EQ(toF16(65504.0f), 0x7bff);
+  EXPECT_EQ(toF16(65520.0f), 0x7c00);      // rounds to infinity
+  EXPECT_EQ(toF16(1.0f + 0x1p-11f), 0x3c00); // tie: to even
+  EXPECT_EQ(toF16(1.0f + 3 * 0x1p-11f), 0x3c02);
+  EXPECT_EQ(toF16(0x1p-24f), 0x0001);        // smallest subnormal
+  EXPECT_EQ(toF16(0x1p-25f), 0x0000);        // tie to even: zero
+  EXPECT_EQ(toF16(0x1.8p-25f), 0x0001);
+  EXPECT_EQ(toF16(0x1p-14f), 0x0400);        // smallest normal
+  EXPECT_TRUE(std::isnan(fromF16(toF16(NAN))));
+  EXPECT_EQ(toBF16(1.0f), 0x3f80);
+  EXPECT_EQ(toBF16(1.0f + 0x1p-8f), 0x3f80); // tie: to even
+  EXPECT_EQ(toBF16(1.0f + 3 * 0x1p-8f), 0x3f82);
+  EXPECT_TRUE(std::isnan(fromBF16(toBF16(NAN))));
+  // Round trips of every 16-bit pattern that is not NaN.
+  for (uint32_t h = 0; h < 65536; ++h) {
+    float f = fromF16(uint16_t(h));
+    if (!std::isnan(f))
+      ASSERT_EQ(toF16(f), h) << h;
+    float b = fromBF16(uint16_t(h));
+    if (!std::isnan(b))
+      ASSERT_EQ(toBF16(b), h) << h;
+  }
+  // Against the hardware conversion, on random floats of every magnitude.
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 200000; ++i) {
+    uint32_t u = bits(rng);
+    float f;
+    std::memcpy(&f, &u, 4);
+    if (std::isnan(f))
+      continue;
+    _Float16 h = static_cast<_Float16>(f);
+    uint16_t hb;
+    std::memcpy(&hb, &h, 2);
+    ASSERT_EQ(toF16(f), hb) << f;
+  }
+}
+
+TEST(Kernels, Int8Quantization) {
+  // Per output row: scale = max |w| / 127, q = round(w / scale).
+  std::vector<float> w = {0.5f, -1.0f, 0.0f, 0.25f, // row 0: scale 1/127
+                          0.0f, 0.0f, 0.0f, 0.0f,   // row 1: all zero
+                          3.0f, 0.01f, -3.0f, 1.5f};
+  std::vector<float> scales;
+  std::vector<float> q = quantizeValues(w.data(), 3, 4, ValueType::I8, scales);
+  ASSERT_EQ(scales.size(), 3u);
+  EXPECT_FLOAT_EQ(scales[0], 1.0f / 127);
+  EXPECT_EQ(scales[1], 1.0f);
+  EXPECT_FLOAT_EQ(scales[2], 3.0f / 127);
+  std::vector<float> expect = {64, -127, 0, 32, 0, 0, 0, 0, 127, 0, -127, 64};
+  EXPECT_EQ(q, expect); // 0.01 / (3/127) = 0.42: pruned by rounding
+  std::vector<float> d = dequantized(w.data(), 3, 4, ValueType::I8);
+  for (size_t i = 0; i < w.size(); ++i)
+    EXPECT_NEAR(d[i], w[i], scales[i / 4] / 2 + 1e-7) << i;
+  // Packed: the csr keeps the entries that stayed nonzero, as i8.
+  PackedWeight p = packCSR(q.data(), 3, 4);
+  narrowValues(p, ValueType::I8, scales);
+  EXPECT_TRUE(p.values.empty());
+  EXPECT_EQ(p.values8, (std::vector<int8_t>{64, -127, 32, 127, -127, 64}));
+  EXPECT_EQ(p.bytes(), 6 * 1 + 3 * 4 + 4 * 4 + 6); // values, scales, rowPtr, u8 col
+  KernelCall call = kernelCall(p);
+  EXPECT_EQ(call.symbol, "prune_mr_csr8_i8");
+  ASSERT_EQ(call.arrays.size(), 4u);
+  EXPECT_STREQ(call.arrays[2].suffix, "_values");
+  EXPECT_EQ(call.arrays[2].elementBits, 8);
+  EXPECT_TRUE(call.arrays[2].isSigned);
+  EXPECT_STREQ(call.arrays[3].suffix, "_scales");
+  EXPECT_TRUE(call.arrays[3].isFloat);
+  // 16-bit values: their bits, unsigned.
+  PackedWeight h = packDense(w.data(), 3, 4);
+  narrowValues(h, ValueType::BF16, {});
+  EXPECT_EQ(kernelCall(h).symbol, "prune_mr_dense_bf16");
+  EXPECT_EQ(h.bytes(), 12 * 2);
+  ValueType t;
+  EXPECT_TRUE(parseValueType("f16", t));
+  EXPECT_EQ(t, ValueType::F16);
+  EXPECT_FALSE(parseValueType("int8", t));
 }

@@ -11,8 +11,9 @@
 // `_mlir_ciface_prune_mr_*`, one per row of Kernels.def; kernelCall() below
 // tells the compiler how to call them). The library has no LLVM/MLIR dependency: an
 // AOT-compiled model links only it. AVX-512 kernels are selected at run
-// time; portable C++ kernels run everywhere else (and in tests, through
-// prune_kernels_set_isa(0)).
+// time for f32 values, AVX2 kernels for every value type where the CPU has
+// AVX2, FMA and F16C (and for f32 without AVX-512); portable C++ kernels run
+// everywhere else (and in tests, through prune_kernels_set_isa(0)).
 //
 // Formats (W is [O, K], "row" = output):
 //   dense    values: panels of 16 outputs, [O/16][K][16], then the last
@@ -68,6 +69,22 @@ bool parseFormat(const char *name, Format &format);
 /// Whether a user may request the format (Formats.def's Selectable).
 bool isSelectable(Format format);
 
+/// How a packed weight stores its values. Activations, accumulation and
+/// outputs stay f32 in every case: the kernels widen the values in
+/// registers.
+///   f32   as pruned
+///   bf16  rounded to nearest even, 16 bits (values16)
+///   f16   IEEE half, rounded to nearest even, 16 bits (values16)
+///   i8    symmetric per output row: W[o, k] = scales[o] * q, q in
+///         [-127, 127] (values8; scales[o] = max_k |W[o, k]| / 127)
+enum class ValueType { F32, BF16, F16, I8 };
+constexpr int kNumValueTypes = 4;
+/// "f32", "bf16", "f16", "i8".
+const char *valueTypeName(ValueType type);
+bool parseValueType(const char *name, ValueType &type);
+/// Bytes of one stored value.
+int valueBytes(ValueType type);
+
 /// Rows and columns of one csr-tiled block.
 constexpr int64_t kTileRows = 256, kTileCols = 256;
 
@@ -78,7 +95,11 @@ struct PackedWeight {
   int64_t blockRows = 1, blockCols = 1; // bsr
   int64_t n = 0, m = 0;                 // nm
   int colBits = 16;                     // csr/bsr column index: u8, u16 or i32
-  std::vector<float> values;            // every format
+  ValueType valueType = ValueType::F32; // which of the value arrays is used
+  std::vector<float> values;            // f32 values, every format
+  std::vector<uint16_t> values16;       // bf16 / f16 values (their bits)
+  std::vector<int8_t> values8;          // i8 values
+  std::vector<float> scales;            // i8: one per output row
   std::vector<int32_t> rowPtr;          // csr, bitmask, bsr
   std::vector<uint8_t> col8;            // csr, bsr (colBits 8), csr-tiled
   std::vector<uint16_t> col16;          // csr, bsr (colBits 16)
@@ -107,6 +128,26 @@ bool packBSR(const float *w, int64_t rows, int64_t cols, int64_t r, int64_t c,
              PackedWeight &out);
 bool packNM(const float *w, int64_t rows, int64_t cols, int64_t n, int64_t m,
             PackedWeight &out);
+
+/// The values a weight of `type` stores for the row-major W[rows, cols]
+/// (see ValueType): for bf16 and f16, W rounded to that type (as f32); for
+/// i8, the integers q (as f32) with `scales` set to the rows' scales. A
+/// packer given this matrix and then narrowValues() give the packed weight
+/// of that type. Zeros stay zeros; a value that rounds to 0 becomes one.
+std::vector<float> quantizeValues(const float *w, int64_t rows, int64_t cols,
+                                  ValueType type, std::vector<float> &scales);
+/// W as a weight of `type` computes with: quantizeValues() scaled back (the
+/// reference the kernels of that type are tested against).
+std::vector<float> dequantized(const float *w, int64_t rows, int64_t cols,
+                               ValueType type);
+/// Converts the f32 values of `p`, packed from quantizeValues(), to `type`
+/// (values16 / values8 and scales), dropping the f32 array.
+void narrowValues(PackedWeight &p, ValueType type, std::vector<float> scales);
+/// f32 <-> the 16-bit formats, rounding to nearest even (NaN kept).
+uint16_t toBF16(float v);
+float fromBF16(uint16_t bits);
+uint16_t toF16(float v);
+float fromF16(uint16_t bits);
 
 /// One array argument of a kernel entry point (a row of Kernels.def).
 struct KernelArray {
@@ -168,9 +209,13 @@ int32_t prune_kernels_get_num_threads();
 /// next call: a sleeping thread takes ~100 us to wake on some VMs. Calls
 /// never wait for a late worker (chunks are claimed dynamically).
 void prune_kernels_warm_up();
-/// 1 = use AVX-512 where the CPU has it (default), 0 = portable kernels.
-void prune_kernels_set_isa(int32_t avx512);
+/// Which kernels run: 1 = the best the CPU has (default: AVX-512 for f32
+/// values, else AVX2 + FMA + F16C, else portable), 2 = at most AVX2 (tests
+/// of the AVX2 kernels on AVX-512 machines), 0 = portable kernels.
+void prune_kernels_set_isa(int32_t isa);
+/// Whether the AVX-512 (f32 values) / AVX2 kernels run now.
 int32_t prune_kernels_has_avx512();
+int32_t prune_kernels_has_avx2();
 /// Multiply-adds below which a call stays on one thread (tests set 0).
 void prune_kernels_set_parallel_threshold(double work);
 

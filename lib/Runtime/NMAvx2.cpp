@@ -1,0 +1,17 @@
+//===- NMAvx2.cpp - The AVX2 nm kernels -------------------------------===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Avx2Impl.h"
+
+#if PRUNE_X86
+using namespace pruneopt::kernels;
+using namespace pruneopt::kernels::impl;
+
+bool pruneopt::kernels::impl::nmAvx2(const Args &, const WeightRef &,
+                                         double) {
+  return false;
+}
+#endif
