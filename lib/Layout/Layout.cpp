@@ -27,7 +27,17 @@ bool mlir::prune::layout::usesBatchedLayout(Format format, int64_t batch,
 bool mlir::prune::layout::materialize(const float *w, int64_t rows,
                                       int64_t cols, Format format,
                                       bool batched, const Structure &s,
-                                      PackedWeight &out) {
+                                      PackedWeight &out, ValueType valueType) {
+  if (valueType != ValueType::F32) {
+    // Pack the values as the type stores them, then narrow the arrays.
+    std::vector<float> scales;
+    std::vector<float> q =
+        kernels::quantizeValues(w, rows, cols, valueType, scales);
+    if (!materialize(q.data(), rows, cols, format, batched, s, out))
+      return false;
+    kernels::narrowValues(out, valueType, std::move(scales));
+    return true;
+  }
   switch (format) {
   case Format::Dense:
     out = kernels::packDense(w, rows, cols);
@@ -72,7 +82,9 @@ int64_t mlir::prune::layout::indexBits(const PackedWeight &p) {
 }
 
 Isa mlir::prune::layout::hostIsa() {
-  return prune_kernels_has_avx512() ? Isa::Avx512 : Isa::Portable;
+  return prune_kernels_has_avx512() ? Isa::Avx512
+         : prune_kernels_has_avx2() ? Isa::Avx2
+                                    : Isa::Portable;
 }
 
 /// How much longer the portable kernels compute than the AVX-512 ones the
@@ -99,6 +111,30 @@ static double portableFactor(Format format, int64_t batch) {
   return 1.0;
 }
 
+/// How much longer the AVX2 kernels compute than the AVX-512 ones the
+/// constants above were fitted on, by value type (widening 8 or 16 bits
+/// costs an instruction per 8 values). Measured with prune-bench on a
+/// 2-vCPU AMD EPYC with AVX2 (no AVX-512), 4096x4096, 1 thread.
+static double avx2Factor(Format format, int64_t batch, ValueType type) {
+  bool one = batch == 1;
+  double widen = type == ValueType::F32 ? 1.0 : 1.15;
+  switch (format) {
+  case Format::Dense:
+    return (one ? 2.0 : 2.5) * widen;
+  case Format::CSR:
+    return (one ? 1.5 : 2.5) * widen;
+  case Format::TiledCSR:
+    return 2.5 * widen;
+  case Format::Bitmask:
+    return 1.0; // (its own terms)
+  case Format::BSR:
+    return (one ? 2.0 : 2.5) * widen;
+  case Format::NM:
+    return 2.5 * widen;
+  }
+  return 1.0;
+}
+
 double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
                                        bool transposedInput,
                                        const CostModel &model) {
@@ -116,6 +152,11 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
   bool batched = batch >= 4;
   double perRow = batched ? std::ceil(batch / 32.0) * 10.0 : batch * 3.0;
   double compute = 0, rows = p.rows;
+  // The AVX-512 kernels read f32 values only: other value types run the
+  // AVX2 kernels there too.
+  Isa isa = model.isa == Isa::Avx512 && p.valueType != ValueType::F32
+                ? Isa::Avx2
+                : model.isa;
   switch (p.format) {
   case Format::Dense:
     compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 1.0 : 0.30) +
@@ -141,7 +182,7 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
     // The AVX-512 kernel expands 16 values per mask whatever its popcount;
     // the portable one walks the set bits: per chunk and per entry (fitted
     // on 4096x4096 at 90 % and 784x128 at 50 %).
-    compute = model.isa == Isa::Portable
+    compute = isa != Isa::Avx512
                   ? rows * std::ceil(p.cols / 16.0) * batch * 8.9 +
                         p.nnz * batch * 0.9 + rows * batch * 3.0
                   : rows * std::ceil(p.cols / 16.0) * batch * 1.5 +
@@ -158,34 +199,47 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
               rows * batch * 3.0;
     break;
   }
-  if (model.isa == Isa::Portable && p.format != Format::Bitmask)
+  if (isa == Isa::Portable && p.format != Format::Bitmask)
     compute *= portableFactor(p.format, batch);
+  if (isa == Isa::Avx2)
+    compute *= avx2Factor(p.format, batch, p.valueType);
   return std::max(memory, compute);
 }
 
 KernelLayout mlir::prune::layout::chooseKernelLayout(
     const float *w, int64_t rows, int64_t cols, llvm::ArrayRef<FcUse> uses,
     std::optional<Format> requested, const Structure &structure,
-    const CostModel &model, int64_t tiledFromBatch) {
+    const CostModel &model, int64_t tiledFromBatch,
+    llvm::ArrayRef<ValueType> valueTypes) {
+  static constexpr ValueType kF32[] = {ValueType::F32};
+  if (valueTypes.empty())
+    valueTypes = kF32;
   int64_t maxBatch = 1;
   for (const FcUse &use : uses)
     maxBatch = std::max(maxBatch, use.batch);
   struct Candidate {
     Format format;
+    ValueType valueType;
     bool batched;
     PackedWeight packed;
+    double cost = 0;
   };
   std::vector<Candidate> candidates;
   auto add = [&](Format format) {
     if (model.target == Target::Gpu && !hasGpuKernel(format))
       return false;
-    Candidate c{
-        format,
-        usesBatchedLayout(format, maxBatch, tiledFromBatch, model.target),
-        {}};
-    if (!materialize(w, rows, cols, format, c.batched, structure, c.packed))
-      return false;
-    candidates.push_back(std::move(c));
+    for (ValueType type : valueTypes) {
+      Candidate c{
+          format, type,
+          usesBatchedLayout(format, maxBatch, tiledFromBatch, model.target),
+          {}};
+      if (!materialize(w, rows, cols, format, c.batched, structure, c.packed,
+                       type))
+        return false;
+      for (const FcUse &use : uses)
+        c.cost += kernelCost(c.packed, use.batch, use.transposedInput, model);
+      candidates.push_back(std::move(c));
+    }
     return true;
   };
   KernelLayout result;
@@ -201,28 +255,22 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
     result.fellBack = true;
     add(Format::CSR);
   }
-  for (const Candidate &cand : candidates) {
-    double cost = 0;
-    for (const FcUse &use : uses)
-      cost += kernelCost(cand.packed, use.batch, use.transposedInput, model);
-    result.costs.push_back({cand.format, cost});
-  }
-  // Auto's first candidate is dense: every other is compared with it.
+  // The first candidate is the reference every other is compared with:
+  // for auto, dense with the widest value type (dense with narrower values
+  // is another candidate); for a requested format, it with the widest.
   size_t best = 0;
-  bool haveDense = candidates.front().format == Format::Dense;
-  double denseCost = result.costs.front().second;
-  double denseBytes = candidates.front().packed.bytes();
+  double refCost = candidates.front().cost;
+  double refBytes = candidates.front().packed.bytes();
   for (size_t i = 1; i < candidates.size(); ++i) {
-    double cost = result.costs[i].second;
+    double cost = candidates[i].cost;
     double bytes = candidates[i].packed.bytes();
-    if (haveDense &&
-        !model.prefersSparse(cost, denseCost, bytes, denseBytes))
+    if (!model.prefersSparse(cost, refCost, bytes, refBytes))
       continue;
-    if (best == 0 && haveDense) {
+    if (best == 0) {
       best = i;
       continue;
     }
-    double bestCost = result.costs[best].second;
+    double bestCost = candidates[best].cost;
     double bestBytes = candidates[best].packed.bytes();
     bool better = model.objective == Objective::Size
                       ? bytes < bestBytes || (bytes == bestBytes &&
@@ -232,6 +280,10 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
       best = i;
   }
   result.format = candidates[best].format;
+  result.valueType = candidates[best].valueType;
+  for (const Candidate &c : candidates)
+    if (c.valueType == result.valueType)
+      result.costs.push_back({c.format, c.cost});
   result.batched = candidates[best].batched;
   result.batch = maxBatch;
   result.packed = std::move(candidates[best].packed);

@@ -754,6 +754,19 @@ struct NNLowerKernelsPass
       // dense row-major (gpuArrays); bitmask and csr-tiled have no GPU
       // kernel.
       batched = false;
+      if (l && l.getValueType() != kernels::ValueType::F32) {
+        emitRemark(op->getLoc())
+            << "nn-lower-kernels: the GPU kernels read f32 values; using "
+               "the weight's f32 values, not "
+            << kernels::valueTypeName(l.getValueType());
+        WeightData f32 = wd;
+        f32.layout = LayoutAttr::get(
+            l.getContext(), l.getFormat(), kernels::ValueType::F32,
+            l.getTarget(), l.getRegime(), l.getBatch(), l.getBlockRows(),
+            l.getBlockCols(), l.getN(), l.getM(), l.getIndexBits(),
+            l.getBytes(), l.getCosts());
+        return materialize(op, f32, rows, cols, batch);
+      }
       if (!layout::hasGpuKernel(wd.format)) {
         emitRemark(op->getLoc())
             << "nn-lower-kernels: no GPU kernel for "
@@ -767,8 +780,10 @@ struct NNLowerKernelsPass
     if (l)
       structure = {l.getBlockRows(), l.getBlockCols(), l.getN(), l.getM()};
     kernels::PackedWeight packed;
+    kernels::ValueType valueType =
+        l ? l.getValueType() : kernels::ValueType::F32;
     if (layout::materialize(wd.data.data(), rows, cols, wd.format, batched,
-                            structure, packed))
+                            structure, packed, valueType))
       return packed;
     if (wd.format == kernels::Format::BSR)
       emitRemark(op->getLoc())
@@ -783,7 +798,7 @@ struct NNLowerKernelsPass
                         !onGpu() && layout::usesBatchedLayout(
                                         kernels::Format::CSR, batch,
                                         csrTiledBatch),
-                        {}, packed);
+                        {}, packed, valueType);
     return packed;
   }
 

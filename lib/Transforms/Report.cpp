@@ -29,7 +29,7 @@ using namespace mlir::prune;
 namespace {
 struct Row {
   std::string name, id, location, consumers, shape, elementType;
-  std::string criterion, pattern, format = "dense";
+  std::string criterion, pattern, format = "dense", valueType = "f32";
   std::optional<int64_t> n, m;
   std::string block;
   std::string patternText() const {
@@ -49,6 +49,10 @@ struct Row {
   int64_t bytesDense = 0, bytesStored = 0, bytesIR = 0;
   int64_t flopsDense = 0, flopsExecuted = 0;
   double sparsity() const { return elements ? double(zeros) / elements : 0; }
+  /// Bytes stored per weight (values, indices, scales).
+  double bytesPerWeight() const {
+    return elements ? double(bytesStored) / elements : 0;
+  }
 };
 } // namespace
 
@@ -133,6 +137,7 @@ static void readDecision(DecisionAttr d, LayoutAttr layout, Row &row) {
   }
   if (layout) {
     row.format = ::pruneopt::kernels::formatName(layout.getFormat());
+    row.valueType = ::pruneopt::kernels::valueTypeName(layout.getValueType());
     if (layout.getBytes() > 0) {
       row.kernelBytes = layout.getBytes();
       row.kernelIndex = layout.getIndexName();
@@ -227,10 +232,10 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
 
   void printTable(ArrayRef<Row> rows, llvm::raw_ostream &os) {
     os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7} {6,-6} "
-                        "{7,-8} {8,10} {9,10} {10,9} {11,9}\n",
+                        "{7,-4} {8,-8} {9,10} {10,10} {11,5} {12,9} {13,9}\n",
                         "weight", "consumer", "shape", "pattern", "target",
-                        "actual", "format", "idx", "bytes", "stored", "MFLOP",
-                        "executed");
+                        "actual", "format", "vals", "idx", "bytes", "stored",
+                        "B/w", "MFLOP", "executed");
     for (const Row &r : rows) {
       std::string target = r.target ? llvm::formatv("{0:P1}", *r.target).str()
                                     : std::string("-");
@@ -239,13 +244,14 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
           : r.crdWidth
               ? llvm::formatv("{0}/{1}", *r.posWidth, *r.crdWidth).str()
               : std::string("-");
-      os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} "
-                          "{6,-6} {7,-8} {8,10} {9,10} {10,9:F3} {11,9:F3}\n",
-                          r.name, r.consumers, r.shape, r.patternText(), target,
-                          r.sparsity(), r.format, idx,
-                          formatBytes(r.bytesDense, /*compact=*/true),
-                          formatBytes(r.bytesStored, /*compact=*/true),
-                          r.flopsDense / 1e6, r.flopsExecuted / 1e6);
+      os << llvm::formatv(
+          "{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} {6,-6} {7,-4} "
+          "{8,-8} {9,10} {10,10} {11,5:F2} {12,9:F3} {13,9:F3}\n",
+          r.name, r.consumers, r.shape, r.patternText(), target, r.sparsity(),
+          r.format, r.valueType, idx,
+          formatBytes(r.bytesDense, /*compact=*/true),
+          formatBytes(r.bytesStored, /*compact=*/true), r.bytesPerWeight(),
+          r.flopsDense / 1e6, r.flopsExecuted / 1e6);
     }
     Totals t(rows);
     os << llvm::formatv(
@@ -294,6 +300,8 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
               j.attribute("zeros", r.zeros);
               j.attribute("sparsity", r.sparsity());
               j.attribute("format", r.format);
+              j.attribute("value_type", r.valueType);
+              j.attribute("bytes_per_weight", r.bytesPerWeight());
               j.attribute("pos_width", r.posWidth
                                            ? llvm::json::Value(*r.posWidth)
                                            : llvm::json::Value(nullptr));

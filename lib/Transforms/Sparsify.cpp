@@ -204,6 +204,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           << int64_t(csrTiledBatch);
       return signalPassFailure();
     }
+    if (failed(parseValueTypes(module.getLoc())))
+      return signalPassFailure();
     if (!(margin >= 0.0 && margin < 1.0)) {
       emitError(module.getLoc())
           << "nn-sparsify: option 'margin' must be in [0, 1), got " << margin;
@@ -227,9 +229,10 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     model.bandwidthGBs = bandwidthGBs;
     model.cacheKiB = cacheKiB;
     model.margin = margin;
-    model.isa = targetIsa == IsaOption::Host ? layout::hostIsa()
+    model.isa = targetIsa == IsaOption::Host       ? layout::hostIsa()
                 : targetIsa == IsaOption::Portable ? layout::Isa::Portable
-                                             : layout::Isa::Avx512;
+                : targetIsa == IsaOption::Avx2     ? layout::Isa::Avx2
+                                                   : layout::Isa::Avx512;
     model.objective = objective;
     model.target = target;
     auto &analysis = getAnalysis<WeightAnalysis>();
@@ -251,8 +254,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       int64_t zeros = decision.getZeros();
       int64_t elements = std::max<int64_t>(decision.getElements(), 1);
       double achieved = static_cast<double>(zeros) / elements;
-      bool keepDense =
+      bool forcedDense =
           format == FormatOption::Dense || achieved < minSparsity;
+      bool keepDense = forcedDense;
       // TOSA consumers: sparse operands are linalg's. Pruned in place, the
       // weight computes the masked model densely.
       if (!keepDense) {
@@ -290,8 +294,22 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       // The layout, decided here once. Fully connected uses: the kernel
       // formats of nn-lower-kernels, chosen by the layout policy.
       LayoutAttr layout;
+      // Dense weights of fully connected layers still get a kernel layout
+      // when their values are narrowed (value-type).
+      bool narrowDense = forcedDense && valueTypes.front() !=
+                                            kernels::ValueType::F32;
+      if (narrowDense && !tosaOrDynamic(w)) {
+        FailureOr<LayoutAttr> choice =
+            chooseKernelLayout(w, decision, kernels::Format::Dense);
+        if (failed(choice)) {
+          hadError = true;
+          continue;
+        }
+        layout = *choice;
+      }
       if (!keepDense) {
-        FailureOr<LayoutAttr> choice = chooseKernelLayout(w, decision);
+        FailureOr<LayoutAttr> choice =
+            chooseKernelLayout(w, decision, requestedFormat());
         if (failed(choice)) {
           hadError = true;
           continue;
@@ -337,9 +355,15 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
                                       csrTiledBatch, target)
                 ? BatchRegime::Batched
                 : BatchRegime::Single;
-        layout =
-            LayoutAttr::get(&getContext(), kernels::Format::CSR, target, regime,
-                            batch, 0, 0, 0, 0, indexWidth, 0, costs);
+        if (valueTypes.front() != kernels::ValueType::F32 ||
+            valueTypes.size() > 1)
+          emitRemark(w.constOp->getLoc())
+              << "nn-sparsify: weight '" << w.name
+              << "' is not only used by fully connected layers: its values "
+                 "stay f32 (value-type is for the kernel layouts)";
+        layout = LayoutAttr::get(&getContext(), kernels::Format::CSR,
+                                 kernels::ValueType::F32, target, regime,
+                                 batch, 0, 0, 0, 0, indexWidth, 0, costs);
       }
       if (keepDense) {
         setLayout(w.constOp, asDense(layout));
@@ -422,8 +446,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   /// nn-lower-kernels lowers), the layout the policy picks: the format
   /// `format` names, or for `auto` the cheapest by the kernel cost model.
   /// Returns a null layout for other weights, failure on unreadable data.
-  FailureOr<LayoutAttr> chooseKernelLayout(const WeightInfo &w,
-                                           DecisionAttr decision) {
+  FailureOr<LayoutAttr>
+  chooseKernelLayout(const WeightInfo &w, DecisionAttr decision,
+                     std::optional<kernels::Format> requested) {
     // Convolutions run as FC over transposed im2col patches (nn-lower-kernels).
     std::optional<SmallVector<FullyConnected>> fcUses = fullyConnectedUses(w);
     if (!fcUses)
@@ -453,10 +478,9 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     layout::Structure structure{decision.getBlockRows(),
                                 decision.getBlockCols(), decision.getN(),
                                 decision.getM()};
-    std::optional<kernels::Format> requested = requestedFormat();
-    layout::KernelLayout choice =
-        layout::chooseKernelLayout(wf.data(), rows, cols, uses, requested,
-                                   structure, model, csrTiledBatch);
+    layout::KernelLayout choice = layout::chooseKernelLayout(
+        wf.data(), rows, cols, uses, requested, structure, model,
+        csrTiledBatch, valueTypes);
     if (choice.fellBack)
       emitRemark(w.constOp->getLoc())
           << "nn-sparsify: weight '" << w.name << "' has no "
@@ -465,12 +489,66 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     bool isBSR = choice.format == kernels::Format::BSR;
     bool isNM = choice.format == kernels::Format::NM;
     return LayoutAttr::get(
-        &getContext(), choice.format, target,
+        &getContext(), choice.format, choice.valueType, target,
         choice.batched ? BatchRegime::Batched : BatchRegime::Single,
         choice.batch, isBSR ? structure.blockRows : 0,
         isBSR ? structure.blockCols : 0, isNM ? structure.n : 0,
         isNM ? structure.m : 0, layout::indexBits(choice.packed),
         choice.packed.bytes(), costsAttr(choice.costs));
+  }
+
+  /// value-type and value-types as the value types layouts may store, widest
+  /// first (one unless value-type=auto).
+  SmallVector<kernels::ValueType> valueTypes;
+
+  LogicalResult parseValueTypes(Location loc) {
+    valueTypes.clear();
+    auto parse = [&](StringRef name, StringRef option) -> LogicalResult {
+      kernels::ValueType type;
+      if (!kernels::parseValueType(name.str().c_str(), type))
+        return emitError(loc) << "nn-sparsify: option '" << option
+                              << "' must be f32, bf16, f16"
+                              << (option == "value-type" ? ", i8 or auto"
+                                                         : " or i8")
+                              << ", got '" << name << "'";
+      if (!llvm::is_contained(valueTypes, type))
+        valueTypes.push_back(type);
+      return success();
+    };
+    if (valueType != "auto") {
+      if (failed(parse(valueType, "value-type")))
+        return failure();
+    } else if (valueTypesAllowed.empty()) {
+      for (int i = 0; i < kernels::kNumValueTypes; ++i)
+        valueTypes.push_back(static_cast<kernels::ValueType>(i));
+    } else {
+      for (const std::string &name : valueTypesAllowed)
+        if (failed(parse(name, "value-types")))
+          return failure();
+    }
+    if (valueType != "auto" && !valueTypesAllowed.empty())
+      return emitError(loc) << "nn-sparsify: option 'value-types' is for "
+                               "value-type=auto";
+    llvm::stable_sort(valueTypes, [](kernels::ValueType a,
+                                     kernels::ValueType b) {
+      return kernels::valueBytes(a) > kernels::valueBytes(b);
+    });
+    if (target == Target::Gpu &&
+        (valueTypes.size() > 1 || valueTypes[0] != kernels::ValueType::F32))
+      return emitError(loc) << "nn-sparsify: target=gpu has no value type "
+                               "but f32 (the GPU kernels read f32 values)";
+    return success();
+  }
+
+  /// Whether the weight stays a dense constant whatever its layout (TOSA
+  /// consumers, dynamic shapes).
+  static bool tosaOrDynamic(const WeightInfo &w) {
+    return llvm::any_of(w.uses, [](const WeightUse &use) {
+      return use.isTosa() ||
+             !cast<ShapedType>(
+                  use.consumer->getOperand(use.operandIndex).getType())
+                  .hasStaticShape();
+    });
   }
 
   /// The format the `format` option names; nullopt for auto.
@@ -522,7 +600,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   LayoutAttr asDense(LayoutAttr layout) {
     if (layout && layout.getFormat() == kernels::Format::Dense)
       return layout;
-    return LayoutAttr::get(&getContext(), kernels::Format::Dense, target,
+    return LayoutAttr::get(&getContext(), kernels::Format::Dense,
+                           kernels::ValueType::F32, target,
                            BatchRegime::Single, layout ? layout.getBatch() : 1,
                            0, 0, 0, 0, 0, 0,
                            layout ? layout.getCosts() : DictionaryAttr());

@@ -58,6 +58,17 @@
 
 // -----
 
+// expected-error @+1 {{target = gpu has no value type but f32 (the GPU kernels read f32 values)}}
+%0 = arith.constant {prune.layout = #prune.layout<format = csr, value_type = i8, target = gpu>} dense<0.0> : tensor<2x2xf32>
+
+// -----
+
+// expected-error @+2 {{unknown value type 'int4' (f32, bf16, f16, i8)}}
+// expected-error @+1 {{failed to parse Prune_LayoutAttr parameter 'value_type'}}
+%0 = arith.constant {prune.layout = #prune.layout<format = csr, value_type = int4>} dense<0.0> : tensor<2x2xf32>
+
+// -----
+
 // expected-error @+1 {{target = gpu has no batched regime (the GPU kernels run csr, bsr and nm as they are at every batch)}}
 %0 = arith.constant {prune.layout = #prune.layout<format = csr, target = gpu, regime = batched>} dense<0.0> : tensor<2x2xf32>
 

@@ -24,6 +24,10 @@ func.func @decisions() -> (tensor<2x2xf32>, tensor<4x4xf32>, tensor<4x4xf32>) {
 // A layout chosen for the GPU says so; target = cpu is the default.
 // CHECK: prune.layout = #prune.layout<format = csr, target = gpu, batch = 32, index_bits = 16, bytes = 100, costs = {csr = 1.000000e+01 : f64, dense = 2.000000e+01 : f64}>
 // CHECK: prune.layout = #prune.layout<format = csr>
+// CHECK: prune.layout = #prune.layout<format = csr>
+// value_type f32 is the default (not printed); others print after format.
+// CHECK: prune.layout = #prune.layout<format = csr, value_type = i8, index_bits = 8>
+// CHECK: prune.layout = #prune.layout<format = dense, value_type = bf16>
 func.func @layouts() -> (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>) {
   %a = arith.constant {prune.layout = #prune.layout<format = dense>} dense<0.0> : tensor<4x4xf32>
   %b = arith.constant {prune.layout = #prune.layout<format = csr, regime = batched, batch = 32, index_bits = 8, bytes = 100, costs = {csr = 10.0, dense = 20.0}>} dense<0.0> : tensor<4x4xf32>
@@ -31,6 +35,9 @@ func.func @layouts() -> (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tens
   %d = arith.constant {prune.layout = #prune.layout<format = "nm", n = 2, m = 4, index_bits = 2>} dense<0.0> : tensor<4x4xf32>
   %e = arith.constant {prune.layout = #prune.layout<format = csr, batch = 32, target = gpu, index_bits = 16, bytes = 100, costs = {csr = 10.0, dense = 20.0}>} dense<0.0> : tensor<4x4xf32>
   %f = arith.constant {prune.layout = #prune.layout<format = csr, target = cpu>} dense<0.0> : tensor<4x4xf32>
+  %g = arith.constant {prune.layout = #prune.layout<format = csr, value_type = f32>} dense<0.0> : tensor<4x4xf32>
+  %h = arith.constant {prune.layout = #prune.layout<index_bits = 8, value_type = i8, format = csr>} dense<0.0> : tensor<4x4xf32>
+  %i = arith.constant {prune.layout = #prune.layout<format = dense, value_type = "bf16">} dense<0.0> : tensor<4x4xf32>
   return %a, %b, %c, %d : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
 }
 

@@ -34,6 +34,7 @@ namespace mlir::prune::layout {
 
 using ::pruneopt::kernels::Format;
 using ::pruneopt::kernels::PackedWeight;
+using ::pruneopt::kernels::ValueType;
 
 /// What format=auto optimizes.
 enum class Objective {
@@ -45,10 +46,11 @@ enum class Objective {
 };
 
 /// The kernels the model predicts: the AVX-512 ones (where the constants
-/// were fitted) or the portable C++ ones (CPUs without AVX-512).
-enum class Isa { Avx512, Portable };
+/// were fitted; f32 values only), the AVX2 ones (CPUs without AVX-512, and
+/// the 16- and 8-bit value types everywhere) or the portable C++ ones.
+enum class Isa { Avx512, Avx2, Portable };
 
-/// The kernels this machine runs (prune_kernels_has_avx512()).
+/// The kernels this machine runs (prune_kernels_has_avx512(), _avx2()).
 Isa hostIsa();
 
 /// The GPUs the GPU cost model has constants for (nn-sparsify's gpu-chip).
@@ -136,8 +138,10 @@ struct Structure {
 /// `batched`). Returns false if the weight does not have the structure the
 /// format needs (blocks that do not tile it, more than n nonzeros in a
 /// group of m).
+/// The values are stored as `valueType` (kernels::quantizeValues).
 bool materialize(const float *w, int64_t rows, int64_t cols, Format format,
-                 bool batched, const Structure &structure, PackedWeight &out);
+                 bool batched, const Structure &structure, PackedWeight &out,
+                 ValueType valueType = ValueType::F32);
 
 /// Bits per index of a packed weight (0 dense, 1 bitmask, 2 for 2:4,
 /// else the width of its column indices).
@@ -166,10 +170,12 @@ struct FcUse {
 /// The layout chosen for a fully connected weight.
 struct KernelLayout {
   Format format = Format::Dense; // a selectable format
+  ValueType valueType = ValueType::F32;
   bool batched = false;          // materialized in its batched layout
   int64_t batch = 1;             // the largest batch of the uses
   PackedWeight packed;           // what the kernel will read
-  /// Predicted ns per call (summed over the uses) of every candidate.
+  /// Predicted ns per call (summed over the uses) of every candidate
+  /// format, with the chosen value type.
   std::vector<std::pair<Format, double>> costs;
   /// The requested format did not fit the weight; csr was used instead.
   bool fellBack = false;
@@ -183,12 +189,18 @@ struct KernelLayout {
 /// N:M groups; for the GPU (model.target) those with GPU kernels (no
 /// bitmask), never in the batched layout. A requested format the target
 /// has no kernels for falls back to csr like one that does not fit.
+///
+/// `valueTypes` (default: f32 only) are the value types the layout may
+/// store, widest first; every (format, value type) pair is a candidate, and
+/// the reference every candidate is compared with is dense with the first
+/// (the widest) of them.
 KernelLayout chooseKernelLayout(const float *w, int64_t rows, int64_t cols,
                                 llvm::ArrayRef<FcUse> uses,
                                 std::optional<Format> requested,
                                 const Structure &structure,
                                 const CostModel &model,
-                                int64_t tiledFromBatch);
+                                int64_t tiledFromBatch,
+                                llvm::ArrayRef<ValueType> valueTypes = {});
 
 /// One use of a weight by a contraction the kernels do not cover (left to
 /// upstream's sparsifier as CSR/CSF loops).

@@ -36,7 +36,7 @@ enum class FormatOption : int {
 };
 
 /// nn-sparsify's `isa` option: the kernels the cost model predicts.
-enum class IsaOption { Host, Avx512, Portable };
+enum class IsaOption { Host, Avx512, Avx2, Portable };
 
 #define PRUNE_OPT_IF_1(...) __VA_ARGS__
 #define PRUNE_OPT_IF_0(...)

@@ -368,6 +368,15 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
            "mlir::prune::FormatOption::Auto", "Storage of pruned weights "
            "(auto or a row of include/prune-opt/Runtime/Formats.def)",
            [{mlir::prune::formatOptionValues()}]>,
+    Option<"valueType", "value-type", "std::string", "\"f32\"",
+           "How the kernel layouts store the weights' values: f32, bf16, "
+           "f16, i8 (symmetric, one scale per output row) or auto (with "
+           "format=auto, the (format, value type) pair the objective "
+           "prefers among value-types; with a format, the smallest of "
+           "value-types predicted not slower than the widest)">,
+    ListOption<"valueTypesAllowed", "value-types", "std::string",
+               "value-type=auto: the value types it may choose (default: "
+               "f32,bf16,f16,i8)">,
     Option<"csrTiledBatch", "csr-tiled-batch", "int64_t",
            "::mlir::prune::layout::kDefaultTiledFromBatch",
            "csr, bitmask and nm weights of layers run at this batch or "
@@ -387,11 +396,16 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
            "The kernels the cost model predicts (the deployment CPU's)",
            [{::llvm::cl::values(
              clEnumValN(mlir::prune::IsaOption::Host, "host",
-                        "This machine's: AVX-512 if it has it, else portable"),
+                        "This machine's: AVX-512 if it has it, else AVX2, "
+                        "else portable"),
              clEnumValN(mlir::prune::IsaOption::Avx512, "avx512",
-                        "The AVX-512 kernels"),
+                        "The AVX-512 kernels (f32 values; the AVX2 ones "
+                        "for other value types)"),
+             clEnumValN(mlir::prune::IsaOption::Avx2, "avx2",
+                        "The AVX2 + FMA + F16C kernels (x86-64 CPUs "
+                        "without AVX-512)"),
              clEnumValN(mlir::prune::IsaOption::Portable, "portable",
-                        "The portable C++ kernels (CPUs without AVX-512)"))}]>,
+                        "The portable C++ kernels (other CPUs)"))}]>,
     Option<"margin", "margin", "double", "0.1",
            "The cost model's relative error: size accepts formats predicted "
            "up to (1 + margin) x dense, latency needs (1 - margin) x dense">,
@@ -609,6 +623,15 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
            "dense (their block-diagonal CSR with im2col measured 1.5-2.6x "
            "slower than upstream's vectorized dense loops; sparse filters "
            "are always lowered, 2.6x faster than the sparsifier)">,
+    Option<"valueType", "value-type", "std::string", "\"f32\"",
+           "How the kernel layouts store the weights' values: f32, bf16, "
+           "f16, i8 (symmetric, one scale per output row) or auto (with "
+           "format=auto, the (format, value type) pair the objective "
+           "prefers among value-types; with a format, the smallest of "
+           "value-types predicted not slower than the widest)">,
+    ListOption<"valueTypesAllowed", "value-types", "std::string",
+               "value-type=auto: the value types it may choose (default: "
+               "f32,bf16,f16,i8)">,
     Option<"csrTiledBatch", "csr-tiled-batch", "int64_t",
            "::mlir::prune::layout::kDefaultTiledFromBatch",
            "Weights without a #prune.layout (not from nn-sparsify): the "

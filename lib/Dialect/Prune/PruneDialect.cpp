@@ -115,6 +115,24 @@ void mlir::prune::detail::printFormat(AsmPrinter &printer,
   printer.printKeywordOrString(kernels::formatName(format));
 }
 
+FailureOr<kernels::ValueType>
+mlir::prune::detail::parseValueType(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  std::string name;
+  if (parser.parseKeywordOrString(&name))
+    return failure();
+  kernels::ValueType type;
+  if (!kernels::parseValueType(name.c_str(), type))
+    return parser.emitError(loc)
+           << "unknown value type '" << name << "' (f32, bf16, f16, i8)";
+  return type;
+}
+
+void mlir::prune::detail::printValueType(AsmPrinter &printer,
+                                         kernels::ValueType type) {
+  printer.printKeywordOrString(kernels::valueTypeName(type));
+}
+
 //===----------------------------------------------------------------------===//
 // DecisionAttr
 //===----------------------------------------------------------------------===//
@@ -162,7 +180,8 @@ double DecisionAttr::getAchievedSparsity() const {
 //===----------------------------------------------------------------------===//
 
 LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 kernels::Format format, Target target,
+                                 kernels::Format format,
+                                 kernels::ValueType valueType, Target target,
                                  BatchRegime regime, int64_t batch,
                                  int64_t blockRows, int64_t blockCols,
                                  int64_t n, int64_t m, int64_t indexBits,
@@ -181,6 +200,9 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return emitError() << "format '" << kernels::formatName(format)
                        << "' has no GPU kernels (target = gpu: dense, csr, "
                           "bsr and nm)";
+  if (target == Target::Gpu && valueType != kernels::ValueType::F32)
+    return emitError() << "target = gpu has no value type but f32 (the GPU "
+                          "kernels read f32 values)";
   if (target == Target::Gpu && regime == BatchRegime::Batched)
     return emitError() << "target = gpu has no batched regime (the GPU "
                           "kernels run csr, bsr and nm as they are at every "

@@ -44,6 +44,14 @@ def Prune_FormatParameter
   let printer = "::mlir::prune::detail::printFormat($_printer, $_self)";
 }
 
+def Prune_ValueTypeParameter
+    : AttrOrTypeParameter<"::pruneopt::kernels::ValueType",
+                          "how stored values are typed (f32, bf16, f16, i8)"> {
+  let parser = "::mlir::prune::detail::parseValueType($_parser)";
+  let printer = "::mlir::prune::detail::printValueType($_printer, $_self)";
+  let defaultValue = "::pruneopt::kernels::ValueType::F32";
+}
+
 def Prune_DecisionAttr : Prune_Attr<"Decision", "decision"> {
   let summary = "How a weight was pruned (written by nn-prune)";
   let description = [{
@@ -123,6 +131,11 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
 
     * `format`: a selectable row of `include/prune-opt/Runtime/Formats.def`
       (`dense`, `csr`, `bitmask`, `bsr`, `nm`).
+    * `value_type`: how the stored values are typed (nn-sparsify's
+      `value-type`): `f32` (the default, not printed), `bf16`, `f16`, or
+      `i8` (symmetric, one f32 scale per output row). The kernels widen
+      them to f32 in registers; activations stay f32. Only `target = cpu`
+      layouts have other value types than f32.
     * `target`: the device whose kernels the layout was chosen for and
       costed with (nn-sparsify's `target`): `cpu` (the default, not
       printed) or `gpu`. A `gpu` layout has a format with GPU kernels
@@ -145,6 +158,7 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
   }];
   let parameters = (ins
     Prune_FormatParameter:$format,
+    Prune_ValueTypeParameter:$value_type,
     Prune_DefaultEnumParameter<Prune_Target, "::mlir::prune::Target::Cpu">:$target,
     Prune_DefaultEnumParameter<Prune_Regime,
                                "::mlir::prune::BatchRegime::Single">:$regime,

@@ -31,6 +31,8 @@ FailureOr<llvm::SmallVector<int64_t>> parseIntList(AsmParser &parser);
 void printIntList(AsmPrinter &printer, llvm::ArrayRef<int64_t> values);
 FailureOr<::pruneopt::kernels::Format> parseFormat(AsmParser &parser);
 void printFormat(AsmPrinter &printer, ::pruneopt::kernels::Format format);
+FailureOr<::pruneopt::kernels::ValueType> parseValueType(AsmParser &parser);
+void printValueType(AsmPrinter &printer, ::pruneopt::kernels::ValueType type);
 } // namespace mlir::prune::detail
 
 #define GET_ATTRDEF_CLASSES
