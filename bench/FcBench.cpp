@@ -84,6 +84,11 @@ static cl::list<std::string>
                      "(auto, csr, bitmask; csr-rows: csr without the "
                      "csr-tiled layout)"),
             cl::CommaSeparated);
+static cl::list<std::string> valueTypes(
+    "value-types", cl::cat(benchCategory),
+    cl::desc("Value types of every variant (nn-sparsify{value-type}): f32, "
+             "bf16, f16, i8 (default f32,i8)"),
+    cl::CommaSeparated);
 static cl::list<std::string>
     structured("structured", cl::cat(benchCategory),
                cl::desc("Structured patterns: N:M (nm format) and RxC "
@@ -480,6 +485,17 @@ int main(int argc, char **argv) {
   std::vector<std::string> structList(structured.begin(), structured.end());
   std::vector<double> blockList(blockSparsities.begin(), blockSparsities.end());
   std::vector<int> threadList(threadCounts.begin(), threadCounts.end());
+  std::vector<std::string> typeList(valueTypes.begin(), valueTypes.end());
+  if (typeList.empty())
+    typeList = {"f32", "i8"};
+  for (const std::string &t : typeList) {
+    pruneopt::kernels::ValueType parsed;
+    if (!pruneopt::kernels::parseValueType(t.c_str(), parsed)) {
+      llvm::errs() << "prune-bench: unknown value type '" << t
+                   << "' (f32, bf16, f16, i8)\n";
+      return 1;
+    }
+  }
   if (shapeList.empty())
     shapeList = {"1024x1024", "4096x4096", "4096x1024"};
   if (batchList.empty())
@@ -545,7 +561,10 @@ int main(int argc, char **argv) {
   for (const Blas &b : blasList)
     os << b.name << "; ";
   os << llvm::formatv("kernels: {0}.\n\n",
-                      prune_kernels_has_avx512() ? "AVX-512" : "portable C++");
+                      prune_kernels_has_avx512()
+                          ? "AVX-512 (f32 values), AVX2 (16- and 8-bit values)"
+                      : prune_kernels_has_avx2() ? "AVX2"
+                                                 : "portable C++");
   os << "| shape | batch | thr | variant | format | median ms | min | max | "
         "x OpenBLAS | x dense (ours) | MB read | % of BW bound | GFLOP/s | "
         "% of FLOP peak |\n"
@@ -682,7 +701,31 @@ int main(int argc, char **argv) {
                    .str(),
                sp});
       }
-      for (const Variant &v : variants) {
+      // Every variant with each narrower value type (the upstream sparsifier
+      // has f32 values only).
+      std::vector<Variant> typed;
+      for (const std::string &type : typeList)
+        for (const Variant &v : variants) {
+          if (type == "f32") {
+            typed.push_back(v);
+            continue;
+          }
+          if (llvm::StringRef(v.pipeline).contains("kernels=0"))
+            continue;
+          Variant t = v;
+          t.name += " " + type;
+          t.pipeline =
+              v.pipeline.empty()
+                  ? "nn-prune{sparsity=0},nn-sparsify{format=dense "
+                    "value-type=" +
+                        type + "}"
+                  : llvm::StringRef(v.pipeline)
+                        .str()
+                        .replace(v.pipeline.find("nn-sparsify{"), 12,
+                                 "nn-sparsify{value-type=" + type + " ");
+          typed.push_back(t);
+        }
+      for (const Variant &v : typed) {
         // A context per variant: resource blobs (weights, packed arrays)
         // live as long as their context, ~200 MB per 4096x4096 variant.
         MLIRContext vctx(registry);
