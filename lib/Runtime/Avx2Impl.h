@@ -49,6 +49,21 @@ template <ValueType VT> AVX2 inline __m256 load8(Vals<VT> v, int64_t i) {
         static_cast<const uint16_t *>(v.data) + i)));
 }
 
+/// Stored value i as f32, inline (Vals::operator[] calls the out-of-line
+/// fromBF16 / fromF16).
+template <ValueType VT> AVX2 inline float value1(Vals<VT> v, int64_t i) {
+  if constexpr (VT == ValueType::BF16) {
+    uint32_t bits = uint32_t(static_cast<const uint16_t *>(v.data)[i]) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  } else if constexpr (VT == ValueType::F16) {
+    return _cvtsh_ss(static_cast<const uint16_t *>(v.data)[i]);
+  } else {
+    return v[i];
+  }
+}
+
 /// Horizontal sum of the 8 lanes.
 AVX2 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -151,7 +166,7 @@ AVX2 inline __m256 gatherDot(Vals<VT> vals, const C *col, const float *x,
     } else {
       float s = 0;
       for (; i < e; ++i)
-        s += vals[i] * x[col[i]];
+        s += value1(vals, i) * x[col[i]];
       acc2 = _mm256_add_ps(acc2, _mm256_setr_ps(s, 0, 0, 0, 0, 0, 0, 0));
     }
   }
@@ -322,7 +337,7 @@ AVX2 inline void batchedEntries(__m256 (&acc)[U][NV], const float *xT,
     }
   }
   for (; i < e; ++i) {
-    __m256 v = _mm256_set1_ps(vals[i]);
+    __m256 v = _mm256_set1_ps(value1(vals, i));
     const float *xr = xT + colOf(i) * W;
     for (int j = 0; j < NV; ++j)
       acc[0][j] = _mm256_fmadd_ps(v, _mm256_load_ps(xr + 8 * j), acc[0][j]);
