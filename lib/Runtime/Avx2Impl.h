@@ -86,7 +86,8 @@ AVX2 inline void storeOut(float *y, __m256 v, int64_t n, const Args &a,
                           __m256 bias) {
   __m256i m = laneMask(n);
   if (a.acc)
-    v = _mm256_add_ps(v, n >= 8 ? _mm256_loadu_ps(y) : _mm256_maskload_ps(y, m));
+    v = _mm256_add_ps(v,
+                      n >= 8 ? _mm256_loadu_ps(y) : _mm256_maskload_ps(y, m));
   if (a.bias)
     v = _mm256_add_ps(v, bias);
   // max(0, v) = 0 > v ? 0 : v: maxps returns its second operand when either
@@ -249,7 +250,8 @@ AVX2 inline float *transposeX(const Args &a, int64_t b0, int64_t nb, int nv,
 
 /// Batched paths: transposes x in chunks of up to `chunk` (<= 32) rows and
 /// calls fn(b0, nb, nv, xT) for each (xT: [K][8*nv]).
-template <typename Fn> void forBatchChunks(const Args &a, int64_t chunk, Fn fn) {
+template <typename Fn>
+void forBatchChunks(const Args &a, int64_t chunk, Fn fn) {
   thread_local std::vector<float> buf;
   for (int64_t b0 = 0; b0 < a.batch; b0 += chunk) {
     int64_t nb = std::min<int64_t>(chunk, a.batch - b0);

@@ -45,8 +45,8 @@ AVX2 void bsrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     for (; i + 2 <= e; i += 2)
       acc0 = _mm256_add_ps(acc0, pair(i));
     __m256 acc = _mm256_add_ps(acc0, acc1);
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc),
-                          _mm256_extractf128_ps(acc, 1));
+    __m128 s =
+        _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
     alignas(16) float t[4];
     _mm_store_ps(t, s);
     if (i < e) // the last block of an odd count: 4 values, scalar
@@ -83,8 +83,8 @@ AVX2 void bsrBatched(ColumnTile<NV> &tile, const float *xT,
         for (int ii = 0; ii < R; ++ii) {
           __m256 v = _mm256_set1_ps(value1(vals, (i * R + ii) * Cb + jj));
           for (int j = 0; j < NV; ++j)
-            acc[ii][j] = _mm256_fmadd_ps(
-                v, _mm256_load_ps(xb + jj * W + 8 * j), acc[ii][j]);
+            acc[ii][j] = _mm256_fmadd_ps(v, _mm256_load_ps(xb + jj * W + 8 * j),
+                                         acc[ii][j]);
         }
     }
     if constexpr (R == 4)
@@ -110,15 +110,16 @@ void bsrKernel(Args a, const int32_t *rowPtr, const C *col, Vals<VT> vals,
   }
   // Chunks of 16 batch rows: R * 2 accumulators stay in registers.
   forBatchChunks(a, 16, [&](int64_t b0, int64_t nb, int nv, const float *xT) {
-    parallelUnits(blockRows, work * nb / a.batch, [&](int64_t br0,
-                                                      int64_t br1) {
-      withNV4(nv, [&](auto nvTag) {
-        constexpr int NV = decltype(nvTag)::value;
-        ColumnTile<NV> tile(a, b0, nb);
-        bsrBatched<R, R == 4 ? 1 : 4>(tile, xT, rowPtr, col, vals, br0, br1);
-        tile.flush();
-      });
-    });
+    parallelUnits(blockRows, work * nb / a.batch,
+                  [&](int64_t br0, int64_t br1) {
+                    withNV4(nv, [&](auto nvTag) {
+                      constexpr int NV = decltype(nvTag)::value;
+                      ColumnTile<NV> tile(a, b0, nb);
+                      bsrBatched<R, R == 4 ? 1 : 4>(tile, xT, rowPtr, col, vals,
+                                                    br0, br1);
+                      tile.flush();
+                    });
+                  });
   });
 }
 } // namespace

@@ -57,10 +57,10 @@ AVX2 void denseBlock(const Args &a, Vals<VT> vals, int64_t p, int64_t b0) {
   for (; k + U <= a.cols; k += U) {
     for (int q = 0; q < P; ++q)
       for (int64_t off = 0; off < U * kStep; off += 64)
-        _mm_prefetch(static_cast<const char *>(
-                         vals.at((p + q) * panel + k * 16)) +
-                         kAhead + off,
-                     _MM_HINT_T0);
+        _mm_prefetch(
+            static_cast<const char *>(vals.at((p + q) * panel + k * 16)) +
+                kAhead + off,
+            _MM_HINT_T0);
     for (int u = 0; u < U; ++u)
       step(k + u, u);
   }

@@ -48,10 +48,9 @@ AVX2 void nm24Rows(const Args &a, const float *xp, int64_t padK, int64_t b0,
       __m256 w0 = load8(vals, v + 16 * q), w1 = load8(vals, v + 16 * q + 8);
       for (int b = 0; b < NB; ++b) {
         const float *xr = xp + b * padK + 32 * q;
-        __m256 g0 =
-            _mm256_blend_ps(_mm256_permutevar_ps(_mm256_load_ps(xr), idx0),
-                            _mm256_permutevar_ps(_mm256_load_ps(xr + 8), idx0),
-                            0xCC);
+        __m256 g0 = _mm256_blend_ps(
+            _mm256_permutevar_ps(_mm256_load_ps(xr), idx0),
+            _mm256_permutevar_ps(_mm256_load_ps(xr + 8), idx0), 0xCC);
         __m256 g1 = _mm256_blend_ps(
             _mm256_permutevar_ps(_mm256_load_ps(xr + 16), idx1),
             _mm256_permutevar_ps(_mm256_load_ps(xr + 24), idx1), 0xCC);
@@ -77,7 +76,10 @@ void nm24(const Args &a, const uint8_t *codes, Vals<VT> vals, double work) {
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t k = 0; k < a.cols; ++k) {
       int64_t r = k % 16;
-      int64_t to = k - r + (r >= 4 && r < 8 ? r + 4 : r >= 8 && r < 12 ? r - 4 : r);
+      int64_t to = k - r +
+                   (r >= 4 && r < 8    ? r + 4
+                    : r >= 8 && r < 12 ? r - 4
+                                       : r);
       xp[b * padK + to] = a.x[b * a.xs + k * a.xk];
     }
   // Rows outside, batch blocks of 4 inside: a row's values stay in L1.

@@ -30,8 +30,8 @@ struct Tiled {
 /// One batch row (x: the input padded to whole tiles), block rows
 /// [rb0, rb1).
 template <ValueType VT>
-AVX2 void tiledRows1(const Args &a, const float *x, float *yRow,
-                     const Tiled &t, Vals<VT> vals, int64_t rb0, int64_t rb1) {
+AVX2 void tiledRows1(const Args &a, const float *x, float *yRow, const Tiled &t,
+                     Vals<VT> vals, int64_t rb0, int64_t rb1) {
   alignas(32) float sum[kTileRows][8];
   const int32_t *runStart = t.runStart();
   for (int64_t rb = rb0; rb < rb1; ++rb) {
@@ -46,9 +46,9 @@ AVX2 void tiledRows1(const Args &a, const float *x, float *yRow,
         int64_t count = t.runs[2 * q];
         for (int r = t.runs[2 * q + 1]; r > 0; --r, i += count) {
           float *s = sum[*rowId++];
-          _mm256_store_ps(s, _mm256_add_ps(_mm256_load_ps(s),
-                                           gatherDot(vals, t.col, xp, i,
-                                                     i + count, 0)));
+          _mm256_store_ps(
+              s, _mm256_add_ps(_mm256_load_ps(s),
+                               gatherDot(vals, t.col, xp, i, i + count, 0)));
         }
       }
     }
@@ -138,7 +138,11 @@ void tiledKernel(const Args &a, const Tiled &t, Vals<VT> vals, double work) {
 
 bool pruneopt::kernels::impl::tiledAvx2(const Args &a, const WeightRef &w,
                                         double work) {
-  Tiled t{w.meta, w.runs, w.rowIds, w.col8, (a.rows + kTileRows - 1) / kTileRows,
+  Tiled t{w.meta,
+          w.runs,
+          w.rowIds,
+          w.col8,
+          (a.rows + kTileRows - 1) / kTileRows,
           (a.cols + kTileCols - 1) / kTileCols};
   withValues(w, [&](auto vals) { tiledKernel(a, t, vals, work); });
   return true;
