@@ -1,6 +1,13 @@
-//===- DenseAvx2.cpp - The AVX2 dense kernels -------------------------------===//
+//===- DenseAvx2.cpp - The AVX2 dense kernels -----------------------------===//
 //
 // Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// dense, every value type: R batch rows x one panel of 16 outputs in
+// registers, the whole K per call, the 16 values of each k widened once
+// for the R rows. Panels outside, batch blocks inside (a panel stays in L2
+// while every block reads it).
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,8 +17,148 @@
 using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
-bool pruneopt::kernels::impl::denseAvx2(const Args &, const WeightRef &,
-                                         double) {
-  return false;
+namespace {
+/// Panels read together by one batch row: separate streams, so that more
+/// lines are in flight from memory.
+constexpr int64_t kOneRowPanels = 4;
+
+/// Batch rows [b0, b0 + R) x full panels [p, p + P). U steps of k in
+/// flight, so that U * R * P * 2 accumulators cover the FMA latency.
+template <int R, int P, ValueType VT>
+AVX2 void denseBlock(const Args &a, Vals<VT> vals, int64_t p, int64_t b0) {
+  constexpr int U = R * P == 1 ? 4 : R * P <= 3 ? 2 : 1;
+  // Bytes of values per step of k, prefetched this far ahead of the loads
+  // (the hardware prefetcher alone lags on these streams).
+  constexpr int64_t kStep = 16 * (VT == ValueType::F32  ? 4
+                                  : VT == ValueType::I8 ? 1
+                                                        : 2);
+  constexpr int64_t kAhead = 1024;
+  __m256 c[U][R][P][2];
+  for (int u = 0; u < U; ++u)
+    for (int r = 0; r < R; ++r)
+      for (int q = 0; q < P; ++q)
+        c[u][r][q][0] = c[u][r][q][1] = _mm256_setzero_ps();
+  const int64_t panel = a.cols * 16;
+  const float *x[R];
+  for (int r = 0; r < R; ++r)
+    x[r] = a.x + (b0 + r) * a.xs;
+  auto step = [&](int64_t k, int u) AVX2 {
+    for (int q = 0; q < P; ++q) {
+      int64_t i = (p + q) * panel + k * 16;
+      __m256 w0 = load8(vals, i), w1 = load8(vals, i + 8);
+      for (int r = 0; r < R; ++r) {
+        __m256 xb = _mm256_broadcast_ss(x[r] + k);
+        c[u][r][q][0] = _mm256_fmadd_ps(w0, xb, c[u][r][q][0]);
+        c[u][r][q][1] = _mm256_fmadd_ps(w1, xb, c[u][r][q][1]);
+      }
+    }
+  };
+  int64_t k = 0;
+  for (; k + U <= a.cols; k += U) {
+    for (int q = 0; q < P; ++q)
+      for (int64_t off = 0; off < U * kStep; off += 64)
+        _mm_prefetch(
+            static_cast<const char *>(vals.at((p + q) * panel + k * 16)) +
+                kAhead + off,
+            _MM_HINT_T0);
+    for (int u = 0; u < U; ++u)
+      step(k + u, u);
+  }
+  for (; k < a.cols; ++k)
+    step(k, 0);
+  for (int q = 0; q < P; ++q) {
+    const int64_t o = (p + q) * 16;
+    __m256 s0 = _mm256_set1_ps(1.0f), s1 = s0;
+    if constexpr (VT == ValueType::I8) {
+      s0 = _mm256_loadu_ps(vals.scales + o);
+      s1 = _mm256_loadu_ps(vals.scales + o + 8);
+    }
+    __m256 bias0 = loadBias(a, o, 8), bias1 = loadBias(a, o + 8, 8);
+    for (int r = 0; r < R; ++r) {
+      __m256 v0 = c[0][r][q][0], v1 = c[0][r][q][1];
+      for (int u = 1; u < U; ++u) {
+        v0 = _mm256_add_ps(v0, c[u][r][q][0]);
+        v1 = _mm256_add_ps(v1, c[u][r][q][1]);
+      }
+      v0 = _mm256_mul_ps(v0, s0);
+      v1 = _mm256_mul_ps(v1, s1);
+      float *y = a.y + (b0 + r) * a.ys + o * a.yo;
+      if (a.yo == 1) {
+        storeOut(y, v0, 8, a, bias0);
+        storeOut(y + 8, v1, 8, a, bias1);
+        continue;
+      }
+      alignas(32) float tmp[16];
+      _mm256_store_ps(tmp, v0);
+      _mm256_store_ps(tmp + 8, v1);
+      for (int j = 0; j < 16; ++j)
+        y[j * a.yo] = finish(tmp[j], y + j * a.yo, a, o + j);
+    }
+  }
 }
-#endif
+
+/// Full panels [p, p + np) for every batch row.
+template <ValueType VT>
+AVX2 void densePanels(const Args &a, Vals<VT> vals, int64_t p, int64_t np) {
+  if (a.batch == 1 && np == kOneRowPanels)
+    return denseBlock<1, kOneRowPanels>(a, vals, p, 0);
+  for (int64_t q = p; q < p + np; ++q) {
+    int64_t b = 0;
+    for (; b + 6 <= a.batch; b += 6)
+      denseBlock<6, 1>(a, vals, q, b);
+    switch (a.batch - b) {
+    case 1:
+      denseBlock<1, 1>(a, vals, q, b);
+      break;
+    case 2:
+      denseBlock<2, 1>(a, vals, q, b);
+      break;
+    case 3:
+      denseBlock<3, 1>(a, vals, q, b);
+      break;
+    case 4:
+      denseBlock<4, 1>(a, vals, q, b);
+      break;
+    case 5:
+      denseBlock<5, 1>(a, vals, q, b);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+/// The last rows % 16 outputs ([K][rows % 16]): a few rows of odd shapes,
+/// scalar.
+template <ValueType VT> void denseTail(const Args &a, Vals<VT> vals) {
+  for (int64_t b = 0; b < a.batch; ++b)
+    for (int64_t o = a.rows / 16 * 16; o < a.rows; ++o) {
+      const float *x = a.x + b * a.xs;
+      float s = 0;
+      for (int64_t k = 0; k < a.cols; ++k)
+        s += vals[panelOffset(o, k, a.rows, a.cols)] * x[k];
+      float *y = a.y + b * a.ys + o * a.yo;
+      *y = finish(s * vals.scale(o), y, a, o);
+    }
+}
+} // namespace
+
+bool pruneopt::kernels::impl::denseAvx2(const Args &args, const WeightRef &w,
+                                        double work) {
+  Args a = args;
+  std::vector<float> xCopy;
+  ensureUnitK(a, xCopy);
+  // Units of kOneRowPanels panels, the last one with the partial panel.
+  const int64_t full = a.rows / 16, g = kOneRowPanels;
+  const int64_t units = std::max<int64_t>((a.rows + 16 * g - 1) / (16 * g), 1);
+  withValues(w, [&](auto vals) {
+    parallelUnits(units, work, [&](int64_t u0, int64_t u1) {
+      for (int64_t p = u0 * g; p < std::min(u1 * g, full); p += g)
+        densePanels(a, vals, p, std::min(g, full - p));
+      if (u1 == units)
+        denseTail(a, vals);
+    });
+  });
+  return true;
+}
+#endif // PRUNE_X86

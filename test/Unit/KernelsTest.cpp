@@ -421,6 +421,13 @@ TEST(Kernels, EpiloguePortable) {
   checkEpilogues(/*isa=*/0, /*threads=*/2);
 }
 
+TEST(Kernels, EpilogueAvx2) {
+  if (!prune_kernels_has_avx2())
+    GTEST_SKIP() << "no AVX2 on this CPU";
+  checkEpilogues(/*isa=*/2, /*threads=*/1);
+  checkEpilogues(/*isa=*/2, /*threads=*/2);
+}
+
 TEST(Kernels, EpilogueAvx512) {
   if (!prune_kernels_has_avx512())
     GTEST_SKIP() << "no AVX-512 on this CPU";
