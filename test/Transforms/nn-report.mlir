@@ -12,7 +12,7 @@
 // RUN: prune-opt %S/../Integration/Inputs/two-layer.mlir --nn-prune=sparsity=0.75 --nn-sparsify=format=bitmask \
 // RUN:   --nn-report=json=%t2.json -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
 // RUN: FileCheck %s --check-prefix=KJSON < %t2.json
-// KERNEL: w0 linalg.generic 3x4 unstructured 75.0% 75.0% bitmask 1-bit 48B 34B
+// KERNEL: w0 linalg.generic 3x4 unstructured 75.0% 75.0% bitmask f32 1-bit 48B 34B 2.83
 // KJSON: "name": "w0",
 // KJSON: "format": "bitmask",
 // KJSON: "kernel_index": "1-bit",
@@ -22,9 +22,9 @@
 
 // Both weights are exactly 50 % zero after pruning, below min-sparsity=0.55,
 // so both stay dense; the totals add up.
-// TABLE: weight consumer shape pattern target actual format idx bytes stored MFLOP executed
-// TABLE-NEXT: w0 linalg.matmul 3x4 unstructured 50.0% 50.0% dense - 48B 48B 0.000 0.000
-// TABLE-NEXT: w1 linalg.matmul 3x2 unstructured 50.0% 50.0% dense - 24B 24B 0.000 0.000
+// TABLE: weight consumer shape pattern target actual format vals idx bytes stored B/w MFLOP executed
+// TABLE-NEXT: w0 linalg.matmul 3x4 unstructured 50.0% 50.0% dense f32 - 48B 48B 4.00 0.000 0.000
+// TABLE-NEXT: w1 linalg.matmul 3x2 unstructured 50.0% 50.0% dense f32 - 24B 24B 4.00 0.000 0.000
 // TABLE-NEXT: total: 2 weights, 18 parameters, 50.0% zero; 72B -> 72B (1.00x smaller); 0.000 -> 0.000 MFLOP
 
 // JSON: "version": 1,
@@ -41,6 +41,8 @@
 // JSON-NEXT: "zeros": 6,
 // JSON-NEXT: "sparsity": 0.5,
 // JSON-NEXT: "format": "dense",
+// JSON-NEXT: "value_type": "f32",
+// JSON-NEXT: "bytes_per_weight": 4,
 // JSON-NEXT: "pos_width": null,
 // JSON-NEXT: "crd_width": null,
 // JSON-NEXT: "kernel_index": null,
@@ -63,8 +65,8 @@
 // alone), W2's 3 are: the CSR kernel of W2[out=2, in=3] with 2 nonzeros
 // stores values 8 B + u8 columns 2 B + row pointers 12 B = 22 B (the IR's
 // i32 arrays are 28 B).
-// NM: w0 linalg.matmul 3x4 - - 0.0% dense -
-// NM-NEXT: w1 linalg.generic 2x3 nm 1:3 66.7% 66.7% csr u8 24B 22B 0.000 0.000
+// NM: w0 linalg.matmul 3x4 - - 0.0% dense f32 -
+// NM-NEXT: w1 linalg.generic 2x3 nm 1:3 66.7% 66.7% csr f32 u8 24B 22B 3.67 0.000 0.000
 // NM-NEXT: total: 2 weights, 18 parameters, 22.2% zero; 72B -> 70B (1.03x smaller)
 
 // IR: arith.constant dense<{{\[}}[1.000000e+00, -2.000000e+00
