@@ -38,6 +38,54 @@ struct ExpandTable {
 };
 constexpr ExpandTable kExpand;
 
+/// kExpand for 16-bit values: the byte pair of each lane's value, or two
+/// -128 (pshufb writes the 16-bit zero, +0 in bf16 and f16).
+struct ExpandTable16 {
+  alignas(64) int8_t bytes[256][16];
+  constexpr ExpandTable16() : bytes() {
+    for (int m = 0; m < 256; ++m) {
+      int n = 0;
+      for (int j = 0; j < 8; ++j) {
+        bool set = m & (1 << j);
+        bytes[m][2 * j] = set ? int8_t(2 * n) : int8_t(-128);
+        bytes[m][2 * j + 1] = set ? int8_t(2 * n + 1) : int8_t(-128);
+        n += set;
+      }
+    }
+  }
+};
+constexpr ExpandTable16 kExpand16;
+
+/// The vpshufb controls that turn 16 stored values, in both 128-bit lanes,
+/// into the 32-bit lanes of mask byte m: bf16 values to their high halves
+/// (f32 as they are), i8 values to their high bytes (q * 2^24 as an
+/// integer; the sum is scaled back once). Zero at clear bits.
+template <ValueType VT> struct ExpandTable32 {
+  alignas(64) int8_t bytes[256][32];
+  constexpr ExpandTable32() : bytes() {
+    for (int m = 0; m < 256; ++m) {
+      int n = 0;
+      for (int j = 0; j < 8; ++j) {
+        bool set = m & (1 << j);
+        for (int k = 0; k < 4; ++k)
+          bytes[m][4 * j + k] = int8_t(-128);
+        if (set && VT == ValueType::I8) {
+          bytes[m][4 * j + 3] = int8_t(n);
+        } else if (set) {
+          bytes[m][4 * j + 2] = int8_t(2 * n);
+          bytes[m][4 * j + 3] = int8_t(2 * n + 1);
+        }
+        n += set;
+      }
+    }
+  }
+};
+template <ValueType VT> constexpr ExpandTable32<VT> kExpand32;
+
+/// What expand8 multiplies the i8 values by (see ExpandTable32).
+template <ValueType VT>
+constexpr float kExpandScale = VT == ValueType::I8 ? 1.0f / (1 << 24) : 1.0f;
+
 /// For each mask byte, the positions of its set bits in increasing order
 /// (the vpermps control that packs those lanes to the front).
 struct PackTable {
@@ -57,14 +105,27 @@ constexpr PackTable kPack;
 /// i, as f32 (zeros at the clear bits).
 template <ValueType VT>
 AVX2 inline __m256 expand8(Vals<VT> v, int64_t i, unsigned m) {
-  __m128i e =
-      _mm_loadl_epi64(reinterpret_cast<const __m128i *>(kExpand.lanes[m]));
-  if constexpr (VT == ValueType::I8) {
-    // The bytes are moved before widening: one shuffle fewer.
-    __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(
-        static_cast<const int8_t *>(v.data) + i));
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_shuffle_epi8(q, e)));
+  // 8- and 16-bit values are moved before widening, by pshufb (which
+  // zeroes the lanes of clear bits itself): for i8 and bf16, one vpshufb
+  // from the two copies of 16 bytes of values makes the 32-bit lanes.
+  if constexpr (VT == ValueType::I8 || VT == ValueType::BF16) {
+    __m256i w = _mm256_shuffle_epi8(
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(
+            static_cast<const __m128i *>(v.at(i)))),
+        _mm256_load_si256(
+            reinterpret_cast<const __m256i *>(kExpand32<VT>.bytes[m])));
+    if constexpr (VT == ValueType::I8)
+      return _mm256_cvtepi32_ps(w);
+    else
+      return _mm256_castsi256_ps(w);
+  } else if constexpr (VT == ValueType::F16) {
+    return _mm256_cvtph_ps(_mm_shuffle_epi8(
+        _mm_loadu_si128(static_cast<const __m128i *>(v.at(i))),
+        _mm_load_si128(
+            reinterpret_cast<const __m128i *>(kExpand16.bytes[m]))));
   } else {
+    __m128i e =
+        _mm_loadl_epi64(reinterpret_cast<const __m128i *>(kExpand.lanes[m]));
     __m256i c = _mm256_cvtepi8_epi32(e);
     __m256 w = _mm256_permutevar8x32_ps(load8(v, i), c);
     return _mm256_blendv_ps(w, _mm256_setzero_ps(), _mm256_castsi256_ps(c));
@@ -111,7 +172,8 @@ AVX2 void bitmaskRows(const Args &a, const float *xp, int64_t ld, int64_t b0,
       for (int u = 1; u < U; ++u)
         acc[b][0] = _mm256_add_ps(acc[b][0], acc[b][u]);
       float *y = a.y + (b0 + b) * a.ys + o * a.yo;
-      *y = finish(hsum(acc[b][0]) * vals.scale(o), y, a, o);
+      *y = finish(hsum(acc[b][0]) * (vals.scale(o) * kExpandScale<VT>), y, a,
+                  o);
     }
   }
 }
