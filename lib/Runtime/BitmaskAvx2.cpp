@@ -110,8 +110,8 @@ AVX2 inline __m256 expand8(Vals<VT> v, int64_t i, unsigned m) {
   // from the two copies of 16 bytes of values makes the 32-bit lanes.
   if constexpr (VT == ValueType::I8 || VT == ValueType::BF16) {
     __m256i w = _mm256_shuffle_epi8(
-        _mm256_broadcastsi128_si256(_mm_loadu_si128(
-            static_cast<const __m128i *>(v.at(i)))),
+        _mm256_broadcastsi128_si256(
+            _mm_loadu_si128(static_cast<const __m128i *>(v.at(i)))),
         _mm256_load_si256(
             reinterpret_cast<const __m256i *>(kExpand32<VT>.bytes[m])));
     if constexpr (VT == ValueType::I8)
@@ -121,8 +121,7 @@ AVX2 inline __m256 expand8(Vals<VT> v, int64_t i, unsigned m) {
   } else if constexpr (VT == ValueType::F16) {
     return _mm256_cvtph_ps(_mm_shuffle_epi8(
         _mm_loadu_si128(static_cast<const __m128i *>(v.at(i))),
-        _mm_load_si128(
-            reinterpret_cast<const __m128i *>(kExpand16.bytes[m]))));
+        _mm_load_si128(reinterpret_cast<const __m128i *>(kExpand16.bytes[m]))));
   } else {
     __m128i e =
         _mm_loadl_epi64(reinterpret_cast<const __m128i *>(kExpand.lanes[m]));
@@ -153,8 +152,8 @@ AVX2 void bitmaskRows(const Args &a, const float *xp, int64_t ld, int64_t b0,
       unsigned m = mb[t];
       __m256 w = expand8(vals, i, m);
       for (int b = 0; b < NB; ++b)
-        acc[b][u] = _mm256_fmadd_ps(w, _mm256_load_ps(xp + b * ld + 8 * t),
-                                    acc[b][u]);
+        acc[b][u] =
+            _mm256_fmadd_ps(w, _mm256_load_ps(xp + b * ld + 8 * t), acc[b][u]);
       i += __builtin_popcount(m);
     };
     // Unrolled: the loop's own counter and branch would be a good part of
@@ -172,8 +171,8 @@ AVX2 void bitmaskRows(const Args &a, const float *xp, int64_t ld, int64_t b0,
       for (int u = 1; u < U; ++u)
         acc[b][0] = _mm256_add_ps(acc[b][0], acc[b][u]);
       float *y = a.y + (b0 + b) * a.ys + o * a.yo;
-      *y = finish(hsum(acc[b][0]) * (vals.scale(o) * kExpandScale<VT>), y, a,
-                  o);
+      *y =
+          finish(hsum(acc[b][0]) * (vals.scale(o) * kExpandScale<VT>), y, a, o);
     }
   }
 }
@@ -226,8 +225,8 @@ AVX2 inline void packColumns(const uint8_t *mb, int64_t bytes,
 /// Batched: each row's columns decoded by packColumns, then the csr row
 /// kernel.
 template <ValueType VT>
-void bitmaskBatched(const Args &a, const int32_t *rowPtr,
-                    const uint16_t *masks, Vals<VT> vals, double work) {
+void bitmaskBatched(const Args &a, const int32_t *rowPtr, const uint16_t *masks,
+                    Vals<VT> vals, double work) {
   const int64_t chunks = (a.cols + 15) / 16, ld = 16 * chunks;
   std::vector<int32_t> iotaBuf(ld + 8);
   int32_t *iota = reinterpret_cast<int32_t *>(
