@@ -176,7 +176,7 @@ void runAll(const Case &c) {
           std::string what = std::string(formatName(pw.format)) + " " +
                              valueTypeName(type) + " isa " +
                              std::to_string(isa);
-          for (int64_t batch : {1, 3, 4, 16, 17, 40})
+          for (int64_t batch : {1, 2, 3, 4, 16, 17, 40})
             for (bool acc : {false, true})
               for (bool transposed : {false, true})
                 check(pw, ref, c.rows, c.cols, batch, acc, transposed, rng,
