@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace mlir::prune::layout;
 namespace kernels = ::pruneopt::kernels;
@@ -111,26 +112,29 @@ static double portableFactor(Format format, int64_t batch) {
   return 1.0;
 }
 
-/// How much longer the AVX2 kernels compute than the AVX-512 ones the
-/// constants above were fitted on, by value type (widening 8 or 16 bits
-/// costs an instruction per 8 values). Measured with prune-bench on a
-/// 2-vCPU AMD EPYC with AVX2 (no AVX-512), 4096x4096, 1 thread.
+/// The AVX2 kernels' compute time relative to the terms above (which were
+/// fitted on the AVX-512 kernels and are conservative for dense and csr at
+/// batch 1), by value type: widening 8 or 16 bits costs an instruction per
+/// 8 values. Fitted with prune-bench on a 2-vCPU AMD EPYC (Zen 3, AVX2, no
+/// AVX-512), 4096x4096 at 90 % (2:4, 4x1 blocks), 1 thread, batches 1 and
+/// 32: e.g. dense i8 0.69 ms with the weight in cache against the terms'
+/// 1.05 ms, csr-tiled f32 2.7-2.9 ms against 2.16 ms.
 static double avx2Factor(Format format, int64_t batch, ValueType type) {
   bool one = batch == 1;
-  double widen = type == ValueType::F32 ? 1.0 : 1.15;
+  double widen = type == ValueType::F32 ? 1.0 : 1.1;
   switch (format) {
   case Format::Dense:
-    return (one ? 2.0 : 2.5) * widen;
+    return (one ? 0.65 : 1.3) * widen;
   case Format::CSR:
-    return (one ? 1.5 : 2.5) * widen;
+    return (one ? 0.65 : 1.2) * widen;
   case Format::TiledCSR:
-    return 2.5 * widen;
+    return 1.3 * widen;
   case Format::Bitmask:
     return 1.0; // (its own terms)
   case Format::BSR:
-    return (one ? 2.0 : 2.5) * widen;
+    return (one ? 1.5 : 1.0) * widen;
   case Format::NM:
-    return 2.5 * widen;
+    return (one ? 0.8 : 2.0) * widen;
   }
   return 1.0;
 }
@@ -288,6 +292,14 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
   result.batch = maxBatch;
   result.packed = std::move(candidates[best].packed);
   return result;
+}
+
+CostModel mlir::prune::layout::budgetModel(bool bytes, Isa isa) {
+  CostModel model;
+  model.isa = isa;
+  model.objective = bytes ? Objective::Size : Objective::Latency;
+  model.margin = bytes ? std::numeric_limits<double>::infinity() : 0.0;
+  return model;
 }
 
 bool CostModel::prefersSparse(double sparse, double dense, double sparseBytes,

@@ -36,6 +36,7 @@ namespace mlir::prune {
 
 using namespace mlir;
 using namespace mlir::prune;
+namespace kernels = ::pruneopt::kernels;
 
 static bool isChannelCriterion(Criterion c) {
   return c == Criterion::Activation || c == Criterion::Entropy;
@@ -105,6 +106,7 @@ struct Candidate {
   std::vector<double> gram;     // data-aware: H = X^T X, layout order
   std::vector<double> updated;  // OBS: weights after compensation
   int64_t predictedBytes = 0, predictedNs = 0; // budget
+  kernels::ValueType valueType = kernels::ValueType::F32; // budget
 };
 
 struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
@@ -215,7 +217,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   /// ||(W - W')X^T||^2 / ||W X^T||^2 for the candidate's current mask
   /// (||W - W'||^2 / ||W||^2 for a weight without calibration data).
   template <typename CandidateT>
-  double relativeError(const CandidateT &c) {
+  double relativeError(const CandidateT &c,
+                       kernels::ValueType type = kernels::ValueType::F32) {
     std::vector<double> pruned =
         c.updated.empty() ? c.values : c.updated;
     if (refit == Refit::LSQ)
@@ -226,6 +229,15 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     for (size_t i = 0; i < pruned.size(); ++i)
       if (!c.keep[i])
         pruned[i] = 0.0;
+    if (type != kernels::ValueType::F32) {
+      // The kept weights as nn-sparsify will store them (rounded per output
+      // row of the layout matrix).
+      Matrix p = toMatrix(pruned, c.layout);
+      std::vector<float> f(p.data.begin(), p.data.end());
+      std::vector<float> q = kernels::dequantized(f.data(), p.rows, p.cols, type);
+      p.data.assign(q.begin(), q.end());
+      pruned = fromLayout(p.data, c.layout);
+    }
     if (c.gram.empty()) { // no calibration data: ||W - W'||^2 / ||W||^2
       double diff = 0, base = 0;
       for (size_t i = 0; i < pruned.size(); ++i) {
@@ -287,6 +299,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   }
 
   bool hasBudget() const { return budgetBytes > 0.0 || budgetLatency > 0.0; }
+  /// budget-value-types (f32 if none).
+  SmallVector<kernels::ValueType> budgetTypes;
 
   /// The pruned weight of the candidate's current mask, W[rows, cols] in
   /// layout order, as nn-sparsify will read it.
@@ -308,12 +322,17 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   template <typename CandidateT>
   LogicalResult allocateBudget(std::vector<CandidateT> &candidates) {
     std::vector<double> grid = adaptiveSparsityGrid();
-    layout::CostModel sizeModel;
-    sizeModel.isa = layout::hostIsa();
-    layout::CostModel latencyModel = sizeModel;
-    latencyModel.objective = layout::Objective::Latency;
+    // The plan nn-sparsify{format=auto} follows (layout::budgetModel): the
+    // smallest format for bytes, the fastest for latency.
     bool byBytes = budgetBytes > 0.0;
+    layout::CostModel model = layout::budgetModel(
+        byBytes, budgetIsa == IsaOption::Host       ? layout::hostIsa()
+                 : budgetIsa == IsaOption::Portable ? layout::Isa::Portable
+                 : budgetIsa == IsaOption::Avx2     ? layout::Isa::Avx2
+                                                    : layout::Isa::Avx512);
     size_t numLayers = candidates.size();
+    // The points of a layer: every (grid sparsity, value type), sparsity
+    // major; point 0 is unpruned f32 (budgetTypes' first is f32 if listed).
     std::vector<std::vector<double>> err(numLayers), bytes(numLayers),
         ns(numLayers), cost(numLayers);
     double dense = 0;
@@ -322,20 +341,23 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       for (double s : grid) {
         if (failed(selectUnstructured(c, s)))
           return failure();
-        err[l].push_back(relativeError(c));
         std::vector<float> m = maskedMatrix(c);
-        PredictedStorage size =
-            predictStorage(*c.weight, m, c.layout.rows, c.layout.cols,
-                           sizeModel, layout::kDefaultTiledFromBatch, 32);
-        PredictedStorage latency =
-            predictStorage(*c.weight, m, c.layout.rows, c.layout.cols,
-                           latencyModel, layout::kDefaultTiledFromBatch, 32);
-        bytes[l].push_back(size.bytes);
-        ns[l].push_back(latency.ns);
-        if (s == 0.0)
-          dense += byBytes ? double(c.values.size()) *
-                                 c.weight->type.getElementTypeBitWidth() / 8
-                           : latency.denseNs;
+        for (kernels::ValueType type : budgetTypes) {
+          err[l].push_back(relativeError(c, type));
+          PredictedStorage p = predictStorage(
+              *c.weight, m, c.layout.rows, c.layout.cols, model,
+              layout::kDefaultTiledFromBatch, 32, type);
+          bytes[l].push_back(p.bytes);
+          ns[l].push_back(p.ns);
+        }
+        if (s == 0.0) // the budget's base: the dense f32 weight
+          dense += byBytes
+                       ? double(c.values.size()) *
+                             c.weight->type.getElementTypeBitWidth() / 8
+                       : predictStorage(*c.weight, m, c.layout.rows,
+                                        c.layout.cols, model,
+                                        layout::kDefaultTiledFromBatch, 32)
+                             .denseNs;
       }
       cost[l] = byBytes ? bytes[l] : ns[l];
     }
@@ -356,9 +378,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     }
     for (size_t l = 0; l < numLayers; ++l) {
       size_t g = alloc.points[l];
-      candidates[l].target = grid[g];
-      candidates[l].predictedBytes = std::llround(bytes[l][g]);
-      candidates[l].predictedNs = std::llround(ns[l][g]);
+      candidates[l].target = grid[g / budgetTypes.size()];
+      candidates[l].valueType = budgetTypes[g % budgetTypes.size()];
+      // Only the budget's own quantity: it tells nn-sparsify which plan.
+      if (byBytes)
+        candidates[l].predictedBytes = std::llround(bytes[l][g]);
+      else
+        candidates[l].predictedNs = std::llround(ns[l][g]);
     }
     emitRemark(getOperation().getLoc())
         << "nn-prune: " << option << "=" << fractionText << ": predicted "
@@ -555,6 +581,30 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           << "nn-prune: budget-bytes and budget-latency are exclusive";
       return failure();
     }
+    budgetTypes.clear();
+    for (const std::string &name : budgetValueTypes) {
+      kernels::ValueType type;
+      if (!kernels::parseValueType(name.c_str(), type)) {
+        emitError(module.getLoc())
+            << "nn-prune: option 'budget-value-types' takes f32, bf16, f16 "
+               "and i8, got '"
+            << name << "'";
+        return failure();
+      }
+      if (!llvm::is_contained(budgetTypes, type))
+        budgetTypes.push_back(type);
+    }
+    if (!budgetTypes.empty() && !hasBudget()) {
+      emitError(module.getLoc()) << "nn-prune: option 'budget-value-types' "
+                                    "needs budget-bytes or budget-latency";
+      return failure();
+    }
+    if (budgetTypes.empty())
+      budgetTypes.push_back(kernels::ValueType::F32);
+    llvm::stable_sort(budgetTypes, [](kernels::ValueType a,
+                                      kernels::ValueType b) {
+      return kernels::valueBytes(a) > kernels::valueBytes(b);
+    });
     if (!hasBudget())
       return success();
     StringRef conflict = sparsity.hasValue()         ? "sparsity"
@@ -841,7 +891,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                                                             : Scope::Layer,
                     refit, llvm::APFloat(c.target), zeros,
                     static_cast<int64_t>(c.values.size()), c.predictedBytes,
-                    c.predictedNs));
+                    c.predictedNs, c.valueType));
     ++numWeightsPruned;
     numZeros += zeros;
     LLVM_DEBUG(llvm::dbgs() << "pruned " << w.name << ": " << zeros << "/"

@@ -181,6 +181,9 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
       if (DecisionAttr d = getDecision(w.constOp)) {
         readDecision(d, getLayout(w.constOp), row);
         row.format = "dense"; // still a dense constant
+        // With narrower values the kernel reads its packed panels.
+        if (row.valueType != "f32" && row.kernelBytes)
+          row.bytesStored = *row.kernelBytes;
       } else if (w.hasData() &&
                  isSupportedWeightElementType(w.type.getElementType())) {
         if (auto values = readWeight(w.value, w.constOp->getLoc());

@@ -296,7 +296,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       LayoutAttr layout;
       // Dense weights of fully connected layers still get a kernel layout
       // when their values are narrowed (value-type).
-      bool narrowDense = forcedDense && valueTypes.front() !=
+      bool narrowDense = forcedDense && typesFor(decision).front() !=
                                             kernels::ValueType::F32;
       if (narrowDense && !tosaOrDynamic(w)) {
         FailureOr<LayoutAttr> choice =
@@ -344,8 +344,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
                              {kernels::Format::CSR, csr}});
           double eltBytes = w.type.getElementTypeBitWidth() / 8.0;
           double csrBytes = loopCsrBytes(w, elements - zeros, indexWidth);
-          keepDense = !model.prefersSparse(csr, dense, csrBytes,
-                                           w.numElements() * eltBytes);
+          keepDense = !modelFor(decision).prefersSparse(
+              csr, dense, csrBytes, w.numElements() * eltBytes);
         }
         // nn-lower-kernels still runs the uses it covers (depthwise and
         // grouped convolutions as block-diagonal csr) in this layout.
@@ -478,9 +478,10 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     layout::Structure structure{decision.getBlockRows(),
                                 decision.getBlockCols(), decision.getN(),
                                 decision.getM()};
+    layout::CostModel weightModel = modelFor(decision);
     layout::KernelLayout choice = layout::chooseKernelLayout(
-        wf.data(), rows, cols, uses, requested, structure, model,
-        csrTiledBatch, valueTypes);
+        wf.data(), rows, cols, uses, requested, structure, weightModel,
+        csrTiledBatch, typesFor(decision));
     if (choice.fellBack)
       emitRemark(w.constOp->getLoc())
           << "nn-sparsify: weight '" << w.name << "' has no "
@@ -538,6 +539,28 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       return emitError(loc) << "nn-sparsify: target=gpu has no value type "
                                "but f32 (the GPU kernels read f32 values)";
     return success();
+  }
+
+  /// The value types a weight may be stored with: the one its budget
+  /// planned (nn-prune{budget-value-types}), else value-type's.
+  SmallVector<kernels::ValueType> typesFor(DecisionAttr decision) const {
+    if (decision.getValueType() != kernels::ValueType::F32)
+      return {decision.getValueType()};
+    return valueTypes;
+  }
+
+  /// The cost model for a weight: a weight of a budget (nn-prune{budget-
+  /// bytes|budget-latency}) gets the format its plan assumed, the smallest
+  /// or the fastest (layout::budgetModel).
+  layout::CostModel modelFor(DecisionAttr decision) const {
+    layout::CostModel m = model;
+    if (decision.getPredictedBytes() > 0 || decision.getPredictedNs() > 0) {
+      layout::CostModel plan =
+          layout::budgetModel(decision.getPredictedBytes() > 0, model.isa);
+      m.objective = plan.objective;
+      m.margin = plan.margin;
+    }
+    return m;
   }
 
   /// Whether the weight stays a dense constant whatever its layout (TOSA

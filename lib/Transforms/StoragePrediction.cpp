@@ -91,7 +91,7 @@ double mlir::prune::loopCsrBytes(const WeightInfo &w, double nnz,
 PredictedStorage mlir::prune::predictStorage(
     const WeightInfo &w, llvm::ArrayRef<float> matrix, int64_t rows,
     int64_t cols, const layout::CostModel &model, int64_t tiledFromBatch,
-    unsigned indexWidth) {
+    unsigned indexWidth, layout::ValueType valueType) {
   double denseBytes =
       double(w.numElements()) * w.type.getElementTypeBitWidth() / 8.0;
   PredictedStorage result;
@@ -102,9 +102,11 @@ PredictedStorage mlir::prune::predictStorage(
       uses.push_back({fc.batch, fc.inputKM});
     layout::KernelLayout choice = layout::chooseKernelLayout(
         matrix.data(), rows, cols, uses, std::nullopt, layout::Structure(),
-        model, tiledFromBatch);
+        model, tiledFromBatch, {valueType});
     result.format = choice.format;
-    result.bytes = choice.format == layout::Format::Dense
+    // A dense f32 weight stays the constant it is (its element type's bytes).
+    result.bytes = choice.format == layout::Format::Dense &&
+                           valueType == layout::ValueType::F32
                        ? denseBytes
                        : double(choice.packed.bytes());
     for (auto [format, ns] : choice.costs) {

@@ -49,10 +49,12 @@ struct PredictedStorage {
 /// row-major W[rows, cols] with rows = the weight's output elements and
 /// cols = its reduction elements (their order within a row does not change
 /// bytes or predicted ns). Assumes linalg consumers with static shapes.
-PredictedStorage predictStorage(const WeightInfo &w,
-                                llvm::ArrayRef<float> matrix, int64_t rows,
-                                int64_t cols, const layout::CostModel &model,
-                                int64_t tiledFromBatch, unsigned indexWidth);
+/// The kernel layouts store values of `valueType` (other weights: f32).
+PredictedStorage predictStorage(
+    const WeightInfo &w, llvm::ArrayRef<float> matrix, int64_t rows,
+    int64_t cols, const layout::CostModel &model, int64_t tiledFromBatch,
+    unsigned indexWidth,
+    layout::ValueType valueType = layout::ValueType::F32);
 
 } // namespace mlir::prune
 

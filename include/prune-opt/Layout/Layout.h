@@ -115,6 +115,13 @@ struct CostModel {
                      double denseBytes) const;
 };
 
+/// The cost model a budget plans with, and nn-sparsify{format=auto} then
+/// follows for the weights of a budget (nn-prune{budget-bytes|budget-
+/// latency}): for bytes the smallest format whatever its speed (objective
+/// size, an unbounded margin), for latency the fastest (objective latency,
+/// no margin).
+CostModel budgetModel(bool bytes, Isa isa);
+
 /// The batch from which csr, bitmask and N:M weights use the batched
 /// layout (csr-tiled): the default of nn-sparsify's and nn-lower-kernels'
 /// `csr-tiled-batch` (measured: csr-tiled ~1.5x faster than csr from 8 batch

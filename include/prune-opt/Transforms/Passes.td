@@ -59,13 +59,16 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     `budget-bytes=F` / `budget-latency=F` replace the sparsity by a cost
     budget: the same error curves (with the Hessian of `nn-calibrate` when
     the weight has one, else the magnitude proxy ||W - W'||^2 / ||W||^2),
-    and for every grid point the bytes nn-sparsify{format=auto} would store
-    (objective size) and the ns its kernel is predicted to take (objective
-    latency, isa host); a greedy on error added per byte (ns) saved picks
+    and for every grid point the bytes of the weight's smallest format
+    (budget-bytes) or the ns of its fastest (budget-latency, by the kernel
+    cost model of `isa`); a greedy on error added per byte (ns) saved picks
     per-layer sparsities whose total is at most F x the dense total, then
     steps layers back while the budget allows. The decision records
-    `scope = adaptive` and `predicted_bytes` / `predicted_ns`. A budget out
-    of reach at 98 % per layer is an error.
+    `scope = adaptive` and `predicted_bytes` (budget-bytes) or
+    `predicted_ns` (budget-latency), and nn-sparsify{format=auto} follows
+    the plan: the smallest format for a weight with `predicted_bytes`, the
+    fastest for one with `predicted_ns`. A budget out of reach at 98 % per
+    layer is an error.
 
     Data-aware criteria read the statistics `nn-calibrate` attached to each
     weight (`nn.calib`; a weight without them is an error): `obd` and
@@ -167,16 +170,32 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
                         "with the least total relative reconstruction error "
                         "(needs nn-calibrate; unstructured)"))}]>,
     Option<"budgetBytes", "budget-bytes", "double", "0.0",
-           "Instead of a sparsity: per-layer sparsities whose bytes as "
-           "nn-sparsify stores them (format=auto, objective=size) total at "
-           "most this fraction (0 < F <= 1) of the selected weights' dense "
-           "bytes, with the least relative error (0 = no budget)">,
+           "Instead of a sparsity: per-layer sparsities whose bytes in "
+           "their smallest format (which nn-sparsify{format=auto} then "
+           "stores) total at most this fraction (0 < F <= 1) of the "
+           "selected weights' dense bytes, with the least relative error "
+           "(0 = no budget)">,
     Option<"budgetLatency", "budget-latency", "double", "0.0",
            "Instead of a sparsity: per-layer sparsities whose predicted ns "
            "(the kernel cost model of the format nn-sparsify{objective="
            "latency} picks) total at most this fraction (0 < F <= 1) of the "
            "selected weights' dense ns, with the least relative error "
            "(0 = no budget)">,
+    ListOption<"budgetValueTypes", "budget-value-types", "std::string",
+               "With a budget: the value types (f32, bf16, f16, i8) each "
+               "layer may be stored with; the allocation weighs their bytes "
+               "or ns against the error of pruning plus rounding, and "
+               "nn-sparsify stores the chosen one (default: f32)">,
+    Option<"budgetIsa", "isa", "mlir::prune::IsaOption",
+           "mlir::prune::IsaOption::Host",
+           "budget-latency: the kernels the cost model predicts (as "
+           "nn-sparsify's isa)",
+           [{::llvm::cl::values(
+             clEnumValN(mlir::prune::IsaOption::Host, "host", "This machine's"),
+             clEnumValN(mlir::prune::IsaOption::Avx512, "avx512", "AVX-512"),
+             clEnumValN(mlir::prune::IsaOption::Avx2, "avx2", "AVX2"),
+             clEnumValN(mlir::prune::IsaOption::Portable, "portable",
+                        "Portable C++"))}]>,
     Option<"minElements", "min-elements", "int64_t", "0",
            "Leave weights with fewer elements than this untouched">,
     ListOption<"only", "only", "std::string",

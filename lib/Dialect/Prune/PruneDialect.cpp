@@ -144,7 +144,7 @@ DecisionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t blockCols, Scope scope, Refit refit,
                      llvm::APFloat sparsityValue, int64_t zeros,
                      int64_t elements, int64_t predictedBytes,
-                     int64_t predictedNs) {
+                     int64_t predictedNs, kernels::ValueType valueType) {
   if (&sparsityValue.getSemantics() != &llvm::APFloat::IEEEdouble())
     return emitError() << "sparsity must be an f64";
   double sparsity = sparsityValue.convertToDouble();

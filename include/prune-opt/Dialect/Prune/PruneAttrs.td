@@ -74,14 +74,17 @@ def Prune_DecisionAttr : Prune_Attr<"Decision", "decision"> {
       and `adaptive`, the per-layer sparsity the allocation chose.
     * `zeros` / `elements`: what came out (`0 <= zeros <= elements`).
     * `predicted_bytes` / `predicted_ns`: set by a budget (`nn-prune`'s
-      `budget-bytes` / `budget-latency`): the bytes `nn-sparsify` is
-      predicted to store for the weight (default objective, size) and the
-      predicted ns per inference of its kernel (objective latency), by the
-      cost model of `lib/Layout` (`>= 0`; 0 = not predicted).
+      `budget-bytes` / `budget-latency`, one of them): the bytes of the
+      weight's smallest format, or the predicted ns per inference of its
+      fastest, by the cost model of `lib/Layout` (`>= 0`; 0 = not
+      predicted). `nn-sparsify{format=auto}` follows that plan.
+    * `value_type`: the value type a budget planned the weight's storage
+      with (`nn-prune{budget-value-types}`; `f32` otherwise, not printed):
+      `nn-sparsify` stores the weight's values as that type.
 
     Parameters equal to their defaults (`n`, `m`, `block_rows`,
-    `block_cols`, `predicted_bytes`, `predicted_ns` = 0, `refit` = none)
-    are not printed.
+    `block_cols`, `predicted_bytes`, `predicted_ns` = 0, `refit` = none,
+    `value_type` = f32) are not printed.
   }];
   let parameters = (ins
     StringRefParameter<"the weight's name">:$name,
@@ -97,7 +100,8 @@ def Prune_DecisionAttr : Prune_Attr<"Decision", "decision"> {
     "int64_t":$zeros,
     "int64_t":$elements,
     Prune_CountParameter<"predicted bytes stored (budget)">:$predicted_bytes,
-    Prune_CountParameter<"predicted ns per inference (budget)">:$predicted_ns
+    Prune_CountParameter<"predicted ns per inference (budget)">:$predicted_ns,
+    Prune_ValueTypeParameter:$value_type
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
