@@ -32,7 +32,7 @@ AVX2 void denseBlock(const Args &a, Vals<VT> vals, int64_t p, int64_t b0) {
   constexpr int64_t kStep = 16 * (VT == ValueType::F32  ? 4
                                   : VT == ValueType::I8 ? 1
                                                         : 2);
-  constexpr int64_t kAhead = 1024;
+  constexpr int64_t kAhead = VT == ValueType::I8 ? 2048 : 1024;
   __m256 c[U][R][P][2];
   for (int u = 0; u < U; ++u)
     for (int r = 0; r < R; ++r)
@@ -53,16 +53,18 @@ AVX2 void denseBlock(const Args &a, Vals<VT> vals, int64_t p, int64_t b0) {
       }
     }
   };
+  // Steps of k per prefetch: one per 64-byte line (a multiple of U).
+  constexpr int S = std::max<int64_t>(U, 64 / kStep);
   int64_t k = 0;
-  for (; k + U <= a.cols; k += U) {
+  for (; k + S <= a.cols; k += S) {
     for (int q = 0; q < P; ++q)
-      for (int64_t off = 0; off < U * kStep; off += 64)
+      for (int64_t off = 0; off < S * kStep; off += 64)
         _mm_prefetch(
             static_cast<const char *>(vals.at((p + q) * panel + k * 16)) +
                 kAhead + off,
             _MM_HINT_T0);
-    for (int u = 0; u < U; ++u)
-      step(k + u, u);
+    for (int s = 0; s < S; ++s)
+      step(k + s, s % U);
   }
   for (; k < a.cols; ++k)
     step(k, 0);
