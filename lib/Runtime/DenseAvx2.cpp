@@ -7,7 +7,9 @@
 // dense, every value type: R batch rows x one panel of 16 outputs in
 // registers, the whole K per call, the 16 values of each k widened once
 // for the R rows. Panels outside, batch blocks inside (a panel stays in L2
-// while every block reads it).
+// while every block reads it). Batched with fewer than 16 outputs or a
+// transposed x of few columns (im2col convolutions): the batch along the
+// vectors instead, 6 outputs x 16 batch rows in registers (denseByBatch).
 //
 //===----------------------------------------------------------------------===//
 
@@ -253,8 +255,8 @@ AVX2 void denseByBatch(const Args &a, Vals<VT> vals, double work) {
                 denseColsN<NV, true>(tile, xp, xk, nb, w + r, width, o + r, m,
                                      scales);
               else
-                denseColsN<NV, false>(tile, xp, xk, nb, w + r, width, o + r,
-                                      m, scales);
+                denseColsN<NV, false>(tile, xp, xk, nb, w + r, width, o + r, m,
+                                      scales);
             }
           }
           tile.flush();
