@@ -41,33 +41,31 @@ AVX2 void nm24Rows(const Args &a, const float *xp, int64_t padK, int64_t b0,
     for (int u = 0; u < U; ++u)
       for (int b = 0; b < NB; ++b)
         acc[u][0][b] = acc[u][1][b] = _mm256_setzero_ps();
-    auto word = [&](int64_t q, int u) AVX2 {
-      _mm_prefetch(static_cast<const char *>(vals.at(v + 16 * q + 512)),
-                   _MM_HINT_T0);
-      uint32_t bits;
-      std::memcpy(&bits, cw + 4 * q, 4);
-      __m256i wv = _mm256_set1_epi32(int(bits));
-      __m256i idx0 = _mm256_srlv_epi32(wv, shiftsLo);
-      __m256i idx1 = _mm256_srlv_epi32(wv, shiftsHi);
-      __m256 w0 = load8(vals, v + 16 * q), w1 = load8(vals, v + 16 * q + 8);
-      for (int b = 0; b < NB; ++b) {
-        const float *xr = xp + b * padK + 32 * q;
-        __m256 g0 = _mm256_blend_ps(
-            _mm256_permutevar_ps(_mm256_load_ps(xr), idx0),
-            _mm256_permutevar_ps(_mm256_load_ps(xr + 8), idx0), 0xCC);
-        __m256 g1 = _mm256_blend_ps(
-            _mm256_permutevar_ps(_mm256_load_ps(xr + 16), idx1),
-            _mm256_permutevar_ps(_mm256_load_ps(xr + 24), idx1), 0xCC);
-        acc[u][0][b] = _mm256_fmadd_ps(w0, g0, acc[u][0][b]);
-        acc[u][1][b] = _mm256_fmadd_ps(w1, g1, acc[u][1][b]);
+    for (int64_t q0 = 0; q0 < words; q0 += U)
+      for (int u = 0; u < U; ++u) {
+        const int64_t q = q0 + u;
+        if (U > 1 && q == words)
+          break;
+        _mm_prefetch(static_cast<const char *>(vals.at(v + 16 * q + 512)),
+                     _MM_HINT_T0);
+        uint32_t bits;
+        std::memcpy(&bits, cw + 4 * q, 4);
+        __m256i wv = _mm256_set1_epi32(int(bits));
+        __m256i idx0 = _mm256_srlv_epi32(wv, shiftsLo);
+        __m256i idx1 = _mm256_srlv_epi32(wv, shiftsHi);
+        __m256 w0 = load8(vals, v + 16 * q), w1 = load8(vals, v + 16 * q + 8);
+        for (int b = 0; b < NB; ++b) {
+          const float *xr = xp + b * padK + 32 * q;
+          __m256 g0 = _mm256_blend_ps(
+              _mm256_permutevar_ps(_mm256_load_ps(xr), idx0),
+              _mm256_permutevar_ps(_mm256_load_ps(xr + 8), idx0), 0xCC);
+          __m256 g1 = _mm256_blend_ps(
+              _mm256_permutevar_ps(_mm256_load_ps(xr + 16), idx1),
+              _mm256_permutevar_ps(_mm256_load_ps(xr + 24), idx1), 0xCC);
+          acc[u][0][b] = _mm256_fmadd_ps(w0, g0, acc[u][0][b]);
+          acc[u][1][b] = _mm256_fmadd_ps(w1, g1, acc[u][1][b]);
+        }
       }
-    };
-    int64_t q = 0;
-    for (; q + U <= words; q += U)
-      for (int u = 0; u < U; ++u)
-        word(q + u, u);
-    for (; q < words; ++q)
-      word(q, 0);
     for (int b = 0; b < NB; ++b) {
       __m256 s = _mm256_add_ps(acc[0][0][b], acc[0][1][b]);
       for (int u = 1; u < U; ++u)
