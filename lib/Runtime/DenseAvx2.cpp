@@ -7,7 +7,9 @@
 // dense, every value type: R batch rows x one panel of 16 outputs in
 // registers, the whole K per call, the 16 values of each k widened once
 // for the R rows. Panels outside, batch blocks inside (a panel stays in L2
-// while every block reads it).
+// while every block reads it). Batched with fewer than 16 outputs or a
+// transposed x of few columns (im2col convolutions): the batch along the
+// vectors instead, 6 outputs x 16 batch rows in registers (denseByBatch).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,9 @@ namespace {
 /// lines are in flight from memory.
 constexpr int64_t kOneRowPanels = 4;
 
+/// Columns up to which a transposed x runs denseByBatch.
+constexpr int64_t kByBatchMaxCols = 768;
+
 /// Batch rows [b0, b0 + R) x full panels [p, p + P). U steps of k in
 /// flight, so that U * R * P * 2 accumulators cover the FMA latency.
 template <int R, int P, ValueType VT>
@@ -32,7 +37,7 @@ AVX2 void denseBlock(const Args &a, Vals<VT> vals, int64_t p, int64_t b0) {
   constexpr int64_t kStep = 16 * (VT == ValueType::F32  ? 4
                                   : VT == ValueType::I8 ? 1
                                                         : 2);
-  constexpr int64_t kAhead = 1024;
+  constexpr int64_t kAhead = VT == ValueType::I8 ? 2048 : 1024;
   __m256 c[U][R][P][2];
   for (int u = 0; u < U; ++u)
     for (int r = 0; r < R; ++r)
@@ -53,16 +58,18 @@ AVX2 void denseBlock(const Args &a, Vals<VT> vals, int64_t p, int64_t b0) {
       }
     }
   };
+  // Steps of k per prefetch: one per 64-byte line (a multiple of U).
+  constexpr int S = std::max<int64_t>(U, 64 / kStep);
   int64_t k = 0;
-  for (; k + U <= a.cols; k += U) {
+  for (; k + S <= a.cols; k += S) {
     for (int q = 0; q < P; ++q)
-      for (int64_t off = 0; off < U * kStep; off += 64)
+      for (int64_t off = 0; off < S * kStep; off += 64)
         _mm_prefetch(
             static_cast<const char *>(vals.at((p + q) * panel + k * 16)) +
                 kAhead + off,
             _MM_HINT_T0);
-    for (int u = 0; u < U; ++u)
-      step(k + u, u);
+    for (int s = 0; s < S; ++s)
+      step(k + s, s % U);
   }
   for (; k < a.cols; ++k)
     step(k, 0);
@@ -141,10 +148,135 @@ template <ValueType VT> void denseTail(const Args &a, Vals<VT> vals) {
       *y = finish(s * vals.scale(o), y, a, o);
     }
 }
+
+/// Batched with the batch along the vectors: outputs [o, o + R) x 8 * NV
+/// batch rows, whose inputs at k lie at xp + k * xk (Masked: only the first
+/// nb of them; the rest are not read). w: W[o + r, k] at w[k * ws + r] (f32).
+/// The layout of im2col convolutions (x transposed, few outputs, many
+/// batch rows), where 16-output panels leave most lanes empty.
+template <int R, int NV, bool Masked>
+AVX2 void denseCols(ColumnTile<NV> &tile, const float *xp, int64_t xk,
+                    int64_t nb, const float *w, int64_t ws, int64_t o,
+                    const float *scales) {
+  __m256 acc[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < NV; ++j)
+      acc[r][j] = _mm256_setzero_ps();
+  __m256i mask[NV];
+  for (int j = 0; j < NV; ++j)
+    mask[j] = laneMask(nb - 8 * j);
+  const int64_t cols = tile.a.cols;
+  for (int64_t k = 0; k < cols; ++k) {
+    const float *xr = xp + k * xk;
+    __m256 xv[NV];
+    for (int j = 0; j < NV; ++j)
+      xv[j] = Masked ? _mm256_maskload_ps(xr + 8 * j, mask[j])
+                     : _mm256_loadu_ps(xr + 8 * j);
+    for (int r = 0; r < R; ++r) {
+      __m256 wb = _mm256_broadcast_ss(w + k * ws + r);
+      for (int j = 0; j < NV; ++j)
+        acc[r][j] = _mm256_fmadd_ps(wb, xv[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    tile.put(o + r, acc[r], scales ? scales[o + r] : 1.0f);
+}
+
+/// Outputs [o, o + n), n <= 6, of one batch block (see denseCols).
+template <int NV, bool Masked>
+AVX2 void denseColsN(ColumnTile<NV> &tile, const float *xp, int64_t xk,
+                     int64_t nb, const float *w, int64_t ws, int64_t o,
+                     int64_t n, const float *scales) {
+  switch (n) {
+  case 1:
+    return denseCols<1, NV, Masked>(tile, xp, xk, nb, w, ws, o, scales);
+  case 2:
+    return denseCols<2, NV, Masked>(tile, xp, xk, nb, w, ws, o, scales);
+  case 3:
+    return denseCols<3, NV, Masked>(tile, xp, xk, nb, w, ws, o, scales);
+  case 4:
+    return denseCols<4, NV, Masked>(tile, xp, xk, nb, w, ws, o, scales);
+  case 5:
+    return denseCols<5, NV, Masked>(tile, xp, xk, nb, w, ws, o, scales);
+  default:
+    return denseCols<6, NV, Masked>(tile, xp, xk, nb, w, ws, o, scales);
+  }
+}
+
+/// Groups of panels (~64 KB of f32 values) outside, batch blocks of 16
+/// rows inside (their inputs stay in L1 while the group's outputs read
+/// them), outputs 6 at a time. Narrow values are widened once per group
+/// (as f32 they are broadcast from memory, not shuffled). A transposed x
+/// (xs == 1) is read in place; otherwise each block is transposed first.
+template <ValueType VT>
+AVX2 void denseByBatch(const Args &a, Vals<VT> vals, double work) {
+  constexpr int64_t kBlock = 16;
+  const int64_t blocks = (a.batch + kBlock - 1) / kBlock;
+  const int64_t panels = (a.rows + 15) / 16;
+  const int64_t group = std::max<int64_t>(1, 1024 / a.cols);
+  const float *scales = VT == ValueType::I8 ? vals.scales : nullptr;
+  parallelUnits(blocks, work, [&](int64_t u0, int64_t u1) AVX2 {
+    thread_local std::vector<float> xBuf, wBuf;
+    for (int64_t p0 = 0; p0 < panels; p0 += group) {
+      const int64_t o1 = std::min(a.rows, (p0 + group) * 16);
+      const int64_t base = p0 * 16 * a.cols, n = (o1 - p0 * 16) * a.cols;
+      const float *wg;
+      if constexpr (VT == ValueType::F32) {
+        wg = static_cast<const float *>(vals.data) + base;
+      } else {
+        wBuf.resize(n);
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+          _mm256_storeu_ps(wBuf.data() + i, load8(vals, base + i));
+        for (; i < n; ++i)
+          wBuf[i] = value1(vals, base + i);
+        wg = wBuf.data();
+      }
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t b0 = u * kBlock, nb = std::min(kBlock, a.batch - b0);
+        const int nv = int((nb + 7) / 8);
+        const float *xp = a.x + b0;
+        int64_t xk = a.xk;
+        bool masked = nb % 8 != 0;
+        if (a.xs != 1) {
+          xp = transposeX(a, b0, nb, nv, xBuf);
+          xk = 8 * nv;
+          masked = false; // zero padded
+        }
+        withNV(nv, [&](auto nvTag) AVX2 {
+          constexpr int NV = decltype(nvTag)::value;
+          ColumnTile<NV> tile(a, b0, nb);
+          for (int64_t o = p0 * 16; o < o1; o += 16) {
+            const int64_t width = std::min<int64_t>(16, a.rows - o);
+            const float *w = wg + (o - p0 * 16) * a.cols;
+            for (int64_t r = 0; r < width; r += 6) {
+              int64_t m = std::min<int64_t>(6, width - r);
+              if (masked)
+                denseColsN<NV, true>(tile, xp, xk, nb, w + r, width, o + r, m,
+                                     scales);
+              else
+                denseColsN<NV, false>(tile, xp, xk, nb, w + r, width, o + r, m,
+                                      scales);
+            }
+          }
+          tile.flush();
+        });
+      }
+    }
+  });
+}
 } // namespace
 
 bool pruneopt::kernels::impl::denseAvx2(const Args &args, const WeightRef &w,
                                         double work) {
+  // Fewer than 16 outputs would all run in denseTail. A transposed x is
+  // read in place while a block's inputs (cols x 16 floats) stay in L1;
+  // with more columns (1152 and up measured) the panels are faster.
+  if (args.batch >= kBatchedFrom &&
+      (args.rows < 16 || (args.xs == 1 && args.cols <= kByBatchMaxCols))) {
+    withValues(w, [&](auto vals) { denseByBatch(args, vals, work); });
+    return true;
+  }
   Args a = args;
   std::vector<float> xCopy;
   ensureUnitK(a, xCopy);

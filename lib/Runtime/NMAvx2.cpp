@@ -31,37 +31,47 @@ AVX2 void nm24Rows(const Args &a, const float *xp, int64_t padK, int64_t b0,
   const int64_t stride = nmStride(a.cols, 2, 4), words = stride / 16;
   const __m256i shiftsLo = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
   const __m256i shiftsHi = _mm256_setr_epi32(16, 18, 20, 22, 24, 26, 28, 30);
+  // Words in flight per batch row: U * 2 FMA chains cover the FMA latency
+  // (one batch row alone would wait on two).
+  constexpr int U = NB == 1 ? 2 : 1;
   for (int64_t o = o0; o < o1; ++o) {
     const int64_t v = o * stride;
     const uint8_t *cw = codes + o * words * 4;
-    __m256 acc[2][NB];
-    for (int b = 0; b < NB; ++b)
-      acc[0][b] = acc[1][b] = _mm256_setzero_ps();
-    for (int64_t q = 0; q < words; ++q) {
-      _mm_prefetch(static_cast<const char *>(vals.at(v + 16 * q + 512)),
-                   _MM_HINT_T0);
-      uint32_t word;
-      std::memcpy(&word, cw + 4 * q, 4);
-      __m256i wv = _mm256_set1_epi32(int(word));
-      __m256i idx0 = _mm256_srlv_epi32(wv, shiftsLo);
-      __m256i idx1 = _mm256_srlv_epi32(wv, shiftsHi);
-      __m256 w0 = load8(vals, v + 16 * q), w1 = load8(vals, v + 16 * q + 8);
-      for (int b = 0; b < NB; ++b) {
-        const float *xr = xp + b * padK + 32 * q;
-        __m256 g0 = _mm256_blend_ps(
-            _mm256_permutevar_ps(_mm256_load_ps(xr), idx0),
-            _mm256_permutevar_ps(_mm256_load_ps(xr + 8), idx0), 0xCC);
-        __m256 g1 = _mm256_blend_ps(
-            _mm256_permutevar_ps(_mm256_load_ps(xr + 16), idx1),
-            _mm256_permutevar_ps(_mm256_load_ps(xr + 24), idx1), 0xCC);
-        acc[0][b] = _mm256_fmadd_ps(w0, g0, acc[0][b]);
-        acc[1][b] = _mm256_fmadd_ps(w1, g1, acc[1][b]);
+    __m256 acc[U][2][NB];
+    for (int u = 0; u < U; ++u)
+      for (int b = 0; b < NB; ++b)
+        acc[u][0][b] = acc[u][1][b] = _mm256_setzero_ps();
+    for (int64_t q0 = 0; q0 < words; q0 += U)
+      for (int u = 0; u < U; ++u) {
+        const int64_t q = q0 + u;
+        if (U > 1 && q == words)
+          break;
+        _mm_prefetch(static_cast<const char *>(vals.at(v + 16 * q + 512)),
+                     _MM_HINT_T0);
+        uint32_t bits;
+        std::memcpy(&bits, cw + 4 * q, 4);
+        __m256i wv = _mm256_set1_epi32(int(bits));
+        __m256i idx0 = _mm256_srlv_epi32(wv, shiftsLo);
+        __m256i idx1 = _mm256_srlv_epi32(wv, shiftsHi);
+        __m256 w0 = load8(vals, v + 16 * q), w1 = load8(vals, v + 16 * q + 8);
+        for (int b = 0; b < NB; ++b) {
+          const float *xr = xp + b * padK + 32 * q;
+          __m256 g0 = _mm256_blend_ps(
+              _mm256_permutevar_ps(_mm256_load_ps(xr), idx0),
+              _mm256_permutevar_ps(_mm256_load_ps(xr + 8), idx0), 0xCC);
+          __m256 g1 = _mm256_blend_ps(
+              _mm256_permutevar_ps(_mm256_load_ps(xr + 16), idx1),
+              _mm256_permutevar_ps(_mm256_load_ps(xr + 24), idx1), 0xCC);
+          acc[u][0][b] = _mm256_fmadd_ps(w0, g0, acc[u][0][b]);
+          acc[u][1][b] = _mm256_fmadd_ps(w1, g1, acc[u][1][b]);
+        }
       }
-    }
     for (int b = 0; b < NB; ++b) {
+      __m256 s = _mm256_add_ps(acc[0][0][b], acc[0][1][b]);
+      for (int u = 1; u < U; ++u)
+        s = _mm256_add_ps(s, _mm256_add_ps(acc[u][0][b], acc[u][1][b]));
       float *y = a.y + (b0 + b) * a.ys + o * a.yo;
-      float s = hsum(_mm256_add_ps(acc[0][b], acc[1][b]));
-      *y = finish(s * vals.scale(o), y, a, o);
+      *y = finish(hsum(s) * vals.scale(o), y, a, o);
     }
   }
 }

@@ -195,6 +195,10 @@ TEST(Kernels, Unstructured) {
   runAll({33, 129, Pattern::Unstructured, 1, 1, 0.0});
   // csr-tiled: 3 block rows (the last partial) x 3 column tiles.
   runAll({530, 700, Pattern::Unstructured, 1, 1, 0.9});
+  // LeNet's convolutions as im2col products: fewer outputs than a dense
+  // panel, and one full panel.
+  runAll({6, 25, Pattern::Unstructured, 1, 1, 0.0});
+  runAll({16, 150, Pattern::Unstructured, 1, 1, 0.0});
 }
 
 TEST(Kernels, ColumnWidths) {
