@@ -296,6 +296,13 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       LayoutAttr layout;
       // Dense weights of fully connected layers still get a kernel layout
       // when their values are narrowed (value-type).
+      if (target == Target::Gpu &&
+          decision.getValueType() != kernels::ValueType::F32)
+        emitRemark(w.constOp->getLoc())
+            << "nn-sparsify: weight '" << w.name << "' stays f32 with "
+            << "target=gpu (the GPU kernels read f32 values), not the "
+            << kernels::valueTypeName(decision.getValueType())
+            << " its budget planned";
       bool narrowDense = forcedDense && typesFor(decision).front() !=
                                             kernels::ValueType::F32;
       if (narrowDense && !tosaOrDynamic(w)) {
@@ -543,8 +550,11 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
 
   /// The value types a weight may be stored with: the one its budget
   /// planned (nn-prune{budget-value-types}), else value-type's.
+  /// With target=gpu (f32 kernels only) a narrower planned type is dropped
+  /// (the weight loop says so in a remark).
   SmallVector<kernels::ValueType> typesFor(DecisionAttr decision) const {
-    if (decision.getValueType() != kernels::ValueType::F32)
+    if (decision.getValueType() != kernels::ValueType::F32 &&
+        target != Target::Gpu)
       return {decision.getValueType()};
     return valueTypes;
   }

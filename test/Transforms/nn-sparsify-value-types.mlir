@@ -42,3 +42,7 @@
 // NOTAUTO: error: nn-sparsify: option 'value-types' is for value-type=auto
 // RUN: not prune-opt %prune_src/examples/mlp.mlir --nn-prune=sparsity=0.9 "--nn-sparsify=target=gpu value-type=bf16" 2>&1 | FileCheck %s --check-prefix=GPU
 // GPU: error: nn-sparsify: target=gpu has no value type but f32 (the GPU kernels read f32 values)
+// A budget's planned i8 with target=gpu: stored f32, with a remark.
+// RUN: prune-opt %prune_src/examples/mlp.mlir "--nn-prune=budget-bytes=0.2 budget-value-types=f32,i8" --nn-sparsify=target=gpu \
+// RUN:   -o /dev/null 2>&1 | FileCheck %s --check-prefix=GPUPLAN
+// GPUPLAN-COUNT-2: nn-sparsify: weight '{{fc[12].weight}}' stays f32 with target=gpu (the GPU kernels read f32 values), not the i8 its budget planned
