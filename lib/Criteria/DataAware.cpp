@@ -96,26 +96,30 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
   double meanDiag = 0;
   Eigen::MatrixXd H = dampedHessian(gram, cols, options.damp, dead, meanDiag);
 
-  // U: upper Cholesky factor of H^-1 (H^-1 = U^T U).
-  Eigen::LLT<Eigen::MatrixXd> llt(H);
+  // U: upper Cholesky factor of H^-1 (H^-1 = U^T U), from one Cholesky of
+  // H with its inputs reversed (J H J = L L^T, J the reversal): then
+  // H^-1 = J L^-T L^-1 J = U^T U with U = J L^-1 J upper triangular. One
+  // factorization and one triangular inverse (2/3 n^3 flops) instead of
+  // factor, inverse and factor again (~3 n^3).
+  Eigen::MatrixXd R = H.reverse();
+  Eigen::LLT<Eigen::MatrixXd> llt(R);
   if (llt.info() != Eigen::Success) {
-    H.diagonal().array() += meanDiag; // one heavier retry
-    llt.compute(H);
+    R.diagonal().array() += meanDiag; // one heavier retry
+    llt.compute(R);
   }
   if (llt.info() != Eigen::Success) {
     if (failed)
       *failed = true;
     return input;
   }
-  Eigen::MatrixXd Hinv = llt.solve(Eigen::MatrixXd::Identity(cols, cols));
-  Hinv = 0.5 * (Hinv + Hinv.transpose());
-  Eigen::LLT<Eigen::MatrixXd> lltInv(Hinv);
-  if (lltInv.info() != Eigen::Success) {
+  Eigen::MatrixXd U = Eigen::MatrixXd::Identity(cols, cols);
+  llt.matrixL().solveInPlace(U); // L^-1
+  U = U.reverse().eval();
+  if (!U.allFinite()) {
     if (failed)
       *failed = true;
     return input;
   }
-  Eigen::MatrixXd U = lltInv.matrixU();
 
   // Zeros per block, exactly round(sparsity * rows * cols) in total.
   const int64_t bs = std::max<int64_t>(options.blockSize, 1);
@@ -140,8 +144,19 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
   }
 
   std::vector<uint8_t> keep(rows * cols, 1);
+  // Updates are lazy at two levels: a block's errors reach the rest of its
+  // super-block (up to 128 columns) right after the block, and the columns
+  // past the super-block once per super-block, as one product with k = the
+  // super-block's width (a k of 16 leaves the GEMM far from peak). The
+  // same sums as applying each block's update to every later column.
+  const int64_t superBlocks = std::max<int64_t>(1, 128 / bs);
+  RowMatrix ErrS;
   for (int64_t b = 0; b < numBlocks; ++b) {
     const int64_t i1 = b * bs, i2 = std::min(cols, i1 + bs), count = i2 - i1;
+    const int64_t s1 = b / superBlocks * superBlocks * bs;
+    const int64_t s2 = std::min(cols, s1 + superBlocks * bs);
+    if (i1 == s1)
+      ErrS = RowMatrix::Zero(rows, s2 - s1);
     RowMatrix W1 = W.block(0, i1, rows, count);
     RowMatrix Err1 = RowMatrix::Zero(rows, count);
     Eigen::MatrixXd U1 = U.block(i1, i1, count, count);
@@ -202,9 +217,12 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
       }
     }
     W.block(0, i1, rows, count) = W1;
-    if (i2 < cols)
-      W.block(0, i2, rows, cols - i2) -=
-          Err1 * U.block(i1, i2, count, cols - i2);
+    if (i2 < s2)
+      W.block(0, i2, rows, s2 - i2) -= Err1 * U.block(i1, i2, count, s2 - i2);
+    ErrS.block(0, i1 - s1, rows, count) = Err1;
+    if (i2 == s2 && s2 < cols)
+      W.block(0, s2, rows, cols - s2) -=
+          ErrS * U.block(s1, s2, s2 - s1, cols - s2);
   }
   Matrix out{rows, cols, std::vector<double>(rows * cols)};
   for (int64_t r = 0; r < rows; ++r)
