@@ -488,13 +488,12 @@ int main(int argc, char **argv) {
   std::vector<std::string> typeList(valueTypes.begin(), valueTypes.end());
   if (typeList.empty())
     typeList = {"f32", "i8"};
-  for (const std::string &t : typeList) {
-    pruneopt::kernels::ValueType parsed;
-    if (!pruneopt::kernels::parseValueType(t.c_str(), parsed)) {
-      llvm::errs() << "prune-bench: unknown value type '" << t
-                   << "' (f32, bf16, f16, i8)\n";
-      return 1;
-    }
+  SmallVector<prune::layout::ValueType> parsedTypes;
+  std::string badType;
+  if (!prune::layout::parseValueTypes(typeList, parsedTypes, badType)) {
+    llvm::errs() << "prune-bench: unknown value type '" << badType
+                 << "' (f32, bf16, f16, i8)\n";
+    return 1;
   }
   if (shapeList.empty())
     shapeList = {"1024x1024", "4096x4096", "4096x1024"};

@@ -304,6 +304,25 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
   return result;
 }
 
+bool mlir::prune::layout::parseValueTypes(
+    llvm::ArrayRef<std::string> names, llvm::SmallVectorImpl<ValueType> &types,
+    std::string &bad) {
+  types.clear();
+  for (const std::string &name : names) {
+    ValueType type;
+    if (!kernels::parseValueType(name.c_str(), type)) {
+      bad = name;
+      return false;
+    }
+    if (!llvm::is_contained(types, type))
+      types.push_back(type);
+  }
+  llvm::stable_sort(types, [](ValueType a, ValueType b) {
+    return kernels::valueBytes(a) > kernels::valueBytes(b);
+  });
+  return true;
+}
+
 CostModel mlir::prune::layout::budgetModel(bool bytes, Isa isa) {
   CostModel model;
   model.isa = isa;

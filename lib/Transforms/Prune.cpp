@@ -581,18 +581,16 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           << "nn-prune: budget-bytes and budget-latency are exclusive";
       return failure();
     }
-    budgetTypes.clear();
-    for (const std::string &name : budgetValueTypes) {
-      kernels::ValueType type;
-      if (!kernels::parseValueType(name.c_str(), type)) {
-        emitError(module.getLoc())
-            << "nn-prune: option 'budget-value-types' takes f32, bf16, f16 "
-               "and i8, got '"
-            << name << "'";
-        return failure();
-      }
-      if (!llvm::is_contained(budgetTypes, type))
-        budgetTypes.push_back(type);
+    std::string bad;
+    if (!layout::parseValueTypes(std::vector<std::string>(
+                                     budgetValueTypes.begin(),
+                                     budgetValueTypes.end()),
+                                 budgetTypes, bad)) {
+      emitError(module.getLoc())
+          << "nn-prune: option 'budget-value-types' takes f32, bf16, f16 "
+             "and i8, got '"
+          << bad << "'";
+      return failure();
     }
     if (!budgetTypes.empty() && !hasBudget()) {
       emitError(module.getLoc()) << "nn-prune: option 'budget-value-types' "
@@ -601,10 +599,6 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     }
     if (budgetTypes.empty())
       budgetTypes.push_back(kernels::ValueType::F32);
-    llvm::stable_sort(budgetTypes, [](kernels::ValueType a,
-                                      kernels::ValueType b) {
-      return kernels::valueBytes(a) > kernels::valueBytes(b);
-    });
     if (!hasBudget())
       return success();
     StringRef conflict = sparsity.hasValue()         ? "sparsity"

@@ -510,37 +510,23 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   SmallVector<kernels::ValueType> valueTypes;
 
   LogicalResult parseValueTypes(Location loc) {
-    valueTypes.clear();
-    auto parse = [&](StringRef name, StringRef option) -> LogicalResult {
-      kernels::ValueType type;
-      if (!kernels::parseValueType(name.str().c_str(), type))
-        return emitError(loc) << "nn-sparsify: option '" << option
-                              << "' must be f32, bf16, f16"
-                              << (option == "value-type" ? ", i8 or auto"
-                                                         : " or i8")
-                              << ", got '" << name << "'";
-      if (!llvm::is_contained(valueTypes, type))
-        valueTypes.push_back(type);
-      return success();
-    };
-    if (valueType != "auto") {
-      if (failed(parse(valueType, "value-type")))
-        return failure();
-    } else if (valueTypesAllowed.empty()) {
-      for (int i = 0; i < kernels::kNumValueTypes; ++i)
-        valueTypes.push_back(static_cast<kernels::ValueType>(i));
-    } else {
-      for (const std::string &name : valueTypesAllowed)
-        if (failed(parse(name, "value-types")))
-          return failure();
-    }
-    if (valueType != "auto" && !valueTypesAllowed.empty())
+    bool isAuto = valueType == "auto";
+    std::vector<std::string> names =
+        !isAuto ? std::vector<std::string>{valueType}
+        : valueTypesAllowed.empty()
+            ? std::vector<std::string>{"f32", "bf16", "f16", "i8"}
+            : std::vector<std::string>(valueTypesAllowed.begin(),
+                                       valueTypesAllowed.end());
+    std::string bad;
+    if (!layout::parseValueTypes(names, valueTypes, bad))
+      return emitError(loc) << "nn-sparsify: option '"
+                            << (isAuto ? "value-types" : "value-type")
+                            << "' must be f32, bf16, f16"
+                            << (isAuto ? " or i8" : ", i8 or auto")
+                            << ", got '" << bad << "'";
+    if (!isAuto && !valueTypesAllowed.empty())
       return emitError(loc) << "nn-sparsify: option 'value-types' is for "
                                "value-type=auto";
-    llvm::stable_sort(valueTypes, [](kernels::ValueType a,
-                                     kernels::ValueType b) {
-      return kernels::valueBytes(a) > kernels::valueBytes(b);
-    });
     if (target == Target::Gpu &&
         (valueTypes.size() > 1 || valueTypes[0] != kernels::ValueType::F32))
       return emitError(loc) << "nn-sparsify: target=gpu has no value type "

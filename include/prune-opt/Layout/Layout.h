@@ -115,6 +115,12 @@ struct CostModel {
                      double denseBytes) const;
 };
 
+/// `names` as value types, each once, widest first (the order
+/// chooseKernelLayout and the budgets take them in). Returns false, with
+/// `bad` the first name that is not f32, bf16, f16 or i8.
+bool parseValueTypes(llvm::ArrayRef<std::string> names,
+                     llvm::SmallVectorImpl<ValueType> &types, std::string &bad);
+
 /// The cost model a budget plans with, and nn-sparsify{format=auto} then
 /// follows for the weights of a budget (nn-prune{budget-bytes|budget-
 /// latency}): for bytes the smallest format whatever its speed (objective
