@@ -52,16 +52,26 @@ std::vector<uint8_t> mlir::prune::selectLowest(llvm::ArrayRef<double> scores,
   numZeros = std::clamp<int64_t>(numZeros, 0, n);
   if (numZeros == 0)
     return keep;
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  auto less = [&](uint32_t a, uint32_t b) {
-    return std::tie(scores[a], a) < std::tie(scores[b], b);
-  };
-  if (static_cast<size_t>(numZeros) < n)
-    std::nth_element(order.begin(), order.begin() + numZeros, order.end(),
-                     less);
-  for (int64_t i = 0; i < numZeros; ++i)
-    keep[order[i]] = 0;
+  // The numZeros-th smallest score is the threshold: everything below it
+  // goes, and of the scores equal to it the lowest indices (the order
+  // (score, index)). nth_element on a contiguous copy, not on indices.
+  std::vector<double> sorted(scores.begin(), scores.end());
+  std::nth_element(sorted.begin(), sorted.begin() + (numZeros - 1),
+                   sorted.end());
+  double threshold = sorted[numZeros - 1];
+  sorted = {};
+  int64_t below = 0;
+  for (double s : scores)
+    below += s < threshold;
+  int64_t ties = numZeros - below;
+  for (size_t i = 0; i < n; ++i) {
+    if (scores[i] < threshold) {
+      keep[i] = 0;
+    } else if (scores[i] == threshold && ties > 0) {
+      keep[i] = 0;
+      --ties;
+    }
+  }
   return keep;
 }
 

@@ -458,18 +458,43 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       WeightAnalysis::explainNoWeights(module, *diag.getUnderlyingDiagnostic());
       return;
     }
+    // Layer-wise selection needs one weight at a time: score, select and
+    // write each before reading the next, so that the pass holds one
+    // layer's working buffers (not the whole model's) on top of the blobs.
+    bool streaming = scope == Scope::Layer && !hasBudget();
     // 1. Score (and for N:M / OBS, select) every weight to prune.
     std::vector<Candidate> candidates;
     bool hadError = false;
+    int64_t numStreamed = 0;
     for (const WeightInfo &w : analysis.getWeights()) {
       FailureOr<std::optional<Candidate>> c = makeCandidate(w);
-      if (failed(c))
+      if (failed(c)) {
         hadError = true;
-      else if (*c)
+      } else if (*c && streaming && !hadError) {
+        std::vector<Candidate> one;
+        one.push_back(std::move(**c));
+        select(one);
+        commit(one.front());
+        ++numStreamed;
+        releaseUnreferencedBlobs(module, replacedBlobs);
+        replacedBlobs.clear();
+      } else if (*c) {
         candidates.push_back(std::move(**c));
+      }
     }
+    releaseUnreferencedBlobs(module, replacedBlobs);
+    replacedBlobs.clear();
     if (hadError)
       return signalPassFailure();
+    if (streaming) {
+      if (numStreamed == 0)
+        emitWarning(module.getLoc())
+            << "nn-prune: nothing pruned: every one of the "
+            << analysis.getWeights().size()
+            << " weights was skipped (only=, exclude=, min-elements=, or an "
+               "unsupported element type or shape)";
+      return;
+    }
     // 2. Per-layer sparsities (adaptive), then the masks.
     if (scope == Scope::Adaptive || hasBudget()) {
       if (failed(hasBudget() ? allocateBudget(candidates)
@@ -489,6 +514,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     // 3. Write the pruned weights and their decisions.
     for (Candidate &c : candidates)
       commit(c);
+    releaseUnreferencedBlobs(module, replacedBlobs);
+    replacedBlobs.clear();
   }
 
   /// Checks the options; parses the block shape and the overrides.
@@ -871,8 +898,12 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
             << c.values.size() << " elements; the pattern rounds to whole "
             << "groups)";
     }
-    setConstantValue(w.constOp, writeWeightReusing(w.value, w.type, c.values,
-                                                   blobKeyFor(w.name)));
+    ElementsAttr written =
+        writeWeightReusing(w.value, w.type, c.values, blobKeyFor(w.name));
+    if (written != w.value)
+      if (auto old = dyn_cast<DenseResourceElementsAttr>(w.value))
+        replacedBlobs.push_back(old.getRawHandle());
+    setConstantValue(w.constOp, written);
     bool isNM = pattern == PrunePattern::NM;
     bool isBlock = pattern == PrunePattern::Block;
     setDecision(w.constOp,
@@ -896,5 +927,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   int64_t blockRows = 1, blockCols = 1;
   SmallVector<Override> overrides;
   bool needsCalibration = false;
+  /// Blobs this run replaced: freed at the end when nothing reads them.
+  std::vector<DenseResourceElementsHandle> replacedBlobs;
 };
 } // namespace

@@ -427,9 +427,13 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     }
     // Erase views and constants nothing reads any more (consumer side first,
     // so a chain dies link by link).
+    std::vector<DenseResourceElementsHandle> erasedBlobs;
     for (Operation *op : maybeDead) {
       if (!op->use_empty())
         continue;
+      if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(
+              getConstantValue(op)))
+        erasedBlobs.push_back(res.getRawHandle());
       SmallVector<Value> inputs(op->getOperands());
       rewriter.eraseOp(op);
       for (Value in : inputs)
@@ -437,6 +441,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           if (isa<tensor::EmptyOp>(def) && def->use_empty())
             rewriter.eraseOp(def);
     }
+    // The dense data of the weights now stored sparse is dead.
+    releaseUnreferencedBlobs(module, erasedBlobs);
     if (hadError)
       return signalPassFailure();
     // Nothing decided and nothing sparsified before: say so.

@@ -12,8 +12,10 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <cstring>
+#include <sys/mman.h>
 
 using namespace mlir;
 using namespace mlir::prune;
@@ -104,8 +106,20 @@ FailureOr<std::vector<double>> mlir::prune::readWeight(ElementsAttr attr,
                           << " bytes, expected " << n * eltBytes << " for "
                           << type;
   std::vector<double> values(n);
-  for (int64_t i = 0; i < n; ++i)
-    values[i] = loadElement(bytes->data() + (splat ? 0 : i * eltBytes), elt);
+  const char *data = bytes->data();
+  if (splat) {
+    std::fill(values.begin(), values.end(), loadElement(data, elt));
+  } else if (elt.isF32()) {
+    const float *f = reinterpret_cast<const float *>(data);
+    if (reinterpret_cast<uintptr_t>(data) % alignof(float) == 0)
+      std::copy(f, f + n, values.begin());
+    else
+      for (int64_t i = 0; i < n; ++i)
+        values[i] = loadElement(data + i * eltBytes, elt);
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      values[i] = loadElement(data + i * eltBytes, elt);
+  }
   return values;
 }
 
@@ -116,12 +130,20 @@ ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
   size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
   // (Never a null data pointer, even for an empty weight: the blob copies
   // with memcpy.)
-  std::vector<char> bytes(std::max<size_t>(values.size() * eltBytes, 1));
-  for (size_t i = 0; i < values.size(); ++i)
-    storeElement(bytes.data() + i * eltBytes, elt, values[i]);
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(bytes.data(), values.size() * eltBytes),
-      /*align=*/std::max<size_t>(eltBytes, 4));
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+      std::max<size_t>(values.size() * eltBytes, 1),
+      /*align=*/std::max<size_t>(eltBytes, 4), /*dataIsMutable=*/true);
+  char *data = blob.getMutableData().data();
+  if (elt.isF32()) {
+    float *f = reinterpret_cast<float *>(data); // aligned to 4 above
+    for (size_t i = 0; i < values.size(); ++i)
+      f[i] = static_cast<float>(values[i]);
+  } else {
+    for (size_t i = 0; i < values.size(); ++i)
+      storeElement(data + i * eltBytes, elt, values[i]);
+  }
+  if (values.empty())
+    blob = HeapAsmResourceBlob::allocate(0, 4, true);
   return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
 }
 
@@ -134,14 +156,62 @@ ElementsAttr mlir::prune::writeWeightReusing(ElementsAttr current,
       resource.getRawHandle().getKey() != blobName)
     return writeWeight(type, values, blobName);
   // Rewrite the blob this pass created before (keeps its name stable when
-  // pruning runs again).
-  ElementsAttr fresh = writeWeight(type, values, blobName);
-  AsmResourceBlob *blob =
-      cast<DenseResourceElementsAttr>(fresh).getRawHandle().getBlob();
-  resource.getRawHandle().getResource()->setBlob(
-      HeapAsmResourceBlob::allocateAndCopyWithAlign(
-          blob->getData(), blob->getDataAlignment()));
+  // pruning runs again): in place when it is ours to write.
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  Type elt = type.getElementType();
+  size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
+  if (!blob || !blob->isMutable() ||
+      blob->getData().size() != values.size() * eltBytes) {
+    ElementsAttr fresh = writeWeight(type, values, blobName);
+    AsmResourceBlob *freshBlob =
+        cast<DenseResourceElementsAttr>(fresh).getRawHandle().getBlob();
+    resource.getRawHandle().getResource()->setBlob(std::move(*freshBlob));
+    releaseBlob(cast<DenseResourceElementsAttr>(fresh).getRawHandle());
+    return resource;
+  }
+  char *data = blob->getMutableData().data();
+  for (size_t i = 0; i < values.size(); ++i)
+    storeElement(data + i * eltBytes, elt, values[i]);
   return resource;
+}
+
+void mlir::prune::releaseBlob(DenseResourceElementsHandle handle) {
+  AsmResourceBlob *blob = handle.getBlob();
+  if (!blob)
+    return;
+  ArrayRef<char> data = blob->getData();
+#ifdef MADV_PAGEOUT
+  // Only memory the blob does not own (a mapping of the input file, as the
+  // bytecode reader makes) is given back: the kernel drops its pages and
+  // reads them again if anyone looks. MADV_PAGEOUT never changes contents
+  // (anonymous pages without swap just stay). Heap blobs stay as they are:
+  // another module of the context (a clone) may still read them.
+  if (!blob->isMutable() && data.size() >= (1 << 16)) {
+    uintptr_t page = 4096;
+    uintptr_t begin = (reinterpret_cast<uintptr_t>(data.data()) + page - 1) &
+                      ~(page - 1);
+    uintptr_t end =
+        (reinterpret_cast<uintptr_t>(data.data()) + data.size()) & ~(page - 1);
+    if (end > begin)
+      (void)madvise(reinterpret_cast<void *>(begin), end - begin,
+                    MADV_PAGEOUT);
+  }
+#endif
+}
+
+void mlir::prune::releaseUnreferencedBlobs(
+    Operation *root, ArrayRef<DenseResourceElementsHandle> candidates) {
+  if (candidates.empty())
+    return;
+  llvm::DenseSet<void *> referenced;
+  root->walk([&](Operation *op) {
+    op->getAttrDictionary().walk([&](DenseResourceElementsAttr attr) {
+      referenced.insert(attr.getRawHandle().getResource());
+    });
+  });
+  for (DenseResourceElementsHandle handle : candidates)
+    if (!referenced.contains(handle.getResource()))
+      releaseBlob(handle);
 }
 
 ElementsAttr mlir::prune::writeIntArray(MLIRContext *ctx, unsigned bitWidth,
@@ -189,6 +259,17 @@ std::vector<double> mlir::prune::permuteDims(ArrayRef<double> values,
   for (int64_t d : order)
     outShape.push_back(shape[d]);
   std::vector<double> out(values.size());
+  if (rank == 2 && order[0] == 1 && order[1] == 0) {
+    // A transpose, in tiles that stay in cache.
+    int64_t rows = shape[0], cols = shape[1];
+    constexpr int64_t kTile = 64;
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+        for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r)
+          for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c)
+            out[c * rows + r] = values[r * cols + c];
+    return out;
+  }
   SmallVector<int64_t> idx(rank, 0);
   for (size_t linear = 0; linear < out.size(); ++linear) {
     int64_t src = 0;

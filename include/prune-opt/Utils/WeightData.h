@@ -14,6 +14,8 @@
 #define PRUNE_OPT_UTILS_WEIGHTDATA_H
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Location.h"
 #include "mlir/Support/LLVM.h"
@@ -49,6 +51,18 @@ ElementsAttr writeWeight(RankedTensorType type, ArrayRef<double> values,
 /// name stays stable.
 ElementsAttr writeWeightReusing(ElementsAttr current, RankedTensorType type,
                                 ArrayRef<double> values, StringRef blobName);
+
+/// Gives back the memory of a blob nothing reads any more where that cannot
+/// lose data: the resident pages of a blob mapped from the input file (the
+/// bytecode reader's) are dropped; heap blobs are left alone (a clone of the
+/// module in the same context may still refer to them).
+void releaseBlob(DenseResourceElementsHandle handle);
+
+/// Releases each of `candidates` that no attribute under `root` refers to:
+/// passes that replace weights call it so the old data does not stay in
+/// memory until the context dies.
+void releaseUnreferencedBlobs(Operation *root,
+                              ArrayRef<DenseResourceElementsHandle> candidates);
 
 /// Creates a `dense_resource` attribute of a 1-D integer tensor.
 ElementsAttr writeIntArray(MLIRContext *ctx, unsigned bitWidth,
