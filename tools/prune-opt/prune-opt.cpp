@@ -15,7 +15,14 @@
 #include "prune-opt/InitAll.h"
 #include "prune-opt/Utils/SafeOutput.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Tools/ParseUtilities.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
@@ -23,11 +30,77 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
 namespace mlir::prune::test {
 void registerTestPasses();
 } // namespace mlir::prune::test
+
+/// Whether prune-opt runs `input` itself instead of through MlirOptMain.
+/// MLIR 22's MlirOptMain builds a SourceMgrDiagnosticVerifierHandler even
+/// without -verify-diagnostics, and its constructor scans the whole input
+/// with regular expressions for `expected-*` comments: 17 s of a 35 s
+/// parse-and-print of a 4 GB bytecode model (docs/Design.md, "Upstream
+/// bugs"). Bytecode has no comments to find, so for bytecode input with the
+/// plain options the steps are run here: parse, pass pipeline, print.
+static bool runsDirectly(const mlir::MlirOptMainConfig &config,
+                         const llvm::MemoryBuffer &input) {
+  return mlir::isBytecode(input.getMemBufferRef()) &&
+         !config.shouldVerifyDiagnostics() &&
+         config.inputSplitMarker().empty() && !config.shouldRunReproducer() &&
+         config.getReproducerFilename().empty() &&
+         !config.shouldListPasses() && !config.shouldShowDialects() &&
+         !config.shouldDumpPassPipeline() && config.getIrdlFile().empty() &&
+         !config.shouldVerifyRoundtrip() && !config.shouldEmitRemarks();
+}
+
+/// The steps of MlirOptMain for one bytecode buffer (see runsDirectly).
+static mlir::LogicalResult runDirectly(llvm::raw_ostream &os,
+                                       std::unique_ptr<llvm::MemoryBuffer> input,
+                                       mlir::DialectRegistry &registry,
+                                       const mlir::MlirOptMainConfig &config) {
+  mlir::MLIRContext context(registry);
+  context.allowUnregisteredDialects(config.shouldAllowUnregisteredDialects());
+  auto sourceMgr = std::make_shared<llvm::SourceMgr>();
+  sourceMgr->AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler diagnostics(*sourceMgr, &context);
+  mlir::DefaultTimingManager tm;
+  mlir::applyDefaultTimingManagerCLOptions(tm);
+  mlir::TimingScope timing = tm.getRootScope();
+  mlir::FallbackAsmResourceMap fallbackResources;
+  mlir::ParserConfig parserConfig(&context, config.shouldVerifyOnParsing(),
+                                  &fallbackResources);
+  mlir::TimingScope parserTiming = timing.nest("Parser");
+  mlir::OwningOpRef<mlir::Operation *> op = mlir::parseSourceFileForTool(
+      sourceMgr, parserConfig, !config.shouldUseExplicitModule());
+  parserTiming.stop();
+  if (!op)
+    return mlir::failure();
+  mlir::PassManager pm(op.get()->getName(),
+                       mlir::PassManager::Nesting::Implicit);
+  pm.enableVerifier(config.shouldVerifyPasses());
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return mlir::failure();
+  pm.enableTiming(timing);
+  if (mlir::failed(config.setupPassPipeline(pm)) ||
+      mlir::failed(pm.run(*op)))
+    return mlir::failure();
+  mlir::TimingScope outputTiming = timing.nest("Output");
+  if (config.shouldEmitBytecode()) {
+    mlir::BytecodeWriterConfig writerConfig(fallbackResources);
+    if (std::optional<int64_t> version = config.bytecodeVersionToEmit())
+      writerConfig.setDesiredBytecodeVersion(*version);
+    if (config.shouldElideResourceDataFromBytecode())
+      writerConfig.setElideResourceDataFlag();
+    return mlir::writeBytecodeToFile(op.get(), os, writerConfig);
+  }
+  mlir::AsmState asmState(op.get(), mlir::OpPrintingFlags(),
+                          /*locationMap=*/nullptr, &fallbackResources);
+  op.get()->print(os, asmState);
+  os << '\n';
+  return mlir::success();
+}
 
 int main(int argc, char **argv) {
   llvm::InitLLVM y(argc, argv);
@@ -69,8 +142,11 @@ int main(int argc, char **argv) {
         << llvm::toString(output.takeError()) << "\n";
     return 1;
   }
-  if (mlir::failed(mlir::MlirOptMain(output->os(), std::move(input), registry,
-                                     config))) {
+  bool direct = runsDirectly(config, *input);
+  if (mlir::failed(direct ? runDirectly(output->os(), std::move(input),
+                                        registry, config)
+                          : mlir::MlirOptMain(output->os(), std::move(input),
+                                              registry, config))) {
     output->discard();
     return 1;
   }
