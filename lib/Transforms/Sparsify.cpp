@@ -27,10 +27,13 @@
 #include "mlir/Dialect/SparseTensor/IR/SparseTensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Threading.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/Debug.h"
 
 #include <cmath>
+#include <map>
 
 #define DEBUG_TYPE "nn-sparsify"
 
@@ -240,6 +243,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     model.gpu.hbmGBs = gpuBandwidthGBs;
     model.gpu.weightsInL2 =
         layout::weightsFitInL2(weightBytes(analysis), gpuChip);
+    prefetchKernelLayouts(analysis);
     IRRewriter rewriter(&getContext());
     SmallVector<Operation *> maybeDead;
     // Consumers replaced by their generic form.
@@ -462,10 +466,55 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   FailureOr<LayoutAttr>
   chooseKernelLayout(const WeightInfo &w, DecisionAttr decision,
                      std::optional<kernels::Format> requested) {
+    // The choice may have been computed ahead (prefetchKernelLayouts).
+    FailureOr<std::optional<Computed>> choice = failure();
+    auto ahead = prefetched.find({&w, requested});
+    if (ahead != prefetched.end()) {
+      choice = std::move(ahead->second);
+      prefetched.erase(ahead);
+    } else {
+      choice = computeKernelLayout(w, decision, requested);
+    }
+    if (failed(choice))
+      return failure();
+    if (!*choice)
+      return LayoutAttr();
+    const layout::KernelLayout &chosen = (*choice)->layout;
+    layout::Structure structure{decision.getBlockRows(),
+                                decision.getBlockCols(), decision.getN(),
+                                decision.getM()};
+    if (chosen.fellBack)
+      emitRemark(w.constOp->getLoc())
+          << "nn-sparsify: weight '" << w.name << "' has no "
+          << kernels::formatName(*requested) << " structure (pattern '"
+          << stringifyPrunePattern(decision.getPattern()) << "'); using csr";
+    bool isBSR = chosen.format == kernels::Format::BSR;
+    bool isNM = chosen.format == kernels::Format::NM;
+    return LayoutAttr::get(
+        &getContext(), chosen.format, chosen.valueType, target,
+        chosen.batched ? BatchRegime::Batched : BatchRegime::Single,
+        chosen.batch, isBSR ? structure.blockRows : 0,
+        isBSR ? structure.blockCols : 0, isNM ? structure.n : 0,
+        isNM ? structure.m : 0, (*choice)->indexBits, (*choice)->bytes,
+        costsAttr(chosen.costs));
+  }
+
+  /// A kernel layout without its packed arrays.
+  struct Computed {
+    layout::KernelLayout layout;
+    int64_t indexBits = 0, bytes = 0;
+  };
+
+  /// The numeric part of chooseKernelLayout: no IR changes, no diagnostics
+  /// but a read error, so that it can run on several weights at once. The
+  /// packed arrays are dropped (only their size and index width are kept).
+  FailureOr<std::optional<Computed>>
+  computeKernelLayout(const WeightInfo &w, DecisionAttr decision,
+                      std::optional<kernels::Format> requested) {
     // Convolutions run as FC over transposed im2col patches (nn-lower-kernels).
     std::optional<SmallVector<FullyConnected>> fcUses = fullyConnectedUses(w);
     if (!fcUses)
-      return LayoutAttr();
+      return std::optional<Computed>();
     ArrayRef<FullyConnected> fcs = *fcUses;
     FailureOr<std::vector<double>> values =
         readWeight(w.value, w.constOp->getLoc());
@@ -495,21 +544,55 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     layout::KernelLayout choice = layout::chooseKernelLayout(
         wf.data(), rows, cols, uses, requested, structure, weightModel,
         csrTiledBatch, typesFor(decision));
-    if (choice.fellBack)
-      emitRemark(w.constOp->getLoc())
-          << "nn-sparsify: weight '" << w.name << "' has no "
-          << kernels::formatName(*requested) << " structure (pattern '"
-          << stringifyPrunePattern(decision.getPattern()) << "'); using csr";
-    bool isBSR = choice.format == kernels::Format::BSR;
-    bool isNM = choice.format == kernels::Format::NM;
-    return LayoutAttr::get(
-        &getContext(), choice.format, choice.valueType, target,
-        choice.batched ? BatchRegime::Batched : BatchRegime::Single,
-        choice.batch, isBSR ? structure.blockRows : 0,
-        isBSR ? structure.blockCols : 0, isNM ? structure.n : 0,
-        isNM ? structure.m : 0, layout::indexBits(choice.packed),
-        choice.packed.bytes(), costsAttr(choice.costs));
+    int64_t bits = layout::indexBits(choice.packed);
+    int64_t bytes = choice.packed.bytes();
+    choice.packed = kernels::PackedWeight();
+    Computed computed{std::move(choice), bits, bytes};
+    return std::optional<Computed>(std::move(computed));
   }
+
+  /// Computes the kernel layout of the weights the main loop will ask for
+  /// (sparse, not forced dense, fully connected) on the context's threads,
+  /// so that the expensive part (reading, transposing, packing every
+  /// candidate) runs in parallel; the main loop then only builds the IR.
+  /// A weight the loop decides otherwise just leaves its entry unused.
+  void prefetchKernelLayouts(WeightAnalysis &analysis) {
+    MLIRContext *ctx = &getContext();
+    if (!ctx->isMultithreadingEnabled() || format == FormatOption::Dense)
+      return;
+    std::vector<std::pair<const WeightInfo *, DecisionAttr>> todo;
+    for (const WeightInfo &w : analysis.getWeights()) {
+      DecisionAttr decision = getDecision(w.constOp);
+      if (!decision || decision.getZeros() >= decision.getElements() ||
+          double(decision.getZeros()) / std::max<int64_t>(
+                                            decision.getElements(), 1) <
+              minSparsity ||
+          tosaOrDynamic(w))
+        continue;
+      todo.push_back({&w, decision});
+    }
+    if (todo.size() < 2)
+      return;
+    std::vector<FailureOr<std::optional<Computed>>> results(
+        todo.size(), failure());
+    // Diagnostics (read errors) come out in weight order.
+    ParallelDiagnosticHandler handler(ctx);
+    std::optional<kernels::Format> requested = requestedFormat();
+    parallelFor(ctx, 0, todo.size(), [&](size_t i) {
+      handler.setOrderIDForThread(i);
+      results[i] = computeKernelLayout(*todo[i].first, todo[i].second,
+                                       requested);
+      handler.eraseOrderIDForThread();
+    });
+    for (size_t i = 0; i < todo.size(); ++i)
+      prefetched.try_emplace({todo[i].first, requested},
+                             std::move(results[i]));
+  }
+
+  std::map<std::pair<const WeightInfo *, std::optional<kernels::Format>>,
+           FailureOr<std::optional<Computed>>>
+      prefetched;
+
 
   /// value-type and value-types as the value types layouts may store, widest
   /// first (one unless value-type=auto).
