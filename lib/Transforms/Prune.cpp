@@ -19,6 +19,7 @@
 #include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Threading.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
@@ -466,21 +467,49 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     std::vector<Candidate> candidates;
     bool hadError = false;
     int64_t numStreamed = 0;
-    for (const WeightInfo &w : analysis.getWeights()) {
-      FailureOr<std::optional<Candidate>> c = makeCandidate(w);
-      if (failed(c)) {
-        hadError = true;
-      } else if (*c && streaming && !hadError) {
-        std::vector<Candidate> one;
-        one.push_back(std::move(**c));
-        select(one);
-        commit(one.front());
-        ++numStreamed;
-        releaseUnreferencedBlobs(module, replacedBlobs);
-        replacedBlobs.clear();
-      } else if (*c) {
-        candidates.push_back(std::move(**c));
+    ArrayRef<WeightInfo> weights = analysis.getWeights();
+    // Streaming, a window of weights (one per thread) is scored and
+    // selected in parallel, then written in order: the memory is a few
+    // layers' buffers, the diagnostics come out in weight order.
+    MLIRContext *ctx = &getContext();
+    size_t window = streaming && ctx->isMultithreadingEnabled()
+                        ? std::max<size_t>(1, ctx->getNumThreads())
+                        : 1;
+    for (size_t first = 0; first < weights.size(); first += window) {
+      size_t count = std::min(window, weights.size() - first);
+      std::vector<FailureOr<std::optional<Candidate>>> made(count, failure());
+      auto make = [&](size_t i) {
+        made[i] = makeCandidate(weights[first + i]);
+        if (streaming && succeeded(made[i]) && *made[i]) {
+          std::vector<Candidate> one;
+          one.push_back(std::move(*made[i]->operator->()));
+          select(one);
+          made[i] = std::optional<Candidate>(std::move(one.front()));
+        }
+      };
+      if (count == 1) {
+        make(0);
+      } else {
+        ParallelDiagnosticHandler handler(ctx);
+        parallelFor(ctx, 0, count, [&](size_t i) {
+          handler.setOrderIDForThread(i);
+          make(i);
+          handler.eraseOrderIDForThread();
+        });
       }
+      for (auto &c : made) {
+        if (failed(c)) {
+          hadError = true;
+        } else if (*c && streaming && !hadError) {
+          commit(**c);
+          ++numStreamed;
+        } else if (*c) {
+          candidates.push_back(std::move(**c));
+        }
+      }
+      made.clear();
+      releaseUnreferencedBlobs(module, replacedBlobs);
+      replacedBlobs.clear();
     }
     releaseUnreferencedBlobs(module, replacedBlobs);
     replacedBlobs.clear();
