@@ -6,12 +6,16 @@
 
 #include "prune-opt/Criteria/DataAware.h"
 
+#include "Dense.h"
+
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
+#include <type_traits>
 #include <thread>
 #include <tuple>
 
@@ -86,36 +90,280 @@ static Eigen::MatrixXd dampedHessian(llvm::ArrayRef<double> gram, int64_t cols,
   return H;
 }
 
-Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
-                              const SparseGPTOptions &options, bool *failed) {
-  const int64_t rows = input.rows, cols = input.cols;
-  RowMatrix W = Eigen::Map<const RowMatrix>(input.data.data(), rows, cols);
-  if (failed)
-    *failed = false;
-  std::vector<uint8_t> dead;
-  double meanDiag = 0;
-  Eigen::MatrixXd H = dampedHessian(gram, cols, options.damp, dead, meanDiag);
+namespace {
+template <typename T> bool allFinite(const std::vector<T> &v) {
+  return std::all_of(v.begin(), v.end(), [](T x) { return std::isfinite(x); });
+}
 
-  // U: upper Cholesky factor of H^-1 (H^-1 = U^T U), from one Cholesky of
-  // H with its inputs reversed (J H J = L L^T, J the reversal): then
-  // H^-1 = J L^-T L^-1 J = U^T U with U = J L^-1 J upper triangular. One
-  // factorization and one triangular inverse (2/3 n^3 flops) instead of
-  // factor, inverse and factor again (~3 n^3).
-  Eigen::MatrixXd R = H.reverse();
-  Eigen::LLT<Eigen::MatrixXd> llt(R);
-  if (llt.info() != Eigen::Success) {
-    R.diagonal().array() += meanDiag; // one heavier retry
-    llt.compute(R);
+bool useF32(DensePrecision p, int64_t rows, int64_t cols) {
+  if (p == DensePrecision::Auto)
+    return double(rows) * double(cols) * double(cols) >= autoF32Work();
+  return p == DensePrecision::F32;
+}
+
+/// The damped Hessian of sparseGPT, as dampedHessian builds it, without
+/// the matrix: dead inputs and the diagonal shift damp * meanDiag.
+struct DampedGram {
+  llvm::ArrayRef<double> gram;
+  int64_t n;
+  std::vector<uint8_t> dead;
+  double meanDiag = 0, shift = 0;
+
+  DampedGram(llvm::ArrayRef<double> gram, int64_t n, double damp)
+      : gram(gram), n(n), dead(n, 0) {
+    double sum = 0;
+    for (int64_t c = 0; c < n; ++c) {
+      double d = gram[c * n + c];
+      dead[c] = !(d > 0);
+      sum += dead[c] ? 1.0 : d;
+    }
+    meanDiag = n ? sum / double(n) : 0.0;
+    shift = damp * meanDiag;
   }
-  if (llt.info() != Eigen::Success) {
-    if (failed)
-      *failed = true;
-    return input;
+};
+
+/// U (row-major, upper triangular) with H^-1 = U^T U, from one Cholesky of
+/// H with its inputs reversed (J H J = L L^T, J the reversal): then
+/// H^-1 = J L^-T L^-1 J = U^T U with U = J L^-1 J. One factorization and
+/// one triangular inverse (2/3 n^3 flops) instead of factor, inverse and
+/// factor again (~3 n^3). `extra` is added to the diagonal.
+enum class FactorStatus { Ok, NotPositiveDefinite, NotFinite };
+template <typename T>
+FactorStatus inverseFactorUpper(const DampedGram &H, double extra,
+                                std::vector<T> &U) {
+  const int64_t n = H.n;
+  U.resize(n * n);
+  // Lower triangle of J H J: (i, j) = H(n-1-i, n-1-j), read backwards
+  // along row n-1-i of the row-major gram. Dead inputs: identity rows.
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t a = n - 1 - i;
+    const double *row = &H.gram[a * n];
+    T *u = &U[i * n];
+    if (H.dead[a]) {
+      std::fill(u, u + i, T(0));
+    } else {
+      for (int64_t j = 0; j < i; ++j) {
+        const int64_t b = n - 1 - j;
+        u[j] = H.dead[b] ? T(0) : T(row[b]);
+      }
+    }
+    u[i] = T((H.dead[a] ? 1.0 : row[a]) + H.shift + extra);
   }
-  Eigen::MatrixXd U = Eigen::MatrixXd::Identity(cols, cols);
-  llt.matrixL().solveInPlace(U); // L^-1
-  U = U.reverse().eval();
-  if (!U.allFinite()) {
+  if (!dense::choleskyLower(n, U.data(), n))
+    return FactorStatus::NotPositiveDefinite;
+  if (!dense::invertLower(n, U.data(), n))
+    return FactorStatus::NotFinite;
+  // U = J L^-1 J: (i, j) <- (n-1-i, n-1-j), i.e. the buffer reversed.
+  std::reverse(U.begin(), U.end());
+  return allFinite(U) ? FactorStatus::Ok : FactorStatus::NotFinite;
+}
+
+/// The factor in double: one heavier retry (+ meanDiag) if H is not
+/// positive definite.
+bool inverseFactorUpperF64(const DampedGram &H, std::vector<double> &U) {
+  FactorStatus st = inverseFactorUpper(H, 0.0, U);
+  if (st == FactorStatus::NotPositiveDefinite)
+    st = inverseFactorUpper(H, H.meanDiag, U);
+  return st == FactorStatus::Ok;
+}
+
+/// An unsigned key with the order of the floating-point values.
+inline uint32_t orderKey(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+inline uint64_t orderKey(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & (uint64_t(1) << 63)) ? ~b : (b | (uint64_t(1) << 63));
+}
+
+/// The k-th smallest (1-based, 1 <= k <= n) of v[0, n): a histogram of
+/// the top 12 bits of the order keys, then nth_element within the bucket
+/// that holds it.
+template <typename T>
+T kthSmallest(const T *v, int64_t n, int64_t k, std::vector<T> &tmp) {
+  using Key = decltype(orderKey(T()));
+  constexpr int shift = int(sizeof(Key) * 8) - 12;
+  std::vector<int64_t> hist(4096, 0);
+  for (int64_t i = 0; i < n; ++i)
+    ++hist[orderKey(v[i]) >> shift];
+  int64_t bucket = 0, below = 0;
+  while (below + hist[bucket] < k)
+    below += hist[bucket++];
+  tmp.clear();
+  for (int64_t i = 0; i < n; ++i)
+    if (int64_t(orderKey(v[i]) >> shift) == bucket)
+      tmp.push_back(v[i]);
+  std::nth_element(tmp.begin(), tmp.begin() + (k - below - 1), tmp.end());
+  return tmp[k - below - 1];
+}
+
+/// The SparseGPT sweep over the columns, on WT = W^T (cols x rows,
+/// row-major: a column of W is contiguous, so the per-block work runs
+/// along the rows in SIMD) with U in T. keepT is the mask, transposed.
+template <typename T>
+void sweepColumns(std::vector<T> &WT, int64_t rows, int64_t cols,
+                  const std::vector<T> &U, const std::vector<uint8_t> &dead,
+                  const std::vector<int64_t> &blockZeros,
+                  const SparseGPTOptions &options,
+                  std::vector<uint8_t> &keepT) {
+  const int64_t bs = std::max<int64_t>(options.blockSize, 1);
+  const int64_t numBlocks = (cols + bs - 1) / bs;
+  const unsigned threads = std::max(1u, options.threads);
+  const int64_t nmN = options.nmN, nmM = options.nmM;
+  std::vector<T> diag(cols);
+  for (int64_t c = 0; c < cols; ++c)
+    diag[c] = U[c * cols + c];
+  // Updates are lazy at two levels: a block's errors reach the rest of its
+  // super-block (up to 128 columns) right after the block, and the columns
+  // past the super-block once per super-block, as one GEMM with k = the
+  // super-block's width (a k of 16 leaves the GEMM far from peak). The
+  // same sums as applying each block's update to every later column.
+  const int64_t superBlocks = std::max<int64_t>(1, 128 / bs);
+  // ErrT: the errors of the current super-block, one row per column.
+  std::vector<T> errT(superBlocks * bs * rows);
+  std::vector<T> scores, tmp;
+  for (int64_t b = 0; b < numBlocks; ++b) {
+    const int64_t i1 = b * bs, i2 = std::min(cols, i1 + bs), count = i2 - i1;
+    const int64_t s1 = b / superBlocks * superBlocks * bs;
+    const int64_t s2 = std::min(cols, s1 + superBlocks * bs);
+    T *wb = &WT[i1 * rows];
+    uint8_t *kb = &keepT[i1 * rows];
+
+    if (nmM == 0 && blockZeros[b] > 0) {
+      // Mask for the whole block: the lowest (w^2 / [U]_qq^2, r, j), dead
+      // inputs first.
+      scores.resize(count * rows);
+      for (int64_t j = 0; j < count; ++j) {
+        const T d2 = diag[i1 + j] * diag[i1 + j];
+        const T *w = wb + j * rows;
+        T *s = &scores[j * rows];
+        if (dead[i1 + j])
+          std::fill(s, s + rows, T(-1));
+        else
+          for (int64_t r = 0; r < rows; ++r)
+            s[r] = w[r] * w[r] / d2;
+      }
+      const int64_t k = blockZeros[b], total = count * rows;
+      if (k >= total) {
+        std::fill(kb, kb + total, 0);
+      } else {
+        const T kth = kthSmallest(scores.data(), total, k, tmp);
+        int64_t less = 0;
+        for (int64_t i = 0; i < total; ++i) {
+          bool lower = scores[i] < kth;
+          less += lower;
+          if (lower)
+            kb[i] = 0;
+        }
+        // Ties at the k-th score: the first in (row, column) order.
+        int64_t ties = k - less;
+        for (int64_t r = 0; r < rows && ties > 0; ++r)
+          for (int64_t j = 0; j < count && ties > 0; ++j)
+            if (scores[j * rows + r] == kth) {
+              kb[j * rows + r] = 0;
+              --ties;
+            }
+      }
+    }
+    // The rows are independent within a block (N:M chooses each row's
+    // groups on its own updated weights): chunks of rows, each a few KiB
+    // per column, through the block's columns.
+    T *eb = &errT[(i1 - s1) * rows];
+    dense::parallelFor(
+        threads, (rows + 255) / 256,
+        [&](int64_t c0, int64_t c1) {
+          const int64_t r0 = c0 * 256, r1 = std::min(rows, c1 * 256);
+          for (int64_t j = 0; j < count; ++j) {
+            const int64_t c = i1 + j;
+            T *w = wb + j * rows;
+            uint8_t *kr = kb + j * rows;
+            if (nmM != 0 && c % nmM == 0 && c + nmM <= cols) {
+              // N:M: choose this group's mask now, on the updated weights
+              // (a group past the block reads weights that have not had
+              // this block's updates yet): its nmM - nmN lowest
+              // (w^2 / [U]_qq^2, column).
+              std::vector<T> score(nmM);
+              std::vector<uint8_t> taken(nmM);
+              for (int64_t r = r0; r < r1; ++r) {
+                for (int64_t g = 0; g < nmM; ++g) {
+                  T v = WT[(c + g) * rows + r], d = diag[c + g];
+                  score[g] = dead[c + g] ? T(-1) : v * v / (d * d);
+                  taken[g] = 0;
+                }
+                for (int64_t p = 0; p < nmM - nmN; ++p) {
+                  int64_t lo = -1;
+                  for (int64_t g = 0; g < nmM; ++g)
+                    if (!taken[g] && (lo < 0 || score[g] < score[lo]))
+                      lo = g;
+                  taken[lo] = 1;
+                  keepT[(c + lo) * rows + r] = 0;
+                }
+              }
+            }
+            const T d = diag[c];
+            T *e = eb + j * rows;
+            for (int64_t r = r0; r < r1; ++r) {
+              const T q = kr[r] ? w[r] : T(0);
+              e[r] = (w[r] - q) / d;
+              w[r] = q;
+            }
+            // Update the remaining columns of the block.
+            for (int64_t t = c + 1; t < i2; ++t) {
+              const T u = U[c * cols + t];
+              T *wt = &WT[t * rows];
+              for (int64_t r = r0; r < r1; ++r)
+                wt[r] -= e[r] * u;
+            }
+          }
+        });
+    // WT[i2:s2] -= U[i1:i2, i2:s2]^T ErrT[i1:i2], and at the end of the
+    // super-block WT[s2:] -= U[s1:s2, s2:]^T ErrT[s1:s2].
+    if (i2 < s2)
+      dense::gemm<T>(true, false, s2 - i2, rows, count, T(-1),
+                     &U[i1 * cols + i2], cols, eb, rows, T(1), &WT[i2 * rows],
+                     rows);
+    if (i2 == s2 && s2 < cols)
+      dense::gemm<T>(true, false, cols - s2, rows, s2 - s1, T(-1),
+                     &U[s1 * cols + s2], cols, errT.data(), rows, T(1),
+                     &WT[s2 * rows], rows);
+  }
+}
+
+/// dst (cols x rows) = src (rows x cols)^T, converting, in tiles.
+template <typename D, typename S>
+void transpose(const S *src, int64_t rows, int64_t cols, D *dst) {
+  constexpr int64_t tile = 32;
+  for (int64_t c0 = 0; c0 < cols; c0 += tile)
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+      const int64_t c1 = std::min(cols, c0 + tile), r1 = std::min(rows, r0 + tile);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t r = r0; r < r1; ++r)
+          dst[c * rows + r] = D(src[r * cols + c]);
+    }
+}
+
+template <typename T>
+Matrix sparseGPTIn(const Matrix &input, const DampedGram &H,
+                   const SparseGPTOptions &options, bool *failed) {
+  const int64_t rows = input.rows, cols = input.cols;
+  std::vector<T> U;
+  bool ok;
+  if constexpr (std::is_same_v<T, float>) {
+    // Float first; double (with its retry) where float cannot factor H.
+    ok = inverseFactorUpper(H, 0.0, U) == FactorStatus::Ok;
+    if (!ok) {
+      std::vector<double> U64;
+      ok = inverseFactorUpperF64(H, U64);
+      U.assign(U64.begin(), U64.end());
+      ok = ok && allFinite(U);
+    }
+  } else {
+    ok = inverseFactorUpperF64(H, U);
+  }
+  if (!ok) {
     if (failed)
       *failed = true;
     return input;
@@ -143,94 +391,30 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
     }
   }
 
-  std::vector<uint8_t> keep(rows * cols, 1);
-  // Updates are lazy at two levels: a block's errors reach the rest of its
-  // super-block (up to 128 columns) right after the block, and the columns
-  // past the super-block once per super-block, as one product with k = the
-  // super-block's width (a k of 16 leaves the GEMM far from peak). The
-  // same sums as applying each block's update to every later column.
-  const int64_t superBlocks = std::max<int64_t>(1, 128 / bs);
-  RowMatrix ErrS;
-  for (int64_t b = 0; b < numBlocks; ++b) {
-    const int64_t i1 = b * bs, i2 = std::min(cols, i1 + bs), count = i2 - i1;
-    const int64_t s1 = b / superBlocks * superBlocks * bs;
-    const int64_t s2 = std::min(cols, s1 + superBlocks * bs);
-    if (i1 == s1)
-      ErrS = RowMatrix::Zero(rows, s2 - s1);
-    RowMatrix W1 = W.block(0, i1, rows, count);
-    RowMatrix Err1 = RowMatrix::Zero(rows, count);
-    Eigen::MatrixXd U1 = U.block(i1, i1, count, count);
-
-    if (options.nmM == 0) {
-      // Mask for the whole block: lowest w^2 / [U]_qq^2; dead inputs first.
-      std::vector<std::tuple<double, int64_t>> order;
-      order.reserve(rows * count);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < count; ++j) {
-          double d = U1(j, j);
-          double score = dead[i1 + j] ? -1.0 : W1(r, j) * W1(r, j) / (d * d);
-          order.emplace_back(score, r * cols + i1 + j);
-        }
-      int64_t k = blockZeros[b];
-      if (k < int64_t(order.size()))
-        std::nth_element(order.begin(), order.begin() + k, order.end());
-      for (int64_t i = 0; i < k; ++i)
-        keep[std::get<1>(order[i])] = 0;
-    }
-    for (int64_t j = 0; j < count; ++j) {
-      const int64_t c = i1 + j;
-      if (options.nmM != 0 && (c % options.nmM) == 0) {
-        // N:M: choose this group's mask now, on the updated weights.
-        int64_t width = std::min<int64_t>(options.nmM, cols - c);
-        for (int64_t r = 0; r < rows; ++r) {
-          std::vector<std::tuple<double, int64_t>> group;
-          for (int64_t g = 0; g < width; ++g) {
-            int64_t jj = j + g;
-            double score;
-            if (jj < count) {
-              double d = U1(jj, jj);
-              score = dead[c + g] ? -1.0 : W1(r, jj) * W1(r, jj) / (d * d);
-            } else {
-              double d = U(c + g, c + g);
-              score = dead[c + g] ? -1.0 : W(r, c + g) * W(r, c + g) / (d * d);
-            }
-            group.emplace_back(score, c + g);
-          }
-          std::sort(group.begin(), group.end());
-          int64_t prune = width == int64_t(options.nmM)
-                              ? int64_t(options.nmM - options.nmN)
-                              : 0;
-          for (int64_t g = 0; g < prune; ++g)
-            keep[r * cols + std::get<1>(group[g])] = 0;
-        }
-      }
-      const double d = U1(j, j);
-      for (int64_t r = 0; r < rows; ++r) {
-        double w = W1(r, j);
-        double q = keep[r * cols + c] ? w : 0.0;
-        double err = (w - q) / d;
-        // Update the remaining columns of the block.
-        for (int64_t jj = j + 1; jj < count; ++jj)
-          W1(r, jj) -= err * U1(j, jj);
-        W1(r, j) = q;
-        Err1(r, j) = err;
-      }
-    }
-    W.block(0, i1, rows, count) = W1;
-    // noalias: the products go straight into W (no temporary, 3x faster).
-    if (i2 < s2)
-      W.block(0, i2, rows, s2 - i2).noalias() -=
-          Err1 * U.block(i1, i2, count, s2 - i2);
-    ErrS.block(0, i1 - s1, rows, count) = Err1;
-    if (i2 == s2 && s2 < cols)
-      W.block(0, s2, rows, cols - s2).noalias() -=
-          ErrS * U.block(s1, s2, s2 - s1, cols - s2);
-  }
+  std::vector<T> WT(rows * cols);
+  transpose(input.data.data(), rows, cols, WT.data());
+  std::vector<uint8_t> keepT(rows * cols, 1);
+  sweepColumns(WT, rows, cols, U, H.dead, blockZeros, options, keepT);
+  for (int64_t i = 0; i < rows * cols; ++i)
+    if (!keepT[i])
+      WT[i] = T(0);
   Matrix out{rows, cols, std::vector<double>(rows * cols)};
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      out.at(r, c) = keep[r * cols + c] ? W(r, c) : 0.0;
+  transpose(WT.data(), cols, rows, out.data.data());
   return out;
+}
+} // namespace
+
+bool mlir::prune::denseKernelsUseOpenBLAS() { return dense::usesOpenBLAS(); }
+
+Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
+                              const SparseGPTOptions &options, bool *failed) {
+  if (failed)
+    *failed = false;
+  DampedGram H(gram, input.cols, options.damp);
+  dense::KernelThreads threads(options.threads);
+  if (useF32(options.precision, input.rows, input.cols))
+    return sparseGPTIn<float>(input, H, options, failed);
+  return sparseGPTIn<double>(input, H, options, failed);
 }
 
 Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,

@@ -6,7 +6,9 @@
 //
 // Criteria for a layer W[rows = outputs, cols = inputs] whose inputs were
 // observed on calibration data: H = X^T X (cols x cols, summed over all
-// calibration rows of X). Plain C++ with Eigen, float64 throughout.
+// calibration rows of X). Plain C++; the O(n^3) steps of sparseGPT run
+// BLAS-3 / LAPACK kernels (OpenBLAS when built with PRUNE_OPT_USE_OPENBLAS,
+// else Eigen), in float for large layers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +41,22 @@ std::vector<double> wandaScores(const Matrix &w, llvm::ArrayRef<double> gram);
 std::vector<uint8_t> selectLowestPerRow(const Matrix &scores,
                                         int64_t zerosPerRow);
 
+/// Arithmetic of the dense O(n^3) steps (factorizations, GEMMs).
+enum class DensePrecision {
+  /// F32 when the layer's rows * cols^2 is at least autoF32Work(), F64
+  /// below (small layers cost little either way).
+  Auto,
+  F32, ///< float (SparseGPT's reference precision): half the time of F64.
+  F64,
+};
+
+/// The rows * cols^2 from which DensePrecision::Auto means F32.
+constexpr double autoF32Work() { return double(1 << 30); }
+
+/// True when the dense kernels run OpenBLAS (PRUNE_OPT_USE_OPENBLAS), false
+/// when they run Eigen.
+bool denseKernelsUseOpenBLAS();
+
 /// Options of the OBS / SparseGPT solver.
 struct SparseGPTOptions {
   double sparsity = 0.5;  ///< Unstructured target (ignored when nmM > 0).
@@ -51,6 +69,12 @@ struct SparseGPTOptions {
   /// Unstructured layers with at most this many inputs use exactOBS
   /// instead (0: never).
   int64_t exactMaxCols = 0;
+  /// Threads of the factorization, the lazy-update GEMMs and the per-row
+  /// work of each block.
+  unsigned threads = 1;
+  /// F32: the Cholesky factor of H^-1 in float (in double if the float
+  /// factorization fails) and the sweep over the columns in float.
+  DensePrecision precision = DensePrecision::Auto;
 };
 
 /// Optimal Brain Surgeon on the layer-wise loss ||W X^T - W' X^T||^2 as in
