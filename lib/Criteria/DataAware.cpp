@@ -417,37 +417,363 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
   return sparseGPTIn<double>(input, H, options, failed);
 }
 
-Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
-                             llvm::ArrayRef<double> gram, double damp) {
-  const int64_t cols = w.cols;
-  auto H = gramMap(gram, cols);
-  Matrix out{w.rows, cols, std::vector<double>(w.data.size(), 0.0)};
-  std::vector<int64_t> kept;
-  for (int64_t r = 0; r < w.rows; ++r) {
-    kept.clear();
+//===----------------------------------------------------------------------===//
+// Least-squares refit
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The refit of one layer, dense steps in T.
+template <typename T> class LsqSolver {
+public:
+  LsqSolver(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
+            llvm::ArrayRef<double> gram, const LsqRefitOptions &options)
+      : w(w), keep(keep), gram(gram), options(options), rows(w.rows),
+        cols(w.cols), threads(std::max(1u, options.threads)),
+        out{w.rows, w.cols, std::vector<double>(w.data.size(), 0.0)} {}
+
+  Matrix run() {
+    const int64_t n = cols;
+    int64_t kmax = options.directMaxKept >= 0
+                       ? options.directMaxKept
+                       : int64_t(std::cbrt(48.0 * double(n) * double(n)));
+    std::vector<int64_t> direct, iterative;
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t k = std::count_if(keep.begin() + r * n, keep.begin() + (r + 1) * n,
+                                [](uint8_t v) { return v != 0; });
+      if (k == 0)
+        continue;
+      (k <= kmax ? direct : iterative).push_back(r);
+    }
+    H.assign(gram.begin(), gram.end());
+    dense::KernelThreads scope(threads);
+    solveDirect(direct);
+    solveIterative(iterative);
+    return std::move(out);
+  }
+
+private:
+  /// damp * mean(diag H[S,S]) of a row.
+  double rowShift(int64_t r) const {
+    double sum = 0;
+    int64_t k = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      if (keep[r * cols + c]) {
+        sum += gram[c * cols + c];
+        ++k;
+      }
+    double mean = k ? sum / double(k) : 0.0;
+    return options.damp * (mean > 0 ? mean : 1.0);
+  }
+
+  /// Rows of W (in T), `count` of `ids` from `first`, into buf.
+  void gatherRows(const std::vector<int64_t> &ids, int64_t first,
+                  int64_t count, std::vector<T> &buf, bool pruned) const {
+    buf.resize(count * cols);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t r = ids[first + i];
+      for (int64_t c = 0; c < cols; ++c) {
+        bool kept = keep[r * cols + c];
+        buf[i * cols + c] = T(pruned == !kept ? w.at(r, c) : 0.0);
+      }
+    }
+  }
+
+  /// Cholesky of H[S,S] + shift per row (rows split over the threads), the
+  /// right-hand sides (H w)[S] for a chunk of rows at once (a GEMM, or only
+  /// the kept entries when few are kept). Float solves get one step of
+  /// iterative refinement and fall back to double when the float
+  /// factorization fails.
+  void solveDirect(const std::vector<int64_t> &ids) {
+    const int64_t chunk = 512;
+    std::vector<T> Wc, B;
+    for (int64_t first = 0; first < int64_t(ids.size()); first += chunk) {
+      const int64_t m = std::min<int64_t>(chunk, ids.size() - first);
+      Wc.resize(m * cols); // all of w: (H w)[S]
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t c = 0; c < cols; ++c)
+          Wc[i * cols + c] = T(w.at(ids[first + i], c));
+      B.resize(m * cols);
+      int64_t kept = 0;
+      for (int64_t i = 0; i < m; ++i)
+        kept += std::count_if(&keep[ids[first + i] * cols],
+                              &keep[ids[first + i] * cols] + cols,
+                              [](uint8_t v) { return v != 0; });
+      if (kept * 4 >= m * cols) {
+        dense::gemm<T>(false, false, m, cols, cols, T(1), Wc.data(), cols,
+                       H.data(), cols, T(0), B.data(), cols);
+      } else {
+        // Few kept: only (H w)[S], as dot products of H's rows (H is
+        // symmetric) with w, in groups of rows that share each row of H
+        // while it is in cache (a tenth of the GEMM's work at 90 %).
+        constexpr int64_t group = 64;
+        dense::parallelFor(threads, (m + group - 1) / group,
+                           [&](int64_t g0, int64_t g1) {
+          for (int64_t i0 = g0 * group; i0 < std::min(m, g1 * group);
+               i0 += group) {
+            const int64_t i1 = std::min(m, i0 + group);
+            for (int64_t c = 0; c < cols; ++c) {
+              const T *h = &H[c * cols];
+              for (int64_t i = i0; i < i1; ++i)
+                if (keep[ids[first + i] * cols + c])
+                  B[i * cols + c] = dot(h, &Wc[i * cols], cols);
+            }
+          }
+        });
+      }
+      dense::KernelThreads single(1); // our threads below
+      dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
+        std::vector<int64_t> S;
+        std::vector<T> A, G, x;
+        std::vector<double> A64;
+        for (int64_t i = i0; i < i1; ++i)
+          solveRow(ids[first + i], &B[i * cols], S, A, G, x, A64);
+      });
+    }
+  }
+
+  void solveRow(int64_t r, const T *b, std::vector<int64_t> &S,
+                std::vector<T> &A, std::vector<T> &G, std::vector<T> &x,
+                std::vector<double> &A64) {
+    S.clear();
     for (int64_t c = 0; c < cols; ++c)
       if (keep[r * cols + c])
-        kept.push_back(c);
-    if (kept.empty())
-      continue;
-    const int64_t k = kept.size();
-    Eigen::MatrixXd A(k, k);
-    Eigen::VectorXd rhs(k);
-    Eigen::Map<const Eigen::VectorXd> wr(&w.data[r * cols], cols);
-    for (int64_t a = 0; a < k; ++a) {
-      for (int64_t b = 0; b < k; ++b)
-        A(a, b) = H(kept[a], kept[b]);
-      rhs(a) = H.row(kept[a]).dot(wr);
+        S.push_back(c);
+    const int64_t k = S.size();
+    const double shift = rowShift(r);
+    // The lower triangle of H[S,S] + shift (rows of H in increasing
+    // column order: the gather is the cost of a small solve).
+    auto gather = [&](const auto *h, auto &M) {
+      using E = typename std::decay_t<decltype(M)>::value_type;
+      M.resize(k * k);
+      for (int64_t a = 0; a < k; ++a) {
+        const auto *row = &h[S[a] * cols];
+        E *m = &M[a * k];
+        for (int64_t c = 0; c < a; ++c)
+          m[c] = E(row[S[c]]);
+        m[a] = E(double(row[S[a]]) + shift);
+      }
+    };
+    if constexpr (std::is_same_v<T, float>) {
+      gather(H.data(), G);
+      A = G;
+      if (dense::choleskyLower<float>(k, A.data(), k)) {
+        x.resize(k);
+        for (int64_t a = 0; a < k; ++a)
+          x[a] = b[S[a]];
+        dense::choleskySolve<float>(k, A.data(), k, x.data());
+        // One step of iterative refinement (residual in double against the
+        // float H[S,S]): corrects the rounding of the float factorization,
+        // which grows with k and the conditioning.
+        std::vector<double> res(k, 0.0);
+        for (int64_t a = 0; a < k; ++a) {
+          // Row a of the lower triangle: a dot product with x (row a of
+          // G x) and an axpy (its transpose's contributions to rows < a).
+          const float *g = &G[a * k];
+          const double xa = double(x[a]);
+          double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          int64_t c = 0;
+          for (; c + 4 <= a; c += 4) {
+            s0 += double(g[c]) * double(x[c]);
+            s1 += double(g[c + 1]) * double(x[c + 1]);
+            s2 += double(g[c + 2]) * double(x[c + 2]);
+            s3 += double(g[c + 3]) * double(x[c + 3]);
+          }
+          for (; c < a; ++c)
+            s0 += double(g[c]) * double(x[c]);
+          for (c = 0; c < a; ++c)
+            res[c] -= double(g[c]) * xa;
+          res[a] += double(b[S[a]]) - double(g[a]) * xa - (s0 + s1) - (s2 + s3);
+        }
+        std::vector<float> d(res.begin(), res.end());
+        dense::choleskySolve<float>(k, A.data(), k, d.data());
+        bool finite = true;
+        for (int64_t a = 0; a < k; ++a) {
+          double v = double(x[a]) + double(d[a]);
+          finite = finite && std::isfinite(v);
+          out.at(r, S[a]) = v;
+        }
+        if (finite)
+          return;
+      }
     }
-    double mean = A.diagonal().mean();
-    A.diagonal().array() += damp * (mean > 0 ? mean : 1.0);
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(A);
-    Eigen::VectorXd x = ldlt.solve(rhs);
-    bool ok = ldlt.info() == Eigen::Success && x.allFinite();
+    // Double (and the float path's fallback).
+    gather(gram.data(), A64);
+    bool ok = dense::choleskyLower<double>(k, A64.data(), k);
+    std::vector<double> x64(k);
+    if (ok) {
+      for (int64_t a = 0; a < k; ++a)
+        x64[a] = double(b[S[a]]);
+      dense::choleskySolve<double>(k, A64.data(), k, x64.data());
+      ok = std::all_of(x64.begin(), x64.end(),
+                       [](double v) { return std::isfinite(v); });
+    }
     for (int64_t a = 0; a < k; ++a)
-      out.at(r, kept[a]) = ok ? x(a) : w.at(r, kept[a]);
+      out.at(r, S[a]) = ok ? x64[a] : w.at(r, S[a]);
   }
-  return out;
+
+  /// Preconditioned (Jacobi) conjugate gradients on H[S,S] w'_S = (H w)[S]
+  /// for a chunk of rows at once: each iteration is one GEMM P H over the
+  /// rows still running (a row's direction P is zero off its kept set);
+  /// rows that have converged leave the GEMM.
+  void solveIterative(const std::vector<int64_t> &ids) {
+    const int64_t n = cols;
+    const int64_t chunk = std::max<int64_t>(
+        64, std::min<int64_t>(1024, (int64_t(1) << 26) / std::max<int64_t>(n, 1)));
+    std::vector<double> diag(n);
+    for (int64_t c = 0; c < n; ++c)
+      diag[c] = gram[c * n + c];
+    for (int64_t first = 0; first < int64_t(ids.size()); first += chunk) {
+      const int64_t m = std::min<int64_t>(chunk, ids.size() - first);
+      std::vector<T> X, R, P, Q;
+      gatherRows(ids, first, m, X, /*pruned=*/false); // w on S: the start
+      gatherRows(ids, first, m, P, /*pruned=*/true);  // w off S
+      Q.resize(m * n);
+      dense::gemm<T>(false, false, m, n, n, T(1), P.data(), n, H.data(), n,
+                     T(0), Q.data(), n);
+      // Per active slot: its row, shift, rho = r.z, objective, stall count.
+      std::vector<int64_t> row(m);
+      std::vector<double> shift(m), rho(m), objective(m);
+      std::vector<int> quiet(m, 0);
+      R.assign(m * n, T(0));
+      dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          row[i] = ids[first + i];
+          shift[i] = rowShift(row[i]);
+          const uint8_t *kr = &keep[row[i] * n];
+          T *x = &X[i * n], *res = &R[i * n], *p = &P[i * n];
+          const T *q = &Q[i * n];
+          // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
+          // CG lowers by alpha * rho per step.
+          double f = 0, rz = 0;
+          for (int64_t c = 0; c < n; ++c) {
+            f += double(p[c]) * double(q[c]);
+            if (kr[c]) {
+              f += shift[i] * double(x[c]) * double(x[c]);
+              // r = (H (w - x))_S - shift x, z = r / (H_cc + shift).
+              res[c] = T(double(q[c]) - shift[i] * double(x[c]));
+              double z = double(res[c]) * inverseDiag(diag[c], shift[i]);
+              rz += double(res[c]) * z;
+              p[c] = T(z);
+            } else {
+              p[c] = T(0);
+            }
+          }
+          objective[i] = f;
+          rho[i] = rz;
+        }
+      });
+      int64_t active = m;
+      std::vector<uint8_t> done(m);
+      for (int64_t it = 0; it < options.maxIterations && active > 0; ++it) {
+        dense::gemm<T>(false, false, active, n, n, T(1), P.data(), n, H.data(),
+                       n, T(0), Q.data(), n);
+        dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i)
+            done[i] = step(&X[i * n], &R[i * n], &P[i * n], &Q[i * n],
+                           &keep[row[i] * n], diag, shift[i], rho[i],
+                           objective[i], quiet[i]);
+        });
+        // Converged rows leave: the last active slot moves into theirs.
+        for (int64_t i = 0; i < active;) {
+          if (!done[i]) {
+            ++i;
+            continue;
+          }
+          writeRow(row[i], &X[i * n]);
+          int64_t last = active - 1;
+          if (i != last) {
+            std::copy_n(&X[last * n], n, &X[i * n]);
+            std::copy_n(&R[last * n], n, &R[i * n]);
+            std::copy_n(&P[last * n], n, &P[i * n]);
+            row[i] = row[last];
+            shift[i] = shift[last];
+            rho[i] = rho[last];
+            objective[i] = objective[last];
+            quiet[i] = quiet[last];
+            done[i] = done[last];
+          }
+          --active;
+        }
+      }
+      for (int64_t i = 0; i < active; ++i)
+        writeRow(row[i], &X[i * n]);
+    }
+  }
+
+  static T dot(const T *a, const T *b, int64_t n) {
+    T acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      for (int l = 0; l < 16; ++l)
+        acc[l] += a[i + l] * b[i + l];
+    T s = 0;
+    for (; i < n; ++i)
+      s += a[i] * b[i];
+    for (int l = 0; l < 16; ++l)
+      s += acc[l];
+    return s;
+  }
+
+  static double inverseDiag(double d, double shift) {
+    return d + shift > 0 ? 1.0 / (d + shift) : 1.0;
+  }
+
+  /// One CG step of a row given q = p H; true when the row has converged.
+  bool step(T *x, T *r, T *p, const T *q, const uint8_t *kr,
+            const std::vector<double> &diag, double shift, double &rho,
+            double &objective, int &quiet) const {
+    const int64_t n = cols;
+    double pq = 0;
+    for (int64_t c = 0; c < n; ++c)
+      if (kr[c])
+        pq += double(p[c]) * (double(q[c]) + shift * double(p[c]));
+    if (!(pq > 0) || !(rho > 0))
+      return true;
+    const double alpha = rho / pq;
+    double rz = 0;
+    for (int64_t c = 0; c < n; ++c) {
+      if (!kr[c])
+        continue;
+      x[c] = T(double(x[c]) + alpha * double(p[c]));
+      r[c] = T(double(r[c]) - alpha * (double(q[c]) + shift * double(p[c])));
+      rz += double(r[c]) * double(r[c]) * inverseDiag(diag[c], shift);
+    }
+    // The step lowers the objective by alpha * rho.
+    const double decrease = alpha * rho;
+    objective = std::max(objective - decrease, 0.0);
+    const double beta = rz / rho;
+    rho = rz;
+    for (int64_t c = 0; c < n; ++c)
+      if (kr[c])
+        p[c] = T(double(r[c]) * inverseDiag(diag[c], shift) +
+                 beta * double(p[c]));
+    quiet = decrease <= options.tolerance * objective ? quiet + 1 : 0;
+    return quiet >= 2 || !(rz > 0);
+  }
+
+  void writeRow(int64_t r, const T *x) {
+    for (int64_t c = 0; c < cols; ++c)
+      if (keep[r * cols + c])
+        out.at(r, c) = std::isfinite(double(x[c])) ? double(x[c]) : w.at(r, c);
+  }
+
+  const Matrix &w;
+  llvm::ArrayRef<uint8_t> keep;
+  llvm::ArrayRef<double> gram;
+  const LsqRefitOptions &options;
+  const int64_t rows, cols;
+  const unsigned threads;
+  Matrix out;
+  std::vector<T> H; ///< gram in T
+};
+} // namespace
+
+Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
+                             llvm::ArrayRef<double> gram,
+                             const LsqRefitOptions &options) {
+  if (useF32(options.precision, w.rows, w.cols))
+    return LsqSolver<float>(w, keep, gram, options).run();
+  return LsqSolver<double>(w, keep, gram, options).run();
 }
 
 namespace {

@@ -162,6 +162,12 @@ Matrix referenceSparseGPT(const Matrix &w, const std::vector<double> &gram,
   return out;
 }
 
+/// Keep-mask of the lowest |w| * ||X_j|| per row (Wanda) at sparsity s.
+std::vector<uint8_t> wandaMask(const Matrix &w, const std::vector<double> &gram,
+                               double s) {
+  Matrix scores{w.rows, w.cols, wandaScores(w, gram)};
+  return selectLowestPerRow(scores, targetZeros(w.cols, s));
+}
 } // namespace
 
 TEST(DataAware, OBSOneWeightEqualsClosedForm) {
@@ -393,4 +399,39 @@ TEST(DataAware, SparseGPTThreadsGiveTheSameWeights) {
       double l1 = loss(c, w, one), l2 = loss(c, w, two);
       EXPECT_NEAR(l2, l1, tol * l1);
     }
+}
+
+TEST(DataAware, LsqRefitIterativeAndFloatMatchTheExactObjective) {
+  // The least-squares objective ||X (w - w')||^2 of every solver path is
+  // within 1e-3 (relative) of the exact solution's: conjugate gradients
+  // (float and double) and the float direct solves.
+  Calib c = makeSkewedCalib(700, 192, 27);
+  Matrix w = randomWeights(40, 192, 28);
+  for (double s : {0.5, 0.75, 0.9}) {
+    std::vector<uint8_t> keep = wandaMask(w, c.gram, s);
+    LsqRefitOptions exact;
+    exact.precision = DensePrecision::F64;
+    exact.directMaxKept = w.cols;
+    Matrix best = lsqRefit(w, keep, c.gram, exact);
+    double opt = loss(c, w, best);
+    Matrix masked = w;
+    for (size_t i = 0; i < keep.size(); ++i)
+      masked.data[i] *= keep[i];
+    EXPECT_LT(opt, loss(c, w, masked));
+    for (DensePrecision p : {DensePrecision::F64, DensePrecision::F32})
+      for (int64_t directMax : {int64_t(0), w.cols}) {
+        LsqRefitOptions o;
+        o.precision = p;
+        o.directMaxKept = directMax;
+        o.threads = directMax ? 2 : 1;
+        Matrix got = lsqRefit(w, keep, c.gram, o);
+        for (size_t i = 0; i < keep.size(); ++i)
+          if (!keep[i])
+            ASSERT_EQ(got.data[i], 0.0);
+        double gap = (loss(c, w, got) - opt) / opt;
+        EXPECT_LT(gap, 1e-3) << "sparsity " << s << (directMax ? " direct" : " CG")
+                             << (p == DensePrecision::F32 ? " f32" : " f64");
+        EXPECT_GT(gap, -1e-6);
+      }
+  }
 }

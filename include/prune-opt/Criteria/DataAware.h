@@ -6,9 +6,9 @@
 //
 // Criteria for a layer W[rows = outputs, cols = inputs] whose inputs were
 // observed on calibration data: H = X^T X (cols x cols, summed over all
-// calibration rows of X). Plain C++; the O(n^3) steps of sparseGPT run
-// BLAS-3 / LAPACK kernels (OpenBLAS when built with PRUNE_OPT_USE_OPENBLAS,
-// else Eigen), in float for large layers.
+// calibration rows of X). Plain C++; the O(n^3) steps of sparseGPT and
+// lsqRefit run BLAS-3 / LAPACK kernels (OpenBLAS when built with
+// PRUNE_OPT_USE_OPENBLAS, else Eigen), in float for large layers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -101,12 +101,42 @@ Matrix sparseGPT(const Matrix &w, llvm::ArrayRef<double> gram,
 Matrix exactOBS(const Matrix &w, llvm::ArrayRef<double> gram, double sparsity,
                 double damp = 0.01, bool *failed = nullptr);
 
+/// Options of lsqRefit.
+struct LsqRefitOptions {
+  /// Added to the diagonal of H[S,S]: damp * mean(diag H[S,S]).
+  double damp = 1e-6;
+  /// Threads of the GEMMs, factorizations and per-row solves.
+  unsigned threads = 1;
+  DensePrecision precision = DensePrecision::Auto;
+  /// Rows keeping at most this many weights are solved directly (Cholesky
+  /// of H[S,S], k^3/3 flops for k kept); rows keeping more run batched
+  /// conjugate gradients (one GEMM with H per iteration for all of them).
+  /// Negative: the cost model's crossover, cbrt(48 * cols^2).
+  int64_t directMaxKept = -1;
+  /// CG: a row stops when each of its last two iterations lowered its
+  /// objective by at most `tolerance` times the objective; the remaining
+  /// gap to the exact solution is then a small multiple of that (measured
+  /// 2-6x: the default keeps the relative objective within ~1e-3 of the
+  /// exact solution, DataAwareTest pins it).
+  double tolerance = 1e-4;
+  int64_t maxIterations = 1000; ///< CG iterations at most (per row).
+};
+
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
 /// ||X w - X w'||^2 over w' supported on the kept set, i.e. the solution of
 /// H[S,S] w'_S = H[S,:] w, with `damp` * mean(diag H[S,S]) added to the
-/// diagonal for stability. Pruned weights stay zero.
+/// diagonal for stability. Pruned weights stay zero. Rows with few kept
+/// weights are solved exactly; the others iteratively, to within
+/// `tolerance` (LsqRefitOptions). A row whose direct solve fails keeps its
+/// original weights.
 Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
-                llvm::ArrayRef<double> gram, double damp = 1e-6);
+                llvm::ArrayRef<double> gram, const LsqRefitOptions &options);
+inline Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
+                       llvm::ArrayRef<double> gram, double damp = 1e-6) {
+  LsqRefitOptions options;
+  options.damp = damp;
+  return lsqRefit(w, keep, gram, options);
+}
 
 } // namespace mlir::prune
 
