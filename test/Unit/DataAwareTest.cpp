@@ -6,6 +6,7 @@
 
 #include "prune-opt/Criteria/Criteria.h"
 #include "prune-opt/Criteria/DataAware.h"
+#include "prune-opt/Criteria/Gram.h"
 
 #include <Eigen/Dense>
 #include <gtest/gtest.h>
@@ -434,4 +435,34 @@ TEST(DataAware, LsqRefitIterativeAndFloatMatchTheExactObjective) {
         EXPECT_GT(gap, -1e-6);
       }
   }
+}
+
+TEST(DataAware, GramAccumulatorMatchesTheDoubleSum) {
+  const int64_t cols = 37;
+  std::mt19937 gen(29);
+  std::normal_distribution<float> normal;
+  std::vector<float> x;
+  Eigen::MatrixXd want = Eigen::MatrixXd::Zero(cols, cols);
+  GramAccumulator acc(cols);
+  // Blocks above and below the stage size, past one float flush.
+  int64_t total = 0;
+  for (int64_t rows : {1, 5, 300, 7, 4000, 20000, 3}) {
+    x.resize(rows * cols);
+    for (float &v : x)
+      v = normal(gen) + 3.0f;
+    acc.add(x.data(), rows);
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
+                                   Eigen::RowMajor>>
+        X(x.data(), rows, cols);
+    Eigen::MatrixXd Xd = X.cast<double>();
+    want += Xd.transpose() * Xd;
+    total += rows;
+  }
+  EXPECT_EQ(acc.rows(), total);
+  std::vector<double> got = acc.gram();
+  for (int64_t i = 0; i < cols; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      EXPECT_EQ(got[i * cols + j], got[j * cols + i]);
+      EXPECT_NEAR(got[i * cols + j], want(i, j), 1e-6 * want(i, i));
+    }
 }
