@@ -515,7 +515,7 @@ private:
               const T *h = &H[c * cols];
               for (int64_t i = i0; i < i1; ++i)
                 if (keep[ids[first + i] * cols + c])
-                  B[i * cols + c] = dot(h, &Wc[i * cols], cols);
+                  B[i * cols + c] = dense::dot<T>(cols, h, &Wc[i * cols]);
             }
           }
         });
@@ -698,20 +698,6 @@ private:
       for (int64_t i = 0; i < active; ++i)
         writeRow(row[i], &X[i * n]);
     }
-  }
-
-  static T dot(const T *a, const T *b, int64_t n) {
-    T acc[16] = {};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-      for (int l = 0; l < 16; ++l)
-        acc[l] += a[i + l] * b[i + l];
-    T s = 0;
-    for (; i < n; ++i)
-      s += a[i] * b[i];
-    for (int l = 0; l < 16; ++l)
-      s += acc[l];
-    return s;
   }
 
   static double inverseDiag(double d, double shift) {

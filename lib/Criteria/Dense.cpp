@@ -130,6 +130,15 @@ void dense::choleskySolve<double>(int64_t n, const double *l, int64_t lda,
               int(lda), x, 1);
 }
 
+template <> float dense::dot<float>(int64_t n, const float *a, const float *b) {
+  return cblas_sdot(int(n), a, 1, b, 1);
+}
+
+template <>
+double dense::dot<double>(int64_t n, const double *a, const double *b) {
+  return cblas_ddot(int(n), a, 1, b, 1);
+}
+
 void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
                          float beta, float *c, int64_t ldc) {
   if (n == 0)
@@ -206,6 +215,11 @@ void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
   L.transpose().template triangularView<Eigen::Upper>().solveInPlace(v);
 }
 
+template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
+  using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  return Eigen::Map<const Vector>(a, n).dot(Eigen::Map<const Vector>(b, n));
+}
+
 void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
                          float beta, float *c, int64_t ldc) {
   View<float> C(c, n, n, Eigen::OuterStride<>(ldc));
@@ -233,5 +247,7 @@ template void dense::choleskySolve<float>(int64_t, const float *, int64_t,
                                           float *);
 template void dense::choleskySolve<double>(int64_t, const double *, int64_t,
                                            double *);
+template float dense::dot<float>(int64_t, const float *, const float *);
+template double dense::dot<double>(int64_t, const double *, const double *);
 
 #endif

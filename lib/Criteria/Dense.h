@@ -61,6 +61,9 @@ template <typename T> bool invertLower(int64_t n, T *a, int64_t lda);
 template <typename T>
 void choleskySolve(int64_t n, const T *l, int64_t lda, T *x);
 
+/// The dot product of two contiguous vectors of n.
+template <typename T> T dot(int64_t n, const T *a, const T *b);
+
 /// Lower triangle of C (n x n, row-major) := beta * C + A^T A for A
 /// (k x n, row-major): the Gram matrix of k rows. The strict upper
 /// triangle of C is not referenced.
