@@ -506,6 +506,7 @@ private:
         // symmetric) with w, in groups of rows that share each row of H
         // while it is in cache (a tenth of the GEMM's work at 90 %).
         constexpr int64_t group = 64;
+        dense::KernelThreads single(1); // our threads below
         dense::parallelFor(threads, (m + group - 1) / group,
                            [&](int64_t g0, int64_t g1) {
           for (int64_t i0 = g0 * group; i0 < std::min(m, g1 * group);
