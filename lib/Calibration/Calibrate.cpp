@@ -14,6 +14,7 @@
 
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Criteria/Criteria.h"
+#include "prune-opt/Criteria/Gram.h"
 #include "prune-opt/Execution/Inputs.h"
 #include "prune-opt/Execution/Runner.h"
 #include "prune-opt/Transforms/Passes.h"
@@ -38,9 +39,9 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <Eigen/Dense>
-
 #include <chrono>
+#include <cmath>
+#include <memory>
 #include <unistd.h>
 
 namespace mlir::prune {
@@ -232,14 +233,14 @@ static FailureOr<Capture> planCapture(const WeightInfo &w, const WeightUse &use,
   return c;
 }
 
-/// Appends the rows of X for one sample to `x` (rows x cols, row-major).
-static void gatherRows(const Capture &c, const HostTensor &act,
-                       Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
-                                     Eigen::RowMajor> &x) {
+/// The rows of X for one sample, in `x` (rows x cols, row-major, float:
+/// what the Gram accumulation's SYRK reads); returns the number of rows.
+static int64_t gatherRows(const Capture &c, const HostTensor &act,
+                          std::vector<float> &x) {
   int64_t numRows = 1;
   for (int64_t e : c.rowExtents)
     numRows *= e;
-  x.resize(numRows, c.cols);
+  x.resize(numRows * c.cols);
   size_t numLoops = c.coeff.empty() ? 0 : c.coeff[0].size();
   SmallVector<int64_t> loops(numLoops, 0);
   SmallVector<int64_t> rowIdx(c.rowLoops.size(), 0);
@@ -258,7 +259,7 @@ static void gatherRows(const Capture &c, const HostTensor &act,
           v += c.coeff[a][l] * loops[l];
         linear += v * c.actStrides[a];
       }
-      x(r, col) = act.get(linear);
+      x[r * c.cols + col] = float(act.get(linear));
       for (int64_t i = int64_t(redIdx.size()) - 1; i >= 0; --i) {
         if (++redIdx[i] < c.redExtents[i])
           break;
@@ -271,6 +272,7 @@ static void gatherRows(const Capture &c, const HostTensor &act,
       rowIdx[i] = 0;
     }
   }
+  return numRows;
 }
 
 namespace {
@@ -423,7 +425,9 @@ struct NNCalibratePass
       return fail(llvm::toString(std::move(err)));
 
     // The statistics must fit: a 65536-input layer alone needs a 32 GiB
-    // Gram matrix. Refuse before allocating, naming the largest weights.
+    // Gram matrix (and the accumulation half as much again: its float
+    // partial sums, GramAccumulator). Refuse before allocating, naming the
+    // largest weights.
     {
       llvm::DenseMap<const WeightInfo *, int64_t> cols;
       for (const Capture &c : captures)
@@ -435,7 +439,7 @@ struct NNCalibratePass
           largest = &c;
       }
       for (auto [w, n] : cols)
-        need += double(n) * double(n) * sizeof(double);
+        need += double(n) * double(n) * (sizeof(double) + sizeof(float));
       double limitBytes = maxMemoryMiB > 0
                               ? double(maxMemoryMiB) * 1024 * 1024
                               : 0.5 * physicalMemoryBytes();
@@ -453,14 +457,12 @@ struct NNCalibratePass
       }
     }
 
-    // One Gram matrix per weight (summed over its uses).
-    llvm::DenseMap<const WeightInfo *, Eigen::MatrixXd> grams;
-    llvm::DenseMap<const WeightInfo *, int64_t> rows;
+    // One Gram matrix per weight (summed over its uses): a float SYRK per
+    // captured block into double totals.
+    llvm::DenseMap<const WeightInfo *, std::unique_ptr<GramAccumulator>> grams;
     for (const Capture &c : captures)
-      if (!grams.count(c.weight)) {
-        grams[c.weight] = Eigen::MatrixXd::Zero(c.cols, c.cols);
-        rows[c.weight] = 0;
-      }
+      if (!grams.count(c.weight))
+        grams[c.weight] = std::make_unique<GramAccumulator>(c.cols);
     // Post-activation values per output channel (subsampled to bound
     // memory), for the activation and entropy criteria.
     llvm::DenseMap<const WeightInfo *, std::vector<std::vector<float>>> acts;
@@ -469,7 +471,7 @@ struct NNCalibratePass
         acts[c.weight].resize(c.channels);
     auto start = std::chrono::steady_clock::now();
     auto lastReport = start;
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> x;
+    std::vector<float> x;
     for (int64_t s = first; s < first + count; ++s) {
       auto args = source->sample(s);
       if (!args)
@@ -478,13 +480,12 @@ struct NNCalibratePass
       if (!outs)
         return fail(llvm::toString(outs.takeError()));
       for (const Capture &c : captures) {
-        gatherRows(c, (*outs)[c.result], x);
-        if (!x.allFinite())
+        int64_t numRows = gatherRows(c, (*outs)[c.result], x);
+        if (!std::all_of(x.begin(), x.end(),
+                         [](float v) { return std::isfinite(v); }))
           return fail("the activations of weight '" + c.weight->name +
                       "' contain NaN or infinite values");
-        grams[c.weight].selfadjointView<Eigen::Lower>().rankUpdate(
-            x.transpose());
-        rows[c.weight] += x.rows();
+        grams[c.weight]->add(x.data(), numRows);
         if (c.postAct) {
           const HostTensor &out = (*outs)[c.postActResult];
           auto &perChannel = acts[c.weight];
@@ -511,14 +512,15 @@ struct NNCalibratePass
       auto it = grams.find(&w);
       if (it == grams.end())
         continue;
-      Eigen::MatrixXd h = it->second.selfadjointView<Eigen::Lower>();
-      int64_t cols = h.rows();
-      std::vector<double> data(h.data(), h.data() + cols * cols);
+      int64_t cols = it->second->cols();
+      int64_t numRows = it->second->rows();
+      std::vector<double> data = it->second->gram();
+      it->second.reset();
       auto type = RankedTensorType::get({cols, cols}, b.getF64Type());
       ElementsAttr gram = writeWeight(type, data, w.name + "_gram");
       SmallVector<NamedAttribute> calib = {
           b.getNamedAttr("gram", cast<Attribute>(gram)),
-          b.getNamedAttr("rows", b.getI64IntegerAttr(rows[&w])),
+          b.getNamedAttr("rows", b.getI64IntegerAttr(numRows)),
           b.getNamedAttr("samples", b.getI64IntegerAttr(count))};
       if (auto a = acts.find(&w); a != acts.end()) {
         std::vector<double> mean, zeros, entropy;

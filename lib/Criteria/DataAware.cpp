@@ -6,12 +6,16 @@
 
 #include "prune-opt/Criteria/DataAware.h"
 
+#include "Dense.h"
+
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
+#include <type_traits>
 #include <thread>
 #include <tuple>
 
@@ -86,36 +90,280 @@ static Eigen::MatrixXd dampedHessian(llvm::ArrayRef<double> gram, int64_t cols,
   return H;
 }
 
-Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
-                              const SparseGPTOptions &options, bool *failed) {
-  const int64_t rows = input.rows, cols = input.cols;
-  RowMatrix W = Eigen::Map<const RowMatrix>(input.data.data(), rows, cols);
-  if (failed)
-    *failed = false;
-  std::vector<uint8_t> dead;
-  double meanDiag = 0;
-  Eigen::MatrixXd H = dampedHessian(gram, cols, options.damp, dead, meanDiag);
+namespace {
+template <typename T> bool allFinite(const std::vector<T> &v) {
+  return std::all_of(v.begin(), v.end(), [](T x) { return std::isfinite(x); });
+}
 
-  // U: upper Cholesky factor of H^-1 (H^-1 = U^T U), from one Cholesky of
-  // H with its inputs reversed (J H J = L L^T, J the reversal): then
-  // H^-1 = J L^-T L^-1 J = U^T U with U = J L^-1 J upper triangular. One
-  // factorization and one triangular inverse (2/3 n^3 flops) instead of
-  // factor, inverse and factor again (~3 n^3).
-  Eigen::MatrixXd R = H.reverse();
-  Eigen::LLT<Eigen::MatrixXd> llt(R);
-  if (llt.info() != Eigen::Success) {
-    R.diagonal().array() += meanDiag; // one heavier retry
-    llt.compute(R);
+bool useF32(DensePrecision p, int64_t rows, int64_t cols) {
+  if (p == DensePrecision::Auto)
+    return double(rows) * double(cols) * double(cols) >= autoF32Work();
+  return p == DensePrecision::F32;
+}
+
+/// The damped Hessian of sparseGPT, as dampedHessian builds it, without
+/// the matrix: dead inputs and the diagonal shift damp * meanDiag.
+struct DampedGram {
+  llvm::ArrayRef<double> gram;
+  int64_t n;
+  std::vector<uint8_t> dead;
+  double meanDiag = 0, shift = 0;
+
+  DampedGram(llvm::ArrayRef<double> gram, int64_t n, double damp)
+      : gram(gram), n(n), dead(n, 0) {
+    double sum = 0;
+    for (int64_t c = 0; c < n; ++c) {
+      double d = gram[c * n + c];
+      dead[c] = !(d > 0);
+      sum += dead[c] ? 1.0 : d;
+    }
+    meanDiag = n ? sum / double(n) : 0.0;
+    shift = damp * meanDiag;
   }
-  if (llt.info() != Eigen::Success) {
-    if (failed)
-      *failed = true;
-    return input;
+};
+
+/// U (row-major, upper triangular) with H^-1 = U^T U, from one Cholesky of
+/// H with its inputs reversed (J H J = L L^T, J the reversal): then
+/// H^-1 = J L^-T L^-1 J = U^T U with U = J L^-1 J. One factorization and
+/// one triangular inverse (2/3 n^3 flops) instead of factor, inverse and
+/// factor again (~3 n^3). `extra` is added to the diagonal.
+enum class FactorStatus { Ok, NotPositiveDefinite, NotFinite };
+template <typename T>
+FactorStatus inverseFactorUpper(const DampedGram &H, double extra,
+                                std::vector<T> &U) {
+  const int64_t n = H.n;
+  U.resize(n * n);
+  // Lower triangle of J H J: (i, j) = H(n-1-i, n-1-j), read backwards
+  // along row n-1-i of the row-major gram. Dead inputs: identity rows.
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t a = n - 1 - i;
+    const double *row = &H.gram[a * n];
+    T *u = &U[i * n];
+    if (H.dead[a]) {
+      std::fill(u, u + i, T(0));
+    } else {
+      for (int64_t j = 0; j < i; ++j) {
+        const int64_t b = n - 1 - j;
+        u[j] = H.dead[b] ? T(0) : T(row[b]);
+      }
+    }
+    u[i] = T((H.dead[a] ? 1.0 : row[a]) + H.shift + extra);
   }
-  Eigen::MatrixXd U = Eigen::MatrixXd::Identity(cols, cols);
-  llt.matrixL().solveInPlace(U); // L^-1
-  U = U.reverse().eval();
-  if (!U.allFinite()) {
+  if (!dense::choleskyLower(n, U.data(), n))
+    return FactorStatus::NotPositiveDefinite;
+  if (!dense::invertLower(n, U.data(), n))
+    return FactorStatus::NotFinite;
+  // U = J L^-1 J: (i, j) <- (n-1-i, n-1-j), i.e. the buffer reversed.
+  std::reverse(U.begin(), U.end());
+  return allFinite(U) ? FactorStatus::Ok : FactorStatus::NotFinite;
+}
+
+/// The factor in double: one heavier retry (+ meanDiag) if H is not
+/// positive definite.
+bool inverseFactorUpperF64(const DampedGram &H, std::vector<double> &U) {
+  FactorStatus st = inverseFactorUpper(H, 0.0, U);
+  if (st == FactorStatus::NotPositiveDefinite)
+    st = inverseFactorUpper(H, H.meanDiag, U);
+  return st == FactorStatus::Ok;
+}
+
+/// An unsigned key with the order of the floating-point values.
+inline uint32_t orderKey(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+inline uint64_t orderKey(double v) {
+  uint64_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return (b & (uint64_t(1) << 63)) ? ~b : (b | (uint64_t(1) << 63));
+}
+
+/// The k-th smallest (1-based, 1 <= k <= n) of v[0, n): a histogram of
+/// the top 12 bits of the order keys, then nth_element within the bucket
+/// that holds it.
+template <typename T>
+T kthSmallest(const T *v, int64_t n, int64_t k, std::vector<T> &tmp) {
+  using Key = decltype(orderKey(T()));
+  constexpr int shift = int(sizeof(Key) * 8) - 12;
+  std::vector<int64_t> hist(4096, 0);
+  for (int64_t i = 0; i < n; ++i)
+    ++hist[orderKey(v[i]) >> shift];
+  int64_t bucket = 0, below = 0;
+  while (below + hist[bucket] < k)
+    below += hist[bucket++];
+  tmp.clear();
+  for (int64_t i = 0; i < n; ++i)
+    if (int64_t(orderKey(v[i]) >> shift) == bucket)
+      tmp.push_back(v[i]);
+  std::nth_element(tmp.begin(), tmp.begin() + (k - below - 1), tmp.end());
+  return tmp[k - below - 1];
+}
+
+/// The SparseGPT sweep over the columns, on WT = W^T (cols x rows,
+/// row-major: a column of W is contiguous, so the per-block work runs
+/// along the rows in SIMD) with U in T. keepT is the mask, transposed.
+template <typename T>
+void sweepColumns(std::vector<T> &WT, int64_t rows, int64_t cols,
+                  const std::vector<T> &U, const std::vector<uint8_t> &dead,
+                  const std::vector<int64_t> &blockZeros,
+                  const SparseGPTOptions &options,
+                  std::vector<uint8_t> &keepT) {
+  const int64_t bs = std::max<int64_t>(options.blockSize, 1);
+  const int64_t numBlocks = (cols + bs - 1) / bs;
+  const unsigned threads = std::max(1u, options.threads);
+  const int64_t nmN = options.nmN, nmM = options.nmM;
+  std::vector<T> diag(cols);
+  for (int64_t c = 0; c < cols; ++c)
+    diag[c] = U[c * cols + c];
+  // Updates are lazy at two levels: a block's errors reach the rest of its
+  // super-block (up to 128 columns) right after the block, and the columns
+  // past the super-block once per super-block, as one GEMM with k = the
+  // super-block's width (a k of 16 leaves the GEMM far from peak). The
+  // same sums as applying each block's update to every later column.
+  const int64_t superBlocks = std::max<int64_t>(1, 128 / bs);
+  // ErrT: the errors of the current super-block, one row per column.
+  std::vector<T> errT(superBlocks * bs * rows);
+  std::vector<T> scores, tmp;
+  for (int64_t b = 0; b < numBlocks; ++b) {
+    const int64_t i1 = b * bs, i2 = std::min(cols, i1 + bs), count = i2 - i1;
+    const int64_t s1 = b / superBlocks * superBlocks * bs;
+    const int64_t s2 = std::min(cols, s1 + superBlocks * bs);
+    T *wb = &WT[i1 * rows];
+    uint8_t *kb = &keepT[i1 * rows];
+
+    if (nmM == 0 && blockZeros[b] > 0) {
+      // Mask for the whole block: the lowest (w^2 / [U]_qq^2, r, j), dead
+      // inputs first.
+      scores.resize(count * rows);
+      for (int64_t j = 0; j < count; ++j) {
+        const T d2 = diag[i1 + j] * diag[i1 + j];
+        const T *w = wb + j * rows;
+        T *s = &scores[j * rows];
+        if (dead[i1 + j])
+          std::fill(s, s + rows, T(-1));
+        else
+          for (int64_t r = 0; r < rows; ++r)
+            s[r] = w[r] * w[r] / d2;
+      }
+      const int64_t k = blockZeros[b], total = count * rows;
+      if (k >= total) {
+        std::fill(kb, kb + total, 0);
+      } else {
+        const T kth = kthSmallest(scores.data(), total, k, tmp);
+        int64_t less = 0;
+        for (int64_t i = 0; i < total; ++i) {
+          bool lower = scores[i] < kth;
+          less += lower;
+          if (lower)
+            kb[i] = 0;
+        }
+        // Ties at the k-th score: the first in (row, column) order.
+        int64_t ties = k - less;
+        for (int64_t r = 0; r < rows && ties > 0; ++r)
+          for (int64_t j = 0; j < count && ties > 0; ++j)
+            if (scores[j * rows + r] == kth) {
+              kb[j * rows + r] = 0;
+              --ties;
+            }
+      }
+    }
+    // The rows are independent within a block (N:M chooses each row's
+    // groups on its own updated weights): chunks of rows, each a few KiB
+    // per column, through the block's columns.
+    T *eb = &errT[(i1 - s1) * rows];
+    dense::parallelFor(
+        threads, (rows + 255) / 256,
+        [&](int64_t c0, int64_t c1) {
+          const int64_t r0 = c0 * 256, r1 = std::min(rows, c1 * 256);
+          for (int64_t j = 0; j < count; ++j) {
+            const int64_t c = i1 + j;
+            T *w = wb + j * rows;
+            uint8_t *kr = kb + j * rows;
+            if (nmM != 0 && c % nmM == 0 && c + nmM <= cols) {
+              // N:M: choose this group's mask now, on the updated weights
+              // (a group past the block reads weights that have not had
+              // this block's updates yet): its nmM - nmN lowest
+              // (w^2 / [U]_qq^2, column).
+              std::vector<T> score(nmM);
+              std::vector<uint8_t> taken(nmM);
+              for (int64_t r = r0; r < r1; ++r) {
+                for (int64_t g = 0; g < nmM; ++g) {
+                  T v = WT[(c + g) * rows + r], d = diag[c + g];
+                  score[g] = dead[c + g] ? T(-1) : v * v / (d * d);
+                  taken[g] = 0;
+                }
+                for (int64_t p = 0; p < nmM - nmN; ++p) {
+                  int64_t lo = -1;
+                  for (int64_t g = 0; g < nmM; ++g)
+                    if (!taken[g] && (lo < 0 || score[g] < score[lo]))
+                      lo = g;
+                  taken[lo] = 1;
+                  keepT[(c + lo) * rows + r] = 0;
+                }
+              }
+            }
+            const T d = diag[c];
+            T *e = eb + j * rows;
+            for (int64_t r = r0; r < r1; ++r) {
+              const T q = kr[r] ? w[r] : T(0);
+              e[r] = (w[r] - q) / d;
+              w[r] = q;
+            }
+            // Update the remaining columns of the block.
+            for (int64_t t = c + 1; t < i2; ++t) {
+              const T u = U[c * cols + t];
+              T *wt = &WT[t * rows];
+              for (int64_t r = r0; r < r1; ++r)
+                wt[r] -= e[r] * u;
+            }
+          }
+        });
+    // WT[i2:s2] -= U[i1:i2, i2:s2]^T ErrT[i1:i2], and at the end of the
+    // super-block WT[s2:] -= U[s1:s2, s2:]^T ErrT[s1:s2].
+    if (i2 < s2)
+      dense::gemm<T>(true, false, s2 - i2, rows, count, T(-1),
+                     &U[i1 * cols + i2], cols, eb, rows, T(1), &WT[i2 * rows],
+                     rows);
+    if (i2 == s2 && s2 < cols)
+      dense::gemm<T>(true, false, cols - s2, rows, s2 - s1, T(-1),
+                     &U[s1 * cols + s2], cols, errT.data(), rows, T(1),
+                     &WT[s2 * rows], rows);
+  }
+}
+
+/// dst (cols x rows) = src (rows x cols)^T, converting, in tiles.
+template <typename D, typename S>
+void transpose(const S *src, int64_t rows, int64_t cols, D *dst) {
+  constexpr int64_t tile = 32;
+  for (int64_t c0 = 0; c0 < cols; c0 += tile)
+    for (int64_t r0 = 0; r0 < rows; r0 += tile) {
+      const int64_t c1 = std::min(cols, c0 + tile), r1 = std::min(rows, r0 + tile);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t r = r0; r < r1; ++r)
+          dst[c * rows + r] = D(src[r * cols + c]);
+    }
+}
+
+template <typename T>
+Matrix sparseGPTIn(const Matrix &input, const DampedGram &H,
+                   const SparseGPTOptions &options, bool *failed) {
+  const int64_t rows = input.rows, cols = input.cols;
+  std::vector<T> U;
+  bool ok;
+  if constexpr (std::is_same_v<T, float>) {
+    // Float first; double (with its retry) where float cannot factor H.
+    ok = inverseFactorUpper(H, 0.0, U) == FactorStatus::Ok;
+    if (!ok) {
+      std::vector<double> U64;
+      ok = inverseFactorUpperF64(H, U64);
+      U.assign(U64.begin(), U64.end());
+      ok = ok && allFinite(U);
+    }
+  } else {
+    ok = inverseFactorUpperF64(H, U);
+  }
+  if (!ok) {
     if (failed)
       *failed = true;
     return input;
@@ -143,127 +391,376 @@ Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
     }
   }
 
-  std::vector<uint8_t> keep(rows * cols, 1);
-  // Updates are lazy at two levels: a block's errors reach the rest of its
-  // super-block (up to 128 columns) right after the block, and the columns
-  // past the super-block once per super-block, as one product with k = the
-  // super-block's width (a k of 16 leaves the GEMM far from peak). The
-  // same sums as applying each block's update to every later column.
-  const int64_t superBlocks = std::max<int64_t>(1, 128 / bs);
-  RowMatrix ErrS;
-  for (int64_t b = 0; b < numBlocks; ++b) {
-    const int64_t i1 = b * bs, i2 = std::min(cols, i1 + bs), count = i2 - i1;
-    const int64_t s1 = b / superBlocks * superBlocks * bs;
-    const int64_t s2 = std::min(cols, s1 + superBlocks * bs);
-    if (i1 == s1)
-      ErrS = RowMatrix::Zero(rows, s2 - s1);
-    RowMatrix W1 = W.block(0, i1, rows, count);
-    RowMatrix Err1 = RowMatrix::Zero(rows, count);
-    Eigen::MatrixXd U1 = U.block(i1, i1, count, count);
-
-    if (options.nmM == 0) {
-      // Mask for the whole block: lowest w^2 / [U]_qq^2; dead inputs first.
-      std::vector<std::tuple<double, int64_t>> order;
-      order.reserve(rows * count);
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < count; ++j) {
-          double d = U1(j, j);
-          double score = dead[i1 + j] ? -1.0 : W1(r, j) * W1(r, j) / (d * d);
-          order.emplace_back(score, r * cols + i1 + j);
-        }
-      int64_t k = blockZeros[b];
-      if (k < int64_t(order.size()))
-        std::nth_element(order.begin(), order.begin() + k, order.end());
-      for (int64_t i = 0; i < k; ++i)
-        keep[std::get<1>(order[i])] = 0;
-    }
-    for (int64_t j = 0; j < count; ++j) {
-      const int64_t c = i1 + j;
-      if (options.nmM != 0 && (c % options.nmM) == 0) {
-        // N:M: choose this group's mask now, on the updated weights.
-        int64_t width = std::min<int64_t>(options.nmM, cols - c);
-        for (int64_t r = 0; r < rows; ++r) {
-          std::vector<std::tuple<double, int64_t>> group;
-          for (int64_t g = 0; g < width; ++g) {
-            int64_t jj = j + g;
-            double score;
-            if (jj < count) {
-              double d = U1(jj, jj);
-              score = dead[c + g] ? -1.0 : W1(r, jj) * W1(r, jj) / (d * d);
-            } else {
-              double d = U(c + g, c + g);
-              score = dead[c + g] ? -1.0 : W(r, c + g) * W(r, c + g) / (d * d);
-            }
-            group.emplace_back(score, c + g);
-          }
-          std::sort(group.begin(), group.end());
-          int64_t prune = width == int64_t(options.nmM)
-                              ? int64_t(options.nmM - options.nmN)
-                              : 0;
-          for (int64_t g = 0; g < prune; ++g)
-            keep[r * cols + std::get<1>(group[g])] = 0;
-        }
-      }
-      const double d = U1(j, j);
-      for (int64_t r = 0; r < rows; ++r) {
-        double w = W1(r, j);
-        double q = keep[r * cols + c] ? w : 0.0;
-        double err = (w - q) / d;
-        // Update the remaining columns of the block.
-        for (int64_t jj = j + 1; jj < count; ++jj)
-          W1(r, jj) -= err * U1(j, jj);
-        W1(r, j) = q;
-        Err1(r, j) = err;
-      }
-    }
-    W.block(0, i1, rows, count) = W1;
-    // noalias: the products go straight into W (no temporary, 3x faster).
-    if (i2 < s2)
-      W.block(0, i2, rows, s2 - i2).noalias() -=
-          Err1 * U.block(i1, i2, count, s2 - i2);
-    ErrS.block(0, i1 - s1, rows, count) = Err1;
-    if (i2 == s2 && s2 < cols)
-      W.block(0, s2, rows, cols - s2).noalias() -=
-          ErrS * U.block(s1, s2, s2 - s1, cols - s2);
-  }
+  std::vector<T> WT(rows * cols);
+  transpose(input.data.data(), rows, cols, WT.data());
+  std::vector<uint8_t> keepT(rows * cols, 1);
+  sweepColumns(WT, rows, cols, U, H.dead, blockZeros, options, keepT);
+  for (int64_t i = 0; i < rows * cols; ++i)
+    if (!keepT[i])
+      WT[i] = T(0);
   Matrix out{rows, cols, std::vector<double>(rows * cols)};
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c)
-      out.at(r, c) = keep[r * cols + c] ? W(r, c) : 0.0;
+  transpose(WT.data(), cols, rows, out.data.data());
   return out;
 }
+} // namespace
 
-Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
-                             llvm::ArrayRef<double> gram, double damp) {
-  const int64_t cols = w.cols;
-  auto H = gramMap(gram, cols);
-  Matrix out{w.rows, cols, std::vector<double>(w.data.size(), 0.0)};
-  std::vector<int64_t> kept;
-  for (int64_t r = 0; r < w.rows; ++r) {
-    kept.clear();
+bool mlir::prune::denseKernelsUseOpenBLAS() { return dense::usesOpenBLAS(); }
+
+Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
+                              const SparseGPTOptions &options, bool *failed) {
+  if (failed)
+    *failed = false;
+  DampedGram H(gram, input.cols, options.damp);
+  dense::KernelThreads threads(options.threads);
+  if (useF32(options.precision, input.rows, input.cols))
+    return sparseGPTIn<float>(input, H, options, failed);
+  return sparseGPTIn<double>(input, H, options, failed);
+}
+
+//===----------------------------------------------------------------------===//
+// Least-squares refit
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The refit of one layer, dense steps in T.
+template <typename T> class LsqSolver {
+public:
+  LsqSolver(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
+            llvm::ArrayRef<double> gram, const LsqRefitOptions &options)
+      : w(w), keep(keep), gram(gram), options(options), rows(w.rows),
+        cols(w.cols), threads(std::max(1u, options.threads)),
+        out{w.rows, w.cols, std::vector<double>(w.data.size(), 0.0)} {}
+
+  Matrix run() {
+    const int64_t n = cols;
+    int64_t kmax = options.directMaxKept >= 0
+                       ? options.directMaxKept
+                       : int64_t(std::cbrt(48.0 * double(n) * double(n)));
+    std::vector<int64_t> direct, iterative;
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t k = std::count_if(keep.begin() + r * n, keep.begin() + (r + 1) * n,
+                                [](uint8_t v) { return v != 0; });
+      if (k == 0)
+        continue;
+      (k <= kmax ? direct : iterative).push_back(r);
+    }
+    H.assign(gram.begin(), gram.end());
+    dense::KernelThreads scope(threads);
+    solveDirect(direct);
+    solveIterative(iterative);
+    return std::move(out);
+  }
+
+private:
+  /// damp * mean(diag H[S,S]) of a row.
+  double rowShift(int64_t r) const {
+    double sum = 0;
+    int64_t k = 0;
+    for (int64_t c = 0; c < cols; ++c)
+      if (keep[r * cols + c]) {
+        sum += gram[c * cols + c];
+        ++k;
+      }
+    double mean = k ? sum / double(k) : 0.0;
+    return options.damp * (mean > 0 ? mean : 1.0);
+  }
+
+  /// Rows of W (in T), `count` of `ids` from `first`, into buf.
+  void gatherRows(const std::vector<int64_t> &ids, int64_t first,
+                  int64_t count, std::vector<T> &buf, bool pruned) const {
+    buf.resize(count * cols);
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t r = ids[first + i];
+      for (int64_t c = 0; c < cols; ++c) {
+        bool kept = keep[r * cols + c];
+        buf[i * cols + c] = T(pruned == !kept ? w.at(r, c) : 0.0);
+      }
+    }
+  }
+
+  /// Cholesky of H[S,S] + shift per row (rows split over the threads), the
+  /// right-hand sides (H w)[S] for a chunk of rows at once (a GEMM, or only
+  /// the kept entries when few are kept). Float solves get one step of
+  /// iterative refinement and fall back to double when the float
+  /// factorization fails.
+  void solveDirect(const std::vector<int64_t> &ids) {
+    const int64_t chunk = 512;
+    std::vector<T> Wc, B;
+    for (int64_t first = 0; first < int64_t(ids.size()); first += chunk) {
+      const int64_t m = std::min<int64_t>(chunk, ids.size() - first);
+      Wc.resize(m * cols); // all of w: (H w)[S]
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t c = 0; c < cols; ++c)
+          Wc[i * cols + c] = T(w.at(ids[first + i], c));
+      B.resize(m * cols);
+      int64_t kept = 0;
+      for (int64_t i = 0; i < m; ++i)
+        kept += std::count_if(&keep[ids[first + i] * cols],
+                              &keep[ids[first + i] * cols] + cols,
+                              [](uint8_t v) { return v != 0; });
+      if (kept * 4 >= m * cols) {
+        dense::gemm<T>(false, false, m, cols, cols, T(1), Wc.data(), cols,
+                       H.data(), cols, T(0), B.data(), cols);
+      } else {
+        // Few kept: only (H w)[S], as dot products of H's rows (H is
+        // symmetric) with w, in groups of rows that share each row of H
+        // while it is in cache (a tenth of the GEMM's work at 90 %).
+        constexpr int64_t group = 64;
+        dense::KernelThreads single(1); // our threads below
+        dense::parallelFor(threads, (m + group - 1) / group,
+                           [&](int64_t g0, int64_t g1) {
+          for (int64_t i0 = g0 * group; i0 < std::min(m, g1 * group);
+               i0 += group) {
+            const int64_t i1 = std::min(m, i0 + group);
+            for (int64_t c = 0; c < cols; ++c) {
+              const T *h = &H[c * cols];
+              for (int64_t i = i0; i < i1; ++i)
+                if (keep[ids[first + i] * cols + c])
+                  B[i * cols + c] = dense::dot<T>(cols, h, &Wc[i * cols]);
+            }
+          }
+        });
+      }
+      dense::KernelThreads single(1); // our threads below
+      dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
+        std::vector<int64_t> S;
+        std::vector<T> A, G, x;
+        std::vector<double> A64;
+        for (int64_t i = i0; i < i1; ++i)
+          solveRow(ids[first + i], &B[i * cols], S, A, G, x, A64);
+      });
+    }
+  }
+
+  void solveRow(int64_t r, const T *b, std::vector<int64_t> &S,
+                std::vector<T> &A, std::vector<T> &G, std::vector<T> &x,
+                std::vector<double> &A64) {
+    S.clear();
     for (int64_t c = 0; c < cols; ++c)
       if (keep[r * cols + c])
-        kept.push_back(c);
-    if (kept.empty())
-      continue;
-    const int64_t k = kept.size();
-    Eigen::MatrixXd A(k, k);
-    Eigen::VectorXd rhs(k);
-    Eigen::Map<const Eigen::VectorXd> wr(&w.data[r * cols], cols);
-    for (int64_t a = 0; a < k; ++a) {
-      for (int64_t b = 0; b < k; ++b)
-        A(a, b) = H(kept[a], kept[b]);
-      rhs(a) = H.row(kept[a]).dot(wr);
+        S.push_back(c);
+    const int64_t k = S.size();
+    const double shift = rowShift(r);
+    // The lower triangle of H[S,S] + shift (rows of H in increasing
+    // column order: the gather is the cost of a small solve).
+    auto gather = [&](const auto *h, auto &M) {
+      using E = typename std::decay_t<decltype(M)>::value_type;
+      M.resize(k * k);
+      for (int64_t a = 0; a < k; ++a) {
+        const auto *row = &h[S[a] * cols];
+        E *m = &M[a * k];
+        for (int64_t c = 0; c < a; ++c)
+          m[c] = E(row[S[c]]);
+        m[a] = E(double(row[S[a]]) + shift);
+      }
+    };
+    if constexpr (std::is_same_v<T, float>) {
+      gather(H.data(), G);
+      A = G;
+      if (dense::choleskyLower<float>(k, A.data(), k)) {
+        x.resize(k);
+        for (int64_t a = 0; a < k; ++a)
+          x[a] = b[S[a]];
+        dense::choleskySolve<float>(k, A.data(), k, x.data());
+        // One step of iterative refinement (residual in double against the
+        // float H[S,S]): corrects the rounding of the float factorization,
+        // which grows with k and the conditioning.
+        std::vector<double> res(k, 0.0);
+        for (int64_t a = 0; a < k; ++a) {
+          // Row a of the lower triangle: a dot product with x (row a of
+          // G x) and an axpy (its transpose's contributions to rows < a).
+          const float *g = &G[a * k];
+          const double xa = double(x[a]);
+          double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          int64_t c = 0;
+          for (; c + 4 <= a; c += 4) {
+            s0 += double(g[c]) * double(x[c]);
+            s1 += double(g[c + 1]) * double(x[c + 1]);
+            s2 += double(g[c + 2]) * double(x[c + 2]);
+            s3 += double(g[c + 3]) * double(x[c + 3]);
+          }
+          for (; c < a; ++c)
+            s0 += double(g[c]) * double(x[c]);
+          for (c = 0; c < a; ++c)
+            res[c] -= double(g[c]) * xa;
+          res[a] += double(b[S[a]]) - double(g[a]) * xa - (s0 + s1) - (s2 + s3);
+        }
+        std::vector<float> d(res.begin(), res.end());
+        dense::choleskySolve<float>(k, A.data(), k, d.data());
+        bool finite = true;
+        for (int64_t a = 0; a < k; ++a) {
+          double v = double(x[a]) + double(d[a]);
+          finite = finite && std::isfinite(v);
+          out.at(r, S[a]) = v;
+        }
+        if (finite)
+          return;
+      }
     }
-    double mean = A.diagonal().mean();
-    A.diagonal().array() += damp * (mean > 0 ? mean : 1.0);
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(A);
-    Eigen::VectorXd x = ldlt.solve(rhs);
-    bool ok = ldlt.info() == Eigen::Success && x.allFinite();
+    // Double (and the float path's fallback).
+    gather(gram.data(), A64);
+    bool ok = dense::choleskyLower<double>(k, A64.data(), k);
+    std::vector<double> x64(k);
+    if (ok) {
+      for (int64_t a = 0; a < k; ++a)
+        x64[a] = double(b[S[a]]);
+      dense::choleskySolve<double>(k, A64.data(), k, x64.data());
+      ok = std::all_of(x64.begin(), x64.end(),
+                       [](double v) { return std::isfinite(v); });
+    }
     for (int64_t a = 0; a < k; ++a)
-      out.at(r, kept[a]) = ok ? x(a) : w.at(r, kept[a]);
+      out.at(r, S[a]) = ok ? x64[a] : w.at(r, S[a]);
   }
-  return out;
+
+  /// Preconditioned (Jacobi) conjugate gradients on H[S,S] w'_S = (H w)[S]
+  /// for a chunk of rows at once: each iteration is one GEMM P H over the
+  /// rows still running (a row's direction P is zero off its kept set);
+  /// rows that have converged leave the GEMM.
+  void solveIterative(const std::vector<int64_t> &ids) {
+    const int64_t n = cols;
+    const int64_t chunk = std::max<int64_t>(
+        64, std::min<int64_t>(1024, (int64_t(1) << 26) / std::max<int64_t>(n, 1)));
+    std::vector<double> diag(n);
+    for (int64_t c = 0; c < n; ++c)
+      diag[c] = gram[c * n + c];
+    for (int64_t first = 0; first < int64_t(ids.size()); first += chunk) {
+      const int64_t m = std::min<int64_t>(chunk, ids.size() - first);
+      std::vector<T> X, R, P, Q;
+      gatherRows(ids, first, m, X, /*pruned=*/false); // w on S: the start
+      gatherRows(ids, first, m, P, /*pruned=*/true);  // w off S
+      Q.resize(m * n);
+      dense::gemm<T>(false, false, m, n, n, T(1), P.data(), n, H.data(), n,
+                     T(0), Q.data(), n);
+      // Per active slot: its row, shift, rho = r.z, objective, stall count.
+      std::vector<int64_t> row(m);
+      std::vector<double> shift(m), rho(m), objective(m);
+      std::vector<int> quiet(m, 0);
+      R.assign(m * n, T(0));
+      dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          row[i] = ids[first + i];
+          shift[i] = rowShift(row[i]);
+          const uint8_t *kr = &keep[row[i] * n];
+          T *x = &X[i * n], *res = &R[i * n], *p = &P[i * n];
+          const T *q = &Q[i * n];
+          // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
+          // CG lowers by alpha * rho per step.
+          double f = 0, rz = 0;
+          for (int64_t c = 0; c < n; ++c) {
+            f += double(p[c]) * double(q[c]);
+            if (kr[c]) {
+              f += shift[i] * double(x[c]) * double(x[c]);
+              // r = (H (w - x))_S - shift x, z = r / (H_cc + shift).
+              res[c] = T(double(q[c]) - shift[i] * double(x[c]));
+              double z = double(res[c]) * inverseDiag(diag[c], shift[i]);
+              rz += double(res[c]) * z;
+              p[c] = T(z);
+            } else {
+              p[c] = T(0);
+            }
+          }
+          objective[i] = f;
+          rho[i] = rz;
+        }
+      });
+      int64_t active = m;
+      std::vector<uint8_t> done(m);
+      for (int64_t it = 0; it < options.maxIterations && active > 0; ++it) {
+        dense::gemm<T>(false, false, active, n, n, T(1), P.data(), n, H.data(),
+                       n, T(0), Q.data(), n);
+        dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i)
+            done[i] = step(&X[i * n], &R[i * n], &P[i * n], &Q[i * n],
+                           &keep[row[i] * n], diag, shift[i], rho[i],
+                           objective[i], quiet[i]);
+        });
+        // Converged rows leave: the last active slot moves into theirs.
+        for (int64_t i = 0; i < active;) {
+          if (!done[i]) {
+            ++i;
+            continue;
+          }
+          writeRow(row[i], &X[i * n]);
+          int64_t last = active - 1;
+          if (i != last) {
+            std::copy_n(&X[last * n], n, &X[i * n]);
+            std::copy_n(&R[last * n], n, &R[i * n]);
+            std::copy_n(&P[last * n], n, &P[i * n]);
+            row[i] = row[last];
+            shift[i] = shift[last];
+            rho[i] = rho[last];
+            objective[i] = objective[last];
+            quiet[i] = quiet[last];
+            done[i] = done[last];
+          }
+          --active;
+        }
+      }
+      for (int64_t i = 0; i < active; ++i)
+        writeRow(row[i], &X[i * n]);
+    }
+  }
+
+  static double inverseDiag(double d, double shift) {
+    return d + shift > 0 ? 1.0 / (d + shift) : 1.0;
+  }
+
+  /// One CG step of a row given q = p H; true when the row has converged.
+  bool step(T *x, T *r, T *p, const T *q, const uint8_t *kr,
+            const std::vector<double> &diag, double shift, double &rho,
+            double &objective, int &quiet) const {
+    const int64_t n = cols;
+    double pq = 0;
+    for (int64_t c = 0; c < n; ++c)
+      if (kr[c])
+        pq += double(p[c]) * (double(q[c]) + shift * double(p[c]));
+    if (!(pq > 0) || !(rho > 0))
+      return true;
+    const double alpha = rho / pq;
+    double rz = 0;
+    for (int64_t c = 0; c < n; ++c) {
+      if (!kr[c])
+        continue;
+      x[c] = T(double(x[c]) + alpha * double(p[c]));
+      r[c] = T(double(r[c]) - alpha * (double(q[c]) + shift * double(p[c])));
+      rz += double(r[c]) * double(r[c]) * inverseDiag(diag[c], shift);
+    }
+    // The step lowers the objective by alpha * rho.
+    const double decrease = alpha * rho;
+    objective = std::max(objective - decrease, 0.0);
+    const double beta = rz / rho;
+    rho = rz;
+    for (int64_t c = 0; c < n; ++c)
+      if (kr[c])
+        p[c] = T(double(r[c]) * inverseDiag(diag[c], shift) +
+                 beta * double(p[c]));
+    quiet = decrease <= options.tolerance * objective ? quiet + 1 : 0;
+    return quiet >= 2 || !(rz > 0);
+  }
+
+  void writeRow(int64_t r, const T *x) {
+    for (int64_t c = 0; c < cols; ++c)
+      if (keep[r * cols + c])
+        out.at(r, c) = std::isfinite(double(x[c])) ? double(x[c]) : w.at(r, c);
+  }
+
+  const Matrix &w;
+  llvm::ArrayRef<uint8_t> keep;
+  llvm::ArrayRef<double> gram;
+  const LsqRefitOptions &options;
+  const int64_t rows, cols;
+  const unsigned threads;
+  Matrix out;
+  std::vector<T> H; ///< gram in T
+};
+} // namespace
+
+Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
+                             llvm::ArrayRef<double> gram,
+                             const LsqRefitOptions &options) {
+  if (useF32(options.precision, w.rows, w.cols))
+    return LsqSolver<float>(w, keep, gram, options).run();
+  return LsqSolver<double>(w, keep, gram, options).run();
 }
 
 namespace {

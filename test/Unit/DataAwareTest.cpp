@@ -6,10 +6,12 @@
 
 #include "prune-opt/Criteria/Criteria.h"
 #include "prune-opt/Criteria/DataAware.h"
+#include "prune-opt/Criteria/Gram.h"
 
 #include <Eigen/Dense>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -58,6 +60,114 @@ double loss(const Calib &c, const Matrix &w, const Matrix &w2) {
 
 int64_t zeros(const Matrix &w) {
   return std::count(w.data.begin(), w.data.end(), 0.0);
+}
+
+/// Harder calibration data: a common low-rank part and per-input scales
+/// over three orders of magnitude (as in transformer activations).
+Calib makeSkewedCalib(int64_t n, int64_t cols, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<double> normal;
+  const int64_t rank = std::max<int64_t>(1, cols / 8);
+  Eigen::MatrixXd Z(n, cols), Y(n, rank), M(rank, cols);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      Z(i, j) = normal(gen);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < rank; ++j)
+      Y(i, j) = normal(gen);
+  for (int64_t i = 0; i < rank; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      M(i, j) = 0.5 * normal(gen);
+  Calib c{Z + Y * M, {}};
+  for (int64_t j = 0; j < cols; ++j)
+    c.X.col(j) *= std::exp(normal(gen)) * (j % 17 == 0 ? 20.0 : 1.0);
+  Eigen::MatrixXd H = c.X.transpose() * c.X;
+  c.gram.assign(H.data(), H.data() + cols * cols);
+  return c;
+}
+
+/// SparseGPT without lazy updates or the reversed factorization: U from
+/// the Cholesky of the explicit inverse, every column's update applied to
+/// all later columns at once; the same masks (per block for unstructured,
+/// per group on the updated weights for N:M) and the same zero counts.
+Matrix referenceSparseGPT(const Matrix &w, const std::vector<double> &gram,
+                          const SparseGPTOptions &opts) {
+  const int64_t rows = w.rows, cols = w.cols;
+  Eigen::MatrixXd H =
+      Eigen::Map<const Eigen::MatrixXd>(gram.data(), cols, cols);
+  std::vector<uint8_t> dead(cols, 0);
+  for (int64_t c = 0; c < cols; ++c)
+    if (!(H(c, c) > 0)) {
+      dead[c] = 1;
+      H.row(c).setZero();
+      H.col(c).setZero();
+      H(c, c) = 1;
+    }
+  H.diagonal().array() += opts.damp * H.diagonal().mean();
+  Eigen::MatrixXd Hinv = H.llt().solve(Eigen::MatrixXd::Identity(cols, cols));
+  Eigen::MatrixXd U = Hinv.llt().matrixU();
+  Eigen::MatrixXd W(rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      W(r, c) = w.at(r, c);
+  const int64_t bs = opts.blockSize, numBlocks = (cols + bs - 1) / bs;
+  std::vector<int64_t> blockZeros(numBlocks, 0);
+  if (opts.nmM == 0) {
+    int64_t total = targetZeros(rows * cols, opts.sparsity), assigned = 0;
+    for (int64_t b = 0; b < numBlocks; ++b) {
+      blockZeros[b] = total * std::min(bs, cols - b * bs) / cols;
+      assigned += blockZeros[b];
+    }
+    for (int64_t b = 0; assigned < total; b = (b + 1) % numBlocks)
+      if (blockZeros[b] < rows * std::min(bs, cols - b * bs)) {
+        ++blockZeros[b];
+        ++assigned;
+      }
+  }
+  auto score = [&](int64_t r, int64_t c) {
+    return dead[c] ? -1.0 : W(r, c) * W(r, c) / (U(c, c) * U(c, c));
+  };
+  std::vector<uint8_t> keep(rows * cols, 1);
+  for (int64_t b = 0; b < numBlocks; ++b) {
+    const int64_t i1 = b * bs, i2 = std::min(cols, i1 + bs);
+    if (opts.nmM == 0) {
+      std::vector<std::pair<double, int64_t>> order;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = i1; c < i2; ++c)
+          order.emplace_back(score(r, c), r * cols + c);
+      std::sort(order.begin(), order.end());
+      for (int64_t i = 0; i < blockZeros[b]; ++i)
+        keep[order[i].second] = 0;
+    }
+    for (int64_t c = i1; c < i2; ++c) {
+      for (int64_t r = 0; r < rows; ++r) {
+        if (opts.nmM != 0 && c % opts.nmM == 0) {
+          std::vector<std::pair<double, int64_t>> group;
+          for (int64_t g = 0; g < int64_t(opts.nmM); ++g)
+            group.emplace_back(score(r, c + g), c + g);
+          std::sort(group.begin(), group.end());
+          for (unsigned g = 0; g < opts.nmM - opts.nmN; ++g)
+            keep[r * cols + group[g].second] = 0;
+        }
+        double q = keep[r * cols + c] ? W(r, c) : 0.0;
+        double err = (W(r, c) - q) / U(c, c);
+        W.row(r).tail(cols - c - 1) -= err * U.row(c).tail(cols - c - 1);
+        W(r, c) = q;
+      }
+    }
+  }
+  Matrix out{rows, cols, std::vector<double>(rows * cols)};
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      out.at(r, c) = keep[r * cols + c] ? W(r, c) : 0.0;
+  return out;
+}
+
+/// Keep-mask of the lowest |w| * ||X_j|| per row (Wanda) at sparsity s.
+std::vector<uint8_t> wandaMask(const Matrix &w, const std::vector<double> &gram,
+                               double s) {
+  Matrix scores{w.rows, w.cols, wandaScores(w, gram)};
+  return selectLowestPerRow(scores, targetZeros(w.cols, s));
 }
 } // namespace
 
@@ -208,4 +318,151 @@ TEST(DataAware, ExactOBSExactCountAndBeatsSparseGPT) {
     // approximation on these problems.
     EXPECT_LT(loss(c, w, exact), loss(c, w, approx)) << "sparsity " << s;
   }
+}
+
+TEST(DataAware, SparseGPTMatchesUnblockedReference) {
+  // Lazy two-level updates (super-blocks of 128 columns), the reversed
+  // factorization and the column-major sweep give the reference's weights.
+  Calib c = makeSkewedCalib(600, 200, 21);
+  c.gram[7 * 200 + 7] = 0.0; // a dead input (its row/column: zero)
+  for (int64_t j = 0; j < 200; ++j)
+    c.gram[7 * 200 + j] = c.gram[j * 200 + 7] = 0.0;
+  Matrix w = randomWeights(24, 200, 22);
+  for (int64_t bs : {8, 16, 40}) {
+    for (double s : {0.5, 0.9}) {
+      SparseGPTOptions opts;
+      opts.sparsity = s;
+      opts.blockSize = bs;
+      opts.precision = DensePrecision::F64;
+      Matrix got = sparseGPT(w, c.gram, opts);
+      Matrix want = referenceSparseGPT(w, c.gram, opts);
+      double scale = 0;
+      for (double v : want.data)
+        scale = std::max(scale, std::fabs(v));
+      for (size_t i = 0; i < got.data.size(); ++i)
+        ASSERT_NEAR(got.data[i], want.data[i], 1e-9 * scale)
+            << "block " << bs << " sparsity " << s << " element " << i;
+    }
+    SparseGPTOptions nm;
+    nm.nmN = 2;
+    nm.nmM = 4;
+    nm.blockSize = bs;
+    nm.precision = DensePrecision::F64;
+    Matrix got = sparseGPT(w, c.gram, nm);
+    Matrix want = referenceSparseGPT(w, c.gram, nm);
+    for (size_t i = 0; i < got.data.size(); ++i)
+      ASSERT_NEAR(got.data[i], want.data[i], 1e-9) << "2:4, block " << bs;
+  }
+}
+
+TEST(DataAware, SparseGPTFloatIsCloseToDouble) {
+  Calib c = makeSkewedCalib(800, 256, 23);
+  Matrix w = randomWeights(48, 256, 24);
+  for (unsigned nmM : {0u, 4u}) {
+    SparseGPTOptions opts;
+    opts.sparsity = 0.7;
+    opts.nmN = nmM ? 2 : 0;
+    opts.nmM = nmM;
+    opts.precision = DensePrecision::F64;
+    Matrix f64 = sparseGPT(w, c.gram, opts);
+    opts.precision = DensePrecision::F32;
+    Matrix f32 = sparseGPT(w, c.gram, opts);
+    EXPECT_EQ(zeros(f32), zeros(f64));
+    int64_t sameMask = 0;
+    for (size_t i = 0; i < f64.data.size(); ++i)
+      sameMask += (f32.data[i] == 0.0) == (f64.data[i] == 0.0);
+    EXPECT_GE(sameMask, int64_t(0.99 * f64.data.size())) << "m " << nmM;
+    double l64 = loss(c, w, f64), l32 = loss(c, w, f32);
+    EXPECT_NEAR(l32, l64, 1e-2 * l64) << "m " << nmM;
+  }
+}
+
+TEST(DataAware, SparseGPTThreadsGiveTheSameWeights) {
+  // Up to rounding: OpenBLAS's threaded factorization and GEMMs sum in
+  // another order.
+  Calib c = makeSkewedCalib(500, 160, 25);
+  Matrix w = randomWeights(300, 160, 26);
+  for (DensePrecision p : {DensePrecision::F64, DensePrecision::F32})
+    for (unsigned nmM : {0u, 4u}) {
+      SparseGPTOptions opts;
+      opts.sparsity = 0.6;
+      opts.nmN = nmM ? 2 : 0;
+      opts.nmM = nmM;
+      opts.precision = p;
+      Matrix one = sparseGPT(w, c.gram, opts);
+      opts.threads = 2;
+      Matrix two = sparseGPT(w, c.gram, opts);
+      double tol = p == DensePrecision::F64 ? 1e-9 : 1e-3;
+      int64_t sameMask = 0;
+      for (size_t i = 0; i < one.data.size(); ++i)
+        sameMask += (one.data[i] == 0.0) == (two.data[i] == 0.0);
+      EXPECT_GE(sameMask, int64_t(0.999 * one.data.size()));
+      double l1 = loss(c, w, one), l2 = loss(c, w, two);
+      EXPECT_NEAR(l2, l1, tol * l1);
+    }
+}
+
+TEST(DataAware, LsqRefitIterativeAndFloatMatchTheExactObjective) {
+  // The least-squares objective ||X (w - w')||^2 of every solver path is
+  // within 1e-3 (relative) of the exact solution's: conjugate gradients
+  // (float and double) and the float direct solves.
+  Calib c = makeSkewedCalib(700, 192, 27);
+  Matrix w = randomWeights(40, 192, 28);
+  for (double s : {0.5, 0.75, 0.9}) {
+    std::vector<uint8_t> keep = wandaMask(w, c.gram, s);
+    LsqRefitOptions exact;
+    exact.precision = DensePrecision::F64;
+    exact.directMaxKept = w.cols;
+    Matrix best = lsqRefit(w, keep, c.gram, exact);
+    double opt = loss(c, w, best);
+    Matrix masked = w;
+    for (size_t i = 0; i < keep.size(); ++i)
+      masked.data[i] *= keep[i];
+    EXPECT_LT(opt, loss(c, w, masked));
+    for (DensePrecision p : {DensePrecision::F64, DensePrecision::F32})
+      for (int64_t directMax : {int64_t(0), w.cols}) {
+        LsqRefitOptions o;
+        o.precision = p;
+        o.directMaxKept = directMax;
+        o.threads = directMax ? 2 : 1;
+        Matrix got = lsqRefit(w, keep, c.gram, o);
+        for (size_t i = 0; i < keep.size(); ++i)
+          if (!keep[i])
+            ASSERT_EQ(got.data[i], 0.0);
+        double gap = (loss(c, w, got) - opt) / opt;
+        EXPECT_LT(gap, 1e-3) << "sparsity " << s << (directMax ? " direct" : " CG")
+                             << (p == DensePrecision::F32 ? " f32" : " f64");
+        EXPECT_GT(gap, -1e-6);
+      }
+  }
+}
+
+TEST(DataAware, GramAccumulatorMatchesTheDoubleSum) {
+  const int64_t cols = 37;
+  std::mt19937 gen(29);
+  std::normal_distribution<float> normal;
+  std::vector<float> x;
+  Eigen::MatrixXd want = Eigen::MatrixXd::Zero(cols, cols);
+  GramAccumulator acc(cols);
+  // Blocks above and below the stage size, past one float flush.
+  int64_t total = 0;
+  for (int64_t rows : {1, 5, 300, 7, 4000, 20000, 3}) {
+    x.resize(rows * cols);
+    for (float &v : x)
+      v = normal(gen) + 3.0f;
+    acc.add(x.data(), rows);
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
+                                   Eigen::RowMajor>>
+        X(x.data(), rows, cols);
+    Eigen::MatrixXd Xd = X.cast<double>();
+    want += Xd.transpose() * Xd;
+    total += rows;
+  }
+  EXPECT_EQ(acc.rows(), total);
+  std::vector<double> got = acc.gram();
+  for (int64_t i = 0; i < cols; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      EXPECT_EQ(got[i * cols + j], got[j * cols + i]);
+      EXPECT_NEAR(got[i * cols + j], want(i, j), 1e-6 * want(i, i));
+    }
 }

@@ -6,7 +6,9 @@
 //
 // Criteria for a layer W[rows = outputs, cols = inputs] whose inputs were
 // observed on calibration data: H = X^T X (cols x cols, summed over all
-// calibration rows of X). Plain C++ with Eigen, float64 throughout.
+// calibration rows of X). Plain C++; the O(n^3) steps of sparseGPT and
+// lsqRefit run BLAS-3 / LAPACK kernels (OpenBLAS when built with
+// PRUNE_OPT_USE_OPENBLAS, else Eigen), in float for large layers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +41,22 @@ std::vector<double> wandaScores(const Matrix &w, llvm::ArrayRef<double> gram);
 std::vector<uint8_t> selectLowestPerRow(const Matrix &scores,
                                         int64_t zerosPerRow);
 
+/// Arithmetic of the dense O(n^3) steps (factorizations, GEMMs).
+enum class DensePrecision {
+  /// F32 when the layer's rows * cols^2 is at least autoF32Work(), F64
+  /// below (small layers cost little either way).
+  Auto,
+  F32, ///< float (SparseGPT's reference precision): half the time of F64.
+  F64,
+};
+
+/// The rows * cols^2 from which DensePrecision::Auto means F32.
+constexpr double autoF32Work() { return double(1 << 30); }
+
+/// True when the dense kernels run OpenBLAS (PRUNE_OPT_USE_OPENBLAS), false
+/// when they run Eigen.
+bool denseKernelsUseOpenBLAS();
+
 /// Options of the OBS / SparseGPT solver.
 struct SparseGPTOptions {
   double sparsity = 0.5;  ///< Unstructured target (ignored when nmM > 0).
@@ -51,6 +69,12 @@ struct SparseGPTOptions {
   /// Unstructured layers with at most this many inputs use exactOBS
   /// instead (0: never).
   int64_t exactMaxCols = 0;
+  /// Threads of the factorization, the lazy-update GEMMs and the per-row
+  /// work of each block.
+  unsigned threads = 1;
+  /// F32: the Cholesky factor of H^-1 in float (in double if the float
+  /// factorization fails) and the sweep over the columns in float.
+  DensePrecision precision = DensePrecision::Auto;
 };
 
 /// Optimal Brain Surgeon on the layer-wise loss ||W X^T - W' X^T||^2 as in
@@ -77,12 +101,42 @@ Matrix sparseGPT(const Matrix &w, llvm::ArrayRef<double> gram,
 Matrix exactOBS(const Matrix &w, llvm::ArrayRef<double> gram, double sparsity,
                 double damp = 0.01, bool *failed = nullptr);
 
+/// Options of lsqRefit.
+struct LsqRefitOptions {
+  /// Added to the diagonal of H[S,S]: damp * mean(diag H[S,S]).
+  double damp = 1e-6;
+  /// Threads of the GEMMs, factorizations and per-row solves.
+  unsigned threads = 1;
+  DensePrecision precision = DensePrecision::Auto;
+  /// Rows keeping at most this many weights are solved directly (Cholesky
+  /// of H[S,S], k^3/3 flops for k kept); rows keeping more run batched
+  /// conjugate gradients (one GEMM with H per iteration for all of them).
+  /// Negative: the cost model's crossover, cbrt(48 * cols^2).
+  int64_t directMaxKept = -1;
+  /// CG: a row stops when each of its last two iterations lowered its
+  /// objective by at most `tolerance` times the objective; the remaining
+  /// gap to the exact solution is then a small multiple of that (measured
+  /// 2-6x: the default keeps the relative objective within ~1e-3 of the
+  /// exact solution, DataAwareTest pins it).
+  double tolerance = 1e-4;
+  int64_t maxIterations = 1000; ///< CG iterations at most (per row).
+};
+
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
 /// ||X w - X w'||^2 over w' supported on the kept set, i.e. the solution of
 /// H[S,S] w'_S = H[S,:] w, with `damp` * mean(diag H[S,S]) added to the
-/// diagonal for stability. Pruned weights stay zero.
+/// diagonal for stability. Pruned weights stay zero. Rows with few kept
+/// weights are solved exactly; the others iteratively, to within
+/// `tolerance` (LsqRefitOptions). A row whose direct solve fails keeps its
+/// original weights.
 Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
-                llvm::ArrayRef<double> gram, double damp = 1e-6);
+                llvm::ArrayRef<double> gram, const LsqRefitOptions &options);
+inline Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
+                       llvm::ArrayRef<double> gram, double damp = 1e-6) {
+  LsqRefitOptions options;
+  options.damp = damp;
+  return lsqRefit(w, keep, gram, options);
+}
 
 } // namespace mlir::prune
 

@@ -1,0 +1,96 @@
+//===- Dense.h - Dense kernels of the Hessian criteria ----------*- C++ -*-===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The few BLAS-3 / LAPACK operations that sparseGPT, lsqRefit and the Gram
+// accumulation need, on row-major buffers: OpenBLAS when the library was
+// built with PRUNE_OPT_USE_OPENBLAS (run-time CPU dispatch, its own
+// threads), else Eigen (single-threaded, the project's compile flags).
+// Internal to lib/Criteria.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_LIB_CRITERIA_DENSE_H
+#define PRUNE_OPT_LIB_CRITERIA_DENSE_H
+
+#include <algorithm>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace mlir::prune::dense {
+
+/// True when the kernels below run OpenBLAS.
+bool usesOpenBLAS();
+
+/// Sets the number of threads the kernels may use for the lifetime of the
+/// object and restores the previous setting after (OpenBLAS's setting is
+/// process-wide: callers that run their own threads around kernel calls
+/// set 1 for that span). No effect with Eigen.
+class KernelThreads {
+public:
+  explicit KernelThreads(unsigned threads);
+  ~KernelThreads();
+  KernelThreads(const KernelThreads &) = delete;
+  KernelThreads &operator=(const KernelThreads &) = delete;
+
+private:
+  [[maybe_unused]] int previous = 0;
+};
+
+/// C = alpha * op(A) * op(B) + beta * C, row-major, op = transpose when
+/// the flag is set (C is m x n, op(A) m x k, op(B) k x n).
+template <typename T>
+void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, T alpha,
+          const T *a, int64_t lda, const T *b, int64_t ldb, T beta, T *c,
+          int64_t ldc);
+
+/// In place: the lower triangle of the row-major SPD matrix `a` (n x n,
+/// only its lower triangle is read) becomes L with a = L L^T; the strict
+/// upper triangle is zeroed. False (contents unspecified) if `a` is not
+/// numerically positive definite.
+template <typename T> bool choleskyLower(int64_t n, T *a, int64_t lda);
+
+/// In place: the lower-triangular row-major L (n x n) becomes L^-1 (the
+/// strict upper triangle is zeroed). False if L is singular.
+template <typename T> bool invertLower(int64_t n, T *a, int64_t lda);
+
+/// x := (L L^T)^-1 x for a Cholesky factor from choleskyLower.
+template <typename T>
+void choleskySolve(int64_t n, const T *l, int64_t lda, T *x);
+
+/// The dot product of two contiguous vectors of n.
+template <typename T> T dot(int64_t n, const T *a, const T *b);
+
+/// Lower triangle of C (n x n, row-major) := beta * C + A^T A for A
+/// (k x n, row-major): the Gram matrix of k rows. The strict upper
+/// triangle of C is not referenced.
+void syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
+                  float beta, float *c, int64_t ldc);
+
+/// fn(begin, end) over [0, count) in at most `threads` contiguous ranges
+/// (on the calling thread when threads <= 1 or count is small). fn must
+/// not call the kernels above unless KernelThreads(1) is in effect.
+template <typename Fn>
+void parallelFor(unsigned threads, int64_t count, Fn &&fn,
+                 int64_t minPerThread = 1) {
+  int64_t parts = std::min<int64_t>(
+      threads, std::max<int64_t>(1, count / std::max<int64_t>(1, minPerThread)));
+  if (parts <= 1) {
+    if (count > 0)
+      fn(int64_t(0), count);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int64_t p = 1; p < parts; ++p)
+    pool.emplace_back([&, p] { fn(count * p / parts, count * (p + 1) / parts); });
+  fn(int64_t(0), count / parts);
+  for (std::thread &t : pool)
+    t.join();
+}
+
+} // namespace mlir::prune::dense
+
+#endif // PRUNE_OPT_LIB_CRITERIA_DENSE_H
