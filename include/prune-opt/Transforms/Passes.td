@@ -251,7 +251,8 @@ def NNCalibrate : Pass<"nn-calibrate", "mlir::ModuleOp"> {
     Option<"limit", "limit", "int64_t", "256", "Number of calibration samples">,
     Option<"maxMemoryMiB", "max-memory-mib", "int64_t", "0",
            "Refuse to start when the statistics (one cols x cols Gram "
-           "matrix of doubles per weight) need more than this many MiB "
+           "matrix per weight: a double total plus a float partial sum, "
+           "12 bytes per entry) need more than this many MiB "
            "(0: half the machine's physical memory)">,
     Option<"sequentialPrune", "sequential-prune", "std::string", "\"\"",
            "Sequential mode: nn-prune options (e.g. 'sparsity=0.8 "
