@@ -169,6 +169,9 @@ struct Warp {
   uint64_t slots[2][kWarpSize];
   /// warpCollective's operands, alternating like the shuffle slots.
   alignas(16) unsigned char collective[2][kWarpSize][kCollectiveBytes];
+  /// warpCollective rounds completed by every lane arriving (not by a lane
+  /// returning while the others waited).
+  std::atomic<uint64_t> collectives{0};
 };
 
 /// What the threads of the running block share.
@@ -262,7 +265,16 @@ auto warpCollective(const char *name, const T &mine, Fn fn) {
                                 "whole warp must execute it)");
   auto &set = w.collective[tls.shuffles++ % 2];
   std::memcpy(set[lane], &mine, sizeof(T));
-  w.bar.wait(name);
+  // No round can complete before this lane arrives, so `before` is the
+  // count of the rounds before this one.
+  uint64_t before = w.collectives.load();
+  w.bar.wait(name, [&] { w.collectives.fetch_add(1); });
+  // A lane that returned while the others waited released the barrier
+  // without publishing its operands: say so before fn reads its stale slot
+  // (the first error of a launch is the one kept).
+  if (w.collectives.load() == before)
+    st.fail(std::string(name) + ": some lanes of the warp returned (the "
+                                "whole warp must execute it)");
   T all[kWarpSize];
   for (unsigned l = 0; l < kWarpSize; ++l)
     std::memcpy(&all[l], set[l], sizeof(T));
