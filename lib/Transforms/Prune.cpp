@@ -472,7 +472,10 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     // selected in parallel, then written in order: the memory is a few
     // layers' buffers, the diagnostics come out in weight order.
     MLIRContext *ctx = &getContext();
-    size_t window = streaming && ctx->isMultithreadingEnabled()
+    // (Data-aware criteria use threads inside each weight, BLAS among
+    // them, whose thread setting is process-wide: one weight at a time.)
+    size_t window = streaming && ctx->isMultithreadingEnabled() &&
+                            !needsCalibration && !isDataAware(criterion)
                         ? std::max<size_t>(1, ctx->getNumThreads())
                         : 1;
     for (size_t first = 0; first < weights.size(); first += window) {
