@@ -484,10 +484,11 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       auto make = [&](size_t i) {
         made[i] = makeCandidate(weights[first + i]);
         if (streaming && succeeded(made[i]) && *made[i]) {
+          Candidate &c = **made[i];
           std::vector<Candidate> one;
-          one.push_back(std::move(*made[i]->operator->()));
+          one.push_back(std::move(c));
           select(one);
-          made[i] = std::optional<Candidate>(std::move(one.front()));
+          c = std::move(one.front());
         }
       };
       if (count == 1) {

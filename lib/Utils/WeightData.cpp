@@ -128,11 +128,9 @@ ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
                                       StringRef blobName) {
   Type elt = type.getElementType();
   size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
-  // (Never a null data pointer, even for an empty weight: the blob copies
-  // with memcpy.)
   AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-      std::max<size_t>(values.size() * eltBytes, 1),
-      /*align=*/std::max<size_t>(eltBytes, 4), /*dataIsMutable=*/true);
+      values.size() * eltBytes, /*align=*/std::max<size_t>(eltBytes, 4),
+      /*dataIsMutable=*/true);
   char *data = blob.getMutableData().data();
   if (elt.isF32()) {
     float *f = reinterpret_cast<float *>(data); // aligned to 4 above
@@ -142,8 +140,6 @@ ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
     for (size_t i = 0; i < values.size(); ++i)
       storeElement(data + i * eltBytes, elt, values[i]);
   }
-  if (values.empty())
-    blob = HeapAsmResourceBlob::allocate(0, 4, true);
   return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
 }
 
@@ -166,7 +162,6 @@ ElementsAttr mlir::prune::writeWeightReusing(ElementsAttr current,
     AsmResourceBlob *freshBlob =
         cast<DenseResourceElementsAttr>(fresh).getRawHandle().getBlob();
     resource.getRawHandle().getResource()->setBlob(std::move(*freshBlob));
-    releaseBlob(cast<DenseResourceElementsAttr>(fresh).getRawHandle());
     return resource;
   }
   char *data = blob->getMutableData().data();
