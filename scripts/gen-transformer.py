@@ -10,10 +10,17 @@ seeded-random (N(0, 1/d)), written straight from numpy: a 100M-parameter
 model is ~800 MB of text (convert it to bytecode with
 `prune-opt --emit-bytecode` for a ~400 MB file).
 
+With --weights=FILE.safetensors the weights go to that file instead (the
+IR names it in `prune.weight_files` and keeps `dense_resource` keys without
+blobs): models larger than memory, for the external-weights path.
+
 Usage: gen-transformer.py --params=10M|100M|1B|<d>x<ff>x<blocks>
-                          [--tokens=1] [--seed=0] -o OUT.mlir
+                          [--tokens=1] [--seed=0] [--weights=W.safetensors]
+                          -o OUT.mlir
 """
 import argparse
+import json
+import struct
 import sys
 
 import numpy as np
@@ -40,11 +47,36 @@ def parse_size(text):
     return d, ff, blocks
 
 
+def random_weight(rng, rows, cols):
+    w = rng.standard_normal((rows, cols), dtype=np.float32)
+    w *= np.float32(1.0 / np.sqrt(rows))
+    return w
+
+
+def write_safetensors(path, weights, rng):
+    """The weights as one safetensors file, written a tensor at a time."""
+    header, offset = {}, 0
+    for name, rows, cols in weights:
+        size = rows * cols * 4
+        header[name] = {"dtype": "F32", "shape": [rows, cols],
+                        "data_offsets": [offset, offset + size]}
+        offset += size
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-(8 + len(text)) % 64)  # 64-byte aligned data
+    with open(path, "wb") as out:
+        out.write(struct.pack("<Q", len(text)))
+        out.write(text)
+        for name, rows, cols in weights:
+            out.write(random_weight(rng, rows, cols).astype("<f4").tobytes())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params", default="10M")
     ap.add_argument("--tokens", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--weights", default=None,
+                    help="write the weights to this safetensors file")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
     d, ff, blocks = parse_size(args.params)
@@ -64,6 +96,9 @@ def main():
                 f"--params={args.params} --tokens={t} --seed={args.seed}): "
                 f"d={d}, ff={ff}, {blocks} blocks, {params} parameters.\n")
         f.write("#id = affine_map<(d0, d1) -> (d0, d1)>\n")
+        if args.weights:
+            f.write(f"module attributes {{prune.weight_files = "
+                    f"[{json.dumps(args.weights)}]}} {{\n")
         f.write(f"func.func @model(%x: tensor<{t}x{d}xf32>) -> "
                 f"tensor<{t}x{d}xf32> {{\n")
         f.write("  %zero = arith.constant 0.0 : f32\n")
@@ -102,10 +137,16 @@ def main():
                     f"  }} -> tensor<{t}x{ff}xf32>\n")
             h = matmul(f"%gu{n}", f"blk{b}_down", ff, d)
         f.write(f"  return {h} : tensor<{t}x{d}xf32>\n}}\n")
+        if args.weights:
+            f.write("}\n")
+            write_safetensors(args.weights, weights, rng)
+            print(f"{args.output}: d={d} ff={ff} blocks={blocks} "
+                  f"parameters={params} ({params * 4 / 2**20:.1f} MiB of "
+                  f"f32 in {args.weights})")
+            return
         f.write("\n{-#\n  dialect_resources: {\n    builtin: {\n")
         for i, (name, rows, cols) in enumerate(weights):
-            w = rng.standard_normal((rows, cols), dtype=np.float32)
-            w *= np.float32(1.0 / np.sqrt(rows))
+            w = random_weight(rng, rows, cols)
             # A blob: its alignment (4, little-endian u32), then the bytes.
             f.write(f"      {name}: \"0x04000000")
             f.write(w.astype("<f4").tobytes().hex().upper())

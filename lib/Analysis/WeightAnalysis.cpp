@@ -6,6 +6,7 @@
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Utils/ExternalWeights.h"
 
 #include "prune-opt/Utils/WeightData.h"
 
@@ -69,7 +70,8 @@ SmallVector<DimRole> WeightInfo::roles() const {
 
 bool WeightInfo::hasData() const {
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(value))
-    return resource.getRawHandle().getBlob() != nullptr;
+    return resource.getRawHandle().getBlob() != nullptr ||
+           hasExternalData(resource, constOp);
   return true;
 }
 

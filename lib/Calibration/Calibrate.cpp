@@ -286,7 +286,20 @@ struct NNCalibratePass
     return failure();
   }
 
+  /// New tensors of this run (a file of their own when the module's
+  /// weights are external).
+  WeightWriter *writer = nullptr;
+
   void runOnOperation() override {
+    WeightWriter weights(getOperation(), "nn-calibrate");
+    writer = &weights;
+    runOnModule();
+    writer = nullptr;
+    if (failed(weights.finish()))
+      signalPassFailure();
+  }
+
+  void runOnModule() {
     if (sequentialPrune.empty()) {
       if (failed(calibrate()))
         signalPassFailure();
@@ -517,7 +530,7 @@ struct NNCalibratePass
       std::vector<double> data = it->second->gram();
       it->second.reset();
       auto type = RankedTensorType::get({cols, cols}, b.getF64Type());
-      ElementsAttr gram = writeWeight(type, data, w.name + "_gram");
+      ElementsAttr gram = writeWeight(type, data, w.name + "_gram", writer);
       SmallVector<NamedAttribute> calib = {
           b.getNamedAttr("gram", cast<Attribute>(gram)),
           b.getNamedAttr("rows", b.getI64IntegerAttr(numRows)),
@@ -533,12 +546,12 @@ struct NNCalibratePass
         auto vecType = RankedTensorType::get({int64_t(mean.size())},
                                              b.getF64Type());
         calib.push_back(b.getNamedAttr(
-            "act_mean", writeWeight(vecType, mean, w.name + "_act_mean")));
+            "act_mean", writeWeight(vecType, mean, w.name + "_act_mean", writer)));
         calib.push_back(b.getNamedAttr(
-            "act_zeros", writeWeight(vecType, zeros, w.name + "_act_zeros")));
+            "act_zeros", writeWeight(vecType, zeros, w.name + "_act_zeros", writer)));
         calib.push_back(b.getNamedAttr(
             "act_entropy",
-            writeWeight(vecType, entropy, w.name + "_act_entropy")));
+            writeWeight(vecType, entropy, w.name + "_act_entropy", writer)));
       }
       w.constOp->setAttr("nn.calib", b.getDictionaryAttr(calib));
       ++numCalibrated;

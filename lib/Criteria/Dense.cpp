@@ -3,29 +3,27 @@
 // Part of the prune-opt project.
 //
 //===----------------------------------------------------------------------===//
+//
+// OpenBLAS when it can be loaded, Eigen otherwise. OpenBLAS is opened with
+// dlopen on first use rather than linked: the library starts its thread
+// pool (and reserves 128 MiB of address space per thread) when it is
+// loaded, which a run that never needs it (magnitude pruning, lowering)
+// should not pay for, and which hangs OpenBLAS 0.3.21 under a tight
+// `ulimit -v` (its threads retry the failed reservation forever).
+//
+//===----------------------------------------------------------------------===//
 
 #include "Dense.h"
 
-#if PRUNE_OPT_HAVE_OPENBLAS
-#include <cblas.h>
-
-// LAPACK in libopenblas (32-bit integers, as in Debian's build). The
-// trailing lengths are gfortran's hidden character-argument lengths
-// (OpenBLAS's own C implementations of these routines ignore them).
-extern "C" {
-void spotrf_(const char *uplo, const int *n, float *a, const int *lda,
-             int *info, size_t);
-void dpotrf_(const char *uplo, const int *n, double *a, const int *lda,
-             int *info, size_t);
-void strtri_(const char *uplo, const char *diag, const int *n, float *a,
-             const int *lda, int *info, size_t, size_t);
-void dtrtri_(const char *uplo, const char *diag, const int *n, double *a,
-             const int *lda, int *info, size_t, size_t);
-}
-#else
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
+
+#if PRUNE_OPT_HAVE_OPENBLAS
+#include <cblas.h>
+#include <dlfcn.h>
 #endif
+
+#include <cstdlib>
 
 using namespace mlir::prune;
 
@@ -37,117 +35,84 @@ template <typename T> void zeroStrictUpper(int64_t n, T *a, int64_t lda) {
 }
 } // namespace
 
+
 #if PRUNE_OPT_HAVE_OPENBLAS
+// LAPACK in libopenblas (32-bit integers, as in Debian's build). The
+// trailing lengths are gfortran's hidden character-argument lengths
+// (OpenBLAS's own C implementations of these routines ignore them).
+using PotrfS = void(const char *, const int *, float *, const int *, int *,
+                    size_t);
+using PotrfD = void(const char *, const int *, double *, const int *, int *,
+                    size_t);
+using TrtriS = void(const char *, const char *, const int *, float *,
+                    const int *, int *, size_t, size_t);
+using TrtriD = void(const char *, const char *, const int *, double *,
+                    const int *, int *, size_t, size_t);
 
-bool dense::usesOpenBLAS() { return true; }
+namespace {
+/// The OpenBLAS entry points the kernels use.
+struct Blas {
+  decltype(&cblas_sgemm) sgemm;
+  decltype(&cblas_dgemm) dgemm;
+  decltype(&cblas_strsv) strsv;
+  decltype(&cblas_dtrsv) dtrsv;
+  decltype(&cblas_sdot) sdot;
+  decltype(&cblas_ddot) ddot;
+  decltype(&cblas_ssyrk) ssyrk;
+  PotrfS *spotrf;
+  PotrfD *dpotrf;
+  TrtriS *strtri;
+  TrtriD *dtrtri;
+  int (*getThreads)();
+  void (*setThreads)(int);
+};
+} // namespace
 
-dense::KernelThreads::KernelThreads(unsigned threads)
-    : previous(openblas_get_num_threads()) {
-  openblas_set_num_threads(int(std::max(1u, threads)));
+/// OpenBLAS, loaded on first use; null when it cannot be (or when
+/// PRUNE_OPT_NO_OPENBLAS is set: the Eigen kernels).
+static const Blas *blas() {
+  static const Blas *loaded = []() -> const Blas * {
+    if (const char *off = std::getenv("PRUNE_OPT_NO_OPENBLAS");
+        off && *off && *off != '0')
+      return nullptr;
+    void *lib = nullptr;
+    for (const char *name : {PRUNE_OPT_OPENBLAS_PATH, "libopenblas.so.0",
+                             "libopenblas.so"})
+      if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
+        break;
+    if (!lib)
+      return nullptr;
+    static Blas b;
+    bool ok = true;
+    auto get = [&](auto &fn, const char *symbol) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+          dlsym(lib, symbol));
+      ok &= fn != nullptr;
+    };
+    get(b.sgemm, "cblas_sgemm");
+    get(b.dgemm, "cblas_dgemm");
+    get(b.strsv, "cblas_strsv");
+    get(b.dtrsv, "cblas_dtrsv");
+    get(b.sdot, "cblas_sdot");
+    get(b.ddot, "cblas_ddot");
+    get(b.ssyrk, "cblas_ssyrk");
+    get(b.spotrf, "spotrf_");
+    get(b.dpotrf, "dpotrf_");
+    get(b.strtri, "strtri_");
+    get(b.dtrtri, "dtrtri_");
+    get(b.getThreads, "openblas_get_num_threads");
+    get(b.setThreads, "openblas_set_num_threads");
+    return ok ? &b : nullptr;
+  }();
+  return loaded;
 }
+#else
+namespace {
+struct Blas;
+} // namespace
+static const Blas *blas() { return nullptr; }
+#endif
 
-dense::KernelThreads::~KernelThreads() { openblas_set_num_threads(previous); }
-
-template <>
-void dense::gemm<float>(bool transA, bool transB, int64_t m, int64_t n,
-                        int64_t k, float alpha, const float *a, int64_t lda,
-                        const float *b, int64_t ldb, float beta, float *c,
-                        int64_t ldc) {
-  if (m == 0 || n == 0)
-    return;
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-              transB ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
-              alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-
-template <>
-void dense::gemm<double>(bool transA, bool transB, int64_t m, int64_t n,
-                         int64_t k, double alpha, const double *a, int64_t lda,
-                         const double *b, int64_t ldb, double beta, double *c,
-                         int64_t ldc) {
-  if (m == 0 || n == 0)
-    return;
-  cblas_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-              transB ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
-              alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
-
-// A row-major matrix is its column-major transpose: the row-major lower
-// factor L (a = L L^T) is LAPACK's column-major upper factor U = L^T
-// (a = U^T U), and the row-major L^-1 is the column-major U^-1.
-template <> bool dense::choleskyLower<float>(int64_t n, float *a, int64_t lda) {
-  int nn = int(n), ld = int(lda), info = 0;
-  if (n > 0)
-    spotrf_("U", &nn, a, &ld, &info, 1);
-  zeroStrictUpper(n, a, lda);
-  return info == 0;
-}
-
-template <>
-bool dense::choleskyLower<double>(int64_t n, double *a, int64_t lda) {
-  int nn = int(n), ld = int(lda), info = 0;
-  if (n > 0)
-    dpotrf_("U", &nn, a, &ld, &info, 1);
-  zeroStrictUpper(n, a, lda);
-  return info == 0;
-}
-
-template <> bool dense::invertLower<float>(int64_t n, float *a, int64_t lda) {
-  int nn = int(n), ld = int(lda), info = 0;
-  if (n > 0)
-    strtri_("U", "N", &nn, a, &ld, &info, 1, 1);
-  zeroStrictUpper(n, a, lda);
-  return info == 0;
-}
-
-template <> bool dense::invertLower<double>(int64_t n, double *a, int64_t lda) {
-  int nn = int(n), ld = int(lda), info = 0;
-  if (n > 0)
-    dtrtri_("U", "N", &nn, a, &ld, &info, 1, 1);
-  zeroStrictUpper(n, a, lda);
-  return info == 0;
-}
-
-template <>
-void dense::choleskySolve<float>(int64_t n, const float *l, int64_t lda,
-                                 float *x) {
-  if (n == 0)
-    return;
-  cblas_strsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, int(n),
-              l, int(lda), x, 1);
-  cblas_strsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, int(n), l,
-              int(lda), x, 1);
-}
-
-template <>
-void dense::choleskySolve<double>(int64_t n, const double *l, int64_t lda,
-                                  double *x) {
-  if (n == 0)
-    return;
-  cblas_dtrsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, int(n),
-              l, int(lda), x, 1);
-  cblas_dtrsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, int(n), l,
-              int(lda), x, 1);
-}
-
-template <> float dense::dot<float>(int64_t n, const float *a, const float *b) {
-  return cblas_sdot(int(n), a, 1, b, 1);
-}
-
-template <>
-double dense::dot<double>(int64_t n, const double *a, const double *b) {
-  return cblas_ddot(int(n), a, 1, b, 1);
-}
-
-void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
-                         float beta, float *c, int64_t ldc) {
-  if (n == 0)
-    return;
-  cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), 1.0f, a,
-              int(lda), beta, c, int(ldc));
-}
-
-#else // Eigen
 
 namespace {
 template <typename T>
@@ -158,13 +123,9 @@ template <typename T>
 using View = Eigen::Map<RowMajor<T>, 0, Eigen::OuterStride<>>;
 } // namespace
 
-bool dense::usesOpenBLAS() { return false; }
-
-dense::KernelThreads::KernelThreads(unsigned) {}
-dense::KernelThreads::~KernelThreads() {}
 
 template <typename T>
-void dense::gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+static void eigenGemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                  T alpha, const T *a, int64_t lda, const T *b, int64_t ldb,
                  T beta, T *c, int64_t ldc) {
   if (m == 0 || n == 0)
@@ -188,14 +149,16 @@ void dense::gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
     C.noalias() += alpha * A.transpose() * B.transpose();
 }
 
-template <typename T> bool dense::choleskyLower(int64_t n, T *a, int64_t lda) {
+template <typename T>
+static bool eigenCholeskyLower(int64_t n, T *a, int64_t lda) {
   View<T> A(a, n, n, Eigen::OuterStride<>(lda));
   Eigen::LLT<Eigen::Ref<RowMajor<T>, 0, Eigen::OuterStride<>>> llt(A);
   zeroStrictUpper(n, a, lda);
   return llt.info() == Eigen::Success;
 }
 
-template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
+template <typename T>
+static bool eigenInvertLower(int64_t n, T *a, int64_t lda) {
   View<T> A(a, n, n, Eigen::OuterStride<>(lda));
   for (int64_t i = 0; i < n; ++i)
     if (A(i, i) == T(0))
@@ -208,20 +171,21 @@ template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
 }
 
 template <typename T>
-void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
+static void eigenCholeskySolve(int64_t n, const T *l, int64_t lda, T *x) {
   ConstView<T> L(l, n, n, Eigen::OuterStride<>(lda));
   Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> v(x, n);
   L.template triangularView<Eigen::Lower>().solveInPlace(v);
   L.transpose().template triangularView<Eigen::Upper>().solveInPlace(v);
 }
 
-template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
+template <typename T> static T eigenDot(int64_t n, const T *a, const T *b) {
   using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
   return Eigen::Map<const Vector>(a, n).dot(Eigen::Map<const Vector>(b, n));
 }
 
-void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
-                         float beta, float *c, int64_t ldc) {
+static void eigenSyrkLowerAtA(int64_t n, int64_t k, const float *a,
+                              int64_t lda, float beta, float *c,
+                              int64_t ldc) {
   View<float> C(c, n, n, Eigen::OuterStride<>(ldc));
   if (beta == 0.0f)
     C.template triangularView<Eigen::Lower>().setZero();
@@ -232,6 +196,151 @@ void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
   ConstView<float> A(a, k, n, Eigen::OuterStride<>(lda));
   C.template selfadjointView<Eigen::Lower>().rankUpdate(A.transpose());
 }
+
+//===----------------------------------------------------------------------===//
+// The kernels: OpenBLAS when loaded, else Eigen
+//===----------------------------------------------------------------------===//
+
+bool dense::usesOpenBLAS() { return blas() != nullptr; }
+
+#if PRUNE_OPT_HAVE_OPENBLAS
+
+dense::KernelThreads::KernelThreads(unsigned threads) {
+  if (const Blas *b = blas()) {
+    previous = b->getThreads();
+    b->setThreads(int(std::max(1u, threads)));
+  }
+}
+
+dense::KernelThreads::~KernelThreads() {
+  if (const Blas *b = blas())
+    b->setThreads(previous);
+}
+
+template <typename T>
+void dense::gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+                 T alpha, const T *a, int64_t lda, const T *b, int64_t ldb,
+                 T beta, T *c, int64_t ldc) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                     ldc);
+  if (m == 0 || n == 0)
+    return;
+  auto gemmFn = [&] {
+    if constexpr (std::is_same_v<T, float>)
+      return lib->sgemm;
+    else
+      return lib->dgemm;
+  }();
+  gemmFn(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+         transB ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), alpha, a,
+         int(lda), b, int(ldb), beta, c, int(ldc));
+}
+
+// A row-major matrix is its column-major transpose: the row-major lower
+// factor L (a = L L^T) is LAPACK's column-major upper factor U = L^T
+// (a = U^T U), and the row-major L^-1 is the column-major U^-1.
+template <typename T> bool dense::choleskyLower(int64_t n, T *a, int64_t lda) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenCholeskyLower(n, a, lda);
+  int nn = int(n), ld = int(lda), info = 0;
+  if (n > 0) {
+    if constexpr (std::is_same_v<T, float>)
+      lib->spotrf("U", &nn, a, &ld, &info, 1);
+    else
+      lib->dpotrf("U", &nn, a, &ld, &info, 1);
+  }
+  zeroStrictUpper(n, a, lda);
+  return info == 0;
+}
+
+template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenInvertLower(n, a, lda);
+  int nn = int(n), ld = int(lda), info = 0;
+  if (n > 0) {
+    if constexpr (std::is_same_v<T, float>)
+      lib->strtri("U", "N", &nn, a, &ld, &info, 1, 1);
+    else
+      lib->dtrtri("U", "N", &nn, a, &ld, &info, 1, 1);
+  }
+  zeroStrictUpper(n, a, lda);
+  return info == 0;
+}
+
+template <typename T>
+void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenCholeskySolve(n, l, lda, x);
+  if (n == 0)
+    return;
+  auto trsv = [&] {
+    if constexpr (std::is_same_v<T, float>)
+      return lib->strsv;
+    else
+      return lib->dtrsv;
+  }();
+  trsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, int(n), l,
+       int(lda), x, 1);
+  trsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, int(n), l,
+       int(lda), x, 1);
+}
+
+template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenDot(n, a, b);
+  if constexpr (std::is_same_v<T, float>)
+    return lib->sdot(int(n), a, 1, b, 1);
+  else
+    return lib->ddot(int(n), a, 1, b, 1);
+}
+
+void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
+                         float beta, float *c, int64_t ldc) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenSyrkLowerAtA(n, k, a, lda, beta, c, ldc);
+  if (n == 0)
+    return;
+  lib->ssyrk(CblasRowMajor, CblasLower, CblasTrans, int(n), int(k), 1.0f, a,
+             int(lda), beta, c, int(ldc));
+}
+
+#else // Eigen only
+
+dense::KernelThreads::KernelThreads(unsigned) {}
+dense::KernelThreads::~KernelThreads() {}
+
+template <typename T>
+void dense::gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+                 T alpha, const T *a, int64_t lda, const T *b, int64_t ldb,
+                 T beta, T *c, int64_t ldc) {
+  eigenGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+template <typename T> bool dense::choleskyLower(int64_t n, T *a, int64_t lda) {
+  return eigenCholeskyLower(n, a, lda);
+}
+template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
+  return eigenInvertLower(n, a, lda);
+}
+template <typename T>
+void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
+  eigenCholeskySolve(n, l, lda, x);
+}
+template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
+  return eigenDot(n, a, b);
+}
+void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
+                         float beta, float *c, int64_t ldc) {
+  eigenSyrkLowerAtA(n, k, a, lda, beta, c, ldc);
+}
+
+#endif
 
 template void dense::gemm<float>(bool, bool, int64_t, int64_t, int64_t, float,
                                  const float *, int64_t, const float *, int64_t,
@@ -250,4 +359,3 @@ template void dense::choleskySolve<double>(int64_t, const double *, int64_t,
 template float dense::dot<float>(int64_t, const float *, const float *);
 template double dense::dot<double>(int64_t, const double *, const double *);
 
-#endif

@@ -172,6 +172,12 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
   // Free intermediate buffers: without this every call leaks its
   // temporaries (LeNet: ~70 KB per inference).
   addText("buffer-deallocation-pipeline,convert-bufferization-to-memref");
+  // Weights in files (prune.weight_files) are mapped at run time: their
+  // globals become calls to the kernel library (after the deallocation,
+  // which would free what a call returns).
+  NNExternalWeightLoadsOptions loadOptions;
+  loadOptions.forGpu = gpu != nullptr;
+  pm.addPass(createNNExternalWeightLoads(loadOptions));
   if (gpu) {
     // The GPU layer calls get their bodies now (the deallocation above
     // rejects GPU ops), and the kernels become PTX (and a cubin): nothing

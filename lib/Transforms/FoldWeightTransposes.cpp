@@ -25,7 +25,20 @@ namespace {
 struct NNFoldWeightTransposesPass
     : public prune::impl::NNFoldWeightTransposesBase<
           NNFoldWeightTransposesPass> {
+  /// New tensors of this run (a file of their own when the module's
+  /// weights are external).
+  WeightWriter *writer = nullptr;
+
   void runOnOperation() override {
+    WeightWriter weights(getOperation(), "nn-fold-weight-transposes");
+    writer = &weights;
+    runOnModule();
+    writer = nullptr;
+    if (failed(weights.finish()))
+      signalPassFailure();
+  }
+
+  void runOnModule() {
     SmallVector<linalg::LinalgOp> contractions;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (WeightAnalysis::isContraction(op))
@@ -55,7 +68,7 @@ struct NNFoldWeightTransposesPass
                           value.getShapedType().getElementType()))
           continue;
         FailureOr<std::vector<double>> data =
-            readWeight(value, source->getLoc());
+            readWeight(value, source);
         if (failed(data))
           continue; // (missing data: leave the transpose to run)
         std::vector<double> transposed = std::move(*data);
@@ -75,7 +88,7 @@ struct NNFoldWeightTransposesPass
           key = (resource.getRawHandle().getKey() + "_t").str();
         auto folded = arith::ConstantOp::create(
             rewriter, source->getLoc(),
-            cast<TypedAttr>(writeWeight(type, transposed, key)));
+            cast<TypedAttr>(writeWeight(type, transposed, key, writer)));
         folded->setDiscardableAttrs(source->getDiscardableAttrDictionary());
         rewriter.modifyOpInPlace(op, [&] { op->setOperand(i, folded); });
         ++numFolded;

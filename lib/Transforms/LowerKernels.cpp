@@ -56,7 +56,7 @@ static FailureOr<std::vector<int64_t>> readIntArray(Value value, Location loc) {
     return failure();
   Type elt = attr.getElementType();
   unsigned bits = elt.isIndex() ? 64 : elt.getIntOrFloatBitWidth();
-  FailureOr<ArrayRef<char>> raw = getRawWeightBytes(attr, loc);
+  FailureOr<WeightBytes> raw = getRawWeightBytes(attr, def);
   if (failed(raw))
     return failure();
   int64_t n = attr.getNumElements();
@@ -122,7 +122,7 @@ decodeAssembled(sparse_tensor::AssembleOp op) {
   ElementsAttr valAttr = valDef ? getConstantValue(valDef) : nullptr;
   if (!valAttr)
     return failure();
-  FailureOr<std::vector<double>> vals = readWeight(valAttr, loc);
+  FailureOr<std::vector<double>> vals = readWeight(valAttr, valDef);
   if (failed(vals))
     return failure();
   ArrayRef<int64_t> shape = type.getShape();
@@ -335,7 +335,20 @@ struct NNLowerKernelsPass
   using Base::Base;
   PRUNE_OPT_CHECKED_OPTIONS("nn-lower-kernels")
 
+  /// New tensors of this run (a file of their own when the module's
+  /// weights are external).
+  WeightWriter *writer = nullptr;
+
   void runOnOperation() override {
+    WeightWriter weights(getOperation(), "nn-lower-kernels");
+    writer = &weights;
+    runOnModule();
+    writer = nullptr;
+    if (failed(weights.finish()))
+      signalPassFailure();
+  }
+
+  void runOnModule() {
     ModuleOp module = getOperation();
     if (csrTiledBatch < 0) {
       emitError(module.getLoc())
@@ -445,7 +458,7 @@ struct NNLowerKernelsPass
     ElementsAttr attr = getConstantValue(wd.def);
     if (!attr || !lowerDense || !attr.getElementType().isF32())
       return std::optional<WeightData>();
-    FailureOr<std::vector<double>> values = readWeight(attr, wd.def->getLoc());
+    FailureOr<std::vector<double>> values = readWeight(attr, wd.def);
     if (failed(values))
       return failure();
     wd.data.assign(values->begin(), values->end());
@@ -900,9 +913,9 @@ struct NNLowerKernelsPass
       std::vector<double> values(floats.begin(), floats.end());
       attr = writeWeight(
           RankedTensorType::get({static_cast<int64_t>(values.size())}, elt),
-          values, key);
+          values, key, writer);
     } else {
-      attr = writeIntArray(ctx, elt.getIntOrFloatBitWidth(), false, ints, key);
+      attr = writeIntArray(ctx, elt.getIntOrFloatBitWidth(), false, ints, key, writer);
     }
     Value cst = arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
     auto tensorType = cast<RankedTensorType>(cst.getType());

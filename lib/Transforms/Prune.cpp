@@ -423,7 +423,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       return emitError(w.constOp->getLoc())
              << "nn-prune: the activation statistics of weight '" << w.name
              << "' do not match its " << rows << " outputs";
-    return readWeight(stats, w.constOp->getLoc());
+    return readWeight(stats, w.constOp);
   }
 
   /// The calibration Gram matrix of `w` (cols x cols), or failure with a
@@ -442,10 +442,23 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       return emitError(w.constOp->getLoc())
              << "nn-prune: the calibration statistics of weight '" << w.name
              << "' are " << type << ", expected " << cols << "x" << cols;
-    return readWeight(gram, w.constOp->getLoc());
+    return readWeight(gram, w.constOp);
   }
 
+  /// New tensors of this run (a file of their own when the module's
+  /// weights are external).
+  WeightWriter *writer = nullptr;
+
   void runOnOperation() override {
+    WeightWriter weights(getOperation(), "nn-prune");
+    writer = &weights;
+    runOnModule();
+    writer = nullptr;
+    if (failed(weights.finish()))
+      signalPassFailure();
+  }
+
+  void runOnModule() {
     ModuleOp module = getOperation();
     if (failed(checkOptions()))
       return signalPassFailure();
@@ -736,7 +749,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       return std::optional<Candidate>();
     }
     FailureOr<std::vector<double>> values =
-        readWeight(w.value, w.constOp->getLoc());
+        readWeight(w.value, w.constOp);
     if (failed(values)) {
       return failure();
     }
@@ -932,7 +945,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
             << "groups)";
     }
     ElementsAttr written =
-        writeWeightReusing(w.value, w.type, c.values, blobKeyFor(w.name));
+        writeWeightReusing(w.value, w.type, c.values, blobKeyFor(w.name), writer);
     if (written != w.value)
       if (auto old = dyn_cast<DenseResourceElementsAttr>(w.value))
         replacedBlobs.push_back(old.getRawHandle());

@@ -186,7 +186,7 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
           row.bytesStored = *row.kernelBytes;
       } else if (w.hasData() &&
                  isSupportedWeightElementType(w.type.getElementType())) {
-        if (auto values = readWeight(w.value, w.constOp->getLoc());
+        if (auto values = readWeight(w.value, w.constOp);
             succeeded(values))
           row.zeros = llvm::count(*values, 0.0);
       }

@@ -288,7 +288,20 @@ struct NNShrinkChannelsPass
   using Base::Base;
   PRUNE_OPT_CHECKED_OPTIONS("nn-shrink-channels")
 
+  /// New tensors of this run (a file of their own when the module's
+  /// weights are external).
+  WeightWriter *writer = nullptr;
+
   void runOnOperation() override {
+    WeightWriter weights(getOperation(), "nn-shrink-channels");
+    writer = &weights;
+    runOnModule();
+    writer = nullptr;
+    if (failed(weights.finish()))
+      signalPassFailure();
+  }
+
+  void runOnModule() {
     auto &analysis = getAnalysis<WeightAnalysis>();
     std::vector<Plan> plans;
     int64_t channelWeights = 0;
@@ -306,7 +319,7 @@ struct NNShrinkChannelsPass
         continue;
       }
       FailureOr<std::vector<double>> values =
-          readWeight(w.value, w.constOp->getLoc());
+          readWeight(w.value, w.constOp);
       if (failed(values))
         return signalPassFailure();
       SmallVector<bool> isReduction;
@@ -364,7 +377,7 @@ struct NNShrinkChannelsPass
       Operation *def = s.operand->get().getDefiningOp();
       ElementsAttr value = getConstantValue(def);
       auto type = cast<RankedTensorType>(value.getType());
-      FailureOr<std::vector<double>> data = readWeight(value, def->getLoc());
+      FailureOr<std::vector<double>> data = readWeight(value, def);
       if (failed(data))
         return failure();
       ElementsAttr attr;
@@ -385,13 +398,13 @@ struct NNShrinkChannelsPass
                 (*data)[(o * type.getDimSize(s.dim) + c * s.block + b) *
                             inner +
                         n] = 0.0;
-        attr = writeWeight(type, *data, "nn_channel_zeroed");
+        attr = writeWeight(type, *data, "nn_channel_zeroed", writer);
       } else {
         SmallVector<int64_t> shape;
         std::vector<double> sliced = sliceAlong(
             *data, type.getShape(), s.dim, plan.keep, s.block, shape);
         attr = writeWeight(RankedTensorType::get(shape, type.getElementType()),
-                           sliced, "nn_channel_sliced");
+                           sliced, "nn_channel_sliced", writer);
       }
       maybeDead.push_back(def);
       rewriter.setInsertionPoint(def);

@@ -174,7 +174,20 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   using Base::Base;
   PRUNE_OPT_CHECKED_OPTIONS("nn-sparsify")
 
+  /// New tensors of this run (a file of their own when the module's
+  /// weights are external).
+  WeightWriter *writer = nullptr;
+
   void runOnOperation() override {
+    WeightWriter weights(getOperation(), "nn-sparsify");
+    writer = &weights;
+    runOnModule();
+    writer = nullptr;
+    if (failed(weights.finish()))
+      signalPassFailure();
+  }
+
+  void runOnModule() {
     ModuleOp module = getOperation();
     if (!llvm::is_contained({0u, 8u, 16u, 32u, 64u}, unsigned(indexWidth))) {
       emitError(module.getLoc())
@@ -381,7 +394,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
         continue;
       }
       FailureOr<std::vector<double>> values =
-          readWeight(w.value, w.constOp->getLoc());
+          readWeight(w.value, w.constOp);
       if (failed(values)) {
         hadError = true;
         continue;
@@ -517,7 +530,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
       return std::optional<Computed>();
     ArrayRef<FullyConnected> fcs = *fcUses;
     FailureOr<std::vector<double>> values =
-        readWeight(w.value, w.constOp->getLoc());
+        readWeight(w.value, w.constOp);
     if (failed(values))
       return failure();
     // W[out, in] as the first use sees it.
@@ -784,7 +797,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     for (unsigned c = 0; c < st.positions.size(); ++c) {
       for (auto *array : {&st.positions[c], &st.coordinates[c]}) {
         ElementsAttr attr =
-            writeIntArray(ctx, indexWidth, isIndex, *array, "nn_sparse_index");
+            writeIntArray(ctx, indexWidth, isIndex, *array, "nn_sparse_index", writer);
         levels.push_back(
             arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(attr)));
       }
@@ -792,7 +805,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     auto valuesType = RankedTensorType::get(
         {static_cast<int64_t>(st.values.size())}, operandType.getElementType());
     ElementsAttr valuesAttr =
-        writeWeight(valuesType, st.values, "nn_sparse_values");
+        writeWeight(valuesType, st.values, "nn_sparse_values", writer);
     Value values =
         arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(valuesAttr));
     auto op = sparse_tensor::AssembleOp::create(rewriter, loc, sparseType,

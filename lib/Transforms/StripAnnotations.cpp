@@ -6,6 +6,7 @@
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Transforms/Passes.h"
+#include "prune-opt/Utils/ExternalWeights.h"
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNSTRIPANNOTATIONS
@@ -22,7 +23,8 @@ struct NNStripAnnotationsPass
     getOperation()->walk([&](Operation *op) {
       SmallVector<StringAttr> names;
       for (NamedAttribute attr : op->getDiscardableAttrs())
-        if (attr.getName().strref().starts_with(prefix) &&
+        if (attr.getName() != prune::kWeightFilesAttrName &&
+            attr.getName().strref().starts_with(prefix) &&
             attr.getName().strref().drop_front(prefix.size()).starts_with("."))
           names.push_back(attr.getName());
       for (StringAttr name : names)

@@ -24,19 +24,24 @@ bool mlir::prune::isSupportedWeightElementType(Type type) {
   return type.isF16() || type.isBF16() || type.isF32() || type.isF64();
 }
 
-FailureOr<ArrayRef<char>> mlir::prune::getRawWeightBytes(ElementsAttr attr,
-                                                         Location loc) {
+FailureOr<WeightBytes> mlir::prune::getRawWeightBytes(ElementsAttr attr,
+                                                      Operation *owner) {
+  Location loc = owner->getLoc();
   if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    return dense.getRawData();
+    return WeightBytes(dense.getRawData());
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
     DenseResourceElementsHandle handle = resource.getRawHandle();
     AsmResourceBlob *blob = handle.getBlob();
-    if (!blob)
+    if (blob)
+      return WeightBytes(blob->getData());
+    if (getWeightFiles(owner).empty())
       return emitError(loc) << "weight data is missing: resource '"
                             << handle.getKey()
                             << "' has no blob (elided or absent from the "
-                               "file's dialect_resources)";
-    return blob->getData();
+                               "file's dialect_resources) and the module "
+                               "names no weight files ('"
+                            << kWeightFilesAttrName << "')";
+    return readExternalWeight(resource, owner, loc);
   }
   return emitError(loc) << "unsupported weight attribute kind "
                         << attr.getType();
@@ -87,13 +92,14 @@ static void storeElement(char *p, Type elt, double value) {
 }
 
 FailureOr<std::vector<double>> mlir::prune::readWeight(ElementsAttr attr,
-                                                       Location loc) {
+                                                       Operation *owner) {
+  Location loc = owner->getLoc();
   auto type = cast<ShapedType>(attr.getType());
   Type elt = type.getElementType();
   if (!isSupportedWeightElementType(elt))
     return emitError(loc) << "unsupported weight element type " << elt
                           << " (expected f16, bf16, f32 or f64)";
-  FailureOr<ArrayRef<char>> bytes = getRawWeightBytes(attr, loc);
+  FailureOr<WeightBytes> bytes = getRawWeightBytes(attr, owner);
   if (failed(bytes))
     return failure();
   int64_t n = type.getNumElements();
@@ -125,7 +131,10 @@ FailureOr<std::vector<double>> mlir::prune::readWeight(ElementsAttr attr,
 
 ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
                                       ArrayRef<double> values,
-                                      StringRef blobName) {
+                                      StringRef blobName,
+                                      WeightWriter *writer) {
+  if (writer && writer->isExternal())
+    return writer->writeFloats(type, values, blobName);
   Type elt = type.getElementType();
   size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
   AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
@@ -146,7 +155,10 @@ ElementsAttr mlir::prune::writeWeight(RankedTensorType type,
 ElementsAttr mlir::prune::writeWeightReusing(ElementsAttr current,
                                             RankedTensorType type,
                                             ArrayRef<double> values,
-                                            StringRef blobName) {
+                                            StringRef blobName,
+                                            WeightWriter *writer) {
+  if (writer && writer->isExternal())
+    return writer->writeFloats(type, values, blobName);
   auto resource = dyn_cast<DenseResourceElementsAttr>(current);
   if (!resource || resource.getType() != type ||
       resource.getRawHandle().getKey() != blobName)
@@ -211,7 +223,10 @@ void mlir::prune::releaseUnreferencedBlobs(
 
 ElementsAttr mlir::prune::writeIntArray(MLIRContext *ctx, unsigned bitWidth,
                                         bool isIndex, ArrayRef<int64_t> values,
-                                        StringRef blobName) {
+                                        StringRef blobName,
+                                        WeightWriter *writer) {
+  if (writer && writer->isExternal())
+    return writer->writeInts(bitWidth, isIndex, values, blobName);
   Type elt = isIndex ? Type(IndexType::get(ctx))
                      : Type(IntegerType::get(ctx, bitWidth));
   unsigned storeBits = isIndex ? 64 : bitWidth;

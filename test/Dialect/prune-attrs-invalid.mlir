@@ -120,5 +120,5 @@
 
 // -----
 
-// expected-error @+1 {{unknown attribute 'prune.format' of the prune dialect (expected 'prune.decision', 'prune.layout' or 'prune.gpu_call')}}
+// expected-error @+1 {{unknown attribute 'prune.format' of the prune dialect (expected 'prune.decision', 'prune.layout', 'prune.gpu_call' or 'prune.weight_files')}}
 %0 = arith.constant {prune.format = "csr"} dense<0.0> : tensor<2x2xf32>

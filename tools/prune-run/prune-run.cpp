@@ -33,6 +33,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/InitLLVM.h"
+#include "prune-opt/Utils/ExternalWeights.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -312,6 +313,9 @@ static int runSweep(ModuleOp module, StringRef entryName, Inputs &in);
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Weight files the pipelines create for models with external weights are
+  // scratch here: nothing refers to them once the tool exits.
+  mlir::prune::removeCreatedWeightFilesAtExit();
   registerAllPasses();
   registerAllPruneOptPasses();
   cl::HideUnrelatedOptions(category);

@@ -739,6 +739,89 @@ def NNLowerGpuCalls : Pass<"nn-lower-gpu-calls", "mlir::ModuleOp"> {
   ];
 }
 
+def NNStoreWeights : Pass<"nn-store-weights", "mlir::ModuleOp"> {
+  let summary = "Move the module's weights into one safetensors file";
+  let description = [{
+    Writes every `dense_resource` tensor the module refers to (blobs in the
+    IR and tensors in its current weight files), and every non-splat
+    `dense<>` constant of at least `min-bytes`, to the safetensors file
+    `file`, and makes the IR refer to them there: the resources lose their
+    blobs and the module gets `prune.weight_files = ["<file>"]`. Tensors
+    are read one at a time (mapped), so the pass needs memory for one
+    weight, not the model. Intermediate files that earlier passes of this
+    process created for the module (see below) are deleted.
+
+    With external weights (`prune.weight_files`), every pass that creates
+    tensors (`nn-prune`, `nn-sparsify`, `nn-lower-kernels`, ...) writes them
+    to a new file next to the first weight file (`<stem>.<pass>-XXXXXX.
+    safetensors`) and lists it first; this pass compacts them into one.
+    The file is written to a temporary name and renamed on success; the
+    data is contiguous with the widest element types first (every tensor
+    aligned to its element size), which strict safetensors readers accept.
+
+    ```
+    prune-opt model.mlir --nn-store-weights=file=model.safetensors -o m.mlir
+    prune-opt m.mlir --nn-prune=sparsity=0.9 --nn-sparsify \
+      --nn-store-weights=file=pruned.safetensors -o pruned.mlir
+    ```
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"\"",
+           "The safetensors file to write (required)">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"0",
+           "Leave `dense<>` constants smaller than this in the IR "
+           "(`dense_resource` tensors always move)">,
+  ];
+  let statistics = [
+    Statistic<"numStored", "num-stored", "Tensors written to the file">,
+  ];
+}
+
+def NNEmbedWeights : Pass<"nn-embed-weights", "mlir::ModuleOp"> {
+  let summary = "Bring a module's external weights back into the IR";
+  let description = [{
+    The inverse of `nn-store-weights`: every `dense_resource` without a blob
+    gets its tensor from the module's weight files as a blob (same key), and
+    the `prune.weight_files` attribute is removed. The result is a
+    self-contained module (as large as its weights).
+  }];
+  let statistics = [
+    Statistic<"numEmbedded", "num-embedded", "Tensors embedded">,
+  ];
+}
+
+def NNExternalWeightLoads : Pass<"nn-external-weight-loads", "mlir::ModuleOp"> {
+  let summary = "Load external weights at run time instead of embedding them";
+  let description = [{
+    Part of `nn-lower-cpu`, after bufferization and deallocation. Every
+    `memref.global` whose value is a `dense_resource` without a blob (its
+    tensor is in the module's weight files) goes away, and each
+    `memref.get_global` of it becomes a call to the kernel library's
+    `prune_rt_weight(path, offset, bytes, file_size)`, which maps the file
+    once per process and returns the tensor's bytes, viewed as the
+    global's type. (Before deallocation, the ownership-based deallocation
+    would free what the call returns.) The compiled object then
+    holds no weights: they are paged in from the file (shared with the page
+    cache) when the model runs. The file's path is recorded as named in
+    `prune.weight_files` (relative paths: the working directory at run
+    time, or `$PRUNE_OPT_WEIGHTS_DIR`); its size is checked at run time.
+    A tensor not aligned to its element size in the file is an error (write
+    the file with `nn-store-weights`).
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::arith::ArithDialect"];
+  let options = [
+    Option<"forGpu", "for-gpu", "bool", /*default=*/"false",
+           "Part of nn-lower-gpu, which does not load weights from files "
+           "yet: a module with weight files is an error">,
+  ];
+  let statistics = [
+    Statistic<"numLoads", "num-loads", "Constants loaded at run time">,
+  ];
+}
+
 def NNZeroSizeGlobals : Pass<"nn-zero-size-globals", "mlir::ModuleOp"> {
   let summary = "Give zero-element LLVM globals a zero initializer";
   let description = [{
@@ -783,7 +866,9 @@ def NNStripAnnotations : Pass<"nn-strip-annotations"> {
   let summary = "Drop the prune dialect's attributes (for stock MLIR tools)";
   let description = [{
     Removes every `prune.*` attribute (`#prune.decision`, `#prune.layout`)
-    from the operations it runs on and below. The output then parses in
+    from the operations it runs on and below, except `prune.weight_files`,
+    which says where the weights are (a module without it would have
+    weights without data). The output then parses in
     any MLIR tool of the same version without the prune dialect (stock
     `mlir-opt-22`, IREE, other toolchains); what is lost is only what
     `nn-report` and `nn-lower-kernels` read. The alternatives that keep

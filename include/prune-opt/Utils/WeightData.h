@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Location.h"
 #include "mlir/Support/LLVM.h"
+#include "prune-opt/Utils/ExternalWeights.h"
 
 #include <vector>
 
@@ -32,25 +33,30 @@ uint16_t doubleToHalfBits(double value, bool bf16);
 /// True for the float element types weights may have (f16, bf16, f32, f64).
 bool isSupportedWeightElementType(Type type);
 
-/// Raw bytes of a non-splat dense or resource attribute, or failure (with a
-/// diagnostic at `loc`) when the data is missing (elided resource).
-FailureOr<ArrayRef<char>> getRawWeightBytes(ElementsAttr attr, Location loc);
+/// Raw bytes of a non-splat dense or resource attribute held by `owner` (a
+/// constant op): the blob, or for a blob-less resource the tensor of that
+/// name in the module's weight files (ExternalWeights.h), mapped while the
+/// result lives. Fails with a diagnostic at `owner` when the data is missing.
+FailureOr<WeightBytes> getRawWeightBytes(ElementsAttr attr, Operation *owner);
 
 /// Reads all elements as doubles (splats are expanded). Emits an error at
-/// `loc` and fails for unsupported element types or missing data.
-FailureOr<std::vector<double>> readWeight(ElementsAttr attr, Location loc);
+/// `owner` and fails for unsupported element types or missing data.
+FailureOr<std::vector<double>> readWeight(ElementsAttr attr,
+                                          Operation *owner);
 
 /// Creates a `dense_resource` attribute of `type` holding `values` converted
 /// to the element type of `type`. `blobName` is a hint: the resource manager
-/// makes it unique.
+/// makes it unique. With a `writer` for a module whose weights are external,
+/// the data goes to the writer's file instead of a blob.
 ElementsAttr writeWeight(RankedTensorType type, ArrayRef<double> values,
-                         StringRef blobName);
+                         StringRef blobName, WeightWriter *writer = nullptr);
 
 /// Like writeWeight, but if `current` is already the resource `blobName`
 /// (written by an earlier run of the same pass), overwrites its blob so the
 /// name stays stable.
 ElementsAttr writeWeightReusing(ElementsAttr current, RankedTensorType type,
-                                ArrayRef<double> values, StringRef blobName);
+                                ArrayRef<double> values, StringRef blobName,
+                                WeightWriter *writer = nullptr);
 
 /// Gives back the memory of a blob nothing reads any more where that cannot
 /// lose data: the resident pages of a blob mapped from the input file (the
@@ -67,7 +73,7 @@ void releaseUnreferencedBlobs(Operation *root,
 /// Creates a `dense_resource` attribute of a 1-D integer tensor.
 ElementsAttr writeIntArray(MLIRContext *ctx, unsigned bitWidth,
                            bool isIndex, ArrayRef<int64_t> values,
-                           StringRef blobName);
+                           StringRef blobName, WeightWriter *writer = nullptr);
 
 /// The row-major data of a tensor of `shape` with its dimensions reordered:
 /// result dimension i is dimension `order[i]` of the input (the semantics of

@@ -5,6 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/Dialect/Prune/PruneDialect.h"
+#include "prune-opt/Utils/ExternalWeights.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "prune-opt/GpuRuntime/GpuPlan.h"
 #include "prune-opt/Layout/Layout.h"
 
@@ -53,10 +55,23 @@ LogicalResult PruneDialect::verifyOperationAttribute(Operation *op,
                              << "' must be a #prune.gpu_call attribute";
     return success();
   }
+  if (name == kWeightFilesAttrName) {
+    auto list = dyn_cast<ArrayAttr>(attr.getValue());
+    if (!isa<ModuleOp>(op) || !list || list.empty() ||
+        !llvm::all_of(list, [](Attribute a) {
+          auto s = dyn_cast<StringAttr>(a);
+          return s && !s.getValue().empty();
+        }))
+      return op->emitError() << "'" << name
+                             << "' must be a non-empty array of file names "
+                                "on a builtin.module";
+    return success();
+  }
   return op->emitError() << "unknown attribute '" << name
                          << "' of the prune dialect (expected '"
                          << kDecisionAttrName << "', '" << kLayoutAttrName
-                         << "' or '" << kGpuCallAttrName << "')";
+                         << "', '" << kGpuCallAttrName << "' or '"
+                         << kWeightFilesAttrName << "')";
 }
 
 //===----------------------------------------------------------------------===//

@@ -30,6 +30,12 @@ def Prune_Dialect : Dialect {
     * `prune.gpu_call = #prune.gpu_call<...>`, written by
       `nn-lower-kernels{target=gpu}` on the declaration of a GPU layer call
       and consumed inside `nn-lower-gpu` (never in a pruned model).
+    * `prune.weight_files = ["a.safetensors", ...]` on a `builtin.module`:
+      where its weights are when they are not in the IR. A
+      `dense_resource<key>` without a blob is the tensor `key` of the first
+      listed file that has it (read a weight at a time, mapped); passes put
+      the files of the tensors they create first (`nn-store-weights`
+      compacts them into one). Kept by `--nn-strip-annotations`.
 
     All are discardable attributes; the dialect verifies every `prune.*`
     attribute on any operation. Stock MLIR tools read a pruned model after
