@@ -291,11 +291,8 @@ struct NNCalibratePass
   WeightWriter *writer = nullptr;
 
   void runOnOperation() override {
-    WeightWriter weights(getOperation(), "nn-calibrate");
-    writer = &weights;
-    runOnModule();
-    writer = nullptr;
-    if (failed(weights.finish()))
+    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
+                                [&] { runOnModule(); })))
       signalPassFailure();
   }
 

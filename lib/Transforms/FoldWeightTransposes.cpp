@@ -30,11 +30,8 @@ struct NNFoldWeightTransposesPass
   WeightWriter *writer = nullptr;
 
   void runOnOperation() override {
-    WeightWriter weights(getOperation(), "nn-fold-weight-transposes");
-    writer = &weights;
-    runOnModule();
-    writer = nullptr;
-    if (failed(weights.finish()))
+    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
+                                [&] { runOnModule(); })))
       signalPassFailure();
   }
 

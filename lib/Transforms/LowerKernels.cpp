@@ -340,11 +340,8 @@ struct NNLowerKernelsPass
   WeightWriter *writer = nullptr;
 
   void runOnOperation() override {
-    WeightWriter weights(getOperation(), "nn-lower-kernels");
-    writer = &weights;
-    runOnModule();
-    writer = nullptr;
-    if (failed(weights.finish()))
+    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
+                                [&] { runOnModule(); })))
       signalPassFailure();
   }
 

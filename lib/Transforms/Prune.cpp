@@ -450,11 +450,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   WeightWriter *writer = nullptr;
 
   void runOnOperation() override {
-    WeightWriter weights(getOperation(), "nn-prune");
-    writer = &weights;
-    runOnModule();
-    writer = nullptr;
-    if (failed(weights.finish()))
+    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
+                                [&] { runOnModule(); })))
       signalPassFailure();
   }
 

@@ -179,11 +179,8 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
   WeightWriter *writer = nullptr;
 
   void runOnOperation() override {
-    WeightWriter weights(getOperation(), "nn-sparsify");
-    writer = &weights;
-    runOnModule();
-    writer = nullptr;
-    if (failed(weights.finish()))
+    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
+                                [&] { runOnModule(); })))
       signalPassFailure();
   }
 

@@ -455,9 +455,9 @@ static std::string checkFits(const TensorEntry &entry, ShapedType type) {
   return "";
 }
 
-FailureOr<ExternalTensor>
-mlir::prune::findExternalTensor(Operation *owner, StringRef key,
-                                ShapedType type, Location loc) {
+/// `key` for `owner`'s module, checked against `type`; diagnoses at `loc`.
+static FailureOr<Found> findChecked(Operation *owner, StringRef key,
+                                    ShapedType type, Location loc) {
   std::string why;
   std::optional<Found> found = find(owner, key, why);
   if (!found)
@@ -466,6 +466,15 @@ mlir::prune::findExternalTensor(Operation *owner, StringRef key,
                           << why;
   if (std::string bad = checkFits(found->entry, type); !bad.empty())
     return emitError(loc) << "weight file '" << found->path << "': " << bad;
+  return std::move(*found);
+}
+
+FailureOr<ExternalTensor>
+mlir::prune::findExternalTensor(Operation *owner, StringRef key,
+                                ShapedType type, Location loc) {
+  FailureOr<Found> found = findChecked(owner, key, type, loc);
+  if (failed(found))
+    return failure();
   if (!found->file)
     return emitError(loc) << "weight file '" << found->path
                           << "' is still being written";
@@ -484,15 +493,10 @@ bool mlir::prune::hasExternalData(DenseResourceElementsAttr attr,
 
 FailureOr<WeightBytes> mlir::prune::readExternalWeight(
     DenseResourceElementsAttr attr, Operation *owner, Location loc) {
-  StringRef key = attr.getRawHandle().getKey();
-  std::string why;
-  std::optional<Found> found = find(owner, key, why);
-  if (!found)
-    return emitError(loc) << "weight data of resource '" << key
-                          << "' is not in the IR and cannot be found: "
-                          << why;
-  if (std::string bad = checkFits(found->entry, attr.getType()); !bad.empty())
-    return emitError(loc) << "weight file '" << found->path << "': " << bad;
+  FailureOr<Found> found = findChecked(owner, attr.getRawHandle().getKey(),
+                                       attr.getType(), loc);
+  if (failed(found))
+    return failure();
   llvm::Expected<WeightBytes> bytes =
       found->file ? found->file->map(found->entry)
                   : mapRange(found->path, found->pendingFd,
@@ -599,6 +603,16 @@ WeightWriter::WeightWriter(ModuleOp module, StringRef passName)
 
 static void removeFile(StringRef path) { (void)llvm::sys::fs::remove(path); }
 
+/// Deletes a file this process created and forgets it (`r.mutex` held).
+static void deleteCreated(Registry &r, StringRef path) {
+  r.created.erase(path);
+  if (auto open = r.open.find(path); open != r.open.end()) {
+    r.fds.erase(open->second.get());
+    r.open.erase(open);
+  }
+  removeFile(path);
+}
+
 WeightWriter::~WeightWriter() {
   if (!state)
     return;
@@ -694,9 +708,8 @@ ElementsAttr WeightWriter::writeBytes(RankedTensorType type,
   return DenseResourceElementsAttr::get(type, handle);
 }
 
-/// Converts floats to `elt` into `out` (little endian).
-template <typename T>
-static void convertFloats(ArrayRef<T> values, Type elt, char *out) {
+/// Converts doubles to `elt` into `out` (little endian).
+static void convertFloats(ArrayRef<double> values, Type elt, char *out) {
   if (elt.isF32()) {
     for (size_t i = 0; i < values.size(); ++i) {
       float f = static_cast<float>(values[i]);
@@ -718,16 +731,6 @@ static void convertFloats(ArrayRef<T> values, Type elt, char *out) {
 
 ElementsAttr WeightWriter::writeFloats(RankedTensorType type,
                                        ArrayRef<double> values,
-                                       StringRef name) {
-  Type elt = type.getElementType();
-  size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
-  std::vector<char> bytes(values.size() * eltBytes);
-  convertFloats(values, elt, bytes.data());
-  return writeBytes(type, bytes, name);
-}
-
-ElementsAttr WeightWriter::writeFloats(RankedTensorType type,
-                                       ArrayRef<float> values,
                                        StringRef name) {
   Type elt = type.getElementType();
   size_t eltBytes = elt.getIntOrFloatBitWidth() / 8;
@@ -800,12 +803,7 @@ static void dropUnclaimedFiles(ModuleOp module) {
       kept.push_back(StringAttr::get(module.getContext(), path));
       continue;
     }
-    r.created.erase(it);
-    if (auto open = r.open.find(path); open != r.open.end()) {
-      r.fds.erase(open->second.get());
-      r.open.erase(open);
-    }
-    removeFile(path);
+    deleteCreated(r, path);
     changed = true;
   }
   if (changed)
@@ -825,14 +823,8 @@ void mlir::prune::dropUnlistedWeightFiles(ModuleOp module) {
     if (it.second == module.getOperation() && !listed.contains(it.first()) &&
         !r.pending.contains(it.first()))
       gone.push_back(it.first().str());
-  for (const std::string &path : gone) {
-    r.created.erase(path);
-    if (auto open = r.open.find(path); open != r.open.end()) {
-      r.fds.erase(open->second.get());
-      r.open.erase(open);
-    }
-    removeFile(path);
-  }
+  for (const std::string &path : gone)
+    deleteCreated(r, path);
 }
 
 LogicalResult WeightWriter::finish() {
@@ -944,6 +936,16 @@ LogicalResult WeightWriter::finish() {
   state.reset();
   dropUnclaimedFiles(module);
   return success();
+}
+
+LogicalResult mlir::prune::withWeightWriter(ModuleOp module, StringRef passName,
+                                           WeightWriter *&slot,
+                                           llvm::function_ref<void()> body) {
+  WeightWriter writer(module, passName);
+  slot = &writer;
+  body();
+  slot = nullptr;
+  return writer.finish();
 }
 
 void mlir::prune::removeCreatedWeightFilesAtExit() {

@@ -163,8 +163,6 @@ public:
   /// Floats converted to `type`'s element type (f16, bf16, f32, f64).
   ElementsAttr writeFloats(RankedTensorType type, ArrayRef<double> values,
                            StringRef name);
-  ElementsAttr writeFloats(RankedTensorType type, ArrayRef<float> values,
-                           StringRef name);
   /// A 1-D integer (or index) tensor.
   ElementsAttr writeInts(unsigned bitWidth, bool isIndex,
                          ArrayRef<int64_t> values, StringRef name);
@@ -187,6 +185,13 @@ private:
   struct State;
   std::unique_ptr<State> state;
 };
+
+/// Runs `body` (a pass's work on `module`) with `slot` pointing to a
+/// WeightWriter for it, then finishes the writer: how passes that create
+/// tensors run.
+LogicalResult withWeightWriter(ModuleOp module, StringRef passName,
+                               WeightWriter *&slot,
+                               llvm::function_ref<void()> body);
 
 /// Deletes the weight files this process created for `module` that its
 /// `prune.weight_files` no longer lists. `nn-store-weights` calls it.
