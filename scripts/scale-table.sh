@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The scale table of issue 15 (docs/Design.md, "Known limits"): time and peak
 # RSS of prune-opt on synthetic transformers (scripts/gen-transformer.py) of
-# growing size, text and MLIR bytecode in, bytecode out, so that the growth
-# is visible. Not a test: it prints a markdown table.
+# growing size, text and MLIR bytecode in, bytecode out, and with the
+# weights in a safetensors file (external: prune.weight_files), so that the
+# growth is visible. Not a test: it prints a markdown table.
 #
 # Usage: scripts/scale-table.sh [SIZES]   (default "10M 100M"; "10M 100M 1B"
-#        for the full table: 1B needs ~17 GB of disk (text + bytecode), ~12 GB
-#        of memory once to convert the generated text to bytecode, and ~10
-#        minutes)
+#        for the full table: 1B needs ~25 GB of disk (text, bytecode and
+#        safetensors), ~12 GB of memory once to convert the generated text to
+#        bytecode, and ~15 minutes)
 # Environment: BUILD (default ./build), WORK (scratch dir, default
 #        build/scale), SPARSITY (default 0.9).
 set -euo pipefail
@@ -54,5 +55,19 @@ for size in "${sizes[@]}"; do
   run "nn-prune, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --emit-bytecode -o "$work/out.mlirbc"
   run "prune + sparsify, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --nn-sparsify --emit-bytecode -o "$work/out.mlirbc"
   run "prune + sparsify + lower-cpu, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --nn-sparsify --nn-lower-cpu --emit-bytecode -o "$work/out.mlirbc"
+  # The same weights in a safetensors file (the IR names it).
+  ext="$work/transformer-$size.ext.mlir" st="$work/transformer-$size.safetensors"
+  if [ ! -f "$st" ]; then
+    /usr/bin/python3 "$root/scripts/gen-transformer.py" --params="$size" --weights="$st" -o "$ext" >&2
+  fi
+  # (Files the passes create are named after the weight file; each run's
+  # are removed after it.)
+  scratch="$work/transformer-$size.nn-*"
+  run "nn-prune, external" "$opt" "$ext" --nn-prune=sparsity="$sparsity" -o "$work/out.mlir"
+  rm -f $scratch
+  run "prune + sparsify + store, external" "$opt" "$ext" --nn-prune=sparsity="$sparsity" --nn-sparsify --nn-store-weights=file="$work/out.safetensors" -o "$work/out.mlir"
+  rm -f $scratch
+  run "prune + sparsify + lower-cpu, external" "$opt" "$ext" --nn-prune=sparsity="$sparsity" --nn-sparsify --nn-lower-cpu -o "$work/out.mlir"
+  rm -f $scratch "$work/out.safetensors"
   rm -f "$work/out.mlir" "$work/out.mlirbc"
 done

@@ -129,16 +129,18 @@ static bool dtypeFits(TensorDType dtype, Type type) {
 // WeightFile
 //===----------------------------------------------------------------------===//
 
-namespace {
 /// An open file descriptor, closed with its last user.
-struct FileDescriptor {
+struct WeightFile::Descriptor {
   int fd = -1;
-  explicit FileDescriptor(int fd) : fd(fd) {}
-  ~FileDescriptor() {
+  explicit Descriptor(int fd) : fd(fd) {}
+  ~Descriptor() {
     if (fd >= 0)
       ::close(fd);
   }
 };
+using FileDescriptor = WeightFile::Descriptor;
+
+namespace {
 
 /// Files being written by a WeightWriter, readable before their header is:
 /// path -> the entries so far (and the descriptor to read them).
@@ -152,8 +154,6 @@ struct Registry {
   std::mutex mutex;
   /// Opened files, by path.
   llvm::StringMap<std::shared_ptr<const WeightFile>> open;
-  /// Descriptors of opened files.
-  llvm::DenseMap<const WeightFile *, std::shared_ptr<FileDescriptor>> fds;
   /// Files a WeightWriter is writing.
   llvm::StringMap<PendingFile *> pending;
   /// Files this process created, and the module each was made for.
@@ -288,15 +288,9 @@ mapRange(StringRef path, const std::shared_ptr<FileDescriptor> &fd,
 }
 
 llvm::Expected<WeightBytes> WeightFile::map(const TensorEntry &entry) const {
-  std::shared_ptr<FileDescriptor> fd;
-  {
-    Registry &r = registry();
-    std::lock_guard<std::mutex> lock(r.mutex);
-    fd = r.fds.lookup(this);
-  }
-  if (!fd)
+  if (!descriptor)
     return fileError(path, "is not open");
-  return mapRange(path, fd, entry.begin, entry.end);
+  return mapRange(path, descriptor, entry.begin, entry.end);
 }
 
 llvm::Expected<std::shared_ptr<const WeightFile>>
@@ -340,12 +334,12 @@ WeightFile::open(StringRef path) {
   (*parsed)->device = st.st_dev;
   (*parsed)->inode = st.st_ino;
   (*parsed)->mtimeNs = mtime;
+  (*parsed)->descriptor = desc;
   std::shared_ptr<const WeightFile> file(std::move(*parsed));
   std::lock_guard<std::mutex> lock(r.mutex);
-  if (auto it = r.open.find(path); it != r.open.end())
-    r.fds.erase(it->second.get());
+  // (Another thread may have opened the same file meanwhile: either copy
+  // works, each has its own descriptor.)
   r.open[path] = file;
-  r.fds[file.get()] = desc;
   return file;
 }
 
@@ -606,10 +600,7 @@ static void removeFile(StringRef path) { (void)llvm::sys::fs::remove(path); }
 /// Deletes a file this process created and forgets it (`r.mutex` held).
 static void deleteCreated(Registry &r, StringRef path) {
   r.created.erase(path);
-  if (auto open = r.open.find(path); open != r.open.end()) {
-    r.fds.erase(open->second.get());
-    r.open.erase(open);
-  }
+  r.open.erase(path);
   removeFile(path);
 }
 

@@ -100,7 +100,11 @@ public:
   /// Maps the bytes of `entry` (only its pages) read-only.
   llvm::Expected<WeightBytes> map(const TensorEntry &entry) const;
 
+  /// An open file descriptor (defined in ExternalWeights.cpp).
+  struct Descriptor;
+
 private:
+  std::shared_ptr<Descriptor> descriptor; // set by `open`
   std::string path;
   uint64_t fileSize = 0, dataStart = 0;
   std::vector<TensorEntry> entries;
