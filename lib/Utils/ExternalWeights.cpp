@@ -939,6 +939,16 @@ LogicalResult mlir::prune::withWeightWriter(ModuleOp module, StringRef passName,
   return writer.finish();
 }
 
+void mlir::prune::removeCreatedWeightFiles() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  SmallVector<std::string> paths;
+  for (auto &it : r.created)
+    paths.push_back(it.first().str());
+  for (const std::string &path : paths)
+    deleteCreated(r, path);
+}
+
 void mlir::prune::removeCreatedWeightFilesAtExit() {
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);

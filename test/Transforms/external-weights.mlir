@@ -16,6 +16,14 @@
 // RUN: FileCheck %s --check-prefix=COMPACT < compact.mlir
 // RUN: ls | FileCheck %s --check-prefix=FILES
 // RUN: prune-opt compact.mlir --nn-embed-weights | FileCheck %s --check-prefix=PRUNED-EMBED
+// A run that fails after a pass wrote a file leaves no file behind (nor
+// output): here nn-store-weights fails after nn-prune wrote its file.
+// RUN: not prune-opt stored.mlir --nn-prune=sparsity=0.5 --nn-store-weights -o failed.mlir 2>&1 | FileCheck %s --check-prefix=FAILED
+// RUN: ls | FileCheck %s --check-prefix=AFTER-FAILED
+// FAILED: option 'file' is required
+// AFTER-FAILED: stored.mlir
+// AFTER-FAILED-NEXT: w.nn-prune-{{[0-9a-f]+}}.safetensors
+// AFTER-FAILED-NEXT: w.safetensors
 // The lowering: no weight in the object, a run-time load from the file.
 // RUN: prune-opt compact.mlir --nn-lower-cpu | FileCheck %s --check-prefix=LOWER
 
@@ -38,6 +46,7 @@
 
 // COMPACT: module attributes {prune.weight_files = ["out.safetensors"]}
 // FILES-NOT: nn-prune
+// FILES-NOT: failed.mlir
 // FILES: out.safetensors
 // FILES: w.safetensors
 

@@ -28,6 +28,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "prune-opt/Utils/ExternalWeights.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -148,11 +149,14 @@ int main(int argc, char **argv) {
                           : mlir::MlirOptMain(output->os(), std::move(input),
                                               registry, config))) {
     output->discard();
+    // Weight files the passes wrote for a module that is not written.
+    mlir::prune::removeCreatedWeightFiles();
     return 1;
   }
   if (llvm::Error err = output->commit()) {
     llvm::WithColor::error(llvm::errs(), "prune-opt")
         << llvm::toString(std::move(err)) << "\n";
+    mlir::prune::removeCreatedWeightFiles();
     return 1;
   }
   return 0;

@@ -201,6 +201,10 @@ LogicalResult withWeightWriter(ModuleOp module, StringRef passName,
 /// `prune.weight_files` no longer lists. `nn-store-weights` calls it.
 void dropUnlistedWeightFiles(ModuleOp module);
 
+/// Deletes every weight file a WeightWriter of this process created (a tool
+/// whose run failed: no output refers to them).
+void removeCreatedWeightFiles();
+
 /// Makes the process delete, when it exits, every weight file a
 /// WeightWriter created (tools that never print the IR, like prune-run).
 void removeCreatedWeightFilesAtExit();
