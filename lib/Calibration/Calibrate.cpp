@@ -503,8 +503,13 @@ struct NNCalibratePass
           for (size_t d = c.channelDim + 1; d < out.shape.size(); ++d)
             inner *= out.shape[d];
           int64_t total = out.numElements();
-          // At most ~4096 values per channel and sample.
-          int64_t step = std::max<int64_t>(1, total / c.channels / 4096);
+          // At most ~4096 values per channel and sample, and at most
+          // kMaxValues per weight over all samples (128 sequences of 2048
+          // tokens into 4096 channels kept every value: 4 GiB).
+          constexpr int64_t kMaxValues = int64_t(64) << 20;
+          int64_t budget = std::clamp<int64_t>(
+              kMaxValues / c.channels / std::max<int64_t>(1, count), 1, 4096);
+          int64_t step = std::max<int64_t>(1, total / c.channels / budget);
           for (int64_t i = 0; i < total; i += step)
             perChannel[(i / inner) % c.channels].push_back(out.get(i));
         }

@@ -21,6 +21,7 @@
 #if PRUNE_OPT_HAVE_OPENBLAS
 #include <cblas.h>
 #include <dlfcn.h>
+#include <sys/resource.h>
 #endif
 
 #include <cstdlib>
@@ -74,6 +75,11 @@ static const Blas *blas() {
   static const Blas *loaded = []() -> const Blas * {
     if (const char *off = std::getenv("PRUNE_OPT_NO_OPENBLAS");
         off && *off && *off != '0')
+      return nullptr;
+    // Under an address-space limit OpenBLAS's threads may never get their
+    // buffers (and wait forever): Eigen then.
+    struct rlimit as;
+    if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
       return nullptr;
     void *lib = nullptr;
     for (const char *name : {PRUNE_OPT_OPENBLAS_PATH, "libopenblas.so.0",

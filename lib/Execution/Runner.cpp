@@ -32,8 +32,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdlib>
-#include <set>
-#include <tuple>
 #include <cstring>
 #include <dlfcn.h>
 
@@ -183,29 +181,11 @@ static int64_t constantGlobalBytes(ModuleOp module) {
     int64_t bits = elt.isIndex() ? 64 : elt.getIntOrFloatBitWidth();
     bytes += attr.getNumElements() * ((bits + 7) / 8);
   });
-  // Weights loaded from files at run time (nn-external-weight-loads): the
-  // byte count of each distinct (file, offset) the calls name.
-  std::set<std::tuple<std::string, int64_t, int64_t>> loads;
-  module.walk([&](LLVM::CallOp call) {
-    std::optional<StringRef> callee = call.getCallee();
-    // (The memref path is expanded: 5 operands, then offset, bytes, size.)
-    if (!callee || *callee != "prune_rt_weight" || call.getNumOperands() != 8)
-      return;
-    auto constant = [&](unsigned i) -> std::optional<int64_t> {
-      auto c = call.getOperand(i).getDefiningOp<LLVM::ConstantOp>();
-      auto v = c ? dyn_cast<IntegerAttr>(c.getValue()) : nullptr;
-      return v ? std::optional<int64_t>(v.getInt()) : std::nullopt;
-    };
-    std::optional<int64_t> offset = constant(5), size = constant(6);
-    if (!offset || !size)
-      return;
-    std::string file;
-    llvm::raw_string_ostream os(file);
-    if (auto addr = call.getOperand(1).getDefiningOp<LLVM::AddressOfOp>())
-      os << addr.getGlobalName();
-    if (loads.insert({file, *offset, *size}).second)
-      bytes += *size;
-  });
+  // Weights loaded from files at run time (nn-external-weight-loads
+  // records their bytes on the module).
+  if (auto loaded = module->getAttrOfType<IntegerAttr>(
+          "nn.external_weight_bytes"))
+    bytes += loaded.getInt();
   return bytes;
 }
 

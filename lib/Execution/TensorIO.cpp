@@ -6,6 +6,9 @@
 
 #include "prune-opt/Execution/TensorIO.h"
 
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+
 #include "prune-opt/Utils/SafeOutput.h"
 #include "prune-opt/Utils/WeightData.h"
 
@@ -198,11 +201,11 @@ static const std::pair<const char *, ElementKind> kNpyDtypes[] = {
     {"<f2", ElementKind::F16}, {"|i1", ElementKind::I8},
     {"<i4", ElementKind::I32}, {"<i8", ElementKind::I64}};
 
-Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
-  auto bytesOr = readMaybeGzip(path);
-  if (!bytesOr)
-    return bytesOr.takeError();
-  std::vector<uint8_t> &bytes = *bytesOr;
+/// The layout of a .npy file from its first bytes (`prefix`, at least the
+/// header) and its size.
+static Expected<NpyLayout> parseNpyHeader(StringRef path,
+                                          llvm::ArrayRef<uint8_t> bytes,
+                                          uint64_t fileSize) {
   if (bytes.size() < 10 || std::memcmp(bytes.data(), "\x93NUMPY", 6) != 0)
     return fail("'" + path + "' is not a .npy file");
   uint8_t major = bytes[6];
@@ -236,7 +239,8 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
     return fail("'" + path + "': no shape in .npy header");
   StringRef rest = header.drop_front(open + 10);
   StringRef dims = rest.take_until([](char c) { return c == ')'; });
-  std::vector<int64_t> shape;
+  NpyLayout layout;
+  layout.kind = *kind;
   llvm::SmallVector<StringRef> parts;
   dims.split(parts, ',', -1, /*KeepEmpty=*/false);
   for (StringRef p : parts) {
@@ -246,22 +250,113 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
     int64_t d;
     if (p.getAsInteger(10, d) || d < 0)
       return fail("'" + path + "': bad shape in .npy header");
-    shape.push_back(d);
+    layout.shape.push_back(d);
   }
   // The shape must be backed by the file before anything is allocated: a
   // hostile header can claim 1e11 elements, or a product past int64.
-  size_t dataOffset = offset + headerLen;
-  uint64_t available = (bytes.size() - dataOffset) / elementSize(*kind);
+  layout.dataOffset = offset + headerLen;
+  uint64_t available = (fileSize - layout.dataOffset) / elementSize(*kind);
   uint64_t count = 1;
   bool overflow = false;
-  for (int64_t d : shape)
+  for (int64_t d : layout.shape)
     overflow |= __builtin_mul_overflow(count, uint64_t(d), &count);
   if (overflow || count > available)
     return fail("'" + path + "': its shape needs more elements than the "
                 "file holds (" + llvm::Twine(available) + ")");
-  HostTensor t(*kind, shape);
+  return layout;
+}
+
+Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
+  auto bytesOr = readMaybeGzip(path);
+  if (!bytesOr)
+    return bytesOr.takeError();
+  std::vector<uint8_t> &bytes = *bytesOr;
+  Expected<NpyLayout> layout = parseNpyHeader(path, bytes, bytes.size());
+  if (!layout)
+    return layout.takeError();
+  HostTensor t(layout->kind, layout->shape);
   if (!t.bytes.empty())
-    std::memcpy(t.bytes.data(), bytes.data() + dataOffset, t.bytes.size());
+    std::memcpy(t.bytes.data(), bytes.data() + layout->dataOffset,
+                t.bytes.size());
+  return t;
+}
+
+Expected<NpyLayout> mlir::prune::readNpyLayout(StringRef path) {
+  auto opened = llvm::sys::fs::openNativeFileForRead(path);
+  if (!opened)
+    return fail("cannot read '" + path + "': " +
+                llvm::toString(opened.takeError()));
+  llvm::sys::fs::file_t fd = *opened;
+  llvm::scope_exit closeFile(
+      [&] { llvm::sys::fs::closeFile(fd); });
+  llvm::sys::fs::file_status status;
+  if (std::error_code sec = llvm::sys::fs::status(fd, status))
+    return fail("cannot read '" + path + "': " + sec.message());
+  uint64_t size = status.getSize();
+  // Magic, version, header length; then the header (at most 4 GiB by the
+  // format, bounded by the file here).
+  std::vector<uint8_t> prefix(std::min<uint64_t>(size, 12));
+  auto readAt = [&](uint8_t *to, size_t n, uint64_t at) -> bool {
+    llvm::Expected<size_t> got = llvm::sys::fs::readNativeFileSlice(
+        fd, llvm::MutableArrayRef<char>(reinterpret_cast<char *>(to), n), at);
+    if (!got) {
+      llvm::consumeError(got.takeError());
+      return false;
+    }
+    return *got == n;
+  };
+  if (!readAt(prefix.data(), prefix.size(), 0))
+    return fail("cannot read '" + path + "'");
+  if (prefix.size() >= 2 && prefix[0] == 0x1f && prefix[1] == 0x8b)
+    return fail("'" + path + "' is compressed");
+  if (prefix.size() >= 10 && std::memcmp(prefix.data(), "\x93NUMPY", 6) == 0) {
+    size_t headerLen = prefix[6] == 1
+                           ? size_t(prefix[8] | (prefix[9] << 8))
+                           : prefix.size() < 12
+                                 ? 0
+                                 : size_t(prefix[8] | (prefix[9] << 8) |
+                                          (prefix[10] << 16) |
+                                          (size_t(prefix[11]) << 24));
+    size_t want = std::min<uint64_t>(size, (prefix[6] == 1 ? 10 : 12) +
+                                               uint64_t(headerLen));
+    if (want > prefix.size()) {
+      size_t had = prefix.size();
+      prefix.resize(want);
+      if (!readAt(prefix.data() + had, want - had, had))
+        return fail("cannot read '" + path + "'");
+    }
+  }
+  return parseNpyHeader(path, prefix, size);
+}
+
+Expected<HostTensor> mlir::prune::readNpyElements(StringRef path,
+                                                  const NpyLayout &layout,
+                                                  int64_t first,
+                                                  std::vector<int64_t> shape) {
+  HostTensor t(layout.kind, std::move(shape));
+  auto opened = llvm::sys::fs::openNativeFileForRead(path);
+  if (!opened)
+    return fail("cannot read '" + path + "': " +
+                llvm::toString(opened.takeError()));
+  llvm::sys::fs::file_t fd = *opened;
+  llvm::scope_exit closeFile(
+      [&] { llvm::sys::fs::closeFile(fd); });
+  uint64_t at = layout.dataOffset + uint64_t(first) * elementSize(layout.kind);
+  size_t done = 0;
+  while (done < t.bytes.size()) {
+    llvm::Expected<size_t> got = llvm::sys::fs::readNativeFileSlice(
+        fd,
+        llvm::MutableArrayRef<char>(
+            reinterpret_cast<char *>(t.bytes.data()) + done,
+            t.bytes.size() - done),
+        at + done);
+    if (!got)
+      return fail("cannot read '" + path + "': " +
+                  llvm::toString(got.takeError()));
+    if (*got == 0)
+      return fail("'" + path + "' is shorter than its header says");
+    done += *got;
+  }
   return t;
 }
 

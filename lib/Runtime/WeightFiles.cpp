@@ -55,18 +55,26 @@ const Mapping &mapFile(const std::string &path, int64_t expectedSize) {
   static auto *files = new std::unordered_map<std::string, Mapping>();
   std::lock_guard<std::mutex> lock(mutex);
   auto it = files->find(path);
-  if (it != files->end())
+  if (it != files->end()) {
+    if (it->second.size != expectedSize)
+      fail(path, "is mapped with " + std::to_string(it->second.size) +
+                     " bytes, this model expects " +
+                     std::to_string(expectedSize) +
+                     " (two models naming different files of one path)");
     return it->second;
+  }
   std::string resolved = path;
   if (const char *dir = std::getenv("PRUNE_OPT_WEIGHTS_DIR");
       dir && *dir && !path.empty() && path[0] != '/')
     resolved = std::string(dir) + "/" + path;
-  int fd = ::open(resolved.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(resolved.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     fail(resolved, std::strerror(errno));
   struct stat st;
   if (::fstat(fd, &st) != 0)
     fail(resolved, std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    fail(resolved, "is not a regular file");
   if (int64_t(st.st_size) != expectedSize)
     fail(resolved, "has " + std::to_string(st.st_size) +
                        " bytes, the compiled model expects " +

@@ -26,6 +26,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
 
 namespace mlir::prune {
 #define GEN_PASS_DEF_NNSTOREWEIGHTS
@@ -36,6 +37,10 @@ namespace mlir::prune {
 
 using namespace mlir;
 using namespace mlir::prune;
+
+/// The module attribute with the bytes the compiled model loads from files.
+static constexpr StringLiteral kExternalBytesAttrName =
+    "nn.external_weight_bytes";
 
 /// The name of the global holding weight file `i`'s path.
 static constexpr StringLiteral kPathGlobalPrefix = "__prune_weight_file_";
@@ -72,6 +77,19 @@ struct NNStoreWeightsPass
              "weights loaded from files at run time; store the weights "
              "before nn-lower-cpu";
       return signalPassFailure();
+    }
+    SmallVector<std::string> oldFiles = getWeightFiles(module);
+    for (const std::string &listed : oldFiles) {
+      bool same = false;
+      if (!llvm::sys::fs::equivalent(listed, std::string(file), same) &&
+          same) {
+        module.emitError()
+            << "nn-store-weights: '" << file
+            << "' is one of the module's weight files ('" << listed
+            << "'); write a new file (the module on disk still refers to "
+               "this one)";
+        return signalPassFailure();
+      }
     }
     MLIRContext *ctx = &getContext();
     auto &manager = DenseResourceElementsHandle::getManagerInterface(ctx);
@@ -117,9 +135,12 @@ struct NNStoreWeightsPass
         }
         moving.push_back(std::move(m));
       });
-      // dense<> constants of weights.
+      // dense<> float constants (weights, biases; integer constants are
+      // shapes, permutations, quantization parameters that lowerings want
+      // to see as attributes).
       auto dense = dyn_cast_or_null<DenseElementsAttr>(getConstantValue(op));
-      if (!dense || dense.isSplat())
+      if (!dense || dense.isSplat() ||
+          !isa<FloatType>(dense.getElementType()))
         return;
       std::optional<TensorDType> dtype = dtypeOf(dense.getType());
       if (!dtype)
@@ -186,7 +207,7 @@ struct NNStoreWeightsPass
     }
     module->setAttr(kWeightFilesAttrName,
                     ArrayAttr::get(ctx, {StringAttr::get(ctx, file)}));
-    dropUnlistedWeightFiles(module);
+    dropUnlistedWeightFiles(module, oldFiles);
     if (moving.empty())
       module.emitWarning() << "nn-store-weights: the module has no weights "
                               "to store; '"
@@ -228,8 +249,9 @@ struct NNEmbedWeightsPass
     });
     if (failedRead)
       return signalPassFailure();
+    SmallVector<std::string> oldFiles = getWeightFiles(module);
     module->removeAttr(kWeightFilesAttrName);
-    dropUnlistedWeightFiles(module);
+    dropUnlistedWeightFiles(module, oldFiles);
   }
 };
 
@@ -242,12 +264,6 @@ struct NNExternalWeightLoadsPass
     ModuleOp module = getOperation();
     if (getWeightFiles(module).empty())
       return;
-    if (forGpu) {
-      module.emitError()
-          << "nn-lower-gpu does not load weights from files yet; embed them "
-             "first (nn-embed-weights) or lower for the CPU (nn-lower-cpu)";
-      return signalPassFailure();
-    }
     MLIRContext *ctx = &getContext();
     // Globals whose value is a blob-less resource (what bufferization made
     // of the constants), and their readers.
@@ -259,11 +275,34 @@ struct NNExternalWeightLoadsPass
           globals.push_back(global);
     if (globals.empty())
       return;
+    if (forGpu) {
+      module.emitError()
+          << "nn-lower-gpu does not load weights from files yet; embed them "
+             "first (nn-embed-weights) or lower for the CPU (nn-lower-cpu)";
+      return signalPassFailure();
+    }
+    // Only private constants read through memref.get_global become
+    // run-time loads (a read-only mapping of the file): anything else would
+    // write into it or keep referring to the erased global.
     llvm::DenseMap<StringAttr, SmallVector<memref::GetGlobalOp>> readers;
     module->walk([&](memref::GetGlobalOp op) {
       readers[op.getNameAttr().getAttr()].push_back(op);
     });
+    for (memref::GlobalOp global : globals) {
+      std::optional<SymbolTable::UseRange> uses =
+          SymbolTable::getSymbolUses(global.getSymNameAttr(), module);
+      size_t reads = readers.lookup(global.getSymNameAttr()).size();
+      if (!global.getConstant() || !global.isPrivate() || !uses ||
+          size_t(std::distance(uses->begin(), uses->end())) != reads) {
+        global.emitError()
+            << "a global whose data is in a weight file must be a private "
+               "constant read only through memref.get_global to be loaded "
+               "at run time; embed the weights first (nn-embed-weights)";
+        return signalPassFailure();
+      }
+    }
     OpBuilder b(ctx);
+    int64_t loadedBytes = 0;
     Type i8 = b.getI8Type(), i64 = b.getI64Type();
     auto bytesType = MemRefType::get({ShapedType::kDynamic}, i8);
     // The run-time entry point.
@@ -306,6 +345,7 @@ struct NNExternalWeightLoadsPass
       if (failed(found))
         return signalPassFailure();
       unsigned eltBytes = tensorDTypeBytes(found->entry.dtype);
+      loadedBytes += found->entry.end - found->entry.begin;
       if (found->entry.begin % eltBytes != 0) {
         global.emitError()
             << "tensor '" << found->entry.name << "' of '"
@@ -343,6 +383,10 @@ struct NNExternalWeightLoadsPass
       }
       global.erase();
     }
+    // What the compiled model reads from files (prune-run's "parameters as
+    // stored"); survives the conversion to the LLVM dialect.
+    module->setAttr(kExternalBytesAttrName,
+                    b.getI64IntegerAttr(loadedBytes));
   }
 };
 

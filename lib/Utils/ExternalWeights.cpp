@@ -159,6 +159,11 @@ struct Registry {
   /// Files this process created, and the module each was made for.
   llvm::StringMap<Operation *> created;
   bool removeAtExit = false;
+  /// Files written by writeWeightFile waiting for the tool's success
+  /// (deferWeightFileCommits), and where their content is meanwhile.
+  bool deferCommits = false;
+  std::vector<std::unique_ptr<SafeOutputFile>> deferred;
+  llvm::StringMap<std::string> redirect;
 };
 } // namespace
 
@@ -197,6 +202,29 @@ WeightFile::parse(StringRef path, ArrayRef<char> prefix, uint64_t fileSize) {
   if (prefix.size() < 8 + headerLen)
     return fileError(path, "truncated header");
   StringRef text(prefix.data() + 8, headerLen);
+  // The JSON parser recurses: a header of nested brackets must not
+  // exhaust the stack (a safetensors header nests 3 deep).
+  {
+    int depth = 0;
+    bool inString = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
+      if (inString) {
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          inString = false;
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{' || c == '[') {
+        if (++depth > 8)
+          return fileError(path, "bad header: nested deeper than a "
+                                 "safetensors header");
+      } else if (c == '}' || c == ']') {
+        --depth;
+      }
+    }
+  }
   llvm::Expected<llvm::json::Value> json = llvm::json::parse(text);
   if (!json)
     return fileError(path, "bad header JSON: " +
@@ -229,6 +257,8 @@ WeightFile::parse(StringRef path, ArrayRef<char> prefix, uint64_t fileSize) {
     const llvm::json::Array *offsets = info->getArray("data_offsets");
     if (!shape || !offsets || offsets->size() != 2)
       return bad("needs \"shape\" and \"data_offsets\": [begin, end]");
+    if (shape->size() > 16)
+      return bad("shape has more than 16 dimensions");
     TensorEntry entry;
     entry.name = name.str();
     entry.dtype = *dtype;
@@ -295,7 +325,15 @@ llvm::Expected<WeightBytes> WeightFile::map(const TensorEntry &entry) const {
 
 llvm::Expected<std::shared_ptr<const WeightFile>>
 WeightFile::open(StringRef path) {
-  int fd = ::open(path.str().c_str(), O_RDONLY | O_CLOEXEC);
+  std::string openPath = path.str();
+  {
+    Registry &r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (auto it = r.redirect.find(path); it != r.redirect.end())
+      openPath = it->second; // written by this run, not committed yet
+  }
+  // (O_NONBLOCK: a FIFO must not block the open; it is refused below.)
+  int fd = ::open(openPath.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return fileError(path, std::strerror(errno));
   auto desc = std::make_shared<FileDescriptor>(fd);
@@ -572,7 +610,44 @@ llvm::Error mlir::prune::writeWeightFile(
     os.write(bytes->data(), bytes->size());
   }
   os.flush();
+  Registry &r = registry();
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (r.deferCommits && out->stagingPath() != "-") {
+      // Committed by the tool when the whole run succeeded; read from the
+      // staging file until then.
+      r.redirect[path] = out->stagingPath().str();
+      r.deferred.push_back(std::make_unique<SafeOutputFile>(std::move(*out)));
+      return llvm::Error::success();
+    }
+  }
   return out->commit(); // (reports write errors)
+}
+
+void mlir::prune::deferWeightFileCommits() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.deferCommits = true;
+}
+
+llvm::Error mlir::prune::commitWeightFiles() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  llvm::Error all = llvm::Error::success();
+  for (std::unique_ptr<SafeOutputFile> &out : r.deferred)
+    all = llvm::joinErrors(std::move(all), out->commit());
+  r.deferred.clear();
+  r.redirect.clear();
+  return all;
+}
+
+void mlir::prune::discardWeightFiles() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (std::unique_ptr<SafeOutputFile> &out : r.deferred)
+    out->discard();
+  r.deferred.clear();
+  r.redirect.clear();
 }
 
 /// Header space a WeightWriter reserves at the start of its file; a larger
@@ -802,20 +877,19 @@ static void dropUnclaimedFiles(ModuleOp module) {
                     ArrayAttr::get(module.getContext(), kept));
 }
 
-void mlir::prune::dropUnlistedWeightFiles(ModuleOp module) {
-  SmallVector<std::string> files = getWeightFiles(module);
+void mlir::prune::dropUnlistedWeightFiles(ModuleOp module,
+                                          ArrayRef<std::string> oldFiles) {
   llvm::StringSet<> listed;
-  for (const std::string &f : files)
+  for (const std::string &f : getWeightFiles(module))
     listed.insert(f);
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  SmallVector<std::string> gone;
-  for (auto &it : r.created)
-    if (it.second == module.getOperation() && !listed.contains(it.first()) &&
-        !r.pending.contains(it.first()))
-      gone.push_back(it.first().str());
-  for (const std::string &path : gone)
-    deleteCreated(r, path);
+  for (const std::string &path : oldFiles) {
+    auto it = r.created.find(path);
+    if (it != r.created.end() && it->second == module.getOperation() &&
+        !listed.contains(path) && !r.pending.contains(path))
+      deleteCreated(r, path);
+  }
 }
 
 LogicalResult WeightWriter::finish() {

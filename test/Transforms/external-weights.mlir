@@ -24,6 +24,16 @@
 // AFTER-FAILED: stored.mlir
 // AFTER-FAILED-NEXT: w.nn-prune-{{[0-9a-f]+}}.safetensors
 // AFTER-FAILED-NEXT: w.safetensors
+// nn-store-weights never overwrites a file the module reads (the module on
+// disk still refers to it), and the file it writes replaces an existing one
+// only when the whole run succeeds.
+// RUN: not prune-opt stored.mlir --nn-store-weights=file=w.safetensors -o /dev/null 2>&1 | FileCheck %s --check-prefix=SAME
+// SAME: error: nn-store-weights: 'w.safetensors' is one of the module's weight files
+// RUN: echo old > kept.safetensors
+// RUN: not prune-opt stored.mlir --nn-store-weights=file=kept.safetensors --nn-store-weights -o /dev/null
+// RUN: FileCheck %s --check-prefix=KEPT < kept.safetensors
+// KEPT: {{^old$}}
+// RUN: rm kept.safetensors
 // The lowering: no weight in the object, a run-time load from the file.
 // RUN: prune-opt compact.mlir --nn-lower-cpu | FileCheck %s --check-prefix=LOWER
 

@@ -96,6 +96,13 @@ TEST(SafetensorsHeader, RejectsMalformedHeaders) {
        "shape too large"},
       {image(R"({"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}})", 4),
        "bad dimension"},
+      // The JSON parser recurses: deep nesting is refused before it.
+      {image(std::string(100000, '[') + std::string(100000, ']'), 0),
+       "nested deeper than a safetensors header"},
+      {image(R"({"a":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,)"
+             R"(1],"data_offsets":[0,4]}})",
+             4),
+       "more than 16 dimensions"},
   };
   for (const Case &c : cases) {
     std::string error = parseError(c.bytes);

@@ -108,6 +108,8 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::prune::test::registerTestPasses();
   mlir::prune::registerAllPruneOptPasses();
+  // Weight files nn-store-weights writes are committed with the output.
+  mlir::prune::deferWeightFileCommits();
   mlir::DialectRegistry registry;
   mlir::prune::registerAllUpstream(registry);
   mlir::prune::registerPruneOptDialects(registry);
@@ -150,6 +152,15 @@ int main(int argc, char **argv) {
                                               registry, config))) {
     output->discard();
     // Weight files the passes wrote for a module that is not written.
+    mlir::prune::removeCreatedWeightFiles();
+    mlir::prune::discardWeightFiles();
+    return 1;
+  }
+  // The weight files first: the output refers to them.
+  if (llvm::Error err = mlir::prune::commitWeightFiles()) {
+    llvm::WithColor::error(llvm::errs(), "prune-opt")
+        << llvm::toString(std::move(err)) << "\n";
+    output->discard();
     mlir::prune::removeCreatedWeightFiles();
     return 1;
   }

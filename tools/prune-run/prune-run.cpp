@@ -410,15 +410,20 @@ int main(int argc, char **argv) {
   if (!sweep.empty())
     return runSweep(**module, entryName, in);
 
+  // Model B from another file gets a context of its own: parsing it into
+  // A's would rename its resources whose keys A already uses (k -> k_1),
+  // and a blob-less key is the name of a tensor in its weight files.
+  MLIRContext contextB(registry);
+  contextB.loadAllAvailableDialects();
   std::optional<OwningOpRef<ModuleOp>> moduleB;
   llvm::SourceMgr sourceMgrB;
-  SourceMgrDiagnosticHandler handlerB(sourceMgrB, &context);
+  SourceMgrDiagnosticHandler handlerB(sourceMgrB, &contextB);
   if (compare || !pipelineB.empty() || !compareModel.empty()) {
     Model b{"B", compareModel.empty() ? std::string(modelPath) : compareModel,
             pipelineB, nullptr, {}, 0, {}};
     ModuleOp source = **module;
     if (!compareModel.empty()) {
-      auto loaded = loadModule(context, sourceMgrB, compareModel);
+      auto loaded = loadModule(contextB, sourceMgrB, compareModel);
       if (!loaded)
         return failWith(llvm::toString(loaded.takeError()));
       moduleB = std::move(*loaded);

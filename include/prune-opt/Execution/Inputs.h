@@ -44,6 +44,13 @@ private:
   std::optional<IdxImages> images;
   Preprocess preprocess;
   std::vector<HostTensor> arrays;
+  /// Large uncompressed .npy files stay on disk: a sample is read when it
+  /// is needed (its path and layout; arrays[i] is then empty).
+  struct OnDisk {
+    std::string path;
+    NpyLayout layout;
+  };
+  std::vector<std::optional<OnDisk>> onDisk;
   int64_t available = 0;
 };
 

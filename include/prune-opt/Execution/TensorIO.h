@@ -52,6 +52,23 @@ struct HostTensor {
 /// Reads a .npy file (C order, little endian) of dtype float32, float64,
 /// float16, int8, int32 or int64.
 llvm::Expected<HostTensor> readNpy(llvm::StringRef path);
+
+/// Where the data of an uncompressed .npy file is: its element kind, shape
+/// and the byte offset of the data (checked to be backed by the file).
+struct NpyLayout {
+  ElementKind kind = ElementKind::F32;
+  std::vector<int64_t> shape;
+  uint64_t dataOffset = 0;
+};
+/// Reads only the header of an uncompressed .npy file (the data stays on
+/// disk: read it with readNpyElements). Fails for gzip files too.
+llvm::Expected<NpyLayout> readNpyLayout(llvm::StringRef path);
+/// Reads `count` elements from element `first` of the .npy `path` laid out
+/// as `layout` into a tensor of `shape`.
+llvm::Expected<HostTensor> readNpyElements(llvm::StringRef path,
+                                           const NpyLayout &layout,
+                                           int64_t first,
+                                           std::vector<int64_t> shape);
 /// Writes a .npy file; bf16 is written as float32 (numpy has no bf16). The
 /// file is written to a temporary name and renamed: no partial output.
 llvm::Error writeNpy(llvm::StringRef path, const HostTensor &tensor);

@@ -151,6 +151,17 @@ llvm::Error
 writeWeightFile(StringRef path, ArrayRef<TensorToWrite> tensors,
                 llvm::function_ref<llvm::Expected<WeightBytes>(size_t)> fetch);
 
+/// Makes writeWeightFile (nn-store-weights) leave its files staged until
+/// commitWeightFiles: a tool whose run fails then leaves every existing file
+/// as it was. Until the commit, the staged content is what is read under
+/// the file's name. (prune-opt defers; a pass in another tool commits at
+/// once.)
+void deferWeightFileCommits();
+/// Moves the staged files to their names (the tool succeeded).
+llvm::Error commitWeightFiles();
+/// Drops the staged files (the tool failed).
+void discardWeightFiles();
+
 /// Creates the new tensors of one pass run on `module`. When the module has
 /// weight files, the data goes to a new file next to the first one (never
 /// an existing file) and the resources have no blob; `finish` writes that
@@ -197,9 +208,10 @@ LogicalResult withWeightWriter(ModuleOp module, StringRef passName,
                                WeightWriter *&slot,
                                llvm::function_ref<void()> body);
 
-/// Deletes the weight files this process created for `module` that its
-/// `prune.weight_files` no longer lists. `nn-store-weights` calls it.
-void dropUnlistedWeightFiles(ModuleOp module);
+/// Deletes the weight files this process created for `module` that were in
+/// its `oldFiles` and its `prune.weight_files` no longer lists.
+/// `nn-store-weights` and `nn-embed-weights` call it.
+void dropUnlistedWeightFiles(ModuleOp module, ArrayRef<std::string> oldFiles);
 
 /// Deletes every weight file a WeightWriter of this process created (a tool
 /// whose run failed: no output refers to them).
