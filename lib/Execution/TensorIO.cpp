@@ -6,7 +6,6 @@
 
 #include "prune-opt/Execution/TensorIO.h"
 
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 
 #include "prune-opt/Utils/SafeOutput.h"
@@ -281,14 +280,30 @@ Expected<HostTensor> mlir::prune::readNpy(StringRef path) {
   return t;
 }
 
+namespace {
+/// A file opened for reading, closed with this object.
+struct OpenedFile {
+  llvm::sys::fs::file_t fd = llvm::sys::fs::kInvalidFile;
+  Error open(StringRef path) {
+    auto opened = llvm::sys::fs::openNativeFileForRead(path);
+    if (!opened)
+      return fail("cannot read '" + path + "': " +
+                  llvm::toString(opened.takeError()));
+    fd = *opened;
+    return Error::success();
+  }
+  ~OpenedFile() {
+    if (fd != llvm::sys::fs::kInvalidFile)
+      llvm::sys::fs::closeFile(fd);
+  }
+};
+} // namespace
+
 Expected<NpyLayout> mlir::prune::readNpyLayout(StringRef path) {
-  auto opened = llvm::sys::fs::openNativeFileForRead(path);
-  if (!opened)
-    return fail("cannot read '" + path + "': " +
-                llvm::toString(opened.takeError()));
-  llvm::sys::fs::file_t fd = *opened;
-  llvm::scope_exit closeFile(
-      [&] { llvm::sys::fs::closeFile(fd); });
+  OpenedFile file;
+  if (Error err = file.open(path))
+    return std::move(err);
+  llvm::sys::fs::file_t fd = file.fd;
   llvm::sys::fs::file_status status;
   if (std::error_code sec = llvm::sys::fs::status(fd, status))
     return fail("cannot read '" + path + "': " + sec.message());
@@ -334,13 +349,10 @@ Expected<HostTensor> mlir::prune::readNpyElements(StringRef path,
                                                   int64_t first,
                                                   std::vector<int64_t> shape) {
   HostTensor t(layout.kind, std::move(shape));
-  auto opened = llvm::sys::fs::openNativeFileForRead(path);
-  if (!opened)
-    return fail("cannot read '" + path + "': " +
-                llvm::toString(opened.takeError()));
-  llvm::sys::fs::file_t fd = *opened;
-  llvm::scope_exit closeFile(
-      [&] { llvm::sys::fs::closeFile(fd); });
+  OpenedFile file;
+  if (Error err = file.open(path))
+    return std::move(err);
+  llvm::sys::fs::file_t fd = file.fd;
   uint64_t at = layout.dataOffset + uint64_t(first) * elementSize(layout.kind);
   size_t done = 0;
   while (done < t.bytes.size()) {
