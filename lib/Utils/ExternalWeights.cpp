@@ -20,12 +20,14 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <numeric>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -672,6 +674,25 @@ WeightWriter::WeightWriter(ModuleOp module, StringRef passName)
 
 static void removeFile(StringRef path) { (void)llvm::sys::fs::remove(path); }
 
+/// Creates `<prefix>-XXXXXX.safetensors` (six random hex digits) that did
+/// not exist, open for reading and writing. (Not createUniqueFile: it would
+/// also replace any '%' in the directory's name.)
+static std::error_code createNewFile(StringRef prefix, int &fd,
+                                     std::string &path) {
+  for (int attempt = 0; attempt < 128; ++attempt) {
+    char suffix[16];
+    std::snprintf(suffix, sizeof(suffix), "-%06x",
+                  unsigned(llvm::sys::Process::GetRandomNumber()) & 0xffffff);
+    path = (prefix + suffix + ".safetensors").str();
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0)
+      return {};
+    if (errno != EEXIST)
+      return std::error_code(errno, std::generic_category());
+  }
+  return std::make_error_code(std::errc::file_exists);
+}
+
 /// Deletes a file this process created and forgets it (`r.mutex` held).
 static void deleteCreated(Registry &r, StringRef path) {
   r.created.erase(path);
@@ -728,17 +749,15 @@ ElementsAttr WeightWriter::writeBytes(RankedTensorType type,
     size_t dash = stem.find(".nn-");
     if (dash != StringRef::npos)
       stem = stem.take_front(dash);
-    llvm::sys::path::append(model, stem + "." + passName +
-                                       "-%%%%%%.safetensors");
+    llvm::sys::path::append(model, stem + "." + passName);
     int fd = -1;
-    SmallString<256> path;
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueFile(model, fd, path)) {
+    std::string path;
+    if (std::error_code ec = createNewFile(model, fd, path)) {
       state->failed = true;
       state->error = "cannot create a weight file like '" +
                      model.str().str() + "': " + ec.message();
     } else {
-      state->path = path.str().str();
+      state->path = path;
       state->fd = std::make_shared<FileDescriptor>(fd);
       state->pending.module = module;
       state->pending.fd = state->fd;
@@ -943,13 +962,11 @@ LogicalResult WeightWriter::finish() {
     // the data moved up (mapped from this one a tensor at a time).
     std::string from = state->path;
     std::shared_ptr<FileDescriptor> fd = state->fd;
-    SmallString<256> path;
+    std::string path;
     int newFd = -1;
     SmallString<256> model(from);
     llvm::sys::path::replace_extension(model, "");
-    model += "-%%%%.safetensors";
-    if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, newFd,
-                                                             path)) {
+    if (std::error_code ec = createNewFile(model, newFd, path)) {
       unregister(/*remove=*/true);
       state.reset();
       return module.emitError() << "cannot create a weight file like '"
@@ -973,9 +990,9 @@ LogicalResult WeightWriter::finish() {
       return module.emitError() << llvm::toString(std::move(err));
     }
     std::lock_guard<std::mutex> rlock(r.mutex);
-    r.created[path.str()] = module.getOperation();
+    r.created[path] = module.getOperation();
     state = std::make_unique<State>();
-    state->path = path.str().str();
+    state->path = path;
   } else {
     char len[8];
     llvm::support::endian::write64le(len, header.size());

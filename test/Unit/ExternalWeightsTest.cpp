@@ -247,4 +247,60 @@ TEST(WeightWriter, SpillsToANewFileAndListsItFirst) {
   module->erase();
 }
 
+TEST(WeightWriter, ManyTensorsOutgrowTheReservedHeader) {
+  // ~6000 entries do not fit the header space the writer reserves: the
+  // file is written again with the data moved up, and reads back.
+  TempDir dir;
+  std::string input = dir.file("in%d.safetensors"); // (a '%' in the name)
+  std::vector<TensorToWrite> none;
+  ASSERT_FALSE(bool(writeWeightFile(input, none, [](size_t) {
+    return llvm::Expected<WeightBytes>(WeightBytes());
+  })));
+  MLIRContext ctx;
+  ctx.loadDialect<arith::ArithDialect>();
+  OpBuilder b(&ctx);
+  ModuleOp module = ModuleOp::create(b.getUnknownLoc());
+  module->setAttr(kWeightFilesAttrName,
+                  b.getArrayAttr({b.getStringAttr(input)}));
+  auto type = RankedTensorType::get({2}, b.getF32Type());
+  constexpr int kCount = 6000;
+  {
+    WeightWriter writer(module, "nn-test");
+    b.setInsertionPointToEnd(module.getBody());
+    for (int i = 0; i < kCount; ++i)
+      arith::ConstantOp::create(
+          b, b.getUnknownLoc(),
+          cast<TypedAttr>(writer.writeFloats(
+              type, ArrayRef<double>{double(i), -double(i)},
+              "tensor_with_a_long_name_" + std::to_string(i))));
+    ASSERT_TRUE(succeeded(writer.finish()));
+  }
+  SmallVector<std::string> files = getWeightFiles(module);
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_TRUE(StringRef(files[0]).starts_with(dir.file("in%d.nn-test-")))
+      << files[0];
+  auto file = WeightFile::open(files[0]);
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  EXPECT_EQ((*file)->getEntries().size(), size_t(kCount));
+  // (Rewritten: the data no longer starts at the reserved 256 KiB.)
+  EXPECT_GT((*file)->getDataStart(), uint64_t(256) << 10);
+  const TensorEntry *last =
+      (*file)->lookup("tensor_with_a_long_name_" + std::to_string(kCount - 1));
+  ASSERT_NE(last, nullptr);
+  auto data = (*file)->map(*last);
+  ASSERT_TRUE(bool(data));
+  float v[2];
+  std::memcpy(v, data->data(), 8);
+  EXPECT_EQ(v[0], float(kCount - 1));
+  EXPECT_EQ(v[1], -float(kCount - 1));
+  // Only the final file remains beside the input.
+  std::error_code ec;
+  int count = 0;
+  for (llvm::sys::fs::directory_iterator it(dir.path, ec), end;
+       !ec && it != end; it.increment(ec))
+    ++count;
+  EXPECT_EQ(count, 2);
+  module->erase();
+}
+
 } // namespace
