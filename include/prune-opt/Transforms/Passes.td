@@ -744,9 +744,13 @@ def NNStoreWeights : Pass<"nn-store-weights", "mlir::ModuleOp"> {
   let description = [{
     Writes every `dense_resource` tensor the module refers to (blobs in the
     IR and tensors in its current weight files), and every non-splat
-    `dense<>` constant of at least `min-bytes`, to the safetensors file
-    `file`, and makes the IR refer to them there: the resources lose their
-    blobs and the module gets `prune.weight_files = ["<file>"]`. Tensors
+    floating-point `dense<>` constant of at least `min-bytes` (integer
+    constants stay: shapes, permutations, quantization parameters), to the
+    safetensors file `file`, and makes the IR refer to them there: the
+    resources lose their blobs and the module gets
+    `prune.weight_files = ["<file>"]`. `file` must not be one of the
+    module's weight files. In `prune-opt` the file replaces an existing one
+    only when the whole run succeeds (staged until then). Tensors
     are read one at a time (mapped), so the pass needs memory for one
     weight, not the model. Intermediate files that earlier passes of this
     process created for the module (see below) are deleted.
@@ -769,8 +773,8 @@ def NNStoreWeights : Pass<"nn-store-weights", "mlir::ModuleOp"> {
     Option<"file", "file", "std::string", /*default=*/"\"\"",
            "The safetensors file to write (required)">,
     Option<"minBytes", "min-bytes", "int64_t", /*default=*/"0",
-           "Leave `dense<>` constants smaller than this in the IR "
-           "(`dense_resource` tensors always move)">,
+           "Leave floating-point `dense<>` constants smaller than this in "
+           "the IR (`dense_resource` tensors always move)">,
   ];
   let statistics = [
     Statistic<"numStored", "num-stored", "Tensors written to the file">,
