@@ -187,19 +187,32 @@ TEST(SafetensorsFile, OpenReportsMissingAndChangedFiles) {
   }
 }
 
-TEST(WeightWriter, SpillsToANewFileAndListsItFirst) {
+/// A module whose weight file is `name` (an empty safetensors file) in a
+/// fresh directory.
+struct ExternalModule {
   TempDir dir;
-  std::string input = dir.file("in.safetensors");
-  std::vector<TensorToWrite> none;
-  ASSERT_FALSE(bool(writeWeightFile(input, none, [](size_t) {
-    return llvm::Expected<WeightBytes>(WeightBytes());
-  })));
+  std::string input;
   MLIRContext ctx;
-  ctx.loadDialect<arith::ArithDialect>();
-  OpBuilder b(&ctx);
-  ModuleOp module = ModuleOp::create(b.getUnknownLoc());
-  module->setAttr(kWeightFilesAttrName,
-                  b.getArrayAttr({b.getStringAttr(input)}));
+  OpBuilder b{&ctx};
+  ModuleOp module;
+  explicit ExternalModule(StringRef name) : input(dir.file(name)) {
+    std::vector<TensorToWrite> none;
+    EXPECT_FALSE(bool(writeWeightFile(input, none, [](size_t) {
+      return llvm::Expected<WeightBytes>(WeightBytes());
+    })));
+    ctx.loadDialect<arith::ArithDialect>();
+    module = ModuleOp::create(b.getUnknownLoc());
+    module->setAttr(kWeightFilesAttrName,
+                    b.getArrayAttr({b.getStringAttr(input)}));
+  }
+  ~ExternalModule() { module->erase(); }
+};
+
+TEST(WeightWriter, SpillsToANewFileAndListsItFirst) {
+  ExternalModule m("in.safetensors");
+  std::string &input = m.input;
+  OpBuilder &b = m.b;
+  ModuleOp module = m.module;
   auto type = RankedTensorType::get({2, 2}, b.getF32Type());
   {
     WeightWriter writer(module, "nn-test");
@@ -244,24 +257,15 @@ TEST(WeightWriter, SpillsToANewFileAndListsItFirst) {
   for (const TensorEntry &e : (*file)->getEntries())
     covered += e.end - e.begin;
   EXPECT_EQ(covered, (*file)->getFileSize() - (*file)->getDataStart());
-  module->erase();
 }
 
 TEST(WeightWriter, ManyTensorsOutgrowTheReservedHeader) {
   // ~6000 entries do not fit the header space the writer reserves: the
   // file is written again with the data moved up, and reads back.
-  TempDir dir;
-  std::string input = dir.file("in%d.safetensors"); // (a '%' in the name)
-  std::vector<TensorToWrite> none;
-  ASSERT_FALSE(bool(writeWeightFile(input, none, [](size_t) {
-    return llvm::Expected<WeightBytes>(WeightBytes());
-  })));
-  MLIRContext ctx;
-  ctx.loadDialect<arith::ArithDialect>();
-  OpBuilder b(&ctx);
-  ModuleOp module = ModuleOp::create(b.getUnknownLoc());
-  module->setAttr(kWeightFilesAttrName,
-                  b.getArrayAttr({b.getStringAttr(input)}));
+  ExternalModule m("in%d.safetensors"); // (a '%' in the name)
+  TempDir &dir = m.dir;
+  OpBuilder &b = m.b;
+  ModuleOp module = m.module;
   auto type = RankedTensorType::get({2}, b.getF32Type());
   constexpr int kCount = 6000;
   {
@@ -300,7 +304,6 @@ TEST(WeightWriter, ManyTensorsOutgrowTheReservedHeader) {
        !ec && it != end; it.increment(ec))
     ++count;
   EXPECT_EQ(count, 2);
-  module->erase();
 }
 
 } // namespace
