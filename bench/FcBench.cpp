@@ -465,7 +465,7 @@ static std::vector<float> pruneForGpu(DialectRegistry &registry, int64_t out,
     if (!type || type.getShape() != ArrayRef<int64_t>{out, in})
       return;
     FailureOr<std::vector<double>> values =
-        readWeight(cast<ElementsAttr>(c.getValue()), c.getLoc());
+        readWeight(cast<ElementsAttr>(c.getValue()), c);
     if (succeeded(values))
       masked.assign(values->begin(), values->end());
   });

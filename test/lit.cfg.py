@@ -109,6 +109,12 @@ config.substitutions.append(("%prune_obj", config.prune_opt_obj_root))
 config.substitutions.append(
     ("%prune_py", os.path.join(config.prune_opt_src_root, "python")))
 config.environment["PRUNE_OPT_LIB"] = kernels_dir
+# The benchmark targets (built with the rest when OpenBLAS is there): a
+# smoke test keeps their documented commands working.
+if config.prune_opt_bench:
+    config.available_features.add("bench")
+    llvm_config.add_tool_substitutions(
+        ["prune-bench", "prune-hessian-bench"], [config.prune_opt_tools_dir])
 if shutil.which("cmake"):
     config.available_features.add("cmake")
 try:
