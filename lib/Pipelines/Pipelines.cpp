@@ -175,9 +175,9 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
   // Weights in files (prune.weight_files) are mapped at run time: their
   // globals become calls to the kernel library (after the deallocation,
   // which would free what a call returns).
-  NNExternalWeightLoadsOptions loadOptions;
-  loadOptions.forGpu = gpu != nullptr;
-  pm.addPass(createNNExternalWeightLoads(loadOptions));
+  // (With nn-lower-gpu the layer calls then copy them to the device once,
+  // from the mapping.)
+  pm.addPass(createNNExternalWeightLoads());
   if (gpu) {
     // The GPU layer calls get their bodies now (the deallocation above
     // rejects GPU ops), and the kernels become PTX (and a cubin): nothing

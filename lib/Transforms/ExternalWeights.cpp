@@ -275,12 +275,6 @@ struct NNExternalWeightLoadsPass
           globals.push_back(global);
     if (globals.empty())
       return;
-    if (forGpu) {
-      module.emitError()
-          << "nn-lower-gpu does not load weights from files yet; embed them "
-             "first (nn-embed-weights) or lower for the CPU (nn-lower-cpu)";
-      return signalPassFailure();
-    }
     // Only private constants read through memref.get_global become
     // run-time loads (a read-only mapping of the file): anything else would
     // write into it or keep referring to the erased global.

@@ -797,7 +797,8 @@ def NNEmbedWeights : Pass<"nn-embed-weights", "mlir::ModuleOp"> {
 def NNExternalWeightLoads : Pass<"nn-external-weight-loads", "mlir::ModuleOp"> {
   let summary = "Load external weights at run time instead of embedding them";
   let description = [{
-    Part of `nn-lower-cpu`, after bufferization and deallocation. Every
+    Part of `nn-lower-cpu` and `nn-lower-gpu`, after bufferization and
+    deallocation. Every
     `memref.global` whose value is a `dense_resource` without a blob (its
     tensor is in the module's weight files) goes away, and each
     `memref.get_global` of it becomes a call to the kernel library's
@@ -811,16 +812,16 @@ def NNExternalWeightLoads : Pass<"nn-external-weight-loads", "mlir::ModuleOp"> {
     time, or `$PRUNE_OPT_WEIGHTS_DIR`); its size is checked at run time.
     A tensor not aligned to its element size in the file is an error (write
     the file with `nn-store-weights`).
+
+    `nn-lower-gpu` runs it too: the GPU layer calls then copy each weight
+    from the mapping to the device once per process
+    (`prune_gpu_resident`, keyed by the host address), as they copy an
+    embedded weight.
   }];
   let dependentDialects = ["mlir::memref::MemRefDialect",
                            "mlir::bufferization::BufferizationDialect",
                            "mlir::func::FuncDialect",
                            "mlir::arith::ArithDialect"];
-  let options = [
-    Option<"forGpu", "for-gpu", "bool", /*default=*/"false",
-           "Part of nn-lower-gpu, which does not load weights from files "
-           "yet: a module with weight files is an error">,
-  ];
   let statistics = [
     Statistic<"numLoads", "num-loads", "Constants loaded at run time">,
   ];
