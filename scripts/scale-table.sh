@@ -53,6 +53,7 @@ for size in "${sizes[@]}"; do
   run "parse + print, text" "$opt" "$text" -o "$work/out.mlir"
   run "parse + print, bytecode" "$opt" "$bc" --emit-bytecode -o "$work/out.mlirbc"
   run "nn-prune, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --emit-bytecode -o "$work/out.mlirbc"
+  run "nn-prune scope=global, bytecode" "$opt" "$bc" "--nn-prune=sparsity=$sparsity scope=global" --emit-bytecode -o "$work/out.mlirbc"
   run "prune + sparsify, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --nn-sparsify --emit-bytecode -o "$work/out.mlirbc"
   run "prune + sparsify + lower-cpu, bytecode" "$opt" "$bc" --nn-prune=sparsity="$sparsity" --nn-sparsify --nn-lower-cpu --emit-bytecode -o "$work/out.mlirbc"
   # The same weights in a safetensors file (the IR names it).
@@ -64,6 +65,8 @@ for size in "${sizes[@]}"; do
   # are removed after it.)
   scratch="$work/transformer-$size.nn-*"
   run "nn-prune, external" "$opt" "$ext" --nn-prune=sparsity="$sparsity" -o "$work/out.mlir"
+  rm -f $scratch
+  run "nn-prune scope=global, external" "$opt" "$ext" "--nn-prune=sparsity=$sparsity scope=global" -o "$work/out.mlir"
   rm -f $scratch
   run "prune + sparsify + store, external" "$opt" "$ext" --nn-prune=sparsity="$sparsity" --nn-sparsify --nn-store-weights=file="$work/out.safetensors" -o "$work/out.mlir"
   rm -f $scratch

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <tuple>
 
@@ -78,26 +79,137 @@ std::vector<uint8_t> mlir::prune::selectLowest(llvm::ArrayRef<double> scores,
 std::vector<std::vector<uint8_t>>
 mlir::prune::selectLowestGlobal(llvm::ArrayRef<std::vector<double>> scores,
                                 int64_t numZeros) {
-  std::vector<std::vector<uint8_t>> keep;
-  std::vector<std::pair<uint32_t, uint32_t>> order; // (tensor, element)
-  for (size_t t = 0; t < scores.size(); ++t) {
-    keep.emplace_back(scores[t].size(), 1);
-    for (size_t i = 0; i < scores[t].size(); ++i)
-      order.emplace_back(t, i);
+  int64_t total = 0;
+  for (const std::vector<double> &s : scores)
+    total += s.size();
+  StreamingLowestSelect select([&](int64_t) { return numZeros; }, total);
+  while (select.needsPass()) {
+    for (const std::vector<double> &s : scores)
+      select.add(s);
+    select.finishPass();
   }
-  numZeros = std::clamp<int64_t>(numZeros, 0, order.size());
-  if (numZeros == 0)
-    return keep;
-  auto less = [&](const std::pair<uint32_t, uint32_t> &a,
-                  const std::pair<uint32_t, uint32_t> &b) {
-    return std::tie(scores[a.first][a.second], a.first, a.second) <
-           std::tie(scores[b.first][b.second], b.first, b.second);
+  std::vector<std::vector<uint8_t>> keep;
+  for (const std::vector<double> &s : scores)
+    keep.push_back(select.mask(s));
+  return keep;
+}
+
+StreamingLowestSelect::StreamingLowestSelect(
+    std::function<int64_t(int64_t)> numZerosFor, int64_t sizeHint,
+    int64_t collectLimit)
+    : numZerosFor(std::move(numZerosFor)),
+      collectLimit(std::max<int64_t>(1, collectLimit)) {
+  int bits = 64 - __builtin_clzll(uint64_t(std::max<int64_t>(sizeHint, 1)));
+  histBits = std::clamp(bits - 8, 12, 20);
+  histogram.assign(size_t(1) << histBits, 0);
+}
+
+uint64_t StreamingLowestSelect::key(double score) {
+  if (score == 0.0)
+    score = 0.0; // -0.0 ties with +0.0, as the doubles compare
+  uint64_t u;
+  std::memcpy(&u, &score, sizeof(u));
+  const uint64_t sign = uint64_t(1) << 63;
+  return (u & sign) ? ~u : (u | sign);
+}
+
+void StreamingLowestSelect::add(llvm::ArrayRef<double> scores) {
+  if (done)
+    return;
+  if (numPasses == 0)
+    count += scores.size();
+  const int shift = 64 - prefixBits;
+  auto inRange = [&](uint64_t k) {
+    return prefixBits == 0 || (k >> shift) == prefix;
   };
-  if (static_cast<size_t>(numZeros) < order.size())
-    std::nth_element(order.begin(), order.begin() + numZeros, order.end(),
-                     less);
-  for (int64_t i = 0; i < numZeros; ++i)
-    keep[order[i].first][order[i].second] = 0;
+  if (histBits > 0) {
+    const int down = 64 - histBits;
+    for (double s : scores) {
+      uint64_t k = key(s);
+      if (inRange(k))
+        ++histogram[(k << prefixBits) >> down];
+    }
+  } else {
+    for (double s : scores) {
+      uint64_t k = key(s);
+      if (inRange(k))
+        collected.push_back(k);
+    }
+  }
+}
+
+void StreamingLowestSelect::finishPass() {
+  if (done)
+    return;
+  if (numPasses++ == 0) {
+    zeros = std::clamp<int64_t>(numZerosFor(count), 0, count);
+    if (zeros == 0) {
+      pruneNone = done = true;
+      histogram = {};
+      return;
+    }
+  }
+  // The rank of the threshold among the keys in range (1-based). (Every
+  // pass must see the same scores; if one did not, the clamps below keep
+  // the selection in bounds and the count of zeros is off.)
+  int64_t rank = zeros - below;
+  if (histBits == 0) {
+    if (collected.empty()) {
+      pruneNone = done = true;
+      return;
+    }
+    rank = std::clamp<int64_t>(rank, 1, collected.size());
+    std::nth_element(collected.begin(), collected.begin() + (rank - 1),
+                     collected.end());
+    threshold = collected[rank - 1];
+    int64_t less = 0;
+    for (uint64_t k : collected)
+      less += k < threshold;
+    ties = rank - less;
+    collected = {};
+    done = true;
+    return;
+  }
+  int64_t cumulative = 0;
+  size_t bucket = 0;
+  while (bucket + 1 < histogram.size() && cumulative + histogram[bucket] < rank)
+    cumulative += histogram[bucket++];
+  const int64_t inBucket = histogram[bucket];
+  below += cumulative;
+  prefix = prefixBits == 0 ? uint64_t(bucket)
+                           : (prefix << histBits) | uint64_t(bucket);
+  prefixBits += histBits;
+  if (prefixBits == 64) { // every bit known: the bucket is one key
+    threshold = prefix;
+    ties = zeros - below;
+    histogram = {};
+    done = true;
+    return;
+  }
+  if (inBucket <= collectLimit) {
+    histBits = 0;
+    histogram = {};
+    collected.reserve(inBucket);
+  } else {
+    histBits = std::min(16, 64 - prefixBits);
+    histogram.assign(size_t(1) << histBits, 0);
+  }
+}
+
+std::vector<uint8_t>
+StreamingLowestSelect::mask(llvm::ArrayRef<double> scores) {
+  std::vector<uint8_t> keep(scores.size(), 1);
+  if (pruneNone)
+    return keep;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    uint64_t k = key(scores[i]);
+    if (k < threshold) {
+      keep[i] = 0;
+    } else if (k == threshold && ties > 0) {
+      keep[i] = 0;
+      --ties;
+    }
+  }
   return keep;
 }
 

@@ -472,10 +472,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     // Layer-wise selection needs one weight at a time: score, select and
     // write each before reading the next, so that the pass holds one
     // layer's working buffers (not the whole model's) on top of the blobs.
-    bool streaming = scope == Scope::Layer && !hasBudget();
+    // So does the global one: passes that score every weight and keep only
+    // a histogram of the scores (StreamingLowestSelect) find the one
+    // threshold, then a last pass selects and writes each weight.
+    bool streaming =
+        (scope == Scope::Layer || scope == Scope::Global) && !hasBudget();
     // 1. Score (and for N:M / OBS, select) every weight to prune.
     std::vector<Candidate> candidates;
-    bool hadError = false;
     int64_t numStreamed = 0;
     ArrayRef<WeightInfo> weights = analysis.getWeights();
     // Streaming, a window of weights (one per thread) is scored and
@@ -488,46 +491,95 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                             !needsCalibration && !isDataAware(criterion)
                         ? std::max<size_t>(1, ctx->getNumThreads())
                         : 1;
-    for (size_t first = 0; first < weights.size(); first += window) {
-      size_t count = std::min(window, weights.size() - first);
-      std::vector<FailureOr<std::optional<Candidate>>> made(count, failure());
-      auto make = [&](size_t i) {
-        made[i] = makeCandidate(weights[first + i]);
-        if (streaming && succeeded(made[i]) && *made[i]) {
-          Candidate &c = **made[i];
-          std::vector<Candidate> one;
-          one.push_back(std::move(c));
-          select(one);
-          c = std::move(one.front());
+    // makeCandidate on every weight; `prepare` on each candidate in
+    // parallel, then `consume` on each in weight order (none after an
+    // error). False on an error.
+    auto forEachCandidate = [&](llvm::function_ref<void(Candidate &)> prepare,
+                                llvm::function_ref<void(Candidate &)> consume) {
+      bool hadError = false;
+      for (size_t first = 0; first < weights.size(); first += window) {
+        size_t count = std::min(window, weights.size() - first);
+        std::vector<FailureOr<std::optional<Candidate>>> made(count,
+                                                              failure());
+        auto make = [&](size_t i) {
+          made[i] = makeCandidate(weights[first + i]);
+          if (succeeded(made[i]) && *made[i])
+            prepare(**made[i]);
+        };
+        if (count == 1) {
+          make(0);
+        } else {
+          ParallelDiagnosticHandler handler(ctx);
+          parallelFor(ctx, 0, count, [&](size_t i) {
+            handler.setOrderIDForThread(i);
+            make(i);
+            handler.eraseOrderIDForThread();
+          });
         }
-      };
-      if (count == 1) {
-        make(0);
-      } else {
-        ParallelDiagnosticHandler handler(ctx);
-        parallelFor(ctx, 0, count, [&](size_t i) {
-          handler.setOrderIDForThread(i);
-          make(i);
-          handler.eraseOrderIDForThread();
+        for (auto &c : made) {
+          if (failed(c))
+            hadError = true;
+          else if (*c && !hadError)
+            consume(**c);
+        }
+        made.clear();
+        releaseUnreferencedBlobs(module, replacedBlobs);
+        replacedBlobs.clear();
+      }
+      return !hadError;
+    };
+    auto selectOne = [&](Candidate &c) {
+      std::vector<Candidate> one;
+      one.push_back(std::move(c));
+      select(one);
+      c = std::move(one.front());
+    };
+    bool ok;
+    if (!streaming) {
+      ok = forEachCandidate([](Candidate &) {},
+                            [&](Candidate &c) {
+                              candidates.push_back(std::move(c));
+                            });
+    } else if (scope == Scope::Layer) {
+      ok = forEachCandidate(selectOne, [&](Candidate &c) {
+        commit(c);
+        ++numStreamed;
+      });
+    } else {
+      // The threshold's passes say nothing: the last pass scores the
+      // weights again and gives their remarks and warnings once.
+      int64_t elements = 0;
+      for (const WeightInfo &w : weights)
+        elements += w.numElements();
+      StreamingLowestSelect threshold(
+          [&](int64_t units) { return targetZeros(units, sparsity); },
+          elements);
+      ok = true;
+      while (ok && threshold.needsPass()) {
+        ScopedDiagnosticHandler quiet(ctx, [](Diagnostic &d) {
+          return success(d.getSeverity() != DiagnosticSeverity::Error);
         });
+        ok = forEachCandidate([](Candidate &) {},
+                              [&](Candidate &c) {
+                                if (c.global)
+                                  threshold.add(c.scores);
+                              });
+        threshold.finishPass();
       }
-      for (auto &c : made) {
-        if (failed(c)) {
-          hadError = true;
-        } else if (*c && streaming && !hadError) {
-          commit(**c);
-          ++numStreamed;
-        } else if (*c) {
-          candidates.push_back(std::move(**c));
-        }
-      }
-      made.clear();
-      releaseUnreferencedBlobs(module, replacedBlobs);
-      replacedBlobs.clear();
+      if (ok)
+        ok = forEachCandidate(
+            [](Candidate &) {},
+            [&](Candidate &c) {
+              if (c.global)
+                c.keep = threshold.mask(c.scores); // in weight order
+              selectOne(c);
+              commit(c);
+              ++numStreamed;
+            });
     }
     releaseUnreferencedBlobs(module, replacedBlobs);
     replacedBlobs.clear();
-    if (hadError)
+    if (!ok)
       return signalPassFailure();
     if (streaming) {
       if (numStreamed == 0)
@@ -846,36 +898,15 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return std::optional<Candidate>(std::move(c));
   }
 
-  /// Layer-wise and global selection of the masks not chosen yet, the
-  /// keep-the-strongest-unit rule, and group masks to element masks.
+  /// Layer-wise selection of the masks not chosen yet (N:M, OBS and the
+  /// global scope's chose theirs), the keep-the-strongest-unit rule, and
+  /// group masks to element masks.
   void select(std::vector<Candidate> &candidates) {
-    // Layer-wise selection.
-    std::vector<size_t> pooled;
-    int64_t pooledElements = 0;
     // Units are elements (unstructured) or groups (block, channel).
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      Candidate &c = candidates[i];
-      if (!c.keep.empty())
-        continue; // N:M, already chosen
-      if (c.global) {
-        pooled.push_back(i);
-        pooledElements += c.scores.size();
-        continue;
-      }
-      c.keep = selectLowest(c.scores, targetZeros(c.scores.size(), c.target));
-    }
-    // Global selection: one threshold over all pooled weights.
-    if (!pooled.empty()) {
-      std::vector<std::vector<double>> scores;
-      for (size_t i : pooled)
-        scores.push_back(std::move(candidates[i].scores));
-      auto masks =
-          selectLowestGlobal(scores, targetZeros(pooledElements, sparsity));
-      for (auto [j, i] : llvm::enumerate(pooled)) {
-        candidates[i].keep = std::move(masks[j]);
-        candidates[i].scores = std::move(scores[j]);
-      }
-    }
+    for (Candidate &c : candidates)
+      if (c.keep.empty())
+        c.keep =
+            selectLowest(c.scores, targetZeros(c.scores.size(), c.target));
     // A sparsity below 1 never removes a whole weight (every output of a
     // layer for pattern=channel, the only block of a weight smaller than
     // `block`, a small weight rounded up to 100 %): its strongest unit stays.

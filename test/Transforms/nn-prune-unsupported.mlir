@@ -1,5 +1,12 @@
 // Bad or unusual inputs: never a crash; a diagnostic with a location.
 // RUN: prune-opt %s -split-input-file --nn-prune=sparsity=0.5 --nn-sparsify=format=csr -verify-diagnostics | FileCheck %s
+// The global scope scores every weight in several passes; its remarks and
+// warnings still come once (-verify-diagnostics accepts repeats).
+// RUN: prune-opt %s -split-input-file --nn-prune="sparsity=0.5 scope=global" --nn-sparsify=format=csr -verify-diagnostics | FileCheck %s
+// RUN: prune-opt %S/Inputs/int8-and-f32-weights.mlir --nn-prune="sparsity=0.5 scope=global" 2>&1 | FileCheck %s --check-prefix=ONCE
+// ONCE: remark: nn-prune: weight 'w0' left untouched: element type 'i8' is not supported
+// ONCE-NOT: left untouched
+// ONCE: prune.decision = #prune.decision<{{.*}}scope = global{{.*}}zeros = 4, elements = 8
 // RUN: not prune-opt %S/Inputs/malformed.mlir --nn-prune=sparsity=0.5 -o %t.out 2>&1 | FileCheck %s --check-prefix=PARSE
 // RUN: not test -e %t.out
 // PARSE: malformed.mlir:{{[0-9]+}}:{{[0-9]+}}: error:

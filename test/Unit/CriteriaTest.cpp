@@ -12,6 +12,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
+#include <tuple>
 
 using namespace mlir::prune;
 
@@ -90,6 +92,72 @@ TEST(Criteria, GlobalSelectionUsesOneThreshold) {
   auto tie = selectLowestGlobal({{1.0, 1.0}, {1.0}}, 2);
   EXPECT_EQ(tie[0], (std::vector<uint8_t>{0, 0}));
   EXPECT_EQ(tie[1], (std::vector<uint8_t>{1}));
+}
+
+/// The masks of a global selection by sorting every (score, tensor,
+/// element).
+static std::vector<std::vector<uint8_t>>
+sortedGlobalSelection(const std::vector<std::vector<double>> &scores,
+                      int64_t numZeros) {
+  std::vector<std::tuple<double, size_t, size_t>> all;
+  std::vector<std::vector<uint8_t>> keep;
+  for (size_t t = 0; t < scores.size(); ++t) {
+    keep.emplace_back(scores[t].size(), 1);
+    for (size_t i = 0; i < scores[t].size(); ++i)
+      all.emplace_back(scores[t][i] == 0.0 ? 0.0 : scores[t][i], t, i);
+  }
+  std::sort(all.begin(), all.end());
+  for (int64_t z = 0; z < numZeros && z < int64_t(all.size()); ++z)
+    keep[std::get<1>(all[z])][std::get<2>(all[z])] = 0;
+  return keep;
+}
+
+TEST(Criteria, StreamingGlobalSelectionMatchesTheSortedOrder) {
+  // Many ties (scores on a coarse grid), negative scores (random's -1 for
+  // zeros), -0.0 and +0.0, and collect limits that force the selection
+  // through one, two and more histogram passes before it collects.
+  std::mt19937 gen(41);
+  for (int trial = 0; trial < 6; ++trial) {
+    std::vector<std::vector<double>> scores;
+    int64_t total = 0;
+    for (int t = 0; t < 1 + trial; ++t) {
+      std::vector<double> s(gen() % 3000 + (t == 0 ? 1 : 0));
+      for (double &v : s) {
+        switch (gen() % 8) {
+        case 0: v = -1.0; break;
+        case 1: v = (gen() % 2) ? 0.0 : -0.0; break;
+        case 2: v = double(gen() % 16) * 0.25; break; // ties
+        default: v = std::ldexp(double(gen() % 100000), -int(gen() % 40));
+        }
+      }
+      total += s.size();
+      scores.push_back(std::move(s));
+    }
+    for (double sparsity : {0.0, 0.1, 0.5, 0.9, 1.0})
+      for (int64_t limit : {int64_t(1), int64_t(7), int64_t(1) << 23}) {
+        int64_t zeros = targetZeros(total, sparsity);
+        StreamingLowestSelect select(
+            [&](int64_t n) {
+              EXPECT_EQ(n, total);
+              return targetZeros(n, sparsity);
+            },
+            total, limit);
+        while (select.needsPass()) {
+          ASSERT_LT(select.passes(), 6);
+          for (const auto &s : scores)
+            select.add(s);
+          select.finishPass();
+        }
+        EXPECT_EQ(select.numZeros(), zeros);
+        auto want = sortedGlobalSelection(scores, zeros);
+        for (size_t t = 0; t < scores.size(); ++t)
+          ASSERT_EQ(select.mask(scores[t]), want[t])
+              << "trial " << trial << " sparsity " << sparsity << " limit "
+              << limit << " tensor " << t;
+        if (zeros > 0 && limit > 1000)
+          EXPECT_EQ(select.passes(), 2); // a histogram, then one bucket
+      }
+  }
 }
 
 TEST(Patterns, MatrixLayoutPutsOutputsFirst) {

@@ -22,6 +22,7 @@
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace mlir::prune {
@@ -61,10 +62,69 @@ std::vector<uint8_t> selectLowest(llvm::ArrayRef<double> scores,
                                   int64_t numZeros);
 
 /// Global selection: masks for several tensors with exactly `numZeros` zeros
-/// in total, the lowest by (score, tensor index, element index).
+/// in total, the lowest by (score, tensor index, element index). (All
+/// scores in memory: StreamingLowestSelect below, fed from the vectors.)
 std::vector<std::vector<uint8_t>>
 selectLowestGlobal(llvm::ArrayRef<std::vector<double>> scores,
                    int64_t numZeros);
+
+/// The global selection of selectLowestGlobal (the same masks) over scores
+/// that come one tensor at a time and are not kept: the memory is a
+/// histogram and at most `collectLimit` scores, whatever the model's size.
+/// It takes passes over all the scores: in each, add() every tensor's
+/// scores (any order), then finishPass(); while needsPass() is true,
+/// another pass is needed. Then mask() gives each tensor its keep-mask,
+/// called once per tensor in tensor order.
+///
+/// A radix selection on the scores as ordered 64-bit keys: the first pass
+/// counts them in buckets of their top bits (2^12 to 2^20 buckets, about
+/// `sizeHint` / 256: 8 MiB at most) and finds the bucket that holds the
+/// threshold (the numZeros-th lowest); the next collects that bucket's
+/// scores and takes the exact threshold from them, or, when the bucket
+/// holds more than `collectLimit`, histograms its next 16 bits first. Two
+/// passes in the usual case.
+class StreamingLowestSelect {
+public:
+  /// `numZerosFor(total)`: the zeros to select once the first pass has
+  /// counted the scores.
+  /// `sizeHint`: about how many scores there are.
+  explicit StreamingLowestSelect(std::function<int64_t(int64_t)> numZerosFor,
+                                 int64_t sizeHint,
+                                 int64_t collectLimit = int64_t(1) << 23);
+
+  bool needsPass() const { return !done; }
+  void add(llvm::ArrayRef<double> scores);
+  void finishPass();
+  /// The keep-mask of the next tensor (1 = keep).
+  std::vector<uint8_t> mask(llvm::ArrayRef<double> scores);
+
+  int64_t total() const { return count; }
+  int64_t numZeros() const { return zeros; }
+  int64_t passes() const { return numPasses; }
+
+  /// The order of the selection: uint64 keys ordered as the doubles (-0.0
+  /// as +0.0).
+  static uint64_t key(double score);
+
+private:
+  std::function<int64_t(int64_t)> numZerosFor;
+  int64_t collectLimit;
+  int64_t zeros = 0, count = 0, numPasses = 0;
+  bool done = false;
+  /// Keys whose top `prefixBits` bits are `prefix` are in range; `below`
+  /// keys are lower than all of them.
+  uint64_t prefix = 0;
+  int prefixBits = 0;
+  int64_t below = 0;
+  int histBits; ///< this pass histograms; 0: it collects
+  std::vector<int64_t> histogram;
+  std::vector<uint64_t> collected;
+  /// The result: keys below `threshold` go, and the first `ties` equal to
+  /// it (in tensor, element order).
+  uint64_t threshold = 0;
+  int64_t ties = 0;
+  bool pruneNone = false;
+};
 
 /// N:M: in every group of `m` consecutive columns of each row, keep the `n`
 /// elements with the highest (score, -index) and prune the others (existing

@@ -43,8 +43,10 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     both by lowest mean squared score (so with `scope=global` layers of
     different sizes compete fairly). The decision records `n`/`m` or
     `block_rows`/`block_cols`. With `scope=global`, all weights without a
-    `layer-sparsity` override share one magnitude threshold and
-    `round(sparsity * total)` zeros. Bad option values, NaN/Inf weights and
+    `layer-sparsity` override share one threshold on their scores and
+    `round(sparsity * total)` zeros; it is found without holding the
+    scores (passes over the weights that keep a histogram of them, then
+    one bucket's scores), so memory stays that of the layer scope. Bad option values, NaN/Inf weights and
     missing resource data are errors with a location.
 
     `scope=adaptive` (the "adaptive allocation" of the literature; `layer`
