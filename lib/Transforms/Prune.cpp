@@ -269,24 +269,41 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return base > 0 ? quad(d) / base : 0.0;
   }
 
-  /// Chooses per-layer sparsities (c.target) reaching round(sparsity * total)
-  /// zeros with the least total relative error, greedily on a grid
-  /// (allocateSparsities).
+  /// What the adaptive scope and the budgets keep of a layer between their
+  /// passes: its curve on the grid (every (sparsity, value type) point's
+  /// relative error, and for a budget its predicted bytes and ns), then
+  /// the point chosen for it.
+  struct LayerCurve {
+    int64_t size = 0;
+    std::vector<double> err, bytes, ns;
+    double dense = 0; ///< the budget's base: dense f32 bytes or ns
+    double target = 0;
+    kernels::ValueType valueType = kernels::ValueType::F32;
+    int64_t predictedBytes = 0, predictedNs = 0;
+  };
+
+  /// The layer's relative error at each point of the adaptive grid.
   template <typename CandidateT>
-  LogicalResult allocateAdaptively(std::vector<CandidateT> &candidates) {
+  LogicalResult adaptiveCurve(CandidateT &c, LayerCurve &curve) {
+    curve.size = c.values.size();
+    for (double s : adaptiveSparsityGrid()) {
+      if (failed(selectUnstructured(c, s)))
+        return failure();
+      curve.err.push_back(relativeError(c));
+    }
+    return success();
+  }
+
+  /// Chooses per-layer sparsities reaching round(sparsity * total) zeros
+  /// with the least total relative error, greedily on the grid
+  /// (allocateSparsities).
+  void allocateAdaptively(std::vector<LayerCurve> &curves) {
     std::vector<double> grid = adaptiveSparsityGrid();
-    size_t numLayers = candidates.size();
-    // err[l][g]: relative error of layer l at grid point g.
-    std::vector<std::vector<double>> err(numLayers);
-    std::vector<int64_t> sizes(numLayers);
-    for (size_t l = 0; l < numLayers; ++l) {
-      auto &c = candidates[l];
-      sizes[l] = c.values.size();
-      for (double s : grid) {
-        if (failed(selectUnstructured(c, s)))
-          return failure();
-        err[l].push_back(relativeError(c));
-      }
+    std::vector<std::vector<double>> err;
+    std::vector<int64_t> sizes;
+    for (LayerCurve &curve : curves) {
+      sizes.push_back(curve.size);
+      err.push_back(std::move(curve.err));
     }
     AdaptiveAllocation alloc = allocateSparsities(sizes, err, grid, sparsity);
     if (alloc.shortfall > 0)
@@ -294,9 +311,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           << "nn-prune: adaptive allocation stops at 98% per layer: "
           << alloc.wanted - alloc.shortfall << " of the requested "
           << alloc.wanted << " zeros";
-    for (size_t l = 0; l < numLayers; ++l)
-      candidates[l].target = alloc.sparsities[l];
-    return success();
+    for (size_t l = 0; l < curves.size(); ++l)
+      curves[l].target = alloc.sparsities[l];
   }
 
   bool hasBudget() const { return budgetBytes > 0.0 || budgetLatency > 0.0; }
@@ -316,51 +332,64 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return m;
   }
 
-  /// Chooses per-layer sparsities (c.target) on the adaptive grid whose
-  /// predicted bytes (budget-bytes) or ns (budget-latency) as nn-sparsify
-  /// would store them total at most the budget, with the least total
-  /// relative error (allocateToBudget); records the predictions.
+  /// The plan nn-sparsify{format=auto} follows after a budget
+  /// (layout::budgetModel): the smallest format for bytes, the fastest for
+  /// latency.
+  layout::CostModel budgetCostModel() const {
+    return layout::budgetModel(
+        budgetBytes > 0.0,
+        budgetIsa == IsaOption::Host       ? layout::hostIsa()
+        : budgetIsa == IsaOption::Portable ? layout::Isa::Portable
+        : budgetIsa == IsaOption::Avx2     ? layout::Isa::Avx2
+                                           : layout::Isa::Avx512);
+  }
+
+  /// The layer's points for a budget: every (grid sparsity, value type),
+  /// sparsity major (point 0 is unpruned f32: budgetTypes' first is f32 if
+  /// listed), with its relative error and predicted bytes and ns; and the
+  /// layer's dense cost.
   template <typename CandidateT>
-  LogicalResult allocateBudget(std::vector<CandidateT> &candidates) {
-    std::vector<double> grid = adaptiveSparsityGrid();
-    // The plan nn-sparsify{format=auto} follows (layout::budgetModel): the
-    // smallest format for bytes, the fastest for latency.
+  LogicalResult budgetCurve(CandidateT &c, const layout::CostModel &model,
+                            LayerCurve &curve) {
     bool byBytes = budgetBytes > 0.0;
-    layout::CostModel model = layout::budgetModel(
-        byBytes, budgetIsa == IsaOption::Host       ? layout::hostIsa()
-                 : budgetIsa == IsaOption::Portable ? layout::Isa::Portable
-                 : budgetIsa == IsaOption::Avx2     ? layout::Isa::Avx2
-                                                    : layout::Isa::Avx512);
-    size_t numLayers = candidates.size();
-    // The points of a layer: every (grid sparsity, value type), sparsity
-    // major; point 0 is unpruned f32 (budgetTypes' first is f32 if listed).
-    std::vector<std::vector<double>> err(numLayers), bytes(numLayers),
-        ns(numLayers), cost(numLayers);
+    curve.size = c.values.size();
+    for (double s : adaptiveSparsityGrid()) {
+      if (failed(selectUnstructured(c, s)))
+        return failure();
+      std::vector<float> m = maskedMatrix(c);
+      for (kernels::ValueType type : budgetTypes) {
+        curve.err.push_back(relativeError(c, type));
+        PredictedStorage p =
+            predictStorage(*c.weight, m, c.layout.rows, c.layout.cols, model,
+                           layout::kDefaultTiledFromBatch, 32, type);
+        curve.bytes.push_back(p.bytes);
+        curve.ns.push_back(p.ns);
+      }
+      if (s == 0.0) // the budget's base: the dense f32 weight
+        curve.dense =
+            byBytes ? double(c.values.size()) *
+                          c.weight->type.getElementTypeBitWidth() / 8
+                    : predictStorage(*c.weight, m, c.layout.rows, c.layout.cols,
+                                     model, layout::kDefaultTiledFromBatch, 32)
+                          .denseNs;
+    }
+    return success();
+  }
+
+  /// Chooses per-layer points (sparsity on the adaptive grid, value type)
+  /// whose predicted bytes (budget-bytes) or ns (budget-latency) as
+  /// nn-sparsify would store them total at most the budget, with the least
+  /// total relative error (allocateToBudget); records the predictions.
+  LogicalResult allocateBudget(std::vector<LayerCurve> &curves) {
+    std::vector<double> grid = adaptiveSparsityGrid();
+    bool byBytes = budgetBytes > 0.0;
+    size_t numLayers = curves.size();
+    std::vector<std::vector<double>> err(numLayers), cost(numLayers);
     double dense = 0;
     for (size_t l = 0; l < numLayers; ++l) {
-      auto &c = candidates[l];
-      for (double s : grid) {
-        if (failed(selectUnstructured(c, s)))
-          return failure();
-        std::vector<float> m = maskedMatrix(c);
-        for (kernels::ValueType type : budgetTypes) {
-          err[l].push_back(relativeError(c, type));
-          PredictedStorage p = predictStorage(
-              *c.weight, m, c.layout.rows, c.layout.cols, model,
-              layout::kDefaultTiledFromBatch, 32, type);
-          bytes[l].push_back(p.bytes);
-          ns[l].push_back(p.ns);
-        }
-        if (s == 0.0) // the budget's base: the dense f32 weight
-          dense += byBytes
-                       ? double(c.values.size()) *
-                             c.weight->type.getElementTypeBitWidth() / 8
-                       : predictStorage(*c.weight, m, c.layout.rows,
-                                        c.layout.cols, model,
-                                        layout::kDefaultTiledFromBatch, 32)
-                             .denseNs;
-      }
-      cost[l] = byBytes ? bytes[l] : ns[l];
+      err[l] = curves[l].err;
+      cost[l] = byBytes ? curves[l].bytes : curves[l].ns;
+      dense += curves[l].dense;
     }
     double fraction = byBytes ? budgetBytes : budgetLatency;
     StringRef option = byBytes ? "budget-bytes" : "budget-latency";
@@ -379,13 +408,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     }
     for (size_t l = 0; l < numLayers; ++l) {
       size_t g = alloc.points[l];
-      candidates[l].target = grid[g / budgetTypes.size()];
-      candidates[l].valueType = budgetTypes[g % budgetTypes.size()];
+      curves[l].target = grid[g / budgetTypes.size()];
+      curves[l].valueType = budgetTypes[g % budgetTypes.size()];
       // Only the budget's own quantity: it tells nn-sparsify which plan.
       if (byBytes)
-        candidates[l].predictedBytes = std::llround(bytes[l][g]);
+        curves[l].predictedBytes = std::llround(curves[l].bytes[g]);
       else
-        candidates[l].predictedNs = std::llround(ns[l][g]);
+        curves[l].predictedNs = std::llround(curves[l].ns[g]);
     }
     emitRemark(getOperation().getLoc())
         << "nn-prune: " << option << "=" << fractionText << ": predicted "
@@ -455,6 +484,47 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       signalPassFailure();
   }
 
+  /// makeCandidate on every weight, a window of them at a time (`window`
+  /// threads); `prepare` on each candidate in parallel, then `consume` on
+  /// each in weight order (none after an error). False on an error.
+  bool
+  forEachCandidate(ArrayRef<WeightInfo> weights, size_t window,
+                   llvm::function_ref<void(Candidate &)> prepare,
+                   llvm::function_ref<LogicalResult(Candidate &)> consume) {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    bool hadError = false;
+    for (size_t first = 0; first < weights.size(); first += window) {
+      size_t count = std::min(window, weights.size() - first);
+      std::vector<FailureOr<std::optional<Candidate>>> made(count, failure());
+      auto make = [&](size_t i) {
+        made[i] = makeCandidate(weights[first + i]);
+        if (succeeded(made[i]) && *made[i])
+          prepare(**made[i]);
+      };
+      if (count == 1) {
+        make(0);
+      } else {
+        ParallelDiagnosticHandler handler(ctx);
+        parallelFor(ctx, 0, count, [&](size_t i) {
+          handler.setOrderIDForThread(i);
+          make(i);
+          handler.eraseOrderIDForThread();
+        });
+      }
+      for (auto &c : made) {
+        if (failed(c))
+          hadError = true;
+        else if (*c && !hadError)
+          hadError = failed(consume(**c));
+      }
+      made.clear();
+      releaseUnreferencedBlobs(module, replacedBlobs);
+      replacedBlobs.clear();
+    }
+    return !hadError;
+  }
+
   void runOnModule() {
     ModuleOp module = getOperation();
     if (failed(checkOptions()))
@@ -469,85 +539,90 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       WeightAnalysis::explainNoWeights(module, *diag.getUnderlyingDiagnostic());
       return;
     }
-    // Layer-wise selection needs one weight at a time: score, select and
-    // write each before reading the next, so that the pass holds one
-    // layer's working buffers (not the whole model's) on top of the blobs.
-    // So does the global one: passes that score every weight and keep only
-    // a histogram of the scores (StreamingLowestSelect) find the one
-    // threshold, then a last pass selects and writes each weight.
-    bool streaming =
-        (scope == Scope::Layer || scope == Scope::Global) && !hasBudget();
-    // 1. Score (and for N:M / OBS, select) every weight to prune.
-    std::vector<Candidate> candidates;
+    // One weight at a time: score, select and write each before reading
+    // the next, so that the pass holds one layer's working buffers (not the
+    // whole model's) on top of the blobs. Layer-wise selection does it in
+    // one pass. The global scope first finds its one threshold by passes
+    // that score every weight and keep only a histogram of the scores
+    // (StreamingLowestSelect); the adaptive scope and the budgets by a pass
+    // that keeps each layer's error (and cost) curve, from which they
+    // choose every layer's sparsity. Their last pass scores each weight
+    // again, selects and writes it; the earlier ones say nothing but
+    // errors, so each remark and warning comes once.
     int64_t numStreamed = 0;
     ArrayRef<WeightInfo> weights = analysis.getWeights();
-    // Streaming, a window of weights (one per thread) is scored and
-    // selected in parallel, then written in order: the memory is a few
-    // layers' buffers, the diagnostics come out in weight order.
+    // A window of weights (one per thread) is scored and selected in
+    // parallel, then written in order: the memory is a few layers'
+    // buffers, the diagnostics come out in weight order.
     MLIRContext *ctx = &getContext();
     // (Data-aware criteria use threads inside each weight, BLAS among
     // them, whose thread setting is process-wide: one weight at a time.)
-    size_t window = streaming && ctx->isMultithreadingEnabled() &&
-                            !needsCalibration && !isDataAware(criterion)
+    size_t window = ctx->isMultithreadingEnabled() && !needsCalibration &&
+                            !isDataAware(criterion)
                         ? std::max<size_t>(1, ctx->getNumThreads())
                         : 1;
-    // makeCandidate on every weight; `prepare` on each candidate in
-    // parallel, then `consume` on each in weight order (none after an
-    // error). False on an error.
-    auto forEachCandidate = [&](llvm::function_ref<void(Candidate &)> prepare,
-                                llvm::function_ref<void(Candidate &)> consume) {
-      bool hadError = false;
-      for (size_t first = 0; first < weights.size(); first += window) {
-        size_t count = std::min(window, weights.size() - first);
-        std::vector<FailureOr<std::optional<Candidate>>> made(count,
-                                                              failure());
-        auto make = [&](size_t i) {
-          made[i] = makeCandidate(weights[first + i]);
-          if (succeeded(made[i]) && *made[i])
-            prepare(**made[i]);
-        };
-        if (count == 1) {
-          make(0);
-        } else {
-          ParallelDiagnosticHandler handler(ctx);
-          parallelFor(ctx, 0, count, [&](size_t i) {
-            handler.setOrderIDForThread(i);
-            make(i);
-            handler.eraseOrderIDForThread();
-          });
-        }
-        for (auto &c : made) {
-          if (failed(c))
-            hadError = true;
-          else if (*c && !hadError)
-            consume(**c);
-        }
-        made.clear();
-        releaseUnreferencedBlobs(module, replacedBlobs);
-        replacedBlobs.clear();
-      }
-      return !hadError;
-    };
     auto selectOne = [&](Candidate &c) {
       std::vector<Candidate> one;
       one.push_back(std::move(c));
       select(one);
       c = std::move(one.front());
     };
+    auto quietExceptErrors = [](Diagnostic &d) {
+      return success(d.getSeverity() != DiagnosticSeverity::Error);
+    };
+    auto write = [&](Candidate &c) -> LogicalResult {
+      selectOne(c);
+      commit(c);
+      ++numStreamed;
+      return success();
+    };
     bool ok;
-    if (!streaming) {
-      ok = forEachCandidate([](Candidate &) {},
-                            [&](Candidate &c) {
-                              candidates.push_back(std::move(c));
-                            });
+    if (scope == Scope::Adaptive || hasBudget()) {
+      std::vector<LayerCurve> curves;
+      std::optional<layout::CostModel> model;
+      if (hasBudget())
+        model = budgetCostModel();
+      {
+        ScopedDiagnosticHandler quiet(ctx, quietExceptErrors);
+        ok = forEachCandidate(
+            weights, window, [](Candidate &) {},
+            [&](Candidate &c) {
+              curves.emplace_back();
+              return model ? budgetCurve(c, *model, curves.back())
+                           : adaptiveCurve(c, curves.back());
+            });
+      }
+      if (ok) {
+        if (hasBudget())
+          ok = succeeded(allocateBudget(curves));
+        else
+          allocateAdaptively(curves);
+      }
+      size_t layer = 0;
+      if (ok)
+        ok = forEachCandidate(
+            weights, window, [](Candidate &) {},
+            [&](Candidate &c) -> LogicalResult {
+              if (layer == curves.size())
+                return emitError(c.weight->constOp->getLoc())
+                       << "nn-prune: weight '" << c.weight->name
+                       << "' was not scored in the allocation's pass";
+              const LayerCurve &curve = curves[layer++];
+              c.target = curve.target;
+              c.valueType = curve.valueType;
+              c.predictedBytes = curve.predictedBytes;
+              c.predictedNs = curve.predictedNs;
+              if (failed(selectUnstructured(c, c.target)))
+                return failure();
+              return write(c);
+            });
     } else if (scope == Scope::Layer) {
-      ok = forEachCandidate(selectOne, [&](Candidate &c) {
+      ok = forEachCandidate(weights, window, selectOne, [&](Candidate &c) {
         commit(c);
         ++numStreamed;
+        return success();
       });
     } else {
-      // The threshold's passes say nothing: the last pass scores the
-      // weights again and gives their remarks and warnings once.
       int64_t elements = 0;
       for (const WeightInfo &w : weights)
         elements += w.numElements();
@@ -556,61 +631,35 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           elements);
       ok = true;
       while (ok && threshold.needsPass()) {
-        ScopedDiagnosticHandler quiet(ctx, [](Diagnostic &d) {
-          return success(d.getSeverity() != DiagnosticSeverity::Error);
-        });
-        ok = forEachCandidate([](Candidate &) {},
-                              [&](Candidate &c) {
-                                if (c.global)
-                                  threshold.add(c.scores);
-                              });
+        ScopedDiagnosticHandler quiet(ctx, quietExceptErrors);
+        ok = forEachCandidate(
+            weights, window, [](Candidate &) {},
+            [&](Candidate &c) {
+              if (c.global)
+                threshold.add(c.scores);
+              return success();
+            });
         threshold.finishPass();
       }
       if (ok)
         ok = forEachCandidate(
-            [](Candidate &) {},
+            weights, window, [](Candidate &) {},
             [&](Candidate &c) {
               if (c.global)
                 c.keep = threshold.mask(c.scores); // in weight order
-              selectOne(c);
-              commit(c);
-              ++numStreamed;
+              return write(c);
             });
     }
     releaseUnreferencedBlobs(module, replacedBlobs);
     replacedBlobs.clear();
     if (!ok)
       return signalPassFailure();
-    if (streaming) {
-      if (numStreamed == 0)
-        emitWarning(module.getLoc())
-            << "nn-prune: nothing pruned: every one of the "
-            << analysis.getWeights().size()
-            << " weights was skipped (only=, exclude=, min-elements=, or an "
-               "unsupported element type or shape)";
-      return;
-    }
-    // 2. Per-layer sparsities (adaptive), then the masks.
-    if (scope == Scope::Adaptive || hasBudget()) {
-      if (failed(hasBudget() ? allocateBudget(candidates)
-                             : allocateAdaptively(candidates)))
-        return signalPassFailure();
-      for (auto &c : candidates)
-        if (failed(selectUnstructured(c, c.target)))
-          return signalPassFailure();
-    }
-    select(candidates);
-    if (candidates.empty())
+    if (numStreamed == 0)
       emitWarning(module.getLoc())
           << "nn-prune: nothing pruned: every one of the "
           << analysis.getWeights().size()
           << " weights was skipped (only=, exclude=, min-elements=, or an "
              "unsupported element type or shape)";
-    // 3. Write the pruned weights and their decisions.
-    for (Candidate &c : candidates)
-      commit(c);
-    releaseUnreferencedBlobs(module, replacedBlobs);
-    replacedBlobs.clear();
   }
 
   /// Checks the options; parses the block shape and the overrides.
@@ -905,8 +954,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     // Units are elements (unstructured) or groups (block, channel).
     for (Candidate &c : candidates)
       if (c.keep.empty())
-        c.keep =
-            selectLowest(c.scores, targetZeros(c.scores.size(), c.target));
+        c.keep = selectLowest(c.scores, targetZeros(c.scores.size(), c.target));
     // A sparsity below 1 never removes a whole weight (every output of a
     // layer for pattern=channel, the only block of a weight smaller than
     // `block`, a small weight rounded up to 100 %): its strongest unit stays.

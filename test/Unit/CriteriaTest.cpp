@@ -123,12 +123,15 @@ TEST(Criteria, StreamingGlobalSelectionMatchesTheSortedOrder) {
     for (int t = 0; t < 1 + trial; ++t) {
       std::vector<double> s(gen() % 3000 + (t == 0 ? 1 : 0));
       for (double &v : s) {
-        switch (gen() % 8) {
-        case 0: v = -1.0; break;
-        case 1: v = (gen() % 2) ? 0.0 : -0.0; break;
-        case 2: v = double(gen() % 16) * 0.25; break; // ties
-        default: v = std::ldexp(double(gen() % 100000), -int(gen() % 40));
-        }
+        unsigned kind = gen() % 8;
+        if (kind == 0)
+          v = -1.0;
+        else if (kind == 1)
+          v = (gen() % 2) ? 0.0 : -0.0;
+        else if (kind == 2)
+          v = double(gen() % 16) * 0.25; // ties
+        else
+          v = std::ldexp(double(gen() % 100000), -int(gen() % 40));
       }
       total += s.size();
       scores.push_back(std::move(s));

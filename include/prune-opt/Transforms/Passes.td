@@ -56,7 +56,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     calibration data, then raises layer sparsities greedily, always where
     the next step costs the least error per removed weight, until the
     weights together hold exactly round(sparsity * total) zeros. The chosen
-    sparsity of every layer is its recorded `sparsity`.
+    sparsity of every layer is its recorded `sparsity`. (It keeps only the
+    curves: a first pass over the weights computes them one weight at a
+    time, a last pass prunes each weight at its chosen sparsity.)
 
     `budget-bytes=F` / `budget-latency=F` replace the sparsity by a cost
     budget: the same error curves (with the Hessian of `nn-calibrate` when
