@@ -59,6 +59,8 @@ units+=("gpu-Kernels|$root/lib/GpuRuntime/Kernels.cu|device")
 units+=("gpu-SparseTensorCore|$root/lib/GpuRuntime/SparseTensorCore.cu|device")
 units+=("prune-gpu-check|$root/tools/prune-gpu-check/prune-gpu-check.cpp|")
 units+=("prune-gpu-run|$root/tools/prune-gpu-check/prune-gpu-run.cpp|")
+# (prune-gpu-run also maps the weight files of models compiled with their
+# weights outside the IR: lib/Runtime/WeightFiles.cpp, cpu-WeightFiles.o.)
 
 compile() {
   local name="${1%%|*}" rest="${1#*|}"
@@ -92,7 +94,8 @@ fi
 "$nvcc" --cudart=shared "$out/obj/prune-gpu-check.o" "$out"/obj/cpu-*.o \
   -L"$out/lib" -lPruneOptGpu -Xcompiler=-pthread \
   -Xlinker "-rpath=$out/lib" -o "$out/bin/prune-gpu-check"
-"$nvcc" "$out/obj/prune-gpu-run.o" -Xlinker --export-dynamic -ldl \
+"$nvcc" "$out/obj/prune-gpu-run.o" "$out/obj/cpu-WeightFiles.o" \
+  -Xlinker --export-dynamic -ldl \
   -o "$out/bin/prune-gpu-run"
 echo "gpu-check.sh: built $out/bin/prune-gpu-check and prune-gpu-run"
 
@@ -108,6 +111,7 @@ if [ -f "$models/cases.txt" ]; then
   echo
   echo "Compiled models (nn-lower-gpu) on the GPU vs the CPU path:"
   while IFS='|' read -r name entry inputs; do
+    PRUNE_OPT_WEIGHTS_DIR="$models" \
     "$out/bin/prune-gpu-run" --model="$models/$name.so" --entry="$entry" \
       --inputs="$models/$inputs" --reference="$models/$name.ref.npy" \
       --labels="$models/labels.npy" --runtime="$out/lib/libPruneOptGpu.so" \

@@ -38,30 +38,47 @@ fi
 format=isa
 if [ -x "$cuda/bin/ptxas" ]; then format=fatbin; fi
 
-mnist=(--images="$models/mnist/t10k-images-idx3-ubyte.gz"
-  --labels="$models/mnist/t10k-labels-idx1-ubyte.gz" --limit="$limit")
-# name|model|entry|preprocess|pipeline
+# name|model|entry|preprocess|pipeline; a model named @M is M with its
+# weights moved to a safetensors file beside the library (nn-store-weights),
+# named relative to it: the compiled model maps its files at run time from
+# $PRUNE_OPT_WEIGHTS_DIR (gpu-check.sh sets it to the models' directory).
 all_cases=(
   "mlp-dense|iree_mnist_mlp_linalg.mlir|predict|scale=255,layout=nhwc|nn-prune{sparsity=0}"
   "mlp-csr80|iree_mnist_mlp_linalg.mlir|predict|scale=255,layout=nhwc|nn-prune{sparsity=0.8},nn-sparsify{format=csr}"
   "lenet-csr50|heir_lenet.mlir|lenet|scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw|nn-prune{sparsity=0.5},nn-sparsify{format=csr}"
   "lenet-nm24|heir_lenet.mlir|lenet|scale=255,mean=0.1307,std=0.3081,pad=2,layout=nchw|nn-prune{pattern=nm n=2 m=4},nn-sparsify{format=nm}"
+  "mlp-csr80-ext|@iree_mnist_mlp_linalg.mlir|predict|scale=255,layout=nhwc|nn-prune{sparsity=0.8},nn-sparsify{format=csr}"
 )
 mkdir -p "$out"
+# (Absolute paths: the commands below run in $out, so that weight files
+# are named relative to it.)
+out="$(cd "$out" && pwd)"
+build="$(cd "$build" && pwd)"
+models="$(cd "$models" && pwd)"
+mnist=(--images="$models/mnist/t10k-images-idx3-ubyte.gz"
+  --labels="$models/mnist/t10k-labels-idx1-ubyte.gz" --limit="$limit")
 : > "$out/cases.txt"
 for c in "${all_cases[@]}"; do
   IFS='|' read -r name model entry pre pipeline <<< "$c"
   if [ -n "${CASES:-}" ] && [[ " $CASES " != *" $name "* ]]; then continue; fi
-  "$build/bin/prune-opt" "$models/$model" \
+  input="$models/${model#@}"
+  if [[ "$model" == @* ]]; then
+    rm -f "$out/$name".*safetensors
+    (cd "$out" && "$build/bin/prune-opt" "$input" \
+      --nn-store-weights=file="$name.safetensors" -o "$name.input.mlir")
+    input="$out/$name.input.mlir"
+  fi
+  (cd "$out" && "$build/bin/prune-opt" "$input" \
     --pass-pipeline="builtin.module($pipeline,nn-lower-gpu{chip=$chip format=$format toolkit=$cuda})" \
-    -o "$out/$name.llvm.mlir"
+    -o "$out/$name.llvm.mlir")
   "$llvm/bin/mlir-translate" --mlir-to-llvmir "$out/$name.llvm.mlir" -o "$out/$name.ll"
   "$llvm/bin/clang" -O3 -shared -fPIC -w "$out/$name.ll" -o "$out/$name.so"
   rm -f "$out/$name.llvm.mlir" "$out/$name.ll"
   tag="${pre##*layout=}"
-  "$build/bin/prune-run" "$models/$model" --entry="$entry" "${mnist[@]}" \
+  (cd "$out" && "$build/bin/prune-run" "$input" --entry="$entry" "${mnist[@]}" \
     --preprocess="$pre" --pipeline="$pipeline" --output="$out/$name.ref.npy" \
-    --save-inputs="$out/inputs-$tag.npy" --save-labels="$out/labels.npy" > /dev/null
+    --save-inputs="$out/inputs-$tag.npy" --save-labels="$out/labels.npy" > /dev/null)
+  rm -f "$out/$name.input.mlir"
   echo "$name|$entry|inputs-$tag.npy" >> "$out/cases.txt"
   echo "gpu-models.sh: $name ($pipeline, $chip $format) -> $out/$name.so"
 done
