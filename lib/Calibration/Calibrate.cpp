@@ -468,11 +468,16 @@ struct NNCalibratePass
     }
 
     // One Gram matrix per weight (summed over its uses): a float SYRK per
-    // captured block into double totals.
+    // captured block into double totals, on the context's threads (the
+    // model runs one sample at a time between the blocks).
+    unsigned gramThreads = getContext().isMultithreadingEnabled()
+                               ? getContext().getNumThreads()
+                               : 1;
     llvm::DenseMap<const WeightInfo *, std::unique_ptr<GramAccumulator>> grams;
     for (const Capture &c : captures)
       if (!grams.count(c.weight))
-        grams[c.weight] = std::make_unique<GramAccumulator>(c.cols);
+        grams[c.weight] =
+            std::make_unique<GramAccumulator>(c.cols, gramThreads);
     // Post-activation values per output channel (subsampled to bound
     // memory), for the activation and entropy criteria.
     llvm::DenseMap<const WeightInfo *, std::vector<std::vector<float>>> acts;

@@ -151,9 +151,37 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     llvm_unreachable("unknown criterion");
   }
 
+  /// Threads of the Hessian criteria inside one weight (the pass then
+  /// handles one weight at a time): the context's for large layers
+  /// (rows * cols^2 >= 2^28, e.g. 1024x512), where they pay off; smaller
+  /// ones stay on one thread, so that their results never depend on the
+  /// machine (threaded factorizations round differently).
+  unsigned criterionThreads(const MatrixLayout &layout) {
+    MLIRContext *ctx = &getContext();
+    if (!ctx->isMultithreadingEnabled() ||
+        double(layout.rows) * double(layout.cols) * double(layout.cols) <
+            double(int64_t(1) << 28))
+      return 1;
+    return ctx->getNumThreads();
+  }
+
+  /// The least-squares refit of the candidate's kept weights (weight
+  /// order).
+  template <typename CandidateT>
+  std::vector<double> refitLsq(const CandidateT &c) {
+    LsqRefitOptions options;
+    options.damp = damp;
+    options.threads = criterionThreads(c.layout);
+    return fromLayout(lsqRefit(toMatrix(c.values, c.layout),
+                               layoutKeep(c.keep, c.layout), c.gram, options)
+                          .data,
+                      c.layout);
+  }
+
   /// Runs OBS / SparseGPT on a candidate: sets its mask and updated weights.
   template <typename CandidateT>
-  LogicalResult runSparseGPT(CandidateT &c, const SparseGPTOptions &opts) {
+  LogicalResult runSparseGPT(CandidateT &c, SparseGPTOptions opts) {
+    opts.threads = criterionThreads(c.layout);
     bool failedSolve = false;
     Matrix pruned =
         opts.nmM == 0 && c.layout.cols <= opts.exactMaxCols
@@ -223,10 +251,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     std::vector<double> pruned =
         c.updated.empty() ? c.values : c.updated;
     if (refit == Refit::LSQ)
-      pruned = fromLayout(lsqRefit(toMatrix(c.values, c.layout),
-                                   layoutKeep(c.keep, c.layout), c.gram, damp)
-                              .data,
-                          c.layout);
+      pruned = refitLsq(c);
     for (size_t i = 0; i < pruned.size(); ++i)
       if (!c.keep[i])
         pruned[i] = 0.0;
@@ -984,12 +1009,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   /// back and records its decision.
   void commit(Candidate &c) {
     const WeightInfo &w = *c.weight;
-    if (refit == Refit::LSQ) {
-      // Fit the kept weights to the *original* layer outputs.
-      Matrix fitted = lsqRefit(toMatrix(c.values, c.layout),
-                               layoutKeep(c.keep, c.layout), c.gram, damp);
-      c.updated = fromLayout(fitted.data, c.layout);
-    }
+    if (refit == Refit::LSQ)
+      c.updated = refitLsq(c); // to the *original* layer outputs
     if (!c.updated.empty())
       c.values = std::move(c.updated);
     int64_t zeros = 0, removed = 0;
