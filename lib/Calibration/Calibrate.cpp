@@ -468,16 +468,18 @@ struct NNCalibratePass
     }
 
     // One Gram matrix per weight (summed over its uses): a float SYRK per
-    // captured block into double totals, on the context's threads (the
-    // model runs one sample at a time between the blocks).
-    unsigned gramThreads = getContext().isMultithreadingEnabled()
-                               ? getContext().getNumThreads()
-                               : 1;
+    // captured block into double totals; for layers of 1024 inputs or more
+    // on the context's threads (the model runs one sample at a time between
+    // the blocks). Smaller ones stay on one thread, so that their sums
+    // never depend on the machine.
+    unsigned threads = getContext().isMultithreadingEnabled()
+                           ? getContext().getNumThreads()
+                           : 1;
     llvm::DenseMap<const WeightInfo *, std::unique_ptr<GramAccumulator>> grams;
     for (const Capture &c : captures)
       if (!grams.count(c.weight))
-        grams[c.weight] =
-            std::make_unique<GramAccumulator>(c.cols, gramThreads);
+        grams[c.weight] = std::make_unique<GramAccumulator>(
+            c.cols, c.cols >= 1024 ? threads : 1);
     // Post-activation values per output channel (subsampled to bound
     // memory), for the activation and entropy criteria.
     llvm::DenseMap<const WeightInfo *, std::vector<std::vector<float>>> acts;
