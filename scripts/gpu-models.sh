@@ -55,6 +55,7 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 build="$(cd "$build" && pwd)"
 models="$(cd "$models" && pwd)"
+if [ -d "$cuda" ]; then cuda="$(cd "$cuda" && pwd)"; fi
 mnist=(--images="$models/mnist/t10k-images-idx3-ubyte.gz"
   --labels="$models/mnist/t10k-labels-idx1-ubyte.gz" --limit="$limit")
 : > "$out/cases.txt"

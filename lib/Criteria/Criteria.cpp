@@ -105,6 +105,8 @@ StreamingLowestSelect::StreamingLowestSelect(
 }
 
 uint64_t StreamingLowestSelect::key(double score) {
+  if (std::isnan(score))
+    return ~uint64_t(0); // never below the threshold, as in selectLowest
   if (score == 0.0)
     score = 0.0; // -0.0 ties with +0.0, as the doubles compare
   uint64_t u;

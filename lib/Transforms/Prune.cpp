@@ -582,8 +582,10 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     MLIRContext *ctx = &getContext();
     // (Data-aware criteria use threads inside each weight, BLAS among
     // them, whose thread setting is process-wide: one weight at a time.)
+    // (A budget reads the Hessian of a calibrated weight too: one Gram
+    // matrix at a time.)
     size_t window = ctx->isMultithreadingEnabled() && !needsCalibration &&
-                            !isDataAware(criterion)
+                            !isDataAware(criterion) && !hasBudget()
                         ? std::max<size_t>(1, ctx->getNumThreads())
                         : 1;
     auto selectOne = [&](Candidate &c) {
@@ -641,6 +643,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                 return failure();
               return write(c);
             });
+      // (Every pass scores the same weights in the same order.)
+      if (ok && layer != curves.size()) {
+        emitError(module.getLoc())
+            << "nn-prune: internal error: the allocation scored "
+            << curves.size() << " weights, the last pass " << layer;
+        ok = false;
+      }
     } else if (scope == Scope::Layer) {
       ok = forEachCandidate(weights, window, selectOne, [&](Candidate &c) {
         commit(c);
@@ -666,14 +675,24 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
             });
         threshold.finishPass();
       }
+      int64_t masked = 0;
       if (ok)
         ok = forEachCandidate(
             weights, window, [](Candidate &) {},
             [&](Candidate &c) {
-              if (c.global)
+              if (c.global) {
                 c.keep = threshold.mask(c.scores); // in weight order
+                masked += llvm::count(c.keep, uint8_t(0));
+              }
               return write(c);
             });
+      // (Every pass scores the same weights alike.)
+      if (ok && masked != threshold.numZeros()) {
+        emitError(module.getLoc())
+            << "nn-prune: internal error: the global threshold selects "
+            << threshold.numZeros() << " units, the last pass " << masked;
+        ok = false;
+      }
     }
     releaseUnreferencedBlobs(module, replacedBlobs);
     replacedBlobs.clear();

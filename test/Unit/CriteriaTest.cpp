@@ -163,6 +163,15 @@ TEST(Criteria, StreamingGlobalSelectionMatchesTheSortedOrder) {
   }
 }
 
+TEST(Criteria, GlobalSelectionPrunesNaNScoresLast) {
+  // NaN (e.g. from a calibration Hessian that overflowed) is never below
+  // the threshold, whatever its sign bit.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto keep = selectLowestGlobal({{-nan, 1.0, nan}, {2.0, 0.5}}, 3);
+  EXPECT_EQ(keep[0], (std::vector<uint8_t>{1, 0, 1}));
+  EXPECT_EQ(keep[1], (std::vector<uint8_t>{0, 0}));
+}
+
 TEST(Patterns, MatrixLayoutPutsOutputsFirst) {
   // W[in=3, out=2] (keras): rows are outputs, columns inputs.
   MatrixLayout l = makeMatrixLayout({3, 2}, {true, false});

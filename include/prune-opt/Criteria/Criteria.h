@@ -103,7 +103,7 @@ public:
   int64_t passes() const { return numPasses; }
 
   /// The order of the selection: uint64 keys ordered as the doubles (-0.0
-  /// as +0.0).
+  /// as +0.0; NaN above everything).
   static uint64_t key(double score);
 
 private:
