@@ -119,7 +119,6 @@ struct Blas;
 static const Blas *blas() { return nullptr; }
 #endif
 
-
 namespace {
 template <typename T>
 using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

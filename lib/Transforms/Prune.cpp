@@ -550,6 +550,19 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     return !hadError;
   }
 
+  /// Every pass over the weights scores the same weights alike: false,
+  /// with an internal error, when the last pass counted `last` where an
+  /// earlier one counted `first`.
+  bool samePasses(StringRef firstPass, int64_t first, int64_t last,
+                  StringRef unit) {
+    if (first == last)
+      return true;
+    emitError(getOperation().getLoc())
+        << "nn-prune: internal error: " << firstPass << " " << first << " "
+        << unit << ", the last pass " << last;
+    return false;
+  }
+
   void runOnModule() {
     ModuleOp module = getOperation();
     if (failed(checkOptions()))
@@ -588,17 +601,11 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                             !isDataAware(criterion) && !hasBudget()
                         ? std::max<size_t>(1, ctx->getNumThreads())
                         : 1;
-    auto selectOne = [&](Candidate &c) {
-      std::vector<Candidate> one;
-      one.push_back(std::move(c));
-      select(one);
-      c = std::move(one.front());
-    };
     auto quietExceptErrors = [](Diagnostic &d) {
       return success(d.getSeverity() != DiagnosticSeverity::Error);
     };
     auto write = [&](Candidate &c) -> LogicalResult {
-      selectOne(c);
+      select(c);
       commit(c);
       ++numStreamed;
       return success();
@@ -643,19 +650,16 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                 return failure();
               return write(c);
             });
-      // (Every pass scores the same weights in the same order.)
-      if (ok && layer != curves.size()) {
-        emitError(module.getLoc())
-            << "nn-prune: internal error: the allocation scored "
-            << curves.size() << " weights, the last pass " << layer;
-        ok = false;
-      }
+      ok = ok && samePasses("the allocation scored", int64_t(curves.size()),
+                            int64_t(layer), "weights");
     } else if (scope == Scope::Layer) {
-      ok = forEachCandidate(weights, window, selectOne, [&](Candidate &c) {
-        commit(c);
-        ++numStreamed;
-        return success();
-      });
+      ok = forEachCandidate(
+          weights, window, [&](Candidate &c) { select(c); },
+          [&](Candidate &c) {
+            commit(c);
+            ++numStreamed;
+            return success();
+          });
     } else {
       int64_t elements = 0;
       for (const WeightInfo &w : weights)
@@ -686,13 +690,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
               }
               return write(c);
             });
-      // (Every pass scores the same weights alike.)
-      if (ok && masked != threshold.numZeros()) {
-        emitError(module.getLoc())
-            << "nn-prune: internal error: the global threshold selects "
-            << threshold.numZeros() << " units, the last pass " << masked;
-        ok = false;
-      }
+      ok = ok && samePasses("the global threshold selects",
+                            threshold.numZeros(), masked, "units");
     }
     releaseUnreferencedBlobs(module, replacedBlobs);
     replacedBlobs.clear();
@@ -994,20 +993,17 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   /// Layer-wise selection of the masks not chosen yet (N:M, OBS and the
   /// global scope's chose theirs), the keep-the-strongest-unit rule, and
   /// group masks to element masks.
-  void select(std::vector<Candidate> &candidates) {
+  void select(Candidate &c) {
     // Units are elements (unstructured) or groups (block, channel).
-    for (Candidate &c : candidates)
-      if (c.keep.empty())
-        c.keep = selectLowest(c.scores, targetZeros(c.scores.size(), c.target));
+    if (c.keep.empty())
+      c.keep = selectLowest(c.scores, targetZeros(c.scores.size(), c.target));
     // A sparsity below 1 never removes a whole weight (every output of a
     // layer for pattern=channel, the only block of a weight smaller than
     // `block`, a small weight rounded up to 100 %): its strongest unit stays.
     // N:M is exact by definition (n=0 asks for all zeros).
-    for (Candidate &c : candidates) {
-      if (pattern == PrunePattern::NM || !c.updated.empty() ||
-          c.scores.size() != c.keep.size() || c.keep.empty() ||
-          llvm::is_contained(c.keep, uint8_t(1)))
-        continue;
+    if (pattern != PrunePattern::NM && c.updated.empty() &&
+        c.scores.size() == c.keep.size() && !c.keep.empty() &&
+        !llvm::is_contained(c.keep, uint8_t(1))) {
       size_t best = std::max_element(c.scores.begin(), c.scores.end()) -
                     c.scores.begin();
       c.keep[best] = 1;
@@ -1019,9 +1015,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
           << "would remove all " << c.keep.size() << " " << unit
           << "; keeping the strongest one";
     }
-    for (Candidate &c : candidates)
-      if (!c.groupOf.empty())
-        c.keep = expandGroupMask(c.keep, c.groupOf);
+    if (!c.groupOf.empty())
+      c.keep = expandGroupMask(c.keep, c.groupOf);
   }
 
   /// Zeroes the pruned elements (after an LSQ refit), writes the weight
