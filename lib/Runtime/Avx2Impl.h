@@ -72,6 +72,17 @@ AVX2 inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+/// Lane r: the sum of v[r]'s 8 lanes (r < 8).
+AVX2 inline __m256 hsum8(const __m256 v[8]) {
+  // Pairs of lanes, then quadruples, in each 128-bit half.
+  __m256 q0 =
+      _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+  __m256 q1 =
+      _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+  return _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20),
+                       _mm256_permute2f128_ps(q0, q1, 0x31));
+}
+
 /// All ones in lanes [0, n) (n clamped to [0, 8]).
 AVX2 inline __m256i laneMask(int64_t n) {
   int m = int(std::min<int64_t>(std::max<int64_t>(n, 0), 8));
@@ -106,6 +117,23 @@ AVX2 inline __m256 loadBias(const Args &a, int64_t o, int64_t n) {
     return _mm256_setzero_ps();
   return n >= 8 ? _mm256_loadu_ps(a.bias + o)
                 : _mm256_maskload_ps(a.bias + o, laneMask(n));
+}
+
+/// Outputs [o, o + n) (n <= 8) of the batch row at yRow: v times the
+/// outputs' `scales` (i8 values; null: none), with the epilogue.
+AVX2 inline void storeOuts(const Args &a, float *yRow, int64_t o, int64_t n,
+                           __m256 v, const float *scales) {
+  if (scales)
+    v = _mm256_mul_ps(v, n >= 8 ? _mm256_loadu_ps(scales + o)
+                                : _mm256_maskload_ps(scales + o, laneMask(n)));
+  if (a.yo == 1)
+    return storeOut(yRow + o, v, n, a, loadBias(a, o, n));
+  alignas(32) float t[8];
+  _mm256_store_ps(t, v);
+  for (int64_t r = 0; r < n; ++r) {
+    float *y = yRow + (o + r) * a.yo;
+    *y = finish(t[r], y, a, o + r);
+  }
 }
 
 /// Software prefetch distance of the sparse kernels' streams, in entries.

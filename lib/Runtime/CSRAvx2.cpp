@@ -22,10 +22,17 @@ AVX2 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                    const C *col, Vals<VT> vals, int64_t o0, int64_t o1) {
   const float *x = a.x + b * a.xs;
   float *yRow = a.y + b * a.ys;
-  for (int64_t o = o0; o < o1; ++o) {
-    float s = hsum(gatherDot(vals, col, x, rowPtr[o], rowPtr[o + 1], 0));
-    float *y = yRow + o * a.yo;
-    *y = finish(s * vals.scale(o), y, a, o);
+  // 8 rows at a time: their sums reduced together and stored as one vector
+  // (2-3 % faster than a reduction per row on the MNIST MLP's 128x784).
+  for (int64_t o = o0; o < o1; o += 8) {
+    int64_t n = std::min<int64_t>(8, o1 - o);
+    __m256 acc[8];
+    for (int64_t r = 0; r < 8; ++r)
+      acc[r] =
+          r < n ? gatherDot(vals, col, x, rowPtr[o + r], rowPtr[o + r + 1], 0)
+                : _mm256_setzero_ps();
+    storeOuts(a, yRow, o, n, hsum8(acc),
+              VT == ValueType::I8 ? vals.scales : nullptr);
   }
 }
 

@@ -135,18 +135,77 @@ AVX2 void densePanels(const Args &a, Vals<VT> vals, int64_t p, int64_t np) {
   }
 }
 
-/// The last rows % 16 outputs ([K][rows % 16]): a few rows of odd shapes,
-/// scalar.
-template <ValueType VT> void denseTail(const Args &a, Vals<VT> vals) {
-  for (int64_t b = 0; b < a.batch; ++b)
-    for (int64_t o = a.rows / 16 * 16; o < a.rows; ++o) {
-      const float *x = a.x + b * a.xs;
-      float s = 0;
-      for (int64_t k = 0; k < a.cols; ++k)
-        s += vals[panelOffset(o, k, a.rows, a.cols)] * x[k];
-      float *y = a.y + b * a.ys + o * a.yo;
-      *y = finish(s * vals.scale(o), y, a, o);
+/// The last rows % 16 outputs, stored [K][rows % 16] (see packDense), for
+/// each batch row: 16 lanes per step of k, of which those past the width
+/// read the next steps' values and are never stored; U steps in flight. The
+/// last steps, whose 16 lanes would run past the weight, read a zero-padded
+/// copy.
+template <ValueType VT> AVX2 void denseTail(const Args &a, Vals<VT> vals) {
+  const int64_t width = a.rows % 16, o = a.rows - width;
+  if (width == 0)
+    return;
+  constexpr int U = 4;
+  const int64_t base = o * a.cols, n = width * a.cols;
+  // Steps k with base + k * width + 16 <= base + n.
+  const int64_t safe =
+      n < 16 ? 0 : std::min<int64_t>(a.cols, (n - 16) / width + 1);
+  __m256 s0 = _mm256_set1_ps(1.0f), s1 = s0;
+  if constexpr (VT == ValueType::I8) {
+    s0 = _mm256_maskload_ps(vals.scales + o, laneMask(width));
+    s1 = _mm256_maskload_ps(vals.scales + o + 8, laneMask(width - 8));
+  }
+  __m256 bias0 = loadBias(a, o, width), bias1 = _mm256_setzero_ps();
+  if (width > 8)
+    bias1 = loadBias(a, o + 8, width - 8);
+  for (int64_t b = 0; b < a.batch; ++b) {
+    const float *x = a.x + b * a.xs;
+    __m256 c[U][2];
+    for (int u = 0; u < U; ++u)
+      c[u][0] = c[u][1] = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + U <= safe; k += U)
+      for (int u = 0; u < U; ++u) {
+        int64_t i = base + (k + u) * width;
+        __m256 xb = _mm256_broadcast_ss(x + k + u);
+        c[u][0] = _mm256_fmadd_ps(load8(vals, i), xb, c[u][0]);
+        c[u][1] = _mm256_fmadd_ps(load8(vals, i + 8), xb, c[u][1]);
+      }
+    for (; k < a.cols; ++k) {
+      int64_t i = base + k * width;
+      __m256 w0, w1;
+      if (k < safe) {
+        w0 = load8(vals, i);
+        w1 = load8(vals, i + 8);
+      } else {
+        alignas(32) float t[16] = {};
+        for (int64_t j = 0; j < width; ++j)
+          t[j] = value1(vals, i + j);
+        w0 = _mm256_load_ps(t);
+        w1 = _mm256_load_ps(t + 8);
+      }
+      __m256 xb = _mm256_broadcast_ss(x + k);
+      c[0][0] = _mm256_fmadd_ps(w0, xb, c[0][0]);
+      c[0][1] = _mm256_fmadd_ps(w1, xb, c[0][1]);
     }
+    __m256 v0 = _mm256_add_ps(_mm256_add_ps(c[0][0], c[1][0]),
+                              _mm256_add_ps(c[2][0], c[3][0]));
+    __m256 v1 = _mm256_add_ps(_mm256_add_ps(c[0][1], c[1][1]),
+                              _mm256_add_ps(c[2][1], c[3][1]));
+    v0 = _mm256_mul_ps(v0, s0);
+    v1 = _mm256_mul_ps(v1, s1);
+    float *y = a.y + b * a.ys + o * a.yo;
+    if (a.yo == 1) {
+      storeOut(y, v0, width, a, bias0);
+      if (width > 8)
+        storeOut(y + 8, v1, width - 8, a, bias1);
+      continue;
+    }
+    alignas(32) float tmp[16];
+    _mm256_store_ps(tmp, v0);
+    _mm256_store_ps(tmp + 8, v1);
+    for (int64_t j = 0; j < width; ++j)
+      y[j * a.yo] = finish(tmp[j], y + j * a.yo, a, o + j);
+  }
 }
 
 /// Batched with the batch along the vectors: outputs [o, o + R) x 8 * NV

@@ -198,6 +198,10 @@ TEST(Kernels, Unstructured) {
   // LeNet's convolutions as im2col products: fewer outputs than a dense
   // panel, and one full panel.
   runAll({6, 25, Pattern::Unstructured, 1, 1, 0.0});
+  // A partial dense panel wider than 8 (the MNIST MLP's 10 outputs), and
+  // one with so few columns that its last steps read the padded copy.
+  runAll({10, 128, Pattern::Unstructured, 1, 1, 0.5});
+  runAll({26, 3, Pattern::Unstructured, 1, 1, 0.0});
   runAll({16, 150, Pattern::Unstructured, 1, 1, 0.0});
 }
 
