@@ -420,15 +420,30 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     StringRef option = byBytes ? "budget-bytes" : "budget-latency";
     StringRef unit = byBytes ? " bytes" : " ns";
     std::string fractionText = shortNumber(fraction);
-    BudgetAllocation alloc = allocateToBudget(cost, err, fraction * dense);
+    // A latency is the whole model's: the work outside the weights' kernels
+    // stays whatever the sparsities.
+    double other =
+        byBytes ? 0.0
+                : predictOtherNs(getOperation(),
+                                 getAnalysis<WeightAnalysis>().getWeights());
+    BudgetAllocation alloc =
+        allocateToBudget(cost, err, fraction * (dense + other) - other);
+    auto otherText = [&] {
+      return other > 0.0 ? llvm::formatv(", {0:F0} ns of it outside the "
+                                         "weights' kernels",
+                                         other)
+                               .str()
+                         : std::string();
+    };
     if (!alloc.met) {
       emitError(getOperation().getLoc())
           << "nn-prune: " << option << "=" << fractionText
-          << " cannot be met: at most 98% per layer, the "
-          << numLayers << " weights are predicted at "
-          << llvm::formatv("{0:F0}", alloc.cost) << unit << " ("
-          << llvm::formatv("{0:P1}", alloc.cost / dense) << " of the dense "
-          << llvm::formatv("{0:F0}", dense) << unit << ")";
+          << " cannot be met: at most 98% per layer, the " << numLayers
+          << " weights are predicted at "
+          << llvm::formatv("{0:F0}", alloc.cost + other) << unit << " ("
+          << llvm::formatv("{0:P1}", (alloc.cost + other) / (dense + other))
+          << " of the dense " << llvm::formatv("{0:F0}", dense + other) << unit
+          << otherText() << ")";
       return failure();
     }
     for (size_t l = 0; l < numLayers; ++l) {
@@ -443,10 +458,10 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     }
     emitRemark(getOperation().getLoc())
         << "nn-prune: " << option << "=" << fractionText << ": predicted "
-        << llvm::formatv("{0:F0}", alloc.cost) << " of the dense "
-        << llvm::formatv("{0:F0}", dense) << unit << " ("
-        << llvm::formatv("{0:P1}", alloc.cost / dense)
-        << "), total relative error "
+        << llvm::formatv("{0:F0}", alloc.cost + other) << " of the dense "
+        << llvm::formatv("{0:F0}", dense + other) << unit << " ("
+        << llvm::formatv("{0:P1}", (alloc.cost + other) / (dense + other))
+        << otherText() << "), total relative error "
         << llvm::formatv("{0:F4}", alloc.error);
     return success();
   }

@@ -7,6 +7,7 @@
 #include "StoragePrediction.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 
 using namespace mlir;
@@ -132,4 +133,57 @@ PredictedStorage mlir::prune::predictStorage(
     result.ns = dense;
   }
   return result;
+}
+
+/// The per-op and per-iteration constants of predictOtherNs.
+static constexpr double kOtherOpNs = 40.0, kOtherIterationNs = 0.24;
+
+double mlir::prune::predictOtherNs(Operation *root,
+                                   llvm::ArrayRef<WeightInfo> weights) {
+  // The weights' consumers (kernel calls) and the views between them and
+  // their constants (folded or copied once).
+  llvm::DenseMap<Operation *, OpOperand *> consumers;
+  llvm::DenseSet<Operation *> views;
+  for (const WeightInfo &w : weights)
+    for (const WeightUse &use : w.uses) {
+      consumers[use.consumer] = &use.consumer->getOpOperand(use.operandIndex);
+      views.insert(use.viewChain.begin(), use.viewChain.end());
+    }
+  double ns = 0;
+  root->walk([&](Operation *op) {
+    if (views.contains(op))
+      return;
+    if (auto pad = dyn_cast<tensor::PadOp>(op)) {
+      RankedTensorType type = pad.getResultType();
+      if (type.hasStaticShape())
+        ns += kOtherOpNs + type.getNumElements() * kOtherIterationNs;
+      return;
+    }
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp)
+      return;
+    double iterations = 1;
+    for (int64_t r : linalgOp.getStaticLoopRanges())
+      iterations *= ShapedType::isDynamic(r) ? 1 : r;
+    OpOperand *weight = consumers.lookup(op);
+    if (!weight) {
+      ns += kOtherOpNs + iterations * kOtherIterationNs;
+      return;
+    }
+    // A kernel call (its cost is the weight's); a convolution also copies
+    // its im2col matrix: the iterations over the weight's output dims.
+    if (!linalg::isaConvolutionOpInterface(linalgOp))
+      return;
+    AffineMap map = linalgOp.getMatchingIndexingMap(weight);
+    auto iterators = linalgOp.getIteratorTypesArray();
+    auto shape = cast<ShapedType>(weight->get().getType()).getShape();
+    double outputs = 1;
+    for (auto [d, e] : llvm::enumerate(map.getResults()))
+      if (auto dim = dyn_cast<AffineDimExpr>(e))
+        if (iterators[dim.getPosition()] == utils::IteratorType::parallel &&
+            !ShapedType::isDynamic(shape[d]))
+          outputs *= shape[d];
+    ns += iterations / outputs * kOtherIterationNs;
+  });
+  return ns;
 }

@@ -56,6 +56,16 @@ PredictedStorage predictStorage(
     unsigned indexWidth,
     layout::ValueType valueType = layout::ValueType::F32);
 
+/// Predicted ns per inference of the work outside the weights' kernels:
+/// every linalg op but the consumers of `weights` and the views between
+/// them and their constants (a per-op constant plus a per-iteration term: the
+/// lowering runs them as scalar loops), the im2col copy of each convolution
+/// by a constant weight, and tensor.pad. Fitted on the two MNIST models on
+/// a 2-vCPU Zen 3 (MLP ~0.4 us, LeNet ~15 us: perf's share of the JIT code
+/// in prune-run --bench); a coarse term, for latency budgets to be
+/// fractions of the whole model.
+double predictOtherNs(Operation *root, llvm::ArrayRef<WeightInfo> weights);
+
 } // namespace mlir::prune
 
 #endif // PRUNE_OPT_LIB_TRANSFORMS_STORAGEPREDICTION_H

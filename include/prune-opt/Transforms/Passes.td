@@ -67,7 +67,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     (budget-bytes) or the ns of its fastest (budget-latency, by the kernel
     cost model of `isa`); a greedy on error added per byte (ns) saved picks
     per-layer sparsities whose total is at most F x the dense total, then
-    steps layers back while the budget allows. The decision records
+    steps layers back while the budget allows. A latency total includes the
+    predicted time of the model's work outside the weights' kernels (other
+    linalg ops, im2col copies), which stays whatever the sparsities. The decision records
     `scope = adaptive` and `predicted_bytes` (budget-bytes) or
     `predicted_ns` (budget-latency), and nn-sparsify{format=auto} follows
     the plan: the smallest format for a weight with `predicted_bytes`, the
@@ -182,8 +184,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     Option<"budgetLatency", "budget-latency", "double", "0.0",
            "Instead of a sparsity: per-layer sparsities whose predicted ns "
            "(the kernel cost model of the format nn-sparsify{objective="
-           "latency} picks) total at most this fraction (0 < F <= 1) of the "
-           "selected weights' dense ns, with the least relative error "
+           "latency} picks), plus the model's predicted work outside the "
+           "weights' kernels, total at most this fraction (0 < F <= 1) of "
+           "the dense model's ns, with the least relative error "
            "(0 = no budget)">,
     ListOption<"budgetValueTypes", "budget-value-types", "std::string",
                "With a budget: the value types (f32, bf16, f16, i8) each "
