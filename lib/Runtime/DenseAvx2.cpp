@@ -149,14 +149,7 @@ template <ValueType VT> AVX2 void denseTail(const Args &a, Vals<VT> vals) {
   // Steps k with base + k * width + 16 <= base + n.
   const int64_t safe =
       n < 16 ? 0 : std::min<int64_t>(a.cols, (n - 16) / width + 1);
-  __m256 s0 = _mm256_set1_ps(1.0f), s1 = s0;
-  if constexpr (VT == ValueType::I8) {
-    s0 = _mm256_maskload_ps(vals.scales + o, laneMask(width));
-    s1 = _mm256_maskload_ps(vals.scales + o + 8, laneMask(width - 8));
-  }
-  __m256 bias0 = loadBias(a, o, width), bias1 = _mm256_setzero_ps();
-  if (width > 8)
-    bias1 = loadBias(a, o + 8, width - 8);
+  const float *scales = VT == ValueType::I8 ? vals.scales : nullptr;
   for (int64_t b = 0; b < a.batch; ++b) {
     const float *x = a.x + b * a.xs;
     __m256 c[U][2];
@@ -191,20 +184,10 @@ template <ValueType VT> AVX2 void denseTail(const Args &a, Vals<VT> vals) {
                               _mm256_add_ps(c[2][0], c[3][0]));
     __m256 v1 = _mm256_add_ps(_mm256_add_ps(c[0][1], c[1][1]),
                               _mm256_add_ps(c[2][1], c[3][1]));
-    v0 = _mm256_mul_ps(v0, s0);
-    v1 = _mm256_mul_ps(v1, s1);
-    float *y = a.y + b * a.ys + o * a.yo;
-    if (a.yo == 1) {
-      storeOut(y, v0, width, a, bias0);
-      if (width > 8)
-        storeOut(y + 8, v1, width - 8, a, bias1);
-      continue;
-    }
-    alignas(32) float tmp[16];
-    _mm256_store_ps(tmp, v0);
-    _mm256_store_ps(tmp + 8, v1);
-    for (int64_t j = 0; j < width; ++j)
-      y[j * a.yo] = finish(tmp[j], y + j * a.yo, a, o + j);
+    float *yRow = a.y + b * a.ys;
+    storeOuts(a, yRow, o, std::min<int64_t>(width, 8), v0, scales);
+    if (width > 8)
+      storeOuts(a, yRow, o + 8, width - 8, v1, scales);
   }
 }
 
