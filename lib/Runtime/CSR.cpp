@@ -37,8 +37,8 @@ void pruneopt::kernels::impl::runCSR(const Args &a, const WeightRef &w) {
   int colBits = w.colBits;
   double work = double(a.batch) * rowPtr[a.rows] * 2;
 #if PRUNE_X86
-  if (avx512() && w.valueType == ValueType::F32)
-    return csrAvx512(a, rowPtr, col, colBits, w.values, work);
+  if (avx512() && csrAvx512(a, w, work))
+    return;
   if (avx2() && csrAvx2(a, w, work))
     return;
 #endif

@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// csr: one batch row gathers 16 inputs per step; batched (>= 4 rows),
-// every entry is one FMA per 16 batch rows on the transposed x.
+// csr: one batch row gathers 16 inputs per step (every value type);
+// batched (>= 4 rows, f32 values), every entry is one FMA per 16 batch
+// rows on the transposed x.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,57 +44,62 @@ AVX512 inline __m512i loadColsMasked(const void *col, int64_t i, __mmask16 m) {
         _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t *>(col) + i));
 }
 
-// CSR, one batch row: 16 nonzeros per gather.
-template <int Bits>
+// CSR, one batch row: 16 nonzeros per gather, values of any type widened
+// in registers.
+template <int Bits, ValueType VT>
 AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
-                     const void *col, const float *values, int64_t o0,
-                     int64_t o1) {
+                     const void *col, Vals<VT> vals, int64_t o0, int64_t o1) {
   const float *x = a.x + b * a.xs;
   float *yRow = a.y + b * a.ys;
   for (int64_t o = o0; o < o1; ++o) {
     int64_t i = rowPtr[o], e = rowPtr[o + 1];
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (; i + 32 <= e; i += 32) {
-      _mm_prefetch(reinterpret_cast<const char *>(values + i + kPrefetchFloats),
-                   _MM_HINT_T0);
-      _mm_prefetch(
-          reinterpret_cast<const char *>(values + i + kPrefetchFloats + 16),
-          _MM_HINT_T0);
+      prefetchValues(vals, i + kPrefetchFloats, 32);
       _mm_prefetch(static_cast<const char *>(col) +
                        (i + kPrefetchFloats) * (Bits / 8),
                    _MM_HINT_T0);
       __m512 g0 = _mm512_i32gather_ps(loadCols<Bits>(col, i), x, 4);
       __m512 g1 = _mm512_i32gather_ps(loadCols<Bits>(col, i + 16), x, 4);
-      acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i), g0, acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(values + i + 16), g1, acc1);
+      acc0 = _mm512_fmadd_ps(load16(vals, i), g0, acc0);
+      acc1 = _mm512_fmadd_ps(load16(vals, i + 16), g1, acc1);
     }
     for (; i < e; i += 16) {
       __mmask16 m = tailMask(e - i);
       __m512 g = _mm512_mask_i32gather_ps(
           _mm512_setzero_ps(), m, loadColsMasked<Bits>(col, i, m), x, 4);
-      acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, values + i), g, acc0);
+      acc0 = _mm512_fmadd_ps(load16(vals, i, m), g, acc0);
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a, o);
+    yRow[o * a.yo] = finish(s * vals.scale(o), yRow + o * a.yo, a, o);
   }
 }
 } // namespace
 
-void pruneopt::kernels::impl::csrAvx512(Args a, const int32_t *rowPtr,
-                                      const void *col, int colBits,
-                                      const float *values, double work) {
-  int64_t batch = a.batch, rows = a.rows;
-  std::vector<float> xCopy;
+bool pruneopt::kernels::impl::csrAvx512(const Args &a, const WeightRef &w,
+                                        double work) {
+  const int32_t *rowPtr = w.rowPtr;
+  const void *col = w.col();
+  const int colBits = w.colBits;
+  const int64_t batch = a.batch, rows = a.rows;
   if (batch < kBatchedFrom) {
-    ensureUnitK(a, xCopy);
-    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
-      for (int64_t b = 0; b < batch; ++b)
-        colBits == 8    ? csrRows1<8>(a, b, rowPtr, col, values, o0, o1)
-        : colBits == 16 ? csrRows1<16>(a, b, rowPtr, col, values, o0, o1)
-                        : csrRows1<32>(a, b, rowPtr, col, values, o0, o1);
+    Args a1 = a;
+    std::vector<float> xCopy;
+    ensureUnitK(a1, xCopy);
+    withValues(w, [&](auto vals) {
+      parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+        for (int64_t b = 0; b < batch; ++b)
+          colBits == 8    ? csrRows1<8>(a1, b, rowPtr, col, vals, o0, o1)
+          : colBits == 16 ? csrRows1<16>(a1, b, rowPtr, col, vals, o0, o1)
+                          : csrRows1<32>(a1, b, rowPtr, col, vals, o0, o1);
+      });
     });
-    return;
+    return true;
   }
+  // Batched: f32 here; narrower values take the AVX2 kernel.
+  if (w.valueType != ValueType::F32)
+    return false;
+  const float *values = w.values;
   forBatchChunks(
       a, [&](int64_t b0, int64_t nb, int nv, const float *xT, int64_t ldx) {
         parallelUnits(rows, work * nb / batch, [&](int64_t o0, int64_t o1) {
@@ -128,5 +134,6 @@ void pruneopt::kernels::impl::csrAvx512(Args a, const int32_t *rowPtr,
           withNV(nv, byWidth);
         });
       });
+  return true;
 }
 #endif // PRUNE_X86

@@ -104,12 +104,14 @@ struct WeightRef {
 /// output row o's sum (1 but for i8). Kernels accumulate sum_i vals[i] x
 /// and apply the scale once per output, before the epilogue.
 template <ValueType VT> struct Vals {
+  /// Bytes per stored value.
+  static constexpr int kBytes = VT == ValueType::F32  ? 4
+                                : VT == ValueType::I8 ? 1
+                                                      : 2;
   const void *data;
   const float *scales;
   const void *at(int64_t i) const {
-    return static_cast<const char *>(data) + i * (VT == ValueType::F32 ? 4
-                                                  : VT == ValueType::I8 ? 1
-                                                                        : 2);
+    return static_cast<const char *>(data) + i * kBytes;
   }
   float operator[](int64_t i) const {
     if constexpr (VT == ValueType::F32)
@@ -260,11 +262,11 @@ bool bsrAvx2(const Args &a, const WeightRef &w, double work);
 bool nmAvx2(const Args &a, const WeightRef &w, double work);
 
 // The AVX-512 half of each family (<Family>Avx512.cpp): the whole call,
-// threads included. bsrAvx512 returns false for block shapes it has no
-// kernel for.
+// threads included. Dense, csr-tiled and bitmask take f32 values; csr (one
+// batch row) and 2:4 every value type; those returning bool return false
+// for the cases they have no kernel for (the AVX2 kernel runs).
 void denseAvx512(Args a, const float *panels, double work);
-void csrAvx512(Args a, const int32_t *rowPtr, const void *col, int colBits,
-               const float *values, double work);
+bool csrAvx512(const Args &a, const WeightRef &w, double work);
 void tiledAvx512(Args a, const int32_t *meta, const uint16_t *runs,
                  const uint8_t *rowIds, const uint8_t *col,
                  const float *values, double work);
@@ -273,8 +275,7 @@ void bitmaskAvx512(Args a, const int32_t *rowPtr, const uint16_t *masks,
 bool bsrAvx512(Args a, int64_t r, int64_t c, const int32_t *rowPtr,
                const void *col, int colBits, const float *values,
                double work);
-void nmAvx512(Args a, int64_t n, int64_t m, const uint8_t *codes,
-              const float *values, double work);
+bool nmAvx512(const Args &a, const WeightRef &w, double work);
 #endif
 
 } // namespace impl

@@ -37,16 +37,13 @@ void nmRef(const Args &a, int64_t n, int64_t m, const uint8_t *codes, V values,
 void pruneopt::kernels::impl::runNM(const Args &a, const WeightRef &w) {
   int64_t n = w.n, m = w.m;
   const uint8_t *codes = w.codes;
-  bool is24 = n == 2 && m == 4;
   double work = double(a.batch) * a.rows * (a.cols / m * n) * 2;
 #if PRUNE_X86
-  if (avx512() && w.valueType == ValueType::F32 &&
-      (is24 || a.batch >= kBatchedFrom))
-    return nmAvx512(a, n, m, codes, w.values, work);
+  if (avx512() && nmAvx512(a, w, work))
+    return;
   if (avx2() && nmAvx2(a, w, work))
     return;
 #endif
-  (void)is24;
   withValues(w, [&](auto values) {
     parallelUnits(a.rows, work, [&](int64_t o0, int64_t o1) {
       nmRef(a, n, m, codes, values, o0, o1);

@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// N:M: 2:4 decodes 16 values per u32 and selects their inputs with one
-// permute per batch row; other N:M run the batched row kernel of csr.
+// N:M: 2:4 (every value type) decodes 16 values per u32 and selects their
+// inputs with one permute per batch row; other N:M (batched, f32 values)
+// run the batched row kernel of csr.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,9 +21,9 @@ using namespace pruneopt::kernels::impl;
 namespace {
 // 2:4: 16 values cover 32 inputs; one permute per batch row selects them.
 // NB batch rows share each decoded chunk (batch register blocking).
-template <int NB>
+template <int NB, ValueType VT>
 AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
-                     const float *values, int64_t o0, int64_t o1) {
+                     Vals<VT> vals, int64_t o0, int64_t o1) {
   int64_t stride = nmStride(a.cols, 2, 4), words = stride / 16;
   const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
                                            20, 22, 24, 26, 28, 30);
@@ -32,92 +33,115 @@ AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
   const float *x[NB];
   for (int b = 0; b < NB; ++b)
     x[b] = a.x + (b0 + b) * a.xs;
-  constexpr int U = NB == 1 ? 2 : 1;
+  // Words in flight: U * NB FMA chains (~8 cover the FMA latency).
+  constexpr int U = NB == 1 ? 8 : NB == 2 ? 4 : NB <= 4 ? 2 : 1;
+  // Prefetch distance in values: kPrefetchBytes of them; the codes (a
+  // quarter byte per value) as far ahead.
+  constexpr int64_t kAhead = kPrefetchBytes / Vals<VT>::kBytes;
+  constexpr int kLines = VT == ValueType::F32 ? 1 : 4;
   for (int64_t o = o0; o < o1; ++o) {
-    const float *v = values + o * stride;
+    const int64_t v = o * stride;
     const uint8_t *cw = codes + o * words * 4;
     __m512 acc[U][NB];
     for (int u = 0; u < U; ++u)
       for (int b = 0; b < NB; ++b)
         acc[u][b] = _mm512_setzero_ps();
-    for (int64_t q = 0; q < words; ++q) {
-      uint32_t word;
-      std::memcpy(&word, cw + 4 * q, 4);
-      _mm_prefetch(reinterpret_cast<const char *>(v + 16 * q + kPrefetchFloats),
-                   _MM_HINT_T0);
-      __m512i idx = _mm512_add_epi32(
-          _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(word), shifts),
-                           three),
-          base);
-      __m512 w = _mm512_loadu_ps(v + 16 * q);
-      int64_t k = 32 * q;
-      bool full = k + 32 <= a.cols;
-      __mmask16 mLo = tailMask(a.cols - k),
-                mHi = tailMask(std::max<int64_t>(a.cols - k - 16, 0));
-      for (int b = 0; b < NB; ++b) {
-        __m512 lo, hi;
-        if (full) {
-          lo = _mm512_loadu_ps(x[b] + k);
-          hi = _mm512_loadu_ps(x[b] + k + 16);
-        } else {
-          lo = _mm512_maskz_loadu_ps(mLo, x[b] + k);
-          hi = _mm512_maskz_loadu_ps(mHi, x[b] + k + 16);
+    for (int64_t q0 = 0; q0 < words; q0 += U)
+      for (int u = 0; u < U; ++u) {
+        // u is a constant once unrolled: acc[u] stays in registers (acc
+        // indexed by q % U went through the stack, 2:4 i8 ran 1.5x slower).
+        const int64_t q = q0 + u;
+        if (U > 1 && q == words)
+          break;
+        uint32_t word;
+        std::memcpy(&word, cw + 4 * q, 4);
+        if (VT == ValueType::F32 || (q & 3) == 0) { // once per line of values
+          prefetchValues(vals, v + 16 * q + kAhead, 16 * kLines);
+          _mm_prefetch(reinterpret_cast<const char *>(cw + 4 * q) + kAhead / 4,
+                       _MM_HINT_T0);
         }
-        __m512 g = _mm512_permutex2var_ps(lo, idx, hi);
-        acc[q % U][b] = _mm512_fmadd_ps(w, g, acc[q % U][b]);
+        __m512i idx = _mm512_add_epi32(
+            _mm512_and_si512(
+                _mm512_srlv_epi32(_mm512_set1_epi32(int(word)), shifts), three),
+            base);
+        __m512 w = load16(vals, v + 16 * q);
+        int64_t k = 32 * q;
+        bool full = k + 32 <= a.cols;
+        __mmask16 mLo = tailMask(a.cols - k),
+                  mHi = tailMask(std::max<int64_t>(a.cols - k - 16, 0));
+        for (int b = 0; b < NB; ++b) {
+          __m512 lo, hi;
+          if (full) {
+            lo = _mm512_loadu_ps(x[b] + k);
+            hi = _mm512_loadu_ps(x[b] + k + 16);
+          } else {
+            lo = _mm512_maskz_loadu_ps(mLo, x[b] + k);
+            hi = _mm512_maskz_loadu_ps(mHi, x[b] + k + 16);
+          }
+          __m512 g = _mm512_permutex2var_ps(lo, idx, hi);
+          acc[u][b] = _mm512_fmadd_ps(w, g, acc[u][b]);
+        }
       }
-    }
     for (int b = 0; b < NB; ++b) {
       __m512 t = acc[0][b];
       for (int u = 1; u < U; ++u)
         t = _mm512_add_ps(t, acc[u][b]);
       float *y = a.y + (b0 + b) * a.ys + o * a.yo;
-      *y = finish(_mm512_reduce_add_ps(t), y, a, o);
+      *y = finish(_mm512_reduce_add_ps(t) * vals.scale(o), y, a, o);
     }
   }
 }
 
+template <ValueType VT>
 AVX512 void nm24Block(const Args &a, int64_t b0, int64_t nb,
-                      const uint8_t *codes, const float *values, int64_t o0,
+                      const uint8_t *codes, Vals<VT> values, int64_t o0,
                       int64_t o1) {
   switch (nb) {
   case 1:
-    return nm24Rows<1>(a, b0, codes, values, o0, o1);
+    return nm24Rows<1, VT>(a, b0, codes, values, o0, o1);
   case 2:
-    return nm24Rows<2>(a, b0, codes, values, o0, o1);
+    return nm24Rows<2, VT>(a, b0, codes, values, o0, o1);
   case 3:
-    return nm24Rows<3>(a, b0, codes, values, o0, o1);
+    return nm24Rows<3, VT>(a, b0, codes, values, o0, o1);
   case 4:
-    return nm24Rows<4>(a, b0, codes, values, o0, o1);
+    return nm24Rows<4, VT>(a, b0, codes, values, o0, o1);
   case 5:
-    return nm24Rows<5>(a, b0, codes, values, o0, o1);
+    return nm24Rows<5, VT>(a, b0, codes, values, o0, o1);
   case 6:
-    return nm24Rows<6>(a, b0, codes, values, o0, o1);
+    return nm24Rows<6, VT>(a, b0, codes, values, o0, o1);
   case 7:
-    return nm24Rows<7>(a, b0, codes, values, o0, o1);
+    return nm24Rows<7, VT>(a, b0, codes, values, o0, o1);
   default:
-    return nm24Rows<8>(a, b0, codes, values, o0, o1);
+    return nm24Rows<8, VT>(a, b0, codes, values, o0, o1);
   }
 }
 } // namespace
 
-void pruneopt::kernels::impl::nmAvx512(Args a, int64_t n, int64_t m,
-                                     const uint8_t *codes, const float *values,
-                                     double work) {
-  bool is24 = n == 2 && m == 4;
-  int64_t batch = a.batch, rows = a.rows, cols = a.cols;
+bool pruneopt::kernels::impl::nmAvx512(const Args &a, const WeightRef &w,
+                                       double work) {
+  const int64_t n = w.n, m = w.m;
+  const uint8_t *codes = w.codes;
+  const bool is24 = n == 2 && m == 4;
+  const int64_t batch = a.batch, rows = a.rows, cols = a.cols;
   if (is24) {
+    Args a1 = a;
     std::vector<float> xCopy;
-    ensureUnitK(a, xCopy);
+    ensureUnitK(a1, xCopy);
     // Rows outside, batch blocks of 8 inside: a row's values stay in L1.
-    parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
-      for (int64_t r0 = o0; r0 < o1; r0 += 64)
-        for (int64_t b = 0; b < batch; b += 8)
-          nm24Block(a, b, std::min<int64_t>(8, batch - b), codes, values, r0,
-                    std::min(r0 + 64, o1));
+    withValues(w, [&](auto vals) {
+      parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
+        for (int64_t r0 = o0; r0 < o1; r0 += 64)
+          for (int64_t b = 0; b < batch; b += 8)
+            nm24Block(a1, b, std::min<int64_t>(8, batch - b), codes, vals, r0,
+                      std::min(r0 + 64, o1));
+      });
     });
-    return;
+    return true;
   }
+  // Other N:M, batched, f32 values; narrower values take the AVX2 kernel.
+  if (batch < kBatchedFrom || w.valueType != ValueType::F32)
+    return false;
+  const float *values = w.values;
   int64_t stride = nmStride(cols, n, m), perRow = cols / m * n;
   forBatchChunks(a, [&](int64_t b0, int64_t nb, int nv, const float *xT,
                         int64_t ldx) {
@@ -153,5 +177,6 @@ void pruneopt::kernels::impl::nmAvx512(Args a, int64_t n, int64_t m,
       tile2.flush();
     });
   });
+  return true;
 }
 #endif // PRUNE_X86
