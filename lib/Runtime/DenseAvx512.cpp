@@ -25,15 +25,21 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
                        int64_t b0) {
   const int64_t width = Tail ? a.rows % 16 : 16;
   const __mmask16 lanes = tailMask(width);
-  __m512 c[R][P];
-  for (int r = 0; r < R; ++r)
-    for (int p = 0; p < P; ++p)
-      c[r][p] = _mm512_setzero_ps();
+  // U interleaved steps of k, each with its own accumulators: at least ~8
+  // independent FMA chains (2 ports, 4 cycles) even for one batch row of
+  // one panel (the MNIST MLP's 10x128 ran 232 ns with one chain, 128x784
+  // 5.0 us with four).
+  constexpr int U = R * P >= 8 ? 1 : R * P >= 4 ? 2 : 4;
+  __m512 c[U][R][P];
+  for (int u = 0; u < U; ++u)
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < P; ++p)
+        c[u][r][p] = _mm512_setzero_ps();
   const float *w = panels + p0 * a.cols * 16;
   const float *x[R];
   for (int r = 0; r < R; ++r)
     x[r] = a.x + (b0 + r) * a.xs;
-  for (int64_t k = 0; k < a.cols; ++k) {
+  auto step = [&](int64_t k, __m512(&acc)[R][P]) AVX512 {
     __m512 wv[P];
     for (int p = 0; p < P; ++p) {
       const float *wk = w + p * a.cols * 16 + k * width;
@@ -44,22 +50,32 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
     for (int r = 0; r < R; ++r) {
       __m512 xb = _mm512_set1_ps(x[r][k * a.xk]);
       for (int p = 0; p < P; ++p)
-        c[r][p] = _mm512_fmadd_ps(wv[p], xb, c[r][p]);
+        acc[r][p] = _mm512_fmadd_ps(wv[p], xb, acc[r][p]);
     }
-  }
+  };
+  int64_t k = 0;
+  for (; k + U <= a.cols; k += U)
+    for (int u = 0; u < U; ++u)
+      step(k + u, c[u]);
+  for (; k < a.cols; ++k)
+    step(k, c[0]);
+  for (int u = 1; u < U; ++u)
+    for (int r = 0; r < R; ++r)
+      for (int p = 0; p < P; ++p)
+        c[0][r][p] = _mm512_add_ps(c[0][r][p], c[u][r][p]);
   for (int p = 0; p < P; ++p) {
     int64_t o = (p0 + p) * 16;
     __mmask16 mask = tailMask(a.rows - o);
     for (int r = 0; r < R; ++r) {
       float *y = a.y + (b0 + r) * a.ys + o * a.yo;
       if (a.yo == 1) {
-        storeOut(y, c[r][p], mask, a,
+        storeOut(y, c[0][r][p], mask, a,
                  a.bias ? _mm512_maskz_loadu_ps(mask, a.bias + o)
                         : _mm512_setzero_ps());
         continue;
       }
       alignas(64) float tmp[16];
-      _mm512_store_ps(tmp, c[r][p]);
+      _mm512_store_ps(tmp, c[0][r][p]);
       for (int64_t j = 0; j < std::min<int64_t>(16, a.rows - o); ++j)
         y[j * a.yo] = finish(tmp[j], y + j * a.yo, a, o + j);
     }
