@@ -262,14 +262,12 @@ bool bsrAvx2(const Args &a, const WeightRef &w, double work);
 bool nmAvx2(const Args &a, const WeightRef &w, double work);
 
 // The AVX-512 half of each family (<Family>Avx512.cpp): the whole call,
-// threads included. Dense, csr-tiled and bitmask take f32 values; csr (one
-// batch row) and 2:4 every value type; those returning bool return false
+// threads included. Dense and bitmask take f32 values; csr (one batch row),
+// csr-tiled and 2:4 every value type; those returning bool return false
 // for the cases they have no kernel for (the AVX2 kernel runs).
 void denseAvx512(Args a, const float *panels, double work);
 bool csrAvx512(const Args &a, const WeightRef &w, double work);
-void tiledAvx512(Args a, const int32_t *meta, const uint16_t *runs,
-                 const uint8_t *rowIds, const uint8_t *col,
-                 const float *values, double work);
+void tiledAvx512(const Args &a, const WeightRef &w, double work);
 void bitmaskAvx512(Args a, const int32_t *rowPtr, const uint16_t *masks,
                    const float *values, double work);
 bool bsrAvx512(Args a, int64_t r, int64_t c, const int32_t *rowPtr,

@@ -64,8 +64,8 @@ void pruneopt::kernels::impl::runTiledCSR(const Args &a, const WeightRef &w) {
   int64_t blocks = (a.rows + kTileRows - 1) / kTileRows;
   double work = double(a.batch) * meta[blocks] * 2;
 #if PRUNE_X86
-  if (avx512() && w.valueType == ValueType::F32)
-    return tiledAvx512(a, meta, runs, rowIds, col, w.values, work);
+  if (avx512())
+    return tiledAvx512(a, w, work);
   if (avx2() && tiledAvx2(a, w, work))
     return;
 #endif

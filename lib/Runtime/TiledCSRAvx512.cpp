@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// csr-tiled: every batch size takes the batched path; each 256-row block
-// row accumulates its tiles' runs in an L1 buffer, then stores once.
+// csr-tiled, every value type: every batch size takes the batched path;
+// each 256-row block row accumulates its tiles' runs in an L1 buffer, then
+// stores once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,12 +37,12 @@ AVX512 inline void tiledStep(__m512 *acc, const float *xp, int64_t ldx,
 
 /// csr-tiled, one block row [o0, o0 + 256): each tile's runs accumulate
 /// into `sum` ([256][16*NV], in L1), which then goes to y through `tile`.
-template <int NV, bool Given>
+template <int NV, bool Given, ValueType VT>
 AVX512 void tiledBlockRow(ColumnTile<NV> &tile, const float *xT, int64_t ldx,
                           int64_t nb, int64_t rb, int64_t tiles,
                           const int32_t *runStart, const uint16_t *runs,
                           const uint8_t *rowIds, const uint8_t *col,
-                          const float *values, float *sum) {
+                          Vals<VT> vals, int64_t e, float *sum) {
   constexpr int U = 4;
   constexpr int W = 16 * NV;
   __mmask16 lanes[NV];
@@ -59,20 +60,32 @@ AVX512 void tiledBlockRow(ColumnTile<NV> &tile, const float *xT, int64_t ldx,
          ++q) {
       const int count = runs[2 * q];
       for (int r = runs[2 * q + 1]; r > 0; --r) {
-        _mm_prefetch(reinterpret_cast<const char *>(values + 256), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char *>(values + 272), _MM_HINT_T0);
+        prefetchValues(vals, e + 256, 32);
         _mm_prefetch(reinterpret_cast<const char *>(col + 256), _MM_HINT_T0);
         __m512 acc[U][NV];
         for (int u = 0; u < U; ++u)
           for (int j = 0; j < NV; ++j)
             acc[u][j] = _mm512_setzero_ps();
-        int i = 0;
-        for (; i + U <= count; i += U)
-          for (int u = 0; u < U; ++u)
-            tiledStep<NV>(acc[u], xp, ldx, col[i + u], values[i + u], lanes,
-                          masked);
-        for (; i < count; ++i)
-          tiledStep<NV>(acc[0], xp, ldx, col[i], values[i], lanes, masked);
+        // Narrow values are widened 16 at a time and broadcast from memory
+        // (a load, not a shuffle), as in the AVX2 kernels.
+        alignas(64) float wide[16];
+        const float *values = nullptr;
+        if constexpr (VT == ValueType::F32)
+          values = static_cast<const float *>(vals.data) + e;
+        for (int c0 = 0; c0 < count; c0 += 16) {
+          const int cn = std::min(16, count - c0);
+          if constexpr (VT != ValueType::F32) {
+            _mm512_store_ps(wide, load16(vals, e + c0, tailMask(cn)));
+            values = wide - c0;
+          }
+          int i = c0;
+          for (; i + U <= c0 + cn; i += U)
+            for (int u = 0; u < U; ++u)
+              tiledStep<NV>(acc[u], xp, ldx, col[i + u], values[i + u], lanes,
+                            masked);
+          for (; i < c0 + cn; ++i)
+            tiledStep<NV>(acc[0], xp, ldx, col[i], values[i], lanes, masked);
+        }
         float *s = sum + int64_t(*rowIds++) * W;
         for (int j = 0; j < NV; ++j)
           _mm512_store_ps(
@@ -81,25 +94,29 @@ AVX512 void tiledBlockRow(ColumnTile<NV> &tile, const float *xT, int64_t ldx,
                   _mm512_load_ps(s + 16 * j),
                   _mm512_add_ps(_mm512_add_ps(acc[0][j], acc[1][j]),
                                 _mm512_add_ps(acc[2][j], acc[3][j]))));
-        values += count;
+        e += count;
         col += count;
       }
     }
   }
   for (int64_t o = 0; o < n; ++o) {
     __m512 v[NV];
-    for (int j = 0; j < NV; ++j)
+    const __m512 scale = _mm512_set1_ps(vals.scale(o0 + o));
+    for (int j = 0; j < NV; ++j) {
       v[j] = _mm512_load_ps(sum + o * W + 16 * j);
+      if constexpr (VT == ValueType::I8)
+        v[j] = _mm512_mul_ps(v[j], scale);
+    }
     tile.put(o0 + o, v);
   }
 }
 } // namespace
 
-void pruneopt::kernels::impl::tiledAvx512(Args a, const int32_t *meta,
-                                        const uint16_t *runs,
-                                        const uint8_t *rowIds,
-                                        const uint8_t *col,
-                                        const float *values, double work) {
+void pruneopt::kernels::impl::tiledAvx512(const Args &a, const WeightRef &w,
+                                          double work) {
+  const int32_t *meta = w.meta;
+  const uint16_t *runs = w.runs;
+  const uint8_t *rowIds = w.rowIds, *col = w.col8;
   int64_t batch = a.batch, cols = a.cols;
   int64_t blocks = (a.rows + kTileRows - 1) / kTileRows;
   int64_t tiles = (cols + kTileCols - 1) / kTileCols;
@@ -116,16 +133,17 @@ void pruneopt::kernels::impl::tiledAvx512(Args a, const int32_t *meta,
       auto blockRows = [&](auto nvTag) {
         constexpr int NV = decltype(nvTag)::value;
         ColumnTile<NV> tile(a, b0, nb);
-        for (int64_t rb = rb0; rb < rb1; ++rb) {
-          int64_t e = meta[rb], v = meta[blocks + 1 + rb];
-          if (xGiven(a))
-            tiledBlockRow<NV, true>(tile, xT, ldx, nb, rb, tiles, runStart,
-                                    runs, rowIds + v, col + e, values + e, sum);
-          else
-            tiledBlockRow<NV, false>(tile, xT, ldx, nb, rb, tiles, runStart,
-                                     runs, rowIds + v, col + e, values + e,
-                                     sum);
-        }
+        withValues(w, [&](auto vals) {
+          for (int64_t rb = rb0; rb < rb1; ++rb) {
+            int64_t e = meta[rb], v = meta[blocks + 1 + rb];
+            if (xGiven(a))
+              tiledBlockRow<NV, true>(tile, xT, ldx, nb, rb, tiles, runStart,
+                                      runs, rowIds + v, col + e, vals, e, sum);
+            else
+              tiledBlockRow<NV, false>(tile, xT, ldx, nb, rb, tiles, runStart,
+                                       runs, rowIds + v, col + e, vals, e, sum);
+          }
+        });
         tile.flush();
       };
       withNV(nv, blockRows);
