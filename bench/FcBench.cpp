@@ -559,11 +559,14 @@ int main(int argc, char **argv) {
   os << "OpenBLAS baselines: ";
   for (const Blas &b : blasList)
     os << b.name << "; ";
-  os << llvm::formatv("kernels: {0}.\n\n",
-                      prune_kernels_has_avx512()
-                          ? "AVX-512 (f32 values), AVX2 (16- and 8-bit values)"
-                      : prune_kernels_has_avx2() ? "AVX2"
-                                                 : "portable C++");
+  os << llvm::formatv(
+      "kernels: {0}.\n\n",
+      prune_kernels_has_avx512()
+          ? "AVX-512 (f32 values; every value type for one-row csr, "
+            "csr-tiled and 2:4), AVX2 (other 16- and 8-bit "
+            "values)"
+      : prune_kernels_has_avx2() ? "AVX2"
+                                 : "portable C++");
   os << "| shape | batch | thr | variant | format | median ms | min | max | "
         "x OpenBLAS | x dense (ours) | MB read | % of BW bound | GFLOP/s | "
         "% of FLOP peak |\n"
