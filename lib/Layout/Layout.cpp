@@ -92,15 +92,14 @@ Isa mlir::prune::layout::hostIsa() {
 /// constants below were fitted on. Measured with prune-bench on a 2-vCPU
 /// AMD EPYC without AVX-512, 4096x4096 at 90 % (2:4, 4x1 blocks), 1 thread,
 /// against the terms below, and on the MNIST MLP's 784x128 layer at batch 1
-/// (dense 14.5x; 18.1 and csr 3.6 against the batch-1 terms refitted on
-/// AVX-512). Bitmask has its own terms (kernelCost).
+/// (dense 14.5x). Bitmask has its own terms (kernelCost).
 static double portableFactor(Format format, int64_t batch) {
   bool one = batch == 1;
   switch (format) {
   case Format::Dense:
-    return one ? 18.1 : 60.0; // no vector register blocking
+    return one ? 14.5 : 60.0; // no vector register blocking
   case Format::CSR:
-    return one ? 3.6 : 12.0;
+    return one ? 2.0 : 12.0;
   case Format::TiledCSR:
     return 26.0;
   case Format::Bitmask:
@@ -125,15 +124,14 @@ static double avx2Factor(Format format, int64_t batch, ValueType type) {
   double widen = type == ValueType::F32 ? 1.0 : 1.1;
   switch (format) {
   case Format::Dense:
-    // Batch 1: 0.9 (0.72 of the terms before their AVX-512 refit) fitted
-    // on the MNIST MLP's cache-resident 128x784 (4.6-4.9 us measured with
-    // the kernel library's run(), 1 thread).
-    return (one ? 0.9 : 1.3) * widen;
+    // Batch 1: 0.72 fitted on the MNIST MLP's cache-resident 128x784
+    // (4.6-4.9 us measured with the kernel library's run(), 1 thread).
+    return (one ? 0.72 : 1.3) * widen;
   case Format::CSR:
     // Batch 1: 0.86 cycles per entry on 4096x4096 from cache; ~0.24 ns
     // per entry on the MNIST MLP's cache-resident 128x784 (plus a per-row
-    // term below), as the AVX-512 kernel.
-    return (one ? 0.954 : 1.2) * widen;
+    // term below).
+    return (one ? 0.53 : 1.2) * widen;
   case Format::TiledCSR:
     return 1.3 * widen; // (plus x staging: kernelCost)
   case Format::Bitmask:
@@ -175,18 +173,12 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
   Isa isa = model.isa == Isa::Avx512 && !avx512Values ? Isa::Avx2 : model.isa;
   switch (p.format) {
   case Format::Dense:
-    // Batch 1: ~0.8 ns per 16 multiply-adds on cache-resident layers
-    // (MNIST MLP 128x784 5.0 us, 512x512 12.7 us; kernel library's run(),
-    // 1 thread, Xeon EMR); from memory the bytes bound it.
-    compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 0.8 : 0.30) +
+    compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 1.0 : 0.30) +
               rows * batch * 0.5;
     break;
   case Format::CSR:
     compute =
-        // One batch row: ~0.25 ns per entry (gathers), measured on
-        // cache-resident 128x784 at 80-98 % and 4096x4096 from cache (Xeon
-        // EMR, 1 thread).
-        (batched ? p.nnz * vectors * 1.2 + transpose : p.nnz * batch * 0.25) +
+        (batched ? p.nnz * vectors * 1.2 + transpose : p.nnz * batch * 0.45) +
         rows * perRow;
     break;
   case Format::TiledCSR: {
@@ -242,10 +234,9 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
   // group of 8 entries, branches on the row length), measured on the MNIST
   // MLP's cache-resident 128x784 at 80-99 % (1 thread): 5.29, 1.81, 1.14
   // and 0.85 us for the terms' 4.35, 1.22, 0.60, 0.39 before this term and
-  // the call's (1.63 ns here on top of the scaled 3 ns per row above; the
-  // AVX-512 kernel: ~1.9 ns per row, 302 ns for 128 empty rows).
+  // the call's.
   if (isa == Isa::Avx2 && p.format == Format::CSR && !batched)
-    compute += rows * batch * 1.63;
+    compute += rows * batch * 2.9;
   // Every call: dispatch, argument checks, the split into thread units
   // (~60 ns measured through the kernel library's run() on 8x784 with no
   // entries, and 10x128 dense: 132 ns).
