@@ -247,6 +247,9 @@ TEST(Kernels, Blocks) {
 TEST(Kernels, NM) {
   runAll({19, 64, Pattern::NM, 2, 4});
   runAll({19, 100, Pattern::NM, 2, 4}); // rows of 50 values: padded words
+  // 35 words per row: the AVX-512 2:4 kernel splits K into chunks from 4
+  // batch rows on (16 words at 8 rows; the last chunk and word partial).
+  runAll({20, 1100, Pattern::NM, 2, 4});
   runAll({16, 48, Pattern::NM, 4, 8});
   runAll({16, 48, Pattern::NM, 1, 4});
 }
