@@ -104,7 +104,6 @@ struct WeightRef {
 /// output row o's sum (1 but for i8). Kernels accumulate sum_i vals[i] x
 /// and apply the scale once per output, before the epilogue.
 template <ValueType VT> struct Vals {
-  static constexpr ValueType kType = VT;
   /// Bytes per stored value.
   static constexpr int kBytes = VT == ValueType::F32  ? 4
                                 : VT == ValueType::I8 ? 1

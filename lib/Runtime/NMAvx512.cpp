@@ -104,7 +104,7 @@ AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
   }
 }
 
-template <ValueType VT, bool Chunked>
+template <bool Chunked, ValueType VT>
 AVX512 void nm24Block(const Args &a, int64_t b0, int64_t nb,
                       const uint8_t *codes, Vals<VT> values, int64_t o0,
                       int64_t o1, int64_t qBegin, int64_t qEnd, float *part,
@@ -162,15 +162,15 @@ bool pruneopt::kernels::impl::nmAvx512(const Args &a, const WeightRef &w,
             const int64_t nb = std::min<int64_t>(8, batch - b);
             const int64_t chunk = std::max<int64_t>(4, 16384 / (128 * nb));
             if (words <= chunk) { // whole rows (one batch row: always)
-              nm24Block<decltype(vals)::kType, false>(
-                  a1, b, nb, codes, vals, r0, r1, 0, words, part, true);
+              nm24Block<false>(a1, b, nb, codes, vals, r0, r1, 0, words, part,
+                               true);
               continue;
             }
             std::fill(part, part + (r1 - r0) * nb, 0.0f);
             for (int64_t q = 0; q < words; q += chunk)
-              nm24Block<decltype(vals)::kType, true>(
-                  a1, b, nb, codes, vals, r0, r1, q, std::min(q + chunk, words),
-                  part, q + chunk >= words);
+              nm24Block<true>(a1, b, nb, codes, vals, r0, r1, q,
+                              std::min(q + chunk, words), part,
+                              q + chunk >= words);
           }
         }
       });
