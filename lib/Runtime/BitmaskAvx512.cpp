@@ -23,10 +23,10 @@ AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                          const uint16_t *masks, const float *values, int64_t o0,
                          int64_t o1) {
   const float *x = a.x + b * a.xs;
-  float *yRow = a.y + b * a.ys;
   int64_t chunks = (a.cols + 15) / 16, full = a.cols / 16;
   __mmask16 lastMask = tailMask(a.cols - full * 16);
-  for (int64_t o = o0; o < o1; ++o) {
+  Vals<ValueType::F32> vals{values, nullptr};
+  auto row = [&](int64_t o) AVX512 {
     const float *v = values + rowPtr[o];
     const uint16_t *mk = masks + o * chunks;
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(),
@@ -50,10 +50,13 @@ AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                            : _mm512_maskz_loadu_ps(lastMask, x + 16 * c);
       acc[0] = _mm512_fmadd_ps(w, xv, acc[0]);
     }
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(
-        _mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
-    yRow[o * a.yo] = finish(s, yRow + o * a.yo, a, o);
-  }
+    return _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
+                         _mm512_add_ps(acc[2], acc[3]));
+  };
+  rowsBy16(a, b, vals, o0, o1, [&](int64_t o, int64_t n, __m512 *r) AVX512 {
+    for (int64_t j = 0; j < n; ++j)
+      r[j] = row(o + j);
+  });
 }
 } // namespace
 

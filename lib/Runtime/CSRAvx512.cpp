@@ -50,8 +50,7 @@ template <int Bits, ValueType VT>
 AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
                      const void *col, Vals<VT> vals, int64_t o0, int64_t o1) {
   const float *x = a.x + b * a.xs;
-  float *yRow = a.y + b * a.ys;
-  for (int64_t o = o0; o < o1; ++o) {
+  auto row = [&](int64_t o) AVX512 {
     int64_t i = rowPtr[o], e = rowPtr[o + 1];
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     for (; i + 32 <= e; i += 32) {
@@ -64,15 +63,28 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
       acc0 = _mm512_fmadd_ps(load16(vals, i), g0, acc0);
       acc1 = _mm512_fmadd_ps(load16(vals, i + 16), g1, acc1);
     }
-    for (; i < e; i += 16) {
+    for (; i + 8 < e; i += 16) {
       __mmask16 m = tailMask(e - i);
       __m512 g = _mm512_mask_i32gather_ps(
           _mm512_setzero_ps(), m, loadColsMasked<Bits>(col, i, m), x, 4);
       acc0 = _mm512_fmadd_ps(load16(vals, i, m), g, acc0);
     }
-    float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    yRow[o * a.yo] = finish(s * vals.scale(o), yRow + o * a.yo, a, o);
-  }
+    if (i < e) {
+      // At most 8 left: a gather of 8 lanes costs half one of 16 (short
+      // rows are mostly tail).
+      __mmask16 m = tailMask(e - i);
+      __m256 g = _mm256_mmask_i32gather_ps(
+          _mm256_setzero_ps(), __mmask8(m),
+          _mm512_castsi512_si256(loadColsMasked<Bits>(col, i, m)), x, 4);
+      acc1 =
+          _mm512_fmadd_ps(load16(vals, i, m), _mm512_zextps256_ps512(g), acc1);
+    }
+    return _mm512_add_ps(acc0, acc1);
+  };
+  rowsBy16(a, b, vals, o0, o1, [&](int64_t o, int64_t n, __m512 *r) AVX512 {
+    for (int64_t j = 0; j < n; ++j)
+      r[j] = row(o + j);
+  });
 }
 } // namespace
 
