@@ -562,8 +562,8 @@ int main(int argc, char **argv) {
   os << llvm::formatv(
       "kernels: {0}.\n\n",
       prune_kernels_has_avx512()
-          ? "AVX-512 (f32 values; every value type for one-row csr, "
-            "csr-tiled and 2:4), AVX2 (other 16- and 8-bit "
+          ? "AVX-512 (f32 values; every value type for dense, one-row "
+            "csr, csr-tiled and 2:4), AVX2 (other 16- and 8-bit "
             "values)"
       : prune_kernels_has_avx2() ? "AVX2"
                                  : "portable C++");

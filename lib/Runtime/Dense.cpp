@@ -32,8 +32,8 @@ void denseRef(const Args &a, V panels, int64_t o0, int64_t o1) {
 void pruneopt::kernels::impl::runDense(const Args &a, const WeightRef &w) {
   double work = double(a.batch) * a.rows * a.cols;
 #if PRUNE_X86
-  if (avx512() && w.valueType == ValueType::F32)
-    return denseAvx512(a, w.values, work);
+  if (avx512())
+    return denseAvx512(a, w, work);
   if (avx2() && denseAvx2(a, w, work))
     return;
 #endif

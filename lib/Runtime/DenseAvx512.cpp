@@ -22,10 +22,11 @@ using namespace pruneopt::kernels::impl;
 
 namespace {
 // Dense: R batch rows x P panels of 16 outputs, the whole K per call.
-// Tail: the one partial last panel (P = 1), stored [k][rows % 16].
-template <int R, int P, bool Tail = false>
-AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
-                       int64_t b0) {
+// Tail: the one partial last panel (P = 1), stored [k][rows % 16]. Values
+// of every type, widened 16 at a time (i8: the outputs' scales applied to
+// the sums).
+template <int R, int P, bool Tail = false, ValueType VT>
+AVX512 void denseBlock(const Args &a, Vals<VT> vals, int64_t p0, int64_t b0) {
   const int64_t width = Tail ? a.rows % 16 : 16;
   const __mmask16 lanes = tailMask(width);
   // U interleaved steps of k, each with its own accumulators: at least ~8
@@ -38,17 +39,17 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
     for (int r = 0; r < R; ++r)
       for (int p = 0; p < P; ++p)
         c[u][r][p] = _mm512_setzero_ps();
-  const float *w = panels + p0 * a.cols * 16;
+  const int64_t w = p0 * a.cols * 16; // the group's first value
   const float *x[R];
   for (int r = 0; r < R; ++r)
     x[r] = a.x + (b0 + r) * a.xs;
   auto step = [&](int64_t k, __m512(&acc)[R][P]) AVX512 {
     __m512 wv[P];
     for (int p = 0; p < P; ++p) {
-      const float *wk = w + p * a.cols * 16 + k * width;
-      _mm_prefetch(reinterpret_cast<const char *>(wk + kPrefetchFloats),
+      const int64_t wk = w + p * a.cols * 16 + k * width;
+      _mm_prefetch(static_cast<const char *>(vals.at(wk)) + kPrefetchBytes,
                    _MM_HINT_T0);
-      wv[p] = Tail ? _mm512_maskz_loadu_ps(lanes, wk) : _mm512_loadu_ps(wk);
+      wv[p] = load16(vals, wk, lanes);
     }
     for (int r = 0; r < R; ++r) {
       __m512 xb = _mm512_set1_ps(x[r][k * a.xk]);
@@ -69,6 +70,11 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
   for (int p = 0; p < P; ++p) {
     int64_t o = (p0 + p) * 16;
     __mmask16 mask = tailMask(a.rows - o);
+    if constexpr (VT == ValueType::I8) {
+      __m512 scales = _mm512_maskz_loadu_ps(mask, vals.scales + o);
+      for (int r = 0; r < R; ++r)
+        c[0][r][p] = _mm512_mul_ps(c[0][r][p], scales);
+    }
     for (int r = 0; r < R; ++r) {
       float *y = a.y + (b0 + r) * a.ys + o * a.yo;
       if (a.yo == 1) {
@@ -85,9 +91,9 @@ AVX512 void denseBlock(const Args &a, const float *panels, int64_t p0,
   }
 }
 
-template <int P, bool Tail = false>
-AVX512 void denseRowsP(const Args &a, const float *panels, int64_t p0,
-                       int64_t b0, int64_t r) {
+template <int P, bool Tail = false, ValueType VT>
+AVX512 void denseRowsP(const Args &a, Vals<VT> panels, int64_t p0, int64_t b0,
+                       int64_t r) {
   switch (r) {
   case 1:
     return denseBlock<1, P, Tail>(a, panels, p0, b0);
@@ -113,8 +119,8 @@ AVX512 void denseRowsP(const Args &a, const float *panels, int64_t p0,
 /// registers, each weight broadcast from its panel. Output panels would
 /// waste lanes on a layer with few outputs and store every y element alone
 /// (LeNet's first convolution, 6x25 at 576 positions: 12.6 us that way).
-template <int OB, int NV>
-AVX512 void denseTBlock(const Args &a, const float *panels, int64_t o0,
+template <int OB, int NV, ValueType VT>
+AVX512 void denseTBlock(const Args &a, Vals<VT> panels, int64_t o0,
                         int64_t b0) {
   __mmask16 lanes[NV];
   for (int j = 0; j < NV; ++j)
@@ -124,10 +130,9 @@ AVX512 void denseTBlock(const Args &a, const float *panels, int64_t o0,
   for (int i = 0; i < OB; ++i)
     for (int j = 0; j < NV; ++j)
       c[i][j] = _mm512_setzero_ps();
-  const float *w[OB];
-  int64_t wStep[OB];
+  int64_t w[OB], wStep[OB];
   for (int i = 0; i < OB; ++i) {
-    w[i] = panels + panelOffset(o0 + i, 0, a.rows, a.cols);
+    w[i] = panelOffset(o0 + i, 0, a.rows, a.cols);
     wStep[i] = panelOffset(o0 + i, 1, a.rows, a.cols) -
                panelOffset(o0 + i, 0, a.rows, a.cols);
   }
@@ -138,7 +143,7 @@ AVX512 void denseTBlock(const Args &a, const float *panels, int64_t o0,
       xv[j] = full ? _mm512_loadu_ps(xk + 16 * j)
                    : _mm512_maskz_loadu_ps(lanes[j], xk + 16 * j);
     for (int i = 0; i < OB; ++i) {
-      __m512 wv = _mm512_set1_ps(w[i][k * wStep[i]]);
+      __m512 wv = _mm512_set1_ps(panels[w[i] + k * wStep[i]]);
       for (int j = 0; j < NV; ++j)
         c[i][j] = _mm512_fmadd_ps(wv, xv[j], c[i][j]);
     }
@@ -146,6 +151,9 @@ AVX512 void denseTBlock(const Args &a, const float *panels, int64_t o0,
   for (int i = 0; i < OB; ++i) {
     const int64_t o = o0 + i;
     __m512 bias = a.bias ? _mm512_set1_ps(a.bias[o]) : _mm512_setzero_ps();
+    if constexpr (VT == ValueType::I8)
+      for (int j = 0; j < NV; ++j)
+        c[i][j] = _mm512_mul_ps(c[i][j], _mm512_set1_ps(panels.scale(o)));
     for (int j = 0; j < NV; ++j)
       storeOut(a.y + o * a.yo + b0 + 16 * j, c[i][j], lanes[j], a, bias);
   }
@@ -153,7 +161,8 @@ AVX512 void denseTBlock(const Args &a, const float *panels, int64_t o0,
 
 /// Outputs [o0, o1) of the transposed case, 4 at a time (4 x 4 vectors:
 /// 16 accumulators, 4 loads and 4 broadcasts per 16 FMAs).
-AVX512 void denseTransposed(const Args &a, const float *panels, int64_t o0,
+template <ValueType VT>
+AVX512 void denseTransposed(const Args &a, Vals<VT> panels, int64_t o0,
                             int64_t o1) {
   for (int64_t b0 = 0; b0 < a.batch; b0 += 64) {
     int64_t o = o0;
@@ -164,8 +173,8 @@ AVX512 void denseTransposed(const Args &a, const float *panels, int64_t o0,
   }
 }
 
-AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
-                     int64_t p1) {
+template <ValueType VT>
+AVX512 void denseAvx(const Args &a, Vals<VT> panels, int64_t p0, int64_t p1) {
   // Panel groups outside, batch chunks inside: a group's panels stay in L2
   // while every batch chunk reads them. The partial last panel (if any)
   // goes alone, with masked loads.
@@ -193,10 +202,9 @@ AVX512 void denseAvx(const Args &a, const float *panels, int64_t p0,
       denseRowsP<1, true>(a, panels, full, b0,
                           std::min<int64_t>(8, a.batch - b0));
 }
-} // namespace
 
-void pruneopt::kernels::impl::denseAvx512(Args a, const float *panels,
-                                        double work) {
+template <ValueType VT>
+void denseValues(const Args &a, Vals<VT> panels, double work) {
   int64_t batch = a.batch, rows = a.rows;
   // Fewer than 16 outputs only: with full panels the panel kernel was
   // faster on transposed layers too (16x150 at 100 positions 4.7 vs 6.0
@@ -213,5 +221,11 @@ void pruneopt::kernels::impl::denseAvx512(Args a, const float *panels,
   parallelUnits(units, work, [&](int64_t u0, int64_t u1) {
     denseAvx(a, panels, u0 * group, std::min(u1 * group, numPanels));
   });
+}
+} // namespace
+
+void pruneopt::kernels::impl::denseAvx512(const Args &a, const WeightRef &w,
+                                          double work) {
+  withValues(w, [&](auto panels) { denseValues(a, panels, work); });
 }
 #endif // PRUNE_X86

@@ -170,8 +170,8 @@ inline Args makeArgs(float *y, int64_t ys, int64_t yo, const float *x,
 bool avx512();
 /// Whether the AVX2 kernels run (the CPU has AVX2, FMA and F16C and
 /// prune_kernels_set_isa did not turn vector kernels off). They serve every
-/// value type on CPUs without AVX-512 and the 16- and 8-bit value types on
-/// CPUs with it (the AVX-512 kernels read f32 values only).
+/// value type on CPUs without AVX-512 and, on CPUs with it, the 16- and 8-bit
+/// value types of the formats whose AVX-512 kernels read f32 only.
 bool avx2();
 
 /// Splits [0, units) over the pool when `work` (multiply-adds) is large
@@ -262,10 +262,10 @@ bool bsrAvx2(const Args &a, const WeightRef &w, double work);
 bool nmAvx2(const Args &a, const WeightRef &w, double work);
 
 // The AVX-512 half of each family (<Family>Avx512.cpp): the whole call,
-// threads included. Dense and bitmask take f32 values; csr (one batch row),
+// threads included. Bitmask takes f32 values; dense, csr (one batch row),
 // csr-tiled and 2:4 every value type; those returning bool return false
 // for the cases they have no kernel for (the AVX2 kernel runs).
-void denseAvx512(Args a, const float *panels, double work);
+void denseAvx512(const Args &a, const WeightRef &w, double work);
 bool csrAvx512(const Args &a, const WeightRef &w, double work);
 void tiledAvx512(const Args &a, const WeightRef &w, double work);
 void bitmaskAvx512(Args a, const int32_t *rowPtr, const uint16_t *masks,
