@@ -39,8 +39,8 @@ void pruneopt::kernels::impl::runBitmask(const Args &a, const WeightRef &w) {
   const uint16_t *masks = w.masks;
   double work = double(a.batch) * a.rows * a.cols / 8;
 #if PRUNE_X86
-  if (avx512() && w.valueType == ValueType::F32)
-    return bitmaskAvx512(a, rowPtr, masks, w.values, work);
+  if (avx512())
+    return bitmaskAvx512(a, w, work);
   if (avx2() && bitmaskAvx2(a, w, work))
     return;
 #endif

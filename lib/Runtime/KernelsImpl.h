@@ -262,14 +262,13 @@ bool bsrAvx2(const Args &a, const WeightRef &w, double work);
 bool nmAvx2(const Args &a, const WeightRef &w, double work);
 
 // The AVX-512 half of each family (<Family>Avx512.cpp): the whole call,
-// threads included. Bitmask takes f32 values; dense, csr (one batch row),
-// csr-tiled and 2:4 every value type; those returning bool return false
+// threads included. Dense, csr (one batch row), csr-tiled, bitmask and 2:4
+// take every value type, the others f32; those returning bool return false
 // for the cases they have no kernel for (the AVX2 kernel runs).
 void denseAvx512(const Args &a, const WeightRef &w, double work);
 bool csrAvx512(const Args &a, const WeightRef &w, double work);
 void tiledAvx512(const Args &a, const WeightRef &w, double work);
-void bitmaskAvx512(Args a, const int32_t *rowPtr, const uint16_t *masks,
-                   const float *values, double work);
+void bitmaskAvx512(Args a, const WeightRef &w, double work);
 bool bsrAvx512(Args a, int64_t r, int64_t c, const int32_t *rowPtr,
                const void *col, int colBits, const float *values,
                double work);
