@@ -563,8 +563,8 @@ int main(int argc, char **argv) {
       "kernels: {0}.\n\n",
       prune_kernels_has_avx512()
           ? "AVX-512 (f32 values; every value type for dense, one-row "
-            "csr, csr-tiled, bitmask and 2:4), AVX2 (other 16- and 8-bit "
-            "values)"
+            "csr and 4x1 bsr, csr-tiled, bitmask and 2:4), AVX2 (other 16- "
+            "and 8-bit values)"
       : prune_kernels_has_avx2() ? "AVX2"
                                  : "portable C++");
   os << "| shape | batch | thr | variant | format | median ms | min | max | "

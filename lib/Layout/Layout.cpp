@@ -163,17 +163,20 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
   bool batched = batch >= 4;
   double perRow = batched ? std::ceil(batch / 32.0) * 10.0 : batch * 3.0;
   double compute = 0, rows = p.rows;
-  // The AVX-512 kernels of dense, csr at batch < 4, csr-tiled, bitmask and
-  // 2:4 read every value type (widened in registers; 4096x4096 csr 90 %
-  // from cache ~0.4 ms in f32, bf16 and i8 alike, csr-tiled 90 % at batch
-  // 32 1.8 ms in f32 and i8, 2:4 i8 0.74 ms against f32's 1.3, dense at
-  // batch 32 8.5 ms in i8 and 9.4 in f32, bitmask bound by its expansions
-  // in every type); the other AVX-512 kernels read f32 only, other value
-  // types run the AVX2 kernels.
+  // The AVX-512 kernels of dense, csr and 4x1 bsr at batch < 4, csr-tiled,
+  // bitmask and 2:4 read every value type (widened in registers; 4096x4096
+  // csr 90 % from cache ~0.4 ms in f32, bf16 and i8 alike, csr-tiled 90 %
+  // at batch 32 1.8 ms in f32 and i8, 2:4 i8 0.74 ms against f32's 1.3,
+  // dense at batch 32 8.5 ms in i8 and 9.4 in f32, bitmask bound by its
+  // expansions in every type, 4x1 90 % evicted 0.28 ms in i8 and 0.56 in
+  // f32); the other AVX-512 kernels read f32 only, other value types run
+  // the AVX2 kernels.
   bool avx512Values =
       p.valueType == ValueType::F32 || p.format == Format::Dense ||
-      p.format == Format::Bitmask || (p.format == Format::CSR && !batched) ||
-      p.format == Format::TiledCSR ||
+      p.format == Format::Bitmask ||
+      (p.format == Format::BSR && !batched && p.blockRows == 4 &&
+       p.blockCols == 1) ||
+      (p.format == Format::CSR && !batched) || p.format == Format::TiledCSR ||
       (p.format == Format::NM && p.n == 2 && p.m == 4);
   Isa isa = model.isa == Isa::Avx512 && !avx512Values ? Isa::Avx2 : model.isa;
   switch (p.format) {

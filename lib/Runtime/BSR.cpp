@@ -49,8 +49,7 @@ void pruneopt::kernels::impl::runBSR(const Args &a, const WeightRef &w) {
   double work = double(a.batch) * rowPtr[blockRows] * r * c * 2;
 #if PRUNE_X86
   // Fast paths for the common block shapes; others run the portable code.
-  if (avx512() && w.valueType == ValueType::F32 &&
-      bsrAvx512(a, r, c, rowPtr, col, colBits, w.values, work))
+  if (avx512() && bsrAvx512(a, w, work))
     return;
   if (avx2() && bsrAvx2(a, w, work))
     return;

@@ -262,16 +262,15 @@ bool bsrAvx2(const Args &a, const WeightRef &w, double work);
 bool nmAvx2(const Args &a, const WeightRef &w, double work);
 
 // The AVX-512 half of each family (<Family>Avx512.cpp): the whole call,
-// threads included. Dense, csr (one batch row), csr-tiled, bitmask and 2:4
-// take every value type, the others f32; those returning bool return false
-// for the cases they have no kernel for (the AVX2 kernel runs).
+// threads included. Dense, csr (one batch row), csr-tiled, bitmask, 2:4 and
+// bsr 4x1 (one batch row) take every value type, the others f32; those
+// returning bool return false for the cases they have no kernel for (the
+// AVX2 kernel runs).
 void denseAvx512(const Args &a, const WeightRef &w, double work);
 bool csrAvx512(const Args &a, const WeightRef &w, double work);
 void tiledAvx512(const Args &a, const WeightRef &w, double work);
 void bitmaskAvx512(Args a, const WeightRef &w, double work);
-bool bsrAvx512(Args a, int64_t r, int64_t c, const int32_t *rowPtr,
-               const void *col, int colBits, const float *values,
-               double work);
+bool bsrAvx512(Args a, const WeightRef &w, double work);
 bool nmAvx512(const Args &a, const WeightRef &w, double work);
 #endif
 

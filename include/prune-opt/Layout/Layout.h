@@ -46,9 +46,10 @@ enum class Objective {
 };
 
 /// The kernels the model predicts: the AVX-512 ones (where the constants
-/// were fitted; every value type in dense, one-row csr, csr-tiled, bitmask
-/// and 2:4, f32 in the others), the AVX2 ones (CPUs without AVX-512, and the
-/// other formats' 16- and 8-bit value types) or the portable C++ ones.
+/// were fitted; every value type in dense, one-row csr and 4x1 bsr,
+/// csr-tiled, bitmask and 2:4, f32 in the others), the AVX2 ones (CPUs without
+/// AVX-512, and the other formats' 16- and 8-bit value types) or the portable
+/// C++ ones.
 enum class Isa { Avx512, Avx2, Portable };
 
 /// The kernels this machine runs (prune_kernels_has_avx512(), _avx2()).
