@@ -87,6 +87,29 @@ AVX512 inline void storeOut(float *y, __m512 v, __mmask16 mask, const Args &a,
   _mm512_mask_storeu_ps(y, mask, v);
 }
 
+/// The driver of the one-batch-row kernels (csr, bsr 4x1): x made unit
+/// stride along k, the value type and the column width resolved, `units`
+/// (rows or block rows) split over the threads; calls rows1(bits, a, b,
+/// vals, u0, u1) for every batch row b, bits an std::integral_constant.
+template <typename Rows1>
+void forEachBatchRow(Args a, const WeightRef &w, int64_t units, double work,
+                     Rows1 rows1) {
+  std::vector<float> xCopy;
+  ensureUnitK(a, xCopy);
+  withValues(w, [&](auto vals) {
+    parallelUnits(units, work, [&](int64_t u0, int64_t u1) {
+      for (int64_t b = 0; b < a.batch; ++b) {
+        if (w.colBits == 8)
+          rows1(std::integral_constant<int, 8>(), a, b, vals, u0, u1);
+        else if (w.colBits == 16)
+          rows1(std::integral_constant<int, 16>(), a, b, vals, u0, u1);
+        else
+          rows1(std::integral_constant<int, 32>(), a, b, vals, u0, u1);
+      }
+    });
+  });
+}
+
 /// Lane j of the result: the sum of r[j]'s lanes. The 16 horizontal sums
 /// of a group of outputs in 46 shuffles and adds (16 _mm512_reduce_add_ps
 /// take 128, and each ends in a scalar store).

@@ -176,16 +176,12 @@ bool pruneopt::kernels::impl::bsrAvx512(Args a, const WeightRef &w,
   const int colBits = w.colBits;
   int64_t batch = a.batch, blockRows = a.rows / r;
   if (r == 4 && c == 1 && batch < kBatchedFrom) {
-    std::vector<float> xCopy;
-    ensureUnitK(a, xCopy);
-    withValues(w, [&](auto vals) {
-      parallelUnits(blockRows, work, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = 0; b < batch; ++b)
-          colBits == 8    ? bsr41Rows1<8>(a, b, rowPtr, col, vals, b0, b1)
-          : colBits == 16 ? bsr41Rows1<16>(a, b, rowPtr, col, vals, b0, b1)
-                          : bsr41Rows1<32>(a, b, rowPtr, col, vals, b0, b1);
-      });
-    });
+    forEachBatchRow(a, w, blockRows, work,
+                    [&](auto bits, const Args &a1, int64_t b, auto vals,
+                        int64_t b0, int64_t b1) {
+                      bsr41Rows1<decltype(bits)::value>(a1, b, rowPtr, col,
+                                                        vals, b0, b1);
+                    });
     return true;
   }
   // Other shapes and batches: f32 values here; narrower ones take the AVX2

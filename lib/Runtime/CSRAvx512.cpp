@@ -95,17 +95,12 @@ bool pruneopt::kernels::impl::csrAvx512(const Args &a, const WeightRef &w,
   const int colBits = w.colBits;
   const int64_t batch = a.batch, rows = a.rows;
   if (batch < kBatchedFrom) {
-    Args a1 = a;
-    std::vector<float> xCopy;
-    ensureUnitK(a1, xCopy);
-    withValues(w, [&](auto vals) {
-      parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
-        for (int64_t b = 0; b < batch; ++b)
-          colBits == 8    ? csrRows1<8>(a1, b, rowPtr, col, vals, o0, o1)
-          : colBits == 16 ? csrRows1<16>(a1, b, rowPtr, col, vals, o0, o1)
-                          : csrRows1<32>(a1, b, rowPtr, col, vals, o0, o1);
-      });
-    });
+    forEachBatchRow(a, w, rows, work,
+                    [&](auto bits, const Args &a1, int64_t b, auto vals,
+                        int64_t o0, int64_t o1) {
+                      csrRows1<decltype(bits)::value>(a1, b, rowPtr, col, vals,
+                                                      o0, o1);
+                    });
     return true;
   }
   // Batched: f32 here; narrower values take the AVX2 kernel.
