@@ -14,7 +14,14 @@
 // bandwidth (1 and 2 threads) and prints, per case, the bytes the kernel
 // must read (values + indices + positions + activations) and the achieved
 // fraction of the bandwidth bound. Weights are evicted from the caches
-// before every timed call.
+// before every timed call, and with one thread the calls of one shape and
+// batch are interleaved: round r times every case once (OpenBLAS and every
+// variant, in an order rotated per round), so a slow minute of a noisy
+// machine lands on all of them, not on the cases that happened to run in it
+// (with more threads each case runs its calls back to back: see
+// timeCases).
+// (Every variant of a shape and batch stays compiled meanwhile: ~200 MB per
+// 4096x4096 variant.)
 //
 // With --gpu, the same layers on an NVIDIA GPU instead (bench/GpuBench.cpp:
 // libPruneOptGpu's kernels against cuBLAS and cuBLASLt in the same run;
@@ -61,9 +68,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <thread>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::prune;
@@ -152,22 +162,37 @@ struct Stats {
   double median = 0, min = 0, max = 0; // ms
 };
 
-template <typename F> static Stats timeIt(F &&f) {
-  std::vector<double> ms;
-  f(); // warm-up (code, page tables)
-  for (int i = 0; i < reps; ++i) {
+/// Times every case `reps` times. Interleaved: each round runs them all
+/// once, starting one case later than the round before. Otherwise each
+/// case's calls run back to back (with several threads: OpenBLAS's threads
+/// spin for a while after each call and took the cores from whatever ran
+/// next, 2-30x slower 2-thread calls of every kind when interleaved).
+static std::vector<Stats>
+timeCases(const std::vector<std::function<void()>> &cases, bool interleave) {
+  const size_t n = cases.size();
+  std::vector<std::vector<double>> ms(n);
+  for (const auto &f : cases)
+    f(); // warm-up (code, page tables)
+  for (size_t step = 0; step < size_t(reps) * n; ++step) {
+    const size_t i = interleave ? step / n : step % size_t(reps),
+                 k = interleave ? step % n : step / size_t(reps),
+                 c = interleave ? (k + i) % n : k;
     evictCaches();
     // The kernels' worker threads slept during the eviction: wake them, as
     // in a steady inference loop (prune_kernels_warm_up).
     prune_kernels_warm_up();
     std::this_thread::sleep_for(std::chrono::microseconds(300));
     auto t0 = Clock::now();
-    f();
+    cases[c]();
     auto t1 = Clock::now();
-    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    ms[c].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], ms.front(), ms.back()};
+  std::vector<Stats> stats;
+  for (std::vector<double> &m : ms) {
+    std::sort(m.begin(), m.end());
+    stats.push_back({m[m.size() / 2], m.front(), m.back()});
+  }
+  return stats;
 }
 
 /// Sums [begin, end) of `a` reading 64 bytes per load with software
@@ -598,22 +623,6 @@ int main(int argc, char **argv) {
       // Baselines per thread count: the better OpenBLAS.
       std::map<int, Stats> blas;
       std::map<int, std::string> blasName;
-      for (int t : threadList)
-        for (const Blas &b : blasList) {
-          b.setThreads(t);
-          Stats st = timeIt([&] {
-            if (batch == 1)
-              b.sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(), in,
-                      xp, 1, 0.0f, y.data(), 1);
-            else
-              b.sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in,
-                      1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
-          });
-          if (!blas.count(t) || st.median < blas[t].median) {
-            blas[t] = st;
-            blasName[t] = b.name;
-          }
-        }
       std::map<int, double> denseMs;
       // `stored`: weights the kernel multiplies (nonzeros; all for dense).
       auto row = [&](llvm::StringRef variant, llvm::StringRef format, int t,
@@ -638,10 +647,6 @@ int main(int argc, char **argv) {
             flops / (st.median * 1e-3) / 1e9, flopFraction);
         flush();
       };
-      for (int t : threadList)
-        row(blasName[t], "dense", t, blas[t], 4.0 * out * in + actBytes,
-            double(out * in));
-
       struct Variant {
         std::string name, pipeline;
         double sparsity;
@@ -727,27 +732,65 @@ int main(int argc, char **argv) {
                                  "nn-sparsify{value-type=" + type + " ");
           typed.push_back(t);
         }
+      // Every variant compiled first (a context each: resource blobs live
+      // as long as their context), then timed with the baselines.
+      struct Compiled {
+        std::unique_ptr<MLIRContext> ctx;
+        OwningOpRef<ModuleOp> module;
+        std::unique_ptr<CompiledModel> model;
+        std::string format;
+        double bytes;
+      };
+      std::vector<Compiled> compiledList;
       for (const Variant &v : typed) {
-        // A context per variant: resource blobs (weights, packed arrays)
-        // live as long as their context, ~200 MB per 4096x4096 variant.
-        MLIRContext vctx(registry);
-        vctx.loadAllAvailableDialects();
-        OwningOpRef<ModuleOp> module = buildFc(vctx, batch, out, in, w);
-        auto compiled =
-            CompiledModel::compile(*module, "fc", v.pipeline, CompileMode::JIT);
+        Compiled c;
+        c.ctx = std::make_unique<MLIRContext>(registry);
+        c.ctx->loadAllAvailableDialects();
+        c.module = buildFc(*c.ctx, batch, out, in, w);
+        auto compiled = CompiledModel::compile(*c.module, "fc", v.pipeline,
+                                               CompileMode::JIT);
         if (!compiled) {
           llvm::errs() << v.name << ": " << llvm::toString(compiled.takeError())
                        << "\n";
           return 1;
         }
-        auto [format, wBytes] = kernelChoice(*module, v.pipeline, 4 * out * in);
-        std::vector<HostTensor> args = {x};
-        for (int t : threadList) {
-          prune_kernels_set_num_threads(t);
-          Stats st = timeIt([&] { (void)(*compiled)->run(args); });
+        c.model = std::move(*compiled);
+        std::tie(c.format, c.bytes) =
+            kernelChoice(*c.module, v.pipeline, 4 * out * in);
+        compiledList.push_back(std::move(c));
+      }
+      std::vector<HostTensor> args = {x};
+      for (int t : threadList) {
+        prune_kernels_set_num_threads(t);
+        std::vector<std::function<void()>> cases;
+        for (const Blas &b : blasList) {
+          b.setThreads(t);
+          cases.push_back([&, bp = &b] {
+            if (batch == 1)
+              bp->sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(),
+                        in, xp, 1, 0.0f, y.data(), 1);
+            else
+              bp->sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in,
+                        1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
+          });
+        }
+        for (Compiled &c : compiledList)
+          cases.push_back([&, m = c.model.get()] { (void)m->run(args); });
+        std::vector<Stats> stats = timeCases(cases, /*interleave=*/t == 1);
+        for (size_t k = 0; k < blasList.size(); ++k)
+          if (!blas.count(t) || stats[k].median < blas[t].median) {
+            blas[t] = stats[k];
+            blasName[t] = blasList[k].name;
+          }
+        row(blasName[t], "dense", t, blas[t], 4.0 * out * in + actBytes,
+            double(out * in));
+        for (size_t k = 0; k < typed.size(); ++k) {
+          const Variant &v = typed[k];
+          const Stats &st = stats[blasList.size() + k];
           if (v.pipeline.empty())
             denseMs[t] = st.median;
-          row(v.name, format, t, st, wBytes + actBytes,
+          row(v.name, compiledList[k].format, t, st,
+              compiledList[k].bytes + actBytes,
               std::round((1.0 - v.sparsity) * out * in));
           if (t == 1 && !v.pipeline.empty())
             tsv +=
