@@ -19,9 +19,10 @@
 // variant, in an order rotated per round), so a slow minute of a noisy
 // machine lands on all of them, not on the cases that happened to run in it
 // (with more threads each case runs its calls back to back: see
-// timeCases).
-// (Every variant of a shape and batch stays compiled meanwhile: ~200 MB per
-// 4096x4096 variant.)
+// timeCases). Variants are compiled and timed in groups of ~4 GiB, each
+// with its own baseline calls.
+// (A group's variants stay compiled meanwhile: ~600 MB per 4096x4096
+// variant, 6 per group.)
 //
 // With --gpu, the same layers on an NVIDIA GPU instead (bench/GpuBench.cpp:
 // libPruneOptGpu's kernels against cuBLAS and cuBLASLt in the same run;
@@ -732,71 +733,82 @@ int main(int argc, char **argv) {
                                  "nn-sparsify{value-type=" + type + " ");
           typed.push_back(t);
         }
-      // Every variant compiled first (a context each: resource blobs live
-      // as long as their context), then timed with the baselines.
-      struct Compiled {
-        std::unique_ptr<MLIRContext> ctx;
-        OwningOpRef<ModuleOp> module;
-        std::unique_ptr<CompiledModel> model;
-        std::string format;
-        double bytes;
-      };
-      std::vector<Compiled> compiledList;
-      for (const Variant &v : typed) {
-        Compiled c;
-        c.ctx = std::make_unique<MLIRContext>(registry);
-        c.ctx->loadAllAvailableDialects();
-        c.module = buildFc(*c.ctx, batch, out, in, w);
-        auto compiled = CompiledModel::compile(*c.module, "fc", v.pipeline,
-                                               CompileMode::JIT);
-        if (!compiled) {
-          llvm::errs() << v.name << ": " << llvm::toString(compiled.takeError())
-                       << "\n";
-          return 1;
-        }
-        c.model = std::move(*compiled);
-        std::tie(c.format, c.bytes) =
-            kernelChoice(*c.module, v.pipeline, 4 * out * in);
-        compiledList.push_back(std::move(c));
-      }
+      // Variants in groups that fit ~4 GiB (~10x the f32 weight's bytes
+      // each: a context per variant, whose resource blobs live as long as
+      // it, and the JIT'd code), each group compiled, then timed with the
+      // baselines; a variant's "x OpenBLAS" is against the baseline timed
+      // with its group (the BLAS row printed is the first group's).
+      const size_t group = std::max<size_t>(
+          1, size_t((4ull << 30) / (40.0 * double(out) * double(in))));
       std::vector<HostTensor> args = {x};
-      for (int t : threadList) {
-        prune_kernels_set_num_threads(t);
-        std::vector<std::function<void()>> cases;
-        for (const Blas &b : blasList) {
-          b.setThreads(t);
-          cases.push_back([&, bp = &b] {
-            if (batch == 1)
-              bp->sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(),
-                        in, xp, 1, 0.0f, y.data(), 1);
-            else
-              bp->sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out, in,
-                        1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
-          });
-        }
-        for (Compiled &c : compiledList)
-          cases.push_back([&, m = c.model.get()] { (void)m->run(args); });
-        std::vector<Stats> stats = timeCases(cases, /*interleave=*/t == 1);
-        for (size_t k = 0; k < blasList.size(); ++k)
-          if (!blas.count(t) || stats[k].median < blas[t].median) {
-            blas[t] = stats[k];
-            blasName[t] = blasList[k].name;
-          }
-        row(blasName[t], "dense", t, blas[t], 4.0 * out * in + actBytes,
-            double(out * in));
-        for (size_t k = 0; k < typed.size(); ++k) {
+      for (size_t g0 = 0; g0 < typed.size(); g0 += group) {
+        const size_t g1 = std::min(typed.size(), g0 + group);
+        struct Compiled {
+          std::unique_ptr<MLIRContext> ctx;
+          OwningOpRef<ModuleOp> module;
+          std::unique_ptr<CompiledModel> model;
+          std::string format;
+          double bytes;
+        };
+        std::vector<Compiled> compiledList;
+        for (size_t k = g0; k < g1; ++k) {
           const Variant &v = typed[k];
-          const Stats &st = stats[blasList.size() + k];
-          if (v.pipeline.empty())
-            denseMs[t] = st.median;
-          row(v.name, compiledList[k].format, t, st,
-              compiledList[k].bytes + actBytes,
-              std::round((1.0 - v.sparsity) * out * in));
-          if (t == 1 && !v.pipeline.empty())
-            tsv +=
-                llvm::formatv("{0}\t{1}\t{2}\t{3}\t{4}\t{5:F3}\n", shape, batch,
-                              t, v.name, v.sparsity, blas[t].median / st.median)
-                    .str();
+          Compiled c;
+          c.ctx = std::make_unique<MLIRContext>(registry);
+          c.ctx->loadAllAvailableDialects();
+          c.module = buildFc(*c.ctx, batch, out, in, w);
+          auto compiled = CompiledModel::compile(*c.module, "fc", v.pipeline,
+                                                 CompileMode::JIT);
+          if (!compiled) {
+            llvm::errs() << v.name << ": "
+                         << llvm::toString(compiled.takeError()) << "\n";
+            return 1;
+          }
+          c.model = std::move(*compiled);
+          std::tie(c.format, c.bytes) =
+              kernelChoice(*c.module, v.pipeline, 4 * out * in);
+          compiledList.push_back(std::move(c));
+        }
+        for (int t : threadList) {
+          prune_kernels_set_num_threads(t);
+          std::vector<std::function<void()>> cases;
+          for (const Blas &b : blasList) {
+            b.setThreads(t);
+            cases.push_back([&, bp = &b] {
+              if (batch == 1)
+                bp->sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, wf.data(),
+                          in, xp, 1, 0.0f, y.data(), 1);
+              else
+                bp->sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, out,
+                          in, 1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
+            });
+          }
+          for (Compiled &c : compiledList)
+            cases.push_back([&, m = c.model.get()] { (void)m->run(args); });
+          std::vector<Stats> stats = timeCases(cases, /*interleave=*/t == 1);
+          blas.erase(t);
+          for (size_t k = 0; k < blasList.size(); ++k)
+            if (!blas.count(t) || stats[k].median < blas[t].median) {
+              blas[t] = stats[k];
+              blasName[t] = blasList[k].name;
+            }
+          if (g0 == 0)
+            row(blasName[t], "dense", t, blas[t], 4.0 * out * in + actBytes,
+                double(out * in));
+          for (size_t k = g0; k < g1; ++k) {
+            const Variant &v = typed[k];
+            const Compiled &c = compiledList[k - g0];
+            const Stats &st = stats[blasList.size() + k - g0];
+            if (v.pipeline.empty())
+              denseMs[t] = st.median;
+            row(v.name, c.format, t, st, c.bytes + actBytes,
+                std::round((1.0 - v.sparsity) * out * in));
+            if (t == 1 && !v.pipeline.empty())
+              tsv += llvm::formatv("{0}\t{1}\t{2}\t{3}\t{4}\t{5:F3}\n", shape,
+                                   batch, t, v.name, v.sparsity,
+                                   blas[t].median / st.median)
+                         .str();
+          }
         }
       }
     }
