@@ -134,22 +134,20 @@ AVX512 inline __m512 reduce16(const __m512 r[16]) {
       s4);
 }
 
-/// Outputs [o0, o1) of batch row b in groups of 16: fill(o, n, r) sets
-/// r[j], j < n, to the vector whose lanes sum to output o + j's product. A
-/// group's sums are reduced, scaled and finished together and, where the
-/// outputs are contiguous, stored as one vector: a short row (the MLP's
-/// 98 % layer keeps ~16 of 784) cost a reduction, a scalar epilogue and a
-/// store each.
-template <ValueType VT, typename Fill>
+/// Outputs [o0, o1) of batch row b in groups of 16: row(o) is the vector
+/// whose lanes sum to output o's product. A group's sums are reduced,
+/// scaled and finished together and, where the outputs are contiguous,
+/// stored as one vector: a short row (the MLP's 98 % layer keeps ~16 of
+/// 784) cost a reduction, a scalar epilogue and a store each.
+template <ValueType VT, typename Row>
 AVX512 inline void rowsBy16(const Args &a, int64_t b, Vals<VT> vals, int64_t o0,
-                            int64_t o1, Fill fill) {
+                            int64_t o1, Row row) {
   float *yRow = a.y + b * a.ys;
   for (int64_t o = o0; o < o1; o += 16) {
     const int64_t n = std::min<int64_t>(16, o1 - o);
     __m512 r[16];
-    fill(o, n, r);
-    for (int64_t j = n; j < 16; ++j)
-      r[j] = _mm512_setzero_ps();
+    for (int64_t j = 0; j < 16; ++j)
+      r[j] = j < n ? row(o + j) : _mm512_setzero_ps();
     __m512 s = reduce16(r);
     const __mmask16 m = tailMask(n);
     if constexpr (VT == ValueType::I8)

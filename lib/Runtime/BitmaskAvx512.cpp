@@ -58,10 +58,7 @@ AVX512 void bitmaskRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     return _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
                          _mm512_add_ps(acc[2], acc[3]));
   };
-  rowsBy16(a, b, vals, o0, o1, [&](int64_t o, int64_t n, __m512 *r) AVX512 {
-    for (int64_t j = 0; j < n; ++j)
-      r[j] = row(o + j);
-  });
+  rowsBy16(a, b, vals, o0, o1, row);
 }
 } // namespace
 

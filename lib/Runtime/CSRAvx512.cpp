@@ -81,10 +81,7 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
     }
     return _mm512_add_ps(acc0, acc1);
   };
-  rowsBy16(a, b, vals, o0, o1, [&](int64_t o, int64_t n, __m512 *r) AVX512 {
-    for (int64_t j = 0; j < n; ++j)
-      r[j] = row(o + j);
-  });
+  rowsBy16(a, b, vals, o0, o1, row);
 }
 } // namespace
 
