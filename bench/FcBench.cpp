@@ -92,8 +92,9 @@ static cl::list<double> sparsities("sparsities", cl::cat(benchCategory),
 static cl::list<std::string>
     formats("formats", cl::cat(benchCategory),
             cl::desc("nn-sparsify formats for unstructured sparsity "
-                     "(auto, csr, bitmask; csr-rows: csr without the "
-                     "csr-tiled layout)"),
+                     "(auto, csr, csr-window (batch < 8), bitmask; "
+                     "csr-rows: csr without the csr-tiled layout, batch "
+                     ">= 8)"),
             cl::CommaSeparated);
 static cl::list<std::string> valueTypes(
     "value-types", cl::cat(benchCategory),
@@ -528,7 +529,7 @@ int main(int argc, char **argv) {
   if (sparsityList.empty())
     sparsityList = {0.5, 0.7, 0.8, 0.9, 0.95};
   if (formatList.empty())
-    formatList = {"auto", "csr", "bitmask", "csr-rows"};
+    formatList = {"auto", "csr", "csr-window", "bitmask", "csr-rows"};
   if (structList.empty())
     structList = {"2:4", "4x1", "1x4"};
   if (blockList.empty())
@@ -653,13 +654,15 @@ int main(int argc, char **argv) {
         double sparsity;
       };
       std::vector<Variant> variants = {{"dense (ours)", "", 0.0}};
+      // csr-rows differs from csr only where csr-tiled applies, and
+      // csr-window only where it does not (it is csr-tiled there).
+      const bool batchedCsr = prune::layout::usesBatchedLayout(
+          pruneopt::kernels::Format::CSR, batch,
+          prune::layout::kDefaultTiledFromBatch);
       for (double sp : sparsityList)
         for (const std::string &f : formatList)
-          // csr-rows differs from csr only where csr-tiled applies.
-          if (f != "csr-rows" ||
-              prune::layout::usesBatchedLayout(
-                  pruneopt::kernels::Format::CSR, batch,
-                  prune::layout::kDefaultTiledFromBatch))
+          if (!(f == "csr-rows" && !batchedCsr) &&
+              !(f == "csr-window" && batchedCsr))
             variants.push_back(
                 {llvm::formatv("{0} {1:P0}", f, sp).str(),
                  // csr-rows: csr without the csr-tiled layout (comparison).

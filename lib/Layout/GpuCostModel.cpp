@@ -140,6 +140,7 @@ static Rows rowsOf(const PackedWeight &p) {
     break;
   case Format::Bitmask:
   case Format::TiledCSR:
+  case Format::WindowCSR:
     break; // no GPU kernels (gpuKernelCost does not get here)
   }
   for (int64_t len : r.length)
@@ -282,6 +283,7 @@ bool layout::hasGpuKernel(Format format) {
     return true;
   case Format::Bitmask:
   case Format::TiledCSR:
+  case Format::WindowCSR:
     return false;
   }
   return false;

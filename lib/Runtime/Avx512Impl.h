@@ -134,6 +134,29 @@ AVX512 inline __m512 reduce16(const __m512 r[16]) {
       s4);
 }
 
+/// Lane j < n of `s` is output o + j's product (of batch row b): scaled,
+/// finished and stored together (as one vector where y is contiguous).
+template <ValueType VT>
+AVX512 inline void storeSums16(const Args &a, int64_t b, Vals<VT> vals,
+                               int64_t o, int64_t n, __m512 s) {
+  float *yRow = a.y + b * a.ys;
+  const __mmask16 m = tailMask(n);
+  if constexpr (VT == ValueType::I8)
+    s = _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, vals.scales + o));
+  if (a.yo == 1) {
+    storeOut(yRow + o, s, m, a,
+             a.bias ? _mm512_maskz_loadu_ps(m, a.bias + o)
+                    : _mm512_setzero_ps());
+    return;
+  }
+  alignas(64) float t[16];
+  _mm512_store_ps(t, s);
+  for (int64_t j = 0; j < n; ++j) {
+    float *y = yRow + (o + j) * a.yo;
+    *y = finish(t[j], y, a, o + j);
+  }
+}
+
 /// Outputs [o0, o1) of batch row b in groups of 16: row(o) is the vector
 /// whose lanes sum to output o's product. A group's sums are reduced,
 /// scaled and finished together and, where the outputs are contiguous,
@@ -142,28 +165,12 @@ AVX512 inline __m512 reduce16(const __m512 r[16]) {
 template <ValueType VT, typename Row>
 AVX512 inline void rowsBy16(const Args &a, int64_t b, Vals<VT> vals, int64_t o0,
                             int64_t o1, Row row) {
-  float *yRow = a.y + b * a.ys;
   for (int64_t o = o0; o < o1; o += 16) {
     const int64_t n = std::min<int64_t>(16, o1 - o);
     __m512 r[16];
     for (int64_t j = 0; j < 16; ++j)
       r[j] = j < n ? row(o + j) : _mm512_setzero_ps();
-    __m512 s = reduce16(r);
-    const __mmask16 m = tailMask(n);
-    if constexpr (VT == ValueType::I8)
-      s = _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, vals.scales + o));
-    if (a.yo == 1) {
-      storeOut(yRow + o, s, m, a,
-               a.bias ? _mm512_maskz_loadu_ps(m, a.bias + o)
-                      : _mm512_setzero_ps());
-      continue;
-    }
-    alignas(64) float t[16];
-    _mm512_store_ps(t, s);
-    for (int64_t j = 0; j < n; ++j) {
-      float *y = yRow + (o + j) * a.yo;
-      *y = finish(t[j], y, a, o + j);
-    }
+    storeSums16(a, b, vals, o, n, reduce16(r));
   }
 }
 

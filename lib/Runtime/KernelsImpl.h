@@ -12,7 +12,7 @@
 //   <Family>.cpp          a format family's kernel run<Format> (the choice
 //                         of ISA, the threads, the portable kernel) and its
 //                         raw entry point prune_fc_<family> (Dense, CSR,
-//                         TiledCSR, Bitmask, BSR, NM)
+//                         TiledCSR, WindowCSR, Bitmask, BSR, NM)
 //   <Family>Avx512.cpp    the family's AVX-512 kernels (Avx512Impl.h: what
 //                         they share)
 //   Dispatch.cpp          kernelCall, run / runStrided (from Kernels.def)
@@ -81,6 +81,7 @@ struct WeightRef {
   const int32_t *meta = nullptr;
   const uint16_t *runs = nullptr;
   const uint8_t *rowIds = nullptr;
+  const uint8_t *shifts = nullptr;
 
   /// The column indices of csr/bsr (colBits wide).
   const void *col() const {
@@ -168,6 +169,10 @@ inline Args makeArgs(float *y, int64_t ys, int64_t yo, const float *x,
 /// Whether the AVX-512 kernels run (the CPU has them and
 /// prune_kernels_set_isa did not turn them off).
 bool avx512();
+/// Whether the AVX-512 kernels that need VBMI2 (and BMI2) run: Ice Lake and
+/// later, Zen 4 and later (csr-window i8; prune_kernels_set_isa(3) turns
+/// them off to test the others).
+bool avx512Vbmi2();
 /// Whether the AVX2 kernels run (the CPU has AVX2, FMA and F16C and
 /// prune_kernels_set_isa did not turn vector kernels off). They serve every
 /// value type on CPUs without AVX-512 and, on CPUs with it, the 16- and 8-bit
@@ -262,16 +267,17 @@ bool bsrAvx2(const Args &a, const WeightRef &w, double work);
 bool nmAvx2(const Args &a, const WeightRef &w, double work);
 
 // The AVX-512 half of each family (<Family>Avx512.cpp): the whole call,
-// threads included. Dense, csr (one batch row), csr-tiled, bitmask, 2:4 and
-// bsr 4x1 (one batch row) take every value type, the others f32; those
-// returning bool return false for the cases they have no kernel for (the
-// AVX2 kernel runs).
+// threads included. Dense, csr (one batch row), csr-tiled, csr-window,
+// bitmask, 2:4 and bsr 4x1 (one batch row) take every value type, the others
+// f32; those returning bool return false for the cases they have no kernel for
+// (the AVX2 kernel runs).
 void denseAvx512(const Args &a, const WeightRef &w, double work);
 bool csrAvx512(const Args &a, const WeightRef &w, double work);
 void tiledAvx512(const Args &a, const WeightRef &w, double work);
 void bitmaskAvx512(Args a, const WeightRef &w, double work);
 bool bsrAvx512(Args a, const WeightRef &w, double work);
 bool nmAvx512(const Args &a, const WeightRef &w, double work);
+void windowAvx512(const Args &a, const WeightRef &w, double work);
 #endif
 
 } // namespace impl

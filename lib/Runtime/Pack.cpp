@@ -175,6 +175,39 @@ std::vector<float> pruneopt::kernels::dequantized(const float *w, int64_t rows,
   return out;
 }
 
+/// csr-window with i8 values (Kernels.h): one u16 per entry (column | value
+/// << 8) in values8, the entries of each pair of steps ordered by row, then
+/// step; padded for the kernel's loads of 32.
+static void pairWindowEntries(PackedWeight &p) {
+  const int64_t groups = (p.rows + 15) / 16;
+  const int32_t *stepStart = p.meta.data(),
+                *entryStart = p.meta.data() + groups + 1;
+  std::vector<int8_t> words;
+  words.reserve(2 * (p.nnz + 32));
+  auto put = [&](int64_t i) {
+    words.push_back(int8_t(p.col8[i]));
+    words.push_back(p.values8[i]);
+  };
+  for (int64_t g = 0; g < groups; ++g) {
+    int64_t e = entryStart[g];
+    for (int64_t s = stepStart[g]; s < stepStart[g + 1]; s += 2) {
+      const unsigned m0 = p.masks[s],
+                     m1 = s + 1 < stepStart[g + 1] ? p.masks[s + 1] : 0;
+      int64_t a = e, b = e + __builtin_popcount(m0);
+      for (int r = 0; r < 16; ++r) {
+        if (m0 >> r & 1)
+          put(a++);
+        if (m1 >> r & 1)
+          put(b++);
+      }
+      e = b;
+    }
+  }
+  words.resize(2 * (p.nnz + 32), 0);
+  p.values8 = std::move(words);
+  p.col8.clear();
+}
+
 void pruneopt::kernels::narrowValues(PackedWeight &p, ValueType type,
                                      std::vector<float> scales) {
   p.valueType = type;
@@ -193,6 +226,8 @@ void pruneopt::kernels::narrowValues(PackedWeight &p, ValueType type,
     for (size_t i = 0; i < p.values.size(); ++i)
       p.values8[i] = int8_t(p.values[i]);
     p.scales = std::move(scales);
+    if (p.format == Format::WindowCSR)
+      pairWindowEntries(p);
     break;
   }
   p.values.clear();
@@ -200,12 +235,16 @@ void pruneopt::kernels::narrowValues(PackedWeight &p, ValueType type,
 }
 
 int64_t PackedWeight::bytes() const {
-  return nnz * valueBytes(valueType) + int64_t(scales.size()) * 4 +
-         int64_t(rowPtr.size()) * 4 + int64_t(col8.size()) +
-         int64_t(col16.size()) * 2 + int64_t(col32.size()) * 4 +
-         int64_t(masks.size()) * 2 + int64_t(codes.size()) +
-         int64_t(meta.size()) * 4 + int64_t(runs.size()) * 2 +
-         int64_t(rowIds.size());
+  // csr-window i8 keeps its columns in values8 (one byte per entry).
+  const int64_t pairedColumns =
+      format == Format::WindowCSR && valueType == ValueType::I8 ? nnz : 0;
+  return nnz * valueBytes(valueType) + pairedColumns +
+         int64_t(scales.size()) * 4 + int64_t(rowPtr.size()) * 4 +
+         int64_t(col8.size()) + int64_t(col16.size()) * 2 +
+         int64_t(col32.size()) * 4 + int64_t(masks.size()) * 2 +
+         int64_t(codes.size()) + int64_t(meta.size()) * 4 +
+         int64_t(runs.size()) * 2 + int64_t(rowIds.size()) +
+         int64_t(shifts.size());
 }
 
 static PackedWeight startPack(Format format, int64_t rows, int64_t cols) {
@@ -328,6 +367,69 @@ PackedWeight pruneopt::kernels::packBitmask(const float *w, int64_t rows,
   });
   // The kernel loads 16 values per mask and expands the selected ones: the
   // last loads may run up to 16 values past the end.
+  p.values.resize(p.nnz + 16, 0.0f);
+  return p;
+}
+
+PackedWeight pruneopt::kernels::packWindowCSR(const float *w, int64_t rows,
+                                              int64_t cols) {
+  PackedWeight p = startPack(Format::WindowCSR, rows, cols);
+  constexpr int64_t kGroup = 16, kWindow = 32;
+  const int64_t groups = (rows + kGroup - 1) / kGroup;
+  // The last window starts at cols - 32 (x has no columns past the end);
+  // narrower weights have one window at 0 (the kernel pads x).
+  const int64_t lastBase = std::max<int64_t>(0, cols - kWindow);
+  std::vector<int32_t> stepStart, entryStart;
+  std::vector<std::vector<int32_t>> rowCols(kGroup);
+  for (int64_t g = 0; g < groups; ++g) {
+    stepStart.push_back(p.masks.size());
+    entryStart.push_back(p.values.size());
+    const int64_t n = std::min(kGroup, rows - g * kGroup);
+    for (int64_t r = 0; r < kGroup; ++r) {
+      rowCols[r].clear();
+      for (int64_t k = 0; r < n && k < cols; ++k)
+        if (w[(g * kGroup + r) * cols + k] != 0.0f)
+          rowCols[r].push_back(k);
+    }
+    std::vector<size_t> next(kGroup, 0);
+    int64_t base = 0;
+    while (true) {
+      // The window starts at the group's leftmost entry not taken yet.
+      int64_t left = cols;
+      for (int64_t r = 0; r < n; ++r)
+        if (next[r] < rowCols[r].size())
+          left = std::min<int64_t>(left, rowCols[r][next[r]]);
+      if (left == cols)
+        break;
+      int64_t target = std::max(base, std::min(left, lastBase));
+      for (; target - base > 255; base += 255) { // moves without entries
+        p.masks.push_back(0);
+        p.shifts.push_back(255);
+      }
+      uint16_t mask = 0;
+      for (int64_t r = 0; r < n; ++r) {
+        if (next[r] == rowCols[r].size() ||
+            rowCols[r][next[r]] >= target + kWindow)
+          continue;
+        int64_t k = rowCols[r][next[r]++];
+        mask |= uint16_t(1u << r);
+        p.col8.push_back(uint8_t(k - target));
+        p.values.push_back(w[(g * kGroup + r) * cols + k]);
+      }
+      p.masks.push_back(mask);
+      p.shifts.push_back(uint8_t(target - base));
+      base = target;
+    }
+  }
+  stepStart.push_back(p.masks.size());
+  entryStart.push_back(p.values.size());
+  p.meta = stepStart;
+  p.meta.insert(p.meta.end(), entryStart.begin(), entryStart.end());
+  p.colBits = 8;
+  p.nnz = p.values.size();
+  // The kernel loads 16 columns and values per step and uses the first
+  // popcount(mask): the last loads may run up to 16 entries past the end.
+  p.col8.resize(p.nnz + 16, 0);
   p.values.resize(p.nnz + 16, 0.0f);
   return p;
 }

@@ -170,8 +170,9 @@ private:
 };
 
 std::atomic<int> useAvx512{-1};
-/// The ISA prune_kernels_set_isa allows: 0 portable, 1 AVX2, 2 AVX-512.
-std::atomic<int> maxIsa{2};
+/// The ISA prune_kernels_set_isa allows: 0 portable, 1 AVX2, 2 AVX-512
+/// (F, BW, VL, DQ), 3 AVX-512 with VBMI2.
+std::atomic<int> maxIsa{3};
 /// Multiply-adds below which a layer runs on the calling thread: waking a
 /// thread costs ~5 us, about 100k multiply-adds of these kernels.
 std::atomic<double> minParallelWork{200000.0};
@@ -223,6 +224,19 @@ bool pruneopt::kernels::impl::avx512() {
 #endif
 }
 
+bool pruneopt::kernels::impl::avx512Vbmi2() {
+#if PRUNE_X86
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vbmi2") &&
+           __builtin_cpu_supports("bmi2");
+  }();
+  return maxIsa.load() >= 3 && have && haveAvx512();
+#else
+  return false;
+#endif
+}
+
 bool pruneopt::kernels::impl::avx2() {
 #if PRUNE_X86
   static const bool have = [] {
@@ -240,7 +254,7 @@ extern "C" {
 void prune_kernels_set_num_threads(int32_t n) { Pool::get().setThreads(n); }
 int32_t prune_kernels_get_num_threads() { return Pool::get().threads(); }
 void prune_kernels_set_isa(int32_t isa) {
-  maxIsa = isa == 0 ? 0 : isa == 2 ? 1 : 2;
+  maxIsa = isa == 0 ? 0 : isa == 2 ? 1 : isa == 3 ? 2 : 3;
 }
 int32_t prune_kernels_has_avx512() { return avx512(); }
 int32_t prune_kernels_has_avx2() { return avx2(); }

@@ -234,8 +234,8 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
   }
 
   void printTable(ArrayRef<Row> rows, llvm::raw_ostream &os) {
-    os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7} {6,-6} "
-                        "{7,-4} {8,-8} {9,10} {10,10} {11,5} {12,9} {13,9}\n",
+    os << llvm::formatv("{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7} {6,-10} "
+                        "{7,-4} {8,-9} {9,10} {10,10} {11,5} {12,9} {13,9}\n",
                         "weight", "consumer", "shape", "pattern", "target",
                         "actual", "format", "vals", "idx", "bytes", "stored",
                         "B/w", "MFLOP", "executed");
@@ -248,8 +248,8 @@ struct NNReportPass : public prune::impl::NNReportBase<NNReportPass> {
               ? llvm::formatv("{0}/{1}", *r.posWidth, *r.crdWidth).str()
               : std::string("-");
       os << llvm::formatv(
-          "{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} {6,-6} {7,-4} "
-          "{8,-8} {9,10} {10,10} {11,5:F2} {12,9:F3} {13,9:F3}\n",
+          "{0,-36} {1,-24} {2,-12} {3,-16} {4,7} {5,7:P1} {6,-10} {7,-4} "
+          "{8,-9} {9,10} {10,10} {11,5:F2} {12,9:F3} {13,9:F3}\n",
           r.name, r.consumers, r.shape, r.patternText(), target, r.sparsity(),
           r.format, r.valueType, idx,
           formatBytes(r.bytesDense, /*compact=*/true),

@@ -219,6 +219,25 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     }
     if (failed(parseValueTypes(module.getLoc())))
       return signalPassFailure();
+    if (!autoFormats.empty()) {
+      if (requestedFormat()) {
+        emitError(module.getLoc())
+            << "nn-sparsify: option 'formats' is for format=auto";
+        return signalPassFailure();
+      }
+      model.autoFormats = 0;
+      for (const std::string &name : autoFormats) {
+        kernels::Format f;
+        if (!kernels::parseFormat(name.c_str(), f) ||
+            !kernels::isSelectable(f)) {
+          emitError(module.getLoc())
+              << "nn-sparsify: option 'formats': '" << name
+              << "' is not a storage format nn-sparsify can choose";
+          return signalPassFailure();
+        }
+        model.autoFormats |= 1u << static_cast<int>(f);
+      }
+    }
     if (!(margin >= 0.0 && margin < 1.0)) {
       emitError(module.getLoc())
           << "nn-sparsify: option 'margin' must be in [0, 1), got " << margin;

@@ -37,7 +37,7 @@
 
 // -----
 
-// expected-error @+2 {{unknown storage format 'coo' (formats: dense csr bitmask bsr nm csr-tiled)}}
+// expected-error @+2 {{unknown storage format 'coo' (formats: dense csr bitmask bsr nm csr-tiled csr-window)}}
 // expected-error @+1 {{failed to parse Prune_LayoutAttr parameter 'format'}}
 %0 = arith.constant {prune.layout = #prune.layout<format = coo>} dense<0.0> : tensor<2x2xf32>
 
@@ -48,7 +48,7 @@
 
 // -----
 
-// expected-error @+1 {{format 'bsr' has no batched regime (csr, bitmask and nm do)}}
+// expected-error @+1 {{format 'bsr' has no batched regime (csr, csr-window, bitmask and nm do)}}
 %0 = arith.constant {prune.layout = #prune.layout<format = bsr, regime = batched, block_rows = 2, block_cols = 2>} dense<0.0> : tensor<2x2xf32>
 
 // -----

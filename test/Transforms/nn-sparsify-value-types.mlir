@@ -15,14 +15,15 @@
 // F16: arith.constant {{.*}}prune.layout = #prune.layout<format = dense, value_type = f16, bytes = 2560,
 
 // auto: every (format, value type) pair is a candidate; memory-bound
-// (cache-kib=0 bandwidth-gbs=1) the smallest wins: i8 csr, or among
-// value-types=f32,f16 the f16 one (2973 B).
+// (cache-kib=0 bandwidth-gbs=1) the smallest wins: i8 csr-window (2483 B:
+// a u16 per entry, 2 bytes of mask and window move per 16-row step; i8
+// csr 2666 B), or among value-types=f32,f16 the f16 one.
 // RUN: prune-opt %prune_src/examples/mlp.mlir --nn-prune=sparsity=0.9 "--nn-sparsify=isa=avx512 value-type=auto cache-kib=0 bandwidth-gbs=1" \
 // RUN:   | FileCheck %s --check-prefix=AUTO
-// AUTO: prune.layout = #prune.layout<format = csr, value_type = i8, index_bits = 8, bytes = 2666, costs = {bitmask = {{.*}}, csr = {{.*}}, dense = {{.*}}}>
+// AUTO: prune.layout = #prune.layout<format = "csr-window", value_type = i8, index_bits = 8, bytes = 2483, costs = {bitmask = {{.*}}, csr = {{.*}}, "csr-window" = {{.*}}, dense = {{.*}}}>
 // RUN: prune-opt %prune_src/examples/mlp.mlir --nn-prune=sparsity=0.9 "--nn-sparsify=isa=avx512 value-type=auto value-types=f32,f16 cache-kib=0 bandwidth-gbs=1" \
 // RUN:   | FileCheck %s --check-prefix=AUTO16
-// AUTO16: prune.layout = #prune.layout<format = csr, value_type = f16, index_bits = 8, bytes = 2973,
+// AUTO16: prune.layout = #prune.layout<format = "csr-window", value_type = f16, index_bits = 8, bytes = 2806,
 // A tiny cache-resident layer: the i8 scales (4 B per row) outweigh their
 // savings, bf16 is smaller (tosa-style 64x64 at 95 %: 875 B vs 926 B i8).
 

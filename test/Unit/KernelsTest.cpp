@@ -138,6 +138,9 @@ PackedWeight packAs(Format format, const std::vector<float> &w, const Case &c,
   case Format::TiledCSR:
     p = packTiledCSR(q.data(), c.rows, c.cols);
     break;
+  case Format::WindowCSR:
+    p = packWindowCSR(q.data(), c.rows, c.cols);
+    break;
   case Format::BSR:
     EXPECT_TRUE(packBSR(q.data(), c.rows, c.cols, c.p, c.q, p));
     break;
@@ -156,7 +159,7 @@ void runAll(const Case &c) {
   std::mt19937 rng(42);
   std::vector<float> w = makeWeight(c, rng);
   std::vector<Format> formats = {Format::Dense, Format::CSR, Format::Bitmask,
-                                 Format::TiledCSR};
+                                 Format::TiledCSR, Format::WindowCSR};
   if (c.pattern == Pattern::Block)
     formats.push_back(Format::BSR);
   if (c.pattern == Pattern::NM)
@@ -167,12 +170,16 @@ void runAll(const Case &c) {
     std::vector<PackedWeight> packs;
     for (Format f : formats)
       packs.push_back(packAs(f, w, c, type));
-    for (int isa : {1, 2, 0})
+    // isa 3: AVX-512 without VBMI2 (only csr-window i8 has a kernel that
+    // needs it).
+    for (int isa : {1, 2, 0, 3})
       for (int threads : {1, 2}) {
         prune_kernels_set_isa(isa);
         prune_kernels_set_num_threads(threads);
         prune_kernels_set_parallel_threshold(0); // split even tiny layers
         for (const PackedWeight &pw : packs) {
+          if (isa == 3 && pw.format != Format::WindowCSR)
+            continue;
           std::string what = std::string(formatName(pw.format)) + " " +
                              valueTypeName(type) + " isa " +
                              std::to_string(isa);
@@ -217,11 +224,18 @@ TEST(Kernels, ColumnWidths) {
   ASSERT_TRUE(packBSR(w.data(), 3, 70000, 1, 2, p)); // 35000 block columns
   EXPECT_EQ(p.colBits, 16);
   std::mt19937 rng(1);
+  // csr-window: window moves of more than 255 columns take steps without
+  // entries (3 rows in one group: ~69999/255 of them).
+  PackedWeight window = packWindowCSR(w.data(), 3, 70000);
+  EXPECT_EQ(window.nnz, 3);
+  EXPECT_GT(window.masks.size(), 270u);
   for (int isa : {1, 0}) {
     prune_kernels_set_isa(isa);
-    for (int64_t batch : {1, 5})
+    for (int64_t batch : {1, 5}) {
       check(packCSR(w.data(), 3, 70000), w, 3, 70000, batch, false, false, rng,
             "csr32");
+      check(window, w, 3, 70000, batch, false, false, rng, "csr-window");
+    }
   }
   prune_kernels_set_isa(1);
 }
@@ -299,6 +313,33 @@ TEST(Kernels, Bytes) {
   EXPECT_EQ(tiled.bytes(), 410 * 4 + 410 + 64 + 2 * 2 * 2 + 6 * 4);
 }
 
+/// csr-window's arrays, worked out by hand: the window starts at the
+/// group's leftmost entry not taken yet (at most cols - 32), takes at most
+/// one entry per row, and moves of more than 255 columns take a step
+/// without entries.
+TEST(Kernels, WindowLayout) {
+  const int64_t rows = 17, cols = 300;
+  std::vector<float> w(rows * cols, 0.0f);
+  auto at = [&](int64_t o, int64_t k) -> float & { return w[o * cols + k]; };
+  at(0, 0) = 1, at(0, 5) = 2, at(0, 40) = 3, at(0, 299) = 4;
+  at(1, 31) = 5;
+  at(16, 290) = 6; // the second group
+  PackedWeight p = packWindowCSR(w.data(), rows, cols);
+  // Group 0: windows at 0 (rows 0 and 1), 5, 40, then 268 (= 300 - 32,
+  // not 299); group 1: 268 = 255 + 13 (a step without entries first).
+  EXPECT_EQ(p.meta, (std::vector<int32_t>{0, 4, 6, 0, 5, 6}));
+  EXPECT_EQ(p.masks, (std::vector<uint16_t>{3, 1, 1, 1, 0, 1}));
+  EXPECT_EQ(p.shifts, (std::vector<uint8_t>{0, 5, 35, 228, 255, 13}));
+  std::vector<uint8_t> col(p.col8.begin(), p.col8.begin() + p.nnz);
+  EXPECT_EQ(col, (std::vector<uint8_t>{0, 31, 0, 0, 31, 22}));
+  std::vector<float> values(p.values.begin(), p.values.begin() + p.nnz);
+  EXPECT_EQ(values, (std::vector<float>{1, 5, 2, 3, 4, 6}));
+  // Padded by 16 entries (the kernel's loads of 16).
+  EXPECT_EQ(p.col8.size(), 6u + 16);
+  EXPECT_EQ(p.values.size(), 6u + 16);
+  EXPECT_EQ(p.bytes(), 6 * 4 + 6 * 4 + 6 * 2 + 6 + (6 + 16));
+}
+
 //===----------------------------------------------------------------------===//
 // The fused epilogue (bias, ReLU) applied inside the kernels
 //===----------------------------------------------------------------------===//
@@ -318,6 +359,7 @@ std::vector<std::pair<PackedWeight, std::vector<float>>> everyFormat() {
   out.push_back({packCSR(w.data(), rows, cols), w});
   out.push_back({packBitmask(w.data(), rows, cols), w});
   out.push_back({packTiledCSR(w.data(), rows, cols), w});
+  out.push_back({packWindowCSR(w.data(), rows, cols), w});
   std::vector<float> wb = makeWeight({rows, cols, Pattern::Block, 2, 1}, rng);
   PackedWeight p;
   EXPECT_TRUE(packBSR(wb.data(), rows, cols, 2, 1, p));
@@ -451,8 +493,9 @@ TEST(Kernels, EpilogueAvx512) {
 //===----------------------------------------------------------------------===//
 
 TEST(Kernels, FormatNames) {
-  const char *names[] = {"dense", "csr", "bitmask", "bsr", "nm", "csr-tiled"};
-  ASSERT_EQ(kNumFormats, 6);
+  const char *names[] = {"dense", "csr",       "bitmask",   "bsr",
+                         "nm",    "csr-tiled", "csr-window"};
+  ASSERT_EQ(kNumFormats, 7);
   for (int i = 0; i < kNumFormats; ++i) {
     Format f = static_cast<Format>(i), parsed;
     EXPECT_STREQ(formatName(f), names[i]);
@@ -503,6 +546,8 @@ void expectArraysOf(const KernelCall &call, const PackedWeight &p) {
       same(p.runs);
     else if (suffix == "_rowids")
       same(p.rowIds);
+    else if (suffix == "_shifts")
+      same(p.shifts);
     else
       ADD_FAILURE() << "unknown array " << suffix;
   }
@@ -537,6 +582,9 @@ TEST(Kernels, KernelCall) {
       {bsr32, "prune_mr_bsr32(_rowptr:i32 _col:i32 _values:f32 1 1 )"},
       {packTiledCSR(w.data(), 8, 64),
        "prune_mr_csr_tiled(_meta:i32 _runs:u16 _rowids:u8 _col:u8 "
+       "_values:f32 )"},
+      {packWindowCSR(w.data(), 8, 64),
+       "prune_mr_csr_window(_meta:i32 _masks:u16 _shifts:u8 _col:u8 "
        "_values:f32 )"},
       {nm, "prune_mr_nm(_codes:u8 _values:f32 2 4 )"},
       {nm48, "prune_mr_nm(_codes:u8 _values:f32 4 8 )"},
@@ -633,6 +681,10 @@ void callRaw(const PackedWeight &p, float *y, int64_t ys, int64_t yo,
     return prune_fc_csr_tiled(y, ys, yo, x, xs, xk, batch, r, c,
                               p.meta.data(), p.runs.data(), p.rowIds.data(),
                               p.col8.data(), p.values.data(), flags, bias);
+  case Format::WindowCSR:
+    return prune_fc_csr_window(y, ys, yo, x, xs, xk, batch, r, c, p.meta.data(),
+                               p.masks.data(), p.shifts.data(), p.col8.data(),
+                               p.values.data(), flags, bias);
   }
 }
 } // namespace

@@ -47,6 +47,7 @@ TEST(Layout, BatchedLayoutRule) {
   EXPECT_TRUE(usesBatchedLayout(kernels::Format::CSR, 8, 8));
   EXPECT_TRUE(usesBatchedLayout(kernels::Format::Bitmask, 32, 8));
   EXPECT_TRUE(usesBatchedLayout(kernels::Format::NM, 32, 8));
+  EXPECT_TRUE(usesBatchedLayout(kernels::Format::WindowCSR, 8, 8));
   EXPECT_FALSE(usesBatchedLayout(kernels::Format::BSR, 32, 8));
   EXPECT_FALSE(usesBatchedLayout(kernels::Format::Dense, 32, 8));
   EXPECT_FALSE(usesBatchedLayout(kernels::Format::CSR, 32, 0)); // 0 = never
@@ -61,7 +62,8 @@ TEST(Layout, MaterializeIsThePacker) {
   EXPECT_EQ(p.bytes(), ref.bytes());
   EXPECT_EQ(p.values, ref.values);
   // The batched regime of csr, bitmask and N:M is csr-tiled.
-  for (kernels::Format f : {kernels::Format::CSR, kernels::Format::Bitmask}) {
+  for (kernels::Format f : {kernels::Format::CSR, kernels::Format::WindowCSR,
+                            kernels::Format::Bitmask}) {
     ASSERT_TRUE(materialize(w.data(), 32, 64, f, true, {}, p));
     EXPECT_EQ(p.format, kernels::Format::TiledCSR);
   }
@@ -82,6 +84,7 @@ TEST(Layout, IndexBits) {
   EXPECT_EQ(indexBits(kernels::packCSR(w.data(), 16, 200)), 8);
   EXPECT_EQ(indexBits(kernels::packBitmask(w.data(), 16, 300)), 1);
   EXPECT_EQ(indexBits(kernels::packTiledCSR(w.data(), 16, 300)), 8);
+  EXPECT_EQ(indexBits(kernels::packWindowCSR(w.data(), 16, 300)), 8);
 }
 
 TEST(Layout, AutoPicksSparseOnlyPastTheMargin) {
@@ -94,8 +97,16 @@ TEST(Layout, AutoPicksSparseOnlyPastTheMargin) {
                                       std::nullopt, {}, model, 8);
   EXPECT_NE(l.format, kernels::Format::Dense);
   EXPECT_FALSE(l.batched);
-  ASSERT_EQ(l.costs.size(), 3u); // dense, csr, bitmask
+  ASSERT_EQ(l.costs.size(), 4u); // dense, csr, csr-window, bitmask
   EXPECT_EQ(l.costs[0].first, kernels::Format::Dense);
+  EXPECT_EQ(l.costs[2].first, kernels::Format::WindowCSR);
+  // csr-window's kernel is AVX-512 only: not a candidate for the others.
+  CostModel avx2 = model;
+  avx2.isa = Isa::Avx2;
+  EXPECT_EQ(chooseKernelLayout(sparse.data(), 256, 256, {{1, false}},
+                               std::nullopt, {}, avx2, 8)
+                .costs.size(),
+            3u);
   double chosen = 0;
   for (auto [f, cost] : l.costs)
     if (f == l.format)
@@ -152,7 +163,9 @@ TEST(Layout, StructuredCandidatesAndBatchedRegime) {
   std::vector<float> w = sparseWeight(64, 64, 2); // 1 in 2 along each row
   KernelLayout l = chooseKernelLayout(w.data(), 64, 64, {{32, false}},
                                       std::nullopt, {0, 0, 2, 4}, model, 8);
-  ASSERT_EQ(l.costs.size(), 4u); // + nm
+  // dense, csr, bitmask, nm (csr-window is csr-tiled when batched: no
+  // candidate of its own).
+  ASSERT_EQ(l.costs.size(), 4u);
   EXPECT_EQ(l.costs[3].first, kernels::Format::NM);
   EXPECT_EQ(l.batch, 32);
   // Requested csr at batch 32: the batched layout, csr-tiled.
@@ -247,6 +260,7 @@ TEST(LayoutGpu, ChipsAndKernels) {
     EXPECT_TRUE(hasGpuKernel(f));
   EXPECT_FALSE(hasGpuKernel(kernels::Format::Bitmask));
   EXPECT_FALSE(hasGpuKernel(kernels::Format::TiledCSR));
+  EXPECT_FALSE(hasGpuKernel(kernels::Format::WindowCSR));
   // No batched regime on the GPU.
   EXPECT_FALSE(
       usesBatchedLayout(kernels::Format::CSR, 32, 8, mlir::prune::Target::Gpu));

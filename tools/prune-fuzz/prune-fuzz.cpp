@@ -194,8 +194,9 @@ std::string randomPipeline(std::mt19937 &rng) {
     }
     if (pass == "nn-sparsify") {
       switch (rng() % 4) {
-      case 0: return "format=" + pick({"auto", "dense", "csr", "bitmask",
-                                       "bsr", "nm"});
+      case 0:
+        return "format=" + pick({"auto", "dense", "csr", "bitmask", "bsr", "nm",
+                                 "csr-window"});
       case 2: return "csr-tiled-batch=" + pick({"0", "1", "8"});
       case 1: return "index-width=" + pick({"0", "8", "16", "32", "64"});
       default: return "min-sparsity=" + pick({"0", "0.3", "0.9"});

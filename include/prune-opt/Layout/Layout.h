@@ -110,6 +110,12 @@ struct CostModel {
   /// (1 - margin) x dense's cost.
   double margin = 0.1;
   Objective objective = Objective::Size;
+  /// The formats format=auto may choose besides dense, the reference it
+  /// always compares with (bit i: Format i; nn-sparsify's `formats`).
+  uint32_t autoFormats = ~0u;
+  bool allows(Format format) const {
+    return autoFormats >> static_cast<int>(format) & 1;
+  }
 
   /// Whether a sparse format of predicted cost `sparse` (and `sparseBytes`
   /// stored) is preferred to dense (`dense`, `denseBytes`).
@@ -200,10 +206,12 @@ struct KernelLayout {
 /// nullopt (format=auto) the candidate the model's objective prefers:
 /// the smallest of those predicted not slower than dense (Size), or the
 /// fastest, a sparse one only past the margin (Latency). Auto's candidates
-/// are dense, csr, bitmask, and bsr / nm when `structure` has blocks /
-/// N:M groups; for the GPU (model.target) those with GPU kernels (no
-/// bitmask), never in the batched layout. A requested format the target
-/// has no kernels for falls back to csr like one that does not fit.
+/// are dense, csr, csr-window (AVX-512, below the batched regime),
+/// bitmask, and bsr / nm when `structure` has blocks / N:M groups, those
+/// of them model.allows(); for the GPU (model.target) those with GPU
+/// kernels (no bitmask or csr-window), never in the batched layout. A requested
+/// format the target has no kernels for falls back to csr like one that does
+/// not fit.
 ///
 /// `valueTypes` (default: f32 only) are the value types the layout may
 /// store, widest first; every (format, value type) pair is a candidate, and

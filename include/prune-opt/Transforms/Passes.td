@@ -345,10 +345,12 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     dense>`. Backends materialize that layout and never decide again. For
     fully connected uses (and convolutions, which run as FC over im2col)
     the candidates are the kernel formats of `nn-lower-kernels`: dense,
-    csr, bitmask, and bsr / nm for block / N:M pruned weights, costed by the
-    kernel cost model of `lib/Layout` (the same library prune-bench uses);
-    from `csr-tiled-batch` batch rows on, csr, bitmask and nm use their
-    batched layout (csr-tiled, `regime = batched`).
+    csr, csr-window (with `isa=avx512`, below `csr-tiled-batch`), bitmask,
+    and bsr / nm for block / N:M pruned weights (`formats` narrows them),
+    costed by the kernel cost model of `lib/Layout` (the same library
+    prune-bench uses); from `csr-tiled-batch` batch rows on, csr,
+    csr-window, bitmask and nm use their batched layout (csr-tiled,
+    `regime = batched`).
 
     `format=auto` (the default) decides per weight with a cost model
     calibrated on this project's measurements (docs/Design.md): for every
@@ -404,6 +406,10 @@ def NNSparsify : Pass<"nn-sparsify", "mlir::ModuleOp"> {
     ListOption<"valueTypesAllowed", "value-types", "std::string",
                "value-type=auto: the value types it may choose (default: "
                "f32,bf16,f16,i8)">,
+    ListOption<"autoFormats", "formats", "std::string",
+               "format=auto: the formats it may choose besides dense "
+               "(default: all; e.g. formats=csr,bitmask for layouts that "
+               "run everywhere: csr-window's kernel is AVX-512 only)">,
     Option<"csrTiledBatch", "csr-tiled-batch", "int64_t",
            "::mlir::prune::layout::kDefaultTiledFromBatch",
            "csr, bitmask and nm weights of layers run at this batch or "
@@ -659,6 +665,10 @@ def NNLowerKernels : Pass<"nn-lower-kernels", "mlir::ModuleOp"> {
     ListOption<"valueTypesAllowed", "value-types", "std::string",
                "value-type=auto: the value types it may choose (default: "
                "f32,bf16,f16,i8)">,
+    ListOption<"autoFormats", "formats", "std::string",
+               "format=auto: the formats it may choose besides dense "
+               "(default: all; e.g. formats=csr,bitmask for layouts that "
+               "run everywhere: csr-window's kernel is AVX-512 only)">,
     Option<"csrTiledBatch", "csr-tiled-batch", "int64_t",
            "::mlir::prune::layout::kDefaultTiledFromBatch",
            "Weights without a #prune.layout (not from nn-sparsify): the "

@@ -206,11 +206,12 @@ LogicalResult LayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << "' is a materialized layout, not a choice (csr-tiled"
                           " is csr with regime = batched)";
   if (regime == BatchRegime::Batched &&
-      !llvm::is_contained({kernels::Format::CSR, kernels::Format::Bitmask,
-                           kernels::Format::NM},
+      !llvm::is_contained({kernels::Format::CSR, kernels::Format::WindowCSR,
+                           kernels::Format::Bitmask, kernels::Format::NM},
                           format))
     return emitError() << "format '" << kernels::formatName(format)
-                       << "' has no batched regime (csr, bitmask and nm do)";
+                       << "' has no batched regime (csr, csr-window, bitmask "
+                          "and nm do)";
   if (target == Target::Gpu && !layout::hasGpuKernel(format))
     return emitError() << "format '" << kernels::formatName(format)
                        << "' has no GPU kernels (target = gpu: dense, csr, "
@@ -264,6 +265,8 @@ std::string LayoutAttr::getIndexName() const {
     return "-";
   case kernels::Format::TiledCSR:
     return "u8-tiled"; // u8 columns within 256x256 tiles
+  case kernels::Format::WindowCSR:
+    return "u8-window"; // u8 columns within 32-column windows
   case kernels::Format::Bitmask:
     return "1-bit";
   case kernels::Format::NM:

@@ -134,7 +134,9 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
     cover.
 
     * `format`: a selectable row of `include/prune-opt/Runtime/Formats.def`
-      (`dense`, `csr`, `bitmask`, `bsr`, `nm`).
+      (`dense`, `csr`, `bitmask`, `bsr`, `nm`, `"csr-window"`: csr packed
+      for the AVX-512 one-batch-row kernel, 16-row groups stepping through
+      32-column windows of x; quoted, as names with a `-` print).
     * `value_type`: how the stored values are typed (nn-sparsify's
       `value-type`): `f32` (the default, not printed), `bf16`, `f16`, or
       `i8` (symmetric, one f32 scale per output row). The kernels widen
@@ -146,14 +148,15 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
       (`dense`, `csr`, `bsr`, `nm`) and no batched regime (the GPU kernels
       run those formats as they are at every batch).
     * `regime`: `batched` when the weight runs at batches from nn-sparsify's
-      `csr-tiled-batch` on; `csr`, `bitmask` and `nm` weights are then
-      materialized as `csr-tiled` (256x256 tiles with u8 indices). Only
-      those three formats have a batched layout.
+      `csr-tiled-batch` on; `csr`, `csr-window`, `bitmask` and `nm` weights
+      are then materialized as `csr-tiled` (256x256 tiles with u8 indices).
+      Only those four formats have a batched layout.
     * `batch`: the largest batch (rows of x) the weight is used at.
     * `block_rows`/`block_cols` (`bsr`, both > 0) and `n`/`m` (`nm`,
       `0 <= n < m`): the structure the arrays are packed with.
     * `index_bits`: bits per stored index (8, 16, 32; 1 for bitmask, 2 for
-      2:4; 0 for dense); for weights left to the sparsifier, the encoding's
+      2:4; 8 for csr-window, whose u8 columns are within the window; 0 for
+      dense); for weights left to the sparsifier, the encoding's
       coordinate width (0 = `index`).
     * `bytes`: bytes the kernel reads per call (0: no kernel layout).
     * `costs`: the cost model's predicted ns per call of each candidate
@@ -181,7 +184,8 @@ def Prune_LayoutAttr : Prune_Attr<"Layout", "layout"> {
     /// The format the backend packs: `format`, or csr-tiled for the
     /// batched regime.
     ::pruneopt::kernels::Format getMaterializedFormat() const;
-    /// How the report names the index ("u8", "1-bit", "u8-tiled", "-").
+    /// How the report names the index ("u8", "1-bit", "u8-tiled",
+    /// "u8-window", "-").
     std::string getIndexName() const;
     /// The predicted cost of `format`, if the cost model computed one.
     std::optional<double> getCost(::pruneopt::kernels::Format format) const;
