@@ -17,6 +17,11 @@
 // BW: error: nn-sparsify: option 'bandwidth-gbs' must be a finite number > 0
 // RUN: not prune-opt %s --nn-sparsify=cache-kib=-1 2>&1 | FileCheck %s --check-prefix=CACHE
 // CACHE: error: nn-sparsify: option 'cache-kib' must be >= 0
+// RUN: not prune-opt %s "--nn-sparsify=formats=csr,coo" 2>&1 | FileCheck %s --check-prefix=FORMATS
+// RUN: not prune-opt %s "--nn-sparsify=formats=csr-tiled" 2>&1 | FileCheck %s --check-prefix=FORMATS
+// FORMATS: error: nn-sparsify: option 'formats': '{{coo|csr-tiled}}' is not a storage format nn-sparsify can choose
+// RUN: not prune-opt %s "--nn-sparsify=format=csr formats=csr" 2>&1 | FileCheck %s --check-prefix=FORMATS-AUTO
+// FORMATS-AUTO: error: nn-sparsify: option 'formats' is for format=auto
 // RUN: not prune-opt %s --nn-sparsify=gpu-bandwidth-gbs=-1 2>&1 | FileCheck %s --check-prefix=GPUBW
 // RUN: not prune-opt %s --nn-sparsify=gpu-bandwidth-gbs=inf 2>&1 | FileCheck %s --check-prefix=GPUBW
 // GPUBW: error: nn-sparsify: option 'gpu-bandwidth-gbs' must be a finite number >= 0 (0 = the chip's), got
