@@ -17,6 +17,14 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
+/// Bit i of m moved to bit 2i (16 -> 32 bits).
+inline uint32_t spread16(uint32_t m) {
+  m = (m | m << 8) & 0x00ff00ffu;
+  m = (m | m << 4) & 0x0f0f0f0fu;
+  m = (m | m << 2) & 0x33333333u;
+  return (m | m << 1) & 0x55555555u;
+}
+
 template <typename V>
 void windowRef(const Args &a, const WeightRef &w, V values, int64_t g0,
                int64_t g1) {
@@ -36,13 +44,15 @@ void windowRef(const Args &a, const WeightRef &w, V values, int64_t g0,
           const int64_t base0 = base + w.shifts[s];
           const unsigned m0 = w.masks[s], m1 = s + 1 < end ? w.masks[s + 1] : 0;
           base = s + 1 < end ? base0 + w.shifts[s + 1] : base0;
-          for (int r = 0; r < 16; ++r)
-            for (int step = 0; step < 2; ++step)
-              if ((step ? m1 : m0) >> r & 1) {
-                const int64_t k = (step ? base : base0) + entry[2 * e];
-                sum[r] += float(int8_t(entry[2 * e + 1])) * x[k * a.xk];
-                ++e;
-              }
+          // The entries in stored order: bit 2r + step of the
+          // interleaved masks, ascending (what the AVX-512 kernel's pdep
+          // builds); one iteration per entry, the step's window by select.
+          const uint32_t both = spread16(m0) | spread16(m1) << 1;
+          for (uint32_t m = both; m; m &= m - 1, ++e) {
+            const int bit = __builtin_ctz(m);
+            const int64_t k = (bit & 1 ? base : base0) + entry[2 * e];
+            sum[bit >> 1] += float(int8_t(entry[2 * e + 1])) * x[k * a.xk];
+          }
         }
       } else {
         for (int64_t s = stepStart[g]; s < end; ++s) {
