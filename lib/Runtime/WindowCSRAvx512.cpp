@@ -19,6 +19,11 @@
 using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
+/// AVX512 plus what the i8 kernel's pairing uses (vpexpandw, pdep).
+#define AVX512_VBMI2                                                           \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi2,"      \
+                        "bmi2,fma,popcnt")))
+
 namespace {
 /// acc += values * x[window + columns] for a step's 16 entries in their
 /// rows' lanes (lanes without an entry: m's bit clear, acc kept: no 0 * x,
@@ -45,10 +50,9 @@ AVX512 inline void windowStep(__m512 &acc, const float *window, __m512i entry,
 /// the other instantiation compiles to AVX-512 F/BW/DQ/VL + BMI2 code
 /// (checked with objdump: no vpexpandw/b, vpcompressw/b, vpshld/vpshrd).
 template <bool Vbmi2>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi2,bmi2,"
-                      "fma,popcnt"))) void
-windowPairsI8(const Args &a, const WeightRef &w, int64_t b, const float *x,
-              Vals<ValueType::I8> vals, int64_t g0, int64_t g1) {
+AVX512_VBMI2 void windowPairsI8(const Args &a, const WeightRef &w, int64_t b,
+                                const float *x, Vals<ValueType::I8> vals,
+                                int64_t g0, int64_t g1) {
   const int64_t groups = (a.rows + 15) / 16;
   const int32_t *stepStart = w.meta, *entryStart = w.meta + groups + 1;
   const uint16_t *masks = w.masks;
@@ -63,9 +67,8 @@ windowPairsI8(const Args &a, const WeightRef &w, int64_t b, const float *x,
     const float *xw = x;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     // Steps s (window x0, mask m0) and s + 1 (x1, m1).
-    auto pair = [&](const float *x0, unsigned m0, const float *x1, unsigned m1)
-        __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi2,"
-                              "bmi2,fma,popcnt"))) {
+    auto pair = [&](const float *x0, unsigned m0, const float *x1,
+                    unsigned m1) AVX512_VBMI2 {
       // Bit 2r: step s has an entry in row r; bit 2r + 1: step s + 1.
       const unsigned both =
           _pdep_u32(m0, 0x55555555u) | _pdep_u32(m1, 0xaaaaaaaau);
