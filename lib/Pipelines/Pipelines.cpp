@@ -192,24 +192,33 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
                           gpu->binaryFormat, gpu->toolkit)
                 .str());
   }
-  std::string pipeline = llvm::formatv("sparse-storage-specifier-to-llvm,"
-                                       "func.func(canonicalize),"
-                                       "func.func(convert-linalg-to-loops),"
-                                       "func.func(convert-vector-to-scf),"
-                                       "func.func(expand-realloc),"
-                                       "func.func(convert-scf-to-cf),"
-                                       "expand-strided-metadata,"
-                                       "lower-affine,"
-                                       "{0},"
-                                       "func.func(convert-complex-to-standard),"
-                                       "func.func(arith-expand),"
-                                       "func.func(convert-math-to-llvm),"
-                                       "convert-math-to-libm,"
-                                       "convert-complex-to-libm,"
-                                       "{0},"
-                                       "{1}convert-to-llvm,"
-                                       "reconcile-unrealized-casts",
-                                       vector, gpu ? "gpu-to-llvm," : "");
+  // Buffers are lowered to aligned_alloc (finalize-memref-to-llvm's
+  // use-aligned-alloc) rather than convert-to-llvm's malloc plus
+  // ptrtoint/inttoptr alignment arithmetic: LLVM knows an aligned_alloc
+  // result aliases nothing, while the inttoptr pointer may alias the
+  // function's arguments, which kept every short copy and elementwise loop
+  // around the kernels scalar (LeNet's im2col patches: one load and one
+  // store per float; test/Pipelines/nn-lower-cpu-alloc.mlir).
+  std::string pipeline =
+      llvm::formatv("sparse-storage-specifier-to-llvm,"
+                    "func.func(canonicalize),"
+                    "func.func(convert-linalg-to-loops),"
+                    "func.func(convert-vector-to-scf),"
+                    "func.func(expand-realloc),"
+                    "func.func(convert-scf-to-cf),"
+                    "expand-strided-metadata,"
+                    "lower-affine,"
+                    "{0},"
+                    "func.func(convert-complex-to-standard),"
+                    "func.func(arith-expand),"
+                    "func.func(convert-math-to-llvm),"
+                    "convert-math-to-libm,"
+                    "convert-complex-to-libm,"
+                    "{0},"
+                    "finalize-memref-to-llvm{{use-aligned-alloc=1},"
+                    "{1}convert-to-llvm,"
+                    "reconcile-unrealized-casts",
+                    vector, gpu ? "gpu-to-llvm," : "");
   addText(pipeline);
   if (!broken)
     pm.addPass(createNNZeroSizeGlobals());
