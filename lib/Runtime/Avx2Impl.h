@@ -288,6 +288,24 @@ void forBatchChunks(const Args &a, int64_t chunk, Fn fn) {
   }
 }
 
+/// forBatchChunks whose fn also takes xT's row stride: when x arrives
+/// transposed (xs == 1: im2col patches, or a convolution's input read in
+/// place with overlapping rows, xk = 1) the full chunks read it where it
+/// is (stride xk, unaligned loads); the last partial chunk is copied (its
+/// loads of 8 lanes must not run past x).
+template <typename Fn>
+void forBatchChunksGiven(const Args &a, int64_t chunk, Fn fn) {
+  thread_local std::vector<float> buf;
+  for (int64_t b0 = 0; b0 < a.batch; b0 += chunk) {
+    int64_t nb = std::min<int64_t>(chunk, a.batch - b0);
+    int nv = int((nb + 7) / 8);
+    if (a.xs == 1 && nb == chunk && nb % 8 == 0)
+      fn(b0, nb, nv, a.x + b0, a.xk);
+    else
+      fn(b0, nb, nv, transposeX(a, b0, nb, nv, buf), int64_t(8 * nv));
+  }
+}
+
 /// Collects the columns the batched kernels produce (one output row o, nb
 /// batch rows) and writes them to y 8 outputs at a time, transposed in
 /// registers: writing each column straight to y would touch nb lines `ys`
@@ -345,8 +363,8 @@ template <int NV> struct ColumnTile {
 template <int NV, int U, ValueType VT, typename ColOf>
 AVX2 inline void batchedEntries(__m256 (&acc)[U][NV], const float *xT,
                                 int64_t i, int64_t e, Vals<VT> vals,
-                                ColOf colOf) {
-  constexpr int W = 8 * NV;
+                                ColOf colOf, int64_t ldx = 8 * NV) {
+  const int64_t W = ldx;
   for (; i + 8 <= e; i += 8) {
     // Narrow values are widened 8 at a time and broadcast from memory (a
     // load, not a shuffle).
@@ -363,14 +381,14 @@ AVX2 inline void batchedEntries(__m256 (&acc)[U][NV], const float *xT,
       const float *xr = xT + colOf(i + u) * W;
       for (int j = 0; j < NV; ++j)
         acc[u % U][j] =
-            _mm256_fmadd_ps(v, _mm256_load_ps(xr + 8 * j), acc[u % U][j]);
+            _mm256_fmadd_ps(v, _mm256_loadu_ps(xr + 8 * j), acc[u % U][j]);
     }
   }
   for (; i < e; ++i) {
     __m256 v = _mm256_set1_ps(value1(vals, i));
     const float *xr = xT + colOf(i) * W;
     for (int j = 0; j < NV; ++j)
-      acc[0][j] = _mm256_fmadd_ps(v, _mm256_load_ps(xr + 8 * j), acc[0][j]);
+      acc[0][j] = _mm256_fmadd_ps(v, _mm256_loadu_ps(xr + 8 * j), acc[0][j]);
   }
 }
 
@@ -382,13 +400,14 @@ template <int NV> constexpr int kChains = NV >= 3 ? 2 : NV == 2 ? 4 : 8;
 /// output row o, `colOf(i)` the input column of entry i.
 template <int NV, ValueType VT, typename ColOf>
 AVX2 inline void batchedRow(ColumnTile<NV> &tile, const float *xT, int64_t o,
-                            int64_t i, int64_t e, Vals<VT> vals, ColOf colOf) {
+                            int64_t i, int64_t e, Vals<VT> vals, ColOf colOf,
+                            int64_t ldx = 8 * NV) {
   constexpr int U = kChains<NV>;
   __m256 acc[U][NV];
   for (int u = 0; u < U; ++u)
     for (int j = 0; j < NV; ++j)
       acc[u][j] = _mm256_setzero_ps();
-  batchedEntries<NV, U>(acc, xT, i, e, vals, colOf);
+  batchedEntries<NV, U>(acc, xT, i, e, vals, colOf, ldx);
   for (int u = 1; u < U; ++u)
     for (int j = 0; j < NV; ++j)
       acc[0][j] = _mm256_add_ps(acc[0][j], acc[u][j]);

@@ -244,9 +244,10 @@ AVX512 inline float *transposeX(const Args &a, int64_t b0, int64_t nb, int nv,
   return xT;
 }
 
-/// x arrives transposed, xT[K][batch] with stride xk (e.g. im2col patches):
-/// the batched kernels read it in place.
-inline bool xGiven(const Args &a) { return a.xs == 1 && a.xk >= a.batch; }
+/// x arrives transposed, xT[K][batch] with stride xk (e.g. im2col patches,
+/// or a convolution's input read in place: xk = 1, overlapping rows): the
+/// batched kernels read it where it is.
+inline bool xGiven(const Args &a) { return a.xs == 1; }
 
 AVX512 inline __m512 loadLanes(const float *p, __mmask16 lanes, bool masked) {
   return masked ? _mm512_maskz_loadu_ps(lanes, p) : _mm512_loadu_ps(p);

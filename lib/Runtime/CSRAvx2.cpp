@@ -48,18 +48,20 @@ void csrKernel(Args a, const int32_t *rowPtr, const C *col, Vals<VT> vals,
     });
     return;
   }
-  forBatchChunks(a, 32, [&](int64_t b0, int64_t nb, int nv, const float *xT) {
-    parallelUnits(a.rows, work * nb / a.batch, [&](int64_t o0, int64_t o1) {
-      withNV4(nv, [&](auto nvTag) {
-        constexpr int NV = decltype(nvTag)::value;
-        ColumnTile<NV> tile(a, b0, nb);
-        for (int64_t o = o0; o < o1; ++o)
-          batchedRow<NV>(tile, xT, o, rowPtr[o], rowPtr[o + 1], vals,
-                         [&](int64_t i) { return int64_t(col[i]); });
-        tile.flush();
+  forBatchChunksGiven(
+      a, 32, [&](int64_t b0, int64_t nb, int nv, const float *xT, int64_t ldx) {
+        parallelUnits(a.rows, work * nb / a.batch, [&](int64_t o0, int64_t o1) {
+          withNV4(nv, [&](auto nvTag) {
+            constexpr int NV = decltype(nvTag)::value;
+            ColumnTile<NV> tile(a, b0, nb);
+            for (int64_t o = o0; o < o1; ++o)
+              batchedRow<NV>(
+                  tile, xT, o, rowPtr[o], rowPtr[o + 1], vals,
+                  [&](int64_t i) { return int64_t(col[i]); }, ldx);
+            tile.flush();
+          });
+        });
       });
-    });
-  });
 }
 } // namespace
 

@@ -63,8 +63,9 @@ AVX2 void tiledRows1(const Args &a, const float *x, float *yRow, const Tiled &t,
 /// Batched, block rows [rb0, rb1): each tile's runs accumulate into `sum`
 /// ([256][8*NV]), which then goes to y through `tile`.
 template <int NV, ValueType VT>
-AVX2 void tiledBatched(ColumnTile<NV> &out, const float *xT, const Tiled &t,
-                       Vals<VT> vals, int64_t rb0, int64_t rb1, float *sum) {
+AVX2 void tiledBatched(ColumnTile<NV> &out, const float *xT, int64_t ldx,
+                       const Tiled &t, Vals<VT> vals, int64_t rb0, int64_t rb1,
+                       float *sum) {
   constexpr int U = kChains<NV> / 2, W = 8 * NV;
   const int32_t *runStart = t.runStart();
   const uint8_t *col = t.col;
@@ -74,7 +75,7 @@ AVX2 void tiledBatched(ColumnTile<NV> &out, const float *xT, const Tiled &t,
     int64_t i = t.meta[rb];
     const uint8_t *rowId = t.rowIds + t.meta[t.blocks + 1 + rb];
     for (int64_t tile = 0; tile < t.tiles; ++tile) {
-      const float *xp = xT + tile * kTileCols * W;
+      const float *xp = xT + tile * kTileCols * ldx;
       for (int64_t q = runStart[rb * t.tiles + tile];
            q < runStart[rb * t.tiles + tile + 1]; ++q) {
         int64_t count = t.runs[2 * q];
@@ -83,8 +84,9 @@ AVX2 void tiledBatched(ColumnTile<NV> &out, const float *xT, const Tiled &t,
           for (int u = 0; u < U; ++u)
             for (int j = 0; j < NV; ++j)
               acc[u][j] = _mm256_setzero_ps();
-          batchedEntries<NV, U>(acc, xp, i, i + count, vals,
-                                [&](int64_t e) { return int64_t(col[e]); });
+          batchedEntries<NV, U>(
+              acc, xp, i, i + count, vals,
+              [&](int64_t e) { return int64_t(col[e]); }, ldx);
           float *s = sum + int64_t(*rowId++) * W;
           for (int j = 0; j < NV; ++j) {
             __m256 v = acc[0][j];
@@ -119,20 +121,23 @@ void tiledKernel(const Args &a, const Tiled &t, Vals<VT> vals, double work) {
   }
   // Chunks of 16 batch rows: a tile of xT (16 KB) and the block row's sums
   // (16 KB) share L1.
-  forBatchChunks(a, 16, [&](int64_t b0, int64_t nb, int nv, const float *xT) {
-    parallelUnits(t.blocks, work * nb / a.batch, [&](int64_t rb0, int64_t rb1) {
-      thread_local std::vector<float> buf;
-      buf.resize(kTileRows * 8 * nv + 8);
-      float *sum = reinterpret_cast<float *>(
-          (reinterpret_cast<uintptr_t>(buf.data()) + 31) & ~uintptr_t(31));
-      withNV4(nv, [&](auto nvTag) {
-        constexpr int NV = decltype(nvTag)::value;
-        ColumnTile<NV> out(a, b0, nb);
-        tiledBatched<NV>(out, xT, t, vals, rb0, rb1, sum);
-        out.flush();
+  forBatchChunksGiven(
+      a, 16, [&](int64_t b0, int64_t nb, int nv, const float *xT, int64_t ldx) {
+        parallelUnits(
+            t.blocks, work * nb / a.batch, [&](int64_t rb0, int64_t rb1) {
+              thread_local std::vector<float> buf;
+              buf.resize(kTileRows * 8 * nv + 8);
+              float *sum = reinterpret_cast<float *>(
+                  (reinterpret_cast<uintptr_t>(buf.data()) + 31) &
+                  ~uintptr_t(31));
+              withNV4(nv, [&](auto nvTag) {
+                constexpr int NV = decltype(nvTag)::value;
+                ColumnTile<NV> out(a, b0, nb);
+                tiledBatched<NV>(out, xT, ldx, t, vals, rb0, rb1, sum);
+                out.flush();
+              });
+            });
       });
-    });
-  });
 }
 } // namespace
 

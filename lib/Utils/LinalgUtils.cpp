@@ -207,6 +207,19 @@ static LogicalResult convTypes(linalg::LinalgOp op, RankedTensorType &in,
                  out.getElementType().isF32());
 }
 
+bool mlir::prune::readsInputInPlace(const ConvAsFullyConnected &conv) {
+  return (conv.layout == ConvLayout::NchwFchw ||
+          conv.layout == ConvLayout::DwNchwChw) &&
+         conv.images == 1 && conv.strideH == 1 && conv.strideW == 1 &&
+         !conv.fc.weightKN;
+}
+
+int64_t mlir::prune::inPlacePositions(linalg::LinalgOp op,
+                                      const ConvAsFullyConnected &conv) {
+  auto in = cast<ShapedType>(op->getOperand(0).getType());
+  return (conv.oh - 1) * in.getDimSize(3) + conv.ow;
+}
+
 std::optional<ConvAsFullyConnected>
 mlir::prune::matchConvAsFullyConnected(linalg::LinalgOp op,
                                        unsigned filterOperand) {

@@ -469,6 +469,97 @@ void checkEpilogues(int isa, int threads) {
 }
 } // namespace
 
+/// A convolution that reads its input in place (nn-lower-kernels'
+/// lowerConvInPlace): filter column (c, kh, kw) renumbered to input offset
+/// c*H*W + kh*dh*W + kw*dw, x the input itself with unit strides (rows
+/// overlap), batch P' = (OH-1)*W + OW positions of a grid as wide as the
+/// input, y transposed with row stride OH*W. Every ISA, csr and csr-tiled,
+/// f32 and i8 values, bias + ReLU: the valid outputs match a direct
+/// convolution, the dropped columns (ow >= OW) are the only others
+/// written, and nothing past P'.
+TEST(Kernels, ConvInPlace) {
+  struct Geometry {
+    int64_t c, h, w, f, kh, kw, dh, dw;
+  };
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> val(-1, 1), u(0, 1);
+  for (Geometry g :
+       {Geometry{1, 9, 11, 3, 3, 3, 1, 1}, Geometry{3, 6, 7, 5, 2, 3, 2, 1},
+        Geometry{2, 12, 13, 17, 5, 5, 1, 2}}) {
+    const int64_t oh = g.h - (g.kh - 1) * g.dh, ow = g.w - (g.kw - 1) * g.dw;
+    const int64_t k = g.c * g.kh * g.kw;
+    const int64_t cols =
+        (g.c - 1) * g.h * g.w + (g.kh - 1) * g.dh * g.w + (g.kw - 1) * g.dw + 1;
+    const int64_t positions = (oh - 1) * g.w + ow, ld = oh * g.w;
+    std::vector<float> filter(g.f * k);
+    for (auto &v : filter)
+      v = u(rng) < 0.6 ? 0.0f : val(rng);
+    std::vector<float> in(g.c * g.h * g.w), bias(g.f);
+    for (auto &v : in)
+      v = val(rng);
+    for (auto &v : bias)
+      v = val(rng);
+    for (ValueType type : {ValueType::F32, ValueType::I8}) {
+      std::vector<float> scales;
+      std::vector<float> q =
+          quantizeValues(filter.data(), g.f, k, type, scales);
+      std::vector<float> ref = dequantized(filter.data(), g.f, k, type);
+      std::vector<float> renumbered(g.f * cols, 0.0f);
+      for (int64_t f = 0; f < g.f; ++f)
+        for (int64_t c = 0; c < g.c; ++c)
+          for (int64_t i = 0; i < g.kh; ++i)
+            for (int64_t j = 0; j < g.kw; ++j)
+              renumbered[f * cols + c * g.h * g.w + i * g.dh * g.w + j * g.dw] =
+                  q[f * k + (c * g.kh + i) * g.kw + j];
+      for (Format format : {Format::CSR, Format::TiledCSR}) {
+        PackedWeight pw = format == Format::CSR
+                              ? packCSR(renumbered.data(), g.f, cols)
+                              : packTiledCSR(renumbered.data(), g.f, cols);
+        narrowValues(pw, type, scales);
+        for (int isa : {1, 2, 0})
+          for (int threads : {1, 2}) {
+            prune_kernels_set_isa(isa);
+            prune_kernels_set_num_threads(threads);
+            prune_kernels_set_parallel_threshold(0);
+            std::vector<float> y(g.f * ld, NAN);
+            runStrided(pw, in.data(), 1, 1, y.data(), 1, ld, positions, false,
+                       bias.data(), true);
+            std::string what = std::string(formatName(format)) + " " +
+                               valueTypeName(type) + " isa " +
+                               std::to_string(isa) + " threads " +
+                               std::to_string(threads);
+            for (int64_t f = 0; f < g.f; ++f)
+              for (int64_t p = 0; p < ld; ++p) {
+                float got = y[f * ld + p];
+                if (p >= positions) {
+                  ASSERT_TRUE(std::isnan(got)) << what << " wrote past P'";
+                  continue;
+                }
+                int64_t r = p / g.w, col = p % g.w;
+                if (col >= ow)
+                  continue; // a dropped column
+                double sum = bias[f], mag = std::fabs(sum);
+                for (int64_t c = 0; c < g.c; ++c)
+                  for (int64_t i = 0; i < g.kh; ++i)
+                    for (int64_t j = 0; j < g.kw; ++j) {
+                      double t =
+                          double(ref[f * k + (c * g.kh + i) * g.kw + j]) *
+                          in[(c * g.h + r + i * g.dh) * g.w + col + j * g.dw];
+                      sum += t;
+                      mag += std::fabs(t);
+                    }
+                ASSERT_NEAR(got, std::max(sum, 0.0), 1e-5 * (mag + 1))
+                    << what << " f " << f << " p " << p;
+              }
+          }
+      }
+    }
+  }
+  prune_kernels_set_isa(1);
+  prune_kernels_set_num_threads(1);
+  prune_kernels_set_parallel_threshold(200000);
+}
+
 TEST(Kernels, EpiloguePortable) {
   checkEpilogues(/*isa=*/0, /*threads=*/1);
   checkEpilogues(/*isa=*/0, /*threads=*/2);

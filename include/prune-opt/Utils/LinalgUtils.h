@@ -101,6 +101,16 @@ struct ConvAsFullyConnected {
 std::optional<ConvAsFullyConnected>
 matchConvAsFullyConnected(linalg::LinalgOp op, unsigned filterOperand);
 
+/// Whether nn-lower-kernels runs `conv` with a sparse (csr) filter without
+/// im2col patches, its kernel reading the input in place: NCHW (full or
+/// depthwise), one image, unit strides. (nn-prune's latency budgets then
+/// charge no im2col copy to its sparse points.)
+bool readsInputInPlace(const ConvAsFullyConnected &conv);
+
+/// The output positions such a convolution `op` computes in place: a grid
+/// as wide as its input, (OH-1)*W + OW (the kernel's batch).
+int64_t inPlacePositions(linalg::LinalgOp op, const ConvAsFullyConnected &conv);
+
 /// A depthwise or grouped convolution as an FC layer over the same im2col
 /// patches as a full convolution (grouped: rows (g, c, kh, kw) or (g, kh,
 /// kw, c)), with the block-diagonal weight of `layout`
