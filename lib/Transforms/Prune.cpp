@@ -388,7 +388,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
             predictStorage(*c.weight, m, c.layout.rows, c.layout.cols, model,
                            layout::kDefaultTiledFromBatch, 32, type);
         curve.bytes.push_back(p.bytes);
-        curve.ns.push_back(p.ns);
+        // (A convolution's im2col copy goes with its dense points.)
+        curve.ns.push_back(p.ns + predictIm2colNs(*c.weight, p.format));
       }
       if (s == 0.0) // the budget's base: the dense f32 weight
         curve.dense =
@@ -396,7 +397,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                           c.weight->type.getElementTypeBitWidth() / 8
                     : predictStorage(*c.weight, m, c.layout.rows, c.layout.cols,
                                      model, layout::kDefaultTiledFromBatch, 32)
-                          .denseNs;
+                              .denseNs +
+                          predictIm2colNs(*c.weight, layout::Format::Dense);
     }
     return success();
   }

@@ -6,6 +6,8 @@
 
 #include "StoragePrediction.h"
 
+#include "prune-opt/Runtime/Kernels.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
@@ -89,6 +91,21 @@ double mlir::prune::loopCsrBytes(const WeightInfo &w, double nnz,
   return nnz * (eltBytes + idxBytes) + (outputsOf(w) + 1) * idxBytes;
 }
 
+/// The in-place grids of `w`'s uses when every use is a convolution that
+/// reads its input in place with a sparse filter; empty otherwise.
+static SmallVector<int64_t> inPlaceConvPositions(const WeightInfo &w) {
+  SmallVector<int64_t> positions;
+  for (const WeightUse &use : w.uses) {
+    auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
+    std::optional<ConvAsFullyConnected> conv =
+        op ? matchConvAsFullyConnected(op, use.operandIndex) : std::nullopt;
+    if (!conv || !readsInputInPlace(*conv))
+      return {};
+    positions.push_back(inPlacePositions(op, *conv));
+  }
+  return positions;
+}
+
 PredictedStorage mlir::prune::predictStorage(
     const WeightInfo &w, llvm::ArrayRef<float> matrix, int64_t rows,
     int64_t cols, const layout::CostModel &model, int64_t tiledFromBatch,
@@ -116,6 +133,28 @@ PredictedStorage mlir::prune::predictStorage(
       if (format == layout::Format::Dense)
         result.denseNs = ns;
     }
+    // Convolutions that read their input in place run a sparse filter as
+    // csr with the batched kernel over the wider grid
+    // (nn-lower-kernels' lowerConvInPlace).
+    if (choice.format != layout::Format::Dense) {
+      SmallVector<int64_t> positions = inPlaceConvPositions(w);
+      if (!positions.empty()) {
+        pruneopt::kernels::PackedWeight csr;
+        if (valueType == layout::ValueType::F32) {
+          csr = pruneopt::kernels::packCSR(matrix.data(), rows, cols);
+        } else {
+          std::vector<float> scales;
+          std::vector<float> q = pruneopt::kernels::quantizeValues(
+              matrix.data(), rows, cols, valueType, scales);
+          csr = pruneopt::kernels::packCSR(q.data(), rows, cols);
+          pruneopt::kernels::narrowValues(csr, valueType, std::move(scales));
+        }
+        result.ns = 0;
+        for (int64_t p : positions)
+          result.ns +=
+              layout::kernelCost(csr, p, /*transposedInput=*/true, model);
+      }
+    }
     return result;
   }
   // Upstream's sparsifier loops: CSR or dense by the loop cost model.
@@ -141,22 +180,98 @@ PredictedStorage mlir::prune::predictStorage(
 /// ns per op (its budget-latency=0.5 plan then measured 0.52-0.61 of
 /// dense).
 static constexpr double kOtherOpNs = 80.0, kOtherIterationNs = 0.24;
+/// Per element of an im2col matrix. The copies are vector moves since
+/// nn-lower-cpu lowers buffers through aligned_alloc: LeNet's 34,600
+/// patch elements took ~3.5 us of its ~19 us (perf's share of the JIT code,
+/// prune-run --bench); they were scalar before, at ~0.24 ns.
+static constexpr double kIm2colElementNs = 0.1;
+
+/// The im2col matrix elements of `op`'s use of `weight` when `op` is a
+/// convolution (its iterations over everything but the weight's output
+/// dims); 0 for other ops.
+static double im2colElements(linalg::LinalgOp op, OpOperand *weight) {
+  if (!linalg::isaConvolutionOpInterface(op))
+    return 0;
+  double iterations = 1;
+  for (int64_t r : op.getStaticLoopRanges())
+    iterations *= ShapedType::isDynamic(r) ? 1 : r;
+  AffineMap map = op.getMatchingIndexingMap(weight);
+  auto iterators = op.getIteratorTypesArray();
+  auto shape = cast<ShapedType>(weight->get().getType()).getShape();
+  double outputs = 1;
+  for (auto [d, e] : llvm::enumerate(map.getResults()))
+    if (auto dim = dyn_cast<AffineDimExpr>(e))
+      if (iterators[dim.getPosition()] == utils::IteratorType::parallel &&
+          !ShapedType::isDynamic(shape[d]))
+        outputs *= shape[d];
+  return iterations / outputs;
+}
+
+double mlir::prune::predictIm2colNs(const WeightInfo &w,
+                                    layout::Format format) {
+  double ns = 0;
+  for (const WeightUse &use : w.uses) {
+    auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
+    if (!op)
+      continue;
+    if (format != layout::Format::Dense) {
+      // A sparse filter of a convolution that reads its input in place
+      // (nn-lower-kernels' lowerConvInPlace): no patches.
+      std::optional<ConvAsFullyConnected> conv =
+          matchConvAsFullyConnected(op, use.operandIndex);
+      if (!conv)
+        conv = matchDepthwiseAsFullyConnected(op);
+      if (conv && readsInputInPlace(*conv))
+        continue;
+    }
+    ns += im2colElements(op, &op->getOpOperand(use.operandIndex)) *
+          kIm2colElementNs;
+  }
+  return ns;
+}
 
 double mlir::prune::predictOtherNs(Operation *root,
                                    llvm::ArrayRef<WeightInfo> weights) {
-  // The weights' consumers (kernel calls) and the views between them and
-  // their constants (folded or copied once).
-  llvm::DenseMap<Operation *, OpOperand *> consumers;
-  llvm::DenseSet<Operation *> views;
+  // The weights' consumers (kernel calls, their im2col copies in
+  // predictIm2colNs) and the views between them and their constants
+  // (folded or copied once).
+  llvm::DenseSet<Operation *> consumers, views;
   for (const WeightInfo &w : weights)
     for (const WeightUse &use : w.uses) {
-      consumers[use.consumer] = &use.consumer->getOpOperand(use.operandIndex);
+      consumers.insert(use.consumer);
       views.insert(use.viewChain.begin(), use.viewChain.end());
     }
+  // What the kernel calls absorb: their inits' producers (a zero fill, a
+  // bias broadcast) and the elementwise chain on their results (bias add,
+  // ReLU: nn-lower-kernels fuses it into the call's epilogue, and what it
+  // does not fuse runs as vector loops).
+  llvm::DenseSet<Value> kernelValues;
+  auto onlyUser = [](Value v) -> Operation * {
+    return v.hasOneUse() ? *v.getUsers().begin() : nullptr;
+  };
+  auto absorbed = [&](linalg::LinalgOp op) {
+    if (op->getNumResults() != 1)
+      return false;
+    Value result = op->getResult(0);
+    if (Operation *user = onlyUser(result))
+      if (consumers.contains(user))
+        if (auto dps = dyn_cast<DestinationStyleOpInterface>(user))
+          if (llvm::is_contained(dps.getDpsInits(), result))
+            return true;
+    if (op.getNumParallelLoops() != op.getNumLoops())
+      return false;
+    return llvm::any_of(op.getDpsInputs(), [&](Value in) {
+      return kernelValues.contains(in) && onlyUser(in) == op.getOperation();
+    });
+  };
   double ns = 0;
   root->walk([&](Operation *op) {
     if (views.contains(op))
       return;
+    if (consumers.contains(op)) {
+      kernelValues.insert(op->result_begin(), op->result_end());
+      return;
+    }
     if (auto pad = dyn_cast<tensor::PadOp>(op)) {
       RankedTensorType type = pad.getResultType();
       if (type.hasStaticShape())
@@ -166,28 +281,14 @@ double mlir::prune::predictOtherNs(Operation *root,
     auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
     if (!linalgOp)
       return;
+    if (absorbed(linalgOp)) {
+      kernelValues.insert(op->result_begin(), op->result_end());
+      return;
+    }
     double iterations = 1;
     for (int64_t r : linalgOp.getStaticLoopRanges())
       iterations *= ShapedType::isDynamic(r) ? 1 : r;
-    OpOperand *weight = consumers.lookup(op);
-    if (!weight) {
-      ns += kOtherOpNs + iterations * kOtherIterationNs;
-      return;
-    }
-    // A kernel call (its cost is the weight's); a convolution also copies
-    // its im2col matrix: the iterations over the weight's output dims.
-    if (!linalg::isaConvolutionOpInterface(linalgOp))
-      return;
-    AffineMap map = linalgOp.getMatchingIndexingMap(weight);
-    auto iterators = linalgOp.getIteratorTypesArray();
-    auto shape = cast<ShapedType>(weight->get().getType()).getShape();
-    double outputs = 1;
-    for (auto [d, e] : llvm::enumerate(map.getResults()))
-      if (auto dim = dyn_cast<AffineDimExpr>(e))
-        if (iterators[dim.getPosition()] == utils::IteratorType::parallel &&
-            !ShapedType::isDynamic(shape[d]))
-          outputs *= shape[d];
-    ns += iterations / outputs * kOtherIterationNs;
+    ns += kOtherOpNs + iterations * kOtherIterationNs;
   });
   return ns;
 }

@@ -59,12 +59,19 @@ PredictedStorage predictStorage(
 /// Predicted ns per inference of the work outside the weights' kernels:
 /// every linalg op but the consumers of `weights` and the views between
 /// them and their constants (a per-op constant plus a per-iteration term: the
-/// lowering runs them as scalar loops), the im2col copy of each convolution
-/// by a constant weight, and tensor.pad. Fitted on the two MNIST models on
-/// a 2-vCPU Zen 3 (MLP ~0.4 us, LeNet ~15 us: perf's share of the JIT code
-/// in prune-run --bench); a coarse term, for latency budgets to be
-/// fractions of the whole model.
+/// lowering runs them as loops), and tensor.pad; not what the kernel calls
+/// absorb (their inits' zero fills and bias broadcasts, the elementwise
+/// chain on their results: bias add, ReLU). A coarse term, for latency
+/// budgets to be fractions of the whole model: the MNIST MLP 0.49 us and
+/// LeNet 2.7 us, against ~0.75 and ~2.7 us measured outside the kernel
+/// calls (perf's shares in prune-run --bench: JIT code, malloc/free). The
+/// im2col copies of the weights' convolutions are predictIm2colNs's.
 double predictOtherNs(Operation *root, llvm::ArrayRef<WeightInfo> weights);
+
+/// Predicted ns per inference of the im2col copies of `w`'s convolution
+/// uses when `w` is stored in `format`: none for a sparse filter of a
+/// convolution that reads its input in place (readsInputInPlace).
+double predictIm2colNs(const WeightInfo &w, layout::Format format);
 
 } // namespace mlir::prune
 
