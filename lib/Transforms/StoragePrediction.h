@@ -61,11 +61,13 @@ PredictedStorage predictStorage(
 /// them and their constants (a per-op constant plus a per-iteration term: the
 /// lowering runs them as loops), and tensor.pad; not what the kernel calls
 /// absorb (their inits' zero fills and bias broadcasts, the elementwise
-/// chain on their results: bias add, ReLU). A coarse term, for latency
-/// budgets to be fractions of the whole model: the MNIST MLP 0.49 us and
-/// LeNet 2.7 us, against ~0.75 and ~2.7 us measured outside the kernel
-/// calls (perf's shares in prune-run --bench: JIT code, malloc/free). The
-/// im2col copies of the weights' convolutions are predictIm2colNs's.
+/// chain on their results: bias add, ReLU), plus a constant per model call
+/// and per kernel call (descriptors, buffers). A coarse term, for latency
+/// budgets to be fractions of the whole model: the MNIST MLP 0.76 us and
+/// LeNet 3.2 us, against ~0.75 and ~3.0 us measured outside the kernel
+/// calls (perf's shares in prune-run --bench: JIT code, malloc/free, the
+/// call). The im2col copies of the weights' convolutions are
+/// predictIm2colNs's.
 double predictOtherNs(Operation *root, llvm::ArrayRef<WeightInfo> weights);
 
 /// Predicted ns per inference of the im2col copies of `w`'s convolution
