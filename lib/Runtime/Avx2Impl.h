@@ -276,34 +276,36 @@ AVX2 inline float *transposeX(const Args &a, int64_t b0, int64_t nb, int nv,
   return xT;
 }
 
-/// Batched paths: transposes x in chunks of up to `chunk` (<= 32) rows and
-/// calls fn(b0, nb, nv, xT) for each (xT: [K][8*nv]).
+/// Batched paths: x in chunks of up to `chunk` (<= 32) rows, fn(b0, nb, nv,
+/// xT, ldx) for each, xT [K][ldx] our transposed copy (ldx = 8*nv). When x
+/// arrives transposed (xs == 1: im2col patches, or a convolution's input read
+/// in place with overlapping rows, xk = 1) the full chunks read it where it is
+/// (stride xk, unaligned loads); the last partial chunk is copied (its loads of
+/// 8 lanes must not run past x). `inPlace` false: always copied.
 template <typename Fn>
-void forBatchChunks(const Args &a, int64_t chunk, Fn fn) {
+void forBatchChunksGiven(const Args &a, int64_t chunk, Fn fn,
+                         bool inPlace = true) {
   thread_local std::vector<float> buf;
   for (int64_t b0 = 0; b0 < a.batch; b0 += chunk) {
     int64_t nb = std::min<int64_t>(chunk, a.batch - b0);
     int nv = int((nb + 7) / 8);
-    fn(b0, nb, nv, transposeX(a, b0, nb, nv, buf));
-  }
-}
-
-/// forBatchChunks whose fn also takes xT's row stride: when x arrives
-/// transposed (xs == 1: im2col patches, or a convolution's input read in
-/// place with overlapping rows, xk = 1) the full chunks read it where it
-/// is (stride xk, unaligned loads); the last partial chunk is copied (its
-/// loads of 8 lanes must not run past x).
-template <typename Fn>
-void forBatchChunksGiven(const Args &a, int64_t chunk, Fn fn) {
-  thread_local std::vector<float> buf;
-  for (int64_t b0 = 0; b0 < a.batch; b0 += chunk) {
-    int64_t nb = std::min<int64_t>(chunk, a.batch - b0);
-    int nv = int((nb + 7) / 8);
-    if (a.xs == 1 && nb == chunk && nb % 8 == 0)
+    if (inPlace && a.xs == 1 && nb == chunk && nb % 8 == 0)
       fn(b0, nb, nv, a.x + b0, a.xk);
     else
       fn(b0, nb, nv, transposeX(a, b0, nb, nv, buf), int64_t(8 * nv));
   }
+}
+
+/// forBatchChunksGiven with every chunk copied: fn(b0, nb, nv, xT) for
+/// the kernels that read xT at stride 8*nv.
+template <typename Fn>
+void forBatchChunks(const Args &a, int64_t chunk, Fn fn) {
+  forBatchChunksGiven(
+      a, chunk,
+      [&](int64_t b0, int64_t nb, int nv, const float *xT, int64_t) {
+        fn(b0, nb, nv, xT);
+      },
+      /*inPlace=*/false);
 }
 
 /// Collects the columns the batched kernels produce (one output row o, nb
