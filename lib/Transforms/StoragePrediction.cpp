@@ -6,8 +6,6 @@
 
 #include "StoragePrediction.h"
 
-#include "prune-opt/Runtime/Kernels.h"
-
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
@@ -93,15 +91,29 @@ double mlir::prune::loopCsrBytes(const WeightInfo &w, double nnz,
 
 /// The in-place grids of `w`'s uses when every use is a convolution that
 /// reads its input in place with a sparse filter; empty otherwise.
+/// The convolution (full or depthwise) `use` is when nn-lower-kernels runs
+/// it on a sparse filter reading the input in place (lowerConvInPlace).
+static std::optional<ConvAsFullyConnected> inPlaceConv(const WeightUse &use) {
+  auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
+  if (!op)
+    return std::nullopt;
+  std::optional<ConvAsFullyConnected> conv =
+      matchConvAsFullyConnected(op, use.operandIndex);
+  if (!conv)
+    conv = matchDepthwiseAsFullyConnected(op);
+  if (!conv || !readsInputInPlace(*conv))
+    return std::nullopt;
+  return conv;
+}
+
 static SmallVector<int64_t> inPlaceConvPositions(const WeightInfo &w) {
   SmallVector<int64_t> positions;
   for (const WeightUse &use : w.uses) {
-    auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
-    std::optional<ConvAsFullyConnected> conv =
-        op ? matchConvAsFullyConnected(op, use.operandIndex) : std::nullopt;
-    if (!conv || !readsInputInPlace(*conv))
+    std::optional<ConvAsFullyConnected> conv = inPlaceConv(use);
+    if (!conv)
       return {};
-    positions.push_back(inPlacePositions(op, *conv));
+    positions.push_back(
+        inPlacePositions(cast<linalg::LinalgOp>(use.consumer), *conv));
   }
   return positions;
 }
@@ -139,16 +151,10 @@ PredictedStorage mlir::prune::predictStorage(
     if (choice.format != layout::Format::Dense) {
       SmallVector<int64_t> positions = inPlaceConvPositions(w);
       if (!positions.empty()) {
-        pruneopt::kernels::PackedWeight csr;
-        if (valueType == layout::ValueType::F32) {
-          csr = pruneopt::kernels::packCSR(matrix.data(), rows, cols);
-        } else {
-          std::vector<float> scales;
-          std::vector<float> q = pruneopt::kernels::quantizeValues(
-              matrix.data(), rows, cols, valueType, scales);
-          csr = pruneopt::kernels::packCSR(q.data(), rows, cols);
-          pruneopt::kernels::narrowValues(csr, valueType, std::move(scales));
-        }
+        layout::PackedWeight csr;
+        layout::materialize(matrix.data(), rows, cols, layout::Format::CSR,
+                            /*batched=*/false, layout::Structure(), csr,
+                            valueType);
         result.ns = 0;
         for (int64_t p : positions)
           result.ns +=
@@ -221,16 +227,10 @@ double mlir::prune::predictIm2colNs(const WeightInfo &w,
     auto op = dyn_cast<linalg::LinalgOp>(use.consumer);
     if (!op)
       continue;
-    if (format != layout::Format::Dense) {
-      // A sparse filter of a convolution that reads its input in place
-      // (nn-lower-kernels' lowerConvInPlace): no patches.
-      std::optional<ConvAsFullyConnected> conv =
-          matchConvAsFullyConnected(op, use.operandIndex);
-      if (!conv)
-        conv = matchDepthwiseAsFullyConnected(op);
-      if (conv && readsInputInPlace(*conv))
-        continue;
-    }
+    // A sparse filter of a convolution that reads its input in place: no
+    // patches.
+    if (format != layout::Format::Dense && inPlaceConv(use))
+      continue;
     ns += im2colElements(op, &op->getOpOperand(use.operandIndex)) *
           kIm2colElementNs;
   }
