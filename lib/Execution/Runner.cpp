@@ -389,35 +389,33 @@ static llvm::Error callWithPointers(void *fn, std::vector<void *> &a) {
   }
 }
 
-Expected<std::vector<HostTensor>>
-CompiledModel::run(llvm::ArrayRef<HostTensor> inputs) {
+Expected<CompiledModel::Call>
+CompiledModel::prepare(llvm::ArrayRef<HostTensor> inputs) {
   if (inputs.size() != inSpecs.size())
     return fail("'" + entry + "' takes " + llvm::Twine(inSpecs.size()) +
                 " inputs, got " + llvm::Twine(inputs.size()));
+  Call c;
+  c.model = this;
   // Converted copies where the element kind differs.
-  std::vector<HostTensor> converted;
-  converted.reserve(inputs.size());
+  c.converted.reserve(inputs.size());
   std::vector<const HostTensor *> args;
   for (auto [i, in] : llvm::enumerate(inputs)) {
     if (in.shape != inSpecs[i].shape)
       return fail("input #" + llvm::Twine(i) + " of '" + entry + "' must be " +
                   inSpecs[i].str());
     if (in.kind != inSpecs[i].kind) {
-      converted.push_back(in.convertTo(inSpecs[i].kind));
-      args.push_back(&converted.back());
+      c.converted.push_back(in.convertTo(inSpecs[i].kind));
+      args.push_back(&c.converted.back());
     } else {
       args.push_back(&in);
     }
   }
   // Memref descriptors {allocated, aligned, offset, sizes[R], strides[R]},
   // 8-byte fields. Results come first: one descriptor, or a struct of them.
-  std::vector<int64_t> resultWords;
-  std::vector<size_t> resultOffsets;
   for (const TensorSpec &spec : outSpecs) {
-    resultOffsets.push_back(resultWords.size());
-    resultWords.resize(resultWords.size() + 3 + 2 * spec.shape.size(), 0);
+    c.resultOffsets.push_back(c.resultWords.size());
+    c.resultWords.resize(c.resultWords.size() + 3 + 2 * spec.shape.size(), 0);
   }
-  std::vector<std::vector<int64_t>> inDescs;
   for (const HostTensor *in : args) {
     size_t rank = in->shape.size();
     std::vector<int64_t> d(3 + 2 * rank, 0);
@@ -428,25 +426,62 @@ CompiledModel::run(llvm::ArrayRef<HostTensor> inputs) {
       d[3 + rank + i] = stride;
       stride *= in->shape[i];
     }
-    inDescs.push_back(std::move(d));
+    c.inDescs.push_back(std::move(d));
   }
-  std::vector<void *> pointers;
+  // (The vectors' heap buffers stay where they are when the Call moves.)
   if (!outSpecs.empty())
-    pointers.push_back(resultWords.data());
-  for (auto &d : inDescs)
-    pointers.push_back(d.data());
-  if (packed) {
-    std::vector<void *> packedArgs;
-    for (void *&p : pointers)
-      packedArgs.push_back(&p);
-    packed(packedArgs.data());
-  } else if (auto err = callWithPointers(ciface, pointers)) {
-    return std::move(err);
-  }
-  if (takeGpuError)
-    if (const char *error = takeGpuError(); error && *error)
-      return fail(llvm::Twine("the model's GPU calls failed: ") + error);
+    c.pointers.push_back(c.resultWords.data());
+  for (auto &d : c.inDescs)
+    c.pointers.push_back(d.data());
+  for (void *&p : c.pointers)
+    c.packedArgs.push_back(&p);
+  return c;
+}
 
+llvm::Error CompiledModel::Call::call() {
+  if (model->packed)
+    model->packed(packedArgs.data());
+  else if (auto err = callWithPointers(model->ciface, pointers))
+    return err;
+  if (model->takeGpuError)
+    if (const char *error = model->takeGpuError(); error && *error) {
+      freeResults();
+      return fail(llvm::Twine("the model's GPU calls failed: ") + error);
+    }
+  return llvm::Error::success();
+}
+
+void CompiledModel::Call::freeResults() {
+  // Results are owned by the caller: the deallocation pipeline gives public
+  // functions malloc'ed results, copying constants and arguments
+  // (test/Tools/prune-run.test); two results may share one allocation.
+  // (A linear search: results are few, and this stays off the heap.)
+  llvm::SmallVector<void *, 8> freed;
+  for (size_t offset : resultOffsets) {
+    void *allocated = reinterpret_cast<void *>(resultWords[offset]);
+    if (llvm::is_contained(freed, allocated))
+      continue;
+    std::free(allocated);
+    freed.push_back(allocated);
+  }
+}
+
+llvm::Error CompiledModel::Call::invoke() {
+  if (auto err = call())
+    return err;
+  freeResults();
+  return llvm::Error::success();
+}
+
+Expected<std::vector<HostTensor>>
+CompiledModel::run(llvm::ArrayRef<HostTensor> inputs) {
+  auto c = prepare(inputs);
+  if (!c)
+    return c.takeError();
+  if (auto err = c->call())
+    return std::move(err);
+  const std::vector<int64_t> &resultWords = c->resultWords;
+  const std::vector<size_t> &resultOffsets = c->resultOffsets;
   std::vector<HostTensor> outputs;
   for (auto [r, spec] : llvm::enumerate(outSpecs)) {
     const int64_t *w = resultWords.data() + resultOffsets[r];
@@ -480,14 +515,6 @@ CompiledModel::run(llvm::ArrayRef<HostTensor> inputs) {
     }
     outputs.push_back(std::move(out));
   }
-  // Results are owned by the caller: the deallocation pipeline gives public
-  // functions malloc'ed results, copying constants and arguments
-  // (test/Tools/prune-run.test); two results may share one allocation.
-  llvm::SmallPtrSet<void *, 8> freed;
-  for (size_t offset : resultOffsets) {
-    void *allocated = reinterpret_cast<void *>(resultWords[offset]);
-    if (freed.insert(allocated).second)
-      std::free(allocated);
-  }
+  c->freeResults();
   return outputs;
 }

@@ -44,6 +44,10 @@ static std::string checkLowerCpuOptions(const LowerCpuOptions &options,
     return llvm::formatv("{0}: option 'vl' must be 0 (scalar) or a "
                          "power of two, got {1}",
                          pipeline, vl);
+  if (options.stackBufferBytes < 0 || options.stackBufferBytes > (1 << 24))
+    return llvm::formatv("{0}: option 'stack-buffer-bytes' must be in "
+                         "[0, 16777216], got {1}",
+                         pipeline, int64_t(options.stackBufferBytes));
   return "";
 }
 
@@ -171,6 +175,15 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
       SparseParallelizationStrategy::kNone));
   // Free intermediate buffers: without this every call leaks its
   // temporaries (LeNet: ~70 KB per inference).
+  // Small intermediates on the stack (before the deallocation pipeline,
+  // which would free them): at batch 1 malloc and free are a measurable
+  // part of a small model's time.
+  if (options.stackBufferBytes > 0) {
+    NNStackBuffersOptions stack;
+    stack.maxFunctionBytes = options.stackBufferBytes;
+    stack.maxBufferBytes = std::min<int64_t>(options.stackBufferBytes, 32768);
+    pm.addNestedPass<func::FuncOp>(createNNStackBuffers(stack));
+  }
   addText("buffer-deallocation-pipeline,convert-bufferization-to-memref");
   // Weights in files (prune.weight_files) are mapped at run time: their
   // globals become calls to the kernel library (after the deallocation,
@@ -238,6 +251,8 @@ void mlir::prune::buildLowerGpuPipeline(OpPassManager &pm,
   LowerCpuOptions cpu;
   cpu.vectorLength = options.vectorLength;
   cpu.fuseEpilogue = options.fuseEpilogue;
+  // (Host buffers stay on the heap: not measured on a device yet.)
+  cpu.stackBufferBytes = 0;
   GpuLowering gpu{options.chip, options.binaryFormat, options.toolkit,
                   options.bitcode, options.sparseTensorCores,
                   options.blockThreads};

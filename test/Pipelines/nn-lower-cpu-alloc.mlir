@@ -30,3 +30,38 @@ func.func @patches(%x: tensor<1x1x32x32xf32>) -> tensor<1x1x28x28xf32> {
                    outs(%e : tensor<1x1x28x28xf32>) -> tensor<1x1x28x28xf32>
   return %c : tensor<1x1x28x28xf32>
 }
+
+// Intermediates that do not leave the function are on the stack
+// (nn-stack-buffers, before the deallocation pipeline), so no free either;
+// stack-buffer-bytes=0 keeps them on the heap.
+// RUN: prune-opt %s --nn-lower-cpu="stack-buffer-bytes=0" \
+// RUN:   | FileCheck %s --check-prefix=HEAP
+// CHECK-LABEL: llvm.func @relu_twice(
+// CHECK: llvm.alloca %{{.*}} x f32 {alignment = 64 : i64}
+// CHECK-COUNT-1: llvm.call @aligned_alloc(
+// CHECK-NOT: llvm.call @aligned_alloc(
+// CHECK-NOT: llvm.call @free(
+// CHECK: llvm.return
+// HEAP-LABEL: llvm.func @relu_twice(
+// HEAP-COUNT-2: llvm.call @aligned_alloc(
+// HEAP: llvm.call @free(
+func.func @relu_twice(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                       iterator_types = ["parallel"]}
+      ins(%x : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<64xf32>
+  %e2 = tensor.empty() : tensor<64xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                       iterator_types = ["parallel"]}
+      ins(%r : tensor<64xf32>) outs(%e2 : tensor<64xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.addf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<64xf32>
+  return %s : tensor<64xf32>
+}

@@ -264,19 +264,28 @@ static llvm::Error benchmark(llvm::MutableArrayRef<Model *> models,
   auto args = makeArgs(in, models[0]->compiled->inputSpecs(), in.begin);
   if (!args)
     return args.takeError();
+  // Each call is what an application's call of the compiled function is:
+  // the descriptors are built once, and the results are freed, not copied
+  // (CompiledModel::Call).
+  std::vector<CompiledModel::Call> prepared;
   for (Model *m : models) {
+    auto c = m->compiled->prepare(*args);
+    if (!c)
+      return c.takeError();
+    prepared.push_back(std::move(*c));
     m->latencies.clear();
+    m->latencies.reserve(calls);
     for (int i = 0; i < 10; ++i) // warm-up
-      if (auto outs = m->compiled->run(*args); !outs)
-        return outs.takeError();
+      if (auto err = prepared.back().invoke())
+        return err;
   }
   for (int i = 0; i < calls; ++i)
-    for (Model *m : models) {
+    for (auto [m, c] : llvm::zip(models, prepared)) {
       auto t0 = std::chrono::steady_clock::now();
-      auto outs = m->compiled->run(*args);
+      llvm::Error err = c.invoke();
       auto t1 = std::chrono::steady_clock::now();
-      if (!outs)
-        return outs.takeError();
+      if (err)
+        return err;
       m->latencies.push_back(
           std::chrono::duration<double, std::micro>(t1 - t0).count());
     }

@@ -36,6 +36,12 @@ struct LowerCpuOptions : public PassPipelineOptions<LowerCpuOptions> {
       *this, "enable-index-optimizations",
       llvm::cl::desc("Use 32-bit vector indices where possible"),
       llvm::cl::init(false)};
+  PassOptions::Option<int64_t> stackBufferBytes{
+      *this, "stack-buffer-bytes",
+      llvm::cl::desc("Bytes of a function's intermediate buffers put on the "
+                     "stack instead of the heap (nn-stack-buffers; at most "
+                     "32 KiB each; 0: none)"),
+      llvm::cl::init(65536)};
 };
 
 /// From a (pruned, sparsified) linalg-on-tensors module to the LLVM dialect,

@@ -873,6 +873,38 @@ def NNZeroSizeGlobals : Pass<"nn-zero-size-globals", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+def NNStackBuffers : Pass<"nn-stack-buffers", "mlir::func::FuncOp"> {
+  let summary = "Put a function's small intermediate buffers on the stack";
+  let description = [{
+    Turns the statically shaped `memref.alloc`s of a function's entry block
+    whose buffer (and every view of it) does not leave the function into
+    `memref.alloca`s, in program order, while each is at most
+    `max-buffer-bytes` and all of them together at most
+    `max-function-bytes`. Buffers in loops or other regions, returned
+    buffers, buffers with a `memref.dealloc` and buffers passed to a call
+    that returns a memref stay on the heap. Runs in `nn-lower-cpu` before
+    the deallocation pipeline (option `stack-buffer-bytes`), because at
+    batch 1 small models spend a measurable part of their time in
+    `aligned_alloc`/`free` (LeNet pruned to 98 %: 1.09x faster with its
+    ~40 KiB of intermediates on the stack; MLIR's own
+    `promote-buffers-to-stack` has no per-function bound, and LLVM does not
+    overlap the frames' buffers).
+
+    ```mlir
+    %0 = memref.alloc() {alignment = 64 : i64} : memref<6x896xf32>
+    // becomes
+    %0 = memref.alloca() {alignment = 64 : i64} : memref<6x896xf32>
+    ```
+  }];
+  let options = [
+    Option<"maxBufferBytes", "max-buffer-bytes", "int64_t", "32768",
+           "Largest buffer put on the stack">,
+    Option<"maxFunctionBytes", "max-function-bytes", "int64_t", "65536",
+           "Most bytes of buffers put on the stack per function">,
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def NNDropTensorDeallocs : Pass<"nn-drop-tensor-deallocs", "mlir::func::FuncOp"> {
   let summary = "Remove `bufferization.dealloc_tensor` hints before lowering";
   let description = [{
