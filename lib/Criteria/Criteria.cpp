@@ -328,6 +328,13 @@ std::vector<double> mlir::prune::adaptiveSparsityGrid() {
   return grid;
 }
 
+std::vector<double> mlir::prune::budgetSparsityGrid() {
+  std::vector<double> grid = adaptiveSparsityGrid();
+  grid.push_back(0.99);
+  grid.push_back(0.995);
+  return grid;
+}
+
 AdaptiveAllocation
 mlir::prune::allocateSparsities(llvm::ArrayRef<int64_t> layerSizes,
                                 llvm::ArrayRef<std::vector<double>> err,

@@ -369,7 +369,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                                            : layout::Isa::Avx512);
   }
 
-  /// The layer's points for a budget: every (grid sparsity, value type),
+  /// The layer's points for a budget: every (budget grid sparsity, value
+  /// type),
   /// sparsity major (point 0 is unpruned f32: budgetTypes' first is f32 if
   /// listed), with its relative error and predicted bytes and ns; and the
   /// layer's dense cost.
@@ -378,7 +379,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                             LayerCurve &curve) {
     bool byBytes = budgetBytes > 0.0;
     curve.size = c.values.size();
-    for (double s : adaptiveSparsityGrid()) {
+    for (double s : budgetSparsityGrid()) {
       if (failed(selectUnstructured(c, s)))
         return failure();
       std::vector<float> m = maskedMatrix(c);
@@ -408,7 +409,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   /// nn-sparsify would store them total at most the budget, with the least
   /// total relative error (allocateToBudget); records the predictions.
   LogicalResult allocateBudget(std::vector<LayerCurve> &curves) {
-    std::vector<double> grid = adaptiveSparsityGrid();
+    std::vector<double> grid = budgetSparsityGrid();
     bool byBytes = budgetBytes > 0.0;
     size_t numLayers = curves.size();
     std::vector<std::vector<double>> err(numLayers), cost(numLayers);
@@ -440,7 +441,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     if (!alloc.met) {
       emitError(getOperation().getLoc())
           << "nn-prune: " << option << "=" << fractionText
-          << " cannot be met: at most 98% per layer, the " << numLayers
+          << " cannot be met: at most 99.5% per layer, the " << numLayers
           << " weights are predicted at "
           << llvm::formatv("{0:F0}", alloc.cost + other) << unit << " ("
           << llvm::formatv("{0:P1}", (alloc.cost + other) / (dense + other))

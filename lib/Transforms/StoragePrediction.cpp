@@ -157,8 +157,7 @@ PredictedStorage mlir::prune::predictStorage(
                             valueType);
         result.ns = 0;
         for (int64_t p : positions)
-          result.ns +=
-              layout::kernelCost(csr, p, /*transposedInput=*/true, model);
+          result.ns += layout::inPlaceConvCost(csr, p, model);
       }
     }
     return result;

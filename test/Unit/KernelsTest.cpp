@@ -485,7 +485,10 @@ TEST(Kernels, ConvInPlace) {
   std::uniform_real_distribution<float> val(-1, 1), u(0, 1);
   for (Geometry g :
        {Geometry{1, 9, 11, 3, 3, 3, 1, 1}, Geometry{3, 6, 7, 5, 2, 3, 2, 1},
-        Geometry{2, 12, 13, 17, 5, 5, 1, 2}}) {
+        Geometry{2, 12, 13, 17, 5, 5, 1, 2},
+        // P' = 430: three full blocks of 128 positions and a partial one
+        // (the AVX-512 csr kernel's row spans).
+        Geometry{2, 20, 24, 4, 3, 3, 1, 1}}) {
     const int64_t oh = g.h - (g.kh - 1) * g.dh, ow = g.w - (g.kw - 1) * g.dw;
     const int64_t k = g.c * g.kh * g.kw;
     const int64_t cols =

@@ -175,6 +175,14 @@ int64_t indexBits(const PackedWeight &packed);
 double kernelCost(const PackedWeight &packed, int64_t batch,
                   bool transposedInput, const CostModel &model);
 
+/// Expected ns of a csr filter `packed` run by a convolution that reads its
+/// input in place over `positions` grid positions (nn-lower-kernels'
+/// lowerConvInPlace: x read in place, each output row contiguous). The
+/// AVX-512 kernel runs each output row over the whole grid (csrRowSpans);
+/// other ISAs run the chunked batched kernel (kernelCost).
+double inPlaceConvCost(const PackedWeight &packed, int64_t positions,
+                       const CostModel &model);
+
 /// Expected ns of one call of lib/GpuRuntime's launchFc plan for `packed`
 /// at `batch` (launches included), by the GPU cost model (docs/Design.md,
 /// "GPU cost model"); dense is the faster of the project's kernels and
