@@ -14,7 +14,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 budgets=("$@")
 [ $# -eq 0 ] && budgets=(0.5 0.25)
-uniform=(0.5 0.6 0.7 0.8 0.85 0.9 0.95)
+uniform=(0.5 0.6 0.7 0.8 0.85 0.9 0.95 0.98 0.99 0.995)
 run() { # model-file preprocess first pipeline -> "accuracy bytes"
   out=$("$bin/prune-run" "$1" --images="$images" --labels="$labels" --first="$3" \
     --preprocess="$2" --pipeline="$4" 2>/dev/null) || { echo "- -"; return; }
