@@ -173,8 +173,6 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
       /*enableSIMDIndex32=*/options.enableIndexOptimizations,
       /*enableGPULibgen=*/false, SparseEmitStrategy::kFunctional,
       SparseParallelizationStrategy::kNone));
-  // Free intermediate buffers: without this every call leaks its
-  // temporaries (LeNet: ~70 KB per inference).
   // Small intermediates on the stack (before the deallocation pipeline,
   // which would free them): at batch 1 malloc and free are a measurable
   // part of a small model's time.
@@ -184,6 +182,8 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
     stack.maxBufferBytes = std::min<int64_t>(options.stackBufferBytes, 32768);
     pm.addNestedPass<func::FuncOp>(createNNStackBuffers(stack));
   }
+  // Free intermediate buffers: without this every call leaks its
+  // temporaries (LeNet: ~70 KB per inference).
   addText("buffer-deallocation-pipeline,convert-bufferization-to-memref");
   // Weights in files (prune.weight_files) are mapped at run time: their
   // globals become calls to the kernel library (after the deallocation,

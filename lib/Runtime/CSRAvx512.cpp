@@ -135,6 +135,23 @@ AVX512 void csrRowSpans(const Args &a, const int32_t *rowPtr,
   }
 }
 
+/// fn(colOf) with colOf(i) the column of stored entry i, read from the
+/// csr column array of `colBits` (8, 16 or 32) bits.
+template <typename Fn> void withColOf(const void *col, int colBits, Fn fn) {
+  if (colBits == 32)
+    fn([&](int64_t i) {
+      return int64_t(static_cast<const int32_t *>(col)[i]);
+    });
+  else if (colBits == 8)
+    fn([&](int64_t i) {
+      return int64_t(static_cast<const uint8_t *>(col)[i]);
+    });
+  else
+    fn([&](int64_t i) {
+      return int64_t(static_cast<const uint16_t *>(col)[i]);
+    });
+}
+
 /// True when the x a batched kernel reads in place (every column's batch
 /// span) stays in L2 while every output row passes over it.
 inline bool xFitsCache(const Args &a) {
@@ -164,27 +181,9 @@ bool pruneopt::kernels::impl::csrAvx512(const Args &a, const WeightRef &w,
   const float *values = w.values;
   if (xGiven(a) && a.ys == 1 && xFitsCache(a)) {
     parallelUnits(rows, work, [&](int64_t o0, int64_t o1) {
-      if (colBits == 32)
-        csrRowSpans(
-            a, rowPtr, values,
-            [&](int64_t i) {
-              return int64_t(static_cast<const int32_t *>(col)[i]);
-            },
-            o0, o1);
-      else if (colBits == 8)
-        csrRowSpans(
-            a, rowPtr, values,
-            [&](int64_t i) {
-              return int64_t(static_cast<const uint8_t *>(col)[i]);
-            },
-            o0, o1);
-      else
-        csrRowSpans(
-            a, rowPtr, values,
-            [&](int64_t i) {
-              return int64_t(static_cast<const uint16_t *>(col)[i]);
-            },
-            o0, o1);
+      withColOf(col, colBits, [&](auto colOf) {
+        csrRowSpans(a, rowPtr, values, colOf, o0, o1);
+      });
     });
     return true;
   }
@@ -206,18 +205,7 @@ bool pruneopt::kernels::impl::csrAvx512(const Args &a, const WeightRef &w,
             tile.flush();
           };
           auto byWidth = [&](auto nvTag) {
-            if (colBits == 32)
-              rowsNV(nvTag, [&](int64_t i) {
-                return int64_t(static_cast<const int32_t *>(col)[i]);
-              });
-            else if (colBits == 8)
-              rowsNV(nvTag, [&](int64_t i) {
-                return int64_t(static_cast<const uint8_t *>(col)[i]);
-              });
-            else
-              rowsNV(nvTag, [&](int64_t i) {
-                return int64_t(static_cast<const uint16_t *>(col)[i]);
-              });
+            withColOf(col, colBits, [&](auto colOf) { rowsNV(nvTag, colOf); });
           };
           withNV(nv, byWidth);
         });

@@ -370,9 +370,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   }
 
   /// The layer's points for a budget: every (budget grid sparsity, value
-  /// type),
-  /// sparsity major (point 0 is unpruned f32: budgetTypes' first is f32 if
-  /// listed), with its relative error and predicted bytes and ns; and the
+  /// type), sparsity major (point 0 is unpruned f32: budgetTypes' first is f32
+  /// if listed), with its relative error and predicted bytes and ns; and the
   /// layer's dense cost.
   template <typename CandidateT>
   LogicalResult budgetCurve(CandidateT &c, const layout::CostModel &model,
@@ -441,8 +440,8 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     if (!alloc.met) {
       emitError(getOperation().getLoc())
           << "nn-prune: " << option << "=" << fractionText
-          << " cannot be met: at most 99.5% per layer, the " << numLayers
-          << " weights are predicted at "
+          << " cannot be met: at most " << shortNumber(grid.back() * 100.0)
+          << "% per layer, the " << numLayers << " weights are predicted at "
           << llvm::formatv("{0:F0}", alloc.cost + other) << unit << " ("
           << llvm::formatv("{0:P1}", (alloc.cost + other) / (dense + other))
           << " of the dense " << llvm::formatv("{0:F0}", dense + other) << unit
