@@ -84,14 +84,42 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
   rowsBy16(a, b, vals, o0, o1, row);
 }
 
+/// One block of csrRowSpans: output row y over the NV * 16 positions from
+/// b (the last vector masked to `nb` when Tail), NV independent FMA chains.
+template <int NV, bool Tail, typename ColOf>
+AVX512 inline void spanBlock(const Args &a, const float *values, ColOf colOf,
+                             int64_t i0, int64_t e, int64_t b, int64_t nb,
+                             float *y, __m512 bias) {
+  __m512 acc[NV];
+  for (int j = 0; j < NV; ++j)
+    acc[j] = _mm512_setzero_ps();
+  const __mmask16 last =
+      Tail ? tailMask(nb - b - 16 * (NV - 1)) : __mmask16(0xFFFF);
+  for (int64_t i = i0; i < e; ++i) {
+    const __m512 v = _mm512_set1_ps(values[i]);
+    const float *xr = a.x + colOf(i) * a.xk + b;
+    for (int j = 0; j < NV - 1; ++j)
+      acc[j] = _mm512_fmadd_ps(v, _mm512_loadu_ps(xr + 16 * j), acc[j]);
+    const float *xl = xr + 16 * (NV - 1);
+    acc[NV - 1] = _mm512_fmadd_ps(
+        v, Tail ? _mm512_maskz_loadu_ps(last, xl) : _mm512_loadu_ps(xl),
+        acc[NV - 1]);
+  }
+  for (int j = 0; j < NV; ++j)
+    storeOut(y + b + 16 * j, acc[j], j == NV - 1 ? last : __mmask16(0xFFFF), a,
+             bias);
+}
+
 /// Batched csr on an x read in place and a y whose output rows are
 /// contiguous (ys == 1: a sparse convolution in place, [F, P'] output):
 /// one output row at a time over the whole batch, 128 lanes (8 independent
-/// FMA chains) per block, masked loads and stores only in the last block.
-/// The chunked path (forBatchChunks) calls batchedRow once per row and 32
-/// lanes: on LeNet's convolutions at 90-99 % (6 and 16 rows of 892 and 136
-/// positions, a few entries each) those ~250 calls were most of the time.
-/// Only when x is small enough to stay in cache across rows (xFitsCache).
+/// FMA chains) per block; the last block has only the vectors it needs
+/// (LeNet's 136 positions: 9 vectors per entry, not 16), the last of them
+/// masked. The chunked path (forBatchChunks) calls batchedRow once per row
+/// and 32 lanes: on LeNet's convolutions at 90-99 % (6 and 16 rows of 892
+/// and 136 positions, a few entries each) those ~250 calls were most of
+/// the time. Only when x is small enough to stay in cache across rows
+/// (xFitsCache).
 template <typename ColOf>
 AVX512 void csrRowSpans(const Args &a, const int32_t *rowPtr,
                         const float *values, ColOf colOf, int64_t o0,
@@ -103,34 +131,40 @@ AVX512 void csrRowSpans(const Args &a, const int32_t *rowPtr,
     float *y = a.y + o * a.yo;
     const __m512 bias =
         a.bias ? _mm512_set1_ps(a.bias[o]) : _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; b += 16 * V) {
-      __m512 acc[V];
-      for (int j = 0; j < V; ++j)
-        acc[j] = _mm512_setzero_ps();
-      if (b + 16 * V <= nb) {
-        for (int64_t i = i0; i < e; ++i) {
-          const __m512 v = _mm512_set1_ps(values[i]);
-          const float *xr = a.x + colOf(i) * a.xk + b;
-          for (int j = 0; j < V; ++j)
-            acc[j] = _mm512_fmadd_ps(v, _mm512_loadu_ps(xr + 16 * j), acc[j]);
-        }
-        for (int j = 0; j < V; ++j)
-          storeOut(y + b + 16 * j, acc[j], 0xFFFF, a, bias);
-        continue;
-      }
-      __mmask16 lanes[V];
-      for (int j = 0; j < V; ++j)
-        lanes[j] = tailMask(std::max<int64_t>(nb - b - 16 * j, 0));
-      for (int64_t i = i0; i < e; ++i) {
-        const __m512 v = _mm512_set1_ps(values[i]);
-        const float *xr = a.x + colOf(i) * a.xk + b;
-        for (int j = 0; j < V; ++j)
-          acc[j] = _mm512_fmadd_ps(
-              v, _mm512_maskz_loadu_ps(lanes[j], xr + 16 * j), acc[j]);
-      }
-      for (int j = 0; j < V; ++j)
-        if (lanes[j])
-          storeOut(y + b + 16 * j, acc[j], lanes[j], a, bias);
+    int64_t b = 0;
+    for (; b + 16 * V <= nb; b += 16 * V)
+      spanBlock<V, false>(a, values, colOf, i0, e, b, nb, y, bias);
+    if (b == nb)
+      continue;
+    auto tail = [&](auto nv) AVX512 {
+      spanBlock<decltype(nv)::value, true>(a, values, colOf, i0, e, b, nb, y,
+                                           bias);
+    };
+    switch ((nb - b + 15) / 16) {
+    case 1:
+      tail(std::integral_constant<int, 1>());
+      break;
+    case 2:
+      tail(std::integral_constant<int, 2>());
+      break;
+    case 3:
+      tail(std::integral_constant<int, 3>());
+      break;
+    case 4:
+      tail(std::integral_constant<int, 4>());
+      break;
+    case 5:
+      tail(std::integral_constant<int, 5>());
+      break;
+    case 6:
+      tail(std::integral_constant<int, 6>());
+      break;
+    case 7:
+      tail(std::integral_constant<int, 7>());
+      break;
+    default:
+      tail(std::integral_constant<int, 8>());
+      break;
     }
   }
 }

@@ -488,7 +488,12 @@ TEST(Kernels, ConvInPlace) {
         Geometry{2, 12, 13, 17, 5, 5, 1, 2},
         // P' = 430: three full blocks of 128 positions and a partial one
         // (the AVX-512 csr kernel's row spans).
-        Geometry{2, 20, 24, 4, 3, 3, 1, 1}}) {
+        Geometry{2, 20, 24, 4, 3, 3, 1, 1},
+        // 1x1 filters, P' = h*w: the row spans' last block of 2, 4, 7
+        // and 8 vectors, and none (256).
+        Geometry{2, 4, 7, 3, 1, 1, 1, 1}, Geometry{1, 8, 23, 2, 1, 1, 1, 1},
+        Geometry{1, 10, 10, 2, 1, 1, 1, 1}, Geometry{1, 8, 31, 2, 1, 1, 1, 1},
+        Geometry{1, 16, 16, 3, 1, 1, 1, 1}}) {
     const int64_t oh = g.h - (g.kh - 1) * g.dh, ow = g.w - (g.kw - 1) * g.dw;
     const int64_t k = g.c * g.kh * g.kw;
     const int64_t cols =
