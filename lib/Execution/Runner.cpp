@@ -168,7 +168,8 @@ static Expected<void *> buildAndLoad(ModuleOp module, StringRef symbol,
 
 /// Bytes of the constant data in the lowered module: every constant
 /// `llvm.mlir.global` with an elements initializer (weights as the kernels
-/// packed them, sparse arrays, biases, other constant tensors).
+/// packed them, sparse arrays, biases, other constant tensors; a splat
+/// counts one element).
 static int64_t constantGlobalBytes(ModuleOp module) {
   int64_t bytes = 0;
   module.walk([&](LLVM::GlobalOp op) {
@@ -179,7 +180,9 @@ static int64_t constantGlobalBytes(ModuleOp module) {
       return;
     Type elt = attr.getElementType();
     int64_t bits = elt.isIndex() ? 64 : elt.getIntOrFloatBitWidth();
-    bytes += attr.getNumElements() * ((bits + 7) / 8);
+    // A splat is a fill the lowering materialized (a pooling's zero init),
+    // not a parameter: one value.
+    bytes += (attr.isSplat() ? 1 : attr.getNumElements()) * ((bits + 7) / 8);
   });
   // Weights loaded from files at run time (nn-external-weight-loads
   // records their bytes on the module).

@@ -422,20 +422,24 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
     StringRef option = byBytes ? "budget-bytes" : "budget-latency";
     StringRef unit = byBytes ? " bytes" : " ns";
     std::string fractionText = shortNumber(fraction);
-    // A latency is the whole model's: the work outside the weights' kernels
-    // stays whatever the sparsities.
-    double other =
-        byBytes ? 0.0
-                : predictOtherNs(getOperation(),
-                                 getAnalysis<WeightAnalysis>().getWeights());
+    // A budget is the whole model's: the bytes of its other constants
+    // (biases) and the work outside the weights' kernels stay whatever the
+    // sparsities.
+    ArrayRef<WeightInfo> weights = getAnalysis<WeightAnalysis>().getWeights();
+    double other = byBytes ? predictOtherBytes(getOperation(), weights)
+                           : predictOtherNs(getOperation(), weights);
     BudgetAllocation alloc =
         allocateToBudget(cost, err, fraction * (dense + other) - other);
     auto otherText = [&] {
-      return other > 0.0 ? llvm::formatv(", {0:F0} ns of it outside the "
-                                         "weights' kernels",
-                                         other)
-                               .str()
-                         : std::string();
+      if (other <= 0.0)
+        return std::string();
+      return byBytes ? llvm::formatv(", {0:F0} bytes of it in other constants",
+                                     other)
+                           .str()
+                     : llvm::formatv(", {0:F0} ns of it outside the weights' "
+                                     "kernels",
+                                     other)
+                           .str();
     };
     if (!alloc.met) {
       emitError(getOperation().getLoc())

@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace mlir::prune;
@@ -297,4 +298,27 @@ double mlir::prune::predictOtherNs(Operation *root,
     ns += kOtherOpNs + iterations * kOtherIterationNs;
   });
   return ns;
+}
+
+double mlir::prune::predictOtherBytes(Operation *root,
+                                      llvm::ArrayRef<WeightInfo> weights) {
+  llvm::DenseSet<Operation *> weightOps;
+  for (const WeightInfo &w : weights)
+    weightOps.insert(w.constOp);
+  double bytes = 0;
+  root->walk([&](Operation *op) {
+    ElementsAttr value;
+    if (weightOps.contains(op) || op->getNumResults() != 1 ||
+        !matchPattern(op->getResult(0), m_Constant(&value)))
+      return;
+    auto type = dyn_cast<ShapedType>(value.getType());
+    if (!type || !type.hasStaticShape() || value.isSplat() ||
+        !type.getElementType().isIntOrIndexOrFloat())
+      return;
+    unsigned bits = type.getElementType().isIndex()
+                        ? 64
+                        : type.getElementType().getIntOrFloatBitWidth();
+    bytes += double(type.getNumElements()) * ((bits + 7) / 8);
+  });
+  return bytes;
 }

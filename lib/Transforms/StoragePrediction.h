@@ -70,6 +70,12 @@ PredictedStorage predictStorage(
 /// predictIm2colNs's.
 double predictOtherNs(Operation *root, llvm::ArrayRef<WeightInfo> weights);
 
+/// Bytes of the constant tensors in `root` that are not `weights` (biases,
+/// normalization parameters), as the compiled model stores them: budgets in
+/// bytes are fractions of the whole model's parameters. Splats (a fill
+/// folded into a constant) are not parameters and count as nothing.
+double predictOtherBytes(Operation *root, llvm::ArrayRef<WeightInfo> weights);
+
 /// Predicted ns per inference of the im2col copies of `w`'s convolution
 /// uses when `w` is stored in `format`: none for a sparse filter of a
 /// convolution that reads its input in place (readsInputInPlace).
