@@ -67,7 +67,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     (budget-bytes) or the ns of its fastest (budget-latency, by the kernel
     cost model of `isa`); a greedy on error added per byte (ns) saved picks
     per-layer sparsities whose total is at most F x the dense total, then
-    steps layers back while the budget allows. A latency total includes the
+    steps layers back while the budget allows. A bytes total includes the
+    model's other constants (biases; not splats), which stay; a latency
+    total includes the
     predicted time of the model's work outside the weights' kernels (other
     linalg ops such as pooling and softmax, a constant per model call and
     per kernel call), which stays whatever the sparsities; a convolution's
@@ -181,9 +183,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     Option<"budgetBytes", "budget-bytes", "double", "0.0",
            "Instead of a sparsity: per-layer sparsities whose bytes in "
            "their smallest format (which nn-sparsify{format=auto} then "
-           "stores) total at most this fraction (0 < F <= 1) of the "
-           "selected weights' dense bytes, with the least relative error "
-           "(0 = no budget)">,
+           "stores), plus the model's other constants (biases), total at "
+           "most this fraction (0 < F <= 1) of the dense model's bytes, "
+           "with the least relative error (0 = no budget)">,
     Option<"budgetLatency", "budget-latency", "double", "0.0",
            "Instead of a sparsity: per-layer sparsities whose predicted ns "
            "(the kernel cost model of the format nn-sparsify{objective="
