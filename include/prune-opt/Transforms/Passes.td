@@ -69,10 +69,10 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     per-layer sparsities whose total is at most F x the dense total, then
     steps layers back while the budget allows. A bytes total includes the
     model's other constants (biases; not splats), which stay; a latency
-    total includes the
-    predicted time of the model's work outside the weights' kernels (other
-    linalg ops such as pooling and softmax, a constant per model call and
-    per kernel call), which stays whatever the sparsities; a convolution's
+    total includes the predicted time of the model's work outside the
+    weights' kernels (other linalg ops such as pooling and softmax, a
+    constant per model call and per kernel call), which stays whatever the
+    sparsities; a convolution's
     im2col copy counts at its dense points only when its sparse filter
     reads the input in place (see nn-lower-kernels). The decision records
     `scope = adaptive` and `predicted_bytes` (budget-bytes) or
