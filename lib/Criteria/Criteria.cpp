@@ -330,6 +330,7 @@ std::vector<double> mlir::prune::adaptiveSparsityGrid() {
 
 std::vector<double> mlir::prune::budgetSparsityGrid() {
   std::vector<double> grid = adaptiveSparsityGrid();
+  grid.insert(grid.end() - 1, {0.96, 0.97});
   grid.push_back(0.99);
   grid.push_back(0.995);
   return grid;

@@ -286,6 +286,15 @@ TEST(Adaptive, GridIsFivePercentStepsThen98) {
   EXPECT_EQ(grid.back(), 0.98);
 }
 
+TEST(Adaptive, BudgetGridAddsFinerStepsPast95) {
+  std::vector<double> grid = budgetSparsityGrid();
+  ASSERT_EQ(grid.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(grid.begin(), grid.end()));
+  std::vector<double> tail(grid.end() - 6, grid.end());
+  EXPECT_EQ(tail,
+            (std::vector<double>{0.05 * 19, 0.96, 0.97, 0.98, 0.99, 0.995}));
+}
+
 TEST(Adaptive, GreedyPicksTheCheaperLayer) {
   // Layer 1 loses less error per removed weight at every step: it takes
   // both steps, layer 0 stays dense.
