@@ -78,8 +78,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     `scope = adaptive` and `predicted_bytes` (budget-bytes) or
     `predicted_ns` (budget-latency), and nn-sparsify{format=auto} follows
     the plan: the smallest format for a weight with `predicted_bytes`, the
-    fastest for one with `predicted_ns`. A budget's grid goes on to 99 %
-    and 99.5 %; a budget out of reach at 99.5 % per layer is an error.
+    fastest for one with `predicted_ns`. A budget's grid adds 96 % and 97 %
+    and goes on to 99 % and 99.5 %; a budget out of reach at 99.5 % per
+    layer is an error.
 
     Data-aware criteria read the statistics `nn-calibrate` attached to each
     weight (`nn.calib`; a weight without them is an error): `obd` and
