@@ -223,20 +223,8 @@ AVX2 inline void transpose8(__m256 r[8]) {
   }
 }
 
-/// Calls fn(std::integral_constant<int, NV>()) for nv = 1 .. 4 (the 8-row
-/// batch vectors per chunk).
-template <typename Fn> void withNV4(int nv, Fn fn) {
-  switch (nv) {
-  case 1:
-    return fn(std::integral_constant<int, 1>());
-  case 2:
-    return fn(std::integral_constant<int, 2>());
-  case 3:
-    return fn(std::integral_constant<int, 3>());
-  default:
-    return fn(std::integral_constant<int, 4>());
-  }
-}
+/// withNVUpTo for nv = 1 .. 4 (the 8-row batch vectors per chunk).
+template <typename Fn> void withNV4(int nv, Fn fn) { withNVUpTo<4>(nv, fn); }
 
 /// x[b0 .. b0+nb) transposed into xT[K][8*nv] (zero padded, 32-byte
 /// aligned): each entry of the batched kernels reads one aligned row of it.

@@ -136,36 +136,10 @@ AVX512 void csrRowSpans(const Args &a, const int32_t *rowPtr,
       spanBlock<V, false>(a, values, colOf, i0, e, b, nb, y, bias);
     if (b == nb)
       continue;
-    auto tail = [&](auto nv) AVX512 {
+    withNVUpTo<V>((nb - b + 15) / 16, [&](auto nv) AVX512 {
       spanBlock<decltype(nv)::value, true>(a, values, colOf, i0, e, b, nb, y,
                                            bias);
-    };
-    switch ((nb - b + 15) / 16) {
-    case 1:
-      tail(std::integral_constant<int, 1>());
-      break;
-    case 2:
-      tail(std::integral_constant<int, 2>());
-      break;
-    case 3:
-      tail(std::integral_constant<int, 3>());
-      break;
-    case 4:
-      tail(std::integral_constant<int, 4>());
-      break;
-    case 5:
-      tail(std::integral_constant<int, 5>());
-      break;
-    case 6:
-      tail(std::integral_constant<int, 6>());
-      break;
-    case 7:
-      tail(std::integral_constant<int, 7>());
-      break;
-    default:
-      tail(std::integral_constant<int, 8>());
-      break;
-    }
+    });
   }
 }
 

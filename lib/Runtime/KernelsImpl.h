@@ -227,15 +227,21 @@ inline int64_t nmStride(int64_t cols, int64_t n, int64_t m) {
   return n == 2 && m == 4 ? (perRow + 15) / 16 * 16 : perRow;
 }
 
-/// Calls fn(std::integral_constant<int, NV>()) for nv = 1 or 2 (the batch
-/// vectors per chunk), so that kernels are instantiated for both.
-template <typename Fn> void withNV(int nv, Fn fn) {
-  if (nv == 1)
-    fn(std::integral_constant<int, 1>());
-  else
-    fn(std::integral_constant<int, 2>());
+/// Calls fn(std::integral_constant<int, NV>()) with NV = nv for nv in
+/// 1 .. Max - 1 and NV = Max otherwise, so that a kernel is instantiated
+/// for every vector count up to Max.
+template <int Max, int N = 1, typename Fn> void withNVUpTo(int64_t nv, Fn fn) {
+  if constexpr (N < Max) {
+    if (nv == N)
+      return fn(std::integral_constant<int, N>());
+    return withNVUpTo<Max, N + 1>(nv, fn);
+  } else {
+    return fn(std::integral_constant<int, Max>());
+  }
 }
 
+/// withNVUpTo for nv = 1 or 2 (the batch vectors per chunk).
+template <typename Fn> void withNV(int nv, Fn fn) { withNVUpTo<2>(nv, fn); }
 
 /// Batches below this run the one-row kernels once per row.
 constexpr int64_t kBatchedFrom = 4;
