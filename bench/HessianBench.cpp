@@ -20,7 +20,8 @@
 // The Gram rate counts 2 * rows * cols^2 flops per block (the convention of
 // "8.8 TFLOP for 128 x 2048 tokens into a 4096-input layer"; a SYRK computes
 // one triangle, half of that) against this core's f32 peak, measured with
-// an AVX2 FMA loop (2 FMA pipes x 8 lanes x 2 flops x clock on Zen 3).
+// an FMA loop of the widest vectors it has (AVX-512 or AVX2: 2 FMA pipes x
+// 16 or 8 lanes x 2 flops x clock).
 //
 // Usage: prune-hessian-bench [--shapes=4096x4096,11008x4096]
 //          [--sparsities=0.9,0.5] [--nm=2:4] [--num-threads=1,2] [--reps=3]
@@ -37,6 +38,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -85,42 +87,60 @@ static double now() {
       .count();
 }
 
-/// This core's f32 FMA throughput (flop/s): 12 independent chains of
-/// 8-lane FMAs (two pipes of 4-cycle latency need 8 in flight).
-__attribute__((target("avx2,fma"))) static double fmaPeak() {
-  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  __m256 c0 = _mm256_set1_ps(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0,
-         c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-  double best = 0;
-  for (int rep = 0; rep < 5; ++rep) {
-    const int64_t iters = 20'000'000;
-    double t0 = now();
-    for (int64_t k = 0; k < iters; ++k) {
-      c0 = _mm256_fmadd_ps(c0, a, b);
-      c1 = _mm256_fmadd_ps(c1, a, b);
-      c2 = _mm256_fmadd_ps(c2, a, b);
-      c3 = _mm256_fmadd_ps(c3, a, b);
-      c4 = _mm256_fmadd_ps(c4, a, b);
-      c5 = _mm256_fmadd_ps(c5, a, b);
-      c6 = _mm256_fmadd_ps(c6, a, b);
-      c7 = _mm256_fmadd_ps(c7, a, b);
-      c8 = _mm256_fmadd_ps(c8, a, b);
-      c9 = _mm256_fmadd_ps(c9, a, b);
-      c10 = _mm256_fmadd_ps(c10, a, b);
-      c11 = _mm256_fmadd_ps(c11, a, b);
-      asm volatile("" ::: "memory"); // one trip of the loop per iteration
-    }
-    double t = now() - t0;
-    best = std::max(best, double(iters) * 12 * 8 * 2 / t);
+/// This core's f32 FMA throughput (flop/s) with VEC-wide vectors of LANES
+/// floats: 12 independent chains of FMAs (two pipes of 4-cycle latency need
+/// 8 in flight), the best of 5 runs.
+#define PRUNE_FMA_PEAK(NAME, TARGET, VEC, LANES, SET1, FMADD)                  \
+  __attribute__((target(TARGET))) static double NAME() {                       \
+    const VEC a = SET1(0.999999f), b = SET1(1e-7f);                            \
+    VEC c[12];                                                                 \
+    for (VEC & v : c)                                                          \
+      v = b;                                                                   \
+    double best = 0;                                                           \
+    for (int rep = 0; rep < 5; ++rep) {                                        \
+      const int64_t iters = 20'000'000;                                        \
+      double t0 = now();                                                       \
+      for (int64_t k = 0; k < iters; ++k) {                                    \
+        for (VEC & v : c)                                                      \
+          v = FMADD(v, a, b);                                                  \
+        asm volatile("" ::: "memory"); /* one trip per iteration */            \
+      }                                                                        \
+      best = std::max(best, double(iters) * 12 * LANES * 2 / (now() - t0));    \
+    }                                                                          \
+    volatile float sink = 0;                                                   \
+    for (VEC & v : c)                                                          \
+      sink = sink + v[0];                                                      \
+    return best;                                                               \
   }
-  __m256 s = _mm256_add_ps(
-      _mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
-      _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
-  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(c8, c9),
-                                     _mm256_add_ps(c10, c11)));
-  volatile float sink = _mm256_cvtss_f32(s);
-  (void)sink;
-  return best;
+PRUNE_FMA_PEAK(fmaPeakAvx2, "avx2,fma", __m256, 8, _mm256_set1_ps,
+               _mm256_fmadd_ps)
+PRUNE_FMA_PEAK(fmaPeakAvx512, "avx512f", __m512, 16, _mm512_set1_ps,
+               _mm512_fmadd_ps)
+#undef PRUNE_FMA_PEAK
+
+/// The widest FMA loop this CPU runs: {flop/s, lanes}.
+static std::pair<double, int> fmaPeak() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    return {fmaPeakAvx512(), 16};
+  return {fmaPeakAvx2(), 8};
+}
+
+/// The bench's own GEMMs (the activations, the loss) from the copy of
+/// OpenBLAS the criteria loaded (it picks its kernels when it loads: see
+/// lib/Criteria/Dense.cpp), not a linked one that would load first.
+static decltype(&cblas_sgemm) sgemm;
+static decltype(&cblas_dgemm) dgemm;
+static bool loadGemms() {
+  (void)denseKernelsName(); // loads OpenBLAS when the criteria use it
+  void *h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
+  if (!h)
+    h = dlopen("libopenblas.so.0", RTLD_NOW);
+  if (!h)
+    return false;
+  sgemm = reinterpret_cast<decltype(sgemm)>(dlsym(h, "cblas_sgemm"));
+  dgemm = reinterpret_cast<decltype(dgemm)>(dlsym(h, "cblas_dgemm"));
+  return sgemm && dgemm;
 }
 
 namespace {
@@ -144,7 +164,7 @@ std::vector<float> makeActivations(int64_t n, int64_t cols, unsigned seed) {
     v = std::exp(0.5f * normal(gen));
   for (int i = 0; i < 8; ++i)
     D[gen() % cols] *= 20.0f;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(cols),
+  sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(n), int(cols),
               int(rank), 1.0f, Y.data(), int(rank), M.data(), int(cols), 1.0f,
               X.data(), int(cols));
   for (int64_t i = 0; i < n; ++i)
@@ -162,7 +182,7 @@ double layerLoss(const Matrix &a, const Matrix *b,
     for (size_t i = 0; i < D.size(); ++i)
       D[i] -= b->data[i];
   std::vector<double> DH(rows * cols);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(cols),
+  dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(cols),
               int(cols), 1.0, D.data(), int(cols), gram.data(), int(cols), 0.0,
               DH.data(), int(cols));
   double s = 0;
@@ -207,13 +227,18 @@ int main(int argc, char **argv) {
                         : precision == "f64" ? DensePrecision::F64
                                              : DensePrecision::Auto;
 
-  const double peak = fmaPeak();
-  llvm::outs() << "Dense kernels of the criteria: "
-               << (denseKernelsUseOpenBLAS() ? "OpenBLAS" : "Eigen") << "\n";
+  if (!loadGemms()) {
+    llvm::errs() << "cannot load libopenblas.so.0\n";
+    return 1;
+  }
+  const auto [peak, lanes] = fmaPeak();
+  llvm::outs() << "Dense kernels of the criteria: " << denseKernelsName()
+               << "\n";
   llvm::outs() << llvm::formatv(
-      "f32 peak of one core (AVX2 FMA loop): {0:F1} GFLOP/s (= 2 pipes x 8 "
-      "lanes x 2 flops x {1:F2} GHz)\n\n",
-      peak / 1e9, peak / 32 / 1e9);
+      "f32 peak of one core ({0} FMA loop): {1:F1} GFLOP/s (= 2 pipes x {2} "
+      "lanes x 2 flops x {3:F2} GHz)\n\n",
+      lanes == 16 ? "AVX-512" : "AVX2", peak / 1e9, lanes,
+      peak / (4.0 * lanes) / 1e9);
   llvm::outs() << "| shape | pattern | threads | sparsegpt s | lsq s | lsq / "
                   "sparsegpt |"
                << (withLoss ? " loss sparsegpt | loss lsq |" : "") << "\n"

@@ -406,6 +406,8 @@ Matrix sparseGPTIn(const Matrix &input, const DampedGram &H,
 
 bool mlir::prune::denseKernelsUseOpenBLAS() { return dense::usesOpenBLAS(); }
 
+std::string mlir::prune::denseKernelsName() { return dense::kernelsName(); }
+
 Matrix mlir::prune::sparseGPT(const Matrix &input, llvm::ArrayRef<double> gram,
                               const SparseGPTOptions &options, bool *failed) {
   if (failed)

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -24,6 +25,9 @@ namespace mlir::prune::dense {
 
 /// True when the kernels below run OpenBLAS.
 bool usesOpenBLAS();
+
+/// "OpenBLAS (<its core> kernels)" or "Eigen".
+std::string kernelsName();
 
 /// Sets the number of threads the kernels may use for the lifetime of the
 /// object and restores the previous setting after (OpenBLAS's setting is

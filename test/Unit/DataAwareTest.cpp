@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <random>
 
 using namespace mlir::prune;
@@ -465,4 +467,30 @@ TEST(DataAware, GramAccumulatorMatchesTheDoubleSum) {
       EXPECT_EQ(got[i * cols + j], got[j * cols + i]);
       EXPECT_NEAR(got[i * cols + j], want(i, j), 1e-6 * want(i, i));
     }
+}
+
+// OpenBLAS 0.3.21 (Debian 12) does not know CPUs newer than itself and
+// falls back to its SSE3 kernels (Prescott) on them: the criteria load it
+// asking for its AVX-512 kernels when the CPU has them and the user did not
+// choose (lib/Criteria/Dense.cpp).
+TEST(DataAware, OpenBLASRunsItsAvx512KernelsOnAvx512Cpus) {
+  std::string name = denseKernelsName();
+  if (!denseKernelsUseOpenBLAS()) {
+    EXPECT_EQ(name, "Eigen");
+    GTEST_SKIP() << "the criteria run Eigen here";
+  }
+  EXPECT_EQ(name.rfind("OpenBLAS (", 0), 0u) << name;
+  const char *chosen = std::getenv("OPENBLAS_CORETYPE");
+  __builtin_cpu_init();
+  bool avx512 = __builtin_cpu_supports("avx512f") &&
+                __builtin_cpu_supports("avx512cd") &&
+                __builtin_cpu_supports("avx512bw") &&
+                __builtin_cpu_supports("avx512dq") &&
+                __builtin_cpu_supports("avx512vl");
+  if (!avx512 || (chosen && *chosen))
+    GTEST_SKIP() << "no AVX-512 here, or OPENBLAS_CORETYPE set: " << name;
+  EXPECT_NE(name, "OpenBLAS (Prescott kernels)");
+  EXPECT_NE(name.find("SkylakeX"), std::string::npos) << name;
+  // The variable was set for the load only.
+  EXPECT_EQ(std::getenv("OPENBLAS_CORETYPE"), nullptr);
 }

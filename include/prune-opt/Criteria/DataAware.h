@@ -18,6 +18,7 @@
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace mlir::prune {
@@ -56,6 +57,10 @@ constexpr double autoF32Work() { return double(1 << 30); }
 /// True when the dense kernels run OpenBLAS (PRUNE_OPT_USE_OPENBLAS), false
 /// when they run Eigen.
 bool denseKernelsUseOpenBLAS();
+
+/// The dense kernels as "OpenBLAS (<its core> kernels)" or "Eigen" (OpenBLAS
+/// picks its kernels from the CPU when it loads; see lib/Criteria/Dense.cpp).
+std::string denseKernelsName();
 
 /// Options of the OBS / SparseGPT solver.
 struct SparseGPTOptions {
