@@ -60,60 +60,94 @@ AVX512_VBMI2 void windowPairsI8(const Args &a, const WeightRef &w, int64_t b,
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20,
                                          22, 24, 26, 28, 30),
                 odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  for (int64_t g = g0; g < g1; ++g) {
-    const uint16_t *words =
-        static_cast<const uint16_t *>(vals.data) + entryStart[g];
-    const int64_t end = stepStart[g + 1];
-    const float *xw = x;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    // Steps s (window x0, mask m0) and s + 1 (x1, m1).
-    auto pair = [&](const float *x0, unsigned m0, const float *x1,
-                    unsigned m1) AVX512_VBMI2 {
-      // Bit 2r: step s has an entry in row r; bit 2r + 1: step s + 1.
-      const unsigned both =
-          _pdep_u32(m0, 0x55555555u) | _pdep_u32(m1, 0xaaaaaaaau);
-      __m512i e0, e1, v0, v1;
-      if constexpr (Vbmi2) {
-        const __m512i pair =
-            _mm512_maskz_expand_epi16(both, _mm512_loadu_si512(words));
-        e0 = pair;
-        e1 = _mm512_srli_epi32(pair, 16);
-        v0 = _mm512_srai_epi32(_mm512_slli_epi32(pair, 16), 24);
-        v1 = _mm512_srai_epi32(pair, 24);
-      } else {
-        // Rows 0-7 from the first popcount(both & 0xffff) entries, rows
-        // 8-15 from the rest: lane 2j / 2j + 1 = row j, step s / s + 1.
-        const unsigned lo = both & 0xffff, hi = both >> 16;
-        const __m512i rows0 = _mm512_maskz_expand_epi32(
-            __mmask16(lo), _mm512_cvtepi16_epi32(_mm256_loadu_si256(
-                               reinterpret_cast<const __m256i *>(words))));
-        const __m512i rows8 = _mm512_maskz_expand_epi32(
-            __mmask16(hi), _mm512_cvtepi16_epi32(_mm256_loadu_si256(
-                               reinterpret_cast<const __m256i *>(
-                                   words + __builtin_popcount(lo)))));
-        e0 = _mm512_permutex2var_epi32(rows0, even, rows8);
-        e1 = _mm512_permutex2var_epi32(rows0, odd, rows8);
-        v0 = _mm512_srai_epi32(e0, 8);
-        v1 = _mm512_srai_epi32(e1, 8);
-      }
-      words += __builtin_popcount(both);
-      windowStep(acc0, x0, e0, v0, m0);
-      windowStep(acc1, x1, e1, v1, m1);
-    };
-    int64_t s = stepStart[g];
-    for (; s + 2 <= end; s += 2) {
-      // 4 KB ahead (~90 steps): 2 KB left the DRAM stream ~10 % slower.
-      _mm_prefetch(reinterpret_cast<const char *>(words + 2048), _MM_HINT_T0);
-      const float *x0 = xw + shifts[s];
-      xw = x0 + shifts[s + 1];
-      pair(x0, masks[s], xw, masks[s + 1]);
+  /// One group in flight: its next step, entries and window, its sums.
+  struct Group {
+    int64_t g, s, end;
+    const uint16_t *words;
+    const float *xw;
+    __m512 acc0, acc1;
+  };
+  auto start = [&](int64_t g) AVX512_VBMI2 {
+    return Group{g,
+                 stepStart[g],
+                 stepStart[g + 1],
+                 static_cast<const uint16_t *>(vals.data) + entryStart[g],
+                 x,
+                 _mm512_setzero_ps(),
+                 _mm512_setzero_ps()};
+  };
+  // Steps s (window x0, mask m0) and s + 1 (x1, m1) of group q.
+  auto pair = [&](Group &q, const float *x0, unsigned m0, const float *x1,
+                  unsigned m1) AVX512_VBMI2 {
+    // Bit 2r: step s has an entry in row r; bit 2r + 1: step s + 1.
+    const unsigned both =
+        _pdep_u32(m0, 0x55555555u) | _pdep_u32(m1, 0xaaaaaaaau);
+    __m512i e0, e1, v0, v1;
+    if constexpr (Vbmi2) {
+      const __m512i pair =
+          _mm512_maskz_expand_epi16(both, _mm512_loadu_si512(q.words));
+      e0 = pair;
+      e1 = _mm512_srli_epi32(pair, 16);
+      v0 = _mm512_srai_epi32(_mm512_slli_epi32(pair, 16), 24);
+      v1 = _mm512_srai_epi32(pair, 24);
+    } else {
+      // Rows 0-7 from the first popcount(both & 0xffff) entries, rows
+      // 8-15 from the rest: lane 2j / 2j + 1 = row j, step s / s + 1.
+      const unsigned lo = both & 0xffff, hi = both >> 16;
+      const __m512i rows0 = _mm512_maskz_expand_epi32(
+          __mmask16(lo), _mm512_cvtepi16_epi32(_mm256_loadu_si256(
+                             reinterpret_cast<const __m256i *>(q.words))));
+      const __m512i rows8 = _mm512_maskz_expand_epi32(
+          __mmask16(hi), _mm512_cvtepi16_epi32(_mm256_loadu_si256(
+                             reinterpret_cast<const __m256i *>(
+                                 q.words + __builtin_popcount(lo)))));
+      e0 = _mm512_permutex2var_epi32(rows0, even, rows8);
+      e1 = _mm512_permutex2var_epi32(rows0, odd, rows8);
+      v0 = _mm512_srai_epi32(e0, 8);
+      v1 = _mm512_srai_epi32(e1, 8);
     }
-    if (s < end) { // the last step alone
-      xw += shifts[s];
-      pair(xw, masks[s], xw, 0);
+    q.words += __builtin_popcount(both);
+    windowStep(q.acc0, x0, e0, v0, m0);
+    windowStep(q.acc1, x1, e1, v1, m1);
+  };
+  // The next two steps of q (s + 2 <= end).
+  auto twoSteps = [&](Group &q) AVX512_VBMI2 {
+    // 16 KB ahead into L2 (~350 steps): ~5 % faster from DRAM than 4 KB
+    // into L1, which was ~10 % faster than 2 KB.
+    _mm_prefetch(reinterpret_cast<const char *>(q.words + 8192), _MM_HINT_T1);
+    const float *x0 = q.xw + shifts[q.s];
+    q.xw = x0 + shifts[q.s + 1];
+    pair(q, x0, masks[q.s], q.xw, masks[q.s + 1]);
+    q.s += 2;
+  };
+  auto finish = [&](Group &q) AVX512_VBMI2 {
+    while (q.s + 2 <= q.end)
+      twoSteps(q);
+    if (q.s < q.end) { // the last step alone
+      q.xw += shifts[q.s];
+      pair(q, q.xw, masks[q.s], q.xw, 0);
     }
-    storeSums16(a, b, vals, 16 * g, std::min<int64_t>(16, a.rows - 16 * g),
-                _mm512_add_ps(acc0, acc1));
+    storeSums16(a, b, vals, 16 * q.g, std::min<int64_t>(16, a.rows - 16 * q.g),
+                _mm512_add_ps(q.acc0, q.acc1));
+  };
+  // Two groups at a time, their steps interleaved: two independent chains
+  // of steps and two streams of entries from memory (4096x4096 at 90 %, 1
+  // thread: ~17 % faster both in cache and from DRAM than one group at a
+  // time; with four at a time, in arrays, the compiler kept the groups in
+  // memory and it was slower than one).
+  int64_t g = g0;
+  for (; g + 2 <= g1; g += 2) {
+    Group p = start(g), q = start(g + 1);
+    while (p.s + 2 <= p.end && q.s + 2 <= q.end) {
+      twoSteps(p);
+      twoSteps(q);
+    }
+    finish(p);
+    finish(q);
+  }
+  if (g < g1) {
+    Group p = start(g);
+    finish(p);
   }
 }
 
