@@ -26,7 +26,7 @@
 // Usage: prune-hessian-bench [--shapes=4096x4096,11008x4096]
 //          [--sparsities=0.9,0.5] [--nm=2:4] [--num-threads=1,2] [--reps=3]
 //          [--samples=8192] [--block-rows=2048] [--precision=auto|f32|f64]
-//          [--no-lsq] [--loss]
+//          [--no-lsq] [--lsq-damp=1e-6] [--lsq-tolerance=1e-4] [--loss]
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,6 +76,14 @@ static cl::opt<std::string> precision("precision", cl::cat(benchCategory),
                                       cl::desc("auto, f32 or f64"));
 static cl::opt<bool> noLsq("no-lsq", cl::cat(benchCategory),
                            cl::desc("Skip lsqRefit"));
+static cl::opt<double> lsqDamp(
+    "lsq-damp", cl::cat(benchCategory), cl::init(1e-6),
+    cl::desc("lsqRefit's dampening (default its own 1e-6, the least-squares "
+             "problem itself; nn-prune passes its damp option, 0.01)"));
+static cl::opt<double>
+    lsqTolerance("lsq-tolerance", cl::cat(benchCategory),
+                 cl::init(LsqRefitOptions().tolerance),
+                 cl::desc("lsqRefit's conjugate-gradient tolerance"));
 static cl::opt<bool> withLoss(
     "loss", cl::cat(benchCategory),
     cl::desc("Also print the layer loss ||X (W - W')^T||^2 / ||X W^T||^2 of "
@@ -310,6 +318,8 @@ int main(int argc, char **argv) {
           // lsqRefit's own default dampening (1e-6): the least-squares
           // problem itself (sparseGPT's 0.01 would dominate the loss).
           LsqRefitOptions lo;
+          lo.damp = lsqDamp;
+          lo.tolerance = lsqTolerance;
           lo.threads = t;
           lo.precision = prec;
           for (int rep = 0; rep < reps; ++rep) {
