@@ -241,36 +241,62 @@ static int64_t gatherRows(const Capture &c, const HostTensor &act,
   for (int64_t e : c.rowExtents)
     numRows *= e;
   x.resize(numRows * c.cols);
-  size_t numLoops = c.coeff.empty() ? 0 : c.coeff[0].size();
-  SmallVector<int64_t> loops(numLoops, 0);
-  SmallVector<int64_t> rowIdx(c.rowLoops.size(), 0);
-  SmallVector<int64_t> redIdx(c.redLoops.size(), 0);
-  for (int64_t r = 0; r < numRows; ++r) {
-    for (size_t i = 0; i < c.rowLoops.size(); ++i)
-      loops[c.rowLoops[i]] = rowIdx[i];
-    std::fill(redIdx.begin(), redIdx.end(), 0);
-    for (int64_t col = 0; col < c.cols; ++col) {
-      for (size_t i = 0; i < c.redLoops.size(); ++i)
-        loops[c.redLoops[i]] = redIdx[i];
-      int64_t linear = 0;
-      for (size_t a = 0; a < c.coeff.size(); ++a) {
-        int64_t v = c.offset[a];
-        for (size_t l = 0; l < numLoops; ++l)
-          v += c.coeff[a][l] * loops[l];
-        linear += v * c.actStrides[a];
-      }
-      x[r * c.cols + col] = float(act.get(linear));
-      for (int64_t i = int64_t(redIdx.size()) - 1; i >= 0; --i) {
-        if (++redIdx[i] < c.redExtents[i])
-          break;
-        redIdx[i] = 0;
-      }
+  // The activation's linear index is affine in the loops: base + sum over
+  // loops l of loops[l] * stride[l]. Rows and columns step through it
+  // incrementally (a 2048x4096 activation per sample: the per-element
+  // recomputation took ~0.3 s of each sample's ~1.2 s).
+  const size_t numLoops = c.coeff.empty() ? 0 : c.coeff[0].size();
+  int64_t base = 0;
+  SmallVector<int64_t> stride(numLoops, 0);
+  for (size_t a = 0; a < c.coeff.size(); ++a) {
+    base += c.offset[a] * c.actStrides[a];
+    for (size_t l = 0; l < numLoops; ++l)
+      stride[l] += c.coeff[a][l] * c.actStrides[a];
+  }
+  SmallVector<int64_t> rowStride, redStride;
+  for (int64_t l : c.rowLoops)
+    rowStride.push_back(stride[l]);
+  for (int64_t l : c.redLoops)
+    redStride.push_back(stride[l]);
+  // Advances a mixed-radix counter (last digit fastest) and `linear` with it.
+  auto advance = [](MutableArrayRef<int64_t> idx, ArrayRef<int64_t> extents,
+                    ArrayRef<int64_t> strides, int64_t &linear) {
+    for (int64_t i = int64_t(idx.size()) - 1; i >= 0; --i) {
+      linear += strides[i];
+      if (++idx[i] < extents[i])
+        return;
+      linear -= extents[i] * strides[i];
+      idx[i] = 0;
     }
-    for (int64_t i = int64_t(rowIdx.size()) - 1; i >= 0; --i) {
-      if (++rowIdx[i] < c.rowExtents[i])
-        break;
-      rowIdx[i] = 0;
+  };
+  auto gather = [&](auto load) {
+    SmallVector<int64_t> rowIdx(c.rowLoops.size(), 0);
+    SmallVector<int64_t> redIdx(c.redLoops.size(), 0);
+    int64_t rowBase = base;
+    // The innermost reduction loop's stride, for runs along it.
+    const int64_t innerExtent = redIdx.empty() ? 1 : c.redExtents.back();
+    const int64_t innerStride = redIdx.empty() ? 0 : redStride.back();
+    for (int64_t r = 0; r < numRows; ++r) {
+      float *out = &x[r * c.cols];
+      int64_t linear = rowBase;
+      std::fill(redIdx.begin(), redIdx.end(), 0);
+      for (int64_t col = 0; col < c.cols; col += innerExtent) {
+        for (int64_t k = 0; k < innerExtent; ++k)
+          out[col + k] = load(linear + k * innerStride);
+        // The run covered the innermost digit: carry into the others.
+        if (!redIdx.empty())
+          advance(MutableArrayRef<int64_t>(redIdx).drop_back(),
+                  ArrayRef<int64_t>(c.redExtents).drop_back(),
+                  ArrayRef<int64_t>(redStride).drop_back(), linear);
+      }
+      advance(rowIdx, c.rowExtents, rowStride, rowBase);
     }
+  };
+  if (act.kind == ElementKind::F32) {
+    const float *p = static_cast<const float *>(act.data());
+    gather([p](int64_t i) { return p[i]; });
+  } else {
+    gather([&act](int64_t i) { return float(act.get(i)); });
   }
   return numRows;
 }
