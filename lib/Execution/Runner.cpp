@@ -8,6 +8,7 @@
 
 #include "prune-opt/Pipelines/Pipelines.h"
 #include "prune-opt/Runtime/Kernels.h"
+#include "prune-opt/Utils/ExternalWeights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,6 +22,7 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/LLVMContext.h"
@@ -82,7 +84,10 @@ static Expected<TensorSpec> specOf(Type type, const llvm::Twine &what) {
   return spec;
 }
 
-CompiledModel::~CompiledModel() = default;
+CompiledModel::~CompiledModel() {
+  engine.reset(); // (before its files go)
+  deleteWeightFiles(ownedWeightFiles);
+}
 
 /// The directory of the libPruneOptKernels.so this process has loaded (the
 /// library is linked in): an installed copy works without the build tree.
@@ -237,6 +242,13 @@ CompiledModel::compile(ModuleOp module, StringRef entry, StringRef pipeline,
   }
 
   OwningOpRef<ModuleOp> clone(module.clone());
+  // The files the passes below write for the clone (a model with external
+  // weights gets its packed weights in a new file) belong to the model:
+  // deleted with it, also when compiling fails (calibration left one
+  // 134 MB file per run of a 4096x4096 layer behind).
+  CompiledModel *owner = model.get();
+  llvm::scope_exit takeFiles(
+      [&] { owner->ownedWeightFiles = takeCreatedWeightFiles(*clone); });
   MLIRContext *ctx = module.getContext();
   std::string diag;
   llvm::raw_string_ostream diagOs(diag);

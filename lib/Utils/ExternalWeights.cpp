@@ -1040,6 +1040,27 @@ void mlir::prune::removeCreatedWeightFiles() {
     deleteCreated(r, path);
 }
 
+std::vector<std::string> mlir::prune::takeCreatedWeightFiles(ModuleOp module) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> taken;
+  for (auto &it : r.created)
+    if (it.second == module.getOperation())
+      taken.push_back(it.first().str());
+  for (const std::string &path : taken)
+    r.created.erase(path);
+  return taken;
+}
+
+void mlir::prune::deleteWeightFiles(ArrayRef<std::string> paths) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (const std::string &path : paths) {
+    r.open.erase(path);
+    removeFile(path);
+  }
+}
+
 void mlir::prune::removeCreatedWeightFilesAtExit() {
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);

@@ -120,6 +120,10 @@ private:
   void *ciface = nullptr;            // AOT: _mlir_ciface_<entry>
   /// The GPU runtime's prune_gpu_take_model_error (GPU devices).
   const char *(*takeGpuError)() = nullptr;
+  /// Weight files the passes wrote for the compiled clone (packed weights
+  /// of a model with external weights): the code maps them when it runs,
+  /// and the destructor deletes them.
+  std::vector<std::string> ownedWeightFiles;
 };
 
 } // namespace prune

@@ -217,6 +217,15 @@ void dropUnlistedWeightFiles(ModuleOp module, ArrayRef<std::string> oldFiles);
 /// whose run failed: no output refers to them).
 void removeCreatedWeightFiles();
 
+/// Hands over the weight files this process created for `module` (listed
+/// by it or not): they are no longer this process's to delete for it, and
+/// the caller deletes them with deleteWeightFiles when it is done with
+/// them. For a module that is lowered and run, then dropped (a compiled
+/// clone: `CompiledModel`), whose files nothing else refers to.
+std::vector<std::string> takeCreatedWeightFiles(ModuleOp module);
+/// Deletes `paths` (and forgets any mapping of them this process keeps).
+void deleteWeightFiles(ArrayRef<std::string> paths);
+
 /// Makes the process delete, when it exits, every weight file a
 /// WeightWriter created (tools that never print the IR, like prune-run).
 void removeCreatedWeightFilesAtExit();
