@@ -77,9 +77,10 @@ struct Blas {
 /// thread, 2048^3), and every Hessian criterion 3-5x slower. So when the
 /// user has not chosen (OPENBLAS_CORETYPE unset), the library is not in the
 /// process yet (its kernels are then already picked) and the CPU has
-/// SkylakeX's AVX-512 subset, the load asks for SkylakeX: the f32 and f64
-/// GEMM kernels of OpenBLAS's later AVX-512 targets (Cooperlake, Sapphire
-/// Rapids) are SkylakeX's. The variable is set for the dlopen only.
+/// SkylakeX's AVX-512 subset, the load asks for SkylakeX: OpenBLAS's later
+/// AVX-512 targets (Cooperlake, Sapphire Rapids) take SkylakeX's kernel
+/// list (kernel/x86_64/KERNEL.COOPERLAKE includes KERNEL.SKYLAKEX) and add
+/// bf16 ones. The variable is set for the dlopen only.
 static void *openOpenBLAS(const char *name) {
   if (void *loaded = dlopen(name, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD))
     return loaded;
