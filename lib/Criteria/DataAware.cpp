@@ -543,8 +543,9 @@ private:
         S.push_back(c);
     const int64_t k = S.size();
     const double shift = rowShift(r);
-    // The lower triangle of H[S,S] + shift (rows of H in increasing
-    // column order: the gather is the cost of a small solve).
+    // The lower triangle of H[S,S] + shift, for the double solve (rows of
+    // H in increasing column order: the gather is the cost of a small
+    // solve).
     auto gather = [&](const auto *h, auto &M) {
       using E = typename std::decay_t<decltype(M)>::value_type;
       M.resize(k * k);
@@ -557,38 +558,47 @@ private:
       }
     };
     if constexpr (std::is_same_v<T, float>) {
-      gather(H.data(), G);
+      // The upper triangle here (row-major; OpenBLAS factors it ~1.5x
+      // faster than the lower at these sizes: choleskyUpper).
+      G.resize(k * k);
+      for (int64_t a = 0; a < k; ++a) {
+        const float *row = &H[S[a] * cols];
+        float *g = &G[a * k];
+        g[a] = float(double(row[S[a]]) + shift);
+        for (int64_t c = a + 1; c < k; ++c)
+          g[c] = row[S[c]];
+      }
       A = G;
-      if (dense::choleskyLower<float>(k, A.data(), k)) {
+      if (dense::choleskyUpper<float>(k, A.data(), k)) {
         x.resize(k);
         for (int64_t a = 0; a < k; ++a)
           x[a] = b[S[a]];
-        dense::choleskySolve<float>(k, A.data(), k, x.data());
+        dense::choleskyUpperSolve<float>(k, A.data(), k, x.data());
         // One step of iterative refinement (residual in double against the
         // float H[S,S]): corrects the rounding of the float factorization,
         // which grows with k and the conditioning.
         std::vector<double> res(k, 0.0);
         for (int64_t a = 0; a < k; ++a) {
-          // Row a of the lower triangle: a dot product with x (row a of
-          // G x) and an axpy (its transpose's contributions to rows < a).
+          // Row a of the upper triangle: a dot product with x (row a of
+          // G x) and an axpy (its transpose's contributions to rows > a).
           const float *g = &G[a * k];
           const double xa = double(x[a]);
           double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-          int64_t c = 0;
-          for (; c + 4 <= a; c += 4) {
+          int64_t c = a + 1;
+          for (; c + 4 <= k; c += 4) {
             s0 += double(g[c]) * double(x[c]);
             s1 += double(g[c + 1]) * double(x[c + 1]);
             s2 += double(g[c + 2]) * double(x[c + 2]);
             s3 += double(g[c + 3]) * double(x[c + 3]);
           }
-          for (; c < a; ++c)
+          for (; c < k; ++c)
             s0 += double(g[c]) * double(x[c]);
-          for (c = 0; c < a; ++c)
+          for (c = a + 1; c < k; ++c)
             res[c] -= double(g[c]) * xa;
           res[a] += double(b[S[a]]) - double(g[a]) * xa - (s0 + s1) - (s2 + s3);
         }
         std::vector<float> d(res.begin(), res.end());
-        dense::choleskySolve<float>(k, A.data(), k, d.data());
+        dense::choleskyUpperSolve<float>(k, A.data(), k, d.data());
         bool finite = true;
         for (int64_t a = 0; a < k; ++a) {
           double v = double(x[a]) + double(d[a]);

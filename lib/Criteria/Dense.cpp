@@ -195,6 +195,22 @@ static bool eigenCholeskyLower(int64_t n, T *a, int64_t lda) {
 }
 
 template <typename T>
+static bool eigenCholeskyUpper(int64_t n, T *a, int64_t lda) {
+  View<T> A(a, n, n, Eigen::OuterStride<>(lda));
+  Eigen::LLT<Eigen::Ref<RowMajor<T>, 0, Eigen::OuterStride<>>, Eigen::Upper>
+      llt(A);
+  return llt.info() == Eigen::Success;
+}
+
+template <typename T>
+static void eigenCholeskyUpperSolve(int64_t n, const T *u, int64_t lda, T *x) {
+  ConstView<T> U(u, n, n, Eigen::OuterStride<>(lda));
+  Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> v(x, n);
+  U.transpose().template triangularView<Eigen::Lower>().solveInPlace(v);
+  U.template triangularView<Eigen::Upper>().solveInPlace(v);
+}
+
+template <typename T>
 static bool eigenInvertLower(int64_t n, T *a, int64_t lda) {
   View<T> A(a, n, n, Eigen::OuterStride<>(lda));
   for (int64_t i = 0; i < n; ++i)
@@ -337,6 +353,40 @@ void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
        int(lda), x, 1);
 }
 
+template <typename T> bool dense::choleskyUpper(int64_t n, T *a, int64_t lda) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenCholeskyUpper(n, a, lda);
+  // Row-major upper is column-major lower.
+  int nn = int(n), ld = int(lda), info = 0;
+  if (n > 0) {
+    if constexpr (std::is_same_v<T, float>)
+      lib->spotrf("L", &nn, a, &ld, &info, 1);
+    else
+      lib->dpotrf("L", &nn, a, &ld, &info, 1);
+  }
+  return info == 0;
+}
+
+template <typename T>
+void dense::choleskyUpperSolve(int64_t n, const T *u, int64_t lda, T *x) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenCholeskyUpperSolve(n, u, lda, x);
+  if (n == 0)
+    return;
+  auto trsv = [&] {
+    if constexpr (std::is_same_v<T, float>)
+      return lib->strsv;
+    else
+      return lib->dtrsv;
+  }();
+  trsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, int(n), u,
+       int(lda), x, 1);
+  trsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, int(n), u,
+       int(lda), x, 1);
+}
+
 template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
   const Blas *lib = blas();
   if (!lib)
@@ -379,6 +429,13 @@ template <typename T>
 void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
   eigenCholeskySolve(n, l, lda, x);
 }
+template <typename T> bool dense::choleskyUpper(int64_t n, T *a, int64_t lda) {
+  return eigenCholeskyUpper(n, a, lda);
+}
+template <typename T>
+void dense::choleskyUpperSolve(int64_t n, const T *u, int64_t lda, T *x) {
+  eigenCholeskyUpperSolve(n, u, lda, x);
+}
 template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
   return eigenDot(n, a, b);
 }
@@ -403,6 +460,12 @@ template void dense::choleskySolve<float>(int64_t, const float *, int64_t,
                                           float *);
 template void dense::choleskySolve<double>(int64_t, const double *, int64_t,
                                            double *);
+template bool dense::choleskyUpper<float>(int64_t, float *, int64_t);
+template bool dense::choleskyUpper<double>(int64_t, double *, int64_t);
+template void dense::choleskyUpperSolve<float>(int64_t, const float *,
+                                               int64_t, float *);
+template void dense::choleskyUpperSolve<double>(int64_t, const double *,
+                                                int64_t, double *);
 template float dense::dot<float>(int64_t, const float *, const float *);
 template double dense::dot<double>(int64_t, const double *, const double *);
 
