@@ -304,19 +304,49 @@ void dense::gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
 // A row-major matrix is its column-major transpose: the row-major lower
 // factor L (a = L L^T) is LAPACK's column-major upper factor U = L^T
 // (a = U^T U), and the row-major L^-1 is the column-major U^-1.
+/// potrf of the row-major triangle `uplo` of `a` (row-major lower is
+/// column-major upper); true on success.
+template <typename T>
+static bool potrf(const Blas *lib, CBLAS_UPLO uplo, int64_t n, T *a,
+                  int64_t lda) {
+  int nn = int(n), ld = int(lda), info = 0;
+  const char *colMajor = uplo == CblasLower ? "U" : "L";
+  if (n > 0) {
+    if constexpr (std::is_same_v<T, float>)
+      lib->spotrf(colMajor, &nn, a, &ld, &info, 1);
+    else
+      lib->dpotrf(colMajor, &nn, a, &ld, &info, 1);
+  }
+  return info == 0;
+}
+
+/// x := A^-1 x for A = L L^T (uplo lower) or U^T U (upper), the factor in
+/// the row-major triangle `t`: two triangular solves.
+template <typename T>
+static void choleskySolveWith(const Blas *lib, CBLAS_UPLO uplo, int64_t n,
+                              const T *t, int64_t lda, T *x) {
+  if (n == 0)
+    return;
+  auto trsv = [&] {
+    if constexpr (std::is_same_v<T, float>)
+      return lib->strsv;
+    else
+      return lib->dtrsv;
+  }();
+  const bool lower = uplo == CblasLower;
+  trsv(CblasRowMajor, uplo, lower ? CblasNoTrans : CblasTrans, CblasNonUnit,
+       int(n), t, int(lda), x, 1);
+  trsv(CblasRowMajor, uplo, lower ? CblasTrans : CblasNoTrans, CblasNonUnit,
+       int(n), t, int(lda), x, 1);
+}
+
 template <typename T> bool dense::choleskyLower(int64_t n, T *a, int64_t lda) {
   const Blas *lib = blas();
   if (!lib)
     return eigenCholeskyLower(n, a, lda);
-  int nn = int(n), ld = int(lda), info = 0;
-  if (n > 0) {
-    if constexpr (std::is_same_v<T, float>)
-      lib->spotrf("U", &nn, a, &ld, &info, 1);
-    else
-      lib->dpotrf("U", &nn, a, &ld, &info, 1);
-  }
+  bool ok = potrf(lib, CblasLower, n, a, lda);
   zeroStrictUpper(n, a, lda);
-  return info == 0;
+  return ok;
 }
 
 template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
@@ -336,55 +366,22 @@ template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
 
 template <typename T>
 void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
-  const Blas *lib = blas();
-  if (!lib)
-    return eigenCholeskySolve(n, l, lda, x);
-  if (n == 0)
-    return;
-  auto trsv = [&] {
-    if constexpr (std::is_same_v<T, float>)
-      return lib->strsv;
-    else
-      return lib->dtrsv;
-  }();
-  trsv(CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, int(n), l,
-       int(lda), x, 1);
-  trsv(CblasRowMajor, CblasLower, CblasTrans, CblasNonUnit, int(n), l,
-       int(lda), x, 1);
+  if (const Blas *lib = blas())
+    return choleskySolveWith(lib, CblasLower, n, l, lda, x);
+  eigenCholeskySolve(n, l, lda, x);
 }
 
 template <typename T> bool dense::choleskyUpper(int64_t n, T *a, int64_t lda) {
-  const Blas *lib = blas();
-  if (!lib)
-    return eigenCholeskyUpper(n, a, lda);
-  // Row-major upper is column-major lower.
-  int nn = int(n), ld = int(lda), info = 0;
-  if (n > 0) {
-    if constexpr (std::is_same_v<T, float>)
-      lib->spotrf("L", &nn, a, &ld, &info, 1);
-    else
-      lib->dpotrf("L", &nn, a, &ld, &info, 1);
-  }
-  return info == 0;
+  if (const Blas *lib = blas())
+    return potrf(lib, CblasUpper, n, a, lda);
+  return eigenCholeskyUpper(n, a, lda);
 }
 
 template <typename T>
 void dense::choleskyUpperSolve(int64_t n, const T *u, int64_t lda, T *x) {
-  const Blas *lib = blas();
-  if (!lib)
-    return eigenCholeskyUpperSolve(n, u, lda, x);
-  if (n == 0)
-    return;
-  auto trsv = [&] {
-    if constexpr (std::is_same_v<T, float>)
-      return lib->strsv;
-    else
-      return lib->dtrsv;
-  }();
-  trsv(CblasRowMajor, CblasUpper, CblasTrans, CblasNonUnit, int(n), u,
-       int(lda), x, 1);
-  trsv(CblasRowMajor, CblasUpper, CblasNoTrans, CblasNonUnit, int(n), u,
-       int(lda), x, 1);
+  if (const Blas *lib = blas())
+    return choleskySolveWith(lib, CblasUpper, n, u, lda, x);
+  eigenCholeskyUpperSolve(n, u, lda, x);
 }
 
 template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
