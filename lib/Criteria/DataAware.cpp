@@ -543,31 +543,23 @@ private:
         S.push_back(c);
     const int64_t k = S.size();
     const double shift = rowShift(r);
-    // The lower triangle of H[S,S] + shift, for the double solve (rows of
-    // H in increasing column order: the gather is the cost of a small
-    // solve).
+    // The upper triangle of H[S,S] + shift, row-major (rows of H in
+    // increasing column order: the gather is the cost of a small solve;
+    // OpenBLAS factors this triangle ~1.5x faster than the lower at these
+    // sizes: choleskyUpper).
     auto gather = [&](const auto *h, auto &M) {
       using E = typename std::decay_t<decltype(M)>::value_type;
       M.resize(k * k);
       for (int64_t a = 0; a < k; ++a) {
         const auto *row = &h[S[a] * cols];
         E *m = &M[a * k];
-        for (int64_t c = 0; c < a; ++c)
-          m[c] = E(row[S[c]]);
         m[a] = E(double(row[S[a]]) + shift);
+        for (int64_t c = a + 1; c < k; ++c)
+          m[c] = E(row[S[c]]);
       }
     };
     if constexpr (std::is_same_v<T, float>) {
-      // The upper triangle here (row-major; OpenBLAS factors it ~1.5x
-      // faster than the lower at these sizes: choleskyUpper).
-      G.resize(k * k);
-      for (int64_t a = 0; a < k; ++a) {
-        const float *row = &H[S[a] * cols];
-        float *g = &G[a * k];
-        g[a] = float(double(row[S[a]]) + shift);
-        for (int64_t c = a + 1; c < k; ++c)
-          g[c] = row[S[c]];
-      }
+      gather(H.data(), G);
       A = G;
       if (dense::choleskyUpper<float>(k, A.data(), k)) {
         x.resize(k);
@@ -611,12 +603,12 @@ private:
     }
     // Double (and the float path's fallback).
     gather(gram.data(), A64);
-    bool ok = dense::choleskyLower<double>(k, A64.data(), k);
+    bool ok = dense::choleskyUpper<double>(k, A64.data(), k);
     std::vector<double> x64(k);
     if (ok) {
       for (int64_t a = 0; a < k; ++a)
         x64[a] = double(b[S[a]]);
-      dense::choleskySolve<double>(k, A64.data(), k, x64.data());
+      dense::choleskyUpperSolve<double>(k, A64.data(), k, x64.data());
       ok = std::all_of(x64.begin(), x64.end(),
                        [](double v) { return std::isfinite(v); });
     }

@@ -1055,10 +1055,8 @@ std::vector<std::string> mlir::prune::takeCreatedWeightFiles(ModuleOp module) {
 void mlir::prune::deleteWeightFiles(ArrayRef<std::string> paths) {
   Registry &r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  for (const std::string &path : paths) {
-    r.open.erase(path);
-    removeFile(path);
-  }
+  for (const std::string &path : paths)
+    deleteCreated(r, path);
 }
 
 void mlir::prune::removeCreatedWeightFilesAtExit() {
