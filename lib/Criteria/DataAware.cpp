@@ -480,6 +480,20 @@ private:
     }
   }
 
+  /// The work buffers of one row's solve.
+  struct RowScratch {
+    std::vector<int64_t> S; ///< the row's kept columns
+    std::vector<T> A, G, x; ///< factor, H[S,S] + shift (upper), solution
+    std::vector<double> A64;
+  };
+
+  void keptColumns(int64_t r, std::vector<int64_t> &S) const {
+    S.clear();
+    for (int64_t c = 0; c < cols; ++c)
+      if (keep[r * cols + c])
+        S.push_back(c);
+  }
+
   /// Cholesky of H[S,S] + shift per row (rows split over the threads), the
   /// right-hand sides (H w)[S] for a chunk of rows at once (a GEMM, or only
   /// the kept entries when few are kept). Float solves get one step of
@@ -503,50 +517,62 @@ private:
       if (kept * 4 >= m * cols) {
         dense::gemm<T>(false, false, m, cols, cols, T(1), Wc.data(), cols,
                        H.data(), cols, T(0), B.data(), cols);
-      } else {
-        // Few kept: only (H w)[S], as dot products of H's rows (H is
-        // symmetric) with w, in groups of rows that share each row of H
-        // while it is in cache (a tenth of the GEMM's work at 90 %).
-        constexpr int64_t group = 64;
         dense::KernelThreads single(1); // our threads below
-        dense::parallelFor(threads, (m + group - 1) / group,
-                           [&](int64_t g0, int64_t g1) {
-          for (int64_t i0 = g0 * group; i0 < std::min(m, g1 * group);
-               i0 += group) {
-            const int64_t i1 = std::min(m, i0 + group);
-            for (int64_t c = 0; c < cols; ++c) {
-              const T *h = &H[c * cols];
-              for (int64_t i = i0; i < i1; ++i)
-                if (keep[ids[first + i] * cols + c])
-                  B[i * cols + c] = dense::dot<T>(cols, h, &Wc[i * cols]);
-            }
-          }
+        dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
+          RowScratch s;
+          for (int64_t i = i0; i < i1; ++i)
+            solveRow(ids[first + i], &B[i * cols], s);
         });
+        continue;
       }
+      // Few kept: only (H w)[S], as dot products of H's rows (H is
+      // symmetric) with w, in groups of rows that share each row of H
+      // while it is in cache (a tenth of the GEMM's work at 90 %), then the
+      // group's solves. (Gathering the group's H[S,S] in the same pass over
+      // H ran slower: 64 scattered destinations of ~0.7 MB each at 90 %.)
+      // (Groups of up to 64 rows, at least one per thread.)
+      constexpr int64_t maxGroup = 64;
+      const int64_t group =
+          std::clamp<int64_t>((m + threads - 1) / threads, 1, maxGroup);
       dense::KernelThreads single(1); // our threads below
-      dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
-        std::vector<int64_t> S;
-        std::vector<T> A, G, x;
-        std::vector<double> A64;
-        for (int64_t i = i0; i < i1; ++i)
-          solveRow(ids[first + i], &B[i * cols], S, A, G, x, A64);
-      });
+      dense::parallelFor(
+          threads, (m + group - 1) / group, [&](int64_t g0, int64_t g1) {
+            RowScratch rs;
+            const T *rowsOf[maxGroup];
+            T sums[maxGroup];
+            int64_t members[maxGroup];
+            for (int64_t i0 = g0 * group; i0 < std::min(m, g1 * group);
+                 i0 += group) {
+              const int64_t n = std::min(m, i0 + group) - i0;
+              for (int64_t c = 0; c < cols; ++c) {
+                int64_t count = 0;
+                for (int64_t i = i0; i < i0 + n; ++i)
+                  if (keep[ids[first + i] * cols + c]) {
+                    rowsOf[count] = &Wc[i * cols];
+                    members[count++] = i;
+                  }
+                dense::dots<T>(cols, &H[c * cols], rowsOf, count, sums);
+                for (int64_t t = 0; t < count; ++t)
+                  B[members[t] * cols + c] = sums[t];
+              }
+              for (int64_t i = i0; i < i0 + n; ++i)
+                solveRow(ids[first + i], &B[i * cols], rs);
+            }
+          });
     }
   }
 
-  void solveRow(int64_t r, const T *b, std::vector<int64_t> &S,
-                std::vector<T> &A, std::vector<T> &G, std::vector<T> &x,
-                std::vector<double> &A64) {
-    S.clear();
-    for (int64_t c = 0; c < cols; ++c)
-      if (keep[r * cols + c])
-        S.push_back(c);
+  /// The refit of row r given b = (H w) (its entries at the kept columns
+  /// are read).
+  void solveRow(int64_t r, const T *b, RowScratch &s) {
+    std::vector<int64_t> &S = s.S;
+    std::vector<T> &A = s.A, &G = s.G, &x = s.x;
+    std::vector<double> &A64 = s.A64;
+    keptColumns(r, S);
     const int64_t k = S.size();
     const double shift = rowShift(r);
     // The upper triangle of H[S,S] + shift, row-major (rows of H in
-    // increasing column order: the gather is the cost of a small solve;
-    // OpenBLAS factors this triangle ~1.5x faster than the lower at these
-    // sizes: choleskyUpper).
+    // increasing column order; choleskyUpper factors this triangle).
     auto gather = [&](const auto *h, auto &M) {
       using E = typename std::decay_t<decltype(M)>::value_type;
       M.resize(k * k);

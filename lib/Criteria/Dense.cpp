@@ -36,6 +36,18 @@ template <typename T> void zeroStrictUpper(int64_t n, T *a, int64_t lda) {
 }
 } // namespace
 
+/// True when choleskyUpper's AVX-512 float kernel took the factorization
+/// (its result in `ok`).
+template <typename T>
+static bool avx512Upper(int64_t n, T *a, int64_t lda, bool &ok) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (n >= dense::choleskyAvx512MinSize && dense::haveAvx512()) {
+      ok = dense::choleskyUpperAvx512(n, a, lda);
+      return true;
+    }
+  }
+  return false;
+}
 
 #if PRUNE_OPT_HAVE_OPENBLAS
 // LAPACK in libopenblas (32-bit integers, as in Debian's build). The
@@ -372,6 +384,8 @@ void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
 }
 
 template <typename T> bool dense::choleskyUpper(int64_t n, T *a, int64_t lda) {
+  if (bool ok; avx512Upper(n, a, lda, ok))
+    return ok;
   if (const Blas *lib = blas())
     return potrf(lib, CblasUpper, n, a, lda);
   return eigenCholeskyUpper(n, a, lda);
@@ -427,6 +441,8 @@ void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
   eigenCholeskySolve(n, l, lda, x);
 }
 template <typename T> bool dense::choleskyUpper(int64_t n, T *a, int64_t lda) {
+  if (bool ok; avx512Upper(n, a, lda, ok))
+    return ok;
   return eigenCholeskyUpper(n, a, lda);
 }
 template <typename T>
@@ -442,6 +458,17 @@ void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
 }
 
 #endif
+
+template <typename T>
+void dense::dots(int64_t n, const T *h, const T *const *rows, int64_t count,
+                 T *out) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (haveAvx512())
+      return dotsAvx512(n, h, rows, count, out);
+  }
+  for (int64_t r = 0; r < count; ++r)
+    out[r] = dot<T>(n, h, rows[r]);
+}
 
 template void dense::gemm<float>(bool, bool, int64_t, int64_t, int64_t, float,
                                  const float *, int64_t, const float *, int64_t,
@@ -465,4 +492,7 @@ template void dense::choleskyUpperSolve<double>(int64_t, const double *,
                                                 int64_t, double *);
 template float dense::dot<float>(int64_t, const float *, const float *);
 template double dense::dot<double>(int64_t, const double *, const double *);
-
+template void dense::dots<float>(int64_t, const float *, const float *const *,
+                                 int64_t, float *);
+template void dense::dots<double>(int64_t, const double *,
+                                  const double *const *, int64_t, double *);

@@ -73,9 +73,25 @@ void choleskySolve(int64_t n, const T *l, int64_t lda, T *x);
 /// lower, column-major variant; the least-squares refit's row solves).
 template <typename T> bool choleskyUpper(int64_t n, T *a, int64_t lda);
 
+/// Whether the CPU runs the AVX-512 float kernels below (DenseAvx512.cpp;
+/// false on other architectures, where they do nothing).
+bool haveAvx512();
+
+/// choleskyUpper's float kernel, which choleskyUpper<float> takes for
+/// n >= choleskyAvx512MinSize when haveAvx512(): same contract.
+bool choleskyUpperAvx512(int64_t n, float *a, int64_t lda);
+constexpr int64_t choleskyAvx512MinSize = 48;
+
 /// x := (U^T U)^-1 x for a Cholesky factor from choleskyUpper.
 template <typename T>
 void choleskyUpperSolve(int64_t n, const T *u, int64_t lda, T *x);
+
+/// out[r] = dot(n, h, rows[r]) for the `count` rows: h is read once for
+/// all of them.
+template <typename T>
+void dots(int64_t n, const T *h, const T *const *rows, int64_t count, T *out);
+void dotsAvx512(int64_t n, const float *h, const float *const *rows,
+                int64_t count, float *out);
 
 /// The dot product of two contiguous vectors of n.
 template <typename T> T dot(int64_t n, const T *a, const T *b);

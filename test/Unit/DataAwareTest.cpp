@@ -8,6 +8,8 @@
 #include "prune-opt/Criteria/DataAware.h"
 #include "prune-opt/Criteria/Gram.h"
 
+#include "Dense.h" // lib/Criteria: the criteria's internal kernels
+
 #include <Eigen/Dense>
 #include <gtest/gtest.h>
 
@@ -436,6 +438,94 @@ TEST(DataAware, LsqRefitIterativeAndFloatMatchTheExactObjective) {
                              << (p == DensePrecision::F32 ? " f32" : " f64");
         EXPECT_GT(gap, -1e-6);
       }
+  }
+}
+
+// The refit's float kernels (lib/Criteria/DenseAvx512.cpp): the blocked
+// Cholesky against Eigen's LLT in double at sizes around its blocks of 16
+// rows and chunks of 64 columns, writing the upper triangle only; and the
+// grouped dot products. Skipped without AVX-512 (choleskyUpper then runs
+// potrf or Eigen, which the LsqRefit tests cover).
+TEST(DataAware, CholeskyUpperAvx512MatchesLLT) {
+  if (!dense::haveAvx512())
+    GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 gen(31);
+  std::normal_distribution<double> normal;
+  for (int64_t n : {1, 3, 16, 17, 47, 48, 63, 64, 65, 100, 131, 410}) {
+    const int64_t lda = n + 3; // rows not a multiple of the vector
+    Eigen::MatrixXd X(n, 2 * n + 8);
+    for (int64_t i = 0; i < X.size(); ++i)
+      X.data()[i] = normal(gen);
+    Eigen::MatrixXd A = X * X.transpose() / double(X.cols());
+    A.diagonal().array() += 0.01;
+    const float sentinel = -12345.0f;
+    std::vector<float> a(n * lda, sentinel);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i; j < n; ++j)
+        a[i * lda + j] = float(A(i, j));
+    ASSERT_TRUE(dense::choleskyUpperAvx512(n, a.data(), lda)) << n;
+    Eigen::MatrixXd U = A.llt().matrixU();
+    double worst = 0;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < lda; ++j) {
+        float got = a[i * lda + j];
+        if (j < i || j >= n) {
+          ASSERT_EQ(got, sentinel)
+              << "wrote (" << i << ", " << j << ") of " << n;
+          continue;
+        }
+        worst = std::max(worst,
+                         std::abs(double(got) - U(i, j)) / std::sqrt(A(j, j)));
+      }
+    EXPECT_LT(worst, 2e-4) << n;
+    // Through choleskyUpper (which takes this kernel from 48 on) the same.
+    std::vector<float> b(n * lda, sentinel);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i; j < n; ++j)
+        b[i * lda + j] = float(A(i, j));
+    ASSERT_TRUE(dense::choleskyUpper<float>(n, b.data(), lda));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = i; j < n; ++j)
+        EXPECT_NEAR(b[i * lda + j], U(i, j), 2e-4 * std::sqrt(A(j, j)));
+  }
+  // Not positive definite: false, as potrf.
+  for (int64_t n : {5, 70}) {
+    std::vector<float> a(n * n, 0.0f);
+    for (int64_t i = 0; i < n; ++i)
+      a[i * n + i] = i == n - 2 ? -1.0f : 1.0f;
+    EXPECT_FALSE(dense::choleskyUpperAvx512(n, a.data(), n)) << n;
+    a.assign(n * n, 0.0f);
+    for (int64_t i = 0; i < n; ++i)
+      a[i * n + i] = i == 1 ? NAN : 1.0f;
+    EXPECT_FALSE(dense::choleskyUpperAvx512(n, a.data(), n)) << n;
+  }
+}
+
+TEST(DataAware, DotsMatchTheirDotProducts) {
+  std::mt19937 gen(37);
+  std::normal_distribution<float> normal;
+  for (int64_t n : {1, 15, 16, 33, 100, 4096}) {
+    std::vector<float> h(n), w(9 * n);
+    for (float &v : h)
+      v = normal(gen);
+    for (float &v : w)
+      v = normal(gen);
+    for (int64_t count : {0, 1, 2, 3, 4, 5, 9}) {
+      std::vector<const float *> rows;
+      for (int64_t r = 0; r < count; ++r)
+        rows.push_back(&w[((r * 4) % 9) * n]);
+      std::vector<float> out(count + 1, 77.0f);
+      dense::dots<float>(n, h.data(), rows.data(), count, out.data());
+      for (int64_t r = 0; r < count; ++r) {
+        double want = 0, scale = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          want += double(h[j]) * double(rows[r][j]);
+          scale += std::abs(double(h[j]) * double(rows[r][j]));
+        }
+        EXPECT_NEAR(out[r], want, 1e-5 * scale + 1e-6) << n << " " << r;
+      }
+      EXPECT_EQ(out[count], 77.0f); // nothing past the count
+    }
   }
 }
 
