@@ -41,7 +41,8 @@ template <typename T> void zeroStrictUpper(int64_t n, T *a, int64_t lda) {
 template <typename T>
 static bool avx512Upper(int64_t n, T *a, int64_t lda, bool &ok) {
   if constexpr (std::is_same_v<T, float>) {
-    if (n >= dense::choleskyAvx512MinSize && dense::haveAvx512()) {
+    if (n >= dense::choleskyAvx512MinSize &&
+        n <= dense::choleskyAvx512MaxSize && dense::haveAvx512()) {
       ok = dense::choleskyUpperAvx512(n, a, lda);
       return true;
     }
