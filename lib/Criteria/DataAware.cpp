@@ -14,10 +14,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
-#include <type_traits>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 
 using namespace mlir::prune;
 using RowMatrix =
@@ -754,10 +755,13 @@ private:
           shift[i] = rowShift(row[i]);
           const uint8_t *kr = &keep[row[i] * n];
           T *x = &X[i * n], *res = &R[i * n], *p = &P[i * n];
-          // The Jacobi preconditioner on S, zero off it (the steps' mask).
+          // The Jacobi preconditioner on S, zero off it (the steps' mask:
+          // positive on S even where 1 / H_cc underflows in T).
           T *dinv = &Dinv[i * n];
           for (int64_t c = 0; c < n; ++c)
-            dinv[c] = kr[c] ? T(inverseDiag(diag[c], shift[i])) : T(0);
+            dinv[c] = kr[c] ? std::max(T(inverseDiag(diag[c], shift[i])),
+                                       std::numeric_limits<T>::min())
+                            : T(0);
           const T *q = &Q[i * n];
           // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
           // CG lowers by alpha * rho per step.
