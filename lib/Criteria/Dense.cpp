@@ -83,6 +83,15 @@ struct Blas {
 };
 } // namespace
 
+/// Of an entry point in its float and double flavours, the one for T.
+template <typename T, typename F, typename D>
+static auto forType(F forFloat, D forDouble) {
+  if constexpr (std::is_same_v<T, float>)
+    return forFloat;
+  else
+    return forDouble;
+}
+
 /// OpenBLAS picks its kernels once, when it loads, from the CPU's model
 /// number, and a release older than the CPU falls back to its SSE3
 /// "Prescott" kernels: Debian 12's 0.3.21 on an Emerald Rapids Xeon runs
@@ -303,15 +312,10 @@ void dense::gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
                      ldc);
   if (m == 0 || n == 0)
     return;
-  auto gemmFn = [&] {
-    if constexpr (std::is_same_v<T, float>)
-      return lib->sgemm;
-    else
-      return lib->dgemm;
-  }();
-  gemmFn(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-         transB ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), alpha, a,
-         int(lda), b, int(ldb), beta, c, int(ldc));
+  forType<T>(lib->sgemm, lib->dgemm)(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+      transB ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), alpha, a,
+      int(lda), b, int(ldb), beta, c, int(ldc));
 }
 
 // A row-major matrix is its column-major transpose: the row-major lower
@@ -324,12 +328,8 @@ static bool potrf(const Blas *lib, CBLAS_UPLO uplo, int64_t n, T *a,
                   int64_t lda) {
   int nn = int(n), ld = int(lda), info = 0;
   const char *colMajor = uplo == CblasLower ? "U" : "L";
-  if (n > 0) {
-    if constexpr (std::is_same_v<T, float>)
-      lib->spotrf(colMajor, &nn, a, &ld, &info, 1);
-    else
-      lib->dpotrf(colMajor, &nn, a, &ld, &info, 1);
-  }
+  if (n > 0)
+    forType<T>(lib->spotrf, lib->dpotrf)(colMajor, &nn, a, &ld, &info, 1);
   return info == 0;
 }
 
@@ -340,12 +340,7 @@ static void choleskySolveWith(const Blas *lib, CBLAS_UPLO uplo, int64_t n,
                               const T *t, int64_t lda, T *x) {
   if (n == 0)
     return;
-  auto trsv = [&] {
-    if constexpr (std::is_same_v<T, float>)
-      return lib->strsv;
-    else
-      return lib->dtrsv;
-  }();
+  auto trsv = forType<T>(lib->strsv, lib->dtrsv);
   const bool lower = uplo == CblasLower;
   trsv(CblasRowMajor, uplo, lower ? CblasNoTrans : CblasTrans, CblasNonUnit,
        int(n), t, int(lda), x, 1);
@@ -367,12 +362,8 @@ template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
   if (!lib)
     return eigenInvertLower(n, a, lda);
   int nn = int(n), ld = int(lda), info = 0;
-  if (n > 0) {
-    if constexpr (std::is_same_v<T, float>)
-      lib->strtri("U", "N", &nn, a, &ld, &info, 1, 1);
-    else
-      lib->dtrtri("U", "N", &nn, a, &ld, &info, 1, 1);
-  }
+  if (n > 0)
+    forType<T>(lib->strtri, lib->dtrtri)("U", "N", &nn, a, &ld, &info, 1, 1);
   zeroStrictUpper(n, a, lda);
   return info == 0;
 }
@@ -403,10 +394,7 @@ template <typename T> T dense::dot(int64_t n, const T *a, const T *b) {
   const Blas *lib = blas();
   if (!lib)
     return eigenDot(n, a, b);
-  if constexpr (std::is_same_v<T, float>)
-    return lib->sdot(int(n), a, 1, b, 1);
-  else
-    return lib->ddot(int(n), a, 1, b, 1);
+  return forType<T>(lib->sdot, lib->ddot)(int(n), a, 1, b, 1);
 }
 
 void dense::syrkLowerAtA(int64_t n, int64_t k, const float *a, int64_t lda,
