@@ -26,7 +26,8 @@
 // Usage: prune-hessian-bench [--shapes=4096x4096,11008x4096]
 //          [--sparsities=0.9,0.5] [--nm=2:4] [--num-threads=1,2] [--reps=3]
 //          [--samples=8192] [--block-rows=2048] [--precision=auto|f32|f64]
-//          [--no-lsq] [--lsq-damp=1e-6] [--lsq-tolerance=1e-4] [--loss]
+//          [--no-lsq] [--lsq-damp=1e-6] [--lsq-tolerance=1e-4]
+//          [--lsq-rank=-1] [--loss]
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +85,11 @@ static cl::opt<double>
     lsqTolerance("lsq-tolerance", cl::cat(benchCategory),
                  cl::init(LsqRefitOptions().tolerance),
                  cl::desc("lsqRefit's conjugate-gradient tolerance"));
+static cl::opt<int64_t>
+    lsqRank("lsq-rank", cl::cat(benchCategory),
+            cl::init(LsqRefitOptions().preconditionRank),
+            cl::desc("lsqRefit's CG preconditioner: 0 Jacobi, r > 0 a rank-r "
+                     "Nystrom model, -1 its own choice"));
 static cl::opt<bool> withLoss(
     "loss", cl::cat(benchCategory),
     cl::desc("Also print the layer loss ||X (W - W')^T||^2 / ||X W^T||^2 of "
@@ -320,6 +326,7 @@ int main(int argc, char **argv) {
           LsqRefitOptions lo;
           lo.damp = lsqDamp;
           lo.tolerance = lsqTolerance;
+          lo.preconditionRank = lsqRank;
           lo.threads = t;
           lo.precision = prec;
           for (int rep = 0; rep < reps; ++rep) {

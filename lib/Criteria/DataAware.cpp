@@ -16,6 +16,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <thread>
 #include <tuple>
 #include <type_traits>
@@ -466,6 +467,13 @@ template <typename T>
     p[c] = T(double(r[c]) * double(dinv[c]) + beta * double(p[c]));
 }
 
+/// p = z + beta p.
+template <typename T>
+void cgDirectionFrom(int64_t n, T *p, const T *z, double beta) {
+  for (int64_t c = 0; c < n; ++c)
+    p[c] = T(double(z[c]) + beta * double(p[c]));
+}
+
 #if defined(__x86_64__) || defined(_M_X64)
 #define PRUNE_CG_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq")))
 template <typename T>
@@ -506,14 +514,169 @@ void cgDirection(int64_t n, T *p, const T *r, const T *dinv, double beta) {
 } // namespace
 
 namespace {
+/// A model H ~ diag(delta) + V diag(lambda) V^T of a Hessian (V cols x rank,
+/// row-major, in T): the refit's CG preconditioner restricts it to a row's
+/// kept set and inverts it by Woodbury.
+template <typename T> struct LowRankModel {
+  int64_t rank = 0;
+  std::vector<T> V;
+  std::vector<double> lambda, delta;
+};
+
+/// The low-rank model of H (T, n x n) from a randomized Nystrom sketch
+/// (Tropp et al. 2017, with one power iteration) of the Jacobi-scaled
+/// S H S, S = diag(H)^-1/2: the scaling keeps a few large columns from
+/// taking the sketch. Of its `sketch` directions it keeps those whose
+/// eigenvalue is above 4x the mean of the rest of the spectrum (at most
+/// maxRank): the ones Jacobi leaves to CG's slow steps. delta is the
+/// diagonal H leaves outside them (at least 1e-3 H_cc).
+template <typename T>
+LowRankModel<T> sketchLowRank(const std::vector<T> &H,
+                              llvm::ArrayRef<double> gram, int64_t n,
+                              int64_t maxRank) {
+  LowRankModel<T> model;
+  const int64_t l = std::min<int64_t>(maxRank + maxRank / 8 + 8, n / 2);
+  if (maxRank <= 0 || l < 8)
+    return model;
+  std::vector<double> scale(n);
+  double trace = 0;
+  for (int64_t c = 0; c < n; ++c) {
+    double d = gram[c * n + c];
+    scale[c] = d > 0 ? 1.0 / std::sqrt(d) : 0.0;
+    trace += d > 0 ? 1.0 : 0.0;
+  }
+  // n x l and l x l matrices, row-major; the products of n x l ones go to
+  // the BLAS (double).
+  using Small =
+      Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  auto gemmD = [](bool ta, bool tb, int64_t m, int64_t nn, int64_t k,
+                  const double *a, int64_t lda, const double *b, int64_t ldb,
+                  double *c) {
+    dense::gemm<double>(ta, tb, m, nn, k, 1.0, a, lda, b, ldb, 0.0, c, nn);
+  };
+  // Q := Q R^-1 with R^T R = Q^T Q (Cholesky QR, twice); false if Q^T Q is
+  // not numerically positive definite.
+  std::vector<double> tmp(n * l);
+  auto orthonormalize = [&](std::vector<double> &q) {
+    for (int pass = 0; pass < 2; ++pass) {
+      Small g(l, l);
+      gemmD(true, false, l, l, n, q.data(), l, q.data(), l, g.data());
+      Eigen::LLT<Small> llt(g);
+      if (llt.info() != Eigen::Success)
+        return false;
+      Small rinv = llt.matrixU().solve(Small::Identity(l, l));
+      gemmD(false, false, n, l, l, q.data(), l, rinv.data(), l, tmp.data());
+      q.swap(tmp);
+    }
+    return true;
+  };
+  std::vector<T> in(n * l), out(n * l);
+  auto applyScaled = [&](const std::vector<double> &a, std::vector<double> &y) {
+    for (int64_t i = 0; i < n * l; ++i)
+      in[i] = T(scale[i / l] * a[i]);
+    dense::gemm<T>(false, false, n, l, n, T(1), H.data(), n, in.data(), l, T(0),
+                   out.data(), l);
+    for (int64_t i = 0; i < n * l; ++i)
+      y[i] = scale[i / l] * double(out[i]);
+  };
+  std::mt19937_64 gen(0x5eed);
+  std::normal_distribution<double> normal;
+  std::vector<double> Q(n * l), Y(n * l);
+  for (double &v : Q)
+    v = normal(gen);
+  if (!orthonormalize(Q))
+    return model;
+  applyScaled(Q, Y); // one power iteration
+  Q = Y;
+  if (!orthonormalize(Q))
+    return model;
+  applyScaled(Q, Y);
+  // Nystrom: S H S ~ Y (Q^T Y)^-1 Y^T, stabilized by a shift nu.
+  double norm = 0;
+  for (double v : Y)
+    norm += v * v;
+  const double nu = (std::is_same_v<T, float> ? 1e-6 : 1e-12) *
+                    std::max(std::sqrt(norm), 1e-300);
+  for (int64_t i = 0; i < n * l; ++i)
+    Y[i] += nu * Q[i];
+  Small C(l, l);
+  gemmD(true, false, l, l, n, Q.data(), l, Y.data(), l, C.data());
+  Eigen::LLT<Small> llt(0.5 * (C + C.transpose()));
+  if (llt.info() != Eigen::Success)
+    return model;
+  // B = Y L^-T, n x l.
+  Small linv = llt.matrixL().solve(Small::Identity(l, l));
+  std::vector<double> &B = tmp;
+  gemmD(false, true, n, l, l, Y.data(), l, linv.data(), l, B.data());
+  Small btb(l, l);
+  gemmD(true, false, l, l, n, B.data(), l, B.data(), l, btb.data());
+  Eigen::SelfAdjointEigenSolver<Small> eig(btb);
+  if (eig.info() != Eigen::Success)
+    return model;
+  // Eigenvalues ascending: the top ones are last.
+  std::vector<double> lambda(l);
+  double kept = 0;
+  for (int64_t j = 0; j < l; ++j) {
+    lambda[j] = std::max(eig.eigenvalues()[l - 1 - j] - nu, 0.0);
+    kept += lambda[j];
+  }
+  const double rest =
+      std::max(trace - kept, 0.0) / double(std::max<int64_t>(n - l, 1));
+  int64_t r = 0;
+  while (r < std::min(maxRank, l) && lambda[r] > 4.0 * rest && lambda[r] > 0)
+    ++r;
+  // Cut inside the large part (a flat one larger than maxRank, or no
+  // direction outside the sketch to compare with): worth it only when what
+  // is left of it is well below its top, else CG's steps stay as many.
+  if (r == 0 ||
+      (r == std::min(maxRank, l) && !(r < l && lambda[r] * 16.0 <= lambda[0])))
+    return model;
+  // U = B W Sigma^-1 (the top r), V = S^-1 U.
+  Small W = eig.eigenvectors().rightCols(r).rowwise().reverse();
+  for (int64_t j = 0; j < r; ++j)
+    W.col(j) /= std::sqrt(lambda[j] + nu);
+  std::vector<double> U(n * r);
+  gemmD(false, false, n, r, l, B.data(), l, W.data(), r, U.data());
+  model.rank = r;
+  model.lambda.assign(lambda.begin(), lambda.begin() + r);
+  model.V.resize(n * r);
+  model.delta.resize(n);
+  for (int64_t c = 0; c < n; ++c) {
+    double d = gram[c * n + c], explained = 0;
+    for (int64_t j = 0; j < r; ++j) {
+      const double u = U[c * r + j];
+      explained += lambda[j] * u * u;
+      model.V[c * r + j] = T(scale[c] > 0 ? u / scale[c] : 0.0);
+    }
+    model.delta[c] = d * std::max(1.0 - explained, 1e-3);
+  }
+  return model;
+}
+
+/// C := A^T A (n x n, both triangles) for A (k x n, row-major).
+inline void gramOfRows(int64_t n, int64_t k, const float *a, float *c) {
+  dense::syrkLowerAtA(n, k, a, n, 0.0f, c, n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j)
+      c[i * n + j] = c[j * n + i];
+}
+inline void gramOfRows(int64_t n, int64_t k, const double *a, double *c) {
+  dense::gemm<double>(true, false, n, n, k, 1.0, a, n, a, n, 0.0, c, n);
+}
+} // namespace
+
+namespace {
 /// The refit of one layer, dense steps in T.
 template <typename T> class LsqSolver {
 public:
   LsqSolver(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
-            llvm::ArrayRef<double> gram, const LsqRefitOptions &options)
-      : w(w), keep(keep), gram(gram), options(options), rows(w.rows),
-        cols(w.cols), threads(std::max(1u, options.threads)),
-        out{w.rows, w.cols, std::vector<double>(w.data.size(), 0.0)} {}
+            llvm::ArrayRef<double> gram, const LsqRefitOptions &options,
+            LsqRefitStats &stats)
+      : w(w), keep(keep), gram(gram), options(options), stats(stats),
+        rows(w.rows), cols(w.cols),
+        threads(std::max(1u, options.threads)), out{w.rows, w.cols,
+                                                    std::vector<double>(
+                                                        w.data.size(), 0.0)} {}
 
   Matrix run() {
     const int64_t n = cols;
@@ -528,6 +691,9 @@ public:
         continue;
       (k <= kmax ? direct : iterative).push_back(r);
     }
+    stats = LsqRefitStats();
+    stats.directRows = direct.size();
+    stats.iterativeRows = iterative.size();
     H.assign(gram.begin(), gram.end());
     dense::KernelThreads scope(threads);
     solveDirect(direct);
@@ -724,75 +890,123 @@ private:
       out.at(r, S[a]) = ok ? x64[a] : w.at(r, S[a]);
   }
 
-  /// Preconditioned (Jacobi) conjugate gradients on H[S,S] w'_S = (H w)[S]
-  /// for a chunk of rows at once: each iteration is one GEMM P H over the
-  /// rows still running (a row's direction P is zero off its kept set);
-  /// rows that have converged leave the GEMM.
+  /// Preconditioned conjugate gradients on H[S,S] w'_S = (H w)[S] for a
+  /// chunk of rows at once: each iteration is one GEMM P H over the rows
+  /// still running (a row's direction P is zero off its kept set); rows
+  /// that have converged leave the GEMM. The preconditioner is Jacobi's,
+  /// or the Woodbury inverse of the low-rank model restricted to the row's
+  /// kept set (options.preconditionRank): two thin GEMMs with V and an
+  /// r x r solve per row and step.
   void solveIterative(const std::vector<int64_t> &ids) {
+    if (ids.empty())
+      return;
     const int64_t n = cols;
-    const int64_t chunk = std::max<int64_t>(
-        64, std::min<int64_t>(1024, (int64_t(1) << 26) / std::max<int64_t>(n, 1)));
+    int64_t maxRank = options.preconditionRank;
+    if (maxRank < 0) {
+      // Per row, the factorization of its r x r system costs k r^2: at
+      // most that of ~8 GEMM rows (2 n^2 each) for the mean kept count k.
+      double kept = 0;
+      for (int64_t r : ids)
+        kept += double(std::count_if(&keep[r * n], &keep[r * n] + n,
+                                     [](uint8_t v) { return v != 0; }));
+      kept /= double(ids.size());
+      maxRank = std::min<int64_t>(
+          256, int64_t(4.0 * double(n) / std::sqrt(std::max(kept, 1.0))));
+      if (n < 256 || ids.size() < 64)
+        maxRank = 0; // a small problem: the sketch would cost more than CG
+    }
+    lowRank = sketchLowRank<T>(H, gram, n, maxRank);
+    const int64_t rank = lowRank.rank;
+    stats.preconditionRank = rank;
+    int64_t chunk = std::max<int64_t>(
+        64,
+        std::min<int64_t>(1024, (int64_t(1) << 26) / std::max<int64_t>(n, 1)));
+    if (rank > 0) // the rows' r x r factors: at most 64 MiB of floats
+      chunk = std::max<int64_t>(
+          64, std::min<int64_t>(chunk, (int64_t(1) << 24) / (rank * rank)));
     std::vector<double> diag(n);
     for (int64_t c = 0; c < n; ++c)
-      diag[c] = gram[c * n + c];
+      diag[c] = rank > 0 ? lowRank.delta[c] : gram[c * n + c];
     for (int64_t first = 0; first < int64_t(ids.size()); first += chunk) {
       const int64_t m = std::min<int64_t>(chunk, ids.size() - first);
-      std::vector<T> X, R, P, Q, Dinv;
+      std::vector<T> X, R, P, Q, Z, Dinv;
       gatherRows(ids, first, m, X, /*pruned=*/false); // w on S: the start
       gatherRows(ids, first, m, P, /*pruned=*/true);  // w off S
       Q.resize(m * n);
+      Z.resize(m * n);
       dense::gemm<T>(false, false, m, n, n, T(1), P.data(), n, H.data(), n,
                      T(0), Q.data(), n);
       // Per active slot: its row, shift, rho = r.z, objective, stall count.
       std::vector<int64_t> row(m);
-      std::vector<double> shift(m), rho(m), objective(m);
+      std::vector<double> shift(m), rho(m), objective(m), rz(m);
       std::vector<int> quiet(m, 0);
       R.assign(m * n, T(0));
       Dinv.resize(m * n);
-      dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) {
-          row[i] = ids[first + i];
-          shift[i] = rowShift(row[i]);
-          const uint8_t *kr = &keep[row[i] * n];
-          T *x = &X[i * n], *res = &R[i * n], *p = &P[i * n];
-          // The Jacobi preconditioner on S, zero off it (the steps' mask:
-          // positive on S even where 1 / H_cc underflows in T).
-          T *dinv = &Dinv[i * n];
-          for (int64_t c = 0; c < n; ++c)
-            dinv[c] = kr[c] ? std::max(T(inverseDiag(diag[c], shift[i])),
-                                       std::numeric_limits<T>::min())
-                            : T(0);
-          const T *q = &Q[i * n];
-          // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
-          // CG lowers by alpha * rho per step.
-          double f = 0, rz = 0;
-          for (int64_t c = 0; c < n; ++c) {
-            f += double(p[c]) * double(q[c]);
-            if (kr[c]) {
-              f += shift[i] * double(x[c]) * double(x[c]);
-              // r = (H (w - x))_S - shift x, z = r / (H_cc + shift).
-              res[c] = T(double(q[c]) - shift[i] * double(x[c]));
-              double z = double(res[c]) * double(dinv[c]);
-              rz += double(res[c]) * z;
-              p[c] = T(z);
-            } else {
-              p[c] = T(0);
+      factors.resize(m * rank * rank);
+      factored.assign(m, 0);
+      {
+        dense::KernelThreads single(1); // factorRow's kernels: our threads
+        dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
+          std::vector<T> rowsOfV;
+          for (int64_t i = i0; i < i1; ++i) {
+            row[i] = ids[first + i];
+            shift[i] = rowShift(row[i]);
+            const uint8_t *kr = &keep[row[i] * n];
+            T *x = &X[i * n], *res = &R[i * n], *p = &P[i * n];
+            // The diagonal preconditioner on S, zero off it (the steps' mask:
+            // positive on S even where 1 / H_cc underflows in T).
+            T *dinv = &Dinv[i * n];
+            for (int64_t c = 0; c < n; ++c)
+              dinv[c] = kr[c] ? std::max(T(inverseDiag(diag[c], shift[i])),
+                                         std::numeric_limits<T>::min())
+                              : T(0);
+            const T *q = &Q[i * n];
+            // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
+            // CG lowers by alpha * rho per step.
+            double f = 0;
+            for (int64_t c = 0; c < n; ++c) {
+              f += double(p[c]) * double(q[c]);
+              if (kr[c]) {
+                f += shift[i] * double(x[c]) * double(x[c]);
+                // r = (H (w - x))_S - shift x.
+                res[c] = T(double(q[c]) - shift[i] * double(x[c]));
+              }
             }
+            objective[i] = f;
+            if (rank > 0)
+              factored[i] =
+                  factorRow(kr, dinv, &factors[i * rank * rank], rowsOfV);
           }
-          objective[i] = f;
-          rho[i] = rz;
-        }
-      });
+        });
+      }
+      precondition(m, R, Dinv, Q, Z, rho);
+      std::copy(Z.begin(), Z.end(), P.begin());
       int64_t active = m;
       std::vector<uint8_t> done(m);
       for (int64_t it = 0; it < options.maxIterations && active > 0; ++it) {
+        stats.maxIterations = std::max(stats.maxIterations, it + 1);
         dense::gemm<T>(false, false, active, n, n, T(1), P.data(), n, H.data(),
                        n, T(0), Q.data(), n);
         dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
           for (int64_t i = i0; i < i1; ++i)
             done[i] =
-                step(&X[i * n], &R[i * n], &P[i * n], &Q[i * n], &Dinv[i * n],
-                     shift[i], rho[i], objective[i], quiet[i]);
+                update(&X[i * n], &R[i * n], &P[i * n], &Q[i * n], &Dinv[i * n],
+                       shift[i], rho[i], objective[i], quiet[i], rz[i]);
+        });
+        if (rank > 0)
+          precondition(active, R, Dinv, Q, Z, rz);
+        dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) {
+            if (done[i])
+              continue;
+            const double beta = rz[i] / rho[i];
+            rho[i] = rz[i];
+            if (rank > 0)
+              cgDirectionFrom(n, &P[i * n], &Z[i * n], beta);
+            else
+              cgDirection(n, &P[i * n], &R[i * n], &Dinv[i * n], beta);
+            done[i] = quiet[i] >= 2 || !(rz[i] > 0);
+          }
         });
         // Converged rows leave: the last active slot moves into theirs.
         for (int64_t i = 0; i < active;) {
@@ -807,6 +1021,9 @@ private:
             std::copy_n(&R[last * n], n, &R[i * n]);
             std::copy_n(&P[last * n], n, &P[i * n]);
             std::copy_n(&Dinv[last * n], n, &Dinv[i * n]);
+            std::copy_n(&factors[last * rank * rank], rank * rank,
+                        &factors[i * rank * rank]);
+            factored[i] = factored[last];
             row[i] = row[last];
             shift[i] = shift[last];
             rho[i] = rho[last];
@@ -826,24 +1043,94 @@ private:
     return d + shift > 0 ? 1.0 / (d + shift) : 1.0;
   }
 
-  /// One CG step of a row given q = p H; true when the row has converged.
-  /// p, r and dinv are zero off the row's kept set and stay so.
-  bool step(T *x, T *r, T *p, const T *q, const T *dinv, double shift,
-            double &rho, double &objective, int &quiet) const {
+  /// The upper Cholesky factor of diag(1 / lambda) + V_S^T G V_S (r x r)
+  /// for a row's kept set S and diagonal preconditioner G (dinv): the
+  /// Woodbury system of (G^-1 + V_S diag(lambda) V_S^T)^-1. False if it is
+  /// not numerically positive definite (the row then runs with G alone).
+  bool factorRow(const uint8_t *kr, const T *dinv, T *factor,
+                 std::vector<T> &rowsOfV) const {
+    const int64_t n = cols, r = lowRank.rank;
+    const int64_t k = std::count_if(kr, kr + n, [](uint8_t v) { return v; });
+    rowsOfV.resize(k * r);
+    T *dst = rowsOfV.data();
+    for (int64_t c = 0; c < n; ++c) {
+      if (!kr[c])
+        continue;
+      const T g = std::sqrt(dinv[c]);
+      const T *v = &lowRank.V[c * r];
+      for (int64_t j = 0; j < r; ++j)
+        dst[j] = g * v[j];
+      dst += r;
+    }
+    gramOfRows(r, k, rowsOfV.data(), factor);
+    for (int64_t j = 0; j < r; ++j)
+      factor[j * r + j] += T(1.0 / lowRank.lambda[j]);
+    return dense::choleskyUpper<T>(r, factor, r);
+  }
+
+  /// Z = M R for the first `active` slots and rzOut = r.z per slot, M the
+  /// preconditioner: G R, less G V_S C^-1 V_S^T G R with the low-rank
+  /// model (Woodbury). Q is scratch.
+  void precondition(int64_t active, const std::vector<T> &R,
+                    const std::vector<T> &Dinv, std::vector<T> &Q,
+                    std::vector<T> &Z, std::vector<double> &rzOut) {
+    const int64_t n = cols, r = lowRank.rank;
+    dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t c = 0; c < n; ++c)
+          Z[i * n + c] = Dinv[i * n + c] * R[i * n + c];
+    });
+    if (r > 0) {
+      thin.resize(active * r);
+      dense::gemm<T>(false, false, active, r, n, T(1), Z.data(), n,
+                     lowRank.V.data(), r, T(0), thin.data(), r);
+      {
+        dense::KernelThreads single(1);
+        dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) {
+            if (factored[i])
+              dense::choleskyUpperSolve<T>(r, &factors[i * r * r], r,
+                                           &thin[i * r]);
+            else
+              std::fill_n(&thin[i * r], r, T(0));
+          }
+        });
+      }
+      dense::gemm<T>(false, true, active, n, r, T(1), thin.data(), r,
+                     lowRank.V.data(), r, T(0), Q.data(), n);
+    }
+    dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        T *z = &Z[i * n];
+        const T *g = &Dinv[i * n], *q = &Q[i * n], *res = &R[i * n];
+        double s = 0;
+        for (int64_t c = 0; c < n; ++c) {
+          if (r > 0)
+            z[c] -= g[c] * q[c];
+          s += double(res[c]) * double(z[c]);
+        }
+        rzOut[i] = s;
+      }
+    });
+  }
+
+  /// The update half of a CG step given q = p H: x and r move along p; rz
+  /// is r.z for the Jacobi preconditioner. True when the row has
+  /// converged or cannot go on. p, r and dinv are zero off the row's kept
+  /// set and stay so.
+  bool update(T *x, T *r, T *p, const T *q, const T *dinv, double shift,
+              double rho, double &objective, int &quiet, double &rz) const {
     const int64_t n = cols;
     const double pq = cgCurvature(n, p, q, shift);
     if (!(pq > 0) || !(rho > 0))
       return true;
     const double alpha = rho / pq;
-    const double rz = cgUpdate(n, x, r, p, q, dinv, alpha, shift);
+    rz = cgUpdate(n, x, r, p, q, dinv, alpha, shift);
     // The step lowers the objective by alpha * rho.
     const double decrease = alpha * rho;
     objective = std::max(objective - decrease, 0.0);
-    const double beta = rz / rho;
-    rho = rz;
-    cgDirection(n, p, r, dinv, beta);
     quiet = decrease <= options.tolerance * objective ? quiet + 1 : 0;
-    return quiet >= 2 || !(rz > 0);
+    return false;
   }
 
   void writeRow(int64_t r, const T *x) {
@@ -856,19 +1143,27 @@ private:
   llvm::ArrayRef<uint8_t> keep;
   llvm::ArrayRef<double> gram;
   const LsqRefitOptions &options;
+  LsqRefitStats &stats;
   const int64_t rows, cols;
   const unsigned threads;
   Matrix out;
   std::vector<T> H; ///< gram in T
+  LowRankModel<T> lowRank;       ///< CG's preconditioner model (rank 0: Jacobi)
+  std::vector<T> factors, thin;  ///< per slot: r x r factors, r-vectors
+  std::vector<uint8_t> factored; ///< per slot: its factor is usable
 };
 } // namespace
 
 Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
                              llvm::ArrayRef<double> gram,
-                             const LsqRefitOptions &options) {
+                             const LsqRefitOptions &options,
+                             LsqRefitStats *stats) {
+  LsqRefitStats ignored;
   if (useF32(options.precision, w.rows, w.cols))
-    return LsqSolver<float>(w, keep, gram, options).run();
-  return LsqSolver<double>(w, keep, gram, options).run();
+    return LsqSolver<float>(w, keep, gram, options, stats ? *stats : ignored)
+        .run();
+  return LsqSolver<double>(w, keep, gram, options, stats ? *stats : ignored)
+      .run();
 }
 
 namespace {

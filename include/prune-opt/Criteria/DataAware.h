@@ -125,6 +125,15 @@ struct LsqRefitOptions {
   /// exact solution, DataAwareTest pins it).
   double tolerance = 1e-4;
   int64_t maxIterations = 1000; ///< CG iterations at most (per row).
+  /// CG's preconditioner: with 0, Jacobi (1 / H_cc on the kept set); with
+  /// r > 0, a rank-r-plus-diagonal model of H from a randomized Nystrom
+  /// sketch of the Jacobi-scaled H, restricted to each row's kept set and
+  /// inverted by Woodbury (its r x r system factored once per row, k r^2
+  /// flops for k kept). The model keeps only the sketch's directions well
+  /// above the rest of the spectrum, so a Hessian without a dominant
+  /// low-rank part gets Jacobi's. Negative: a rank bounded by the per-row
+  /// cost (k r^2 at most ~2 GEMM rows, 2 cols^2) and 256.
+  int64_t preconditionRank = -1;
 };
 
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
@@ -134,8 +143,16 @@ struct LsqRefitOptions {
 /// weights are solved exactly; the others iteratively, to within
 /// `tolerance` (LsqRefitOptions). A row whose direct solve fails keeps its
 /// original weights.
+/// What a refit did (for tests and benchmarks).
+struct LsqRefitStats {
+  int64_t directRows = 0;       ///< rows solved by Cholesky
+  int64_t iterativeRows = 0;    ///< rows solved by CG
+  int64_t preconditionRank = 0; ///< rank of CG's low-rank model (0: Jacobi)
+  int64_t maxIterations = 0;    ///< most CG steps any row took
+};
 Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
-                llvm::ArrayRef<double> gram, const LsqRefitOptions &options);
+                llvm::ArrayRef<double> gram, const LsqRefitOptions &options,
+                LsqRefitStats *stats = nullptr);
 inline Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
                        llvm::ArrayRef<double> gram, double damp = 1e-6) {
   LsqRefitOptions options;
