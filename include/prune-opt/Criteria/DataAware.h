@@ -130,9 +130,10 @@ struct LsqRefitOptions {
   /// sketch of the Jacobi-scaled H, restricted to each row's kept set and
   /// inverted by Woodbury (its r x r system factored once per row, k r^2
   /// flops for k kept). The model keeps only the sketch's directions well
-  /// above the rest of the spectrum, so a Hessian without a dominant
-  /// low-rank part gets Jacobi's. Negative: a rank bounded by the per-row
-  /// cost (k r^2 at most ~2 GEMM rows, 2 cols^2) and 256.
+  /// above the rest of the spectrum (none: Jacobi), and refuses a cut at
+  /// r inside a flat dominant part (Jacobi instead). Negative: r at most
+  /// 256 and 4 cols / sqrt(k) (k r^2 within ~8 GEMM rows of 2 cols^2);
+  /// Jacobi for fewer than 256 inputs or 64 CG rows.
   int64_t preconditionRank = -1;
 };
 
