@@ -521,7 +521,26 @@ template <typename T> struct LowRankModel {
   int64_t rank = 0;
   std::vector<T> V;
   std::vector<double> lambda, delta;
+  /// V's entries are bf16 values (Vt: their bits, transposed) and the
+  /// rows' diagonal preconditioners powers of two: the Woodbury systems
+  /// run on AMX (dense::weightedGramAmx), exactly.
+  bool amx = false;
+  std::vector<uint16_t> Vt;
 };
+
+/// f rounded to bf16 (to nearest even; finite inputs), as its bits.
+inline uint16_t bf16Bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return uint16_t((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
+
+/// The power of two nearest to d > 0 (in log scale).
+inline double nearestPowerOfTwo(double d) {
+  int e;
+  double m = std::frexp(d, &e); // d = m 2^e, m in [0.5, 1)
+  return std::ldexp(m >= M_SQRT1_2 ? 1.0 : 0.5, e);
+}
 
 /// The low-rank model of H (T, n x n) from a randomized Nystrom sketch
 /// (Tropp et al. 2017, with one power iteration) of the Jacobi-scaled
@@ -649,6 +668,19 @@ LowRankModel<T> sketchLowRank(const std::vector<T> &H,
       model.V[c * r + j] = T(scale[c] > 0 ? u / scale[c] : 0.0);
     }
     model.delta[c] = d * std::max(1.0 - explained, 1e-3);
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (dense::haveAmxBf16()) {
+      model.amx = true;
+      model.Vt.resize(r * n);
+      for (int64_t c = 0; c < n; ++c)
+        for (int64_t j = 0; j < r; ++j) {
+          uint16_t bits = bf16Bits(model.V[c * r + j]);
+          uint32_t wide = uint32_t(bits) << 16;
+          std::memcpy(&model.V[c * r + j], &wide, 4);
+          model.Vt[j * n + c] = bits;
+        }
+    }
   }
   return model;
 }
@@ -948,6 +980,7 @@ private:
         dense::KernelThreads single(1); // factorRow's kernels: our threads
         dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
           std::vector<T> rowsOfV;
+          std::vector<uint16_t> amxScratch;
           for (int64_t i = i0; i < i1; ++i) {
             row[i] = ids[first + i];
             shift[i] = rowShift(row[i]);
@@ -956,10 +989,14 @@ private:
             // The diagonal preconditioner on S, zero off it (the steps' mask:
             // positive on S even where 1 / H_cc underflows in T).
             T *dinv = &Dinv[i * n];
-            for (int64_t c = 0; c < n; ++c)
-              dinv[c] = kr[c] ? std::max(T(inverseDiag(diag[c], shift[i])),
-                                         std::numeric_limits<T>::min())
-                              : T(0);
+            // (Powers of two when the Woodbury systems run on AMX.)
+            for (int64_t c = 0; c < n; ++c) {
+              double d = inverseDiag(diag[c], shift[i]);
+              if (lowRank.amx)
+                d = nearestPowerOfTwo(d);
+              dinv[c] =
+                  kr[c] ? std::max(T(d), std::numeric_limits<T>::min()) : T(0);
+            }
             const T *q = &Q[i * n];
             // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
             // CG lowers by alpha * rho per step.
@@ -974,8 +1011,8 @@ private:
             }
             objective[i] = f;
             if (rank > 0)
-              factored[i] =
-                  factorRow(kr, dinv, &factors[i * rank * rank], rowsOfV);
+              factored[i] = factorRow(kr, dinv, &factors[i * rank * rank],
+                                      rowsOfV, amxScratch);
           }
         });
       }
@@ -1048,8 +1085,18 @@ private:
   /// Woodbury system of (G^-1 + V_S diag(lambda) V_S^T)^-1. False if it is
   /// not numerically positive definite (the row then runs with G alone).
   bool factorRow(const uint8_t *kr, const T *dinv, T *factor,
-                 std::vector<T> &rowsOfV) const {
+                 std::vector<T> &rowsOfV,
+                 std::vector<uint16_t> &amxScratch) const {
     const int64_t n = cols, r = lowRank.rank;
+    if constexpr (std::is_same_v<T, float>) {
+      if (lowRank.amx) {
+        dense::weightedGramAmx(r, n, lowRank.Vt.data(), lowRank.V.data(), dinv,
+                               kr, factor, amxScratch);
+        for (int64_t j = 0; j < r; ++j)
+          factor[j * r + j] += T(1.0 / lowRank.lambda[j]);
+        return dense::choleskyUpper<T>(r, factor, r);
+      }
+    }
     const int64_t k = std::count_if(kr, kr + n, [](uint8_t v) { return v; });
     rowsOfV.resize(k * r);
     T *dst = rowsOfV.data();

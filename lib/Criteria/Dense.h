@@ -95,6 +95,21 @@ void dots(int64_t n, const T *h, const T *const *rows, int64_t count, T *out);
 void dotsAvx512(int64_t n, const float *h, const float *const *rows,
                 int64_t count, float *out);
 
+/// Whether weightedGramAmx runs here (DenseAmx.cpp): an x86-64 Linux CPU
+/// with AMX-BF16 and AVX-512 (BW, VBMI2), whose kernel grants the process
+/// its tile state. False elsewhere, and when the environment sets
+/// PRUNE_OPT_NO_AMX (tests of the f32 path on such machines).
+bool haveAmxBf16();
+
+/// The upper triangle of c (r x r, row-major) = sum over the inputs s < n
+/// with keep[s] of g[s] v_s v_s^T, v_s row s of v (n x r, row-major, every
+/// entry a bf16 value), vt the same values transposed as bf16 bits (r x n),
+/// g[s] a power of two: every product is exact and the sum is f32's, on
+/// AMX tiles. scratch: the packed operands (reused across calls).
+void weightedGramAmx(int64_t r, int64_t n, const uint16_t *vt, const float *v,
+                     const float *g, const uint8_t *keep, float *c,
+                     std::vector<uint16_t> &scratch);
+
 /// The dot product of two contiguous vectors of n.
 template <typename T> T dot(int64_t n, const T *a, const T *b);
 

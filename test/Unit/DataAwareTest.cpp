@@ -16,8 +16,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <string>
+#include <cstring>
 #include <random>
+#include <string>
 
 using namespace mlir::prune;
 
@@ -496,6 +497,66 @@ TEST(DataAware, LsqRefitLowRankPreconditionerFindsThePlantedRank) {
 // rows and chunks of 64 columns, writing the upper triangle only; and the
 // grouped dot products. Skipped without AVX-512 (choleskyUpper then runs
 // potrf or Eigen, which the LsqRefit tests cover).
+TEST(DataAware, WeightedGramAmxIsTheExactSum) {
+  // The refit's preconditioner setup on AMX tiles: sum over the kept s of
+  // g_s v_s v_s^T with bf16 values v and powers of two g is the f32 sum of
+  // exact products, so it matches the double sum to f32's accumulation;
+  // the strict lower triangle and everything past r x r stay untouched.
+  // Ranks and input counts around the tiles (16 x 32) and the masks'
+  // 32-input words, masks from empty to full.
+  if (!dense::haveAmxBf16())
+    GTEST_SKIP() << "no AMX-BF16 here (or the kernel does not grant it)";
+  std::mt19937 gen(41);
+  std::normal_distribution<float> normal;
+  std::uniform_real_distribution<double> uniform(0, 1);
+  std::vector<uint16_t> scratch;
+  for (int64_t r : {1, 15, 16, 17, 40, 64, 100})
+    for (int64_t n : {1, 31, 33, 70, 320})
+      for (double density : {0.0, 0.3, 0.5, 1.0}) {
+        std::vector<float> v(n * r), g(n, 0.0f);
+        std::vector<uint16_t> vt(r * n);
+        std::vector<uint8_t> keep(n);
+        for (int64_t s = 0; s < n; ++s)
+          for (int64_t j = 0; j < r; ++j) {
+            float f = normal(gen) * 3.0f;
+            uint32_t bits;
+            std::memcpy(&bits, &f, 4);
+            bits &= 0xffff0000u; // a bf16 value
+            std::memcpy(&v[s * r + j], &bits, 4);
+            vt[j * n + s] = uint16_t(bits >> 16);
+          }
+        for (int64_t s = 0; s < n; ++s) {
+          keep[s] = uniform(gen) < density;
+          g[s] = keep[s] ? std::ldexp(1.0f, int(gen() % 17) - 8) : 0.0f;
+        }
+        const float sentinel = -12345.0f;
+        std::vector<float> c(r * r + 7, sentinel);
+        dense::weightedGramAmx(r, n, vt.data(), v.data(), g.data(), keep.data(),
+                               c.data(), scratch);
+        double worst = 0;
+        for (int64_t i = 0; i < r; ++i)
+          for (int64_t j = 0; j < r; ++j) {
+            if (j < i) {
+              ASSERT_EQ(c[i * r + j], sentinel) << r << " " << n;
+              continue;
+            }
+            double sum = 0, scale = 0;
+            for (int64_t s = 0; s < n; ++s)
+              if (keep[s]) {
+                double t = double(g[s]) * v[s * r + i] * v[s * r + j];
+                sum += t;
+                scale += std::fabs(t);
+              }
+            worst = std::max(worst, std::fabs(c[i * r + j] - sum) /
+                                        std::max(scale, 1e-30));
+          }
+        for (int64_t i = r * r; i < r * r + 7; ++i)
+          ASSERT_EQ(c[i], sentinel);
+        EXPECT_LT(worst, 1e-5)
+            << "r " << r << " n " << n << " density " << density;
+      }
+}
+
 TEST(DataAware, CholeskyUpperAvx512MatchesLLT) {
   if (!dense::haveAvx512())
     GTEST_SKIP() << "no AVX-512 on this CPU";
