@@ -675,7 +675,10 @@ LowRankModel<T> sketchLowRank(const std::vector<T> &H,
       model.Vt.resize(r * n);
       for (int64_t c = 0; c < n; ++c)
         for (int64_t j = 0; j < r; ++j) {
+          // (Subnormal values flushed: AMX reads them as zero.)
           uint16_t bits = bf16Bits(model.V[c * r + j]);
+          if ((bits & 0x7f80u) == 0)
+            bits = 0;
           uint32_t wide = uint32_t(bits) << 16;
           std::memcpy(&model.V[c * r + j], &wide, 4);
           model.Vt[j * n + c] = bits;
@@ -1010,9 +1013,16 @@ private:
               }
             }
             objective[i] = f;
-            if (rank > 0)
+            if (rank > 0) {
               factored[i] = factorRow(kr, dinv, &factors[i * rank * rank],
                                       rowsOfV, amxScratch);
+              // Without its Woodbury system the row runs Jacobi's own
+              // diagonal (the model's may be far below H_cc).
+              for (int64_t c = 0; c < n && !factored[i]; ++c)
+                if (kr[c])
+                  dinv[c] = std::max(T(inverseDiag(gram[c * n + c], shift[i])),
+                                     std::numeric_limits<T>::min());
+            }
           }
         });
       }
@@ -1058,8 +1068,8 @@ private:
             std::copy_n(&R[last * n], n, &R[i * n]);
             std::copy_n(&P[last * n], n, &P[i * n]);
             std::copy_n(&Dinv[last * n], n, &Dinv[i * n]);
-            std::copy_n(&factors[last * rank * rank], rank * rank,
-                        &factors[i * rank * rank]);
+            std::copy_n(factors.data() + last * rank * rank, rank * rank,
+                        factors.data() + i * rank * rank);
             factored[i] = factored[last];
             row[i] = row[last];
             shift[i] = shift[last];

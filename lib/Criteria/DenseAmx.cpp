@@ -167,6 +167,11 @@ bool mlir::prune::dense::haveAmxBf16() {
   static const bool have = [] {
     if (const char *off = std::getenv("PRUNE_OPT_NO_AMX"); off && *off)
       return false; // the f32 path's tests on AMX machines
+    // AVX-512 F/BW/VBMI2 usable (the OS saves their state, which also
+    // makes xgetbv below safe)...
+    if (!dense::haveAvx512() || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vbmi2"))
+      return false;
     unsigned eax, ebx, ecx, edx;
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
       return false;
@@ -175,7 +180,7 @@ bool mlir::prune::dense::haveAmxBf16() {
     const bool amx = (edx >> 22 & 1) && (edx >> 24 & 1); // bf16, tile
     if (!avx512 || !vbmi2 || !amx)
       return false;
-    // The OS saves the tile state (XCR0 bits 17 and 18)...
+    // ...the OS saves the tile state (XCR0 bits 17 and 18)...
     unsigned lo, hi;
     __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     if ((lo & (3u << 17)) != (3u << 17))

@@ -492,11 +492,6 @@ TEST(DataAware, LsqRefitLowRankPreconditionerFindsThePlantedRank) {
   }
 }
 
-// The refit's float kernels (lib/Criteria/DenseAvx512.cpp): the blocked
-// Cholesky against Eigen's LLT in double at sizes around its blocks of 16
-// rows and chunks of 64 columns, writing the upper triangle only; and the
-// grouped dot products. Skipped without AVX-512 (choleskyUpper then runs
-// potrf or Eigen, which the LsqRefit tests cover).
 TEST(DataAware, WeightedGramAmxIsTheExactSum) {
   // The refit's preconditioner setup on AMX tiles: sum over the kept s of
   // g_s v_s v_s^T with bf16 values v and powers of two g is the f32 sum of
@@ -557,6 +552,11 @@ TEST(DataAware, WeightedGramAmxIsTheExactSum) {
       }
 }
 
+// The refit's float kernels (lib/Criteria/DenseAvx512.cpp): the blocked
+// Cholesky against Eigen's LLT in double at sizes around its blocks of 16
+// rows and chunks of 64 columns, writing the upper triangle only; and the
+// grouped dot products. Skipped without AVX-512 (choleskyUpper then runs
+// potrf or Eigen, which the LsqRefit tests cover).
 TEST(DataAware, CholeskyUpperAvx512MatchesLLT) {
   if (!dense::haveAvx512())
     GTEST_SKIP() << "no AVX-512 on this CPU";

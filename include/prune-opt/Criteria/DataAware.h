@@ -137,13 +137,6 @@ struct LsqRefitOptions {
   int64_t preconditionRank = -1;
 };
 
-/// Least-squares refit: for every row, the kept weights (mask 1) minimising
-/// ||X w - X w'||^2 over w' supported on the kept set, i.e. the solution of
-/// H[S,S] w'_S = H[S,:] w, with `damp` * mean(diag H[S,S]) added to the
-/// diagonal for stability. Pruned weights stay zero. Rows with few kept
-/// weights are solved exactly; the others iteratively, to within
-/// `tolerance` (LsqRefitOptions). A row whose direct solve fails keeps its
-/// original weights.
 /// What a refit did (for tests and benchmarks).
 struct LsqRefitStats {
   int64_t directRows = 0;       ///< rows solved by Cholesky
@@ -151,6 +144,14 @@ struct LsqRefitStats {
   int64_t preconditionRank = 0; ///< rank of CG's low-rank model (0: Jacobi)
   int64_t maxIterations = 0;    ///< most CG steps any row took
 };
+
+/// Least-squares refit: for every row, the kept weights (mask 1) minimising
+/// ||X w - X w'||^2 over w' supported on the kept set, i.e. the solution of
+/// H[S,S] w'_S = H[S,:] w, with `damp` * mean(diag H[S,S]) added to the
+/// diagonal for stability. Pruned weights stay zero. Rows with few kept
+/// weights are solved exactly; the others iteratively, to within
+/// `tolerance` (LsqRefitOptions). A row whose direct solve fails keeps its
+/// original weights. `stats`, when given, receives what it did.
 Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
                 llvm::ArrayRef<double> gram, const LsqRefitOptions &options,
                 LsqRefitStats *stats = nullptr);
