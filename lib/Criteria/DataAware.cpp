@@ -995,10 +995,8 @@ private:
             // (Powers of two when the Woodbury systems run on AMX.)
             for (int64_t c = 0; c < n; ++c) {
               double d = inverseDiag(diag[c], shift[i]);
-              if (lowRank.amx)
-                d = nearestPowerOfTwo(d);
-              dinv[c] =
-                  kr[c] ? std::max(T(d), std::numeric_limits<T>::min()) : T(0);
+              dinv[c] = kr[c] ? positive(lowRank.amx ? nearestPowerOfTwo(d) : d)
+                              : T(0);
             }
             const T *q = &Q[i * n];
             // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
@@ -1020,8 +1018,7 @@ private:
               // diagonal (the model's may be far below H_cc).
               for (int64_t c = 0; c < n && !factored[i]; ++c)
                 if (kr[c])
-                  dinv[c] = std::max(T(inverseDiag(gram[c * n + c], shift[i])),
-                                     std::numeric_limits<T>::min());
+                  dinv[c] = positive(inverseDiag(gram[c * n + c], shift[i]));
             }
           }
         });
@@ -1088,6 +1085,12 @@ private:
 
   static double inverseDiag(double d, double shift) {
     return d + shift > 0 ? 1.0 / (d + shift) : 1.0;
+  }
+
+  /// d in T, at least T's smallest normal (a kept entry's preconditioner
+  /// is also the steps' mask: it must stay positive where d underflows).
+  static T positive(double d) {
+    return std::max(T(d), std::numeric_limits<T>::min());
   }
 
   /// The upper Cholesky factor of diag(1 / lambda) + V_S^T G V_S (r x r)

@@ -172,13 +172,10 @@ bool mlir::prune::dense::haveAmxBf16() {
     if (!dense::haveAvx512() || !__builtin_cpu_supports("avx512bw") ||
         !__builtin_cpu_supports("avx512vbmi2"))
       return false;
+    // ...AMX-BF16 and AMX-TILE (CPUID leaf 7, EDX bits 22 and 24)...
     unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
-      return false;
-    const bool avx512 = (ebx >> 16 & 1) && (ebx >> 30 & 1) && (ebx >> 31 & 1);
-    const bool vbmi2 = ecx >> 6 & 1;
-    const bool amx = (edx >> 22 & 1) && (edx >> 24 & 1); // bf16, tile
-    if (!avx512 || !vbmi2 || !amx)
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) || !(edx >> 22 & 1) ||
+        !(edx >> 24 & 1))
       return false;
     // ...the OS saves the tile state (XCR0 bits 17 and 18)...
     unsigned lo, hi;
