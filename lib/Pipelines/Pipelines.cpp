@@ -152,8 +152,10 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
     }
     pm.addPass(createNNLowerKernels(kernelOptions));
   }
+  pm.addNestedPass<func::FuncOp>(createNNVectorizePooling());
   addText("func.func(linalg-generalize-named-ops)");
   pm.addNestedPass<func::FuncOp>(createNNDenseLoopOrder());
+  pm.addNestedPass<func::FuncOp>(createNNFlattenElementwise());
   pm.addNestedPass<func::FuncOp>(createNNSplitEmptyTensors());
   // (The textual form of this pass cannot turn the runtime library off.)
   // Recurrent models yield a freshly computed state from scf.for; let the

@@ -6,6 +6,8 @@
 
 #include "StoragePrediction.h"
 
+#include "GlueLowering.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
@@ -186,6 +188,13 @@ PredictedStorage mlir::prune::predictStorage(
 /// ns per op (its budget-latency=0.5 plan then measured 0.52-0.61 of
 /// dense).
 static constexpr double kOtherOpNs = 80.0, kOtherIterationNs = 0.24;
+/// Per element of a flattened elementwise op (nn-flatten-elementwise: one
+/// contiguous vector loop) and per input row element a vectorized pooling
+/// reads (nn-vectorize-pooling: a row read and a shuffle per window
+/// column). Measured in prune-run --bench --mode=aot on a Zen 4, less an
+/// empty model: a divide over 1x6x14x14 ~0.04 us (1.0 before, as loops);
+/// LeNet's sum poolings of 1x6x28x28 and 1x16x10x10 ~0.4 and ~0.13 us.
+static constexpr double kFlatElementNs = 0.03, kPoolRowElementNs = 0.07;
 /// Per call of the model (its arguments' and result's descriptors, the
 /// result buffer) and per kernel call (the output buffer each allocates
 /// and frees): the MNIST MLP's ops outside its two kernel calls are
@@ -295,7 +304,19 @@ double mlir::prune::predictOtherNs(Operation *root,
     double iterations = 1;
     for (int64_t r : linalgOp.getStaticLoopRanges())
       iterations *= ShapedType::isDynamic(r) ? 1 : r;
-    ns += kOtherOpNs + iterations * kOtherIterationNs;
+    if (isVectorizablePooling(op)) {
+      // Per (image, channel, output row, window row): one input row.
+      auto in = cast<ShapedType>(linalgOp.getDpsInputs()[0].getType());
+      auto out = cast<ShapedType>(linalgOp.getDpsInits()[0].getType());
+      auto window = cast<ShapedType>(linalgOp.getDpsInputs()[1].getType());
+      ns += kOtherOpNs + double(out.getDimSize(0)) * out.getDimSize(1) *
+                             out.getDimSize(2) * window.getDimSize(0) *
+                             in.getDimSize(3) * kPoolRowElementNs;
+      return;
+    }
+    ns += kOtherOpNs + iterations * (isFlattenableElementwise(linalgOp)
+                                         ? kFlatElementNs
+                                         : kOtherIterationNs);
   });
   return ns;
 }

@@ -11,15 +11,17 @@
 //   (9 ns each), its 7 entries over 46 vectors (0.5 ns each), and the call
 //   (60 ns).
 // - Conv C (stride 2): im2col at every point; here it stays dense.
-// - Outside the weights' kernels: the max pooling (80 ns + 5408 iterations
-//   at 0.24 ns) and its -inf fill (80 + 1352 at 0.24), the model's call
-//   (150) and the two kernel calls' buffers (2 x 60): 2052 ns. A's bias
+// - Outside the weights' kernels: the max pooling, which
+//   nn-vectorize-pooling runs as row vectors (80 ns + 8*13*2 rows of 26
+//   inputs at 0.07 ns), its -inf fill, which nn-flatten-elementwise runs
+//   as one loop (80 + 1352 elements at 0.03 ns), the model's call (150)
+//   and the two kernel calls' buffers (2 x 60): 849 ns. A's bias
 //   broadcast and ReLU are its call's epilogue, C's zero fill its init:
 //   not counted.
-// CHECK: remark: nn-prune: budget-latency=0.99: predicted 3557 of the dense 7189 ns (49.5%, 2052 ns of it outside the weights' kernels)
+// CHECK: remark: nn-prune: budget-latency=0.99: predicted 2354 of the dense 5986 ns (39.3%, 849 ns of it outside the weights' kernels)
 // CHECK-DAG: name = "w0", {{.*}}sparsity = 9.000000e-01, {{.*}}predicted_ns = 653>
 // CHECK-DAG: name = "w1", {{.*}}sparsity = 0.000000e+00, {{.*}}predicted_ns = 852>
-// REACH: error: nn-prune: budget-latency=0.3 cannot be met: at most 99.5% per layer, the 2 weights are predicted at 3061 ns (42.6% of the dense 7189 ns, 2052 ns of it outside the weights' kernels)
+// REACH: error: nn-prune: budget-latency=0.3 cannot be met: at most 99.5% per layer, the 2 weights are predicted at 1858 ns (31.0% of the dense 5986 ns, 849 ns of it outside the weights' kernels)
 func.func @cnn(%x: tensor<1x1x28x28xf32>) -> tensor<1x288xf32> {
   %z = arith.constant 0.0 : f32
   %ninf = arith.constant 0xFF800000 : f32

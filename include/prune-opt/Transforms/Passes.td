@@ -553,6 +553,62 @@ def NNReport : Pass<"nn-report", "mlir::ModuleOp"> {
   ];
 }
 
+def NNVectorizePooling : Pass<"nn-vectorize-pooling", "mlir::func::FuncOp"> {
+  let summary = "Compute NCHW sum and max pooling as row vectors";
+  let description = [{
+    Rewrites `linalg.pooling_nchw_sum` and `linalg.pooling_nchw_max` on
+    static float tensors with unit dilations (input rows of at most 1024
+    elements) into loops over (batch, channel, output row) whose body is
+    vector code: the output row is one vector; for each window row the
+    input row is read once (`vector.transfer_read`) and each window
+    column's inputs, every stride-th element, are picked out of it with a
+    constant `vector.shuffle` and added (or maxed) in. The window is
+    accumulated in the op's own order (window rows, then columns), so the
+    results are bit-identical. Left to `linalg-generalize-named-ops` and
+    `convert-linalg-to-loops`, LLVM fully unrolls the short innermost loops
+    and then vectorizes across output rows with gathers and scatters:
+    LeNet's two 2x2 poolings took most of a pruned LeNet's time on an AMD
+    Zen 4. Part of `nn-lower-cpu` (before the named ops are generalized).
+
+    ```mlir
+    %p = linalg.pooling_nchw_sum {dilations = dense<1> : vector<2xi64>,
+           strides = dense<2> : vector<2xi64>}
+           ins(%x, %w : tensor<1x6x28x28xf32>, tensor<2x2xf32>)
+           outs(%f : tensor<1x6x14x14xf32>) -> tensor<1x6x14x14xf32>
+    // becomes, per (n, c, oh):
+    //   %acc = vector.transfer_read %out[n, c, oh, 0] : vector<14xf32>
+    //   %row = vector.transfer_read %x[n, c, 2 * oh + kh, 0] : vector<28xf32>
+    //   %even = vector.shuffle %row, %row [0, 2, ..., 26]   // kw = 0
+    //   %acc1 = arith.addf %acc, %even
+    //   ...
+    ```
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numVectorized", "num-vectorized", "Pooling ops vectorized">
+  ];
+}
+
+def NNFlattenElementwise : Pass<"nn-flatten-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Run dense elementwise ops as one loop over all elements";
+  let description = [{
+    Collapses every loop of a `linalg.generic` on tensors whose loops are
+    all parallel and whose operands are all dense and indexed by the
+    identity (or are scalars) into one, with `tensor.collapse_shape` on its
+    operands and `tensor.expand_shape` on its results (upstream's
+    `populateCollapseDimensions`); reshapes that meet fold away. On small
+    static shapes (LeNet's 1x6x14x14) LLVM otherwise unrolls the short
+    innermost loop fully and vectorizes across rows with gathers and
+    scatters: one loop of 1176 elements is contiguous vector code (a divide
+    by 4 there: ~1 us before on a Zen 4). Part of `nn-lower-cpu` (after
+    `linalg-generalize-named-ops`).
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def NNSplitEmptyTensors : Pass<"nn-split-empty-tensors", "mlir::func::FuncOp"> {
   let summary = "Give every use of a tensor.empty its own tensor.empty";
   let description = [{

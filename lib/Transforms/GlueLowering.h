@@ -1,0 +1,36 @@
+//===- GlueLowering.h - How nn-lower-cpu runs the ops between kernels -----===//
+//
+// Part of the prune-opt project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The predicates of nn-vectorize-pooling and nn-flatten-elementwise, shared
+// with the cost model of the work outside the weights' kernels
+// (predictOtherNs), which prices what those passes rewrite as they run.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PRUNE_OPT_LIB_TRANSFORMS_GLUELOWERING_H
+#define PRUNE_OPT_LIB_TRANSFORMS_GLUELOWERING_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace mlir::prune {
+
+/// Input rows longer than this stay loops in nn-vectorize-pooling (one
+/// vector per row).
+constexpr int64_t kMaxPoolRowElements = 1024;
+
+/// Whether nn-vectorize-pooling rewrites `op`: linalg.pooling_nchw_sum or
+/// pooling_nchw_max on static tensors of one float type, unit dilations,
+/// input rows of at most kMaxPoolRowElements.
+bool isVectorizablePooling(Operation *op);
+
+/// Whether nn-flatten-elementwise runs `op` (once generalized) as one loop:
+/// on tensors, at least two loops, all parallel, every operand dense and
+/// indexed by the identity or a scalar.
+bool isFlattenableElementwise(linalg::LinalgOp op);
+
+} // namespace mlir::prune
+
+#endif // PRUNE_OPT_LIB_TRANSFORMS_GLUELOWERING_H
