@@ -157,7 +157,10 @@ static double avx2Factor(Format format, int64_t batch, ValueType type) {
 }
 
 /// The AVX-512 one-row csr kernel (csrRows1) on one batch row: a row of up
-/// to 8 entries is one 8-lane gather, up to 16 one 16-lane gather, longer
+/// to 8 entries is one 8-lane gather (since 2026-12-02 scalar loads, as
+/// fast there and faster on a Zen 4's slow gathers: 128x784 with 1, 4 and 8
+/// entries per row 2.1, 3.0 and 4.8 ns per row, inside this term), up to
+/// 16 one 16-lane gather, longer
 /// rows ~0.45 ns per entry (pairs of 16-lane gathers). Measured through
 /// the kernel library's run() from cache, 1 thread, 128x784, 64x64 and
 /// 1024x4096 with n entries in every row (Xeon EMR, medians of runs

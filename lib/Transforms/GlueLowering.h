@@ -17,13 +17,14 @@
 
 namespace mlir::prune {
 
-/// Input rows longer than this stay loops in nn-vectorize-pooling (one
-/// vector per row).
+/// Longer input rows (NCHW) or channel vectors (NHWC) stay loops in
+/// nn-vectorize-pooling.
 constexpr int64_t kMaxPoolRowElements = 1024;
 
-/// Whether nn-vectorize-pooling rewrites `op`: linalg.pooling_nchw_sum or
-/// pooling_nchw_max on static tensors of one float type, unit dilations,
-/// input rows of at most kMaxPoolRowElements.
+/// Whether nn-vectorize-pooling rewrites `op`: linalg.pooling_nchw_sum,
+/// pooling_nchw_max, pooling_nhwc_sum or pooling_nhwc_max on static
+/// tensors of one float type, unit dilations, vectors (NCHW: input rows;
+/// NHWC: channels) of at most kMaxPoolRowElements.
 bool isVectorizablePooling(Operation *op);
 
 /// Whether nn-flatten-elementwise runs `op` (once generalized) as one loop:

@@ -305,12 +305,16 @@ double mlir::prune::predictOtherNs(Operation *root,
     for (int64_t r : linalgOp.getStaticLoopRanges())
       iterations *= ShapedType::isDynamic(r) ? 1 : r;
     if (isVectorizablePooling(op)) {
-      // Per (image, channel, output row, window row): one input row.
+      // NCHW: per (image, channel, output row, window row) one input row;
+      // NHWC: per (image, output row and column, window element) one
+      // vector of channels.
       auto in = cast<ShapedType>(linalgOp.getDpsInputs()[0].getType());
       auto out = cast<ShapedType>(linalgOp.getDpsInits()[0].getType());
       auto window = cast<ShapedType>(linalgOp.getDpsInputs()[1].getType());
+      bool nhwc = isa<linalg::PoolingNhwcSumOp, linalg::PoolingNhwcMaxOp>(op);
       ns += kOtherOpNs + double(out.getDimSize(0)) * out.getDimSize(1) *
                              out.getDimSize(2) * window.getDimSize(0) *
+                             (nhwc ? window.getDimSize(1) : 1) *
                              in.getDimSize(3) * kPoolRowElementNs;
       return;
     }

@@ -4,13 +4,14 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// NCHW sum and max pooling as row vectors: per (n, c, output row) the
-// output row is one vector; per window row the input row is read once and
-// each window column's inputs (every stride-th element) are picked out of
-// it by a constant vector.shuffle. Generalized to loops instead, LLVM
-// unrolls the short innermost loops fully and then vectorizes across
-// output rows or channels with gathers and scatters (LeNet's two poolings:
-// most of a pruned model's time on a Zen 4).
+// Sum and max pooling as vectors. NCHW: per (n, c, output row) the output
+// row is one vector; per window row the input row is read once and each
+// window column's inputs (every stride-th element) are picked out of it by
+// a constant vector.shuffle. NHWC: per (n, output row, output column) the
+// channels are one vector, one read per window element. Generalized to
+// loops instead, LLVM unrolls the short innermost loops fully and then
+// vectorizes across output rows or channels with gathers and scatters
+// (LeNet's two poolings: most of a pruned model's time on a Zen 4).
 //
 // Elementwise ops on small static shapes suffer the same way (1x6x14x14:
 // the 14 columns unrolled, the rows gathered): nn-flatten-elementwise runs
@@ -42,8 +43,18 @@ namespace mlir::prune {
 
 using namespace mlir;
 
-/// The pooling's input and output shapes and strides.
-template <typename PoolOp> static bool poolingShapes(PoolOp op) {
+/// NHWC (channels innermost) or NCHW (image rows innermost).
+template <typename PoolOp>
+constexpr bool kNhwc = std::is_same_v<PoolOp, linalg::PoolingNhwcSumOp> ||
+                       std::is_same_v<PoolOp, linalg::PoolingNhwcMaxOp>;
+template <typename PoolOp>
+constexpr bool kMax = std::is_same_v<PoolOp, linalg::PoolingNchwMaxOp> ||
+                      std::is_same_v<PoolOp, linalg::PoolingNhwcMaxOp>;
+
+/// Static shapes of one float type, unit dilations, windows in bounds, and
+/// the vectors (NCHW: an input row; NHWC: the channels) at most
+/// kMaxPoolRowElements long.
+template <typename PoolOp> static bool vectorizable(PoolOp op) {
   if (!op.hasPureTensorSemantics())
     return false;
   auto inType = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
@@ -62,16 +73,23 @@ template <typename PoolOp> static bool poolingShapes(PoolOp op) {
     return false;
   ArrayRef<int64_t> in = inType.getShape(), out = outType.getShape(),
                     window = windowType.getShape();
-  return in[3] <= prune::kMaxPoolRowElements && out[3] > 0 && out[2] > 0 &&
-         strides[1] * (out[3] - 1) + window[1] <= in[3] &&
-         strides[0] * (out[2] - 1) + window[0] <= in[2];
+  // The spatial dims: (2, 3) in NCHW, (1, 2) in NHWC.
+  int64_t h = kNhwc<PoolOp> ? 1 : 2, w = h + 1;
+  int64_t vector = kNhwc<PoolOp> ? in[3] : in[w];
+  return vector > 0 && vector <= prune::kMaxPoolRowElements && out[w] > 0 &&
+         out[h] > 0 && strides[1] * (out[w] - 1) + window[1] <= in[w] &&
+         strides[0] * (out[h] - 1) + window[0] <= in[h];
 }
 
 bool mlir::prune::isVectorizablePooling(Operation *op) {
-  if (auto sum = dyn_cast<linalg::PoolingNchwSumOp>(op))
-    return poolingShapes(sum);
-  if (auto max = dyn_cast<linalg::PoolingNchwMaxOp>(op))
-    return poolingShapes(max);
+  if (auto pool = dyn_cast<linalg::PoolingNchwSumOp>(op))
+    return vectorizable(pool);
+  if (auto pool = dyn_cast<linalg::PoolingNchwMaxOp>(op))
+    return vectorizable(pool);
+  if (auto pool = dyn_cast<linalg::PoolingNhwcSumOp>(op))
+    return vectorizable(pool);
+  if (auto pool = dyn_cast<linalg::PoolingNhwcMaxOp>(op))
+    return vectorizable(pool);
   return false;
 }
 
@@ -90,7 +108,7 @@ bool mlir::prune::isFlattenableElementwise(linalg::LinalgOp op) {
 }
 
 namespace {
-/// linalg.pooling_nchw_sum / pooling_nchw_max (isVectorizablePooling).
+/// linalg.pooling_{nchw,nhwc}_{sum,max} (isVectorizablePooling).
 template <typename PoolOp>
 struct VectorizePoolingPattern : OpRewritePattern<PoolOp> {
   VectorizePoolingPattern(MLIRContext *ctx, Pass::Statistic &numVectorized)
@@ -100,7 +118,7 @@ struct VectorizePoolingPattern : OpRewritePattern<PoolOp> {
                                 PatternRewriter &rewriter) const override {
     if (!prune::isVectorizablePooling(op))
       return rewriter.notifyMatchFailure(
-          op, "dynamic shapes, dilations, not one float type, rows over "
+          op, "dynamic shapes, dilations, not one float type, vectors over "
               "kMaxPoolRowElements, or windows out of bounds");
     Value input = op.getInputs()[0], init = op.getOutputs()[0];
     auto inType = cast<RankedTensorType>(input.getType());
@@ -112,8 +130,6 @@ struct VectorizePoolingPattern : OpRewritePattern<PoolOp> {
                       window =
                           cast<RankedTensorType>(op.getInputs()[1].getType())
                               .getShape();
-    int64_t rowWidth = in[3], outWidth = out[3];
-
     Location loc = op.getLoc();
     auto idx = [&](int64_t v) {
       return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
@@ -121,15 +137,8 @@ struct VectorizePoolingPattern : OpRewritePattern<PoolOp> {
     Value zero = idx(0), one = idx(1);
     Value pad = arith::ConstantOp::create(rewriter, loc, elem,
                                           rewriter.getZeroAttr(elem));
-    auto rowType = VectorType::get({rowWidth}, elem);
-    auto outRowType = VectorType::get({outWidth}, elem);
-    // Window column kw picks inputs kw, kw + s, kw + 2s, ... of the row.
-    SmallVector<SmallVector<int64_t>> picks(window[1]);
-    for (int64_t kw = 0; kw < window[1]; ++kw)
-      for (int64_t ow = 0; ow < outWidth; ++ow)
-        picks[kw].push_back(strides[1] * ow + kw);
-
-    // for n, c, oh: the output row accumulates, window row by window row.
+    // The output's first three dims are the loops (NCHW: n, c, oh; NHWC:
+    // n, oh, ow); its last is the vector.
     SmallVector<Value> bounds = {idx(out[0]), idx(out[1]), idx(out[2])};
     SmallVector<Value> ivs;
     Value result = init;
@@ -143,29 +152,51 @@ struct VectorizePoolingPattern : OpRewritePattern<PoolOp> {
       ivs.push_back(loop.getInductionVar());
       result = loop.getRegionIterArgs()[0];
     }
-    Value n = ivs[0], c = ivs[1], oh = ivs[2];
+    SmallVector<Value> at = {ivs[0], ivs[1], ivs[2], zero};
     Value acc = vector::TransferReadOp::create(
-        rewriter, loc, outRowType, result, ValueRange{n, c, oh, zero}, pad,
+        rewriter, loc, VectorType::get({out[3]}, elem), result, at, pad,
         ArrayRef<bool>{true});
+    auto combine = [&](Value a, Value b) -> Value {
+      if constexpr (kMax<PoolOp>)
+        return arith::MaximumFOp::create(rewriter, loc, a, b);
+      else
+        return arith::AddFOp::create(rewriter, loc, a, b);
+    };
     AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    auto inputIndex = [&](Value outIndex, int64_t stride, int64_t k) -> Value {
+      return affine::AffineApplyOp::create(
+          rewriter, loc, AffineMap::get(1, 0, d0 * stride + k), outIndex);
+    };
+    // The window in the op's order: rows, then columns.
     for (int64_t kh = 0; kh < window[0]; ++kh) {
-      Value ih = affine::AffineApplyOp::create(
-          rewriter, loc, AffineMap::get(1, 0, d0 * strides[0] + kh), oh);
-      Value row = vector::TransferReadOp::create(rewriter, loc, rowType, input,
-                                                 ValueRange{n, c, ih, zero},
-                                                 pad, ArrayRef<bool>{true});
-      for (int64_t kw = 0; kw < window[1]; ++kw) {
-        Value picked =
-            vector::ShuffleOp::create(rewriter, loc, row, row, picks[kw]);
-        if constexpr (std::is_same_v<PoolOp, linalg::PoolingNchwSumOp>)
-          acc = arith::AddFOp::create(rewriter, loc, acc, picked);
-        else
-          acc = arith::MaximumFOp::create(rewriter, loc, acc, picked);
+      if constexpr (kNhwc<PoolOp>) {
+        // One vector of channels per window element.
+        Value ih = inputIndex(ivs[1], strides[0], kh);
+        for (int64_t kw = 0; kw < window[1]; ++kw) {
+          Value iw = inputIndex(ivs[2], strides[1], kw);
+          Value channels = vector::TransferReadOp::create(
+              rewriter, loc, VectorType::get({in[3]}, elem), input,
+              ValueRange{ivs[0], ih, iw, zero}, pad, ArrayRef<bool>{true});
+          acc = combine(acc, channels);
+        }
+      } else {
+        // One input row; window column kw picks its elements kw, kw + s,
+        // kw + 2s, ...
+        Value ih = inputIndex(ivs[2], strides[0], kh);
+        Value row = vector::TransferReadOp::create(
+            rewriter, loc, VectorType::get({in[3]}, elem), input,
+            ValueRange{ivs[0], ivs[1], ih, zero}, pad, ArrayRef<bool>{true});
+        for (int64_t kw = 0; kw < window[1]; ++kw) {
+          SmallVector<int64_t> picks;
+          for (int64_t ow = 0; ow < out[3]; ++ow)
+            picks.push_back(strides[1] * ow + kw);
+          acc = combine(
+              acc, vector::ShuffleOp::create(rewriter, loc, row, row, picks));
+        }
       }
     }
     Value written = vector::TransferWriteOp::create(rewriter, loc, acc, result,
-                                                    ValueRange{n, c, oh, zero},
-                                                    ArrayRef<bool>{true})
+                                                    at, ArrayRef<bool>{true})
                         .getResult();
     scf::YieldOp::create(rewriter, loc, written);
     rewriter.replaceOp(op, loops.front().getResults());
@@ -181,7 +212,9 @@ struct NNVectorizePoolingPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<VectorizePoolingPattern<linalg::PoolingNchwSumOp>,
-                 VectorizePoolingPattern<linalg::PoolingNchwMaxOp>>(
+                 VectorizePoolingPattern<linalg::PoolingNchwMaxOp>,
+                 VectorizePoolingPattern<linalg::PoolingNhwcSumOp>,
+                 VectorizePoolingPattern<linalg::PoolingNhwcMaxOp>>(
         &getContext(), numVectorized);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }

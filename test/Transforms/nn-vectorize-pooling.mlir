@@ -54,8 +54,36 @@ func.func @max(%x: tensor<1x1x5x7xf32>, %init: tensor<1x1x3x3xf32>) -> tensor<1x
 
 // -----
 
-// Left alone: dilations, dynamic shapes, integers, rows over 1024 elements,
-// NHWC (not matched).
+// NHWC max 2x2 stride 2: per (n, oh, ow) the channels are one vector, one
+// read per window element, in the op's order.
+// CHECK-DAG: #[[S0:.*]] = affine_map<(d0) -> (d0 * 2)>
+// CHECK-DAG: #[[S1:.*]] = affine_map<(d0) -> (d0 * 2 + 1)>
+// CHECK-LABEL: func.func @nhwc
+// CHECK: scf.for %[[N:[^ ]*]] =
+// CHECK: scf.for %[[OH:[^ ]*]] =
+// CHECK: scf.for %[[OW:[^ ]*]] = {{.*}} iter_args(%[[T:.*]] = %{{.*}})
+// CHECK: %[[ACC:.*]] = vector.transfer_read %[[T]][%[[N]], %[[OH]], %[[OW]], %{{.*}}], {{.*}} : tensor<1x2x3x5xf32>, vector<5xf32>
+// CHECK: %[[H0:.*]] = affine.apply #[[S0]](%[[OH]])
+// CHECK: %[[W0:.*]] = affine.apply #[[S0]](%[[OW]])
+// CHECK: %[[V00:.*]] = vector.transfer_read %arg0[%[[N]], %[[H0]], %[[W0]], %{{.*}}], {{.*}} : tensor<1x4x6x5xf32>, vector<5xf32>
+// CHECK: %[[M0:.*]] = arith.maximumf %[[ACC]], %[[V00]] : vector<5xf32>
+// CHECK: %[[W1:.*]] = affine.apply #[[S1]](%[[OW]])
+// CHECK: vector.transfer_read %arg0[%[[N]], %[[H0]], %[[W1]], %{{.*}}]
+// CHECK: %[[H1:.*]] = affine.apply #[[S1]](%[[OH]])
+// CHECK-COUNT-2: vector.transfer_read %arg0[%[[N]], %[[H1]]
+// CHECK: vector.transfer_write %{{.*}}, %[[T]][%[[N]], %[[OH]], %[[OW]], %{{.*}}]
+// CHECK-NOT: linalg.pooling
+func.func @nhwc(%x: tensor<1x4x6x5xf32>, %init: tensor<1x2x3x5xf32>) -> tensor<1x2x3x5xf32> {
+  %w = tensor.empty() : tensor<2x2xf32>
+  %p = linalg.pooling_nhwc_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+         ins(%x, %w : tensor<1x4x6x5xf32>, tensor<2x2xf32>) outs(%init : tensor<1x2x3x5xf32>) -> tensor<1x2x3x5xf32>
+  return %p : tensor<1x2x3x5xf32>
+}
+
+// -----
+
+// Left alone: dilations, dynamic shapes, integers, rows (NCHW) or channels
+// (NHWC) over 1024 elements.
 // CHECK-LABEL: func.func @untouched
 // CHECK-NOT: vector.
 // CHECK-COUNT-5: linalg.pooling
@@ -63,7 +91,7 @@ func.func @untouched(%x: tensor<1x1x6x6xf32>, %i1: tensor<1x1x2x2xf32>,
                      %d: tensor<1x1x?x8xf32>, %i2: tensor<1x1x?x4xf32>,
                      %xi: tensor<1x1x4x4xi32>, %i3: tensor<1x1x2x2xi32>,
                      %xl: tensor<1x1x2x2050xf32>, %i4: tensor<1x1x1x1025xf32>,
-                     %xh: tensor<1x4x4x1xf32>, %i5: tensor<1x2x2x1xf32>) {
+                     %xh: tensor<1x4x4x1025xf32>, %i5: tensor<1x2x2x1025xf32>) {
   %w = tensor.empty() : tensor<2x2xf32>
   %a = linalg.pooling_nchw_sum {dilations = dense<2> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
          ins(%x, %w : tensor<1x1x6x6xf32>, tensor<2x2xf32>) outs(%i1 : tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
@@ -74,6 +102,6 @@ func.func @untouched(%x: tensor<1x1x6x6xf32>, %i1: tensor<1x1x2x2xf32>,
   %e = linalg.pooling_nchw_sum {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
          ins(%xl, %w : tensor<1x1x2x2050xf32>, tensor<2x2xf32>) outs(%i4 : tensor<1x1x1x1025xf32>) -> tensor<1x1x1x1025xf32>
   %f = linalg.pooling_nhwc_sum {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
-         ins(%xh, %w : tensor<1x4x4x1xf32>, tensor<2x2xf32>) outs(%i5 : tensor<1x2x2x1xf32>) -> tensor<1x2x2x1xf32>
+         ins(%xh, %w : tensor<1x4x4x1025xf32>, tensor<2x2xf32>) outs(%i5 : tensor<1x2x2x1025xf32>) -> tensor<1x2x2x1025xf32>
   return
 }

@@ -210,6 +210,9 @@ TEST(Kernels, Unstructured) {
   runAll({10, 128, Pattern::Unstructured, 1, 1, 0.5});
   runAll({26, 3, Pattern::Unstructured, 1, 1, 0.0});
   runAll({16, 150, Pattern::Unstructured, 1, 1, 0.0});
+  // ~6 entries per row (u16 columns): the AVX-512 one-row csr kernel's
+  // scalar rows (up to 8 entries) and its gathers (longer rows).
+  runAll({40, 300, Pattern::Unstructured, 1, 1, 0.98});
 }
 
 TEST(Kernels, ColumnWidths) {

@@ -554,21 +554,24 @@ def NNReport : Pass<"nn-report", "mlir::ModuleOp"> {
 }
 
 def NNVectorizePooling : Pass<"nn-vectorize-pooling", "mlir::func::FuncOp"> {
-  let summary = "Compute NCHW sum and max pooling as row vectors";
+  let summary = "Compute sum and max pooling as vectors";
   let description = [{
-    Rewrites `linalg.pooling_nchw_sum` and `linalg.pooling_nchw_max` on
-    static float tensors with unit dilations (input rows of at most 1024
-    elements) into loops over (batch, channel, output row) whose body is
-    vector code: the output row is one vector; for each window row the
-    input row is read once (`vector.transfer_read`) and each window
+    Rewrites `linalg.pooling_nchw_sum`, `pooling_nchw_max`,
+    `pooling_nhwc_sum` and `pooling_nhwc_max` on static float tensors with
+    unit dilations (any window and strides; vectors of at most 1024
+    elements) into loops whose body is vector code. NCHW: per (batch,
+    channel, output row) the output row is one vector; for each window row
+    the input row is read once (`vector.transfer_read`) and each window
     column's inputs, every stride-th element, are picked out of it with a
-    constant `vector.shuffle` and added (or maxed) in. The window is
-    accumulated in the op's own order (window rows, then columns), so the
-    results are bit-identical. Left to `linalg-generalize-named-ops` and
-    `convert-linalg-to-loops`, LLVM fully unrolls the short innermost loops
-    and then vectorizes across output rows with gathers and scatters:
-    LeNet's two 2x2 poolings took most of a pruned LeNet's time on an AMD
-    Zen 4. Part of `nn-lower-cpu` (before the named ops are generalized).
+    constant `vector.shuffle` and added (or maxed) in. NHWC: per (batch,
+    output row, output column) the channels are one vector, read once per
+    window element. The window is accumulated in the op's own order
+    (window rows, then columns), so the results are bit-identical. Left to
+    `linalg-generalize-named-ops` and `convert-linalg-to-loops`, LLVM fully
+    unrolls the short innermost loops and then vectorizes across output
+    rows with gathers and scatters: LeNet's two 2x2 poolings took most of a
+    pruned LeNet's time on an AMD Zen 4. Part of `nn-lower-cpu` (before
+    the named ops are generalized).
 
     ```mlir
     %p = linalg.pooling_nchw_sum {dilations = dense<1> : vector<2xi64>,

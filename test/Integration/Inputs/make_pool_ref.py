@@ -3,7 +3,9 @@
 
 Writes pool_x.npy (4 samples of 2x3x9x11 floats from a fixed LCG) and
 pool_ref.npy (max 3x3 s2 + sum 2x2 s2 + max 2x3 s2, in float64 rounded to
-f32); test/Integration/pooling.test compares the compiled model with them.
+f32), and the same in NHWC for pooling-nhwc.mlir (pool_nhwc_x.npy,
+pool_nhwc_ref.npy); test/Integration/pooling.test compares the compiled
+models with them.
 
     python3 test/Integration/Inputs/make_pool_ref.py          # (re)write
     python3 test/Integration/Inputs/make_pool_ref.py --check  # compare
@@ -47,19 +49,38 @@ def reference(x):
     return out
 
 
+def nchw_to_nhwc(flat, c, h, w):
+    """One sample's [N, C, H, W] row-major values as [N, H, W, C]."""
+    n = len(flat) // (c * h * w)
+    return [flat[((b * c + k) * h + i) * w + j] for b in range(n)
+            for i in range(h) for j in range(w) for k in range(c)]
+
+
 def main():
     xs = inputs()
     size = N * C * H * W
     ref = []
     for s in range(SAMPLES):
         ref += reference(xs[s * size:(s + 1) * size])
+    xs_nhwc, ref_nhwc = [], []
+    out_size = N * C * OH * OW
+    for s in range(SAMPLES):
+        xs_nhwc += nchw_to_nhwc(xs[s * size:(s + 1) * size], C, H, W)
+        ref_nhwc += nchw_to_nhwc(ref[s * out_size:(s + 1) * out_size], C, OH, OW)
+    files = {"pool_x.npy": ([SAMPLES, N, C, H, W], xs),
+             "pool_ref.npy": ([SAMPLES, N, C, OH, OW], ref),
+             "pool_nhwc_x.npy": ([SAMPLES, N, H, W, C], xs_nhwc),
+             "pool_nhwc_ref.npy": ([SAMPLES, N, OH, OW, C], ref_nhwc)}
     if "--check" in sys.argv:
-        _, stored = read_npy(os.path.join(HERE, "pool_ref.npy"))
-        worst = max(abs(a - b) for a, b in zip(stored, ref))
-        print("pool_ref.npy: max |stored - computed|", worst)
-        sys.exit(0 if worst <= 1e-5 and len(stored) == len(ref) else 1)
-    write_npy(os.path.join(HERE, "pool_x.npy"), [SAMPLES, N, C, H, W], xs)
-    write_npy(os.path.join(HERE, "pool_ref.npy"), [SAMPLES, N, C, OH, OW], ref)
+        ok = True
+        for name, (shape, values) in files.items():
+            stored_shape, stored = read_npy(os.path.join(HERE, name))
+            worst = max(abs(a - b) for a, b in zip(stored, values))
+            print(name + ": max |stored - computed|", worst)
+            ok = ok and worst <= 1e-5 and list(stored_shape) == shape
+        sys.exit(0 if ok else 1)
+    for name, (shape, values) in files.items():
+        write_npy(os.path.join(HERE, name), shape, values)
 
 
 if __name__ == "__main__":
