@@ -61,7 +61,8 @@ AVX512 void csrRows1(const Args &a, int64_t b, const int32_t *rowPtr,
   const float *x = a.x + b * a.xs;
   auto row = [&](int64_t o) AVX512 {
     int64_t i = rowPtr[o], e = rowPtr[o + 1];
-    if (e - i <= kScalarRow) {
+    // (bf16 and f16 widen through out-of-line conversions: gathers.)
+    if (VT != ValueType::BF16 && VT != ValueType::F16 && e - i <= kScalarRow) {
       auto colAt = [&](int64_t j) -> int64_t {
         if constexpr (Bits == 32)
           return static_cast<const int32_t *>(col)[j];

@@ -21,15 +21,20 @@ namespace mlir::prune {
 /// nn-vectorize-pooling.
 constexpr int64_t kMaxPoolRowElements = 1024;
 
+/// Larger windows (global pooling) stay loops in nn-vectorize-pooling, which
+/// unrolls the window into the loop body.
+constexpr int64_t kMaxPoolWindowElements = 64;
+
 /// Whether nn-vectorize-pooling rewrites `op`: linalg.pooling_nchw_sum,
 /// pooling_nchw_max, pooling_nhwc_sum or pooling_nhwc_max on static
-/// tensors of one float type, unit dilations, vectors (NCHW: input rows;
-/// NHWC: channels) of at most kMaxPoolRowElements.
+/// dense tensors of one float type with no empty output dim, unit
+/// dilations, windows of at most kMaxPoolWindowElements, vectors (NCHW:
+/// input rows; NHWC: channels) of at most kMaxPoolRowElements.
 bool isVectorizablePooling(Operation *op);
 
 /// Whether nn-flatten-elementwise runs `op` (once generalized) as one loop:
-/// on tensors, at least two loops, all parallel, every operand dense and
-/// indexed by the identity or a scalar.
+/// on tensors, at least two loops, all parallel, no linalg.index, every
+/// operand dense and indexed by the identity or a scalar.
 bool isFlattenableElementwise(linalg::LinalgOp op);
 
 } // namespace mlir::prune

@@ -62,8 +62,13 @@ template <typename PoolOp> static bool vectorizable(PoolOp op) {
   auto windowType = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
   if (!inType || !outType || !windowType || !inType.hasStaticShape() ||
       !outType.hasStaticShape() || !windowType.hasStaticShape() ||
+      inType.getEncoding() || outType.getEncoding() ||
       !isa<FloatType>(outType.getElementType()) ||
-      inType.getElementType() != outType.getElementType())
+      inType.getElementType() != outType.getElementType() ||
+      llvm::is_contained(outType.getShape(), 0))
+    return false;
+  // The window is unrolled into the loop body (global pooling stays loops).
+  if (windowType.getNumElements() > prune::kMaxPoolWindowElements)
     return false;
   auto strides = llvm::to_vector(op.getStrides().template getValues<int64_t>());
   auto dilations =
@@ -96,6 +101,9 @@ bool mlir::prune::isVectorizablePooling(Operation *op) {
 bool mlir::prune::isFlattenableElementwise(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() < 2 ||
       op.getNumParallelLoops() != op.getNumLoops())
+    return false;
+  // linalg.index would become a divide and remainder per element.
+  if (!op->getRegion(0).getOps<linalg::IndexOp>().empty())
     return false;
   for (OpOperand &operand : op->getOpOperands()) {
     if (sparse_tensor::getSparseTensorEncoding(operand.get().getType()))
