@@ -557,9 +557,11 @@ def NNVectorizePooling : Pass<"nn-vectorize-pooling", "mlir::func::FuncOp"> {
   let summary = "Compute sum and max pooling as vectors";
   let description = [{
     Rewrites `linalg.pooling_nchw_sum`, `pooling_nchw_max`,
-    `pooling_nhwc_sum` and `pooling_nhwc_max` on static float tensors with
-    unit dilations (any window and strides; vectors of at most 1024
-    elements) into loops whose body is vector code. NCHW: per (batch,
+    `pooling_nhwc_sum` and `pooling_nhwc_max` on static dense float
+    tensors with unit dilations (any strides; windows of at most 64
+    elements, since the window is unrolled: global pooling stays loops;
+    vectors of at most 1024 elements) into loops whose body is vector
+    code. NCHW: per (batch,
     channel, output row) the output row is one vector; for each window row
     the input row is read once (`vector.transfer_read`) and each window
     column's inputs, every stride-th element, are picked out of it with a
@@ -599,8 +601,8 @@ def NNFlattenElementwise : Pass<"nn-flatten-elementwise", "mlir::func::FuncOp"> 
   let summary = "Run dense elementwise ops as one loop over all elements";
   let description = [{
     Collapses every loop of a `linalg.generic` on tensors whose loops are
-    all parallel and whose operands are all dense and indexed by the
-    identity (or are scalars) into one, with `tensor.collapse_shape` on its
+    all parallel, whose body reads no `linalg.index` and whose operands
+    are all dense and indexed by the identity (or are scalars) into one, with `tensor.collapse_shape` on its
     operands and `tensor.expand_shape` on its results (upstream's
     `populateCollapseDimensions`); reshapes that meet fold away. On small
     static shapes (LeNet's 1x6x14x14) LLVM otherwise unrolls the short
