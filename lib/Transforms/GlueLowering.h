@@ -32,6 +32,12 @@ constexpr int64_t kMaxPoolWindowElements = 64;
 /// input rows; NHWC: channels) of at most kMaxPoolRowElements.
 bool isVectorizablePooling(Operation *op);
 
+/// The elements nn-vectorize-pooling's code reads from `op`'s input (an
+/// isVectorizablePooling op): NCHW, one input row per (image, channel,
+/// output row, window row); NHWC, one vector of channels per (image, output
+/// row and column, window element).
+int64_t vectorizedPoolingReads(Operation *op);
+
 /// Whether nn-flatten-elementwise runs `op` (once generalized) as one loop:
 /// on tensors, at least two loops, all parallel, no linalg.index, every
 /// operand dense and indexed by the identity or a scalar.

@@ -301,23 +301,13 @@ double mlir::prune::predictOtherNs(Operation *root,
       kernelValues.insert(op->result_begin(), op->result_end());
       return;
     }
+    if (isVectorizablePooling(op)) {
+      ns += kOtherOpNs + double(vectorizedPoolingReads(op)) * kPoolRowElementNs;
+      return;
+    }
     double iterations = 1;
     for (int64_t r : linalgOp.getStaticLoopRanges())
       iterations *= ShapedType::isDynamic(r) ? 1 : r;
-    if (isVectorizablePooling(op)) {
-      // NCHW: per (image, channel, output row, window row) one input row;
-      // NHWC: per (image, output row and column, window element) one
-      // vector of channels.
-      auto in = cast<ShapedType>(linalgOp.getDpsInputs()[0].getType());
-      auto out = cast<ShapedType>(linalgOp.getDpsInits()[0].getType());
-      auto window = cast<ShapedType>(linalgOp.getDpsInputs()[1].getType());
-      bool nhwc = isa<linalg::PoolingNhwcSumOp, linalg::PoolingNhwcMaxOp>(op);
-      ns += kOtherOpNs + double(out.getDimSize(0)) * out.getDimSize(1) *
-                             out.getDimSize(2) * window.getDimSize(0) *
-                             (nhwc ? window.getDimSize(1) : 1) *
-                             in.getDimSize(3) * kPoolRowElementNs;
-      return;
-    }
     ns += kOtherOpNs + iterations * (isFlattenableElementwise(linalgOp)
                                          ? kFlatElementNs
                                          : kOtherIterationNs);

@@ -98,6 +98,18 @@ bool mlir::prune::isVectorizablePooling(Operation *op) {
   return false;
 }
 
+int64_t mlir::prune::vectorizedPoolingReads(Operation *op) {
+  auto linalgOp = cast<linalg::LinalgOp>(op);
+  ArrayRef<int64_t> in =
+      cast<ShapedType>(linalgOp.getDpsInputs()[0].getType()).getShape();
+  ArrayRef<int64_t> out =
+      cast<ShapedType>(linalgOp.getDpsInits()[0].getType()).getShape();
+  ArrayRef<int64_t> window =
+      cast<ShapedType>(linalgOp.getDpsInputs()[1].getType()).getShape();
+  bool nhwc = isa<linalg::PoolingNhwcSumOp, linalg::PoolingNhwcMaxOp>(op);
+  return out[0] * out[1] * out[2] * window[0] * (nhwc ? window[1] : 1) * in[3];
+}
+
 bool mlir::prune::isFlattenableElementwise(linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() < 2 ||
       op.getNumParallelLoops() != op.getNumLoops())
@@ -126,8 +138,9 @@ struct VectorizePoolingPattern : OpRewritePattern<PoolOp> {
                                 PatternRewriter &rewriter) const override {
     if (!prune::isVectorizablePooling(op))
       return rewriter.notifyMatchFailure(
-          op, "dynamic shapes, dilations, not one float type, vectors over "
-              "kMaxPoolRowElements, or windows out of bounds");
+          op, "dynamic, empty or sparse shapes, dilations, not one float "
+              "type, vectors over kMaxPoolRowElements or windows over "
+              "kMaxPoolWindowElements");
     Value input = op.getInputs()[0], init = op.getOutputs()[0];
     auto inType = cast<RankedTensorType>(input.getType());
     auto outType = cast<RankedTensorType>(init.getType());
