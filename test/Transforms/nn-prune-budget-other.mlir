@@ -2,9 +2,14 @@
 // are not weights (here the 4 x f32 bias, 16 bytes) count on both sides;
 // a splat (the 4 x f32 ones, a fill) is no parameter and counts nothing.
 // Dense: the weight's 128 bytes + 16 = 144 (160 if the splat counted); the
-// plan: the weight at 80 % as csr (50 bytes) + 16.
-// RUN: prune-opt %s --nn-prune=budget-bytes=0.5 -o /dev/null 2>&1 | FileCheck %s
+// plan with f32 values: the weight at 80 % as csr (50 bytes) + 16; with
+// every value type (the default): the weight dense in i8 (32 bytes and a
+// scale per row: 48) + 16.
+// RUN: prune-opt %s "--nn-prune=budget-bytes=0.5 budget-value-types=f32" -o /dev/null 2>&1 | FileCheck %s
 // CHECK: remark: nn-prune: budget-bytes=0.5: predicted 66 of the dense 144 bytes (45.8%, 16 bytes of it in other constants)
+// RUN: prune-opt %s --nn-prune=budget-bytes=0.5 -o - 2>&1 | FileCheck %s --check-prefix=ALL
+// ALL: remark: nn-prune: budget-bytes=0.5: predicted 64 of the dense 144 bytes (44.4%, 16 bytes of it in other constants)
+// ALL: sparsity = 0.000000e+00, {{.*}}predicted_bytes = 48, value_type = i8>
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d1)>
