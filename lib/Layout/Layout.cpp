@@ -241,15 +241,19 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
     break;
   }
   case Format::WindowCSR:
-    // Per step (and batch row): i8 values ~1.65 ns (two steps share a load
-    // and an expansion), the others ~2.25 ns, and ~5 ns per group of 16
-    // rows; measured through the kernel library's run() from cache, 1
-    // thread: 64x64 to 1024x1024, 50 % to 99 % (e.g. 1024x1024 at 90 %,
-    // 9.4k steps: 15.8 us in i8, 21.2 in f32 and bf16; csr f32 28.2).
-    // Scaled by 1.25 as the dense term above is (fitted on a faster day:
-    // 128x784 dense measured 4.0 us the same minute, the term says 5.1).
+    // Per step (and batch row) ~2.25 ns, and ~5 ns per group of 16 rows;
+    // measured through the kernel library's run() from cache, 1 thread:
+    // 64x64 to 1024x1024, 50 % to 99 % (e.g. 1024x1024 at 90 %, 9.4k
+    // steps: 21.2 us in f32 and bf16; csr f32 28.2). Scaled by 1.25 as the
+    // dense term above is (fitted on a faster day: 128x784 dense measured
+    // 4.0 us the same minute, the term says 5.1). i8 weights hold two u16
+    // masks per pair of steps sharing a window (~1.04 per step of the
+    // others): 0.66 of the f32 time per mask, measured side by side on a
+    // Zen 4 (1024x1024 at 90 % 10.2 against 15.7 us, 99 % 4.4 / 4.2 us
+    // with 3.6k / 2.4k masks, 256x256 at 50 % 2.8 / 3.7 us, 128x784 at
+    // 90 % 1.2 / 2.0 us).
     compute = double(p.masks.size()) * batch *
-                  (p.valueType == ValueType::I8 ? 2.0 : 2.8) +
+                  (p.valueType == ValueType::I8 ? 1.85 : 2.8) +
               std::ceil(rows / 16.0) * batch * 6.0;
     break;
   case Format::Bitmask:

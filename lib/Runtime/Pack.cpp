@@ -175,36 +175,79 @@ std::vector<float> pruneopt::kernels::dequantized(const float *w, int64_t rows,
   return out;
 }
 
-/// csr-window with i8 values (Kernels.h): one u16 per entry (column | value
-/// << 8) in values8, the entries of each pair of steps ordered by row, then
-/// step; padded for the kernel's loads of 32.
-static void pairWindowEntries(PackedWeight &p) {
+/// csr-window with i8 values (Kernels.h): the steps of each group re-cut
+/// into pairs that share a window (up to two entries per row from it), one
+/// u16 per entry (column | value << 8) in values8, each pair's entries
+/// ordered by row, then step; masks two u16 per pair (the interleaved
+/// mask: bit 2r / 2r + 1 = row r's first / second entry), shifts one per
+/// pair; padded for the kernel's loads of 32 entries.
+static void pairWindowSteps(PackedWeight &p) {
+  constexpr int64_t kWindow = 32;
   const int64_t groups = (p.rows + 15) / 16;
-  const int32_t *stepStart = p.meta.data(),
-                *entryStart = p.meta.data() + groups + 1;
+  const int64_t lastBase = std::max<int64_t>(0, p.cols - kWindow);
+  const std::vector<int32_t> stepStart(p.meta.begin(),
+                                       p.meta.begin() + groups + 1),
+      entryStart(p.meta.begin() + groups + 1, p.meta.end());
+  struct Entry {
+    int64_t col;
+    int8_t value;
+  };
   std::vector<int8_t> words;
   words.reserve(2 * (p.nnz + 32));
-  auto put = [&](int64_t i) {
-    words.push_back(int8_t(p.col8[i]));
-    words.push_back(p.values8[i]);
-  };
+  std::vector<uint16_t> masks;
+  std::vector<uint8_t> shifts;
+  std::vector<int32_t> pairStart;
+  std::vector<std::vector<Entry>> rowEntries(16);
   for (int64_t g = 0; g < groups; ++g) {
-    int64_t e = entryStart[g];
-    for (int64_t s = stepStart[g]; s < stepStart[g + 1]; s += 2) {
-      const unsigned m0 = p.masks[s],
-                     m1 = s + 1 < stepStart[g + 1] ? p.masks[s + 1] : 0;
-      int64_t a = e, b = e + __builtin_popcount(m0);
-      for (int r = 0; r < 16; ++r) {
-        if (m0 >> r & 1)
-          put(a++);
-        if (m1 >> r & 1)
-          put(b++);
+    // The group's entries by row, from its steps.
+    for (std::vector<Entry> &r : rowEntries)
+      r.clear();
+    int64_t base = 0, e = entryStart[g];
+    for (int64_t s = stepStart[g]; s < stepStart[g + 1]; ++s) {
+      base += p.shifts[s];
+      for (unsigned m = p.masks[s]; m; m &= m - 1, ++e)
+        rowEntries[__builtin_ctz(m)].push_back(
+            {base + p.col8[e], p.values8[e]});
+    }
+    // The steps' walk (packWindowCSR), two entries per row and window.
+    pairStart.push_back(shifts.size());
+    std::vector<size_t> next(16, 0);
+    base = 0;
+    while (true) {
+      int64_t left = p.cols;
+      for (int r = 0; r < 16; ++r)
+        if (next[r] < rowEntries[r].size())
+          left = std::min(left, rowEntries[r][next[r]].col);
+      if (left == p.cols)
+        break;
+      const int64_t target = std::max(base, std::min(left, lastBase));
+      for (; target - base > 255; base += 255) { // moves without entries
+        masks.insert(masks.end(), {0, 0});
+        shifts.push_back(255);
       }
-      e = b;
+      uint32_t both = 0;
+      for (int r = 0; r < 16; ++r) {
+        for (int j = 0; j < 2 && next[r] < rowEntries[r].size() &&
+                        rowEntries[r][next[r]].col < target + kWindow;
+             ++j) {
+          const Entry &entry = rowEntries[r][next[r]++];
+          both |= 1u << (2 * r + j);
+          words.push_back(int8_t(entry.col - target));
+          words.push_back(entry.value);
+        }
+      }
+      masks.insert(masks.end(), {uint16_t(both), uint16_t(both >> 16)});
+      shifts.push_back(uint8_t(target - base));
+      base = target;
     }
   }
+  pairStart.push_back(shifts.size());
+  p.meta = std::move(pairStart);
+  p.meta.insert(p.meta.end(), entryStart.begin(), entryStart.end());
   words.resize(2 * (p.nnz + 32), 0);
   p.values8 = std::move(words);
+  p.masks = std::move(masks);
+  p.shifts = std::move(shifts);
   p.col8.clear();
 }
 
@@ -227,7 +270,7 @@ void pruneopt::kernels::narrowValues(PackedWeight &p, ValueType type,
       p.values8[i] = int8_t(p.values[i]);
     p.scales = std::move(scales);
     if (p.format == Format::WindowCSR)
-      pairWindowEntries(p);
+      pairWindowSteps(p);
     break;
   }
   p.values.clear();

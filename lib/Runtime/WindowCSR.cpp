@@ -17,14 +17,6 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
-/// Bit i of m moved to bit 2i (16 -> 32 bits).
-inline uint32_t spread16(uint32_t m) {
-  m = (m | m << 8) & 0x00ff00ffu;
-  m = (m | m << 4) & 0x0f0f0f0fu;
-  m = (m | m << 2) & 0x33333333u;
-  return (m | m << 1) & 0x55555555u;
-}
-
 template <typename V>
 void windowRef(const Args &a, const WeightRef &w, V values, int64_t g0,
                int64_t g1) {
@@ -37,22 +29,16 @@ void windowRef(const Args &a, const WeightRef &w, V values, int64_t g0,
       int64_t base = 0, e = entryStart[g];
       const int64_t end = stepStart[g + 1];
       if constexpr (V::kBytes == 1) {
-        // i8: (column, value) byte pairs, each pair of steps' entries by
-        // row, then step (Kernels.h).
+        // i8: pairs of steps sharing a window, (column, value) byte pairs
+        // by row, then step; two u16 masks per pair (Kernels.h).
         const uint8_t *entry = reinterpret_cast<const uint8_t *>(w.values8);
-        for (int64_t s = stepStart[g]; s < end; s += 2) {
-          const int64_t base0 = base + w.shifts[s];
-          const unsigned m0 = w.masks[s], m1 = s + 1 < end ? w.masks[s + 1] : 0;
-          base = s + 1 < end ? base0 + w.shifts[s + 1] : base0;
-          // The entries in stored order: bit 2r + step of the
-          // interleaved masks, ascending (what the AVX-512 kernel's pdep
-          // builds); one iteration per entry, the step's window by select.
-          const uint32_t both = spread16(m0) | spread16(m1) << 1;
-          for (uint32_t m = both; m; m &= m - 1, ++e) {
-            const int bit = __builtin_ctz(m);
-            const int64_t k = (bit & 1 ? base : base0) + entry[2 * e];
-            sum[bit >> 1] += float(int8_t(entry[2 * e + 1])) * x[k * a.xk];
-          }
+        for (int64_t s = stepStart[g]; s < end; ++s) {
+          base += w.shifts[s];
+          const uint32_t both = w.masks[2 * s] | uint32_t(w.masks[2 * s + 1])
+                                                     << 16;
+          for (uint32_t m = both; m; m &= m - 1, ++e)
+            sum[__builtin_ctz(m) >> 1] += float(int8_t(entry[2 * e + 1])) *
+                                          x[(base + entry[2 * e]) * a.xk];
         }
       } else {
         for (int64_t s = stepStart[g]; s < end; ++s) {

@@ -343,6 +343,95 @@ TEST(Kernels, WindowLayout) {
   EXPECT_EQ(p.bytes(), 6 * 4 + 6 * 4 + 6 * 2 + 6 + (6 + 16));
 }
 
+/// csr-window with i8 values, worked out by hand: the steps re-cut into
+/// pairs that share a window, up to two entries per row from it, the
+/// entries (column, value) by row, then entry, and two u16 masks per pair
+/// (bit 2r / 2r + 1: row r's first / second entry).
+TEST(Kernels, WindowLayoutInt8) {
+  const int64_t rows = 17, cols = 300;
+  std::vector<float> w(rows * cols, 0.0f);
+  auto at = [&](int64_t o, int64_t k) -> float & { return w[o * cols + k]; };
+  at(0, 0) = 1, at(0, 5) = 2, at(0, 40) = 3, at(0, 299) = -4;
+  at(1, 31) = 5;
+  at(16, 290) = 6;
+  PackedWeight p = packWindowCSR(w.data(), rows, cols);
+  narrowValues(p, ValueType::I8, std::vector<float>(rows, 1.0f));
+  // Group 0: window 0 (row 0's entries 0 and 5, row 1's 31), 40, then
+  // 268; group 1: a pair without entries (255), then 268.
+  EXPECT_EQ(p.meta, (std::vector<int32_t>{0, 3, 5, 0, 5, 6}));
+  EXPECT_EQ(p.masks, (std::vector<uint16_t>{7, 0, 1, 0, 1, 0, 0, 0, 1, 0}));
+  EXPECT_EQ(p.shifts, (std::vector<uint8_t>{0, 40, 228, 255, 13}));
+  std::vector<int8_t> words(p.values8.begin(), p.values8.begin() + 12);
+  EXPECT_EQ(words,
+            (std::vector<int8_t>{0, 1, 5, 2, 31, 5, 0, 3, 31, -4, 22, 6}));
+  EXPECT_EQ(p.values8.size(), 2u * (6 + 32)); // the kernel's loads of 32
+  EXPECT_TRUE(p.col8.empty());
+  EXPECT_EQ(p.bytes(), 6 * 2 + rows * 4 + 10 * 2 + 6 * 4 + 5);
+}
+
+/// The sparse formats that skip what is not stored (csr, csr-window) give
+/// an output whose row has no entry in an input's column a finite value
+/// when that input is infinite or NaN (no 0 * inf), with every value type
+/// and kernel; the rows that use it get what the reference gets.
+TEST(Kernels, NonFiniteInputs) {
+  std::mt19937 rng(3);
+  const Case c{40, 200, Pattern::Unstructured, 1, 1, 0.9};
+  std::vector<float> w = makeWeight(c, rng);
+  std::uniform_real_distribution<float> val(-1, 1);
+  // The first group's first window starts at its leftmost entry: the
+  // AVX-512 csr-window kernels read that input in every lane of its first
+  // step, with an entry or not.
+  int64_t badColumn = c.cols;
+  for (int64_t o = 0; o < 16; ++o)
+    for (int64_t k = 0; k < badColumn; ++k)
+      if (w[o * c.cols + k] != 0.0f)
+        badColumn = k;
+  ASSERT_LT(badColumn, c.cols);
+  for (int t = 0; t < kNumValueTypes; ++t) {
+    const ValueType type = static_cast<ValueType>(t);
+    const std::vector<float> ref = dequantized(w.data(), c.rows, c.cols, type);
+    for (Format f : {Format::CSR, Format::WindowCSR}) {
+      const PackedWeight pw = packAs(f, w, c, type);
+      for (int isa : {1, 0, 3}) {
+        prune_kernels_set_isa(isa);
+        for (float bad : {INFINITY, -INFINITY, NAN}) {
+          for (int64_t batch : {1, 2}) {
+            std::vector<float> x(batch * c.cols), y(batch * c.rows);
+            for (float &v : x)
+              v = val(rng);
+            x[badColumn] = bad; // batch row 0 only
+            run(pw, x.data(), c.cols, y.data(), c.rows, batch, false);
+            for (int64_t b = 0; b < batch; ++b)
+              for (int64_t o = 0; o < c.rows; ++o) {
+                double r = 0, mag = 0;
+                for (int64_t k = 0; k < c.cols; ++k)
+                  if (ref[o * c.cols + k] != 0.0f) {
+                    const double term =
+                        double(ref[o * c.cols + k]) * x[b * c.cols + k];
+                    r += term;
+                    mag += std::fabs(term);
+                  }
+                const float got = y[b * c.rows + o];
+                const std::string what =
+                    std::string(formatName(f)) + " " + valueTypeName(type) +
+                    " isa " + std::to_string(isa) + " x " +
+                    std::to_string(bad) + " b " + std::to_string(b) + " o " +
+                    std::to_string(o);
+                if (std::isfinite(r))
+                  ASSERT_NEAR(got, r, 1e-5 * (mag + 1)) << what;
+                else if (std::isnan(r))
+                  ASSERT_TRUE(std::isnan(got)) << what;
+                else
+                  ASSERT_EQ(got, r) << what;
+              }
+          }
+        }
+      }
+    }
+  }
+  prune_kernels_set_isa(1);
+}
+
 //===----------------------------------------------------------------------===//
 // The fused epilogue (bias, ReLU) applied inside the kernels
 //===----------------------------------------------------------------------===//

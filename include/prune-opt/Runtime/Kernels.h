@@ -48,13 +48,17 @@
 //            before it; a move of more than 255 takes steps without
 //            entries); col (u8, one per entry: its column within the
 //            window, < 32); values in step order (+16 padding). With i8
-//            values an entry is one u16 of values8 (column | value << 8;
-//            col empty) and the entries of each pair of steps of a group
-//            (its steps 0 and 1, 2 and 3, ...) are ordered by row, then
-//            step (+32 padding): one load and one expansion (vpexpandw)
-//            give both steps' entries in their rows' lanes. ~11 entries
-//            per step at 90 % (16 at 50 %): 2 bytes per entry in i8, 0.23
-//            bytes per weight.
+//            values the steps come in pairs that share a window (up to two
+//            entries per row from it, the first taken first): meta's step
+//            starts count pairs; masks hold two u16 per pair, the low and
+//            high halves of the interleaved mask (bit 2r / 2r + 1: row r's
+//            first / second entry); shifts one per pair; an entry is one
+//            u16 of values8 (column | value << 8; col empty), each pair's
+//            entries ordered by row, then entry (+32 padding): one load
+//            and one expansion (vpexpandw) put a pair's entries in their
+//            rows' lanes, one window serves both. ~11 entries per step at
+//            90 % (16 at 50 %; pairs take ~5 % more steps than single
+//            steps): 2 bytes per entry in i8, 0.22 bytes per weight.
 //   nm       N:M along K, exactly N entries per group (zeros padded):
 //            values[O][K/M*N] (for 2:4 each row padded to 16 values); codes:
 //            for 2:4, one u32 per 16 values holding 2-bit in-group offsets;
