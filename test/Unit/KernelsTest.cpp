@@ -372,7 +372,8 @@ TEST(Kernels, WindowLayoutInt8) {
 /// The sparse formats that skip what is not stored (csr, csr-window) give
 /// an output whose row has no entry in an input's column a finite value
 /// when that input is infinite or NaN (no 0 * inf), with every value type
-/// and kernel; the rows that use it get what the reference gets.
+/// and kernel; the rows that use it get what the reference gets, also for
+/// a huge finite input.
 TEST(Kernels, NonFiniteInputs) {
   std::mt19937 rng(3);
   const Case c{40, 200, Pattern::Unstructured, 1, 1, 0.9};
@@ -394,7 +395,9 @@ TEST(Kernels, NonFiniteInputs) {
       const PackedWeight pw = packAs(f, w, c, type);
       for (int isa : {1, 0, 3}) {
         prune_kernels_set_isa(isa);
-        for (float bad : {INFINITY, -INFINITY, NAN}) {
+        // 1e30: finite, but times 2^24 (the i8 kernel's widening) and a
+        // value, past the largest float.
+        for (float bad : {INFINITY, -INFINITY, NAN, 1e30f}) {
           for (int64_t batch : {1, 2}) {
             std::vector<float> x(batch * c.cols), y(batch * c.rows);
             for (float &v : x)
