@@ -175,71 +175,87 @@ std::vector<float> pruneopt::kernels::dequantized(const float *w, int64_t rows,
   return out;
 }
 
+/// The csr-window walk of one group (Kernels.h): each window starts at the
+/// group's leftmost entry not taken yet (at most cols - 32) and takes up to
+/// `perRow` entries of each row from it, in column order; a move of more
+/// than 255 columns takes steps without entries. rowCols[r]: row r's
+/// columns, ascending. take(r, j, i, base): row r's entry i is its j-th
+/// in the window at `base`; endStep(shift): a step ends (after its takes).
+template <typename Take, typename EndStep>
+static void walkWindows(const std::vector<std::vector<int32_t>> &rowCols,
+                        int64_t cols, int perRow, Take take, EndStep endStep) {
+  constexpr int64_t kWindow = 32;
+  // The last window starts at cols - 32 (x has no columns past the end);
+  // narrower weights have one window at 0 (the kernel pads x).
+  const int64_t lastBase = std::max<int64_t>(0, cols - kWindow);
+  std::vector<size_t> next(rowCols.size(), 0);
+  int64_t base = 0;
+  while (true) {
+    int64_t left = cols;
+    for (size_t r = 0; r < rowCols.size(); ++r)
+      if (next[r] < rowCols[r].size())
+        left = std::min<int64_t>(left, rowCols[r][next[r]]);
+    if (left == cols)
+      return;
+    const int64_t target = std::max(base, std::min(left, lastBase));
+    for (; target - base > 255; base += 255) // moves without entries
+      endStep(uint8_t(255));
+    for (size_t r = 0; r < rowCols.size(); ++r)
+      for (int j = 0; j < perRow && next[r] < rowCols[r].size() &&
+                      rowCols[r][next[r]] < target + kWindow;
+           ++j, ++next[r])
+        take(int(r), j, next[r], target);
+    endStep(uint8_t(target - base));
+    base = target;
+  }
+}
+
 /// csr-window with i8 values (Kernels.h): the steps of each group re-cut
 /// into pairs that share a window (up to two entries per row from it), one
 /// u16 per entry (column | value << 8) in values8, each pair's entries
-/// ordered by row, then step; masks two u16 per pair (the interleaved
+/// ordered by row, then entry; masks two u16 per pair (the interleaved
 /// mask: bit 2r / 2r + 1 = row r's first / second entry), shifts one per
 /// pair; padded for the kernel's loads of 32 entries.
 static void pairWindowSteps(PackedWeight &p) {
-  constexpr int64_t kWindow = 32;
   const int64_t groups = (p.rows + 15) / 16;
-  const int64_t lastBase = std::max<int64_t>(0, p.cols - kWindow);
   const std::vector<int32_t> stepStart(p.meta.begin(),
                                        p.meta.begin() + groups + 1),
       entryStart(p.meta.begin() + groups + 1, p.meta.end());
-  struct Entry {
-    int64_t col;
-    int8_t value;
-  };
   std::vector<int8_t> words;
   words.reserve(2 * (p.nnz + 32));
   std::vector<uint16_t> masks;
   std::vector<uint8_t> shifts;
   std::vector<int32_t> pairStart;
-  std::vector<std::vector<Entry>> rowEntries(16);
+  std::vector<std::vector<int32_t>> rowCols(16);
+  std::vector<std::vector<int8_t>> rowValues(16);
   for (int64_t g = 0; g < groups; ++g) {
     // The group's entries by row, from its steps.
-    for (std::vector<Entry> &r : rowEntries)
-      r.clear();
+    for (int r = 0; r < 16; ++r) {
+      rowCols[r].clear();
+      rowValues[r].clear();
+    }
     int64_t base = 0, e = entryStart[g];
     for (int64_t s = stepStart[g]; s < stepStart[g + 1]; ++s) {
       base += p.shifts[s];
-      for (unsigned m = p.masks[s]; m; m &= m - 1, ++e)
-        rowEntries[__builtin_ctz(m)].push_back(
-            {base + p.col8[e], p.values8[e]});
+      for (unsigned m = p.masks[s]; m; m &= m - 1, ++e) {
+        rowCols[__builtin_ctz(m)].push_back(int32_t(base + p.col8[e]));
+        rowValues[__builtin_ctz(m)].push_back(p.values8[e]);
+      }
     }
-    // The steps' walk (packWindowCSR), two entries per row and window.
     pairStart.push_back(shifts.size());
-    std::vector<size_t> next(16, 0);
-    base = 0;
-    while (true) {
-      int64_t left = p.cols;
-      for (int r = 0; r < 16; ++r)
-        if (next[r] < rowEntries[r].size())
-          left = std::min(left, rowEntries[r][next[r]].col);
-      if (left == p.cols)
-        break;
-      const int64_t target = std::max(base, std::min(left, lastBase));
-      for (; target - base > 255; base += 255) { // moves without entries
-        masks.insert(masks.end(), {0, 0});
-        shifts.push_back(255);
-      }
-      uint32_t both = 0;
-      for (int r = 0; r < 16; ++r) {
-        for (int j = 0; j < 2 && next[r] < rowEntries[r].size() &&
-                        rowEntries[r][next[r]].col < target + kWindow;
-             ++j) {
-          const Entry &entry = rowEntries[r][next[r]++];
+    uint32_t both = 0;
+    walkWindows(
+        rowCols, p.cols, 2,
+        [&](int r, int j, size_t i, int64_t target) {
           both |= 1u << (2 * r + j);
-          words.push_back(int8_t(entry.col - target));
-          words.push_back(entry.value);
-        }
-      }
-      masks.insert(masks.end(), {uint16_t(both), uint16_t(both >> 16)});
-      shifts.push_back(uint8_t(target - base));
-      base = target;
-    }
+          words.push_back(int8_t(rowCols[r][i] - target));
+          words.push_back(rowValues[r][i]);
+        },
+        [&](uint8_t shift) {
+          masks.insert(masks.end(), {uint16_t(both), uint16_t(both >> 16)});
+          shifts.push_back(shift);
+          both = 0;
+        });
   }
   pairStart.push_back(shifts.size());
   p.meta = std::move(pairStart);
@@ -417,52 +433,32 @@ PackedWeight pruneopt::kernels::packBitmask(const float *w, int64_t rows,
 PackedWeight pruneopt::kernels::packWindowCSR(const float *w, int64_t rows,
                                               int64_t cols) {
   PackedWeight p = startPack(Format::WindowCSR, rows, cols);
-  constexpr int64_t kGroup = 16, kWindow = 32;
+  constexpr int64_t kGroup = 16;
   const int64_t groups = (rows + kGroup - 1) / kGroup;
-  // The last window starts at cols - 32 (x has no columns past the end);
-  // narrower weights have one window at 0 (the kernel pads x).
-  const int64_t lastBase = std::max<int64_t>(0, cols - kWindow);
   std::vector<int32_t> stepStart, entryStart;
-  std::vector<std::vector<int32_t>> rowCols(kGroup);
   for (int64_t g = 0; g < groups; ++g) {
     stepStart.push_back(p.masks.size());
     entryStart.push_back(p.values.size());
     const int64_t n = std::min(kGroup, rows - g * kGroup);
-    for (int64_t r = 0; r < kGroup; ++r) {
-      rowCols[r].clear();
-      for (int64_t k = 0; r < n && k < cols; ++k)
+    std::vector<std::vector<int32_t>> rowCols(n);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t k = 0; k < cols; ++k)
         if (w[(g * kGroup + r) * cols + k] != 0.0f)
           rowCols[r].push_back(k);
-    }
-    std::vector<size_t> next(kGroup, 0);
-    int64_t base = 0;
-    while (true) {
-      // The window starts at the group's leftmost entry not taken yet.
-      int64_t left = cols;
-      for (int64_t r = 0; r < n; ++r)
-        if (next[r] < rowCols[r].size())
-          left = std::min<int64_t>(left, rowCols[r][next[r]]);
-      if (left == cols)
-        break;
-      int64_t target = std::max(base, std::min(left, lastBase));
-      for (; target - base > 255; base += 255) { // moves without entries
-        p.masks.push_back(0);
-        p.shifts.push_back(255);
-      }
-      uint16_t mask = 0;
-      for (int64_t r = 0; r < n; ++r) {
-        if (next[r] == rowCols[r].size() ||
-            rowCols[r][next[r]] >= target + kWindow)
-          continue;
-        int64_t k = rowCols[r][next[r]++];
-        mask |= uint16_t(1u << r);
-        p.col8.push_back(uint8_t(k - target));
-        p.values.push_back(w[(g * kGroup + r) * cols + k]);
-      }
-      p.masks.push_back(mask);
-      p.shifts.push_back(uint8_t(target - base));
-      base = target;
-    }
+    uint16_t mask = 0;
+    walkWindows(
+        rowCols, cols, 1,
+        [&](int r, int, size_t i, int64_t target) {
+          const int64_t k = rowCols[r][i];
+          mask |= uint16_t(1u << r);
+          p.col8.push_back(uint8_t(k - target));
+          p.values.push_back(w[(g * kGroup + r) * cols + k]);
+        },
+        [&](uint8_t shift) {
+          p.masks.push_back(mask);
+          p.shifts.push_back(shift);
+          mask = 0;
+        });
   }
   stepStart.push_back(p.masks.size());
   entryStart.push_back(p.values.size());

@@ -30,7 +30,7 @@ void windowRef(const Args &a, const WeightRef &w, V values, int64_t g0,
       const int64_t end = stepStart[g + 1];
       if constexpr (V::kBytes == 1) {
         // i8: pairs of steps sharing a window, (column, value) byte pairs
-        // by row, then step; two u16 masks per pair (Kernels.h).
+        // by row, then entry; two u16 masks per pair (Kernels.h).
         const uint8_t *entry = reinterpret_cast<const uint8_t *>(w.values8);
         for (int64_t s = stepStart[g]; s < end; ++s) {
           base += w.shifts[s];

@@ -97,8 +97,6 @@ AVX512_VBMI2 void windowPairsI8(const Args &a, const WeightRef &w, int64_t b,
                                                   acc, __mmask16(m));
                   };
   auto pair = [&](Group &q) AVX512_VBMI2 {
-    // 16 KB ahead into L2 (~350 steps): ~5 % faster from DRAM than 4 KB
-    // into L1, which was ~10 % faster than 2 KB.
     // Entries 32 KB ahead into L2 and 2 KB into L1, masks 2 KB into L2
     // (4096x4096 at 90 %, 1 thread: ~10 % faster from cache and from DRAM
     // than entries 16 KB ahead alone).
