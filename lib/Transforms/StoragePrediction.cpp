@@ -203,10 +203,14 @@ static constexpr double kFlatElementNs = 0.03, kPoolRowElementNs = 0.07;
 /// --bench).
 static constexpr double kModelCallNs = 150.0, kKernelCallNs = 60.0;
 /// Per element of an im2col matrix. The copies are vector moves since
-/// nn-lower-cpu lowers buffers through aligned_alloc: LeNet's 34,600
-/// patch elements took ~3.5 us of its ~19 us (perf's share of the JIT code,
-/// prune-run --bench); they were scalar before, at ~0.24 ns.
-static constexpr double kIm2colElementNs = 0.1;
+/// nn-lower-cpu lowers buffers through aligned_alloc. 0.1 ns was fitted on
+/// LeNet's whole JIT code (34,600 patch elements, ~3.5 us of ~19 us on a
+/// Xeon), when that code still held the scalar poolings; a model of one
+/// dense LeNet convolution, alone (perf's share of its JIT code against
+/// the kernel's, prune-run --mode=aot --bench, Zen 4): 6x1x5x5 on 32x32,
+/// 19,600 elements, ~0.7 us with its fill; 16x6x5x5 on 14x14, 15,000
+/// elements, ~0.7 us with a broadcast and a fill: ~0.04 ns.
+static constexpr double kIm2colElementNs = 0.04;
 
 /// The im2col matrix elements of `op`'s use of `weight` when `op` is a
 /// convolution (its iterations over everything but the weight's output

@@ -5,8 +5,8 @@
 // point costs depends on how nn-lower-kernels runs it.
 // - Conv A (unit strides, NCHW): with a sparse filter its kernel reads the
 //   input in place (csr at 726 grid positions), so only its dense point
-//   carries the im2col copy (26*26*9 patch elements at 0.1 ns). At 90 % it
-//   is predicted at 653 ns, against ~4285 dense (608 of it the copy): the
+//   carries the im2col copy (26*26*9 patch elements at 0.04 ns). At 90 % it
+//   is predicted at 653 ns, against ~3920 dense (243 of it the copy): the
 //   AVX-512 kernel runs each of its 8 rows over 6 blocks of 128 positions
 //   (9 ns each), its 7 entries over 46 vectors (0.5 ns each), and the call
 //   (60 ns).
@@ -18,10 +18,10 @@
 //   and the two kernel calls' buffers (2 x 60): 849 ns. A's bias
 //   broadcast and ReLU are its call's epilogue, C's zero fill its init:
 //   not counted.
-// CHECK: remark: nn-prune: budget-latency=0.99: predicted 2354 of the dense 5986 ns (39.3%, 849 ns of it outside the weights' kernels)
+// CHECK: remark: nn-prune: budget-latency=0.99: predicted 2199 of the dense 5466 ns (40.2%, 849 ns of it outside the weights' kernels)
 // CHECK-DAG: name = "w0", {{.*}}sparsity = 9.000000e-01, {{.*}}predicted_ns = 653>
-// CHECK-DAG: name = "w1", {{.*}}sparsity = 0.000000e+00, {{.*}}predicted_ns = 852>
-// REACH: error: nn-prune: budget-latency=0.3 cannot be met: at most 99.5% per layer, the 2 weights are predicted at 1858 ns (31.0% of the dense 5986 ns, 849 ns of it outside the weights' kernels)
+// CHECK-DAG: name = "w1", {{.*}}sparsity = 0.000000e+00, {{.*}}predicted_ns = 696>
+// REACH: error: nn-prune: budget-latency=0.3 cannot be met: at most 99.5% per layer, the 2 weights are predicted at 1702 ns (31.1% of the dense 5466 ns, 849 ns of it outside the weights' kernels)
 func.func @cnn(%x: tensor<1x1x28x28xf32>) -> tensor<1x288xf32> {
   %z = arith.constant 0.0 : f32
   %ninf = arith.constant 0xFF800000 : f32
