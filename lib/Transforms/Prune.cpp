@@ -341,8 +341,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   }
 
   bool hasBudget() const { return budgetBytes > 0.0 || budgetLatency > 0.0; }
-  /// budget-value-types, widest first (if none: all four for budget-bytes,
-  /// f32 for budget-latency).
+  /// budget-value-types, widest first (if none: all four).
   SmallVector<kernels::ValueType> budgetTypes;
 
   /// The pruned weight of the candidate's current mask, W[rows, cols] in
@@ -833,13 +832,13 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
                                     "needs budget-bytes or budget-latency";
       return failure();
     }
-    // By default a size budget may store every value type: rounding the
-    // kept weights to 8 or 16 bits costs far less error per byte than
-    // pruning more of them, and bytes are exact. A latency budget keeps
-    // f32: what narrow values save in ns depends on whether a layer is
-    // memory-bound and on the CPU's widening cost, which the kernel model
-    // (fitted on one Xeon) mispredicts elsewhere (docs/Design.md).
-    if (budgetTypes.empty() && budgetBytes > 0.0)
+    // By default a budget may store every value type: rounding the kept
+    // weights to 8 or 16 bits costs far less error per byte than pruning
+    // more of them, and bytes are exact; for latency, since csr-window i8
+    // shares a window between pairs of steps, the plans with every type
+    // measured within their budgets and kept more accuracy than f32-only
+    // ones (scripts/budget-eval.sh, docs/UserGuide.md).
+    if (budgetTypes.empty() && hasBudget())
       budgetTypes.assign({kernels::ValueType::F32, kernels::ValueType::BF16,
                           kernels::ValueType::F16, kernels::ValueType::I8});
     if (budgetTypes.empty())

@@ -48,8 +48,7 @@
 // RUN:   | FileCheck %s --check-prefix=LATREACH
 // LATREACH: error: nn-prune: budget-latency=0.5 cannot be met: at most 99.5% per layer, the 2 weights are predicted at 863 ns (98.2% of the dense 878 ns, 270 ns of it outside the weights' kernels)
 
-// Precision (budget-value-types; for budget-bytes by default f32, bf16, f16
-// and i8, for budget-latency f32): every
+// Precision (budget-value-types; by default f32, bf16, f16 and i8): every
 // (sparsity, value type) is a point of a layer's curve, its error that of
 // pruning plus rounding; the decision records the value type and
 // nn-sparsify stores it. At 20 % of the bytes, f32 alone needs fc1 at 95 %

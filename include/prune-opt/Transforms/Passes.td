@@ -198,8 +198,7 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
                "With a budget: the value types (f32, bf16, f16, i8) each "
                "layer may be stored with; the allocation weighs their bytes "
                "or ns against the error of pruning plus rounding, and "
-               "nn-sparsify stores the chosen one (default: all four for "
-               "budget-bytes, f32 for budget-latency)">,
+               "nn-sparsify stores the chosen one (default: all four)">,
     Option<"budgetIsa", "isa", "mlir::prune::IsaOption",
            "mlir::prune::IsaOption::Host",
            "budget-latency: the kernels the cost model predicts (as "
