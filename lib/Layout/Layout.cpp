@@ -385,25 +385,29 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
   // The first candidate is the reference every other is compared with:
   // for auto, dense with the widest value type (dense with narrower values
   // is another candidate); for a requested format, it with the widest.
-  size_t best = 0;
+  // Size: the fastest of the eligible candidates within sizeSlack of the
+  // smallest eligible one's bytes (ties in cost to the smaller); latency:
+  // the fastest eligible.
   double refCost = candidates.front().cost;
   double refBytes = candidates.front().packed.bytes();
+  std::vector<size_t> eligible;
+  double smallest = std::numeric_limits<double>::infinity();
   for (size_t i = 1; i < candidates.size(); ++i) {
-    double cost = candidates[i].cost;
     double bytes = candidates[i].packed.bytes();
-    if (!model.prefersSparse(cost, refCost, bytes, refBytes))
+    if (!model.prefersSparse(candidates[i].cost, refCost, bytes, refBytes))
       continue;
-    if (best == 0) {
-      best = i;
+    eligible.push_back(i);
+    smallest = std::min(smallest, bytes);
+  }
+  size_t best = 0;
+  for (size_t i : eligible) {
+    double bytes = candidates[i].packed.bytes();
+    if (model.objective == Objective::Size &&
+        bytes > smallest * (1.0 + model.sizeSlack))
       continue;
-    }
-    double bestCost = candidates[best].cost;
-    double bestBytes = candidates[best].packed.bytes();
-    bool better = model.objective == Objective::Size
-                      ? bytes < bestBytes || (bytes == bestBytes &&
-                                              cost < bestCost)
-                      : cost < bestCost;
-    if (better)
+    if (best == 0 || candidates[i].cost < candidates[best].cost ||
+        (candidates[i].cost == candidates[best].cost &&
+         bytes < candidates[best].packed.bytes()))
       best = i;
   }
   result.format = candidates[best].format;
@@ -441,6 +445,7 @@ CostModel mlir::prune::layout::budgetModel(bool bytes, Isa isa) {
   model.isa = isa;
   model.objective = bytes ? Objective::Size : Objective::Latency;
   model.margin = bytes ? std::numeric_limits<double>::infinity() : 0.0;
+  model.sizeSlack = 0.0;
   return model;
 }
 

@@ -243,6 +243,12 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           << "nn-sparsify: option 'margin' must be in [0, 1), got " << margin;
       return signalPassFailure();
     }
+    if (!(sizeSlack >= 0.0 && sizeSlack < 1.0)) {
+      emitError(module.getLoc())
+          << "nn-sparsify: option 'size-slack' must be in [0, 1), got "
+          << sizeSlack;
+      return signalPassFailure();
+    }
     if (!(gpuBandwidthGBs >= 0.0 && std::isfinite(gpuBandwidthGBs))) {
       emitError(module.getLoc())
           << "nn-sparsify: option 'gpu-bandwidth-gbs' must be a finite "
@@ -261,6 +267,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
     model.bandwidthGBs = bandwidthGBs;
     model.cacheKiB = cacheKiB;
     model.margin = margin;
+    model.sizeSlack = sizeSlack;
     model.isa = targetIsa == IsaOption::Host       ? layout::hostIsa()
                 : targetIsa == IsaOption::Portable ? layout::Isa::Portable
                 : targetIsa == IsaOption::Avx2     ? layout::Isa::Avx2
@@ -673,6 +680,7 @@ struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
           layout::budgetModel(decision.getPredictedBytes() > 0, model.isa);
       m.objective = plan.objective;
       m.margin = plan.margin;
+      m.sizeSlack = plan.sizeSlack;
     }
     return m;
   }

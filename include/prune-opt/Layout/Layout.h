@@ -110,6 +110,11 @@ struct CostModel {
   /// (1 - margin) x dense's cost.
   double margin = 0.1;
   Objective objective = Objective::Size;
+  /// Size: formats storing at most (1 + sizeSlack) x the smallest
+  /// eligible format's bytes count as the same size, and the fastest of
+  /// them is taken (at 90 % bitmask and csr-window store within 1 % of
+  /// each other, and csr-window runs several times faster at batch 1).
+  double sizeSlack = 0.05;
   /// The formats format=auto may choose besides dense, the reference it
   /// always compares with (bit i: Format i; nn-sparsify's `formats`).
   uint32_t autoFormats = ~0u;
@@ -132,8 +137,8 @@ bool parseValueTypes(llvm::ArrayRef<std::string> names,
 /// The cost model a budget plans with, and nn-sparsify{format=auto} then
 /// follows for the weights of a budget (nn-prune{budget-bytes|budget-
 /// latency}): for bytes the smallest format whatever its speed (objective
-/// size, an unbounded margin), for latency the fastest (objective latency,
-/// no margin).
+/// size, an unbounded margin, no size slack), for latency the fastest
+/// (objective latency, no margin).
 CostModel budgetModel(bool bytes, Isa isa);
 
 /// The batch from which csr, bitmask and N:M weights use the batched
