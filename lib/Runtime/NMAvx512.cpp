@@ -19,6 +19,19 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
+/// The inputs of a 2:4 word's 16 values within its 32 columns: value j
+/// (group j / 2) at 4 (j / 2) + its 2-bit code.
+AVX512 inline __m512i nm24Index(uint32_t word) {
+  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                           20, 22, 24, 26, 28, 30);
+  const __m512i base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20,
+                                         20, 24, 24, 28, 28);
+  return _mm512_add_epi32(
+      _mm512_and_si512(_mm512_srlv_epi32(_mm512_set1_epi32(int(word)), shifts),
+                       _mm512_set1_epi32(3)),
+      base);
+}
+
 // 2:4: 16 values cover 32 inputs; one permute per batch row selects them.
 // NB batch rows share each decoded chunk (batch register blocking). Words
 // [qBegin, qEnd) of rows [o0, o1): their sums are added to part[(o - o0) *
@@ -28,11 +41,6 @@ AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
                      Vals<VT> vals, int64_t o0, int64_t o1, int64_t qBegin,
                      int64_t qEnd, float *part, bool last) {
   const int64_t stride = nmStride(a.cols, 2, 4), words = stride / 16;
-  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-                                           20, 22, 24, 26, 28, 30);
-  const __m512i base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20,
-                                         20, 24, 24, 28, 28);
-  const __m512i three = _mm512_set1_epi32(3);
   const float *x[NB];
   for (int b = 0; b < NB; ++b)
     x[b] = a.x + (b0 + b) * a.xs;
@@ -66,10 +74,7 @@ AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
           _mm_prefetch(reinterpret_cast<const char *>(cw + 4 * q) + ahead / 4,
                        _MM_HINT_T0);
         }
-        __m512i idx = _mm512_add_epi32(
-            _mm512_and_si512(
-                _mm512_srlv_epi32(_mm512_set1_epi32(int(word)), shifts), three),
-            base);
+        const __m512i idx = nm24Index(word);
         __m512 w = load16(vals, v + 16 * q);
         int64_t k = 32 * q;
         bool full = k + 32 <= a.cols;
@@ -115,11 +120,6 @@ template <int R, ValueType VT>
 AVX512 void nm24RowGroups(const Args &a, int64_t b0, const uint8_t *codes,
                           Vals<VT> vals, int64_t o0, int64_t o1) {
   const int64_t stride = nmStride(a.cols, 2, 4), words = stride / 16;
-  const __m512i shifts = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-                                           20, 22, 24, 26, 28, 30);
-  const __m512i base = _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20,
-                                         20, 24, 24, 28, 28);
-  const __m512i three = _mm512_set1_epi32(3);
   const float *x = a.x + b0 * a.xs;
   constexpr int64_t kAhead = kPrefetchBytes / Vals<VT>::kBytes;
   constexpr int kLines = VT == ValueType::F32 ? 1 : 4;
@@ -152,10 +152,7 @@ AVX512 void nm24RowGroups(const Args &a, int64_t b0, const uint8_t *codes,
         }
         uint32_t word;
         std::memcpy(&word, cw, 4);
-        const __m512i idx = _mm512_add_epi32(
-            _mm512_and_si512(
-                _mm512_srlv_epi32(_mm512_set1_epi32(int(word)), shifts), three),
-            base);
+        const __m512i idx = nm24Index(word);
         sum[r] = _mm512_fmadd_ps(load16(vals, v),
                                  _mm512_permutex2var_ps(lo, idx, hi), sum[r]);
       }
