@@ -173,6 +173,11 @@ bool avx512();
 /// later, Zen 4 and later (csr-window i8; prune_kernels_set_isa(3) turns
 /// them off to test the others).
 bool avx512Vbmi2();
+/// Whether bitmask expands its values by a permute of per-lane popcounts
+/// (VPOPCNTDQ) instead of vexpandps: on AMD CPUs with it (Zen 4 and later;
+/// measured 1.8-1.9x faster on a Zen 5; Intel keeps vexpandps, not
+/// measured there). prune_kernels_set_isa(3) turns it off with VBMI2's.
+bool avx512PermuteExpand();
 /// Whether the AVX2 kernels run (the CPU has AVX2, FMA and F16C and
 /// prune_kernels_set_isa did not turn vector kernels off). They serve every
 /// value type on CPUs without AVX-512 and, on CPUs with it, the 16- and 8-bit

@@ -224,6 +224,18 @@ bool pruneopt::kernels::impl::avx512() {
 #endif
 }
 
+bool pruneopt::kernels::impl::avx512PermuteExpand() {
+#if PRUNE_X86
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_is("amd");
+  }();
+  return maxIsa.load() >= 3 && have && haveAvx512();
+#else
+  return false;
+#endif
+}
+
 bool pruneopt::kernels::impl::avx512Vbmi2() {
 #if PRUNE_X86
   static const bool have = [] {

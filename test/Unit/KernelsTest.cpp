@@ -170,8 +170,8 @@ void runAll(const Case &c) {
     std::vector<PackedWeight> packs;
     for (Format f : formats)
       packs.push_back(packAs(f, w, c, type));
-    // isa 3: AVX-512 without VBMI2 (only csr-window i8 has a kernel that
-    // needs it).
+    // isa 3: AVX-512 without VBMI2 and VPOPCNTDQ (csr-window i8 and
+    // bitmask's permute expansion need them).
     for (int isa : {1, 2, 0, 3})
       for (int threads : {1, 2}) {
         prune_kernels_set_isa(isa);

@@ -239,8 +239,8 @@ void prune_kernels_warm_up();
 /// Which kernels run: 1 = the best the CPU has (default: AVX-512 for f32
 /// values, else AVX2 + FMA + F16C, else portable), 2 = at most AVX2 (tests
 /// of the AVX2 kernels on AVX-512 machines), 3 = AVX-512 without the
-/// kernels that need VBMI2 (tests of what CPUs before Ice Lake run), 0 =
-/// portable kernels.
+/// kernels that need VBMI2 or VPOPCNTDQ (tests of what CPUs before Ice
+/// Lake run), 0 = portable kernels.
 void prune_kernels_set_isa(int32_t isa);
 /// Whether the AVX-512 (f32 values) / AVX2 kernels run now.
 int32_t prune_kernels_has_avx512();
