@@ -109,21 +109,21 @@ AVX512 void nm24Rows(const Args &a, int64_t b0, const uint8_t *codes,
   }
 }
 
-// 2:4 at one batch row, whole rows: R output rows at a time, so that R
+// 2:4 at one batch row, whole rows: four output rows at a time (R), so that R
 // streams of values are in flight and each pair of input vectors is loaded
 // once for the R rows (4096x4096 from DRAM, one thread, a Zen 5, R = 4
 // against one row at a time: f32 1.31-1.41 against 1.69-1.88 ms, i8 0.52
 // against 0.66; R = 6 and 8 spilled the accumulators, i8 1.1 ms). Whole
 // rows of x: at R = 4 they are read once per four rows, where the chunks of
 // K kept several batch rows' inputs in L1.
-template <int R, ValueType VT>
+template <ValueType VT>
 AVX512 void nm24RowGroups(const Args &a, int64_t b0, const uint8_t *codes,
                           Vals<VT> vals, int64_t o0, int64_t o1) {
   const int64_t stride = nmStride(a.cols, 2, 4), words = stride / 16;
   const float *x = a.x + b0 * a.xs;
   constexpr int64_t kAhead = kPrefetchBytes / Vals<VT>::kBytes;
   constexpr int kLines = VT == ValueType::F32 ? 1 : 4;
-  constexpr int U = R >= 4 ? 2 : 4;
+  constexpr int R = 4, U = 2; // 8 FMA chains
   int64_t o = o0;
   for (; o + R <= o1; o += R) {
     __m512 acc[U][R];
@@ -233,7 +233,7 @@ bool pruneopt::kernels::impl::nmAvx512(const Args &a, const WeightRef &w,
             const int64_t nb = std::min<int64_t>(8, batch - b);
             const int64_t chunk = std::max<int64_t>(4, 16384 / (128 * nb));
             if (nb == 1) { // whole rows, four at a time
-              nm24RowGroups<4>(a1, b, codes, vals, r0, r1);
+              nm24RowGroups(a1, b, codes, vals, r0, r1);
               continue;
             }
             if (words <= chunk) { // whole rows
