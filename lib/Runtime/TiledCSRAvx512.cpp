@@ -22,9 +22,8 @@ namespace {
 /// acc += value * xT[c] (NV vectors).
 template <int NV>
 AVX512 inline void tiledStep(__m512 *acc, const float *xp, int64_t ldx,
-                             unsigned c, float value, const __mmask16 *lanes,
+                             unsigned c, __m512 v, const __mmask16 *lanes,
                              bool masked) {
-  __m512 v = _mm512_set1_ps(value);
   // A scalar load per index: clang otherwise loads 4 at once and extracts
   // them with vpextrd, which competes with the FMAs for ports 0 and 5 (1.9
   // vs 2.5 cycles per entry in L1).
@@ -66,25 +65,40 @@ AVX512 void tiledBlockRow(ColumnTile<NV> &tile, const float *xT, int64_t ldx,
         for (int u = 0; u < U; ++u)
           for (int j = 0; j < NV; ++j)
             acc[u][j] = _mm512_setzero_ps();
-        // Narrow values are widened 16 at a time and broadcast from memory
-        // (a load, not a shuffle), as in the AVX2 kernels.
-        alignas(64) float wide[16];
-        const float *values = nullptr;
-        if constexpr (VT == ValueType::F32)
-          values = static_cast<const float *>(vals.data) + e;
-        for (int c0 = 0; c0 < count; c0 += 16) {
-          const int cn = std::min(16, count - c0);
-          if constexpr (VT != ValueType::F32) {
-            _mm512_store_ps(wide, load16(vals, e + c0, tailMask(cn)));
-            values = wide - c0;
-          }
-          int i = c0;
-          for (; i + U <= c0 + cn; i += U)
+        if constexpr (VT == ValueType::F32) {
+          const float *values = static_cast<const float *>(vals.data) + e;
+          int i = 0;
+          for (; i + U <= count; i += U)
             for (int u = 0; u < U; ++u)
-              tiledStep<NV>(acc[u], xp, ldx, col[i + u], values[i + u], lanes,
-                            masked);
-          for (; i < c0 + cn; ++i)
-            tiledStep<NV>(acc[0], xp, ldx, col[i], values[i], lanes, masked);
+              tiledStep<NV>(acc[u], xp, ldx, col[i + u],
+                            _mm512_set1_ps(values[i + u]), lanes, masked);
+          for (; i < count; ++i)
+            tiledStep<NV>(acc[0], xp, ldx, col[i], _mm512_set1_ps(values[i]),
+                          lanes, masked);
+        } else {
+          // Narrow values are widened 16 at a time and each is broadcast
+          // from the register by a permute: storing the 16 and broadcasting
+          // from memory, as the AVX2 kernels do, took a Zen 5 1.84 ms
+          // instead of 1.09 at 4096x4096, 90 %, batch 32. (The same walk
+          // written as one lambda for both value types ran 7 % slower.)
+          for (int c0 = 0; c0 < count; c0 += 16) {
+            const int cn = std::min(16, count - c0);
+            const __m512 wv = load16(vals, e + c0, tailMask(cn));
+            __m512i idx = _mm512_setzero_si512();
+            const __m512i one = _mm512_set1_epi32(1);
+            int i = 0;
+            for (; i + U <= cn; i += U)
+              for (int u = 0; u < U; ++u) {
+                tiledStep<NV>(acc[u], xp, ldx, col[c0 + i + u],
+                              _mm512_permutexvar_ps(idx, wv), lanes, masked);
+                idx = _mm512_add_epi32(idx, one);
+              }
+            for (; i < cn; ++i) {
+              tiledStep<NV>(acc[0], xp, ldx, col[c0 + i],
+                            _mm512_permutexvar_ps(idx, wv), lanes, masked);
+              idx = _mm512_add_epi32(idx, one);
+            }
+          }
         }
         float *s = sum + int64_t(*rowIds++) * W;
         for (int j = 0; j < NV; ++j)
