@@ -19,6 +19,7 @@
 
 #include "prune-opt/Execution/TensorIO.h"
 
+#include "llvm/ExecutionEngine/SectionMemoryManager.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -125,6 +126,13 @@ private:
   /// and the destructor deletes them.
   std::vector<std::string> ownedWeightFiles;
 };
+
+/// The memory the JIT (CompileMode::JIT) maps sections into: data sections
+/// of 2 MiB or more (packed weights) start on a 2 MiB boundary with
+/// transparent huge pages asked for (Linux); everything else as LLVM maps
+/// it. For hosts that run their own ExecutionEngine on lowered models:
+/// ExecutionEngineOptions::sectionMemoryMapper.
+llvm::SectionMemoryManager::MemoryMapper &jitSectionMapper();
 
 } // namespace prune
 } // namespace mlir
