@@ -19,7 +19,7 @@ using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
 
 namespace {
-/// acc += value * xT[c] (NV vectors).
+/// acc += v * xT[c] (NV vectors; v holds the entry's value in every lane).
 template <int NV>
 AVX512 inline void tiledStep(__m512 *acc, const float *xp, int64_t ldx,
                              unsigned c, __m512 v, const __mmask16 *lanes,

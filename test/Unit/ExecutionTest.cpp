@@ -83,8 +83,9 @@ TEST(Execution, LargeDataSectionsStartOnHugePages) {
     EXPECT_EQ(reinterpret_cast<uintptr_t>(block.base()) % kHugePage, 0u);
     // Written as the JIT copies a section, then read back read-only.
     auto *p = static_cast<uint8_t *>(block.base());
+    uint64_t expected = 0;
     for (size_t i = 0; i < bytes; ++i)
-      p[i] = uint8_t(i * 7);
+      expected += p[i] = uint8_t(i * 7);
     if (thpForMadvise())
       EXPECT_EQ(smapsField(block.base(), "THPeligible"), "1");
     else
@@ -94,9 +95,6 @@ TEST(Execution, LargeDataSectionsStartOnHugePages) {
     uint64_t sum = 0;
     for (size_t i = 0; i < bytes; ++i)
       sum += p[i];
-    uint64_t expected = 0;
-    for (size_t i = 0; i < bytes; ++i)
-      expected += uint8_t(i * 7);
     EXPECT_EQ(sum, expected);
     EXPECT_FALSE(mapper.releaseMappedMemory(block));
   }

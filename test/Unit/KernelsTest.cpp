@@ -178,7 +178,8 @@ void runAll(const Case &c) {
         prune_kernels_set_num_threads(threads);
         prune_kernels_set_parallel_threshold(0); // split even tiny layers
         for (const PackedWeight &pw : packs) {
-          if (isa == 3 && pw.format != Format::WindowCSR)
+          if (isa == 3 && pw.format != Format::WindowCSR &&
+              pw.format != Format::Bitmask)
             continue;
           std::string what = std::string(formatName(pw.format)) + " " +
                              valueTypeName(type) + " isa " +
