@@ -523,8 +523,9 @@ template <typename T> struct LowRankModel {
   std::vector<double> lambda, delta;
   /// V's entries are bf16 values (Vt: their bits, transposed) and the
   /// rows' diagonal preconditioners powers of two: the Woodbury systems
-  /// run on AMX (dense::weightedGramAmx), exactly.
-  bool amx = false;
+  /// run on bf16 dot products (dense::weightedGramBf16: AMX tiles or
+  /// vdpbf16ps), exactly.
+  bool bf16 = false;
   std::vector<uint16_t> Vt;
 };
 
@@ -670,12 +671,13 @@ LowRankModel<T> sketchLowRank(const std::vector<T> &H,
     model.delta[c] = d * std::max(1.0 - explained, 1e-3);
   }
   if constexpr (std::is_same_v<T, float>) {
-    if (dense::haveAmxBf16()) {
-      model.amx = true;
+    if (dense::haveBf16Gram()) {
+      model.bf16 = true;
       model.Vt.resize(r * n);
       for (int64_t c = 0; c < n; ++c)
         for (int64_t j = 0; j < r; ++j) {
-          // (Subnormal values flushed: AMX reads them as zero.)
+          // (Subnormal values flushed: AMX and vdpbf16ps read them as
+          // zero.)
           uint16_t bits = bf16Bits(model.V[c * r + j]);
           if ((bits & 0x7f80u) == 0)
             bits = 0;
@@ -983,7 +985,7 @@ private:
         dense::KernelThreads single(1); // factorRow's kernels: our threads
         dense::parallelFor(threads, m, [&](int64_t i0, int64_t i1) {
           std::vector<T> rowsOfV;
-          std::vector<uint16_t> amxScratch;
+          std::vector<uint16_t> bf16Scratch;
           for (int64_t i = i0; i < i1; ++i) {
             row[i] = ids[first + i];
             shift[i] = rowShift(row[i]);
@@ -992,10 +994,10 @@ private:
             // The diagonal preconditioner on S, zero off it (the steps' mask:
             // positive on S even where 1 / H_cc underflows in T).
             T *dinv = &Dinv[i * n];
-            // (Powers of two when the Woodbury systems run on AMX.)
+            // (Powers of two when the Woodbury systems run in bf16.)
             for (int64_t c = 0; c < n; ++c) {
               double d = inverseDiag(diag[c], shift[i]);
-              dinv[c] = kr[c] ? positive(lowRank.amx ? nearestPowerOfTwo(d) : d)
+              dinv[c] = kr[c] ? positive(lowRank.bf16 ? nearestPowerOfTwo(d) : d)
                               : T(0);
             }
             const T *q = &Q[i * n];
@@ -1013,7 +1015,7 @@ private:
             objective[i] = f;
             if (rank > 0) {
               factored[i] = factorRow(kr, dinv, &factors[i * rank * rank],
-                                      rowsOfV, amxScratch);
+                                      rowsOfV, bf16Scratch);
               // Without its Woodbury system the row runs Jacobi's own
               // diagonal (the model's may be far below H_cc).
               for (int64_t c = 0; c < n && !factored[i]; ++c)
@@ -1099,12 +1101,12 @@ private:
   /// not numerically positive definite (the row then runs with G alone).
   bool factorRow(const uint8_t *kr, const T *dinv, T *factor,
                  std::vector<T> &rowsOfV,
-                 std::vector<uint16_t> &amxScratch) const {
+                 std::vector<uint16_t> &bf16Scratch) const {
     const int64_t n = cols, r = lowRank.rank;
     if constexpr (std::is_same_v<T, float>) {
-      if (lowRank.amx) {
-        dense::weightedGramAmx(r, n, lowRank.Vt.data(), lowRank.V.data(), dinv,
-                               kr, factor, amxScratch);
+      if (lowRank.bf16) {
+        dense::weightedGramBf16(r, n, lowRank.Vt.data(), lowRank.V.data(),
+                                dinv, kr, factor, bf16Scratch);
         for (int64_t j = 0; j < r; ++j)
           factor[j * r + j] += T(1.0 / lowRank.lambda[j]);
         return dense::choleskyUpper<T>(r, factor, r);

@@ -98,17 +98,36 @@ void dotsAvx512(int64_t n, const float *h, const float *const *rows,
 /// Whether weightedGramAmx runs here (DenseAmx.cpp): an x86-64 Linux CPU
 /// with AMX-BF16 and AVX-512 (BW, VBMI2), whose kernel grants the process
 /// its tile state. False elsewhere, and when the environment sets
-/// PRUNE_OPT_NO_AMX (tests of the f32 path on such machines).
+/// PRUNE_OPT_NO_AMX or PRUNE_OPT_NO_BF16 (tests of the other paths on such
+/// machines).
 bool haveAmxBf16();
+
+/// Whether weightedGramAvx512Bf16 runs here: an x86-64 Linux CPU with
+/// AVX-512 (F, VL, DQ, BW, VBMI2) and AVX512-BF16 (Cooper Lake, Sapphire
+/// Rapids on; Zen 4 on). False elsewhere and with PRUNE_OPT_NO_BF16 set
+/// (tests of the f32 path on such machines).
+bool haveAvx512Bf16();
+
+/// Whether weightedGramBf16 runs here (either of the two).
+bool haveBf16Gram();
 
 /// The upper triangle of c (r x r, row-major) = sum over the inputs s < n
 /// with keep[s] of g[s] v_s v_s^T, v_s row s of v (n x r, row-major, every
 /// entry a bf16 value), vt the same values transposed as bf16 bits (r x n),
-/// g[s] a power of two: every product is exact and the sum is f32's, on
-/// AMX tiles. scratch: the packed operands (reused across calls).
+/// g[s] a power of two: every product is exact and the sum is f32's.
+/// scratch: the packed operands (reused across calls). weightedGramAmx runs
+/// on AMX tiles, weightedGramAvx512Bf16 with vdpbf16ps, weightedGramBf16
+/// on AMX where it runs, else with vdpbf16ps (haveBf16Gram).
 void weightedGramAmx(int64_t r, int64_t n, const uint16_t *vt, const float *v,
                      const float *g, const uint8_t *keep, float *c,
                      std::vector<uint16_t> &scratch);
+void weightedGramAvx512Bf16(int64_t r, int64_t n, const uint16_t *vt,
+                            const float *v, const float *g,
+                            const uint8_t *keep, float *c,
+                            std::vector<uint16_t> &scratch);
+void weightedGramBf16(int64_t r, int64_t n, const uint16_t *vt, const float *v,
+                      const float *g, const uint8_t *keep, float *c,
+                      std::vector<uint16_t> &scratch);
 
 /// The dot product of two contiguous vectors of n.
 template <typename T> T dot(int64_t n, const T *a, const T *b);

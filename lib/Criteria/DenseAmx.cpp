@@ -1,4 +1,4 @@
-//===- DenseAmx.cpp - The refit's preconditioner setup on AMX-BF16 --------===//
+//===- DenseAmx.cpp - The refit's preconditioner setup in bf16 ------------===//
 //
 // Part of the prune-opt project.
 //
@@ -9,14 +9,16 @@
 // C = sum over the row's kept inputs s of g_s v_s v_s^T (V: the model's
 // n x r directions, g: its diagonal part inverted), k r^2 flops for k
 // kept. In f32 (OpenBLAS ssyrk) that was most of the refit's time at 50 %.
-// Here it runs on AMX tiles: V's entries are bf16 values and g's powers of
-// two (the caller rounds them so, once), so every product g_s v_sj v_sl is
-// exact and C is the f32 sum of exact terms: the preconditioner stays the
-// exact Woodbury inverse of an SPD model.
+// Here it runs on bf16 dot products: V's entries are bf16 values and g's
+// powers of two (the caller rounds them so, once), so every product
+// g_s v_sj v_sl is exact and C is the f32 sum of exact terms: the
+// preconditioner stays the exact Woodbury inverse of an SPD model.
 //
 // Per row: A = V_S^T (r x k, bf16) by compressing each row of V^T with the
-// row's mask (VBMI2), B = G V_S in AMX's pair-interleaved (VNNI) layout,
-// then 32 x 32 blocks of C's upper triangle, 2 x 2 tiles each.
+// row's mask (VBMI2), B = G V_S in the pair-interleaved (VNNI) layout,
+// then C's upper triangle: on AMX tiles (32 x 32 blocks, 2 x 2 tiles
+// each), or with AVX512-BF16's vdpbf16ps (8 x 32 blocks, 16 zmm sums;
+// ~1.8x the f32 FMA's throughput on Zen 4 and Zen 5).
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,9 +50,26 @@ struct alignas(64) TileConfig {
 
 int64_t roundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
-PRUNE_AMX void gramImpl(int64_t r, int64_t n, const uint16_t *vt,
-                        const float *v, const float *g, const uint8_t *keep,
-                        float *c, std::vector<uint16_t> &scratch) {
+#define PRUNE_BF16_PACK                                                        \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")))
+#define PRUNE_AVX512_BF16                                                      \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,avx512bf16,"   \
+                        "bmi2,popcnt")))
+
+/// The operands of C = A B (upper triangle) for one row's kept inputs:
+/// A = V_S^T (rp rows of kp bf16, stride lda), B = G V_S (kp / 2 rows of
+/// rp pairs), and cs, C's rp x rp f32 scratch; rp and kp multiples of 32,
+/// the padding zero.
+struct Operands {
+  const uint16_t *a, *b;
+  float *cs;
+  int64_t rp, kp, lda;
+};
+
+PRUNE_BF16_PACK Operands pack(int64_t r, int64_t n, const uint16_t *vt,
+                              const float *v, const float *g,
+                              const uint8_t *keep,
+                              std::vector<uint16_t> &scratch) {
   const int64_t rp = roundUp(std::max<int64_t>(r, 1), 32);
   int64_t k = 0;
   for (int64_t s = 0; s < n; ++s)
@@ -127,7 +146,22 @@ PRUNE_AMX void gramImpl(int64_t r, int64_t n, const uint16_t *vt,
       _mm512_storeu_si512(row + l, lane);
     }
   }
+  return {a, b, cs, rp, kp, lda};
+}
 
+/// c's upper triangle (r x r) from the rp x rp scratch.
+void copyUpper(int64_t r, const Operands &o, float *c) {
+  for (int64_t i = 0; i < r; ++i)
+    std::memcpy(c + i * r + i, o.cs + i * o.rp + i, (r - i) * sizeof(float));
+}
+
+PRUNE_AMX void gramAmx(int64_t r, int64_t n, const uint16_t *vt,
+                       const float *v, const float *g, const uint8_t *keep,
+                       float *c, std::vector<uint16_t> &scratch) {
+  const Operands o = pack(r, n, vt, v, g, keep, scratch);
+  const uint16_t *a = o.a, *b = o.b;
+  float *cs = o.cs;
+  const int64_t rp = o.rp, kp = o.kp, lda = o.lda;
   // C's upper triangle in 32 x 32 blocks: tiles 0-3 accumulate, 4-5 hold
   // A's two row tiles, 6-7 B's two column tiles.
   TileConfig cfg;
@@ -158,15 +192,59 @@ PRUNE_AMX void gramImpl(int64_t r, int64_t n, const uint16_t *vt,
       _tile_stored(3, cs + (i0 + 16) * rp + j0 + 16, rp * 4);
     }
   _tile_release();
-  for (int64_t i = 0; i < r; ++i)
-    std::memcpy(c + i * r + i, cs + i * rp + i, (r - i) * sizeof(float));
+  copyUpper(r, o, c);
+}
+
+/// C's upper triangle with vdpbf16ps: blocks of 8 rows (A's 8 rows, 8 x
+/// kp bf16 = 32 KB at k = 2048, stay in L1) by 32 columns (two vectors of
+/// B's pairs per pair of inputs, streamed from L2), 16 sums in registers:
+/// per pair of inputs two loads of B, eight 32-bit broadcasts of A and 16
+/// dot products. Blocks wholly below the diagonal are skipped.
+PRUNE_AVX512_BF16 void gramDp(int64_t r, int64_t n, const uint16_t *vt,
+                              const float *v, const float *g,
+                              const uint8_t *keep, float *c,
+                              std::vector<uint16_t> &scratch) {
+  const Operands o = pack(r, n, vt, v, g, keep, scratch);
+  constexpr int64_t rowsPerBlock = 8;
+  const int64_t pairs = o.kp / 2;
+  for (int64_t i0 = 0; i0 < o.rp; i0 += rowsPerBlock) {
+    const uint32_t *arow[rowsPerBlock];
+    for (int64_t i = 0; i < rowsPerBlock; ++i)
+      arow[i] = reinterpret_cast<const uint32_t *>(o.a + (i0 + i) * o.lda);
+    for (int64_t j0 = i0 / 32 * 32; j0 < o.rp; j0 += 32) {
+      __m512 sum[rowsPerBlock][2];
+      for (auto &row : sum)
+        row[0] = row[1] = _mm512_setzero_ps();
+      const uint16_t *bcol = o.b + j0 * 2;
+      for (int64_t p = 0; p < pairs; ++p, bcol += 2 * o.rp) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bcol),
+                       b1 = (__m512bh)_mm512_loadu_si512(bcol + 32);
+        for (int64_t i = 0; i < rowsPerBlock; ++i) {
+          const __m512bh ai = (__m512bh)_mm512_set1_epi32(int32_t(arow[i][p]));
+          sum[i][0] = _mm512_dpbf16_ps(sum[i][0], ai, b0);
+          sum[i][1] = _mm512_dpbf16_ps(sum[i][1], ai, b1);
+        }
+      }
+      for (int64_t i = 0; i < rowsPerBlock; ++i) {
+        _mm512_storeu_ps(o.cs + (i0 + i) * o.rp + j0, sum[i][0]);
+        _mm512_storeu_ps(o.cs + (i0 + i) * o.rp + j0 + 16, sum[i][1]);
+      }
+    }
+  }
+  copyUpper(r, o, c);
+}
+
+/// Whether PRUNE_OPT_<name> is set to something.
+bool disabledBy(const char *name) {
+  const char *v = std::getenv(name);
+  return v && *v;
 }
 } // namespace
 
 bool mlir::prune::dense::haveAmxBf16() {
   static const bool have = [] {
-    if (const char *off = std::getenv("PRUNE_OPT_NO_AMX"); off && *off)
-      return false; // the f32 path's tests on AMX machines
+    if (disabledBy("PRUNE_OPT_NO_AMX") || disabledBy("PRUNE_OPT_NO_BF16"))
+      return false; // the other paths' tests on AMX machines
     // AVX-512 F/BW/VBMI2 usable (the OS saves their state, which also
     // makes xgetbv below safe)...
     if (!dense::haveAvx512() || !__builtin_cpu_supports("avx512bw") ||
@@ -189,21 +267,60 @@ bool mlir::prune::dense::haveAmxBf16() {
   return have;
 }
 
+bool mlir::prune::dense::haveAvx512Bf16() {
+  static const bool have = [] {
+    if (disabledBy("PRUNE_OPT_NO_BF16"))
+      return false; // the f32 path's tests
+    // (haveAvx512: the CPU has AVX-512 F/VL/DQ and the OS saves its state.)
+    return dense::haveAvx512() && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi2") &&
+           __builtin_cpu_supports("avx512bf16");
+  }();
+  return have;
+}
+
 void mlir::prune::dense::weightedGramAmx(int64_t r, int64_t n,
                                          const uint16_t *vt, const float *v,
                                          const float *g, const uint8_t *keep,
                                          float *c,
                                          std::vector<uint16_t> &scratch) {
-  gramImpl(r, n, vt, v, g, keep, c, scratch);
+  gramAmx(r, n, vt, v, g, keep, c, scratch);
+}
+
+void mlir::prune::dense::weightedGramAvx512Bf16(
+    int64_t r, int64_t n, const uint16_t *vt, const float *v, const float *g,
+    const uint8_t *keep, float *c, std::vector<uint16_t> &scratch) {
+  gramDp(r, n, vt, v, g, keep, c, scratch);
 }
 
 #else
 
 bool mlir::prune::dense::haveAmxBf16() { return false; }
+bool mlir::prune::dense::haveAvx512Bf16() { return false; }
 
 void mlir::prune::dense::weightedGramAmx(int64_t, int64_t, const uint16_t *,
                                          const float *, const float *,
                                          const uint8_t *, float *,
                                          std::vector<uint16_t> &) {}
+void mlir::prune::dense::weightedGramAvx512Bf16(int64_t, int64_t,
+                                                const uint16_t *, const float *,
+                                                const float *, const uint8_t *,
+                                                float *,
+                                                std::vector<uint16_t> &) {}
 
 #endif
+
+bool mlir::prune::dense::haveBf16Gram() {
+  return haveAmxBf16() || haveAvx512Bf16();
+}
+
+void mlir::prune::dense::weightedGramBf16(int64_t r, int64_t n,
+                                          const uint16_t *vt, const float *v,
+                                          const float *g, const uint8_t *keep,
+                                          float *c,
+                                          std::vector<uint16_t> &scratch) {
+  if (haveAmxBf16())
+    weightedGramAmx(r, n, vt, v, g, keep, c, scratch);
+  else
+    weightedGramAvx512Bf16(r, n, vt, v, g, keep, c, scratch);
+}

@@ -492,15 +492,14 @@ TEST(DataAware, LsqRefitLowRankPreconditionerFindsThePlantedRank) {
   }
 }
 
-TEST(DataAware, WeightedGramAmxIsTheExactSum) {
-  // The refit's preconditioner setup on AMX tiles: sum over the kept s of
-  // g_s v_s v_s^T with bf16 values v and powers of two g is the f32 sum of
-  // exact products, so it matches the double sum to f32's accumulation;
-  // the strict lower triangle and everything past r x r stay untouched.
-  // Ranks and input counts around the tiles (16 x 32) and the masks'
-  // 32-input words, masks from empty to full.
-  if (!dense::haveAmxBf16())
-    GTEST_SKIP() << "no AMX-BF16 here (or the kernel does not grant it)";
+/// The refit's preconditioner setup in bf16 (`gram`: one of the
+/// weightedGram kernels): sum over the kept s of g_s v_s v_s^T with bf16
+/// values v and powers of two g is the f32 sum of exact products, so it
+/// matches the double sum to f32's accumulation; the strict lower triangle
+/// and everything past r x r stay untouched. Ranks and input counts around
+/// the AMX tiles (16 x 32), the vdpbf16ps blocks (8 x 32) and the masks'
+/// 32-input words, masks from empty to full.
+template <typename Gram> static void expectExactWeightedGrams(Gram gram) {
   std::mt19937 gen(41);
   std::normal_distribution<float> normal;
   std::uniform_real_distribution<double> uniform(0, 1);
@@ -526,8 +525,8 @@ TEST(DataAware, WeightedGramAmxIsTheExactSum) {
         }
         const float sentinel = -12345.0f;
         std::vector<float> c(r * r + 7, sentinel);
-        dense::weightedGramAmx(r, n, vt.data(), v.data(), g.data(), keep.data(),
-                               c.data(), scratch);
+        gram(r, n, vt.data(), v.data(), g.data(), keep.data(), c.data(),
+             scratch);
         double worst = 0;
         for (int64_t i = 0; i < r; ++i)
           for (int64_t j = 0; j < r; ++j) {
@@ -550,6 +549,18 @@ TEST(DataAware, WeightedGramAmxIsTheExactSum) {
         EXPECT_LT(worst, 1e-5)
             << "r " << r << " n " << n << " density " << density;
       }
+}
+
+TEST(DataAware, WeightedGramAmxIsTheExactSum) {
+  if (!dense::haveAmxBf16())
+    GTEST_SKIP() << "no AMX-BF16 here (or the kernel does not grant it)";
+  expectExactWeightedGrams(dense::weightedGramAmx);
+}
+
+TEST(DataAware, WeightedGramAvx512Bf16IsTheExactSum) {
+  if (!dense::haveAvx512Bf16())
+    GTEST_SKIP() << "no AVX512-BF16 here";
+  expectExactWeightedGrams(dense::weightedGramAvx512Bf16);
 }
 
 // The refit's float kernels (lib/Criteria/DenseAvx512.cpp): the blocked
