@@ -997,8 +997,9 @@ private:
             // (Powers of two when the Woodbury systems run in bf16.)
             for (int64_t c = 0; c < n; ++c) {
               double d = inverseDiag(diag[c], shift[i]);
-              dinv[c] = kr[c] ? positive(lowRank.bf16 ? nearestPowerOfTwo(d) : d)
-                              : T(0);
+              dinv[c] = kr[c]
+                            ? positive(lowRank.bf16 ? nearestPowerOfTwo(d) : d)
+                            : T(0);
             }
             const T *q = &Q[i * n];
             // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
@@ -1105,8 +1106,8 @@ private:
     const int64_t n = cols, r = lowRank.rank;
     if constexpr (std::is_same_v<T, float>) {
       if (lowRank.bf16) {
-        dense::weightedGramBf16(r, n, lowRank.Vt.data(), lowRank.V.data(),
-                                dinv, kr, factor, bf16Scratch);
+        dense::weightedGramBf16(r, n, lowRank.Vt.data(), lowRank.V.data(), dinv,
+                                kr, factor, bf16Scratch);
         for (int64_t j = 0; j < r; ++j)
           factor[j * r + j] += T(1.0 / lowRank.lambda[j]);
         return dense::choleskyUpper<T>(r, factor, r);

@@ -122,9 +122,8 @@ void weightedGramAmx(int64_t r, int64_t n, const uint16_t *vt, const float *v,
                      const float *g, const uint8_t *keep, float *c,
                      std::vector<uint16_t> &scratch);
 void weightedGramAvx512Bf16(int64_t r, int64_t n, const uint16_t *vt,
-                            const float *v, const float *g,
-                            const uint8_t *keep, float *c,
-                            std::vector<uint16_t> &scratch);
+                            const float *v, const float *g, const uint8_t *keep,
+                            float *c, std::vector<uint16_t> &scratch);
 void weightedGramBf16(int64_t r, int64_t n, const uint16_t *vt, const float *v,
                       const float *g, const uint8_t *keep, float *c,
                       std::vector<uint16_t> &scratch);

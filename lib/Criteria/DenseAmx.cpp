@@ -53,7 +53,7 @@ int64_t roundUp(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 #define PRUNE_BF16_PACK                                                        \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")))
 #define PRUNE_AVX512_BF16                                                      \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,avx512bf16,"   \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,avx512bf16,"    \
                         "bmi2,popcnt")))
 
 /// The operands of C = A B (upper triangle) for one row's kept inputs:
@@ -155,9 +155,9 @@ void copyUpper(int64_t r, const Operands &o, float *c) {
     std::memcpy(c + i * r + i, o.cs + i * o.rp + i, (r - i) * sizeof(float));
 }
 
-PRUNE_AMX void gramAmx(int64_t r, int64_t n, const uint16_t *vt,
-                       const float *v, const float *g, const uint8_t *keep,
-                       float *c, std::vector<uint16_t> &scratch) {
+PRUNE_AMX void gramAmx(int64_t r, int64_t n, const uint16_t *vt, const float *v,
+                       const float *g, const uint8_t *keep, float *c,
+                       std::vector<uint16_t> &scratch) {
   const Operands o = pack(r, n, vt, v, g, keep, scratch);
   const uint16_t *a = o.a, *b = o.b;
   float *cs = o.cs;
