@@ -102,10 +102,10 @@ void dotsAvx512(int64_t n, const float *h, const float *const *rows,
 /// machines).
 bool haveAmxBf16();
 
-/// Whether weightedGramAvx512Bf16 runs here: an x86-64 Linux CPU with
-/// AVX-512 (F, VL, DQ, BW, VBMI2) and AVX512-BF16 (Cooper Lake, Sapphire
-/// Rapids on; Zen 4 on). False elsewhere and with PRUNE_OPT_NO_BF16 set
-/// (tests of the f32 path on such machines).
+/// Whether weightedGramAvx512Bf16 runs here: an x86-64 CPU with AVX-512
+/// (F, VL, DQ, BW, VBMI2) and AVX512-BF16 (Sapphire Rapids and later, Zen
+/// 4 and later; not Cooper Lake, which has no VBMI2). False elsewhere and
+/// with PRUNE_OPT_NO_BF16 set (tests of the f32 path on such machines).
 bool haveAvx512Bf16();
 
 /// Whether weightedGramBf16 runs here (either of the two).

@@ -234,7 +234,7 @@ PRUNE_AVX512_BF16 void gramDp(int64_t r, int64_t n, const uint16_t *vt,
   copyUpper(r, o, c);
 }
 
-/// Whether PRUNE_OPT_<name> is set to something.
+/// Whether the environment sets `name` (to anything but "").
 bool disabledBy(const char *name) {
   const char *v = std::getenv(name);
   return v && *v;
