@@ -62,13 +62,14 @@ AVX512 inline __m512 load16(Vals<VT> v, int64_t i,
   }
 }
 
-/// Prefetches the values of entries [i, i + n) (T0), one line at a time.
-template <ValueType VT>
+/// Prefetches the values of entries [i, i + n) (into L1 by default), one
+/// line at a time.
+template <auto Hint = _MM_HINT_T0, ValueType VT>
 AVX512 inline void prefetchValues(Vals<VT> v, int64_t i, int64_t n) {
   const char *p = static_cast<const char *>(v.at(i));
   const int64_t bytes = static_cast<const char *>(v.at(i + n)) - p;
   for (int64_t b = 0; b < bytes; b += 64)
-    _mm_prefetch(p + b, _MM_HINT_T0);
+    _mm_prefetch(p + b, Hint);
 }
 
 /// Stores 16 outputs (masked at the end of the row or batch) with the

@@ -156,11 +156,7 @@ AVX512 void nm24RowGroups(const Args &a, int64_t b0, const uint8_t *codes,
             _mm_prefetch(reinterpret_cast<const char *>(cw) + kAhead / 4,
                          _MM_HINT_T0);
           } else {
-            const char *next = static_cast<const char *>(vals.at(v)) +
-                               R * stride * int64_t(Vals<VT>::kBytes);
-            for (int64_t b = 0; b < 16 * kLines * int64_t(Vals<VT>::kBytes);
-                 b += 64)
-              _mm_prefetch(next + b, _MM_HINT_T1);
+            prefetchValues<_MM_HINT_T1>(vals, v + R * stride, 16 * kLines);
             _mm_prefetch(reinterpret_cast<const char *>(cw) + R * words * 4,
                          _MM_HINT_T1);
           }
