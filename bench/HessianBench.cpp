@@ -8,8 +8,11 @@
 // calibration Hessian H = X^T X: sparseGPT (unstructured at each sparsity,
 // and 2:4), lsqRefit on the mask sparseGPT chose, and the accumulation of
 // H itself (GramAccumulator: what nn-calibrate does per captured block),
-// each with every thread count asked. Prints a markdown table; best of
-// --reps runs.
+// each with every thread count asked. Prints markdown tables, best of
+// --reps runs: the times (and with --loss the layer losses), the refit's
+// phases in its fastest run (LsqRefitStats: direct solves, CG's low-rank
+// model, the CG rows' set-up, CG's steps, with the model's rank and the
+// most steps any row took), the Gram accumulation.
 //
 // X (--samples x cols) has correlated columns of varied scale: X = (Z + Y M)
 // D with Z, Y, M normal (Y M of rank 256: a common low-rank part, as in
@@ -258,7 +261,7 @@ int main(int argc, char **argv) {
                << (withLoss ? " loss sparsegpt | loss lsq |" : "") << "\n"
                << "|---|---|---|---|---|---|"
                << (withLoss ? "---|---|" : "") << "\n";
-  std::string gramRows;
+  std::string gramRows, lsqRows;
   std::map<int64_t, std::vector<double>> grams;
   for (const Shape &sh : shapeList) {
     if (!grams.count(sh.cols)) {
@@ -312,6 +315,7 @@ int main(int argc, char **argv) {
         c.opts.precision = prec;
         double bestG = 1e30, bestL = 1e30;
         Matrix pruned, refit;
+        LsqRefitStats ls, bestStats;
         for (int rep = 0; rep < reps; ++rep) {
           double t0 = now();
           pruned = sparseGPT(w, gram, c.opts);
@@ -331,8 +335,11 @@ int main(int argc, char **argv) {
           lo.precision = prec;
           for (int rep = 0; rep < reps; ++rep) {
             double t0 = now();
-            refit = lsqRefit(w, keep, gram, lo);
-            bestL = std::min(bestL, now() - t0);
+            refit = lsqRefit(w, keep, gram, lo, &ls);
+            if (now() - t0 < bestL) {
+              bestL = now() - t0;
+              bestStats = ls;
+            }
           }
         }
         llvm::outs() << llvm::formatv("| {0}x{1} | {2} | {3} | {4:F2} |", sh.rows,
@@ -350,8 +357,24 @@ int main(int argc, char **argv) {
                           .str());
         llvm::outs() << "\n";
         llvm::outs().flush();
+        if (!noLsq)
+          lsqRows += llvm::formatv(
+              "| {0}x{1} | {2} | {3} | {4:F2} | {5:F2} | {6:F2} | {7:F2} | "
+              "{8} | {9} |\n",
+              sh.rows, sh.cols, c.name, t, bestStats.directSeconds,
+              bestStats.sketchSeconds, bestStats.setupSeconds,
+              bestStats.stepSeconds, bestStats.preconditionRank,
+              bestStats.maxIterations);
       }
   }
+  if (!lsqRows.empty())
+    llvm::outs() << "\nThe refit's phases (its fastest repetition): direct "
+                    "solves, CG's low-rank model of H, the rows' set-up "
+                    "(Woodbury factors), CG's steps:\n\n"
+                 << "| shape | pattern | threads | direct s | model s | "
+                    "set-up s | steps s | rank | most steps |\n"
+                 << "|---|---|---|---|---|---|---|---|---|\n"
+                 << lsqRows;
   llvm::outs() << "\nGram accumulation (GramAccumulator, f32 SYRK per block, "
                   "double totals):\n\n"
                << "| cols | rows x block | threads | seconds | GFLOP/s (2 "

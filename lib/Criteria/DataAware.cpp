@@ -12,6 +12,7 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -703,6 +704,11 @@ inline void gramOfRows(int64_t n, int64_t k, const double *a, double *c) {
 } // namespace
 
 namespace {
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
 /// The refit of one layer, dense steps in T.
 template <typename T> class LsqSolver {
 public:
@@ -732,8 +738,14 @@ public:
     stats.directRows = direct.size();
     stats.iterativeRows = iterative.size();
     H.assign(gram.begin(), gram.end());
+    diagH.resize(cols);
+    for (int64_t c = 0; c < cols; ++c)
+      diagH[c] = gram[c * cols + c];
     dense::KernelThreads scope(threads);
+    auto t0 = Clock::now();
     solveDirect(direct);
+    if (!direct.empty())
+      stats.directSeconds = secondsSince(t0);
     solveIterative(iterative);
     return std::move(out);
   }
@@ -745,7 +757,7 @@ private:
     int64_t k = 0;
     for (int64_t c = 0; c < cols; ++c)
       if (keep[r * cols + c]) {
-        sum += gram[c * cols + c];
+        sum += diagH[c];
         ++k;
       }
     double mean = k ? sum / double(k) : 0.0;
@@ -952,7 +964,10 @@ private:
       if (n < 256 || ids.size() < 64)
         maxRank = 0; // a small problem: the sketch would cost more than CG
     }
+    auto t0 = Clock::now();
     lowRank = sketchLowRank<T>(H, gram, n, maxRank);
+    if (maxRank > 0)
+      stats.sketchSeconds = secondsSince(t0);
     const int64_t rank = lowRank.rank;
     stats.preconditionRank = rank;
     int64_t chunk = std::max<int64_t>(
@@ -963,10 +978,13 @@ private:
           64, std::min<int64_t>(chunk, (int64_t(1) << 24) / (rank * rank)));
     std::vector<double> diag(n);
     for (int64_t c = 0; c < n; ++c)
-      diag[c] = rank > 0 ? lowRank.delta[c] : gram[c * n + c];
+      diag[c] = rank > 0 ? lowRank.delta[c] : diagH[c];
+    // The chunks' buffers, allocated once (fresh ones would have their
+    // pages faulted in and zeroed again for every chunk).
+    std::vector<T> X, R, P, Q, Z, Dinv;
     for (int64_t first = 0; first < int64_t(ids.size()); first += chunk) {
+      t0 = Clock::now();
       const int64_t m = std::min<int64_t>(chunk, ids.size() - first);
-      std::vector<T> X, R, P, Q, Z, Dinv;
       gatherRows(ids, first, m, X, /*pruned=*/false); // w on S: the start
       gatherRows(ids, first, m, P, /*pruned=*/true);  // w off S
       Q.resize(m * n);
@@ -1021,13 +1039,15 @@ private:
               // diagonal (the model's may be far below H_cc).
               for (int64_t c = 0; c < n && !factored[i]; ++c)
                 if (kr[c])
-                  dinv[c] = positive(inverseDiag(gram[c * n + c], shift[i]));
+                  dinv[c] = positive(inverseDiag(diagH[c], shift[i]));
             }
           }
         });
       }
       precondition(m, R, Dinv, Q, Z, rho);
       std::copy(Z.begin(), Z.end(), P.begin());
+      stats.setupSeconds += secondsSince(t0);
+      t0 = Clock::now();
       int64_t active = m;
       std::vector<uint8_t> done(m);
       for (int64_t it = 0; it < options.maxIterations && active > 0; ++it) {
@@ -1083,6 +1103,7 @@ private:
       }
       for (int64_t i = 0; i < active; ++i)
         writeRow(row[i], &X[i * n]);
+      stats.stepSeconds += secondsSince(t0);
     }
   }
 
@@ -1210,7 +1231,8 @@ private:
   const int64_t rows, cols;
   const unsigned threads;
   Matrix out;
-  std::vector<T> H; ///< gram in T
+  std::vector<T> H;              ///< gram in T
+  std::vector<double> diagH;     ///< gram's diagonal (contiguous)
   LowRankModel<T> lowRank;       ///< CG's preconditioner model (rank 0: Jacobi)
   std::vector<T> factors, thin;  ///< per slot: r x r factors, r-vectors
   std::vector<uint8_t> factored; ///< per slot: its factor is usable

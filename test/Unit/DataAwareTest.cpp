@@ -480,6 +480,15 @@ TEST(DataAware, LsqRefitLowRankPreconditionerFindsThePlantedRank) {
     EXPECT_GE(automatic.preconditionRank, 36) << name;
     EXPECT_LE(automatic.preconditionRank, 48) << name;
     EXPECT_EQ(cut.preconditionRank, 0) << name;
+    // Every row iterative: the phases' times are CG's (the model's only
+    // with a sketch), none direct.
+    for (const LsqRefitStats *st : {&jacobi, &automatic, &cut}) {
+      EXPECT_EQ(st->directSeconds > 0, false) << name;
+      EXPECT_GT(st->setupSeconds, 0) << name;
+      EXPECT_GT(st->stepSeconds, 0) << name;
+    }
+    EXPECT_EQ(jacobi.sketchSeconds, 0) << name;
+    EXPECT_GT(automatic.sketchSeconds, 0) << name;
     EXPECT_LT(automatic.maxIterations * 3, jacobi.maxIterations)
         << name << ": " << automatic.maxIterations << " against "
         << jacobi.maxIterations;

@@ -145,6 +145,12 @@ struct LsqRefitStats {
   int64_t iterativeRows = 0;    ///< rows solved by CG
   int64_t preconditionRank = 0; ///< rank of CG's low-rank model (0: Jacobi)
   int64_t maxIterations = 0;    ///< most CG steps any row took
+  /// Wall seconds of the phases (0 for one that did not run): the direct
+  /// solves; CG's low-rank model of H (its sketch, also when it is
+  /// refused); the CG rows' set-up (start residual, Woodbury factors);
+  /// CG's steps.
+  double directSeconds = 0, sketchSeconds = 0, setupSeconds = 0,
+         stepSeconds = 0;
 };
 
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
