@@ -868,6 +868,11 @@ private:
     keptColumns(r, S);
     const int64_t k = S.size();
     const double shift = rowShift(r);
+    // The right-hand side (H w)_S + shift w_S (the damping pulls toward
+    // the original weights).
+    auto rhs = [&](int64_t a) {
+      return double(b[S[a]]) + shift * w.at(r, S[a]);
+    };
     // The upper triangle of H[S,S] + shift, row-major (rows of H in
     // increasing column order; choleskyUpper factors this triangle).
     auto gather = [&](const auto *h, auto &M) {
@@ -887,7 +892,7 @@ private:
       if (dense::choleskyUpper<float>(k, A.data(), k)) {
         x.resize(k);
         for (int64_t a = 0; a < k; ++a)
-          x[a] = b[S[a]];
+          x[a] = T(rhs(a));
         dense::choleskyUpperSolve<float>(k, A.data(), k, x.data());
         // One step of iterative refinement (residual in double against the
         // float H[S,S]): corrects the rounding of the float factorization,
@@ -910,7 +915,7 @@ private:
             s0 += double(g[c]) * double(x[c]);
           for (c = a + 1; c < k; ++c)
             res[c] -= double(g[c]) * xa;
-          res[a] += double(b[S[a]]) - double(g[a]) * xa - (s0 + s1) - (s2 + s3);
+          res[a] += rhs(a) - double(g[a]) * xa - (s0 + s1) - (s2 + s3);
         }
         std::vector<float> d(res.begin(), res.end());
         dense::choleskyUpperSolve<float>(k, A.data(), k, d.data());
@@ -930,7 +935,7 @@ private:
     std::vector<double> x64(k);
     if (ok) {
       for (int64_t a = 0; a < k; ++a)
-        x64[a] = double(b[S[a]]);
+        x64[a] = rhs(a);
       dense::choleskyUpperSolve<double>(k, A64.data(), k, x64.data());
       ok = std::all_of(x64.begin(), x64.end(),
                        [](double v) { return std::isfinite(v); });
@@ -1008,7 +1013,7 @@ private:
             row[i] = ids[first + i];
             shift[i] = rowShift(row[i]);
             const uint8_t *kr = &keep[row[i] * n];
-            T *x = &X[i * n], *res = &R[i * n], *p = &P[i * n];
+            T *res = &R[i * n], *p = &P[i * n];
             // The diagonal preconditioner on S, zero off it (the steps' mask:
             // positive on S even where 1 / H_cc underflows in T).
             T *dinv = &Dinv[i * n];
@@ -1020,16 +1025,15 @@ private:
                             : T(0);
             }
             const T *q = &Q[i * n];
-            // The damped objective (w - x)^T H (w - x) + shift |x|^2, which
-            // CG lowers by alpha * rho per step.
+            // The damped objective (w - x)^T H (w - x) + shift |(w - x)_S|^2
+            // (its second term 0 at the start x = w on S), which CG lowers
+            // by alpha * rho per step; the residual
+            // r = (H (w - x))_S + shift (w - x)_S = (H (w - x))_S.
             double f = 0;
             for (int64_t c = 0; c < n; ++c) {
               f += double(p[c]) * double(q[c]);
-              if (kr[c]) {
-                f += shift[i] * double(x[c]) * double(x[c]);
-                // r = (H (w - x))_S - shift x.
-                res[c] = T(double(q[c]) - shift[i] * double(x[c]));
-              }
+              if (kr[c])
+                res[c] = q[c];
             }
             objective[i] = f;
             if (rank > 0) {

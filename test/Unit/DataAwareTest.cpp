@@ -442,6 +442,70 @@ TEST(DataAware, LsqRefitIterativeAndFloatMatchTheExactObjective) {
   }
 }
 
+TEST(DataAware, LsqRefitDampingPullsTowardTheOriginalWeights) {
+  // The damped refit minimises ||X (w - w')||^2 + shift ||(w - w')_S||^2,
+  // shift = damp * mean(diag H[S,S]): its normal equations on the kept set
+  // are ((H + shift) (w' - w))_S = 0, in every solver path. With fewer
+  // samples than inputs H is singular: the damping alone decides the
+  // kept weights' component that X does not see, and it keeps w's there
+  // (a pull toward zero would shrink the kept weights, e.g. to ~0 at a
+  // large damp).
+  const int64_t cols = 96;
+  Calib c = makeCalib(40, cols, 51);
+  Matrix w = randomWeights(24, cols, 52);
+  std::vector<uint8_t> keep = wandaMask(w, c.gram, 0.5);
+  Eigen::Map<const Eigen::MatrixXd> H(c.gram.data(), cols, cols);
+  for (double damp : {0.01, 1.0, 1e6})
+    for (DensePrecision p : {DensePrecision::F64, DensePrecision::F32})
+      for (int64_t directMax : {int64_t(0), cols}) {
+        LsqRefitOptions o;
+        o.damp = damp;
+        o.precision = p;
+        o.directMaxKept = directMax;
+        o.tolerance = 1e-10;
+        Matrix got = lsqRefit(w, keep, c.gram, o);
+        std::string name = std::string(directMax ? "direct" : "CG") +
+                           (p == DensePrecision::F32 ? " f32" : " f64") +
+                           " damp " + std::to_string(damp);
+        double change = 0, size = 0;
+        for (int64_t r = 0; r < w.rows; ++r) {
+          double sum = 0;
+          int64_t k = 0;
+          Eigen::VectorXd d(cols), start(cols);
+          for (int64_t j = 0; j < cols; ++j) {
+            bool kept = keep[r * cols + j];
+            d(j) = got.at(r, j) - (kept ? w.at(r, j) : 0.0);
+            start(j) = kept ? 0.0 : -w.at(r, j); // (w' - w) at w' = w on S
+            sum += kept ? H(j, j) : 0.0;
+            k += kept;
+            change += kept ? d(j) * d(j) : 0.0;
+            size += kept ? w.at(r, j) * w.at(r, j) : 0.0;
+          }
+          const double shift = damp * sum / double(k);
+          Eigen::VectorXd delta(cols);
+          for (int64_t j = 0; j < cols; ++j)
+            delta(j) = got.at(r, j) - w.at(r, j);
+          Eigen::VectorXd g = H * delta + shift * delta;
+          Eigen::VectorXd g0 = H * start; // the residual at the start
+          double res = 0, res0 = 0;
+          for (int64_t j = 0; j < cols; ++j)
+            if (keep[r * cols + j]) {
+              res += g(j) * g(j);
+              res0 += g0(j) * g0(j);
+            }
+          // (Not at damp 1e6: there shift times the rounding of w' alone
+          // is above the start's residual.)
+          const bool exact = directMax && p == DensePrecision::F64;
+          if (damp < 1e6)
+            EXPECT_LT(std::sqrt(res), (exact ? 1e-9 : 1e-4) * std::sqrt(res0))
+                << name << " row " << r;
+        }
+        // At damp 1e6 the kept weights stay (relative change ~1e-6).
+        if (damp == 1e6)
+          EXPECT_LT(change, 1e-6 * size) << name;
+      }
+}
+
 TEST(DataAware, LsqRefitLowRankPreconditionerFindsThePlantedRank) {
   // A Hessian with a planted rank-40 part (makeSkewedCalib: cols / 8) and
   // outlier columns: the Nystrom sketch keeps those 40 directions, CG with

@@ -108,7 +108,9 @@ Matrix exactOBS(const Matrix &w, llvm::ArrayRef<double> gram, double sparsity,
 
 /// Options of lsqRefit.
 struct LsqRefitOptions {
-  /// Added to the diagonal of H[S,S]: damp * mean(diag H[S,S]).
+  /// The dampening shift = damp * mean(diag H[S,S]): the refit minimises
+  /// ||X (w - w')||^2 + shift ||(w - w')_S||^2 (a pull toward the original
+  /// weights, not toward zero).
   double damp = 1e-6;
   /// Threads of the GEMMs, factorizations and per-row solves.
   unsigned threads = 1;
@@ -154,9 +156,11 @@ struct LsqRefitStats {
 };
 
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
-/// ||X w - X w'||^2 over w' supported on the kept set, i.e. the solution of
-/// H[S,S] w'_S = H[S,:] w, with `damp` * mean(diag H[S,S]) added to the
-/// diagonal for stability. Pruned weights stay zero. Rows with few kept
+/// ||X w - X w'||^2 + shift ||w_S - w'_S||^2 over w' supported on the kept
+/// set S, i.e. the solution of (H[S,S] + shift) w'_S = H[S,:] w + shift
+/// w_S, shift = `damp` * mean(diag H[S,S]): the dampening keeps what X
+/// does not determine (fewer samples than inputs) at the original weights.
+/// Pruned weights stay zero. Rows with few kept
 /// weights are solved exactly; the others iteratively, to within
 /// `tolerance` (LsqRefitOptions). A row whose direct solve fails keeps its
 /// original weights. `stats`, when given, receives what it did.

@@ -142,7 +142,8 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     Option<"damp", "damp", "double", "0.01",
            "Dampening of OBS and of the least-squares refit: fraction of the "
            "mean Hessian diagonal added to it (regularizes few calibration "
-           "samples)">,
+           "samples; the refit's pulls the kept weights toward their "
+           "original values)">,
     Option<"obsExactMax", "obs-exact-max", "int64_t", "512",
            "criterion=obs: exact OBS for layers with at most this many "
            "inputs (cost rows * inputs^3)">,
