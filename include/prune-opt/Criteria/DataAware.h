@@ -160,10 +160,10 @@ struct LsqRefitStats {
 /// set S, i.e. the solution of (H[S,S] + shift) w'_S = H[S,:] w + shift
 /// w_S, shift = `damp` * mean(diag H[S,S]): the dampening keeps what X
 /// does not determine (fewer samples than inputs) at the original weights.
-/// Pruned weights stay zero. Rows with few kept
-/// weights are solved exactly; the others iteratively, to within
-/// `tolerance` (LsqRefitOptions). A row whose direct solve fails keeps its
-/// original weights. `stats`, when given, receives what it did.
+/// Pruned weights stay zero. Rows with few kept weights are solved
+/// exactly; the others iteratively, to within `tolerance`
+/// (LsqRefitOptions). A row whose direct solve fails keeps its original
+/// weights. `stats`, when given, receives what it did.
 Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
                 llvm::ArrayRef<double> gram, const LsqRefitOptions &options,
                 LsqRefitStats *stats = nullptr);
