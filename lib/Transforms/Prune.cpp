@@ -171,6 +171,7 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
   std::vector<double> refitLsq(const CandidateT &c) {
     LsqRefitOptions options;
     options.damp = damp;
+    options.tolerance = refitTolerance;
     options.threads = criterionThreads(c.layout);
     return fromLayout(lsqRefit(toMatrix(c.values, c.layout),
                                layoutKeep(c.keep, c.layout), c.gram, options)
@@ -738,6 +739,17 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
       emitError(module.getLoc())
           << "nn-prune: option 'damp' must be a finite number >= 0, got "
           << damp;
+      return failure();
+    }
+    if (!(refitTolerance > 0.0 && refitTolerance < 1.0)) {
+      emitError(module.getLoc())
+          << "nn-prune: option 'refit-tolerance' must be in (0, 1), got "
+          << refitTolerance;
+      return failure();
+    }
+    if (refitTolerance.hasValue() && refit != Refit::LSQ) {
+      emitError(module.getLoc())
+          << "nn-prune: option 'refit-tolerance' is for refit=lsq";
       return failure();
     }
     if (minElements < 0) {

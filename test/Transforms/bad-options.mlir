@@ -7,6 +7,12 @@
 // RUN: not prune-opt %s --nn-prune=damp=-1 2>&1 | FileCheck %s --check-prefix=DAMP
 // RUN: not prune-opt %s --nn-prune=damp=nan 2>&1 | FileCheck %s --check-prefix=DAMP
 // DAMP: error: nn-prune: option 'damp' must be a finite number >= 0
+// RUN: not prune-opt %s "--nn-prune=refit=lsq refit-tolerance=0" 2>&1 | FileCheck %s --check-prefix=RTOL
+// RUN: not prune-opt %s "--nn-prune=refit=lsq refit-tolerance=nan" 2>&1 | FileCheck %s --check-prefix=RTOL
+// RUN: not prune-opt %s "--nn-prune=refit=lsq refit-tolerance=1" 2>&1 | FileCheck %s --check-prefix=RTOL
+// RTOL: error: nn-prune: option 'refit-tolerance' must be in (0, 1), got
+// RUN: not prune-opt %s --nn-prune=refit-tolerance=1e-2 2>&1 | FileCheck %s --check-prefix=RTOL-LSQ
+// RTOL-LSQ: error: nn-prune: option 'refit-tolerance' is for refit=lsq
 // RUN: not prune-opt %s --nn-prune=sparsity=nan 2>&1 | FileCheck %s --check-prefix=SPARSITY
 // SPARSITY: error: nn-prune: option 'sparsity' must be in [0, 1)
 // RUN: not prune-opt %s --nn-sparsify=min-sparsity=1.5 2>&1 | FileCheck %s --check-prefix=MINS
