@@ -471,20 +471,17 @@ TEST(DataAware, LsqRefitDampingPullsTowardTheOriginalWeights) {
         for (int64_t r = 0; r < w.rows; ++r) {
           double sum = 0;
           int64_t k = 0;
-          Eigen::VectorXd d(cols), start(cols);
+          Eigen::VectorXd delta(cols), start(cols); // w' - w: got, at w_S
           for (int64_t j = 0; j < cols; ++j) {
             bool kept = keep[r * cols + j];
-            d(j) = got.at(r, j) - (kept ? w.at(r, j) : 0.0);
-            start(j) = kept ? 0.0 : -w.at(r, j); // (w' - w) at w' = w on S
+            delta(j) = got.at(r, j) - w.at(r, j);
+            start(j) = kept ? 0.0 : -w.at(r, j);
             sum += kept ? H(j, j) : 0.0;
             k += kept;
-            change += kept ? d(j) * d(j) : 0.0;
+            change += kept ? delta(j) * delta(j) : 0.0;
             size += kept ? w.at(r, j) * w.at(r, j) : 0.0;
           }
           const double shift = damp * sum / double(k);
-          Eigen::VectorXd delta(cols);
-          for (int64_t j = 0; j < cols; ++j)
-            delta(j) = got.at(r, j) - w.at(r, j);
           Eigen::VectorXd g = H * delta + shift * delta;
           Eigen::VectorXd g0 = H * start; // the residual at the start
           double res = 0, res0 = 0;
@@ -547,7 +544,7 @@ TEST(DataAware, LsqRefitLowRankPreconditionerFindsThePlantedRank) {
     // Every row iterative: the phases' times are CG's (the model's only
     // with a sketch), none direct.
     for (const LsqRefitStats *st : {&jacobi, &automatic, &cut}) {
-      EXPECT_EQ(st->directSeconds > 0, false) << name;
+      EXPECT_EQ(st->directSeconds, 0) << name;
       EXPECT_GT(st->setupSeconds, 0) << name;
       EXPECT_GT(st->stepSeconds, 0) << name;
     }
