@@ -23,8 +23,9 @@
 // The Gram rate counts 2 * rows * cols^2 flops per block (the convention of
 // "8.8 TFLOP for 128 x 2048 tokens into a 4096-input layer"; a SYRK computes
 // one triangle, half of that) against this core's f32 peak, measured with
-// an FMA loop of the widest vectors it has (AVX-512 or AVX2: 2 FMA pipes x
-// 16 or 8 lanes x 2 flops x clock).
+// an FMA loop of the widest vectors it has (AVX-512 or AVX2), printed also
+// as vector FMAs per ns (2 per cycle on cores with two full-width FMA
+// pipes; 1 for 512-bit vectors on a Zen 4, which splits each in two).
 //
 // Usage: prune-hessian-bench [--shapes=4096x4096,11008x4096]
 //          [--sparsities=0.9,0.5] [--nm=2:4] [--num-threads=1,2] [--reps=3]
@@ -252,10 +253,10 @@ int main(int argc, char **argv) {
   llvm::outs() << "Dense kernels of the criteria: " << denseKernelsName()
                << "\n";
   llvm::outs() << llvm::formatv(
-      "f32 peak of one core ({0} FMA loop): {1:F1} GFLOP/s (= 2 pipes x {2} "
-      "lanes x 2 flops x {3:F2} GHz)\n\n",
-      lanes == 16 ? "AVX-512" : "AVX2", peak / 1e9, lanes,
-      peak / (4.0 * lanes) / 1e9);
+      "f32 peak of one core ({0} FMA loop): {1:F1} GFLOP/s (= {2:F2} "
+      "{3}-lane FMAs per ns)\n\n",
+      lanes == 16 ? "AVX-512" : "AVX2", peak / 1e9, peak / (2.0 * lanes) / 1e9,
+      lanes);
   llvm::outs() << "| shape | pattern | threads | sparsegpt s | lsq s | lsq / "
                   "sparsegpt |"
                << (withLoss ? " loss sparsegpt | loss lsq |" : "") << "\n"
