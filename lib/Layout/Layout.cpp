@@ -260,11 +260,19 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
     // The AVX-512 and AVX2 kernels expand the values under each mask chunk
     // whatever its popcount (AVX2: ~0.7 ns per 8 columns, measured on Zen 3
     // at 50-90 %); the portable one walks the set bits: per chunk and per
-    // entry (fitted on 4096x4096 at 90 % and 784x128 at 50 %).
+    // entry (fitted on 4096x4096 at 90 % and 784x128 at 50 %). With i8
+    // values the AVX-512 kernel expands four chunks' bytes at once
+    // (vpexpandb, VBMI2): 0.67-0.70 of the time per chunk of the other
+    // value types on a Zen 4 (4096x4096 at 90 % and 512x512 at 50 % from
+    // cache, 1 thread, side by side), hence 1.05 ns for 1.5. (AVX-512
+    // CPUs without VBMI2, Skylake to Cascade Lake, keep the 1.5.)
     compute = isa == Isa::Portable
                   ? rows * std::ceil(p.cols / 16.0) * batch * 8.9 +
                         p.nnz * batch * 0.9 + rows * batch * 3.0
-                  : rows * std::ceil(p.cols / 16.0) * batch * 1.5 +
+                  : rows * std::ceil(p.cols / 16.0) * batch *
+                            (isa == Isa::Avx512 && p.valueType == ValueType::I8
+                                 ? 1.05
+                                 : 1.5) +
                         rows * batch * 3.0;
     break;
   case Format::BSR:

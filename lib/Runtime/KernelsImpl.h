@@ -170,8 +170,8 @@ inline Args makeArgs(float *y, int64_t ys, int64_t yo, const float *x,
 /// prune_kernels_set_isa did not turn them off).
 bool avx512();
 /// Whether the AVX-512 kernels that need VBMI2 (and BMI2) run: Ice Lake and
-/// later, Zen 4 and later (csr-window i8; prune_kernels_set_isa(3) turns
-/// them off to test the others).
+/// later, Zen 4 and later (csr-window i8, bitmask with narrow values;
+/// prune_kernels_set_isa(3) turns them off to test the others).
 bool avx512Vbmi2();
 /// Whether bitmask expands its values by a permute of per-lane popcounts
 /// (VPOPCNTDQ) instead of vexpandps: on AMD CPUs with it (Zen 4 and later;
