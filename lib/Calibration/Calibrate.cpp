@@ -303,23 +303,13 @@ static int64_t gatherRows(const Capture &c, const HostTensor &act,
 
 namespace {
 struct NNCalibratePass
-    : public prune::impl::NNCalibrateBase<NNCalibratePass> {
-  using Base::Base;
+    : public WeightWritingPass<NNCalibratePass, prune::impl::NNCalibrateBase> {
+  using WeightWritingPass::WeightWritingPass;
   PRUNE_OPT_CHECKED_OPTIONS("nn-calibrate")
 
   LogicalResult fail(const llvm::Twine &msg) {
     emitError(getOperation().getLoc()) << "nn-calibrate: " << msg;
     return failure();
-  }
-
-  /// New tensors of this run (a file of their own when the module's
-  /// weights are external).
-  WeightWriter *writer = nullptr;
-
-  void runOnOperation() override {
-    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
-                                [&] { runOnModule(); })))
-      signalPassFailure();
   }
 
   void runOnModule() {

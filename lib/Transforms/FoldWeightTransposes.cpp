@@ -23,18 +23,8 @@ using namespace mlir::prune;
 
 namespace {
 struct NNFoldWeightTransposesPass
-    : public prune::impl::NNFoldWeightTransposesBase<
-          NNFoldWeightTransposesPass> {
-  /// New tensors of this run (a file of their own when the module's
-  /// weights are external).
-  WeightWriter *writer = nullptr;
-
-  void runOnOperation() override {
-    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
-                                [&] { runOnModule(); })))
-      signalPassFailure();
-  }
-
+    : public WeightWritingPass<NNFoldWeightTransposesPass,
+                               prune::impl::NNFoldWeightTransposesBase> {
   void runOnModule() {
     SmallVector<linalg::LinalgOp> contractions;
     getOperation().walk([&](linalg::LinalgOp op) {

@@ -331,19 +331,10 @@ static Epilogue matchEpilogue(linalg::LinalgOp op, unsigned featureDim,
 
 namespace {
 struct NNLowerKernelsPass
-    : public mlir::prune::impl::NNLowerKernelsBase<NNLowerKernelsPass> {
-  using Base::Base;
+    : public WeightWritingPass<NNLowerKernelsPass,
+                               mlir::prune::impl::NNLowerKernelsBase> {
+  using WeightWritingPass::WeightWritingPass;
   PRUNE_OPT_CHECKED_OPTIONS("nn-lower-kernels")
-
-  /// New tensors of this run (a file of their own when the module's
-  /// weights are external).
-  WeightWriter *writer = nullptr;
-
-  void runOnOperation() override {
-    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
-                                [&] { runOnModule(); })))
-      signalPassFailure();
-  }
 
   void runOnModule() {
     ModuleOp module = getOperation();

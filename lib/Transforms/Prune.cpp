@@ -110,8 +110,9 @@ struct Candidate {
   kernels::ValueType valueType = kernels::ValueType::F32; // budget
 };
 
-struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
-  using Base::Base;
+struct NNPrunePass
+    : public WeightWritingPass<NNPrunePass, prune::impl::NNPruneBase> {
+  using WeightWritingPass::WeightWritingPass;
   PRUNE_OPT_CHECKED_OPTIONS("nn-prune")
 
   LogicalResult parseOverrides(SmallVectorImpl<Override> &overrides) {
@@ -519,16 +520,6 @@ struct NNPrunePass : public prune::impl::NNPruneBase<NNPrunePass> {
              << "nn-prune: the calibration statistics of weight '" << w.name
              << "' are " << type << ", expected " << cols << "x" << cols;
     return readWeight(gram, w.constOp);
-  }
-
-  /// New tensors of this run (a file of their own when the module's
-  /// weights are external).
-  WeightWriter *writer = nullptr;
-
-  void runOnOperation() override {
-    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
-                                [&] { runOnModule(); })))
-      signalPassFailure();
   }
 
   /// makeCandidate on every weight, a window of them at a time (`window`

@@ -284,19 +284,10 @@ static LogicalResult planChain(const WeightInfo &w, Plan &plan,
 
 namespace {
 struct NNShrinkChannelsPass
-    : public prune::impl::NNShrinkChannelsBase<NNShrinkChannelsPass> {
-  using Base::Base;
+    : public WeightWritingPass<NNShrinkChannelsPass,
+                               prune::impl::NNShrinkChannelsBase> {
+  using WeightWritingPass::WeightWritingPass;
   PRUNE_OPT_CHECKED_OPTIONS("nn-shrink-channels")
-
-  /// New tensors of this run (a file of their own when the module's
-  /// weights are external).
-  WeightWriter *writer = nullptr;
-
-  void runOnOperation() override {
-    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
-                                [&] { runOnModule(); })))
-      signalPassFailure();
-  }
 
   void runOnModule() {
     auto &analysis = getAnalysis<WeightAnalysis>();

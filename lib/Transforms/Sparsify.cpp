@@ -170,19 +170,10 @@ static Storage buildStorage(const Buffer &buf, ArrayRef<int64_t> lvlToDim,
 }
 
 namespace {
-struct NNSparsifyPass : public prune::impl::NNSparsifyBase<NNSparsifyPass> {
-  using Base::Base;
+struct NNSparsifyPass
+    : public WeightWritingPass<NNSparsifyPass, prune::impl::NNSparsifyBase> {
+  using WeightWritingPass::WeightWritingPass;
   PRUNE_OPT_CHECKED_OPTIONS("nn-sparsify")
-
-  /// New tensors of this run (a file of their own when the module's
-  /// weights are external).
-  WeightWriter *writer = nullptr;
-
-  void runOnOperation() override {
-    if (failed(withWeightWriter(getOperation(), getArgument(), writer,
-                                [&] { runOnModule(); })))
-      signalPassFailure();
-  }
 
   void runOnModule() {
     ModuleOp module = getOperation();

@@ -208,6 +208,31 @@ LogicalResult withWeightWriter(ModuleOp module, StringRef passName,
                                WeightWriter *&slot,
                                llvm::function_ref<void()> body);
 
+/// The base of a pass that creates tensors: `GeneratedBaseT<DerivedT>` (the
+/// TableGen base) whose runOnOperation runs DerivedT::runOnModule() with
+/// `writer` set for the run (withWeightWriter) and fails the pass if the
+/// writer cannot finish.
+template <typename DerivedT, template <typename> class GeneratedBaseT>
+class WeightWritingPass : public GeneratedBaseT<DerivedT> {
+  using GeneratedBase = GeneratedBaseT<DerivedT>;
+
+public:
+  using GeneratedBase::GeneratedBase;
+
+protected:
+  /// New tensors of this run (a file of their own when the module's
+  /// weights are external); null outside runOnModule.
+  WeightWriter *writer = nullptr;
+
+private:
+  void runOnOperation() final {
+    if (failed(withWeightWriter(
+            this->getOperation(), this->getArgument(), writer,
+            [&] { static_cast<DerivedT *>(this)->runOnModule(); })))
+      this->signalPassFailure();
+  }
+};
+
 /// Deletes the weight files this process created for `module` that were in
 /// its `oldFiles` and its `prune.weight_files` no longer lists.
 /// `nn-store-weights` and `nn-embed-weights` call it.
