@@ -68,8 +68,12 @@ public:
       pause();
   }
 
-  /// Wakes the workers so that they spin, ready for the next call.
+  /// Wakes the workers so that they spin, ready for the next call (none
+  /// when calls run on the caller's thread alone: a worker spinning beside
+  /// a serial call takes from it whatever the two cores share).
   void warmUp() {
+    if (threads() == 1)
+      return;
     std::lock_guard<std::mutex> callLock(callMutex);
     publish(nullptr, 0);
     wake.notify_all();
@@ -125,7 +129,9 @@ private:
     for (;;) {
       // Spin before sleeping: waking a thread through the condition variable
       // took ~100 us on the dev VM, longer than many layers.
-      auto spinUntil = std::chrono::steady_clock::now() + kSpin;
+      // Only workers that take part spin.
+      auto spinUntil = std::chrono::steady_clock::now() +
+                       (id < threads() ? kSpin : std::chrono::microseconds(0));
       while (published.load(std::memory_order_acquire) == seen &&
              std::chrono::steady_clock::now() < spinUntil)
         for (int i = 0; i < 64; ++i)

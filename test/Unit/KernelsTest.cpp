@@ -15,10 +15,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
 #include <random>
+#include <sys/resource.h>
+#include <thread>
 
 using namespace pruneopt::kernels;
 
@@ -1040,4 +1043,25 @@ TEST(Kernels, Int8Quantization) {
   EXPECT_TRUE(parseValueType("f16", t));
   EXPECT_EQ(t, ValueType::F16);
   EXPECT_FALSE(parseValueType("int8", t));
+}
+
+// Workers that take no part in calls do not spin: warming the pool up while
+// calls run on the caller's thread alone costs no CPU time (before, each
+// warm-up had every worker spin 2 ms beside the serial call it preceded).
+TEST(Kernels, IdleWorkersDoNotSpin) {
+  prune_kernels_set_num_threads(2); // at least one worker
+  prune_kernels_set_num_threads(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20)); // settle
+  auto cpuMs = [] {
+    rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+           (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+  };
+  double before = cpuMs();
+  for (int i = 0; i < 10; ++i) {
+    prune_kernels_warm_up();
+    std::this_thread::sleep_for(std::chrono::milliseconds(4));
+  }
+  EXPECT_LT(cpuMs() - before, 5.0); // spinning workers: >= 20 ms
 }
