@@ -772,6 +772,19 @@ int main(int argc, char **argv) {
               kernelChoice(*c.module, v.pipeline, 4 * out * in);
           compiledList.push_back(std::move(c));
         }
+        // Each timed call is what an application's call of the compiled
+        // function is, as in prune-run --bench: descriptors built once,
+        // results freed, not copied into new tensors (CompiledModel::run's
+        // copy of a 32x4096 result is not the kernel's time).
+        std::vector<CompiledModel::Call> calls;
+        for (Compiled &c : compiledList) {
+          auto call = c.model->prepare(args);
+          if (!call) {
+            llvm::errs() << llvm::toString(call.takeError()) << "\n";
+            return 1;
+          }
+          calls.push_back(std::move(*call));
+        }
         for (int t : threadList) {
           prune_kernels_set_num_threads(t);
           std::vector<std::function<void()>> cases;
@@ -786,8 +799,11 @@ int main(int argc, char **argv) {
                           in, 1.0f, xp, in, wf.data(), in, 0.0f, y.data(), out);
             });
           }
-          for (Compiled &c : compiledList)
-            cases.push_back([&, m = c.model.get()] { (void)m->run(args); });
+          for (CompiledModel::Call &call : calls)
+            cases.push_back([&call] {
+              if (llvm::Error err = call.invoke())
+                llvm::report_fatal_error(std::move(err));
+            });
           std::vector<Stats> stats = timeCases(cases, /*interleave=*/t == 1);
           blas.erase(t);
           for (size_t k = 0; k < blasList.size(); ++k)
