@@ -69,8 +69,7 @@ public:
   }
 
   /// Wakes the workers so that they spin, ready for the next call (none
-  /// when calls run on the caller's thread alone: a worker spinning beside
-  /// a serial call takes from it whatever the two cores share).
+  /// when calls run on the caller's thread alone: no worker takes part).
   void warmUp() {
     if (threads() == 1)
       return;
