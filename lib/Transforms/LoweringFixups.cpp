@@ -35,6 +35,9 @@ namespace mlir::prune {
 
 using namespace mlir;
 
+/// The alignment of the buffers promoted to the stack: a cache line.
+static constexpr uint64_t kBufferAlignment = 64;
+
 /// True if `type` is an LLVM array (of arrays ...) with no elements.
 static bool hasNoElements(Type type) {
   while (auto array = dyn_cast<LLVM::LLVMArrayType>(type)) {
@@ -132,8 +135,14 @@ struct NNStackBuffersPass
     }
     for (memref::AllocOp alloc : promote) {
       OpBuilder builder(alloc);
-      auto alloca = memref::AllocaOp::create(
-          builder, alloc.getLoc(), alloc.getType(), alloc.getAlignmentAttr());
+      // Aligned to a cache line at least, as the kernels' 512-bit stores
+      // into it are (an LLVM alloca is aligned to its element only: a
+      // vector store then spans two lines).
+      uint64_t align = std::max<uint64_t>(alloc.getAlignment().value_or(0),
+                                          kBufferAlignment);
+      auto alloca = memref::AllocaOp::create(builder, alloc.getLoc(),
+                                             alloc.getType(),
+                                             builder.getI64IntegerAttr(align));
       alloc.replaceAllUsesWith(alloca.getResult());
       alloc.erase();
     }

@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func private @prune_mr_dense(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xf32>, i32, memref<?xf32>) attributes {llvm.emit_c_interface}
 // CHECK-LABEL: func.func @linear
 // CHECK: %[[XB:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x3xf32> to memref<2x3xf32, strided<[?, ?], offset: ?>>
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x4xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4xf32>
 // CHECK-NOT: memref.copy
 // CHECK: arith.constant dense_resource<{{.*}}> : tensor<12xf32>
 // CHECK: %[[ZERO:.*]] = arith.constant 0 : i32
@@ -37,7 +37,7 @@ func.func @linear(%x: tensor<2x3xf32>) -> tensor<2x4xf32> {
 // CHECK-LABEL: func.func @matvec
 // CHECK: %[[X2:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [1, 2] : tensor<2xf32> into tensor<1x2xf32>
 // CHECK: %[[I2:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [1, 2] : tensor<2xf32> into tensor<1x2xf32>
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<1x2xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x2xf32>
 // CHECK: %[[IB:.*]] = bufferization.to_buffer %[[I2]] read_only
 // CHECK: memref.copy %[[IB]], %[[OUT]]
 // CHECK: %[[ONE:.*]] = arith.constant 1 : i32
@@ -63,7 +63,7 @@ func.func @matvec(%x: tensor<2xf32>, %init: tensor<2xf32>) -> tensor<2xf32> {
 // CHECK: %[[INIT:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2, 3]] : tensor<1x3x2x2xf32> into tensor<3x4xf32>
 // CHECK: %[[XB:.*]] = bufferization.to_buffer %[[P2]] read_only
 // CHECK: memref.transpose %[[XB]] (d0, d1) -> (d1, d0)
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<3x4xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x4xf32>
 // CHECK: memref.copy
 // CHECK: memref.transpose %[[OUT]] (d0, d1) -> (d1, d0)
 // CHECK: call @prune_mr_dense
@@ -122,7 +122,7 @@ func.func @untouched(%a: tensor<2x3x4xf32>, %h: tensor<2x4xf16>, %d: tensor<?x4x
 // CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[NHWC]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<2x5x5x2xf32>) outs(%{{.*}} : tensor<2x2x2x2x2x2xf32>)
 // CHECK: tensor.collapse_shape %[[P]] {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x2x2x2x2x2xf32> into tensor<8x8xf32>
 // CHECK: memref.transpose %{{.*}} (d0, d1) -> (d1, d0)
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<8x3xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x3xf32>
 // CHECK-NOT: memref.copy
 // CHECK-NOT: memref.transpose %[[OUT]]
 // CHECK: arith.constant dense_resource<{{.*}}> : tensor<24xf32>
@@ -153,7 +153,7 @@ func.func @conv_nhwc_hwcf(%x: tensor<2x5x5x2xf32>) -> tensor<2x2x2x3xf32> {
 // CHECK-LABEL: func.func @conv_nhwc_fhwc
 // CHECK: linalg.generic {indexing_maps = [#[[FHWC]], #{{.*}}]{{.*}} ins(%{{.*}} : tensor<1x5x5x2xf32>) outs(%{{.*}} : tensor<2x2x2x1x3x3xf32>)
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3]] : tensor<1x3x3x4xf32> into tensor<9x4xf32>
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<9x4xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<9x4xf32>
 // CHECK: memref.copy %{{.*}}, %[[OUT]]
 // CHECK: %[[ACC:.*]] = arith.constant 1 : i32
 // CHECK: call @prune_mr_dense(%{{.*}}, %{{.*}}, %{{.*}}, %[[ACC]], %{{.*}}) {nn.kernel = "dense"
@@ -173,7 +173,7 @@ func.func @conv_nhwc_fhwc(%x: tensor<1x5x5x2xf32>, %init: tensor<1x3x3x4xf32>) -
 // CHECK-LABEL: func.func @conv_nchw_batch
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<1x2x2x2x2x2xf32> into tensor<4x8xf32>
 // CHECK: %[[XB:.*]] = bufferization.to_buffer
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x1x4xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x1x4xf32>
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %{{.*}} step
 // CHECK:   %[[XI:.*]] = memref.subview %[[XB]][0, %{{.*}}] [4, 4] [1, 1]
 // CHECK:   memref.transpose %[[XI]]
@@ -208,14 +208,14 @@ func.func @conv_nchw_batch(%img: tensor<2x1x3x3xf32>) -> tensor<2x1x2x2xf32> {
 // CHECK: linalg.depthwise_conv_2d_nchw_chw
 // BLOCK-LABEL: func.func @depthwise
 // BLOCK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4, 5]] : tensor<2x2x2x1x2x2xf32> into tensor<8x4xf32>
-// BLOCK: memref.alloc() : memref<4x2xf32>
+// BLOCK: memref.alloc() {alignment = 64 : i64} : memref<4x2xf32>
 // BLOCK: call @prune_mr_csr8({{.*}}) {nn.epilogue = "bias", nn.kernel = "csr", nn.kernel_bytes = 52 : i64}
 // BLOCK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3]] output_shape [1, 2, 2, 2] : tensor<4x2xf32> into tensor<1x2x2x2xf32>
-// BLOCK: memref.alloc() : memref<4x4xf32>
+// BLOCK: memref.alloc() {alignment = 64 : i64} : memref<4x4xf32>
 // BLOCK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr", nn.kernel_bytes = 100 : i64}
 // BLOCK: tensor.expand_shape %{{.*}} {{\[}}[0, 1, 2], [3, 4]] output_shape [1, 2, 2, 2, 2] : tensor<4x4xf32> into tensor<1x2x2x2x2xf32>
 // BLOCK: memref.reinterpret_cast %{{.*}} to offset: [%{{.*}}], sizes: [5, 14], strides: [1, 1] : memref<18xf32, strided<[1], offset: ?>> to memref<5x14xf32, strided<[1, 1], offset: ?>>
-// BLOCK: memref.alloc() : memref<2x6xf32>
+// BLOCK: memref.alloc() {alignment = 64 : i64} : memref<2x6xf32>
 // BLOCK: call @prune_mr_csr8({{.*}}) {nn.kernel = "csr"
 // BLOCK: tensor.extract_slice %{{.*}}[0, 0, 0] [2, 2, 2] [1, 1, 1] : tensor<2x2x3xf32> to tensor<2x2x2xf32>
 // BLOCK-NOT: linalg.depthwise
@@ -306,7 +306,7 @@ func.func @depthwise_sparse(%x: tensor<1x3x3x2xf32>) -> tensor<1x2x2x2xf32> {
 // CHECK-LABEL: func.func @tosa_fc
 // CHECK: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<1x3x6xf32> into tensor<3x6xf32>
 // CHECK: bufferization.to_buffer %[[X]]
-// CHECK: %[[OUT:.*]] = memref.alloc() : memref<3x5xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x5xf32>
 // CHECK: arith.constant dense_resource<{{.*}}> : tensor<30xf32>
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : tensor<1x1x5xf32> into tensor<5xf32>
 // CHECK: call @prune_mr_dense({{.*}}) {nn.epilogue = "bias", nn.kernel = "dense", nn.kernel_bytes = 120 : i64}
@@ -339,7 +339,7 @@ func.func @tosa_fc(%x: tensor<1x3x6xf32>) -> tensor<1x3x5xf32> {
 // [1, 1, K] row with a [1, N, K] weight is an FC layer with batch 1.
 // CHECK-LABEL: func.func @batch_matmul_shared
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<2x3x6xf32> into tensor<6x6xf32>
-// CHECK: memref.alloc() : memref<6x5xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<6x5xf32>
 // CHECK: call @prune_mr_dense({{.*}}) {nn.kernel = "dense"
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, 3, 5] : tensor<6x5xf32> into tensor<2x3x5xf32>
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<1x1x6xf32> into tensor<1x6xf32>

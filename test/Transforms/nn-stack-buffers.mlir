@@ -2,17 +2,22 @@
 // RUN:   --pass-pipeline="builtin.module(func.func(nn-stack-buffers{max-buffer-bytes=64 max-function-bytes=96}))" \
 // RUN:   | FileCheck %s
 
-// An intermediate buffer moves to the stack, alignment kept; the returned
-// one stays on the heap, and so does one returned through a view.
+// An intermediate buffer moves to the stack, aligned to a cache line at
+// least (a larger alignment kept); the returned one stays on the heap, and
+// so does one returned through a view.
 // CHECK-LABEL: func.func @intermediate(
 // CHECK: %[[T:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4xf32>
 // CHECK: memref.copy %{{.*}}, %[[T]]
-// CHECK: %[[R:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+// CHECK: %[[U:.*]] = memref.alloca() {alignment = 128 : i64} : memref<2xf32>
+// CHECK: %[[R:.*]] = memref.alloc() {alignment = 16 : i64} : memref<4xf32>
 // CHECK: return %[[R]]
 func.func @intermediate(%a: memref<4xf32>) -> memref<4xf32> {
-  %0 = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+  %0 = memref.alloc() {alignment = 16 : i64} : memref<4xf32>
   memref.copy %a, %0 : memref<4xf32> to memref<4xf32>
-  %1 = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+  %u = memref.alloc() {alignment = 128 : i64} : memref<2xf32>
+  %s = memref.subview %0[0] [2] [1] : memref<4xf32> to memref<2xf32, strided<[1]>>
+  memref.copy %s, %u : memref<2xf32, strided<[1]>> to memref<2xf32>
+  %1 = memref.alloc() {alignment = 16 : i64} : memref<4xf32>
   memref.copy %0, %1 : memref<4xf32> to memref<4xf32>
   return %1 : memref<4xf32>
 }
@@ -34,9 +39,9 @@ func.func @view_returned(%a: memref<4xf32>) -> memref<4xf32> {
 // Each buffer at most 64 bytes, all of them at most 96: the first two of
 // three 48-byte buffers, not the 80-byte one; dynamic shapes stay.
 // CHECK-LABEL: func.func @limits(
-// CHECK: memref.alloca() : memref<12xf32>
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<12xf32>
 // CHECK: memref.alloc() : memref<20xf32>
-// CHECK: memref.alloca() : memref<12xf32>
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<12xf32>
 // CHECK: memref.alloc() : memref<12xf32>
 // CHECK: memref.alloc(%{{.*}}) : memref<?xf32>
 func.func @limits(%f: f32, %n: index) {
@@ -81,7 +86,7 @@ func.func private @kernel(memref<4xf32>)
 func.func private @identity(memref<4xf32>) -> memref<4xf32>
 
 // CHECK-LABEL: func.func @calls(
-// CHECK: %[[K:.*]] = memref.alloca() : memref<4xf32>
+// CHECK: %[[K:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4xf32>
 // CHECK: call @kernel(%[[K]])
 // CHECK: %[[I:.*]] = memref.alloc() : memref<4xf32>
 // CHECK: call @identity(%[[I]])

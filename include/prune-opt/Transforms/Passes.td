@@ -965,10 +965,13 @@ def NNStackBuffers : Pass<"nn-stack-buffers", "mlir::func::FuncOp"> {
     `aligned_alloc`/`free` (LeNet pruned to 98 %: 1.10-1.13x faster with its
     ~40 KiB of intermediates on the stack; MLIR's own
     `promote-buffers-to-stack` has no per-function bound, and LLVM does not
-    overlap the frames' buffers).
+    overlap the frames' buffers). A stack buffer is aligned to a cache line
+    (64 bytes) at least: an LLVM `alloca` is otherwise aligned to its
+    element only, and in a buffer not aligned to 64 bytes each of the
+    kernels' 512-bit stores spans two lines.
 
     ```mlir
-    %0 = memref.alloc() {alignment = 64 : i64} : memref<6x896xf32>
+    %0 = memref.alloc() : memref<6x896xf32>
     // becomes
     %0 = memref.alloca() {alignment = 64 : i64} : memref<6x896xf32>
     ```
