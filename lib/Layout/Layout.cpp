@@ -98,19 +98,21 @@ Isa mlir::prune::layout::hostIsa() {
 /// constants below were fitted on. Measured with prune-bench on a 2-vCPU
 /// AMD EPYC without AVX-512, 4096x4096 at 90 % (2:4, 4x1 blocks), 1 thread,
 /// against the terms below, and on the MNIST MLP's 784x128 layer at batch 1
-/// (dense 14.5x; 18.1 against the AVX-512 dense term refitted since).
+/// (dense 14.5x; 18.1 against the AVX-512 dense term of 0.8 ns, 22.3
+/// against its 0.65 since 2026-12-03; csr-window's 10 became 12.5 with its
+/// terms' 0.8).
 /// Bitmask has its own terms (kernelCost).
 static double portableFactor(Format format, int64_t batch) {
   bool one = batch == 1;
   switch (format) {
   case Format::Dense:
-    return one ? 18.1 : 60.0; // no vector register blocking
+    return one ? 22.3 : 60.0; // no vector register blocking
   case Format::CSR:
     return one ? 2.0 : 12.0;
   case Format::TiledCSR:
     return 26.0;
   case Format::WindowCSR:
-    return 10.0; // a scalar walk over each step's rows (4096x4096 at 90 %)
+    return 12.5; // a scalar walk over each step's rows (4096x4096 at 90 %)
   case Format::Bitmask:
     return 1.0; // (its own terms)
   case Format::BSR:
@@ -135,8 +137,9 @@ static double avx2Factor(Format format, int64_t batch, ValueType type) {
   case Format::Dense:
     // Batch 1: 0.9 (0.72 of the dense term before its AVX-512 refit)
     // fitted on the MNIST MLP's cache-resident 128x784 (4.6-4.9 us measured
-    // with the kernel library's run(), 1 thread).
-    return (one ? 0.9 : 1.3) * widen;
+    // with the kernel library's run(), 1 thread); 1.11 since the term's
+    // 0.8 ns became 0.65 (2026-12-03).
+    return (one ? 1.11 : 1.3) * widen;
   case Format::CSR:
     // Batch 1: 0.86 cycles per entry on 4096x4096 from cache; ~0.24 ns
     // per entry on the MNIST MLP's cache-resident 128x784 (plus a per-row
@@ -145,7 +148,7 @@ static double avx2Factor(Format format, int64_t batch, ValueType type) {
   case Format::TiledCSR:
     return 1.3 * widen; // (plus x staging: kernelCost)
   case Format::WindowCSR:
-    return 10.0; // no AVX2 kernel: the portable one
+    return 12.5; // no AVX2 kernel: the portable one (see portableFactor)
   case Format::Bitmask:
     return 1.0; // (its own terms)
   case Format::BSR:
@@ -213,11 +216,12 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
   Isa isa = model.isa == Isa::Avx512 && !avx512Values ? Isa::Avx2 : model.isa;
   switch (p.format) {
   case Format::Dense:
-    // Batch 1: ~0.8 ns per 16 multiply-adds on cache-resident layers
-    // (MNIST MLP 128x784 ~5.0 us through the kernel library, 3.9-4.6 us
-    // for the whole dense model in prune-run; Xeon EMR, 1 thread); from
-    // memory the bytes bound it.
-    compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 0.8 : 0.30) +
+    // Batch 1: ~0.65 ns per 16 multiply-adds on cache-resident layers
+    // (through runStrided, least of 3,000 calls, Zen 4: MLP 128x784 3.9-4.1
+    // us, LeNet's 120x400 2.1-2.3, 84x120 0.50-0.58, 256x256 2.7-2.9;
+    // the whole dense MLP 3.9-4.6 us in prune-run on the Xeon EMR, where
+    // 0.8 was fitted on a slower minute); from memory the bytes bound it.
+    compute = rows * p.cols * batch / 16.0 * (batch == 1 ? 0.65 : 0.30) +
               rows * batch * 0.5;
     break;
   case Format::CSR:
@@ -244,17 +248,19 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
     // Per step (and batch row) ~2.25 ns, and ~5 ns per group of 16 rows;
     // measured through the kernel library's run() from cache, 1 thread:
     // 64x64 to 1024x1024, 50 % to 99 % (e.g. 1024x1024 at 90 %, 9.4k
-    // steps: 21.2 us in f32 and bf16; csr f32 28.2). Scaled by 1.25 as the
-    // dense term above is (fitted on a faster day: 128x784 dense measured
-    // 4.0 us the same minute, the term says 5.1). i8 weights hold two u16
+    // steps: 21.2 us in f32 and bf16; csr f32 28.2); through runStrided on
+    // a Zen 4 (least of 3,000 calls): LeNet's 120x400 at 99.5 % 290-320
+    // ns, the MLP's 128x784 at 99.5 % 430-450 ns (these terms: 297, 468;
+    // until 2026-12-03 they were scaled by 1.25 as the dense term above
+    // was). i8 weights hold two u16
     // masks per pair of steps sharing a window (~1.04 per step of the
     // others): 0.66 of the f32 time per mask, measured side by side on a
     // Zen 4 (1024x1024 at 90 % 10.2 against 15.7 us, 99 % 4.4 / 4.2 us
     // with 3.6k / 2.4k masks, 256x256 at 50 % 2.8 / 3.7 us, 128x784 at
     // 90 % 1.2 / 2.0 us).
     compute = double(p.masks.size()) * batch *
-                  (p.valueType == ValueType::I8 ? 1.85 : 2.8) +
-              std::ceil(rows / 16.0) * batch * 6.0;
+                  (p.valueType == ValueType::I8 ? 1.48 : 2.24) +
+              std::ceil(rows / 16.0) * batch * 4.8;
     break;
   case Format::Bitmask:
     // The AVX-512 and AVX2 kernels expand the values under each mask chunk
@@ -284,10 +290,13 @@ double mlir::prune::layout::kernelCost(const PackedWeight &p, int64_t batch,
     // 2:4 per 16 values and batch row: 2.5 ns (fitted on the Xeon); at
     // batch 1 the AVX-512 kernel walks four rows at once and took 0.43-0.59
     // of the one-row kernel's time on a Zen 5 (256x256 to 1024x1024 from
-    // cache, f32 and i8, side by side): 1.4 ns.
+    // cache, f32 and i8, side by side): 1.4 ns, 1.1 since the dense term
+    // went 0.8 -> 0.65 (on a Zen 4 from cache, through runStrided: 2:4 at
+    // 256x256 2.67-2.74 us and dense 2.67-2.69; 512x512 5.74-6.14 and
+    // 6.42-6.53).
     compute = ((p.n == 2 && p.m == 4)
                    ? p.nnz / 16.0 * batch *
-                         (batch == 1 && isa == Isa::Avx512 ? 1.4 : 2.5)
+                         (batch == 1 && isa == Isa::Avx512 ? 1.1 : 2.5)
                    : p.nnz * batch * 1.5) +
               rows * batch * 3.0;
     break;
@@ -328,15 +337,17 @@ double mlir::prune::layout::inPlaceConvCost(const PackedWeight &p,
   if (model.target == Target::Gpu || model.isa != Isa::Avx512 ||
       p.valueType != ValueType::F32)
     return kernelCost(p, positions, /*transposedInput=*/true, model);
-  // Per output row and block of 128 positions ~9 ns (the stores with the
+  // Per output row and block of 128 positions ~6 ns (the stores with the
   // epilogue, the loop), per entry and 16 positions ~0.5 ns (an FMA on an
   // unaligned load, split across cache lines), plus the call. Measured
   // through runStrided from cache, 1 thread, on LeNet's two grids (6x892,
-  // 16x136) and 32x358, 0-50 % of the filter kept: e.g. 6x892 with no
-  // entries 0.43-0.75 us, 16x136 with 1,199 entries 11.7 us on a slow
-  // minute.
+  // 16x136) and 32x358, 0-50 % of the filter kept: e.g. 16x136 with 1,199
+  // entries 11.7 us on a slow minute; 6x892 with no entries 0.43-0.75 us
+  // into a buffer 16 bytes off a cache line, 0.32-0.33 us into an aligned
+  // one (Zen 4, 2026-12-03: the compiled model's buffers are aligned since;
+  // 9 ns per block before).
   double blocks = std::ceil(positions / 128.0);
-  return double(p.rows) * blocks * 9.0 +
+  return double(p.rows) * blocks * 6.0 +
          double(p.nnz) * std::ceil(positions / 16.0) * 0.5 + 60.0;
 }
 

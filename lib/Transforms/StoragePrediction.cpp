@@ -182,26 +182,29 @@ PredictedStorage mlir::prune::predictStorage(
   return result;
 }
 
-/// The per-op and per-iteration constants of predictOtherNs. Per op 80 ns:
-/// the MNIST MLP pruned to 99 % (csr-window) ran 1.43-1.49 us in prune-run,
-/// ~0.7 us of it in its two kernel calls, against ~0.5 us predicted with 40
-/// ns per op (its budget-latency=0.5 plan then measured 0.52-0.61 of
-/// dense).
-static constexpr double kOtherOpNs = 80.0, kOtherIterationNs = 0.24;
+/// The per-op and per-iteration constants of predictOtherNs, refitted on
+/// a Zen 4 (2026-12-03) after the intermediates moved to the stack
+/// (nn-stack-buffers) and the glue was vectorized: both MNIST models with
+/// every weight at 99.5 % (the last at 90 %), median of 20,000 calls in
+/// prune-run --bench, less their kernels timed alone through runStrided
+/// (least of 3,000 calls): the MLP 0.94 us, 0.54 of it kernels; LeNet
+/// 1.76 us, 1.12 of it kernels. The constants before (80 ns per op, 0.07
+/// per pooling read, 60 per kernel call; fitted before those changes)
+/// predicted 0.76 and 1.47 us for the rest; these predict 0.40 and 0.70.
+/// Per op 30 ns, per iteration of a loop nest that stays scalar 0.24.
+static constexpr double kOtherOpNs = 30.0, kOtherIterationNs = 0.24;
 /// Per element of a flattened elementwise op (nn-flatten-elementwise: one
 /// contiguous vector loop) and per input row element a vectorized pooling
 /// reads (nn-vectorize-pooling: a row read and a shuffle per window
-/// column). Measured in prune-run --bench --mode=aot on a Zen 4, less an
-/// empty model: a divide over 1x6x14x14 ~0.04 us (1.0 before, as loops);
-/// LeNet's sum poolings of 1x6x28x28 and 1x16x10x10 ~0.4 and ~0.13 us.
-static constexpr double kFlatElementNs = 0.03, kPoolRowElementNs = 0.07;
+/// column). A divide over 1x6x14x14 ~0.04 us (1.0 as loops; prune-run
+/// --bench --mode=aot on a Zen 4, less an empty model).
+static constexpr double kFlatElementNs = 0.03, kPoolRowElementNs = 0.035;
 /// Per call of the model (its arguments' and result's descriptors, the
-/// result buffer) and per kernel call (the output buffer each allocates
-/// and frees): the MNIST MLP's ops outside its two kernel calls are
-/// predicted at 0.49 us, ~0.75 us measured outside them; LeNet ~2.7 against
-/// ~3.0 (perf's shares of JIT code, malloc/free and the call in prune-run
-/// --bench).
+/// result buffer) and per kernel call whose output stays on the heap (an
+/// aligned_alloc and a free; nn-stack-buffers puts outputs of up to 32 KiB
+/// on the stack, where they cost nothing per call).
 static constexpr double kModelCallNs = 150.0, kKernelCallNs = 60.0;
+static constexpr int64_t kStackBufferBytes = 32768;
 /// Per element of an im2col matrix. The copies are vector moves since
 /// nn-lower-cpu lowers buffers through aligned_alloc. 0.1 ns was fitted on
 /// LeNet's whole JIT code (34,600 patch elements, ~3.5 us of ~19 us on a
@@ -284,7 +287,14 @@ double mlir::prune::predictOtherNs(Operation *root,
       return kernelValues.contains(in) && onlyUser(in) == op.getOperation();
     });
   };
-  double ns = kModelCallNs + consumers.size() * kKernelCallNs;
+  double ns = kModelCallNs;
+  for (Operation *consumer : consumers)
+    for (Type type : consumer->getResultTypes()) {
+      auto shaped = dyn_cast<ShapedType>(type);
+      if (!shaped || !shaped.hasStaticShape() ||
+          shaped.getNumElements() * 4 > kStackBufferBytes)
+        ns += kKernelCallNs;
+    }
   root->walk([&](Operation *op) {
     if (views.contains(op))
       return;
