@@ -181,7 +181,8 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
   if (options.stackBufferBytes > 0) {
     NNStackBuffersOptions stack;
     stack.maxFunctionBytes = options.stackBufferBytes;
-    stack.maxBufferBytes = std::min<int64_t>(options.stackBufferBytes, 32768);
+    stack.maxBufferBytes =
+        std::min<int64_t>(options.stackBufferBytes, kMaxStackBufferBytes);
     pm.addNestedPass<func::FuncOp>(createNNStackBuffers(stack));
   }
   // Free intermediate buffers: without this every call leaks its

@@ -1071,9 +1071,8 @@ struct NNLowerKernelsPass
       outShape.insert(outShape.begin(), images);
     if (inPlace) // [rows, outCols]: the kernel writes [rows, positions]
       outShape = {rows, inPlace->outCols};
-    // Cache-line aligned: the kernels store whole 512-bit vectors.
     Value out = memref::AllocOp::create(b, loc, MemRefType::get(outShape, f32),
-                                        b.getI64IntegerAttr(64));
+                                        b.getI64IntegerAttr(kBufferAlignment));
     bool accumulate = !isZeroFill(init) && !ep.biasFromInit;
     if (accumulate) {
       auto strided = StridedLayoutAttr::get(

@@ -35,9 +35,6 @@ namespace mlir::prune {
 
 using namespace mlir;
 
-/// The alignment of the buffers promoted to the stack: a cache line.
-static constexpr uint64_t kBufferAlignment = 64;
-
 /// True if `type` is an LLVM array (of arrays ...) with no elements.
 static bool hasNoElements(Type type) {
   while (auto array = dyn_cast<LLVM::LLVMArrayType>(type)) {
@@ -139,7 +136,7 @@ struct NNStackBuffersPass
       // into it are (an LLVM alloca is aligned to its element only: a
       // vector store then spans two lines).
       uint64_t align = std::max<uint64_t>(alloc.getAlignment().value_or(0),
-                                          kBufferAlignment);
+                                          prune::kBufferAlignment);
       auto alloca = memref::AllocaOp::create(builder, alloc.getLoc(),
                                              alloc.getType(),
                                              builder.getI64IntegerAttr(align));

@@ -7,6 +7,7 @@
 #include "StoragePrediction.h"
 
 #include "GlueLowering.h"
+#include "prune-opt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -204,7 +205,6 @@ static constexpr double kFlatElementNs = 0.03, kPoolRowElementNs = 0.035;
 /// aligned_alloc and a free; nn-stack-buffers puts outputs of up to 32 KiB
 /// on the stack, where they cost nothing per call).
 static constexpr double kModelCallNs = 150.0, kKernelCallNs = 60.0;
-static constexpr int64_t kStackBufferBytes = 32768;
 /// Per element of an im2col matrix. The copies are vector moves since
 /// nn-lower-cpu lowers buffers through aligned_alloc. 0.1 ns was fitted on
 /// LeNet's whole JIT code (34,600 patch elements, ~3.5 us of ~19 us on a
@@ -292,7 +292,9 @@ double mlir::prune::predictOtherNs(Operation *root,
     for (Type type : consumer->getResultTypes()) {
       auto shaped = dyn_cast<ShapedType>(type);
       if (!shaped || !shaped.hasStaticShape() ||
-          shaped.getNumElements() * 4 > kStackBufferBytes)
+          shaped.getNumElements() *
+                  llvm::divideCeil(shaped.getElementTypeBitWidth(), 8) >
+              kMaxStackBufferBytes)
         ns += kKernelCallNs;
     }
   root->walk([&](Operation *op) {

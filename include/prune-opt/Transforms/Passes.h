@@ -41,6 +41,14 @@ enum class FormatOption : int {
 /// nn-sparsify's `isa` option: the kernels the cost model predicts.
 enum class IsaOption { Host, Avx512, Avx2, Portable };
 
+/// The largest buffer nn-stack-buffers puts on the stack by default (and
+/// nn-lower-cpu at most; the cost model counts larger kernel outputs as
+/// heap allocations).
+constexpr int64_t kMaxStackBufferBytes = 32768;
+/// The alignment of the compiled model's intermediate buffers: a cache
+/// line, as the kernels store whole 512-bit vectors.
+constexpr uint64_t kBufferAlignment = 64;
+
 #define PRUNE_OPT_IF_1(...) __VA_ARGS__
 #define PRUNE_OPT_IF_0(...)
 /// The option's values: auto and the selectable rows of Formats.def.

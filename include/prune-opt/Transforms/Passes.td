@@ -977,7 +977,8 @@ def NNStackBuffers : Pass<"nn-stack-buffers", "mlir::func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"maxBufferBytes", "max-buffer-bytes", "int64_t", "32768",
+    Option<"maxBufferBytes", "max-buffer-bytes", "int64_t",
+           "mlir::prune::kMaxStackBufferBytes",
            "Largest buffer put on the stack">,
     Option<"maxFunctionBytes", "max-function-bytes", "int64_t", "65536",
            "Most bytes of buffers put on the stack per function">,
