@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Analysis/WeightAnalysis.h"
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Utils/ExternalWeights.h"
+#include "prune-opt/Utils/LinalgUtils.h"
 
 #include "prune-opt/Utils/WeightData.h"
 
@@ -397,11 +398,13 @@ static void traceToConstants(Value value, SmallVector<Operation *> chain,
     source = op.getInput();
   else if (auto op = dyn_cast<linalg::BroadcastOp>(def))
     source = op.getInput();
-  else if (auto op = dyn_cast<tensor::CollapseShapeOp>(def))
-    source = op.getSrc();
-  else if (auto op = dyn_cast<tensor::ExpandShapeOp>(def))
-    source = op.getSrc();
-  else if (auto op = dyn_cast<tensor::CastOp>(def))
+  else if (auto op = dyn_cast<tensor::CollapseShapeOp>(def)) {
+    if (hasValidReassociation(op))
+      source = op.getSrc();
+  } else if (auto op = dyn_cast<tensor::ExpandShapeOp>(def)) {
+    if (hasValidReassociation(op))
+      source = op.getSrc();
+  } else if (auto op = dyn_cast<tensor::CastOp>(def))
     source = op.getSource();
   else if (auto op = dyn_cast<tosa::TransposeOp>(def))
     source = op.getInput1();

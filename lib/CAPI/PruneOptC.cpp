@@ -14,6 +14,7 @@
 
 #include "prune-opt/Execution/Runner.h"
 #include "prune-opt/InitAll.h"
+#include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -87,6 +88,10 @@ prune_opt_model *prune_opt_compile_entry(const char *modelPath,
   auto file = openInputFile(modelPath, &message);
   if (!file) {
     setError(error, message);
+    return nullptr;
+  }
+  if (failed(prune::checkResourceBlobAlignments(*file, diagOs))) {
+    setError(error, StringRef(diagnostics).trim().str());
     return nullptr;
   }
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());

@@ -1243,6 +1243,20 @@ private:
 };
 } // namespace
 
+double mlir::prune::hessianQuadratic(const Matrix &m,
+                                     llvm::ArrayRef<double> gram) {
+  assert(gram.size() == size_t(m.cols * m.cols) && "a cols x cols Gram");
+  if (m.rows == 0 || m.cols == 0)
+    return 0.0;
+  std::vector<double> mh(m.data.size());
+  dense::gemm<double>(false, false, m.rows, m.cols, m.cols, 1.0, m.data.data(),
+                      m.cols, gram.data(), m.cols, 0.0, mh.data(), m.cols);
+  double total = 0;
+  for (size_t i = 0; i < mh.size(); ++i)
+    total += m.data[i] * mh[i];
+  return total;
+}
+
 Matrix mlir::prune::lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
                              llvm::ArrayRef<double> gram,
                              const LsqRefitOptions &options,
@@ -1274,43 +1288,57 @@ template <typename Fn> void forEachRow(int64_t rows, Fn fn) {
 }
 
 /// The greedy OBS trajectory of one row: removes `steps` weights and
-/// returns each removal's loss increment; `w` ends updated.
+/// returns each removal's loss increment; `w` ends updated. The inverse
+/// Hessian is kept permuted with the live columns first, so each removal's
+/// rank-1 update touches only the live block (live^2 instead of cols^2
+/// entries: ~2.7x less work to 90 %); ties go to the lowest column, as
+/// they did unpermuted.
 std::vector<double> greedyRow(Eigen::VectorXd &w, const Eigen::MatrixXd &hinv0,
                               const std::vector<uint8_t> &dead, int64_t steps) {
   const int64_t cols = w.size();
   Eigen::MatrixXd hinv = hinv0;
-  std::vector<uint8_t> alive(cols, 1);
+  Eigen::VectorXd v = w;
+  std::vector<int64_t> column(cols); // column[p]: the column at position p
+  for (int64_t c = 0; c < cols; ++c)
+    column[c] = c;
+  int64_t live = cols;
   std::vector<double> losses;
   losses.reserve(steps);
-  for (int64_t t = 0; t < steps; ++t) {
+  for (int64_t t = 0; t < steps && live > 0; ++t) {
     int64_t q = -1;
     double best = 0;
-    for (int64_t c = 0; c < cols; ++c) {
-      if (!alive[c])
-        continue;
+    for (int64_t p = 0; p < live; ++p) {
       // Dead inputs and existing zeros cost nothing: first.
-      double d = std::max(hinv(c, c), 1e-300);
-      double loss = dead[c] ? -1.0 : w[c] * w[c] / (2.0 * d);
-      if (q < 0 || loss < best) {
-        q = c;
+      double d = std::max(hinv(p, p), 1e-300);
+      double loss = dead[column[p]] ? -1.0 : v[p] * v[p] / (2.0 * d);
+      if (q < 0 || loss < best || (loss == best && column[p] < column[q])) {
+        q = p;
         best = loss;
       }
     }
-    if (q < 0)
-      break;
     double d = std::max(hinv(q, q), 1e-300);
-    if (!dead[q]) {
-      Eigen::VectorXd col = hinv.col(q);
-      w.noalias() -= (w[q] / d) * col;
-      hinv.noalias() -= (col * col.transpose()) / d;
+    if (!dead[column[q]]) {
+      Eigen::VectorXd col = hinv.col(q).head(live);
+      v.head(live).noalias() -= (v[q] / d) * col;
+      // (The scale on the column, not on the product: Eigen then writes
+      // the outer product straight into hinv instead of a temporary.)
+      Eigen::VectorXd scaled = col / d;
+      hinv.topLeftCorner(live, live).noalias() -= scaled * col.transpose();
     }
-    w[q] = 0.0;
-    alive[q] = 0;
-    for (int64_t c = 0; c < cols; ++c)
-      if (!alive[c])
-        w[c] = 0.0; // keep removed weights exactly zero
+    v[q] = 0.0;
+    // The removed column moves behind the live ones.
+    int64_t last = live - 1;
+    if (q != last) {
+      hinv.row(q).head(live).swap(hinv.row(last).head(live));
+      hinv.col(q).head(live).swap(hinv.col(last).head(live));
+      std::swap(v[q], v[last]);
+      std::swap(column[q], column[last]);
+    }
+    --live;
     losses.push_back(std::max(best, 0.0));
   }
+  for (int64_t p = 0; p < cols; ++p)
+    w[column[p]] = p < live ? v[p] : 0.0; // removed weights exactly zero
   return losses;
 }
 } // namespace

@@ -6,9 +6,12 @@
 
 #include "prune-opt/Layout/Layout.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 using namespace mlir::prune::layout;
 namespace kernels = ::pruneopt::kernels;
@@ -370,19 +373,34 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
     double cost = 0;
   };
   std::vector<Candidate> candidates;
+  // The values as each narrow type stores them (and their scales), rounded
+  // once for every format (materialize would round them per format).
+  struct Rounded {
+    std::vector<float> values, scales;
+  };
+  std::vector<std::optional<Rounded>> rounded(valueTypes.size());
   auto add = [&](Format format) {
     if (model.target == Target::Gpu && !hasGpuKernel(format))
       return false;
     if (!requested && format != Format::Dense && !model.allows(format))
       return false;
-    for (ValueType type : valueTypes) {
+    for (auto [t, type] : llvm::enumerate(valueTypes)) {
       Candidate c{
           format, type,
           usesBatchedLayout(format, maxBatch, tiledFromBatch, model.target),
           {}};
-      if (!materialize(w, rows, cols, format, c.batched, structure, c.packed,
-                       type))
+      if (type != ValueType::F32 && !rounded[t]) {
+        rounded[t].emplace();
+        rounded[t]->values =
+            kernels::quantizeValues(w, rows, cols, type, rounded[t]->scales);
+      }
+      const float *values =
+          type == ValueType::F32 ? w : rounded[t]->values.data();
+      if (!materialize(values, rows, cols, format, c.batched, structure,
+                       c.packed))
         return false;
+      if (type != ValueType::F32)
+        kernels::narrowValues(c.packed, type, rounded[t]->scales);
       for (const FcUse &use : uses)
         c.cost += kernelCost(c.packed, use.batch, use.transposedInput, model);
       candidates.push_back(std::move(c));

@@ -157,6 +157,7 @@ static void buildLowering(OpPassManager &pm, const LowerCpuOptions &options,
   pm.addNestedPass<func::FuncOp>(createNNDenseLoopOrder());
   pm.addNestedPass<func::FuncOp>(createNNFlattenElementwise());
   pm.addNestedPass<func::FuncOp>(createNNSplitEmptyTensors());
+  pm.addNestedPass<func::FuncOp>(createNNUnitSliceStrides());
   // (The textual form of this pass cannot turn the runtime library off.)
   // Recurrent models yield a freshly computed state from scf.for; let the
   // loop return it in a new buffer instead of failing to bufferize

@@ -14,6 +14,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace pruneopt::kernels;
 using namespace pruneopt::kernels::impl;
@@ -150,9 +151,12 @@ std::vector<float> pruneopt::kernels::quantizeValues(
       for (int64_t k = 0; k < cols; ++k)
         amax = std::max(amax, std::fabs(w[o * cols + k]));
       // An all-zero row keeps scale 1 (its q are 0); the scale is an f32
-      // whose quotient is rounded, then clamped.
+      // whose quotient is rounded, then clamped. A row of denormals whose
+      // amax / 127 underflows to 0 takes the least denormal instead (its q
+      // are then at most 64, and exact).
       if (amax > 0 && std::isfinite(amax))
-        scales[o] = amax / 127.0f;
+        scales[o] =
+            std::max(amax / 127.0f, std::numeric_limits<float>::denorm_min());
       for (int64_t k = 0; k < cols; ++k) {
         float q = std::nearbyint(w[o * cols + k] / scales[o]);
         out[o * cols + k] = std::clamp(q, -127.0f, 127.0f);

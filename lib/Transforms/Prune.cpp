@@ -27,6 +27,9 @@
 #include "llvm/Support/Debug.h"
 
 #include <cmath>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define DEBUG_TYPE "nn-prune"
 
@@ -47,6 +50,35 @@ static bool isChannelCriterion(Criterion c) {
 static bool isOBS(Criterion c) {
   return c == Criterion::SparseGPT || c == Criterion::OBS;
 }
+
+namespace {
+/// While alive, glibc's malloc serves large blocks from its heap and keeps
+/// what is freed there. The adaptive and budget searches allocate and free
+/// a few buffers of a layer's size per grid point; above 32 MiB glibc maps
+/// each one anew and the kernel zeroes its pages: on a 4096x2048 layer 20
+/// of a budget's 39 s were system time (16 s with this; peak RSS the
+/// same). After the search the thresholds go to the values glibc's dynamic
+/// ones reach after a large free, and the heap is trimmed: the streaming
+/// passes after it keep their bounded memory (Tools/bounded-memory.test).
+class ReuseLargeBlocks {
+public:
+  ReuseLargeBlocks() {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+  }
+  ~ReuseLargeBlocks() {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    malloc_trim(0);
+#endif
+  }
+  ReuseLargeBlocks(const ReuseLargeBlocks &) = delete;
+  ReuseLargeBlocks &operator=(const ReuseLargeBlocks &) = delete;
+};
+} // namespace
 
 static bool isDataAware(Criterion c) {
   return c == Criterion::OBD || c == Criterion::Wanda || isOBS(c) ||
@@ -245,55 +277,60 @@ struct NNPrunePass
     return zeros;
   }
 
-  /// ||(W - W')X^T||^2 / ||W X^T||^2 for the candidate's current mask
-  /// (||W - W'||^2 / ||W||^2 for a weight without calibration data).
+  /// Relative errors of pruned (and rounded) versions of one layer,
+  /// ||(W - W')X^T||^2 / ||W X^T||^2 with its Gram matrix (one GEMM each,
+  /// hessianQuadratic), ||W - W'||^2 / ||W||^2 without; W in layout order
+  /// and the denominator are computed once per layer.
+  struct ErrorMeter {
+    Matrix w;
+    ArrayRef<double> gram;
+    double base = 0;
+
+    ErrorMeter(Matrix weight, ArrayRef<double> gramMatrix)
+        : w(std::move(weight)), gram(gramMatrix), base(squared(w)) {}
+    double squared(const Matrix &m) const {
+      if (!gram.empty())
+        return hessianQuadratic(m, gram);
+      double total = 0;
+      for (double v : m.data)
+        total += v * v;
+      return total;
+    }
+    /// The relative error of `pruned` (W' in layout order).
+    double operator()(const Matrix &pruned) const {
+      Matrix d = w;
+      for (size_t i = 0; i < d.data.size(); ++i)
+        d.data[i] -= pruned.data[i];
+      return base > 0 ? squared(d) / base : 0.0;
+    }
+  };
   template <typename CandidateT>
-  double relativeError(const CandidateT &c,
-                       kernels::ValueType type = kernels::ValueType::F32) {
-    std::vector<double> pruned =
-        c.updated.empty() ? c.values : c.updated;
-    if (refit == Refit::LSQ)
-      pruned = refitLsq(c);
+  static ErrorMeter errorMeter(const CandidateT &c) {
+    return ErrorMeter(toMatrix(c.values, c.layout), c.gram);
+  }
+
+  /// The candidate's weights for its current mask (updated by OBS, refitted
+  /// with refit=lsq), pruned, in layout order.
+  template <typename CandidateT> Matrix prunedMatrix(const CandidateT &c) {
+    std::vector<double> pruned = refit == Refit::LSQ ? refitLsq(c)
+                                 : c.updated.empty() ? c.values
+                                                     : c.updated;
     for (size_t i = 0; i < pruned.size(); ++i)
       if (!c.keep[i])
         pruned[i] = 0.0;
-    if (type != kernels::ValueType::F32) {
-      // The kept weights as nn-sparsify will store them (rounded per output
-      // row of the layout matrix).
-      Matrix p = toMatrix(pruned, c.layout);
-      std::vector<float> f(p.data.begin(), p.data.end());
-      std::vector<float> q = kernels::dequantized(f.data(), p.rows, p.cols, type);
-      p.data.assign(q.begin(), q.end());
-      pruned = fromLayout(p.data, c.layout);
-    }
-    if (c.gram.empty()) { // no calibration data: ||W - W'||^2 / ||W||^2
-      double diff = 0, base = 0;
-      for (size_t i = 0; i < pruned.size(); ++i) {
-        diff += (c.values[i] - pruned[i]) * (c.values[i] - pruned[i]);
-        base += c.values[i] * c.values[i];
-      }
-      return base > 0 ? diff / base : 0.0;
-    }
-    Matrix w = toMatrix(c.values, c.layout);
-    Matrix d = toMatrix(pruned, c.layout);
-    for (size_t i = 0; i < d.data.size(); ++i)
-      d.data[i] = w.data[i] - d.data[i];
-    auto quad = [&](const Matrix &m) { // sum_r m_r H m_r^T
-      double total = 0;
-      for (int64_t r = 0; r < m.rows; ++r)
-        for (int64_t a = 0; a < m.cols; ++a) {
-          double ma = m.at(r, a);
-          if (ma == 0.0)
-            continue;
-          double dot = 0;
-          for (int64_t b = 0; b < m.cols; ++b)
-            dot += c.gram[a * m.cols + b] * m.at(r, b);
-          total += ma * dot;
-        }
-      return total;
-    };
-    double base = quad(w);
-    return base > 0 ? quad(d) / base : 0.0;
+    return toMatrix(pruned, c.layout);
+  }
+
+  /// `pruned` as nn-sparsify stores it with values of `type` (rounded per
+  /// output row of the layout matrix).
+  static Matrix asStored(const Matrix &pruned, kernels::ValueType type) {
+    if (type == kernels::ValueType::F32)
+      return pruned;
+    std::vector<float> f(pruned.data.begin(), pruned.data.end());
+    std::vector<float> q =
+        kernels::dequantized(f.data(), pruned.rows, pruned.cols, type);
+    return Matrix{pruned.rows, pruned.cols,
+                  std::vector<double>(q.begin(), q.end())};
   }
 
   /// What the adaptive scope and the budgets keep of a layer between their
@@ -313,10 +350,11 @@ struct NNPrunePass
   template <typename CandidateT>
   LogicalResult adaptiveCurve(CandidateT &c, LayerCurve &curve) {
     curve.size = c.values.size();
+    ErrorMeter error = errorMeter(c);
     for (double s : adaptiveSparsityGrid()) {
       if (failed(selectUnstructured(c, s)))
         return failure();
-      curve.err.push_back(relativeError(c));
+      curve.err.push_back(error(prunedMatrix(c)));
     }
     return success();
   }
@@ -379,13 +417,27 @@ struct NNPrunePass
   LogicalResult budgetCurve(CandidateT &c, const layout::CostModel &model,
                             LayerCurve &curve) {
     bool byBytes = budgetBytes > 0.0;
+    // The costs are those of the kernels nn-sparsify makes of linalg
+    // contractions; a TOSA op keeps its weight a dense constant.
+    auto tosaUse = llvm::find_if(
+        c.weight->uses, [](const WeightUse &use) { return use.isTosa(); });
+    if (tosaUse != c.weight->uses.end())
+      return emitError(c.weight->constOp->getLoc())
+             << "nn-prune: " << (byBytes ? "budget-bytes" : "budget-latency")
+             << " predicts the cost of sparse kernels, but weight '"
+             << c.weight->name << "' is read by '"
+             << tosaUse->consumer->getName()
+             << "', a TOSA op; convert the model to linalg first "
+                "(--nn-tosa-to-linalg)";
     curve.size = c.values.size();
+    ErrorMeter error = errorMeter(c);
     for (double s : budgetSparsityGrid()) {
       if (failed(selectUnstructured(c, s)))
         return failure();
       std::vector<float> m = maskedMatrix(c);
+      Matrix pruned = prunedMatrix(c);
       for (kernels::ValueType type : budgetTypes) {
-        curve.err.push_back(relativeError(c, type));
+        curve.err.push_back(error(asStored(pruned, type)));
         PredictedStorage p =
             predictStorage(*c.weight, m, c.layout.rows, c.layout.cols, model,
                            layout::kDefaultTiledFromBatch, 32, type);
@@ -631,6 +683,7 @@ struct NNPrunePass
         model = budgetCostModel();
       {
         ScopedDiagnosticHandler quiet(ctx, quietExceptErrors);
+        ReuseLargeBlocks reuse;
         ok = forEachCandidate(
             weights, window, [](Candidate &) {},
             [&](Candidate &c) {

@@ -11,10 +11,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Analysis/WeightAnalysis.h"
 #include "prune-opt/Criteria/Criteria.h"
+#include "prune-opt/Dialect/Prune/PruneDialect.h"
 #include "prune-opt/Transforms/Passes.h"
+#include "prune-opt/Utils/LinalgUtils.h"
 #include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -226,6 +227,10 @@ static LogicalResult planChain(const WeightInfo &w, Plan &plan,
       continue;
     }
     if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user)) {
+      if (!hasValidReassociation(collapse)) {
+        why = "a reshape's reassociation is out of range";
+        return failure();
+      }
       ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
       bool found = false;
       for (auto [g, group] :

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/Sequence.h"
 #include "llvm/ADT/SmallBitVector.h"
 
@@ -380,4 +381,24 @@ mlir::prune::expandDepthwiseFilter(const ConvAsFullyConnected &c,
                 filter[((y * c.kw + x) * c.channels + ch) * m + j];
         }
   return w;
+}
+
+bool mlir::prune::hasValidReassociation(Operation *reshape) {
+  SmallVector<ReassociationIndices> groups;
+  int64_t rank;
+  if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(reshape)) {
+    groups = collapse.getReassociationIndices();
+    rank = collapse.getSrcType().getRank();
+  } else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(reshape)) {
+    groups = expand.getReassociationIndices();
+    rank = expand.getResultType().getRank();
+  } else {
+    return false;
+  }
+  int64_t next = 0;
+  for (const ReassociationIndices &group : groups)
+    for (int64_t d : group)
+      if (d != next++)
+        return false;
+  return next == rank;
 }

@@ -6,6 +6,7 @@
 
 #include "prune-opt/Utils/WeightData.h"
 
+#include "mlir/Bytecode/BytecodeReader.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -13,6 +14,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <cstring>
 #include <sys/mman.h>
@@ -293,4 +296,44 @@ std::vector<double> mlir::prune::permuteDims(ArrayRef<double> values,
     }
   }
   return out;
+}
+
+LogicalResult
+mlir::prune::checkResourceBlobAlignments(const llvm::MemoryBuffer &input,
+                                         llvm::raw_ostream &os) {
+  if (isBytecode(input.getMemBufferRef()))
+    return success();
+  StringRef text = input.getBuffer();
+  size_t metadata = text.find("{-#");
+  if (metadata == StringRef::npos)
+    return success();
+  // An entry `key: "0x00000000<data>"`; an empty blob is not allocated.
+  constexpr StringRef kZeroAligned = "\"0x00000000";
+  for (size_t pos = text.find(kZeroAligned, metadata); pos != StringRef::npos;
+       pos = text.find(kZeroAligned, pos + 1)) {
+    size_t data = pos + kZeroAligned.size();
+    if (data >= text.size() || !llvm::isHexDigit(text[data]))
+      continue;
+    StringRef before = text.take_front(pos).rtrim();
+    if (!before.consume_back(":"))
+      continue;
+    before = before.rtrim();
+    size_t keyStart = before.size();
+    while (keyStart > 0 && (llvm::isAlnum(before[keyStart - 1]) ||
+                            StringRef("_.$-").contains(before[keyStart - 1])))
+      --keyStart;
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBuffer(input.getMemBufferRef(),
+                                         /*RequiresNullTerminator=*/false),
+        llvm::SMLoc());
+    sourceMgr.PrintMessage(
+        os, llvm::SMLoc::getFromPointer(text.data() + pos),
+        llvm::SourceMgr::DK_Error,
+        "resource blob '" + before.drop_front(keyStart) +
+            "' declares alignment 0 in its first four bytes (a blob's "
+            "alignment is a power of two; MLIR 22's parser aborts on 0)");
+    return failure();
+  }
+  return success();
 }

@@ -79,6 +79,18 @@ func.func @reshaped_and_called(%x: tensor<1x6xf32>) -> tensor<1x2xf32> {
 
 // -----
 
+// A reassociation index of 2^32 (MLIR 22's verifier sees 0; found by
+// prune-fuzz, test/Upstream/fuzz-parser-crashes.test): the reshape is not
+// followed, so no weight.
+func.func @bad_reassociation(%x: tensor<1x6xf32>, %i: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  %w = arith.constant dense<1.0> : tensor<2x3x2xf32>
+  %c = tensor.collapse_shape %w [[4294967296, 1], [2]] : tensor<2x3x2xf32> into tensor<6x2xf32>
+  %y = linalg.matmul ins(%x, %c : tensor<1x6xf32>, tensor<6x2xf32>) outs(%i : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
 // Generic contractions count; elementwise uses of constants do not.
 #mk = affine_map<(m, n, k) -> (m, k)>
 #kn = affine_map<(m, n, k) -> (n, k)>

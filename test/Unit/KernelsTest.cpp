@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <dlfcn.h>
+#include <limits>
 #include <random>
 #include <sys/resource.h>
 #include <thread>
@@ -1002,6 +1003,20 @@ TEST(Kernels, SixteenBitConversions) {
     std::memcpy(&hb, &h, 2);
     ASSERT_EQ(toF16(f), hb) << f;
   }
+}
+
+TEST(Kernels, Int8QuantizationOfDenormals) {
+  // A row whose max |w| / 127 underflows to 0 (found by prune-fuzz: w / 0
+  // was NaN, its conversion to int8 undefined): the scale is the least
+  // denormal, and the q are exact.
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  std::vector<float> w = {tiny, -tiny, 0.0f, 3 * tiny};
+  std::vector<float> scales;
+  std::vector<float> q = quantizeValues(w.data(), 1, 4, ValueType::I8, scales);
+  ASSERT_EQ(scales.size(), 1u);
+  EXPECT_EQ(scales[0], tiny);
+  EXPECT_EQ(q, (std::vector<float>{1, -1, 0, 3}));
+  EXPECT_EQ(dequantized(w.data(), 1, 4, ValueType::I8), w);
 }
 
 TEST(Kernels, Int8Quantization) {

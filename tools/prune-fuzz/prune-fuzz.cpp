@@ -16,11 +16,15 @@
 //
 // Only prune-opt's own passes and pipelines may appear in the pipeline, at
 // the top level. Left out: nn-calibrate (it JITs the model: far too slow
-// per input) and any `json` option (nn-report would write files).
+// per input), the passes that read or write weight files (nn-store-weights,
+// nn-embed-weights, nn-external-weight-loads), the nn-lower-gpu pipeline
+// (it runs clang on the device code) and any `json` option (nn-report
+// would write files).
 //
 //===----------------------------------------------------------------------===//
 
 #include "prune-opt/InitAll.h"
+#include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -31,6 +35,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/ADT/StringSet.h"
@@ -52,21 +57,40 @@ DialectRegistry *registry;
 constexpr size_t kMaxDiagBytes = 4096;
 
 /// The top-level passes a pipeline may name.
+constexpr llvm::StringLiteral kAllowedPasses[] = {"nn-prune",
+                                                  "nn-sparsify",
+                                                  "nn-report",
+                                                  "nn-shrink-channels",
+                                                  "nn-fold-weight-transposes",
+                                                  "nn-dense-loop-order",
+                                                  "nn-split-empty-tensors",
+                                                  "nn-unit-slice-strides",
+                                                  "nn-export-c-interface",
+                                                  "nn-vectorize-pooling",
+                                                  "nn-flatten-elementwise",
+                                                  "nn-stack-buffers",
+                                                  "nn-drop-tensor-deallocs",
+                                                  "nn-tosa-consts-to-arith",
+                                                  "nn-zero-size-globals",
+                                                  "nn-strip-annotations",
+                                                  "nn-lower-kernels",
+                                                  "nn-lower-gpu-calls",
+                                                  "nn-lower-cpu"};
+
+/// Whether `name` is one of kAllowedPasses.
 bool isAllowedPass(llvm::StringRef name) {
-  static const llvm::StringSet<> allowed = {
-      "nn-prune",           "nn-sparsify",
-      "nn-report",          "nn-shrink-channels",
-      "nn-fold-weight-transposes", "nn-dense-loop-order",
-      "nn-split-empty-tensors",    "nn-export-c-interface",
-      "nn-lower-kernels",   "nn-lower-cpu"};
-  return allowed.contains(name);
+  return llvm::is_contained(kAllowedPasses, name);
 }
 
 /// The allowed passes that run on a func.func (the others run on the
 /// module).
 bool isFunctionPass(llvm::StringRef name) {
-  return name == "nn-dense-loop-order" || name == "nn-split-empty-tensors" ||
-         name == "nn-export-c-interface";
+  return llvm::is_contained({"nn-dense-loop-order", "nn-split-empty-tensors",
+                             "nn-unit-slice-strides", "nn-export-c-interface",
+                             "nn-vectorize-pooling", "nn-flatten-elementwise",
+                             "nn-stack-buffers", "nn-drop-tensor-deallocs",
+                             "nn-tosa-consts-to-arith"},
+                            name);
 }
 
 /// True when `pipeline` is a comma-separated list of allowed passes, each
@@ -177,29 +201,51 @@ std::string randomPipeline(std::mt19937 &rng) {
                            "0.5", "0.9", "0.99", "1e-9", "64", "4096"};
   auto option = [&](llvm::StringRef pass) -> std::string {
     if (pass == "nn-prune") {
-      switch (rng() % 9) {
-      case 0: return "sparsity=" + pick({"0", "0.25", "0.5", "0.9", "0.999"});
-      case 1: return "criterion=" + pick({"magnitude", "random", "obd", "wanda",
-                                          "sparsegpt", "obs", "activation",
-                                          "entropy"});
-      case 2: return "pattern=" + pick({"unstructured", "nm", "block",
-                                        "channel"});
-      case 3: return "n=" + pick(numbers) + " m=" + pick(numbers);
-      case 4: return "block=" + pick(numbers) + "x" + pick(numbers);
-      case 5: return "scope=" + pick({"layer", "global", "adaptive"});
-      case 6: return "min-elements=" + pick(numbers);
-      case 7: return "refit=" + pick({"none", "lsq"});
-      default: return "layer-sparsity=w0:" + pick({"0", "0.5", "0.9"});
+      switch (rng() % 11) {
+      case 9:
+        return pick({"budget-bytes=", "budget-latency="}) +
+               pick({"0.05", "0.25", "0.5", "1", "2", "1e-9"});
+      case 10:
+        return "budget-value-types=" + pick({"f32", "i8", "f32,bf16,f16,i8"});
+      case 0:
+        return "sparsity=" + pick({"0", "0.25", "0.5", "0.9", "0.999"});
+      case 1:
+        return "criterion=" +
+               pick({"magnitude", "random", "obd", "wanda", "sparsegpt", "obs",
+                     "activation", "entropy"});
+      case 2:
+        return "pattern=" + pick({"unstructured", "nm", "block", "channel"});
+      case 3:
+        return "n=" + pick(numbers) + " m=" + pick(numbers);
+      case 4:
+        return "block=" + pick(numbers) + "x" + pick(numbers);
+      case 5:
+        return "scope=" + pick({"layer", "global", "adaptive"});
+      case 6:
+        return "min-elements=" + pick(numbers);
+      case 7:
+        return "refit=" + pick({"none", "lsq"});
+      default:
+        return "layer-sparsity=w0:" + pick({"0", "0.5", "0.9"});
       }
     }
     if (pass == "nn-sparsify") {
-      switch (rng() % 4) {
+      switch (rng() % 7) {
+      case 4:
+        return "value-type=" + pick({"f32", "bf16", "f16", "i8", "auto"});
+      case 5:
+        return "objective=" + pick({"size", "latency"});
+      case 6:
+        return "margin=" + pick({"0", "0.1", "0.99", "5"});
       case 0:
         return "format=" + pick({"auto", "dense", "csr", "bitmask", "bsr", "nm",
                                  "csr-window"});
-      case 2: return "csr-tiled-batch=" + pick({"0", "1", "8"});
-      case 1: return "index-width=" + pick({"0", "8", "16", "32", "64"});
-      default: return "min-sparsity=" + pick({"0", "0.3", "0.9"});
+      case 2:
+        return "csr-tiled-batch=" + pick({"0", "1", "8"});
+      case 1:
+        return "index-width=" + pick({"0", "8", "16", "32", "64"});
+      default:
+        return "min-sparsity=" + pick({"0", "0.3", "0.9"});
       }
     }
     if (pass == "nn-lower-kernels")
@@ -212,17 +258,18 @@ std::string randomPipeline(std::mt19937 &rng) {
       return pick({"zero-only=true", "zero-only=false"});
     if (pass == "nn-report")
       return "table=false";
+    if (pass == "nn-stack-buffers")
+      return "max-buffer-bytes=" + pick({"0", "64", "32768", "4294967296"});
     return "";
   };
-  const char *passes[] = {"nn-fold-weight-transposes", "nn-prune",
-                          "nn-prune", "nn-shrink-channels", "nn-sparsify",
-                          "nn-sparsify", "nn-report", "nn-lower-kernels",
-                          "nn-dense-loop-order", "nn-split-empty-tensors",
-                          "nn-export-c-interface", "nn-lower-cpu"};
   std::string pipeline;
   unsigned count = 1 + rng() % 4;
   for (unsigned i = 0; i < count; ++i) {
-    std::string pass = pick(passes);
+    // nn-prune and nn-sparsify (the first two) take three times their
+    // share: they have the most options.
+    size_t n = std::size(kAllowedPasses);
+    size_t r = rng() % (n + 4);
+    std::string pass = kAllowedPasses[r < n ? r : r % 2].str();
     std::string opts;
     for (unsigned j = rng() % 3; j > 0; --j) {
       std::string o = option(pass);
@@ -320,6 +367,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // has none), and an empty StringRef with a null data pointer would equal
   // the parser's "no code completion" location (nullptr) and crash it.
   std::string text = source.str();
+  // What the tools reject before the parser
+  // (prune::checkResourceBlobAlignments).
+  if (failed(prune::checkResourceBlobAlignments(
+          *llvm::MemoryBuffer::getMemBuffer(text, "input",
+                                            /*RequiresNullTerminator=*/false),
+          llvm::nulls())))
+    return 0;
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
       llvm::StringRef(text.c_str(), text.size()), ParserConfig(&context));
   if (!module)

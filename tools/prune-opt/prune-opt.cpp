@@ -19,16 +19,17 @@
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Support/Timing.h"
-#include "mlir/Tools/ParseUtilities.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Tools/ParseUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "prune-opt/Utils/ExternalWeights.h"
+#include "prune-opt/Utils/WeightData.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -145,6 +146,9 @@ int main(int argc, char **argv) {
         << llvm::toString(output.takeError()) << "\n";
     return 1;
   }
+  if (mlir::failed(
+          mlir::prune::checkResourceBlobAlignments(*input, llvm::errs())))
+    return 1;
   bool direct = runsDirectly(config, *input);
   if (mlir::failed(direct ? runDirectly(output->os(), std::move(input),
                                         registry, config)

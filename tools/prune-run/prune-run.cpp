@@ -19,6 +19,7 @@
 #include "prune-opt/InitAll.h"
 #include "prune-opt/Utils/Format.h"
 #include "prune-opt/Utils/SafeOutput.h"
+#include "prune-opt/Utils/WeightData.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -300,6 +301,11 @@ loadModule(MLIRContext &context, llvm::SourceMgr &sourceMgr,
   if (!file)
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    errorMessage);
+  std::string blobError;
+  llvm::raw_string_ostream blobOs(blobError);
+  if (failed(prune::checkResourceBlobAlignments(*file, blobOs)))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   llvm::StringRef(blobError).rtrim());
   // (parseSourceFile parses the SourceMgr's main file: one SourceMgr per
   // model file.)
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());

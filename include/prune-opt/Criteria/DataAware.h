@@ -174,6 +174,12 @@ inline Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
   return lsqRefit(w, keep, gram, options);
 }
 
+/// sum_r m_r H m_r^T for the rows m_r of `m` and the Gram matrix H
+/// (`gram`, m.cols x m.cols): the squared output error ||m X^T||^2 of a
+/// weight difference `m`. One GEMM (m.rows x m.cols x m.cols) with the
+/// dense kernels, then a row-wise dot.
+double hessianQuadratic(const Matrix &m, llvm::ArrayRef<double> gram);
+
 } // namespace mlir::prune
 
 #endif // PRUNE_OPT_CRITERIA_DATAAWARE_H

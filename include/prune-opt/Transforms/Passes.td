@@ -641,6 +641,21 @@ def NNSplitEmptyTensors : Pass<"nn-split-empty-tensors", "mlir::func::FuncOp"> {
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
+def NNUnitSliceStrides : Pass<"nn-unit-slice-strides", "mlir::func::FuncOp"> {
+  let summary = "Set the stride of every size-1 slice dimension to 1";
+  let description = [{
+    A size-1 dimension of a `tensor.extract_slice`, `tensor.insert_slice` or
+    `tensor.parallel_insert_slice` reads or writes one element whatever its
+    stride, so stride 1 is the same program. MLIR 22's
+    `expand-strided-metadata` crashes (in `SubViewOp::getDroppedDims`) on
+    the rank-reducing `memref.subview` that a slice with a non-unit stride
+    on a dropped size-1 dimension bufferizes to, e.g.
+    `tensor.extract_slice %x[%t, 0, 0] [1, 1, 6] [17, 1, 1]`
+    (test/Upstream/subview-unit-stride.test). Part of `nn-lower-cpu`.
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
 def NNExportCInterface : Pass<"nn-export-c-interface", "mlir::func::FuncOp"> {
   let summary = "Mark public functions with `llvm.emit_c_interface`";
   let description = [{

@@ -124,6 +124,14 @@ matchDepthwiseAsFullyConnected(linalg::LinalgOp op);
 std::vector<float> expandDepthwiseFilter(const ConvAsFullyConnected &conv,
                                          const std::vector<float> &filter);
 
+/// Whether `reshape` (a tensor.collapse_shape or tensor.expand_shape) groups
+/// the dimensions of its expanded side in order, each once. MLIR 22's
+/// verifiers check the reassociation through affine maps made of the
+/// indices truncated to 32 bits, so an index of 2^32 passes as 0
+/// (test/Upstream/reshape-reassociation.test): code that indexes shapes with
+/// getReassociationIndices() checks this first.
+bool hasValidReassociation(Operation *reshape);
+
 } // namespace mlir::prune
 
 #endif // PRUNE_OPT_UTILS_LINALGUTILS_H

@@ -15,11 +15,12 @@
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Location.h"
 #include "mlir/Support/LLVM.h"
 #include "prune-opt/Utils/ExternalWeights.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <vector>
 
@@ -87,6 +88,15 @@ std::vector<double> permuteDims(ArrayRef<double> values,
 ElementsAttr getConstantValue(Operation *op);
 /// Replaces the value attribute of a weight-defining op.
 void setConstantValue(Operation *op, ElementsAttr value);
+
+/// Checks textual MLIR `input` (bytecode passes) for what MLIR 22's parser
+/// aborts on instead of reporting: a hex resource blob in the file metadata
+/// whose first four bytes (its alignment) are 0 and that holds data (the
+/// parser allocates it with alignment 0: "LLVM ERROR: out of memory";
+/// test/Upstream/fuzz-parser-crashes.test). Prints an error at the blob to
+/// `os` and fails; tools call it before parsing.
+LogicalResult checkResourceBlobAlignments(const llvm::MemoryBuffer &input,
+                                          llvm::raw_ostream &os);
 
 } // namespace mlir::prune
 
