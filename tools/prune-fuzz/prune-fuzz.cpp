@@ -130,18 +130,22 @@ bool isAllowedPipeline(llvm::StringRef pipeline, std::string *nested) {
   return true;
 }
 
+/// What MLIR's lexer skips between tokens: whitespace and NUL bytes that
+/// are not the end of the buffer.
+const llvm::StringRef kLexerBlanks(" \t\n\v\f\r\0", 7);
+
 /// Inputs that reach crashes of upstream MLIR 22 (not ours) that would
 /// otherwise swamp the run; each is documented in docs/UserGuide.md
 /// ("Sanitizers and fuzzing").
 /// True when `text` starts with what DenseI64ArrayAttr::parse accepts
 /// (`[` integers `]`), or the generic `array<` form.
 bool isI64ListOrArray(llvm::StringRef text) {
-  text = text.ltrim();
+  text = text.ltrim(kLexerBlanks);
   if (text.starts_with("array<"))
     return true;
   if (!text.consume_front("["))
     return false;
-  text = text.ltrim();
+  text = text.ltrim(kLexerBlanks);
   if (text.consume_front("]"))
     return true;
   while (true) {
@@ -151,12 +155,12 @@ bool isI64ListOrArray(llvm::StringRef text) {
       ++digits;
     if (digits == 0 || digits > 18)
       return false;
-    text = text.drop_front(digits).ltrim();
+    text = text.drop_front(digits).ltrim(kLexerBlanks);
     if (text.consume_front("]"))
       return true;
     if (!text.consume_front(","))
       return false;
-    text = text.ltrim();
+    text = text.ltrim(kLexerBlanks);
   }
 }
 
@@ -167,7 +171,8 @@ bool hitsKnownUpstreamCrash(llvm::StringRef pipeline, llvm::StringRef source) {
   for (llvm::StringRef keyword : {"permutation", "dimensions"}) {
     for (size_t pos = source.find(keyword); pos != llvm::StringRef::npos;
          pos = source.find(keyword, pos + 1)) {
-      llvm::StringRef rest = source.drop_front(pos + keyword.size()).ltrim();
+      llvm::StringRef rest =
+          source.drop_front(pos + keyword.size()).ltrim(kLexerBlanks);
       if (rest.consume_front("=") && !isI64ListOrArray(rest))
         return true;
     }
