@@ -29,6 +29,20 @@ bool mlir::prune::layout::usesBatchedLayout(Format format, int64_t batch,
   return hasBatchedLayout && tiledFromBatch > 0 && batch >= tiledFromBatch;
 }
 
+/// materialize() of values already rounded to `valueType` (with their
+/// `scales` for i8): packs them, then narrows the arrays.
+static bool materializeRounded(const float *rounded,
+                               const std::vector<float> &scales, int64_t rows,
+                               int64_t cols, Format format, bool batched,
+                               const Structure &s, PackedWeight &out,
+                               ValueType valueType) {
+  if (!materialize(rounded, rows, cols, format, batched, s, out))
+    return false;
+  if (valueType != ValueType::F32)
+    kernels::narrowValues(out, valueType, scales);
+  return true;
+}
+
 bool mlir::prune::layout::materialize(const float *w, int64_t rows,
                                       int64_t cols, Format format,
                                       bool batched, const Structure &s,
@@ -38,10 +52,8 @@ bool mlir::prune::layout::materialize(const float *w, int64_t rows,
     std::vector<float> scales;
     std::vector<float> q =
         kernels::quantizeValues(w, rows, cols, valueType, scales);
-    if (!materialize(q.data(), rows, cols, format, batched, s, out))
-      return false;
-    kernels::narrowValues(out, valueType, std::move(scales));
-    return true;
+    return materializeRounded(q.data(), scales, rows, cols, format, batched, s,
+                              out, valueType);
   }
   switch (format) {
   case Format::Dense:
@@ -394,13 +406,15 @@ KernelLayout mlir::prune::layout::chooseKernelLayout(
         rounded[t]->values =
             kernels::quantizeValues(w, rows, cols, type, rounded[t]->scales);
       }
-      const float *values =
-          type == ValueType::F32 ? w : rounded[t]->values.data();
-      if (!materialize(values, rows, cols, format, c.batched, structure,
-                       c.packed))
+      bool packed =
+          type == ValueType::F32
+              ? materialize(w, rows, cols, format, c.batched, structure,
+                            c.packed)
+              : materializeRounded(rounded[t]->values.data(),
+                                   rounded[t]->scales, rows, cols, format,
+                                   c.batched, structure, c.packed, type);
+      if (!packed)
         return false;
-      if (type != ValueType::F32)
-        kernels::narrowValues(c.packed, type, rounded[t]->scales);
       for (const FcUse &use : uses)
         c.cost += kernelCost(c.packed, use.batch, use.transposedInput, model);
       candidates.push_back(std::move(c));

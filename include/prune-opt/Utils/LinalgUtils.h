@@ -128,7 +128,7 @@ std::vector<float> expandDepthwiseFilter(const ConvAsFullyConnected &conv,
 /// the dimensions of its expanded side in order, each once. MLIR 22's
 /// verifiers check the reassociation through affine maps made of the
 /// indices truncated to 32 bits, so an index of 2^32 passes as 0
-/// (test/Upstream/reshape-reassociation.test): code that indexes shapes with
+/// (test/Upstream/fuzz-parser-crashes.test): code that indexes shapes with
 /// getReassociationIndices() checks this first.
 bool hasValidReassociation(Operation *reshape);
 
