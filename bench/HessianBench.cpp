@@ -30,7 +30,7 @@
 // Usage: prune-hessian-bench [--shapes=4096x4096,11008x4096]
 //          [--sparsities=0.9,0.5] [--nm=2:4] [--num-threads=1,2] [--reps=3]
 //          [--samples=8192] [--block-rows=2048] [--precision=auto|f32|f64]
-//          [--no-lsq] [--lsq-damp=1e-6] [--lsq-tolerance=1e-4]
+//          [--no-lsq] [--lsq-damp=0.01] [--lsq-tolerance=1e-4]
 //          [--lsq-rank=-1] [--loss]
 //
 //===----------------------------------------------------------------------===//
@@ -82,9 +82,9 @@ static cl::opt<std::string> precision("precision", cl::cat(benchCategory),
 static cl::opt<bool> noLsq("no-lsq", cl::cat(benchCategory),
                            cl::desc("Skip lsqRefit"));
 static cl::opt<double> lsqDamp(
-    "lsq-damp", cl::cat(benchCategory), cl::init(1e-6),
-    cl::desc("lsqRefit's dampening (default its own 1e-6, the least-squares "
-             "problem itself; nn-prune passes its damp option, 0.01)"));
+    "lsq-damp", cl::cat(benchCategory), cl::init(0.01),
+    cl::desc("lsqRefit's dampening (default nn-prune's damp, 0.01, what "
+             "refit=lsq runs with; 1e-6: the least-squares problem itself)"));
 static cl::opt<double>
     lsqTolerance("lsq-tolerance", cl::cat(benchCategory),
                  cl::init(LsqRefitOptions().tolerance),
@@ -94,6 +94,11 @@ static cl::opt<int64_t>
             cl::init(LsqRefitOptions().preconditionRank),
             cl::desc("lsqRefit's CG preconditioner: 0 Jacobi, r > 0 a rank-r "
                      "Nystrom model, -1 its own choice"));
+static cl::opt<int> lsqPrunedSide(
+    "lsq-pruned-side", cl::cat(benchCategory),
+    cl::init(LsqRefitOptions().prunedSide),
+    cl::desc("lsqRefit's rows solved on the pruned side: -1 its own choice, "
+             "0 none, 1 all iterative rows"));
 static cl::opt<bool> withLoss(
     "loss", cl::cat(benchCategory),
     cl::desc("Also print the layer loss ||X (W - W')^T||^2 / ||X W^T||^2 of "
@@ -326,12 +331,13 @@ int main(int argc, char **argv) {
           std::vector<uint8_t> keep(pruned.data.size());
           for (size_t i = 0; i < keep.size(); ++i)
             keep[i] = pruned.data[i] != 0.0;
-          // lsqRefit's own default dampening (1e-6): the least-squares
-          // problem itself (sparseGPT's 0.01 would dominate the loss).
+          // Dampening: nn-prune's (0.01 of the mean diagonal, as
+          // sparseGPT's) unless --lsq-damp says otherwise.
           LsqRefitOptions lo;
           lo.damp = lsqDamp;
           lo.tolerance = lsqTolerance;
           lo.preconditionRank = lsqRank;
+          lo.prunedSide = lsqPrunedSide;
           lo.threads = t;
           lo.precision = prec;
           for (int rep = 0; rep < reps; ++rep) {
@@ -361,20 +367,24 @@ int main(int argc, char **argv) {
         if (!noLsq)
           lsqRows += llvm::formatv(
               "| {0}x{1} | {2} | {3} | {4:F2} | {5:F2} | {6:F2} | {7:F2} | "
-              "{8} | {9} |\n",
+              "{8:F2} | {9} | {10} / {11} | {12} |\n",
               sh.rows, sh.cols, c.name, t, bestStats.directSeconds,
-              bestStats.sketchSeconds, bestStats.setupSeconds,
-              bestStats.stepSeconds, bestStats.preconditionRank,
-              bestStats.maxIterations);
+              bestStats.inverseSeconds, bestStats.sketchSeconds,
+              bestStats.setupSeconds, bestStats.stepSeconds,
+              bestStats.preconditionRank, bestStats.prunedSideRows,
+              bestStats.iterativeRows, bestStats.maxIterations);
       }
   }
   if (!lsqRows.empty())
     llvm::outs() << "\nThe refit's phases (its fastest repetition): direct "
-                    "solves, CG's low-rank model of H, the rows' set-up "
-                    "(Woodbury factors), CG's steps:\n\n"
-                 << "| shape | pattern | threads | direct s | model s | "
-                    "set-up s | steps s | rank | most steps |\n"
-                 << "|---|---|---|---|---|---|---|---|---|\n"
+                    "solves, the pruned side's inverse of H, the kept "
+                    "side's low-rank model of H, the rows' set-up (kept "
+                    "side: Woodbury factors), CG's steps; the model's rank, "
+                    "the CG rows on the pruned side of all CG rows:\n\n"
+                 << "| shape | pattern | threads | direct s | inverse s | "
+                    "model s | set-up s | steps s | rank | pruned-side rows "
+                    "| most steps |\n"
+                 << "|---|---|---|---|---|---|---|---|---|---|---|\n"
                  << lsqRows;
   llvm::outs() << "\nGram accumulation (GramAccumulator, f32 SYRK per block, "
                   "double totals):\n\n"

@@ -63,6 +63,11 @@ using TrtriS = void(const char *, const char *, const int *, float *,
 using TrtriD = void(const char *, const char *, const int *, double *,
                     const int *, int *, size_t, size_t);
 
+using PotriS = void(const char *, const int *, float *, const int *, int *,
+                    size_t);
+using PotriD = void(const char *, const int *, double *, const int *, int *,
+                    size_t);
+
 namespace {
 /// The OpenBLAS entry points the kernels use.
 struct Blas {
@@ -77,6 +82,8 @@ struct Blas {
   PotrfD *dpotrf;
   TrtriS *strtri;
   TrtriD *dtrtri;
+  PotriS *spotri;
+  PotriD *dpotri;
   int (*getThreads)();
   void (*setThreads)(int);
   char *(*coreName)();
@@ -159,6 +166,8 @@ static const Blas *blas() {
     get(b.dpotrf, "dpotrf_");
     get(b.strtri, "strtri_");
     get(b.dtrtri, "dtrtri_");
+    get(b.spotri, "spotri_");
+    get(b.dpotri, "dpotri_");
     get(b.getThreads, "openblas_get_num_threads");
     get(b.setThreads, "openblas_set_num_threads");
     get(b.coreName, "openblas_get_corename");
@@ -242,6 +251,16 @@ static bool eigenInvertLower(int64_t n, T *a, int64_t lda) {
   A.template triangularView<Eigen::Lower>().solveInPlace(inv);
   A = inv;
   zeroStrictUpper(n, a, lda);
+  return true;
+}
+
+template <typename T> static bool eigenInvertSpd(int64_t n, T *a, int64_t lda) {
+  View<T> A(a, n, n, Eigen::OuterStride<>(lda));
+  RowMajor<T> lower = A.template triangularView<Eigen::Lower>();
+  Eigen::LLT<RowMajor<T>, Eigen::Lower> llt(lower);
+  if (llt.info() != Eigen::Success)
+    return false;
+  A = llt.solve(RowMajor<T>::Identity(n, n));
   return true;
 }
 
@@ -368,6 +387,21 @@ template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
   return info == 0;
 }
 
+template <typename T> bool dense::invertSpd(int64_t n, T *a, int64_t lda) {
+  const Blas *lib = blas();
+  if (!lib)
+    return eigenInvertSpd(n, a, lda);
+  if (!potrf(lib, CblasLower, n, a, lda))
+    return false;
+  int nn = int(n), ld = int(lda), info = 0;
+  if (n > 0)
+    forType<T>(lib->spotri, lib->dpotri)("U", &nn, a, &ld, &info, 1);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = i + 1; j < n; ++j)
+      a[i * lda + j] = a[j * lda + i];
+  return info == 0;
+}
+
 template <typename T>
 void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
   if (const Blas *lib = blas())
@@ -425,6 +459,9 @@ template <typename T> bool dense::choleskyLower(int64_t n, T *a, int64_t lda) {
 template <typename T> bool dense::invertLower(int64_t n, T *a, int64_t lda) {
   return eigenInvertLower(n, a, lda);
 }
+template <typename T> bool dense::invertSpd(int64_t n, T *a, int64_t lda) {
+  return eigenInvertSpd(n, a, lda);
+}
 template <typename T>
 void dense::choleskySolve(int64_t n, const T *l, int64_t lda, T *x) {
   eigenCholeskySolve(n, l, lda, x);
@@ -469,6 +506,8 @@ template bool dense::choleskyLower<float>(int64_t, float *, int64_t);
 template bool dense::choleskyLower<double>(int64_t, double *, int64_t);
 template bool dense::invertLower<float>(int64_t, float *, int64_t);
 template bool dense::invertLower<double>(int64_t, double *, int64_t);
+template bool dense::invertSpd<float>(int64_t, float *, int64_t);
+template bool dense::invertSpd<double>(int64_t, double *, int64_t);
 template void dense::choleskySolve<float>(int64_t, const float *, int64_t,
                                           float *);
 template void dense::choleskySolve<double>(int64_t, const double *, int64_t,

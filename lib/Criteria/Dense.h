@@ -61,6 +61,12 @@ template <typename T> bool choleskyLower(int64_t n, T *a, int64_t lda);
 /// strict upper triangle is zeroed). False if L is singular.
 template <typename T> bool invertLower(int64_t n, T *a, int64_t lda);
 
+/// In place: the row-major SPD matrix `a` (n x n, only its lower triangle
+/// is read) becomes its inverse (both triangles; potrf and potri, n^3
+/// flops). False (contents unspecified) if `a` is not numerically positive
+/// definite.
+template <typename T> bool invertSpd(int64_t n, T *a, int64_t lda);
+
 /// x := (L L^T)^-1 x for a Cholesky factor from choleskyLower.
 template <typename T>
 void choleskySolve(int64_t n, const T *l, int64_t lda, T *x);

@@ -108,7 +108,8 @@ Matrix exactOBS(const Matrix &w, llvm::ArrayRef<double> gram, double sparsity,
 
 /// Options of lsqRefit.
 struct LsqRefitOptions {
-  /// The dampening shift = damp * mean(diag H[S,S]): the refit minimises
+  /// The dampening shift = damp * mean(diag H) (the layer's, dead inputs
+  /// counted as 1, as in sparseGPT): the refit minimises
   /// ||X (w - w')||^2 + shift ||(w - w')_S||^2 (a pull toward the original
   /// weights, not toward zero).
   double damp = 1e-6;
@@ -139,12 +140,19 @@ struct LsqRefitOptions {
   /// 256 and 4 cols / sqrt(k) (k r^2 within ~8 GEMM rows of 2 cols^2);
   /// Jacobi for fewer than 256 inputs or 64 CG rows.
   int64_t preconditionRank = -1;
+  /// Rows solved iteratively on the pruned side P (CG on G[P,P] y = w_P,
+  /// G = (H + shift)^-1, one inverse for the layer, no low-rank model),
+  /// the others on the kept set: negative, those pruning at most 60 % of
+  /// their inputs, unless a pilot of 64 of them needs more than 11 steps;
+  /// 0 none; positive every iterative row.
+  int prunedSide = -1;
 };
 
 /// What a refit did (for tests and benchmarks).
 struct LsqRefitStats {
   int64_t directRows = 0;       ///< rows solved by Cholesky
-  int64_t iterativeRows = 0;    ///< rows solved by CG
+  int64_t iterativeRows = 0;    ///< rows solved by CG (either side)
+  int64_t prunedSideRows = 0;   ///< of those, on the pruned side
   int64_t preconditionRank = 0; ///< rank of CG's low-rank model (0: Jacobi)
   int64_t maxIterations = 0;    ///< most CG steps any row took
   /// Wall seconds of the phases (0 for one that did not run): the direct
@@ -153,17 +161,26 @@ struct LsqRefitStats {
   /// CG's steps.
   double directSeconds = 0, sketchSeconds = 0, setupSeconds = 0,
          stepSeconds = 0;
+  /// Wall seconds of the pruned side's G = (H + shift)^-1.
+  double inverseSeconds = 0;
+  /// The pruned side's stopping threshold after its pilot (the options'
+  /// tolerance, or smaller where the pilot's loss needed it; 0 if the
+  /// pruned side did not run).
+  double prunedSideTolerance = 0;
 };
 
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
 /// ||X w - X w'||^2 + shift ||w_S - w'_S||^2 over w' supported on the kept
 /// set S, i.e. the solution of (H[S,S] + shift) w'_S = H[S,:] w + shift
-/// w_S, shift = `damp` * mean(diag H[S,S]): the dampening keeps what X
+/// w_S, shift = `damp` * mean(diag H): the dampening keeps what X
 /// does not determine (fewer samples than inputs) at the original weights.
 /// Pruned weights stay zero. Rows with few kept weights are solved
 /// exactly; the others iteratively, to within `tolerance`
-/// (LsqRefitOptions). A row whose direct solve fails keeps its original
-/// weights. `stats`, when given, receives what it did.
+/// (LsqRefitOptions): those pruning at most 60 % on the pruned side (CG
+/// on G[P,P] y = w_P, w' = w - G[:,P] y, G = (H + shift)^-1: one inverse
+/// per layer, no per-row set-up), the others on the kept set. A row whose
+/// direct solve fails keeps its original weights. `stats`, when given,
+/// receives what it did.
 Matrix lsqRefit(const Matrix &w, llvm::ArrayRef<uint8_t> keep,
                 llvm::ArrayRef<double> gram, const LsqRefitOptions &options,
                 LsqRefitStats *stats = nullptr);
