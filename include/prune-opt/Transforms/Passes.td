@@ -147,8 +147,9 @@ def NNPrune : Pass<"nn-prune", "mlir::ModuleOp"> {
     Option<"refitTolerance", "refit-tolerance", "double", "1e-4",
            "refit=lsq: the conjugate gradients of rows with many kept "
            "weights stop when each of a row's last two steps lowered its "
-           "loss by at most this fraction of it (larger: fewer steps on "
-           "large layers, further from the exact refit)">,
+           "loss (on the pruned side: raised its bound of the optimum) by "
+           "at most this fraction of it (larger: fewer steps on large "
+           "layers, further from the exact refit)">,
     Option<"obsExactMax", "obs-exact-max", "int64_t", "512",
            "criterion=obs: exact OBS for layers with at most this many "
            "inputs (cost rows * inputs^3)">,
