@@ -793,6 +793,10 @@ public:
                                 [](uint8_t v) { return v != 0; });
       if (k == 0)
         continue;
+      if (k == n) { // nothing pruned: w itself
+        std::copy_n(&w.data[r * n], n, &out.data[r * n]);
+        continue;
+      }
       if (k <= kmax)
         direct.push_back(r);
       else if (options.prunedSide > 0 ||
@@ -1076,8 +1080,9 @@ private:
           3.0 *
           std::max(options.tolerance, std::is_same_v<T, float> ? 1e-6 : 1e-12);
       accepted = gap <= target;
-      if (!accepted)
-        tau *= std::clamp(target / (3.0 * gap), 1e-4, 0.5);
+      if (!accepted) // (a NaN gap: as far off as can be)
+        tau *= std::isnan(gap) ? 1e-4
+                               : std::clamp(target / (3.0 * gap), 1e-4, 0.5);
     }
     if (!accepted && options.prunedSide < 0)
       return false;

@@ -587,6 +587,35 @@ TEST(DataAware, LsqRefitPrunedSideOnASingularHessian) {
     }
 }
 
+TEST(DataAware, LsqRefitLeavesRowsWithNothingToRefit) {
+  // A row with nothing pruned keeps w exactly, one with nothing kept is
+  // zero, in every solver path; the others are refit.
+  const int64_t cols = 64;
+  Calib c = makeCalib(200, cols, 71);
+  Matrix w = randomWeights(6, cols, 72);
+  std::vector<uint8_t> keep = wandaMask(w, c.gram, 0.5);
+  std::fill_n(keep.begin(), cols, 1);        // row 0: all kept
+  std::fill_n(keep.begin() + cols, cols, 0); // row 1: all pruned
+  for (int side : {-1, 0, 1}) {
+    LsqRefitOptions o;
+    o.damp = 0.01;
+    o.directMaxKept = side < 0 ? cols : 0;
+    o.prunedSide = side;
+    LsqRefitStats stats;
+    Matrix got = lsqRefit(w, keep, c.gram, o, &stats);
+    EXPECT_EQ(stats.directRows + stats.iterativeRows, w.rows - 2) << side;
+    for (int64_t j = 0; j < cols; ++j) {
+      EXPECT_EQ(got.at(0, j), w.at(0, j)) << side;
+      EXPECT_EQ(got.at(1, j), 0.0) << side;
+    }
+    int64_t changed = 0;
+    for (int64_t r = 2; r < w.rows; ++r)
+      for (int64_t j = 0; j < cols; ++j)
+        changed += keep[r * cols + j] && got.at(r, j) != w.at(r, j);
+    EXPECT_GT(changed, 0) << side;
+  }
+}
+
 TEST(DataAware, LsqRefitDampingPullsTowardTheOriginalWeights) {
   // The damped refit minimises ||X (w - w')||^2 + shift ||(w - w')_S||^2,
   // shift = damp * mean(diag H): its normal equations on the kept set are
