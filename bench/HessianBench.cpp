@@ -10,9 +10,10 @@
 // H itself (GramAccumulator: what nn-calibrate does per captured block),
 // each with every thread count asked. Prints markdown tables, best of
 // --reps runs: the times (and with --loss the layer losses), the refit's
-// phases in its fastest run (LsqRefitStats: direct solves, CG's low-rank
-// model, the CG rows' set-up, CG's steps, with the model's rank and the
-// most steps any row took), the Gram accumulation.
+// phases in its fastest run (LsqRefitStats: direct solves, the pruned
+// side's inverse of H, the kept side's low-rank model, the CG rows' set-up,
+// CG's steps, with the model's rank, the CG rows on the pruned side and
+// the most steps any row took), the Gram accumulation.
 //
 // X (--samples x cols) has correlated columns of varied scale: X = (Z + Y M)
 // D with Z, Y, M normal (Y M of rank 256: a common low-rank part, as in
