@@ -779,8 +779,9 @@ public:
             LsqRefitStats &stats)
       : w(w), keep(keep), gram(gram), options(options), stats(stats),
         rows(w.rows), cols(w.cols), threads(std::max(1u, options.threads)),
-        layerShift(DampedGram(gram, w.cols, options.damp).shift),
-        out{w.rows, w.cols, std::vector<double>(w.data.size(), 0.0)} {}
+        damped(gram, w.cols, options.damp), out{w.rows, w.cols,
+                                                std::vector<double>(
+                                                    w.data.size(), 0.0)} {}
 
   Matrix run() {
     const int64_t n = cols;
@@ -812,7 +813,6 @@ public:
     for (int64_t c = 0; c < cols; ++c)
       diagH[c] = gram[c * cols + c];
     dense::KernelThreads scope(threads);
-    auto t0 = Clock::now();
     if (!prunedSide.empty()) {
       if (solvePrunedSide(prunedSide))
         stats.prunedSideRows = prunedSide.size();
@@ -822,7 +822,7 @@ public:
     if (direct.empty() && iterative.empty())
       return std::move(out);
     H.assign(gram.begin(), gram.end());
-    t0 = Clock::now();
+    auto t0 = Clock::now();
     solveDirect(direct);
     if (!direct.empty())
       stats.directSeconds = secondsSince(t0);
@@ -832,10 +832,6 @@ public:
   }
 
 private:
-  /// The dampening shift, damp * mean(diag H) (the same for every row:
-  /// the pruned side's G = (H + shift)^-1 is the layer's).
-  double rowShift(int64_t) const { return layerShift; }
-
   /// Rows of W (in T), `count` of `ids` from `first`, into buf.
   void gatherRows(const std::vector<int64_t> &ids, int64_t first,
                   int64_t count, std::vector<T> &buf, bool pruned) const {
@@ -939,7 +935,7 @@ private:
     std::vector<double> &A64 = s.A64;
     keptColumns(r, S);
     const int64_t k = S.size();
-    const double shift = rowShift(r);
+    const double shift = damped.shift;
     // The right-hand side (H w)_S + shift w_S (the damping pulls toward
     // the original weights).
     auto rhs = [&](int64_t a) {
@@ -1050,7 +1046,7 @@ private:
     const int64_t n = cols;
     auto t0 = Clock::now();
     PrunedSide side;
-    if (!dampedInverse(DampedGram(gram, n, options.damp), side.G))
+    if (!dampedInverse(damped, side.G))
       return false;
     side.diagInv.resize(n);
     for (int64_t c = 0; c < n; ++c)
@@ -1175,7 +1171,10 @@ private:
     for (int64_t it = 0; it < options.maxIterations && active > 0; ++it) {
       stats.maxIterations = std::max(stats.maxIterations, it + 1);
       steps = std::max(steps, it + 1);
-      timesSymmetric(active, P, side.G, Q);
+      // (A kernel over P's nonzeros only, half the FMAs at 50 %, ran
+      // 1.6-2.4x slower than this GEMM on a Zen 4: one load of G per FMA.)
+      dense::gemm<T>(false, false, active, n, n, T(1), P.data(), n,
+                     side.G.data(), n, T(0), Q.data(), n);
       dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
           T *p = &P[i * n];
@@ -1223,7 +1222,7 @@ private:
       for (int64_t c = 0; c < n; ++c) {
         const double d = D[i * n + c];
         const bool dead = !(gram[c * n + c] > 0);
-        loss += d * (HD[i * n + c] + (layerShift + (dead ? 1.0 : 0.0)) * d);
+        loss += d * (HD[i * n + c] + (damped.shift + (dead ? 1.0 : 0.0)) * d);
       }
       if (gained[i] > 0)
         worst = std::max(worst, (loss - gained[i]) / gained[i]);
@@ -1231,15 +1230,6 @@ private:
         worst = std::numeric_limits<double>::infinity();
     }
     return worst;
-  }
-
-  /// Q = P M for the first `active` rows of P (n x n M). (A kernel over
-  /// P's nonzeros only, half the FMAs at 50 %, ran 1.6-2x slower than the
-  /// GEMM on a Zen 4: one load of M per FMA.)
-  void timesSymmetric(int64_t active, const std::vector<T> &P,
-                      const std::vector<T> &M, std::vector<T> &Q) {
-    dense::gemm<T>(false, false, active, cols, cols, T(1), P.data(), cols,
-                   M.data(), cols, T(0), Q.data(), cols);
   }
 
   /// w' = w - G y on the kept set of row r (acc = G y); zero elsewhere.
@@ -1303,9 +1293,10 @@ private:
       Z.resize(m * n);
       dense::gemm<T>(false, false, m, n, n, T(1), P.data(), n, H.data(), n,
                      T(0), Q.data(), n);
-      // Per active slot: its row, shift, rho = r.z, objective, stall count.
+      // Per active slot: its row, rho = r.z, objective, stall count.
       std::vector<int64_t> row(m);
-      std::vector<double> shift(m), rho(m), objective(m), rz(m);
+      const double shift = damped.shift;
+      std::vector<double> rho(m), objective(m), rz(m);
       std::vector<int> quiet(m, 0);
       R.assign(m * n, T(0));
       Dinv.resize(m * n);
@@ -1318,7 +1309,6 @@ private:
           std::vector<uint16_t> bf16Scratch;
           for (int64_t i = i0; i < i1; ++i) {
             row[i] = ids[first + i];
-            shift[i] = rowShift(row[i]);
             const uint8_t *kr = &keep[row[i] * n];
             T *res = &R[i * n], *p = &P[i * n];
             // The diagonal preconditioner on S, zero off it (the steps' mask:
@@ -1326,7 +1316,7 @@ private:
             T *dinv = &Dinv[i * n];
             // (Powers of two when the Woodbury systems run in bf16.)
             for (int64_t c = 0; c < n; ++c) {
-              double d = inverseDiag(diag[c], shift[i]);
+              double d = inverseDiag(diag[c], shift);
               dinv[c] = kr[c]
                             ? positive(lowRank.bf16 ? nearestPowerOfTwo(d) : d)
                             : T(0);
@@ -1350,7 +1340,7 @@ private:
               // diagonal (the model's may be far below H_cc).
               for (int64_t c = 0; c < n && !factored[i]; ++c)
                 if (kr[c])
-                  dinv[c] = positive(inverseDiag(diagH[c], shift[i]));
+                  dinv[c] = positive(inverseDiag(diagH[c], shift));
             }
           }
         });
@@ -1369,7 +1359,7 @@ private:
           for (int64_t i = i0; i < i1; ++i)
             done[i] =
                 update(&X[i * n], &R[i * n], &P[i * n], &Q[i * n], &Dinv[i * n],
-                       shift[i], rho[i], objective[i], quiet[i], rz[i]);
+                       shift, rho[i], objective[i], quiet[i], rz[i]);
         });
         if (rank > 0)
           precondition(active, R, Dinv, Q, Z, rz);
@@ -1403,7 +1393,6 @@ private:
                         factors.data() + i * rank * rank);
             factored[i] = factored[last];
             row[i] = row[last];
-            shift[i] = shift[last];
             rho[i] = rho[last];
             objective[i] = objective[last];
             quiet[i] = quiet[last];
@@ -1541,7 +1530,10 @@ private:
   LsqRefitStats &stats;
   const int64_t rows, cols;
   const unsigned threads;
-  const double layerShift; ///< damp * mean(diag H), dead inputs as 1
+  /// Dead inputs and the dampening shift, damp * mean(diag H) (dead inputs
+  /// as 1): one shift for every row, as the pruned side's G = (H +
+  /// shift)^-1 is the layer's.
+  const DampedGram damped;
   Matrix out;
   std::vector<T> H;              ///< gram in T
   std::vector<double> diagH;     ///< gram's diagonal (contiguous)
