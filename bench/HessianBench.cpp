@@ -12,8 +12,9 @@
 // --reps runs: the times (and with --loss the layer losses), the refit's
 // phases in its fastest run (LsqRefitStats: direct solves, the pruned
 // side's inverse of H, the kept side's low-rank model, the CG rows' set-up,
-// CG's steps, with the model's rank, the CG rows on the pruned side and
-// the most steps any row took), the Gram accumulation.
+// CG's steps, with the model's rank, the CG rows on the pruned side, the
+// most steps any row took and whether the pruned side's steps after the
+// first ran in bf16), the Gram accumulation.
 //
 // X (--samples x cols) has correlated columns of varied scale: X = (Z + Y M)
 // D with Z, Y, M normal (Y M of rank 256: a common low-rank part, as in
@@ -32,7 +33,7 @@
 //          [--sparsities=0.9,0.5] [--nm=2:4] [--num-threads=1,2] [--reps=3]
 //          [--samples=8192] [--block-rows=2048] [--precision=auto|f32|f64]
 //          [--no-lsq] [--lsq-damp=0.01] [--lsq-tolerance=1e-4]
-//          [--lsq-rank=-1] [--loss]
+//          [--lsq-rank=-1] [--lsq-pruned-side=-1] [--lsq-bf16=-1] [--loss]
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,6 +101,11 @@ static cl::opt<int> lsqPrunedSide(
     cl::init(LsqRefitOptions().prunedSide),
     cl::desc("lsqRefit's rows solved on the pruned side: -1 its own choice, "
              "0 none, 1 all iterative rows"));
+static cl::opt<int> lsqBf16(
+    "lsq-bf16", cl::cat(benchCategory), cl::init(LsqRefitOptions().bf16Steps),
+    cl::desc("lsqRefit's pruned-side steps after the first in bf16 (where "
+             "the CPU has AVX512-BF16): -1 unless its pilot misses, 0 never, "
+             "1 always"));
 static cl::opt<bool> withLoss(
     "loss", cl::cat(benchCategory),
     cl::desc("Also print the layer loss ||X (W - W')^T||^2 / ||X W^T||^2 of "
@@ -339,6 +345,7 @@ int main(int argc, char **argv) {
           lo.tolerance = lsqTolerance;
           lo.preconditionRank = lsqRank;
           lo.prunedSide = lsqPrunedSide;
+          lo.bf16Steps = lsqBf16;
           lo.threads = t;
           lo.precision = prec;
           for (int rep = 0; rep < reps; ++rep) {
@@ -368,12 +375,13 @@ int main(int argc, char **argv) {
         if (!noLsq)
           lsqRows += llvm::formatv(
               "| {0}x{1} | {2} | {3} | {4:F2} | {5:F2} | {6:F2} | {7:F2} | "
-              "{8:F2} | {9} | {10} / {11} | {12} |\n",
+              "{8:F2} | {9} | {10} / {11} | {12} | {13} |\n",
               sh.rows, sh.cols, c.name, t, bestStats.directSeconds,
               bestStats.inverseSeconds, bestStats.sketchSeconds,
               bestStats.setupSeconds, bestStats.stepSeconds,
               bestStats.preconditionRank, bestStats.prunedSideRows,
-              bestStats.iterativeRows, bestStats.maxIterations);
+              bestStats.iterativeRows, bestStats.maxIterations,
+              bestStats.bf16Steps ? "bf16" : "f32");
       }
   }
   if (!lsqRows.empty())
@@ -381,11 +389,12 @@ int main(int argc, char **argv) {
                     "solves, the pruned side's inverse of H, the kept "
                     "side's low-rank model of H, the rows' set-up (kept "
                     "side: Woodbury factors), CG's steps; the model's rank, "
-                    "the CG rows on the pruned side of all CG rows:\n\n"
+                    "the CG rows on the pruned side of all CG rows; the "
+                    "pruned side's steps after the first in bf16 or f32:\n\n"
                  << "| shape | pattern | threads | direct s | inverse s | "
                     "model s | set-up s | steps s | rank | pruned-side rows "
-                    "| most steps |\n"
-                 << "|---|---|---|---|---|---|---|---|---|---|---|\n"
+                    "| most steps | later steps |\n"
+                 << "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
                  << lsqRows;
   llvm::outs() << "\nGram accumulation (GramAccumulator, f32 SYRK per block, "
                   "double totals):\n\n"

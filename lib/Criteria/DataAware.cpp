@@ -135,7 +135,7 @@ template <typename T>
 FactorStatus inverseFactorUpper(const DampedGram &H, double extra,
                                 std::vector<T> &U) {
   const int64_t n = H.n;
-  U.resize(n * n);
+  dense::resizeOnHugePages(U, n * n);
   // Lower triangle of J H J: (i, j) = H(n-1-i, n-1-j), read backwards
   // along row n-1-i of the row-major gram. Dead inputs: identity rows.
   for (int64_t i = 0; i < n; ++i) {
@@ -171,7 +171,7 @@ bool dampedInverse(const DampedGram &H, std::vector<T> &G) {
   std::vector<double> scale(n);
   for (int64_t c = 0; c < n; ++c)
     scale[c] = 1.0 / std::sqrt((H.dead[c] ? 1.0 : H.gram[c * n + c]) + H.shift);
-  G.assign(n * n, T(0));
+  dense::assignOnHugePages(G, n * n, T(0));
   for (int64_t i = 0; i < n; ++i) {
     if (H.dead[i]) {
       G[i * n + i] = T(1);
@@ -427,14 +427,17 @@ Matrix sparseGPTIn(const Matrix &input, const DampedGram &H,
     }
   }
 
-  std::vector<T> WT(rows * cols);
+  std::vector<T> WT;
+  dense::resizeOnHugePages(WT, rows * cols);
   transpose(input.data.data(), rows, cols, WT.data());
-  std::vector<uint8_t> keepT(rows * cols, 1);
+  std::vector<uint8_t> keepT;
+  dense::assignOnHugePages(keepT, rows * cols, uint8_t(1));
   sweepColumns(WT, rows, cols, U, H.dead, blockZeros, options, keepT);
   for (int64_t i = 0; i < rows * cols; ++i)
     if (!keepT[i])
       WT[i] = T(0);
-  Matrix out{rows, cols, std::vector<double>(rows * cols)};
+  Matrix out{rows, cols, {}};
+  dense::resizeOnHugePages(out.data, rows * cols);
   transpose(WT.data(), cols, rows, out.data.data());
   return out;
 }
@@ -779,9 +782,9 @@ public:
             LsqRefitStats &stats)
       : w(w), keep(keep), gram(gram), options(options), stats(stats),
         rows(w.rows), cols(w.cols), threads(std::max(1u, options.threads)),
-        damped(gram, w.cols, options.damp), out{w.rows, w.cols,
-                                                std::vector<double>(
-                                                    w.data.size(), 0.0)} {}
+        damped(gram, w.cols, options.damp), out{w.rows, w.cols, {}} {
+    dense::resizeOnHugePages(out.data, w.data.size());
+  }
 
   Matrix run() {
     const int64_t n = cols;
@@ -821,7 +824,8 @@ public:
     }
     if (direct.empty() && iterative.empty())
       return std::move(out);
-    H.assign(gram.begin(), gram.end());
+    dense::resizeOnHugePages(H, gram.size());
+    std::copy(gram.begin(), gram.end(), H.begin());
     auto t0 = Clock::now();
     solveDirect(direct);
     if (!direct.empty())
@@ -835,7 +839,7 @@ private:
   /// Rows of W (in T), `count` of `ids` from `first`, into buf.
   void gatherRows(const std::vector<int64_t> &ids, int64_t first,
                   int64_t count, std::vector<T> &buf, bool pruned) const {
-    buf.resize(count * cols);
+    dense::resizeOnHugePages(buf, count * cols);
     for (int64_t i = 0; i < count; ++i) {
       int64_t r = ids[first + i];
       for (int64_t c = 0; c < cols; ++c) {
@@ -1062,6 +1066,13 @@ private:
                                  : options.maxIterations;
     double tau = options.tolerance;
     bool accepted = false;
+    side.bf16 = useBf16Steps();
+    if constexpr (std::is_same_v<T, float>)
+      if (side.bf16) {
+        t0 = Clock::now();
+        dense::packBf16(n, n, side.G.data(), n, side.Gb);
+        stats.inverseSeconds += secondsSince(t0);
+      }
     for (int attempt = 0; attempt < 4 && !accepted; ++attempt) {
       int64_t steps = 0;
       std::vector<double> gained = prunedChunk(side, ids, 0, pilot, tau, steps);
@@ -1069,6 +1080,9 @@ private:
         break;
       t0 = Clock::now();
       const double gap = pilotGap(ids, pilot, gained);
+      if (getenv("LSQ_DEBUG"))
+        fprintf(stderr, "pilot tau %g bf16 %d steps %ld gap %g\n", tau,
+                int(side.bf16), long(steps), gap);
       stats.setupSeconds += secondsSince(t0);
       // (The loss of a float refit, even the exact one, is only known to
       // about 1e-6 of it.)
@@ -1076,13 +1090,23 @@ private:
           3.0 *
           std::max(options.tolerance, std::is_same_v<T, float> ? 1e-6 : 1e-12);
       accepted = gap <= target;
-      if (!accepted) // (a NaN gap: as far off as can be)
-        tau *= std::isnan(gap) ? 1e-4
-                               : std::clamp(target / (3.0 * gap), 1e-4, 0.5);
+      if (accepted)
+        break;
+      if (side.bf16 && options.bf16Steps < 0) {
+        // bf16's rounding may be what misses: f32 steps for the layer, at
+        // the same tau (a free attempt).
+        side.bf16 = false;
+        --attempt;
+        continue;
+      }
+      // (A NaN gap: as far off as can be.)
+      tau *=
+          std::isnan(gap) ? 1e-4 : std::clamp(target / (3.0 * gap), 1e-4, 0.5);
     }
     if (!accepted && options.prunedSide < 0)
       return false;
     stats.prunedSideTolerance = tau;
+    stats.bf16Steps = side.bf16;
     const int64_t chunk = std::max<int64_t>(
         64,
         std::min<int64_t>(1024, (int64_t(1) << 26) / std::max<int64_t>(n, 1)));
@@ -1106,7 +1130,31 @@ private:
     std::vector<T> G;
     std::vector<double> diagInv;
     std::vector<T> Acc, R, P, Q, Dinv;
+    bool bf16 = false;        ///< steps after the first on Gb
+    dense::Bf16Panels Gb;     ///< G in bf16 (when bf16)
+    std::vector<uint32_t> Pb; ///< gemmBf16's scratch
   };
+
+  /// Whether the pruned side may run its later steps in bf16: a float
+  /// refit on a CPU with AVX512-BF16, unless the options say never.
+  bool useBf16Steps() const {
+    return std::is_same_v<T, float> && options.bf16Steps != 0 &&
+           dense::haveAvx512Bf16();
+  }
+
+  /// Q = P G for the chunk's `active` running rows at step `it`: from the
+  /// second step on in bf16 when side.bf16. (A kernel over P's nonzeros
+  /// only, half the FMAs at 50 %, ran 1.6-2.4x slower than the f32 GEMM
+  /// on a Zen 4: one load of G per FMA.)
+  void productWithG(PrunedSide &side, int64_t active, int64_t it) const {
+    const int64_t n = cols;
+    if constexpr (std::is_same_v<T, float>)
+      if (side.bf16 && it > 0)
+        return dense::gemmBf16(active, side.P.data(), n, side.Gb, side.Q.data(),
+                               n, threads, side.Pb);
+    dense::gemm<T>(false, false, active, n, n, T(1), side.P.data(), n,
+                   side.G.data(), n, T(0), side.Q.data(), n);
+  }
 
   /// CG on the pruned side for rows ids[first, first + m) at tolerance
   /// tau; writes their refits. Returns each row's sum of alpha rho (the
@@ -1120,11 +1168,9 @@ private:
     auto t0 = Clock::now();
     std::vector<T> &Acc = side.Acc, &R = side.R, &P = side.P, &Q = side.Q,
                    &Dinv = side.Dinv;
-    Acc.assign(m * n, T(0));
-    R.resize(m * n);
-    P.resize(m * n);
-    Q.resize(m * n);
-    Dinv.resize(m * n);
+    dense::assignOnHugePages(Acc, m * n, T(0));
+    for (std::vector<T> *v : {&R, &P, &Q, &Dinv})
+      dense::resizeOnHugePages(*v, m * n);
     std::vector<int64_t> slot(m); // per running slot: its index in the chunk
     std::vector<double> rho(m), gained(m, 0.0), result(m, 0.0);
     std::vector<int> quiet(m, 0);
@@ -1171,10 +1217,7 @@ private:
     for (int64_t it = 0; it < options.maxIterations && active > 0; ++it) {
       stats.maxIterations = std::max(stats.maxIterations, it + 1);
       steps = std::max(steps, it + 1);
-      // (A kernel over P's nonzeros only, half the FMAs at 50 %, ran
-      // 1.6-2.4x slower than this GEMM on a Zen 4: one load of G per FMA.)
-      dense::gemm<T>(false, false, active, n, n, T(1), P.data(), n,
-                     side.G.data(), n, T(0), Q.data(), n);
+      productWithG(side, active, it);
       dense::parallelFor(threads, active, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) {
           T *p = &P[i * n];
@@ -1289,8 +1332,8 @@ private:
       const int64_t m = std::min<int64_t>(chunk, ids.size() - first);
       gatherRows(ids, first, m, X, /*pruned=*/false); // w on S: the start
       gatherRows(ids, first, m, P, /*pruned=*/true);  // w off S
-      Q.resize(m * n);
-      Z.resize(m * n);
+      dense::resizeOnHugePages(Q, m * n);
+      dense::resizeOnHugePages(Z, m * n);
       dense::gemm<T>(false, false, m, n, n, T(1), P.data(), n, H.data(), n,
                      T(0), Q.data(), n);
       // Per active slot: its row, rho = r.z, objective, stall count.
@@ -1298,8 +1341,8 @@ private:
       const double shift = damped.shift;
       std::vector<double> rho(m), objective(m), rz(m);
       std::vector<int> quiet(m, 0);
-      R.assign(m * n, T(0));
-      Dinv.resize(m * n);
+      dense::assignOnHugePages(R, m * n, T(0));
+      dense::resizeOnHugePages(Dinv, m * n);
       factors.resize(m * rank * rank);
       factored.assign(m, 0);
       {

@@ -16,6 +16,7 @@
 #define PRUNE_OPT_LIB_CRITERIA_DENSE_H
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -133,6 +134,63 @@ void weightedGramAvx512Bf16(int64_t r, int64_t n, const uint16_t *vt,
 void weightedGramBf16(int64_t r, int64_t n, const uint16_t *vt, const float *v,
                       const float *g, const uint8_t *keep, float *c,
                       std::vector<uint16_t> &scratch);
+
+/// B (k x n) for gemmBf16 (DenseBf16.cpp): rounded to bf16 (nearest
+/// even), pairs of rows interleaved in 32-bit lanes (row 2p in the low
+/// half, 2p + 1 in the high half, zero past k), in panels of panelCols
+/// columns (zero past n).
+struct Bf16Panels {
+  static constexpr int64_t panelCols = 64;
+  int64_t k = 0, n = 0;
+  std::vector<uint32_t> data;
+  int64_t pairs() const { return (k + 1) / 2; }
+};
+
+/// Packs B (k x n f32, row-major) into `out`. Only where haveAvx512Bf16()
+/// (elsewhere it does nothing).
+void packBf16(int64_t k, int64_t n, const float *b, int64_t ldb,
+              Bf16Panels &out);
+
+/// C (m x n, row-major) = A B for A (m x k f32, row-major) rounded to bf16
+/// (nearest even): every product of two bf16 values is exact, the sums are
+/// f32's (vdpbf16ps). Threads take column panels; scratch holds A's bf16
+/// rows (reused across calls). Only where haveAvx512Bf16() (elsewhere it
+/// does nothing).
+void gemmBf16(int64_t m, const float *a, int64_t lda, const Bf16Panels &b,
+              float *c, int64_t ldc, unsigned threads,
+              std::vector<uint32_t> &scratch);
+
+/// Asks the kernel to back the whole 2 MB pages within [p, p + bytes) with
+/// transparent huge pages when they are first touched (Linux
+/// madvise(MADV_HUGEPAGE); nothing elsewhere or for less than 4 MB).
+void adviseHugePages(void *p, size_t bytes);
+
+/// v.resize(count) (v.assign(count, value) with `value`) where the memory
+/// that grows v is new: on transparent huge pages (adviseHugePages), for
+/// the criteria's matrices of megabytes. In a VM the first touch of a 4 KB
+/// page can cost microseconds: on the Zen 5 guest of the bench, zeroing a
+/// fresh 128 MB took 0.33 s in 4 KB pages, 0.01 s in huge pages (once the
+/// host had backed them).
+template <typename T> void resizeOnHugePages(std::vector<T> &v, size_t count) {
+  if (v.capacity() < count) {
+    std::vector<T> grown;
+    grown.reserve(count);
+    adviseHugePages(grown.data(), count * sizeof(T));
+    grown.assign(v.begin(), v.end());
+    v.swap(grown);
+  }
+  v.resize(count);
+}
+template <typename T>
+void assignOnHugePages(std::vector<T> &v, size_t count, T value) {
+  v.clear();
+  if (v.capacity() < count) {
+    std::vector<T>().swap(v);
+    v.reserve(count);
+    adviseHugePages(v.data(), count * sizeof(T));
+  }
+  v.assign(count, value);
+}
 
 /// The dot product of two contiguous vectors of n.
 template <typename T> T dot(int64_t n, const T *a, const T *b);

@@ -811,6 +811,65 @@ TEST(DataAware, WeightedGramAvx512Bf16IsTheExactSum) {
   expectExactWeightedGrams(dense::weightedGramAvx512Bf16);
 }
 
+/// f's nearest bf16 value (ties to even), as a float.
+static float roundToBf16(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// The refit's bf16 GEMM (lib/Criteria/DenseBf16.cpp): C = A B with both
+// rounded to nearest-even bf16 matches the double sum of those exact
+// products to f32's accumulation (a kernel that truncated, or paired the
+// wrong rows of B, would be ~1e-3 off), at sizes around its 6-row blocks,
+// 64-column panels, odd k and its blocks of 1024 pairs; columns past n
+// (ldc > n) stay untouched; two threads give the same bits as one.
+TEST(DataAware, GemmBf16IsTheF32SumOfExactBf16Products) {
+  if (!dense::haveAvx512Bf16())
+    GTEST_SKIP() << "no AVX512-BF16 here";
+  std::mt19937 gen(43);
+  std::normal_distribution<float> normal;
+  std::vector<uint32_t> scratch;
+  for (int64_t m : {1, 5, 6, 7, 13})
+    for (int64_t k : {1, 2, 3, 64, 257, 2051})
+      for (int64_t n : {1, 63, 64, 65, 130}) {
+        const int64_t lda = k + 3, ldb = n + 1, ldc = n + 5;
+        std::vector<float> a(m * lda), b(k * ldb);
+        for (float &v : a)
+          v = normal(gen) * std::exp(normal(gen));
+        for (float &v : b)
+          v = normal(gen) * 1e-3f;
+        dense::Bf16Panels packed;
+        dense::packBf16(k, n, b.data(), ldb, packed);
+        const float sentinel = -12345.0f;
+        std::vector<float> c(m * ldc, sentinel), c2(m * ldc, sentinel);
+        dense::gemmBf16(m, a.data(), lda, packed, c.data(), ldc, 1, scratch);
+        dense::gemmBf16(m, a.data(), lda, packed, c2.data(), ldc, 2, scratch);
+        double worst = 0;
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < ldc; ++j) {
+            ASSERT_EQ(c[i * ldc + j], c2[i * ldc + j])
+                << m << " " << k << " " << n;
+            if (j >= n) {
+              ASSERT_EQ(c[i * ldc + j], sentinel) << m << " " << k << " " << n;
+              continue;
+            }
+            double sum = 0, scale = 0;
+            for (int64_t q = 0; q < k; ++q) {
+              double t = double(roundToBf16(a[i * lda + q])) *
+                         double(roundToBf16(b[q * ldb + j]));
+              sum += t;
+              scale += std::fabs(t);
+            }
+            worst = std::max(worst, std::fabs(c[i * ldc + j] - sum) /
+                                        std::max(scale, 1e-30));
+          }
+        EXPECT_LT(worst, 2e-5) << "m " << m << " k " << k << " n " << n;
+      }
+}
+
 // The refit's float kernels (lib/Criteria/DenseAvx512.cpp): the blocked
 // Cholesky against Eigen's LLT in double at sizes around its blocks of 16
 // rows and chunks of 64 columns, writing the upper triangle only; and the
@@ -949,4 +1008,62 @@ TEST(DataAware, OpenBLASRunsItsAvx512KernelsOnAvx512Cpus) {
   EXPECT_NE(name.find("SkylakeX"), std::string::npos) << name;
   // The variable was set for the load only.
   EXPECT_EQ(std::getenv("OPENBLAS_CORETYPE"), nullptr);
+}
+TEST(DataAware, LsqRefitBf16StepsKeepTheObjective) {
+  // The pruned side's steps after the first on bf16 products (f32 sums):
+  // at damp 0.01 as close to the damped optimum as f32 steps (measured
+  // 3.4e-7 against 3.1e-7 at tolerance 1e-4). Where their rounding is
+  // what keeps the pilot from its target (tolerance 1e-6; damp 1e-6,
+  // where forced bf16 steps stall at ~2e-4 against f32's 5e-5), the layer
+  // runs f32 steps: the same bits as with bf16Steps = 0.
+  if (!dense::haveAvx512Bf16())
+    GTEST_SKIP() << "no AVX512-BF16 here (the f32 steps: the tests above)";
+  const int64_t cols = 512;
+  Calib c = makeSkewedCalib(2 * cols, cols, 41);
+  Matrix w = randomWeights(96, cols, 42);
+  Eigen::Map<const Eigen::MatrixXd> H(c.gram.data(), cols, cols);
+  const std::vector<uint8_t> keep = wandaMask(w, c.gram, 0.5);
+  for (double damp : {0.01, 1e-6}) {
+    const double shift = damp * H.diagonal().mean();
+    LsqRefitOptions exact;
+    exact.damp = damp;
+    exact.precision = DensePrecision::F64;
+    exact.directMaxKept = cols;
+    const double opt =
+        dampedLoss(c, w, lsqRefit(w, keep, c.gram, exact), shift);
+    for (double tolerance : {1e-4, 1e-6}) {
+      const std::string name = "damp " + std::to_string(damp) + " tolerance " +
+                               std::to_string(tolerance);
+      auto run = [&](int bf16, LsqRefitStats &stats, double &gap) {
+        LsqRefitOptions o;
+        o.damp = damp;
+        o.precision = DensePrecision::F32;
+        o.directMaxKept = 0;
+        o.prunedSide = 1;
+        o.tolerance = tolerance;
+        o.bf16Steps = bf16;
+        Matrix got = lsqRefit(w, keep, c.gram, o, &stats);
+        EXPECT_EQ(stats.prunedSideRows, w.rows) << name;
+        gap = (dampedLoss(c, w, got, shift) - opt) / opt;
+        return got;
+      };
+      LsqRefitStats own, f32, forced;
+      double gapOwn, gapF32, gapForced;
+      Matrix gotOwn = run(-1, own, gapOwn), gotF32 = run(0, f32, gapF32);
+      run(1, forced, gapForced);
+      EXPECT_FALSE(f32.bf16Steps) << name;
+      EXPECT_TRUE(forced.bf16Steps) << name;
+      EXPECT_LT(gapF32, 3 * tolerance) << name;
+      EXPECT_LT(gapOwn, 3 * tolerance) << name;
+      if (damp == 0.01 && tolerance == 1e-4) {
+        EXPECT_TRUE(own.bf16Steps) << name;
+        EXPECT_LT(std::fabs(gapOwn - gapF32), 1e-6) << name;
+      } else {
+        EXPECT_FALSE(own.bf16Steps) << name;
+        EXPECT_EQ(gotOwn.data, gotF32.data) << name;
+      }
+      if (damp == 1e-6)
+        EXPECT_GT(gapForced, 2 * gapF32) << name;
+    }
+  }
 }

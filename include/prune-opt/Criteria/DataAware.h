@@ -146,6 +146,12 @@ struct LsqRefitOptions {
   /// their inputs, unless a pilot of 64 of them needs more than 11 steps;
   /// 0 none; positive every iterative row.
   int prunedSide = -1;
+  /// The pruned side's steps after the first in bf16 (the products of
+  /// bf16-rounded directions and G, summed in f32: twice the f32 GEMM's
+  /// rate) where the CPU has AVX512-BF16 and the refit runs in f32:
+  /// negative, unless the pilot misses its loss with them (then f32 steps
+  /// for the layer); 0 never; positive even then.
+  int bf16Steps = -1;
 };
 
 /// What a refit did (for tests and benchmarks).
@@ -167,6 +173,8 @@ struct LsqRefitStats {
   /// tolerance, or smaller where the pilot's loss needed it; 0 if the
   /// pruned side did not run).
   double prunedSideTolerance = 0;
+  /// Whether the pruned side's steps after the first ran in bf16.
+  bool bf16Steps = false;
 };
 
 /// Least-squares refit: for every row, the kept weights (mask 1) minimising
