@@ -1044,8 +1044,12 @@ private:
   /// leaves the layer to the kept side when that side would have its
   /// low-rank model (with Jacobi alone it takes tens of steps: on a
   /// singular 128-input Hessian 40-65 against the pruned side's 23-37, and
-  /// ends further from the optimum). False if A is not positive definite
-  /// in T or the layer goes to the kept side.
+  /// ends further from the optimum). Steps after the first run in bf16
+  /// where useBf16Steps() says so: a pilot that misses with them reruns
+  /// with f32 steps at the same tau; if that one passes, the layer's steps
+  /// are f32; if it misses too, tau shrinks by its factor and bf16 stays
+  /// unless its own share of the gap was over half the target. False if A
+  /// is not positive definite in T or the layer goes to the kept side.
   bool solvePrunedSide(const std::vector<int64_t> &ids) {
     const int64_t n = cols;
     auto t0 = Clock::now();
@@ -1073,31 +1077,40 @@ private:
         dense::packBf16(n, n, side.G.data(), n, side.Gb);
         stats.inverseSeconds += secondsSince(t0);
       }
-    for (int attempt = 0; attempt < 4 && !accepted; ++attempt) {
-      int64_t steps = 0;
+    // (The loss of a float refit, even the exact one, is only known to
+    // about 1e-6 of it.)
+    const double target =
+        3.0 *
+        std::max(options.tolerance, std::is_same_v<T, float> ? 1e-6 : 1e-12);
+    int64_t steps = 0;
+    auto runPilot = [&] {
+      steps = 0;
       std::vector<double> gained = prunedChunk(side, ids, 0, pilot, tau, steps);
+      auto t1 = Clock::now();
+      const double gap = pilotGap(ids, pilot, gained);
+      stats.setupSeconds += secondsSince(t1);
+      return gap;
+    };
+    for (int attempt = 0; attempt < 4 && !accepted; ++attempt) {
+      double gap = runPilot();
       if (steps > maxSteps)
         break;
-      t0 = Clock::now();
-      const double gap = pilotGap(ids, pilot, gained);
-      if (getenv("LSQ_DEBUG"))
-        fprintf(stderr, "pilot tau %g bf16 %d steps %ld gap %g\n", tau,
-                int(side.bf16), long(steps), gap);
-      stats.setupSeconds += secondsSince(t0);
-      // (The loss of a float refit, even the exact one, is only known to
-      // about 1e-6 of it.)
-      const double target =
-          3.0 *
-          std::max(options.tolerance, std::is_same_v<T, float> ? 1e-6 : 1e-12);
       accepted = gap <= target;
       if (accepted)
         break;
       if (side.bf16 && options.bf16Steps < 0) {
-        // bf16's rounding may be what misses: f32 steps for the layer, at
-        // the same tau (a free attempt).
+        // Is it bf16's rounding that misses? The same pilot in f32.
         side.bf16 = false;
-        --attempt;
-        continue;
+        const double gapF32 = runPilot();
+        if (steps > maxSteps)
+          break;
+        accepted = gapF32 <= target;
+        if (accepted)
+          break;
+        // Both miss: tau's doing. bf16 goes on unless its own share of
+        // the gap is large (a NaN: it is not).
+        side.bf16 = gap - gapF32 <= 0.5 * target;
+        gap = gapF32;
       }
       // (A NaN gap: as far off as can be.)
       tau *=
@@ -1110,7 +1123,6 @@ private:
     const int64_t chunk = std::max<int64_t>(
         64,
         std::min<int64_t>(1024, (int64_t(1) << 26) / std::max<int64_t>(n, 1)));
-    int64_t steps = 0;
     for (int64_t first = pilot; first < int64_t(ids.size()); first += chunk)
       prunedChunk(side, ids, first,
                   std::min<int64_t>(chunk, ids.size() - first), tau, steps);
