@@ -368,10 +368,12 @@ void sweepColumns(std::vector<T> &WT, int64_t rows, int64_t cols,
   }
 }
 
-/// dst (cols x rows) = src (rows x cols)^T, converting, in tiles.
+/// dst (cols x rows) = src (rows x cols)^T, converting, in 8 x 8 tiles
+/// (eight cache lines each side: with a row stride of a multiple of 4 KB
+/// a larger tile's lines of one side share an L1 set and miss).
 template <typename D, typename S>
 void transpose(const S *src, int64_t rows, int64_t cols, D *dst) {
-  constexpr int64_t tile = 32;
+  constexpr int64_t tile = 8;
   for (int64_t c0 = 0; c0 < cols; c0 += tile)
     for (int64_t r0 = 0; r0 < rows; r0 += tile) {
       const int64_t c1 = std::min(cols, c0 + tile), r1 = std::min(rows, r0 + tile);

@@ -57,11 +57,12 @@ template <typename T> void zeroStrictUpper(int64_t n, T *a, int64_t lda) {
 }
 
 /// The strict upper triangle of a row-major n x n matrix := its lower
-/// triangle's transpose, in 64 x 64 tiles (the column walk of a plain
-/// loop took 60 ms at n = 4096).
+/// triangle's transpose, in 8 x 8 tiles (the column walk of a plain loop
+/// took 60 ms at n = 4096; larger tiles' lines share L1 sets when the
+/// stride is a multiple of 4 KB).
 template <typename T>
 [[maybe_unused]] void mirrorLowerToUpper(int64_t n, T *a, int64_t lda) {
-  constexpr int64_t tile = 64;
+  constexpr int64_t tile = 8;
   for (int64_t i0 = 0; i0 < n; i0 += tile)
     for (int64_t j0 = i0; j0 < n; j0 += tile)
       for (int64_t i = i0; i < std::min(n, i0 + tile); ++i)
