@@ -120,6 +120,12 @@ PRUNE_BF16_GEMM void block(int64_t pairs, const uint32_t *const *a,
       _mm512_mask_storeu_ps(c + r * ldc + 16 * v, mask[v], sum[r][v]);
 }
 
+/// block<R> for R rows, 1 to blockRows.
+using Block = void (*)(int64_t, const uint32_t *const *, const uint32_t *,
+                       float *, int64_t, int64_t, bool);
+const Block blocks[blockRows + 1] = {nullptr,  block<1>, block<2>, block<3>,
+                                     block<4>, block<5>, block<6>};
+
 /// The panels [jp0, jp1) of C.
 void panelsOfC(int64_t m, const uint32_t *a, const Bf16Panels &b, float *c,
                int64_t ldc, int64_t jp0, int64_t jp1) {
@@ -135,26 +141,7 @@ void panelsOfC(int64_t m, const uint32_t *a, const Bf16Panels &b, float *c,
         for (int64_t i = 0; i < r; ++i)
           rows[i] = a + (i0 + i) * pairs + p0;
         float *ci = c + i0 * ldc + j0;
-        switch (r) {
-        case 6:
-          block<6>(np, rows, bp, ci, ldc, cols, p0 > 0);
-          break;
-        case 5:
-          block<5>(np, rows, bp, ci, ldc, cols, p0 > 0);
-          break;
-        case 4:
-          block<4>(np, rows, bp, ci, ldc, cols, p0 > 0);
-          break;
-        case 3:
-          block<3>(np, rows, bp, ci, ldc, cols, p0 > 0);
-          break;
-        case 2:
-          block<2>(np, rows, bp, ci, ldc, cols, p0 > 0);
-          break;
-        default:
-          block<1>(np, rows, bp, ci, ldc, cols, p0 > 0);
-          break;
-        }
+        blocks[r](np, rows, bp, ci, ldc, cols, p0 > 0);
       }
     }
   }

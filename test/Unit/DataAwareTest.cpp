@@ -16,8 +16,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -453,6 +455,18 @@ double dampedLoss(const Calib &c, const Matrix &w, const Matrix &w2,
   return loss(c, w, w2) + shift * d2;
 }
 
+/// The damped objective of the exact refit (direct solves in double) of
+/// the mask `keep` at `damp` (shift = damp * mean diag H).
+double exactDampedLoss(const Calib &c, const Matrix &w,
+                       const std::vector<uint8_t> &keep, double damp,
+                       double shift) {
+  LsqRefitOptions exact;
+  exact.damp = damp;
+  exact.precision = DensePrecision::F64;
+  exact.directMaxKept = w.cols;
+  return dampedLoss(c, w, lsqRefit(w, keep, c.gram, exact), shift);
+}
+
 TEST(DataAware, LsqRefitPrunedSideReachesTheExactObjective) {
   // CG on the pruned side (G[P,P] y = w_P, G = (H + shift)^-1) reaches
   // the damped optimum of the direct solves within the refit's accuracy,
@@ -482,12 +496,7 @@ TEST(DataAware, LsqRefitPrunedSideReachesTheExactObjective) {
   for (double damp : {0.01, 1e-6}) {
     const double shift = damp * H.diagonal().mean();
     for (const auto &[maskName, keep] : masks) {
-      LsqRefitOptions exact;
-      exact.damp = damp;
-      exact.precision = DensePrecision::F64;
-      exact.directMaxKept = cols;
-      const double opt =
-          dampedLoss(c, w, lsqRefit(w, keep, c.gram, exact), shift);
+      const double opt = exactDampedLoss(c, w, keep, damp, shift);
       for (DensePrecision p : {DensePrecision::F64, DensePrecision::F32}) {
         const std::string name = maskName + " damp " + std::to_string(damp) +
                                  (p == DensePrecision::F32 ? " f32" : " f64");
@@ -554,12 +563,7 @@ TEST(DataAware, LsqRefitPrunedSideOnASingularHessian) {
       const std::string name =
           "damp " + std::to_string(damp) + (f32 ? " f32" : " f64");
       const double shift = damp * H.diagonal().mean();
-      LsqRefitOptions exact;
-      exact.damp = damp;
-      exact.precision = DensePrecision::F64;
-      exact.directMaxKept = cols;
-      const double opt =
-          dampedLoss(c, w, lsqRefit(w, keep, c.gram, exact), shift);
+      const double opt = exactDampedLoss(c, w, keep, damp, shift);
       auto run = [&](int side, LsqRefitStats &stats) {
         LsqRefitOptions o;
         o.damp = damp;
@@ -826,6 +830,48 @@ static float roundToBf16(float f) {
 // wrong rows of B, would be ~1e-3 off), at sizes around its 6-row blocks,
 // 64-column panels, odd k and its blocks of 1024 pairs; columns past n
 // (ldc > n) stay untouched; two threads give the same bits as one.
+/// The "THPeligible" field of the mapping of /proc/self/smaps that holds
+/// `p`, or -1 where there is none.
+static int thpEligible(const void *p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long lo, hi;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 &&
+        line.find(':') > line.find('-')) // a mapping's header line
+      inside = lo <= at && at < hi;
+    else if (inside && line.rfind("THPeligible:", 0) == 0)
+      return std::atoi(line.c_str() + 12);
+  }
+  return -1;
+}
+
+// The criteria's big buffers are advised onto transparent huge pages
+// before their first touch (dense::resizeOnHugePages): the mapping that
+// holds a 16 MB buffer's middle is THP-eligible where the kernel offers
+// THP on advice; a 64 KB one is not advised. Skipped off Linux or with
+// THP off.
+TEST(DataAware, BigBuffersAskForHugePages) {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(thp, modes);
+  if (modes.find("[madvise]") == std::string::npos &&
+      modes.find("[always]") == std::string::npos)
+    GTEST_SKIP() << "no transparent huge pages here: '" << modes << "'";
+  std::vector<float> big, small;
+  dense::resizeOnHugePages(big, size_t(4) << 20);
+  EXPECT_EQ(thpEligible(big.data() + big.size() / 2), 1);
+  dense::assignOnHugePages(small, size_t(16) << 10, 1.0f);
+  if (modes.find("[madvise]") != std::string::npos)
+    EXPECT_EQ(thpEligible(small.data()), 0);
+  // Growing keeps the contents.
+  big[12345] = 7.0f;
+  dense::resizeOnHugePages(big, size_t(8) << 20);
+  EXPECT_EQ(big[12345], 7.0f);
+  EXPECT_EQ(big.back(), 0.0f);
+}
+
 TEST(DataAware, GemmBf16IsTheF32SumOfExactBf16Products) {
   if (!dense::haveAvx512Bf16())
     GTEST_SKIP() << "no AVX512-BF16 here";
@@ -1025,12 +1071,7 @@ TEST(DataAware, LsqRefitBf16StepsKeepTheObjective) {
   const std::vector<uint8_t> keep = wandaMask(w, c.gram, 0.5);
   for (double damp : {0.01, 1e-6}) {
     const double shift = damp * H.diagonal().mean();
-    LsqRefitOptions exact;
-    exact.damp = damp;
-    exact.precision = DensePrecision::F64;
-    exact.directMaxKept = cols;
-    const double opt =
-        dampedLoss(c, w, lsqRefit(w, keep, c.gram, exact), shift);
+    const double opt = exactDampedLoss(c, w, keep, damp, shift);
     for (double tolerance : {1e-4, 1e-6}) {
       const std::string name = "damp " + std::to_string(damp) + " tolerance " +
                                std::to_string(tolerance);
