@@ -549,3 +549,43 @@ TEST(Layout, TwoFourAtBatch1IsNotSlowerThanDenseInCache) {
   EXPECT_GT(kernelCost(nm, 2, false, model),
             1.5 * kernelCost(nm, 1, false, model));
 }
+TEST(LayoutGpu, MatchesTheFirstH200Run) {
+  // scripts/gpu-check.sh on an H200 (2026-12-04, docs/Design.md "On a
+  // GPU"): 4096x4096, medians in us. Batch 1: cuBLAS 32.4, dense 27.7,
+  // csr 90 % 9.5, bsr 4x1 90 % 13.0, 2:4 23.6. Batch 32: cuBLAS 52.5, csr
+  // 180.7, bsr 470.4, 2:4 1488.5. The sm_90 model predicts batch 1 within
+  // 2x of each and ranks batch 32 as measured: dense (cuBLAS) first.
+  std::vector<float> dense = randomWeight(4096, 4096, 0.0);
+  std::vector<float> csr = randomWeight(4096, 4096, 0.9);
+  std::vector<float> twoFour = sparseWeight(4096, 4096, 2);
+  std::vector<float> blocks(4096 * 4096, 0.0f);
+  std::mt19937 gen(3);
+  for (int64_t r = 0; r < 4096; r += 4)
+    for (int64_t c = 0; c < 4096; ++c)
+      if (gen() % 10 == 0)
+        for (int64_t k = 0; k < 4; ++k)
+          blocks[(r + k) * 4096 + c] = 1.0f;
+  Structure fourByOne, nm;
+  fourByOne.blockRows = 4;
+  fourByOne.blockCols = 1;
+  nm.n = 2;
+  nm.m = 4;
+  GpuCostModel model;
+  model.chip = GpuChip::Sm90;
+  auto us = [&](const std::vector<float> &w, kernels::Format f, int64_t batch,
+                const Structure &s = {}) {
+    return gpuCost(w, 4096, 4096, f, batch, model, s) / 1000;
+  };
+  auto within2x = [](double predicted, double measured) {
+    return predicted <= 2 * measured && measured <= 2 * predicted;
+  };
+  EXPECT_TRUE(within2x(us(dense, kernels::Format::Dense, 1), 27.7));
+  EXPECT_TRUE(within2x(us(csr, kernels::Format::CSR, 1), 9.5));
+  EXPECT_TRUE(within2x(us(blocks, kernels::Format::BSR, 1, fourByOne), 13.0));
+  EXPECT_TRUE(within2x(us(twoFour, kernels::Format::NM, 1, nm), 23.6));
+  const double dense32 = us(dense, kernels::Format::Dense, 32);
+  EXPECT_TRUE(within2x(dense32, 52.5));
+  EXPECT_TRUE(within2x(us(csr, kernels::Format::CSR, 32), 180.7));
+  EXPECT_LT(dense32, us(blocks, kernels::Format::BSR, 32, fourByOne));
+  EXPECT_LT(dense32, us(twoFour, kernels::Format::NM, 32, nm));
+}
