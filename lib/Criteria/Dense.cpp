@@ -24,30 +24,9 @@
 #include <sys/resource.h>
 #endif
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
-#include <cstdint>
 #include <cstdlib>
 
 using namespace mlir::prune;
-
-void dense::adviseHugePages(void *p, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t huge = uintptr_t(2) << 20;
-  if (!p || bytes < 2 * huge)
-    return;
-  const uintptr_t begin =
-      (reinterpret_cast<uintptr_t>(p) + huge - 1) & ~(huge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(huge - 1);
-  if (end > begin) // (advice only: a kernel without THP refuses it)
-    (void)madvise(reinterpret_cast<void *>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
 
 namespace {
 /// Zeroes the strict upper triangle of a row-major n x n matrix.

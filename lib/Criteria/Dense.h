@@ -15,6 +15,8 @@
 #ifndef PRUNE_OPT_LIB_CRITERIA_DENSE_H
 #define PRUNE_OPT_LIB_CRITERIA_DENSE_H
 
+#include "prune-opt/Utils/HugePages.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -160,17 +162,10 @@ void gemmBf16(int64_t m, const float *a, int64_t lda, const Bf16Panels &b,
               float *c, int64_t ldc, unsigned threads,
               std::vector<uint32_t> &scratch);
 
-/// Asks the kernel to back the whole 2 MB pages within [p, p + bytes) with
-/// transparent huge pages when they are first touched (Linux
-/// madvise(MADV_HUGEPAGE); nothing elsewhere or for less than 4 MB).
-void adviseHugePages(void *p, size_t bytes);
-
 /// v.resize(count) (v.assign(count, value) with `value`) where the memory
-/// that grows v is new: on transparent huge pages (adviseHugePages), for
-/// the criteria's matrices of megabytes. In a VM the first touch of a 4 KB
-/// page can cost microseconds: on the Zen 5 guest of the bench, zeroing a
-/// fresh 128 MB took 0.33 s in 4 KB pages, 0.01 s in huge pages (once the
-/// host had backed them).
+/// that grows v is new: on transparent huge pages (adviseHugePages,
+/// prune-opt/Utils/HugePages.h says why), for the criteria's matrices of
+/// megabytes.
 template <typename T> void resizeOnHugePages(std::vector<T> &v, size_t count) {
   if (v.capacity() < count) {
     std::vector<T> grown;

@@ -8,8 +8,8 @@
 // The tools' global operator new (the replaceable one: it serves every
 // std::vector, MLIR's heap blobs and LLVM's buffers in the process): blocks
 // of 4 MB or more ask the kernel for transparent huge pages
-// (madvise(MADV_HUGEPAGE), dense::adviseHugePages) before anything touches
-// them. The passes allocate and free one weight's temporaries after
+// (madvise(MADV_HUGEPAGE), mlir::prune::adviseHugePages) before anything
+// touches them. The passes allocate and free one weight's temporaries after
 // another (values and scores in double, the selection's copy, the packed
 // layouts); glibc maps each such block afresh and unmaps it on free, so
 // every one is faulted in again page by page. In the VMs of this project's
@@ -25,10 +25,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "prune-opt/Utils/HugePages.h"
+
 #include "llvm/Support/ErrorHandling.h"
 
 #include <cstddef>
-#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -43,24 +44,7 @@
 #endif
 
 #if defined(__linux__) && !defined(PRUNE_OPT_SANITIZED)
-#include <sys/mman.h>
-
 namespace {
-constexpr std::size_t hugePage = std::size_t(2) << 20;
-
-/// MADV_HUGEPAGE on the whole 2 MB pages inside a fresh block of 4 MB or
-/// more (advice only: a kernel without THP refuses it).
-void advise(void *p, std::size_t bytes) {
-  if (bytes < 2 * hugePage)
-    return;
-  const std::uintptr_t begin =
-      (reinterpret_cast<std::uintptr_t>(p) + hugePage - 1) & ~(hugePage - 1);
-  const std::uintptr_t end =
-      (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(hugePage - 1);
-  if (end > begin)
-    (void)madvise(reinterpret_cast<void *>(begin), end - begin, MADV_HUGEPAGE);
-}
-
 /// malloc or aligned_alloc, retrying through the new-handler as the
 /// standard's operator new does; without one, LLVM's out-of-memory report.
 void *allocate(std::size_t bytes, std::size_t align) {
@@ -72,7 +56,7 @@ void *allocate(std::size_t bytes, std::size_t align) {
             ? std::malloc(bytes)
             : std::aligned_alloc(align, (bytes + align - 1) / align * align);
     if (p) {
-      advise(p, bytes);
+      mlir::prune::adviseHugePages(p, bytes);
       return p;
     }
     std::new_handler handler = std::get_new_handler();
